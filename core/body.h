@@ -1,0 +1,39 @@
+/*  body.h -- the plaintext inside an entry's box.
+ *
+ *  body = map { "t": type (str), other fields... } with string keys, "t"
+ *  first, no key twice, at most MM_BODY_FIELDS_MAX pairs.  Writers put the
+ *  other keys in bytewise order; readers ignore keys they do not know, so
+ *  later versions can add fields without a new entry format.  The type is
+ *  inside the ciphertext so that a holder of a feed without the key learns
+ *  nothing of what kind of engagement it records.
+ */
+#ifndef MM_BODY_H
+#define MM_BODY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MM_BODY_FIELDS_MAX 32
+#define MM_BODY_TYPE_MAX   32
+
+/* Body types defined so far (see PROTOCOL.md, "Body types"). */
+#define MM_T_NOTE "note"
+
+/* Check that pt is a valid body: MM_OK or MM_EBODY. */
+int mm_body_check(const uint8_t *pt, size_t len);
+
+/* The type string of a checked body (not NUL-terminated). */
+int mm_body_type(const uint8_t *pt, size_t len, const char **t, uint32_t *tlen);
+
+/* 1 if body pt has type t. */
+int mm_body_is(const uint8_t *pt, size_t len, const char *t);
+
+/* Field lookups in a checked body: MM_OK, MM_ENOTFOUND (no such key), or
+ * MM_EBODY (present with another type).  Pointers point into pt. */
+int mm_body_str(const uint8_t *pt, size_t len, const char *key,
+                const char **s, uint32_t *n);
+int mm_body_bin(const uint8_t *pt, size_t len, const char *key,
+                const uint8_t **p, uint32_t *n);
+int mm_body_uint(const uint8_t *pt, size_t len, const char *key, uint64_t *v);
+
+#endif

@@ -1,0 +1,103 @@
+/*  entry.h -- log entries: encoding, the one verifier, and decryption.
+ *
+ *  entry = fixarray(9) [
+ *    0 version  uint = 1
+ *    1 author   bin 32   Ed25519 public key of the writing device
+ *    2 scope    bin 32   scope id: fixes who may ever receive this feed
+ *    3 seq      uint     1, 2, 3 ... within the feed (author, scope)
+ *    4 prev     nil when seq = 1, else bin 32: id of entry seq-1
+ *    5 time     uint     ms since the Unix epoch, UTC
+ *    6 nonce    bin 24   XChaCha20-Poly1305 nonce
+ *    7 box      bin      AEAD ciphertext of the body || 16-byte tag,
+ *                        associated data = the entry's bytes before field 6
+ *    8 sig      bin 64   Ed25519 by author over
+ *                        MM_CTX_ENTRY || BLAKE2b-256(bytes before field 8)
+ *  ]
+ *  entry id = BLAKE2b-256(all the entry's bytes).  A feed is the chain of
+ *  one author's entries in one scope; single writer, so it cannot fork.
+ *  See PROTOCOL.md, "Entries".
+ */
+#ifndef MM_ENTRY_H
+#define MM_ENTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "crypto/sign.h"
+#include "crypto/aead.h"
+#include "crypto/hash.h"
+#include "core/cert.h"
+#include "core/scope.h"
+
+#define MM_ENTRY_VERSION 1
+#define MM_ENTRY_MAX     65536                 /* whole encoded entry */
+#define MM_BODY_MAX      65000                 /* plaintext body */
+#define MM_ENTRY_OVERHEAD 256                  /* >= encoding beside the body */
+
+/* The head of a feed: its last entry.  seq 0 means the feed is empty. */
+typedef struct {
+    uint64_t seq;
+    uint8_t  id[MM_HASH_BYTES];
+} mm_head_t;
+
+/* A parsed entry.  Pointers point into the bytes it was parsed from. */
+typedef struct {
+    const uint8_t *bytes;           /* the whole entry, as signed */
+    size_t   len;
+    uint8_t  id[MM_HASH_BYTES];     /* BLAKE2b-256(bytes) */
+    const uint8_t *author;          /* 32 */
+    const uint8_t *scope;           /* 32 */
+    uint64_t seq;
+    const uint8_t *prev;            /* 32, or NULL when seq = 1 */
+    uint64_t time;
+    const uint8_t *nonce;           /* 24 */
+    const uint8_t *box;
+    uint32_t boxlen;
+    const uint8_t *sig;             /* 64 */
+    size_t   adlen;                 /* bytes before field 6 (AEAD ad) */
+    size_t   signedlen;             /* bytes before field 8 (signed) */
+} mm_entry_t;
+
+/* What an entry is checked against. */
+typedef struct {
+    const mm_head_t  *head;         /* the feed's current head (seq 0: empty) */
+    const mm_cert_t  *cert;         /* admitted certificate of the author, or NULL */
+    const mm_scope_t *scope;        /* the scope named by the entry, or NULL */
+} mm_verify_ctx_t;
+
+/* Skip the Ed25519 check: only for an entry that the caller has just signed
+ * with its own device key (verifying it again would cost three signatures). */
+#define MM_VERIFY_SIG_TRUSTED 0x1u
+
+/* Build, encrypt and sign the entry that follows head in feed
+ * (author = device, scope->id).  nonce NULL means a fresh random one (the
+ * fixed form exists for test vectors).  Writes into out[0..cap), cap at
+ * least bodylen + MM_ENTRY_OVERHEAD.  MM_OK; MM_ETOOBIG if the body exceeds
+ * MM_BODY_MAX or cap is too small. */
+int mm_entry_seal(const mm_keypair_t *device, const mm_scope_t *scope,
+                  const mm_head_t *head, uint64_t time,
+                  const uint8_t nonce[MM_NONCE_BYTES],
+                  const uint8_t *body, size_t bodylen,
+                  uint8_t *out, size_t cap, size_t *outlen);
+
+/* Parse the structure only: canonical encoding, types, sizes, version.
+ * Fills *e (and e->id).  Errors: MM_ETOOBIG, MM_ETRUNC, MM_ETRAILING,
+ * MM_EMALFORMED, MM_ENONCANON, MM_EVERSION. */
+int mm_entry_parse(const uint8_t *buf, size_t len, mm_entry_t *e);
+
+/* THE verifier.  Every path that stores an entry, local or received, goes
+ * through it.  In order: mm_entry_parse errors; MM_ESCOPE (scope is NULL or
+ * not the entry's, or the author's identity is not a member); MM_ENOCERT (no
+ * cert); MM_EBADCERT (cert is not for this author); MM_ESEQDUP (seq <= head);
+ * MM_ESEQGAP (seq > head + 1); MM_EPREV (prev is not the head's id, or not
+ * nil at seq 1); MM_EBADSIG; MM_EDECRYPT (box does not open under the scope
+ * key); MM_EBODY (plaintext is not a valid body).  The cert must already
+ * have passed mm_cert_parse.  On MM_OK *out describes the entry. */
+int mm_entry_verify(const uint8_t *buf, size_t len, const mm_verify_ctx_t *ctx,
+                    unsigned flags, mm_entry_t *out);
+
+/* Decrypt e's body with key into out[0..cap), cap >= e->boxlen - 16.
+ * MM_OK with *outlen; MM_EDECRYPT; MM_ETOOBIG if cap is too small. */
+int mm_entry_open(const mm_entry_t *e, const uint8_t key[MM_KEY_BYTES],
+                  uint8_t *out, size_t cap, size_t *outlen);
+
+#endif

@@ -1,0 +1,58 @@
+/*  home.h -- a person's home directory on this device: keys, store, profile.
+ *
+ *  HOME (0700)
+ *    identity.key   identity secret key (0600), see keyfile.h
+ *    device.key     this device's secret key (0600)
+ *    store/         LMDB environment (data.mdb, lock.mdb; 0600)
+ *  The store's meta table holds "identity" (pk), "device" (pk), "name" and
+ *  "self" (self-scope id); the certs table holds this device's certificate.
+ */
+#ifndef MM_HOME_H
+#define MM_HOME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "crypto/sign.h"
+#include "core/store.h"
+
+#define MM_NAME_MAX 64
+#define MM_PATH_MAX 4096
+
+typedef struct mm_home mm_home_t;
+
+/* Resolve the home directory: flag if non-NULL, else $MM_HOME, else
+ * $XDG_DATA_HOME/micromentor, else $HOME/.local/share/micromentor.
+ * MM_OK; MM_EINVAL (no way to find one, or the path is too long). */
+int mm_home_resolve(const char *flag, char *out, size_t cap);
+
+/* Create a new home at path, atomically: everything is built in a sibling
+ * temporary directory and renamed into place, so a crash leaves no half
+ * home.  path may be missing or an empty directory.  name is the person's
+ * display name, devname this device's (may be NULL: the host name).
+ * MM_OK; MM_EEXIST (path exists and is not empty: nothing is changed);
+ * MM_EINVAL (name empty or too long); MM_EPERM; MM_EIO; MM_EFULL. */
+int mm_home_init(const char *path, const char *name, const char *devname,
+                 uint64_t now);
+
+/* Open an existing home: loads the device key and opens the store.
+ * MM_OK; MM_ENOTFOUND (no home there); MM_EPERM; MM_EKEYFILE; MM_ECORRUPT;
+ * MM_EVERSION; MM_EIO; MM_ENOMEM. */
+int  mm_home_open(const char *path, mm_home_t **out);
+void mm_home_close(mm_home_t **self_p);
+
+mm_store_t         *mm_home_store(mm_home_t *self);
+const mm_keypair_t *mm_home_device(const mm_home_t *self);
+const uint8_t      *mm_home_identity_pk(const mm_home_t *self);
+const uint8_t      *mm_home_self_scope(const mm_home_t *self);
+const char         *mm_home_name(const mm_home_t *self);
+const char         *mm_home_devname(const mm_home_t *self);
+const char         *mm_home_path(const mm_home_t *self);
+
+/* Load the identity secret key (only commands that certify need it).
+ * Caller destroys *out.  Errors as mm_keyfile_read. */
+int mm_home_identity_key(const mm_home_t *self, mm_keypair_t **out);
+
+/* Milliseconds since the Unix epoch, UTC. */
+uint64_t mm_now_ms(void);
+
+#endif

@@ -1,0 +1,64 @@
+/*  log.h -- the append-only log: feeds of signed entries in the store.
+ *
+ *  No function here modifies or deletes a stored entry.  Every entry is
+ *  stored through mm_log_put, which runs the one verifier (mm_entry_verify)
+ *  against the stored feed head, certificate and scope, then writes the
+ *  entry, its id index and the new head in the caller's transaction, so a
+ *  commit stores all of them or none.
+ */
+#ifndef MM_LOG_H
+#define MM_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/store.h"
+#include "core/entry.h"
+
+/* Verify buf against the store and store it.  flags as mm_entry_verify.
+ * MM_OK (e filled if non-NULL, pointing into buf); any verifier error;
+ * MM_EFULL, MM_EIO.  On error nothing is written. */
+int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, unsigned flags,
+               mm_entry_t *e);
+
+/* Seal body as the next entry of this device's feed in scope_id and store it
+ * (through mm_log_put).  time 0 means now.  id_out may be NULL.
+ * MM_OK; MM_ENOTFOUND (unknown scope); MM_ENOCERT (device not certified);
+ * MM_ETOOBIG; MM_EFULL; MM_EIO. */
+int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,
+                  const uint8_t scope_id[32], uint64_t time,
+                  const uint8_t *body, size_t bodylen, uint8_t id_out[32]);
+
+/* The head of feed (author, scope); seq 0 if empty.  MM_OK or MM_ECORRUPT. */
+int mm_log_head(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32],
+                mm_head_t *head);
+
+/* Entry seq of feed (author, scope).  *buf points into the map, valid until
+ * the txn ends.  MM_OK or MM_ENOTFOUND. */
+int mm_log_get(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32],
+               uint64_t seq, const uint8_t **buf, size_t *len);
+
+/* The entry whose id starts with the hex digits in prefix (1..64 of them).
+ * MM_OK; MM_ENOTFOUND; MM_EAMBIG (more than one matches); MM_EINVAL (not hex). */
+int mm_log_find(mm_txn_t *txn, const char *prefix, const uint8_t **buf, size_t *len);
+
+/* Call fn for each feed, in (author, scope) order.  fn returning non-zero
+ * stops the walk and that value is returned. */
+typedef int (*mm_feed_fn)(const uint8_t author[32], const uint8_t scope[32],
+                          const mm_head_t *head, void *arg);
+int mm_log_feeds(mm_txn_t *txn, mm_feed_fn fn, void *arg);
+
+/* Call fn for entries from_seq.. of one feed, in seq order.  buf points into
+ * the map, valid until the txn ends.  fn returning non-zero stops the walk. */
+typedef int (*mm_entry_fn)(const uint8_t *buf, size_t len, uint64_t seq, void *arg);
+int mm_log_walk(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32],
+                uint64_t from_seq, mm_entry_fn fn, void *arg);
+
+/* Re-check the whole store from scratch, entry by entry, through the
+ * verifier with signatures and decryption, plus the ids and heads indexes.
+ * For each fault found fn_fault is called (may be NULL) with a one-line
+ * description; *nentries gets the number of entries checked.  MM_OK if no
+ * fault, else the code of the first fault. */
+typedef void (*mm_fault_fn)(int rc, const char *what, void *arg);
+int mm_log_check(mm_txn_t *txn, mm_fault_fn fn_fault, void *arg, uint64_t *nentries);
+
+#endif

@@ -1,0 +1,62 @@
+/*  store.h -- the LMDB environment of a home, its transactions and tables.
+ *
+ *  One environment (HOME/store/), with named tables:
+ *    entries  author(32) || scope(32) || seq(8, big-endian) -> entry bytes
+ *    ids      entry id (32)                                 -> author||scope||seq
+ *    heads    author(32) || scope(32)                       -> seq(8 BE) || id(32)
+ *    certs    device pk (32)                                -> certificate bytes
+ *    scopes   scope id (32)                                 -> scope record
+ *    meta     short ASCII key                               -> value
+ *  Writes are serialised by LMDB (one writer at a time, across processes);
+ *  every commit is durable (fsync) before it returns.  Only core/ sees LMDB.
+ */
+#ifndef MM_STORE_H
+#define MM_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/cert.h"
+#include "core/scope.h"
+
+#define MM_STORE_FORMAT 1           /* meta "format" */
+#define MM_META_VALUE_MAX 1024
+
+typedef struct mm_store mm_store_t;
+typedef struct mm_txn mm_txn_t;
+
+#define MM_STORE_CREATE 0x1u        /* create the environment if missing */
+#define MM_STORE_RDONLY 0x2u
+
+/* Open the environment in directory dir.  MM_OK; MM_ENOTFOUND (no store and
+ * no MM_STORE_CREATE); MM_EPERM; MM_ECORRUPT (not an mm store, or damaged);
+ * MM_EVERSION (newer format); MM_EIO; MM_ENOMEM. */
+int  mm_store_open(const char *dir, unsigned flags, mm_store_t **out);
+void mm_store_close(mm_store_t **self_p);
+
+/* Begin a transaction.  A write transaction waits for other writers. */
+int  mm_store_begin(mm_store_t *self, int write, mm_txn_t **out);
+/* Commit and free *txn_p (also on failure).  MM_OK, MM_EFULL, MM_EIO. */
+int  mm_txn_commit(mm_txn_t **txn_p);
+/* Abort and free *txn_p.  Accepts NULL. */
+void mm_txn_abort(mm_txn_t **txn_p);
+
+/* Meta values.  get: *val points into the map, valid until the txn ends.
+ * MM_OK, MM_ENOTFOUND; put: MM_OK, MM_EFULL, MM_EIO, MM_ETOOBIG. */
+int  mm_meta_get(mm_txn_t *txn, const char *key, const uint8_t **val, size_t *len);
+int  mm_meta_put(mm_txn_t *txn, const char *key, const void *val, size_t len);
+
+/* Admit a certificate: parse and verify it, then store it under its device.
+ * MM_OK (also when the same cert is already there); mm_cert_parse's errors;
+ * MM_EEXIST if a different cert is stored for that device. */
+int  mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out);
+/* The admitted certificate of device.  MM_OK, MM_ENOTFOUND, MM_ECORRUPT.
+ * raw/rawlen (may be NULL) point into the map until the txn ends. */
+int  mm_cert_get(mm_txn_t *txn, const uint8_t device[32], mm_cert_t *out,
+                 const uint8_t **raw, size_t *rawlen);
+
+/* Scope records.  put replaces nothing: MM_EEXIST if the id is taken. */
+int  mm_scope_put(mm_txn_t *txn, const mm_scope_t *s);
+/* MM_OK, MM_ENOTFOUND, MM_ECORRUPT.  Wipe *s with mm_scope_wipe after use. */
+int  mm_scope_get(mm_txn_t *txn, const uint8_t id[32], mm_scope_t *s);
+
+#endif
