@@ -95,6 +95,11 @@ int mm_entry_parse(const uint8_t *buf, size_t len, mm_entry_t *e);
 int mm_entry_verify(const uint8_t *buf, size_t len, const mm_verify_ctx_t *ctx,
                     unsigned flags, mm_entry_t *out);
 
+/* The verifier's second half, for a caller that already parsed the entry
+ * with mm_entry_parse (to learn its feed): everything after parsing, with
+ * the same errors.  mm_entry_verify = mm_entry_parse + mm_entry_check. */
+int mm_entry_check(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned flags);
+
 /* Decrypt e's body with key into out[0..cap), cap >= e->boxlen - 16.
  * MM_OK with *outlen; MM_EDECRYPT; MM_ETOOBIG if cap is too small. */
 int mm_entry_open(const mm_entry_t *e, const uint8_t key[MM_KEY_BYTES],

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "crypto/sign.h"
 #include "core/store.h"
+#include "core/log.h"
 
 #define MM_NAME_MAX 64
 #define MM_PATH_MAX 4096
@@ -51,8 +52,5 @@ const char         *mm_home_path(const mm_home_t *self);
 /* Load the identity secret key (only commands that certify need it).
  * Caller destroys *out.  Errors as mm_keyfile_read. */
 int mm_home_identity_key(const mm_home_t *self, mm_keypair_t **out);
-
-/* Milliseconds since the Unix epoch, UTC. */
-uint64_t mm_now_ms(void);
 
 #endif

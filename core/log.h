@@ -61,4 +61,7 @@ int mm_log_walk(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32]
 typedef void (*mm_fault_fn)(int rc, const char *what, void *arg);
 int mm_log_check(mm_txn_t *txn, mm_fault_fn fn_fault, void *arg, uint64_t *nentries);
 
+/* Milliseconds since the Unix epoch, UTC: the clock of entry times. */
+uint64_t mm_now_ms(void);
+
 #endif

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/home.h"
+#include "core/utf8.h"
 
 #define MM_NOTE_MAX 60000           /* bytes of UTF-8 text */
 
@@ -40,8 +41,5 @@ void mm_note_list_free(mm_note_list_t *list);
  * MM_OK; MM_ENOTFOUND (no such entry, or it is not a note); MM_EAMBIG;
  * MM_EINVAL. */
 int  mm_note_get(mm_home_t *home, const char *prefix, mm_note_list_t *out);
-
-/* 1 if s[0..len) is valid UTF-8 without NUL bytes. */
-int  mm_utf8_valid(const char *s, size_t len);
 
 #endif

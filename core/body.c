@@ -1,0 +1,95 @@
+#include <string.h>
+#include "core/body.h"
+#include "core/mp.h"
+#include "crypto/error.h"
+
+int mm_body_check(const uint8_t *pt, size_t len)
+{
+    mm_mp_reader_t r;
+    uint32_t n, klen[MM_BODY_FIELDS_MAX], tlen;
+    const char *key[MM_BODY_FIELDS_MAX], *t;
+    mm_mp_reader_init(&r, pt, len);
+    if (mm_mp_map(&r, &n) || n < 1 || n > MM_BODY_FIELDS_MAX)
+        return MM_EBODY;
+    for (uint32_t i = 0; i < n; i++) {
+        if (mm_mp_str(&r, &key[i], &klen[i]))
+            return MM_EBODY;
+        for (uint32_t j = 0; j < i; j++)
+            if (klen[j] == klen[i] && memcmp(key[j], key[i], klen[i]) == 0)
+                return MM_EBODY;
+        if (i == 0) {
+            if (klen[0] != 1 || key[0][0] != 't' || mm_mp_str(&r, &t, &tlen)
+                || tlen < 1 || tlen > MM_BODY_TYPE_MAX)
+                return MM_EBODY;
+        } else if (mm_mp_skip(&r)) {
+            return MM_EBODY;
+        }
+    }
+    return mm_mp_left(&r) ? MM_EBODY : MM_OK;
+}
+
+int mm_body_type(const uint8_t *pt, size_t len, const char **t, uint32_t *tlen)
+{
+    mm_mp_reader_t r;
+    uint32_t n, klen;
+    const char *k;
+    mm_mp_reader_init(&r, pt, len);
+    if (mm_mp_map(&r, &n) || n < 1 || mm_mp_str(&r, &k, &klen) || klen != 1 || *k != 't'
+        || mm_mp_str(&r, t, tlen))
+        return MM_EBODY;
+    return MM_OK;
+}
+
+int mm_body_is(const uint8_t *pt, size_t len, const char *t)
+{
+    const char *bt;
+    uint32_t n;
+    return mm_body_type(pt, len, &bt, &n) == MM_OK && n == strlen(t) && memcmp(bt, t, n) == 0;
+}
+
+/* Position r at the value of key: MM_OK, MM_ENOTFOUND or MM_EBODY. */
+static int seek(mm_mp_reader_t *r, const uint8_t *pt, size_t len, const char *key)
+{
+    uint32_t n, klen;
+    const char *k;
+    size_t want = strlen(key);
+    mm_mp_reader_init(r, pt, len);
+    if (mm_mp_map(r, &n))
+        return MM_EBODY;
+    for (uint32_t i = 0; i < n; i++) {
+        if (mm_mp_str(r, &k, &klen))
+            return MM_EBODY;
+        if (klen == want && memcmp(k, key, want) == 0)
+            return MM_OK;
+        if (mm_mp_skip(r))
+            return MM_EBODY;
+    }
+    return MM_ENOTFOUND;
+}
+
+int mm_body_str(const uint8_t *pt, size_t len, const char *key, const char **s, uint32_t *n)
+{
+    mm_mp_reader_t r;
+    int rc = seek(&r, pt, len, key);
+    if (rc)
+        return rc;
+    return mm_mp_str(&r, s, n) ? MM_EBODY : MM_OK;
+}
+
+int mm_body_bin(const uint8_t *pt, size_t len, const char *key, const uint8_t **p, uint32_t *n)
+{
+    mm_mp_reader_t r;
+    int rc = seek(&r, pt, len, key);
+    if (rc)
+        return rc;
+    return mm_mp_bin(&r, p, n) ? MM_EBODY : MM_OK;
+}
+
+int mm_body_uint(const uint8_t *pt, size_t len, const char *key, uint64_t *v)
+{
+    mm_mp_reader_t r;
+    int rc = seek(&r, pt, len, key);
+    if (rc)
+        return rc;
+    return mm_mp_uint(&r, v) ? MM_EBODY : MM_OK;
+}

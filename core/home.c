@@ -1,0 +1,315 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "core/home.h"
+#include "core/utf8.h"
+#include "crypto/keyfile.h"
+#include "crypto/aead.h"
+#include "crypto/error.h"
+
+#define IDENTITY_KEY "identity.key"
+#define DEVICE_KEY   "device.key"
+#define STORE_DIR    "store"
+
+struct mm_home {
+    char          path[MM_PATH_MAX];
+    mm_keypair_t *device;
+    mm_store_t   *store;
+    uint8_t       identity_pk[32];
+    uint8_t       self_scope[32];
+    char          name[MM_NAME_MAX + 1];
+    char          devname[MM_DEVNAME_MAX + 1];
+};
+
+static int errno_rc(int e)
+{
+    switch (e) {
+    case ENOENT: return MM_ENOTFOUND;
+    case EEXIST: case ENOTEMPTY: return MM_EEXIST;
+    case EACCES: case EPERM: case EROFS: return MM_EPERM;
+    case ENOSPC: case EDQUOT: return MM_EFULL;
+    case ENAMETOOLONG: return MM_EINVAL;
+    default: return MM_EIO;
+    }
+}
+
+static int join(char *out, size_t cap, const char *a, const char *b)
+{
+    return snprintf(out, cap, "%s/%s", a, b) < (int) cap ? MM_OK : MM_EINVAL;
+}
+
+int mm_home_resolve(const char *flag, char *out, size_t cap)
+{
+    const char *env;
+    int n;
+    if (flag && *flag)
+        n = snprintf(out, cap, "%s", flag);
+    else if ((env = getenv("MM_HOME")) && *env)
+        n = snprintf(out, cap, "%s", env);
+    else if ((env = getenv("XDG_DATA_HOME")) && *env == '/')
+        n = snprintf(out, cap, "%s/micromentor", env);
+    else if ((env = getenv("HOME")) && *env)
+        n = snprintf(out, cap, "%s/.local/share/micromentor", env);
+    else
+        return MM_EINVAL;
+    if (n < 0 || n >= (int) cap)
+        return MM_EINVAL;
+    while (n > 1 && out[n - 1] == '/')      /* "dir/" and "dir" are one home */
+        out[--n] = '\0';
+    return MM_OK;
+}
+
+/* mkdir -p for the parents of a new home; directories we create are 0700. */
+static int make_parents(const char *path)
+{
+    char tmp[MM_PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+            return errno_rc(errno);
+        *p = '/';
+    }
+    return MM_OK;
+}
+
+static int dir_is_empty(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    struct dirent *de;
+    int empty = 1;
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+            empty = 0;
+            break;
+        }
+    closedir(d);
+    return empty;
+}
+
+static int fsync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno_rc(errno);
+    int rc = fsync(fd) == 0 ? MM_OK : errno_rc(errno);
+    close(fd);
+    return rc;
+}
+
+/* Remove a half-built temporary home: only the files init itself writes. */
+static void remove_tmp(const char *tmp)
+{
+    static const char *files[] = {
+        IDENTITY_KEY, DEVICE_KEY, STORE_DIR "/data.mdb", STORE_DIR "/lock.mdb", STORE_DIR,
+    };
+    char p[MM_PATH_MAX];
+    for (unsigned i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (join(p, sizeof p, tmp, files[i]) == MM_OK)
+            remove(p);
+    rmdir(tmp);
+}
+
+/* Fill the new store: profile, this device's certificate, the self scope. */
+static int populate(const char *tmp, const mm_keypair_t *identity, const mm_keypair_t *device,
+                    const char *name, const char *devname, uint64_t now)
+{
+    char p[MM_PATH_MAX];
+    uint8_t cert[MM_CERT_MAX];
+    size_t certlen;
+    mm_store_t *store = NULL;
+    mm_txn_t *txn = NULL;
+    mm_scope_t self = { .kind = MM_SCOPE_SELF, .nmembers = 1, .created = now };
+    int rc = join(p, sizeof p, tmp, STORE_DIR);
+    if (rc || (rc = mm_store_open(p, MM_STORE_CREATE, &store))
+        || (rc = mm_store_begin(store, 1, &txn)))
+        goto out;
+    memcpy(self.members[0], mm_keypair_pk(identity), 32);
+    mm_scope_self_id(self.id, mm_keypair_pk(identity));
+    mm_random(self.key, sizeof self.key);
+    if ((rc = mm_cert_make(identity, mm_keypair_pk(device), now, devname, cert, sizeof cert,
+                           &certlen))
+        || (rc = mm_cert_put(txn, cert, certlen, NULL))
+        || (rc = mm_scope_put(txn, &self))
+        || (rc = mm_meta_put(txn, "identity", mm_keypair_pk(identity), 32))
+        || (rc = mm_meta_put(txn, "device", mm_keypair_pk(device), 32))
+        || (rc = mm_meta_put(txn, "self", self.id, 32))
+        || (rc = mm_meta_put(txn, "name", name, strlen(name))))
+        goto out;
+    rc = mm_txn_commit(&txn);
+out:
+    mm_scope_wipe(&self);
+    mm_txn_abort(&txn);
+    mm_store_close(&store);
+    return rc;
+}
+
+int mm_home_init(const char *path, const char *name, const char *devname, uint64_t now)
+{
+    char host[MM_DEVNAME_MAX + 1] = "device";
+    char tmp[MM_PATH_MAX], parent[MM_PATH_MAX], p[MM_PATH_MAX];
+    mm_keypair_t *identity = NULL, *device = NULL;
+    struct stat st;
+    size_t nlen = strlen(name);
+    if (nlen == 0 || nlen > MM_NAME_MAX || !mm_utf8_valid(name, nlen))
+        return MM_EINVAL;
+    if (!devname || !*devname) {
+        if (gethostname(host, sizeof host - 1) != 0 || !*host)
+            strcpy(host, "device");
+        host[MM_DEVNAME_MAX] = '\0';
+        devname = host;
+    }
+    if (strlen(devname) > MM_DEVNAME_MAX || !mm_utf8_valid(devname, strlen(devname)))
+        return MM_EINVAL;
+    /* fast, friendly refusal; the rename below is what makes it race-free */
+    if (lstat(path, &st) == 0 && (!S_ISDIR(st.st_mode) || !dir_is_empty(path)))
+        return MM_EEXIST;
+    int rc = make_parents(path);
+    if (rc)
+        return rc;
+    snprintf(parent, sizeof parent, "%s", path);
+    char *slash = strrchr(parent, '/');
+    if (slash == parent)
+        parent[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        strcpy(parent, ".");
+    if (snprintf(tmp, sizeof tmp, "%s.init-XXXXXX", path) >= (int) sizeof tmp)
+        return MM_EINVAL;
+    if (!mkdtemp(tmp))                          /* mode 0700 */
+        return errno_rc(errno);
+    identity = mm_keypair_new();
+    device = mm_keypair_new();
+    if (!identity || !device) {
+        rc = MM_ENOMEM;
+        goto fail;
+    }
+    if ((rc = join(p, sizeof p, tmp, IDENTITY_KEY))
+        || (rc = mm_keyfile_write(p, MM_KEY_IDENTITY, identity))
+        || (rc = join(p, sizeof p, tmp, DEVICE_KEY))
+        || (rc = mm_keyfile_write(p, MM_KEY_DEVICE, device))
+        || (rc = populate(tmp, identity, device, name, devname, now))
+        || (rc = fsync_dir(tmp)))
+        goto fail;
+    /* rename(2) replaces only a missing or empty directory: atomic refusal */
+    if (rename(tmp, path) != 0) {
+        rc = errno_rc(errno);
+        goto fail;
+    }
+    mm_keypair_destroy(&identity);
+    mm_keypair_destroy(&device);
+    return fsync_dir(parent);
+fail:
+    mm_keypair_destroy(&identity);
+    mm_keypair_destroy(&device);
+    remove_tmp(tmp);
+    return rc;
+}
+
+static int meta_copy(mm_txn_t *txn, const char *key, void *out, size_t want)
+{
+    const uint8_t *v;
+    size_t n;
+    int rc = mm_meta_get(txn, key, &v, &n);
+    if (rc)
+        return rc == MM_ENOTFOUND ? MM_ECORRUPT : rc;
+    if (n != want)
+        return MM_ECORRUPT;
+    memcpy(out, v, n);
+    return MM_OK;
+}
+
+int mm_home_open(const char *path, mm_home_t **out)
+{
+    char p[MM_PATH_MAX];
+    struct stat st;
+    mm_txn_t *txn = NULL;
+    uint8_t devpk[32];
+    const uint8_t *v;
+    size_t n;
+    *out = NULL;
+    if (stat(path, &st) != 0)
+        return errno == ENOENT ? MM_ENOTFOUND : errno_rc(errno);
+    if (!S_ISDIR(st.st_mode) || join(p, sizeof p, path, DEVICE_KEY)
+        || (lstat(p, &st) != 0 && errno == ENOENT))
+        return MM_ENOTFOUND;
+    mm_home_t *h = calloc(1, sizeof *h);
+    if (!h)
+        return MM_ENOMEM;
+    snprintf(h->path, sizeof h->path, "%s", path);
+    int rc = mm_keyfile_read(p, MM_KEY_DEVICE, &h->device);
+    if (rc)
+        goto fail;
+    if ((rc = join(p, sizeof p, path, STORE_DIR)) || (rc = mm_store_open(p, 0, &h->store)))
+        goto fail;
+    if ((rc = mm_store_begin(h->store, 0, &txn))
+        || (rc = meta_copy(txn, "identity", h->identity_pk, 32))
+        || (rc = meta_copy(txn, "device", devpk, 32))
+        || (rc = meta_copy(txn, "self", h->self_scope, 32))
+        || (rc = mm_meta_get(txn, "name", &v, &n)))
+        goto fail;
+    if (n > MM_NAME_MAX) {
+        rc = MM_ECORRUPT;
+        goto fail;
+    }
+    memcpy(h->name, v, n);
+    mm_cert_t cert;
+    if ((rc = mm_cert_get(txn, devpk, &cert, NULL, NULL)))
+        goto fail;
+    snprintf(h->devname, sizeof h->devname, "%s", cert.name);
+    /* the key file must be the key this store was made for */
+    if (memcmp(devpk, mm_keypair_pk(h->device), 32) != 0) {
+        rc = MM_EKEYFILE;
+        goto fail;
+    }
+    mm_txn_abort(&txn);
+    *out = h;
+    return MM_OK;
+fail:
+    mm_txn_abort(&txn);
+    mm_home_close(&h);
+    return rc;
+}
+
+void mm_home_close(mm_home_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    mm_home_t *h = *self_p;
+    mm_store_close(&h->store);
+    mm_keypair_destroy(&h->device);
+    free(h);
+    *self_p = NULL;
+}
+
+mm_store_t *mm_home_store(mm_home_t *self) { return self->store; }
+const mm_keypair_t *mm_home_device(const mm_home_t *self) { return self->device; }
+const uint8_t *mm_home_identity_pk(const mm_home_t *self) { return self->identity_pk; }
+const uint8_t *mm_home_self_scope(const mm_home_t *self) { return self->self_scope; }
+const char *mm_home_name(const mm_home_t *self) { return self->name; }
+const char *mm_home_devname(const mm_home_t *self) { return self->devname; }
+const char *mm_home_path(const mm_home_t *self) { return self->path; }
+
+int mm_home_identity_key(const mm_home_t *self, mm_keypair_t **out)
+{
+    char p[MM_PATH_MAX];
+    int rc = join(p, sizeof p, self->path, IDENTITY_KEY);
+    if (rc == MM_OK)
+        rc = mm_keyfile_read(p, MM_KEY_IDENTITY, out);
+    if (rc == MM_OK && memcmp(mm_keypair_pk(*out), self->identity_pk, 32) != 0) {
+        mm_keypair_destroy(out);
+        rc = MM_EKEYFILE;
+    }
+    return rc;
+}

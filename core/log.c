@@ -1,0 +1,303 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sodium.h>
+#include "core/log.h"
+#include "core/store_int.h"
+#include "crypto/idcode.h"
+#include "crypto/error.h"
+
+#define FEED_KEY  64                /* author || scope */
+#define ENTRY_KEY 72                /* author || scope || seq (big-endian) */
+#define HEAD_VAL  40                /* seq (big-endian) || id */
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t) v;
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void entry_key(uint8_t k[ENTRY_KEY], const uint8_t *author, const uint8_t *scope,
+                      uint64_t seq)
+{
+    memcpy(k, author, 32);
+    memcpy(k + 32, scope, 32);
+    put_be64(k + 64, seq);
+}
+
+int mm_log_head(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32],
+                mm_head_t *head)
+{
+    uint8_t fk[FEED_KEY];
+    memcpy(fk, author, 32);
+    memcpy(fk + 32, scope, 32);
+    MDB_val k = { FEED_KEY, fk }, v;
+    int rc = mdb_get(txn->txn, txn->store->heads, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        memset(head, 0, sizeof *head);
+        return MM_OK;
+    }
+    if (rc)
+        return mm_store_rc(rc);
+    if (v.mv_size != HEAD_VAL)
+        return MM_ECORRUPT;
+    head->seq = get_be64(v.mv_data);
+    memcpy(head->id, (uint8_t *) v.mv_data + 8, MM_HASH_BYTES);
+    return MM_OK;
+}
+
+/* Store a verified entry, its id index and the new head.  MDB_NOOVERWRITE
+ * is the append-only rule at the lowest level: a stored entry is never
+ * replaced, whatever a bug above might ask for. */
+static int store(mm_txn_t *txn, const mm_entry_t *e)
+{
+    uint8_t ek[ENTRY_KEY], hv[HEAD_VAL];
+    entry_key(ek, e->author, e->scope, e->seq);
+    MDB_val k = { ENTRY_KEY, ek }, v = { e->len, (void *) e->bytes };
+    int rc = mdb_put(txn->txn, txn->store->entries, &k, &v, MDB_NOOVERWRITE);
+    if (rc)
+        return rc == MDB_KEYEXIST ? MM_ECORRUPT : mm_store_rc(rc);
+    MDB_val ik = { MM_HASH_BYTES, (void *) e->id }, iv = { ENTRY_KEY, ek };
+    rc = mdb_put(txn->txn, txn->store->ids, &ik, &iv, MDB_NOOVERWRITE);
+    if (rc)
+        return rc == MDB_KEYEXIST ? MM_ECORRUPT : mm_store_rc(rc);
+    put_be64(hv, e->seq);
+    memcpy(hv + 8, e->id, MM_HASH_BYTES);
+    MDB_val hk = { FEED_KEY, ek }, hvv = { HEAD_VAL, hv };
+    return mm_store_rc(mdb_put(txn->txn, txn->store->heads, &hk, &hvv, 0));
+}
+
+/* Look up what the verifier checks an entry of (author, scope) against. */
+static int context(mm_txn_t *txn, const uint8_t *author, const uint8_t *scope_id,
+                   mm_head_t *head, mm_cert_t *cert, int *have_cert, mm_scope_t *scope,
+                   int *have_scope)
+{
+    int rc = mm_log_head(txn, author, scope_id, head);
+    if (rc)
+        return rc;
+    rc = mm_cert_get(txn, author, cert, NULL, NULL);
+    if (rc && rc != MM_ENOTFOUND)
+        return rc;
+    *have_cert = rc == MM_OK;
+    rc = mm_scope_get(txn, scope_id, scope);
+    if (rc && rc != MM_ENOTFOUND)
+        return rc;
+    *have_scope = rc == MM_OK;
+    return MM_OK;
+}
+
+static int verify_and_store(mm_txn_t *txn, const mm_entry_t *e, unsigned flags)
+{
+    mm_head_t head;
+    mm_cert_t cert;
+    mm_scope_t scope;
+    int have_cert, have_scope;
+    int rc = context(txn, e->author, e->scope, &head, &cert, &have_cert, &scope, &have_scope);
+    if (rc == MM_OK) {
+        mm_verify_ctx_t ctx = { &head, have_cert ? &cert : NULL, have_scope ? &scope : NULL };
+        rc = mm_entry_check(e, &ctx, flags);
+    }
+    mm_scope_wipe(&scope);
+    return rc ? rc : store(txn, e);
+}
+
+int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, unsigned flags, mm_entry_t *out)
+{
+    mm_entry_t e;
+    int rc = mm_entry_parse(buf, len, &e);
+    if (rc == MM_OK)
+        rc = verify_and_store(txn, &e, flags);
+    if (rc == MM_OK && out)
+        *out = e;
+    return rc;
+}
+
+int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,
+                  const uint8_t scope_id[32], uint64_t time,
+                  const uint8_t *body, size_t bodylen, uint8_t id_out[32])
+{
+    uint8_t stackbuf[2048];
+    mm_head_t head;
+    mm_cert_t cert;
+    mm_scope_t scope;
+    int have_cert, have_scope;
+    uint8_t *buf = NULL;
+    size_t len;
+    const uint8_t *author = mm_keypair_pk(device);
+    if (bodylen > MM_BODY_MAX)
+        return MM_ETOOBIG;
+    int rc = context(txn, author, scope_id, &head, &cert, &have_cert, &scope, &have_scope);
+    if (rc)
+        goto out;
+    rc = !have_scope ? MM_ENOTFOUND : !have_cert ? MM_ENOCERT : MM_OK;
+    if (rc)
+        goto out;
+    size_t cap = bodylen + MM_ENTRY_OVERHEAD;
+    buf = cap <= sizeof stackbuf ? stackbuf : malloc(cap);
+    if (!buf) {
+        rc = MM_ENOMEM;
+        goto out;
+    }
+    if (!time)
+        time = mm_now_ms();
+    if ((rc = mm_entry_seal(device, &scope, &head, time, NULL, body, bodylen, buf, cap, &len)))
+        goto out;
+    /* Our own entry still goes through the verifier; only the signature we
+     * have just made with our own key is taken as given. */
+    mm_entry_t e;
+    mm_verify_ctx_t ctx = { &head, &cert, &scope };
+    if ((rc = mm_entry_parse(buf, len, &e)) || (rc = mm_entry_check(&e, &ctx, MM_VERIFY_SIG_TRUSTED))
+        || (rc = store(txn, &e)))
+        goto out;
+    if (id_out)
+        memcpy(id_out, e.id, MM_HASH_BYTES);
+out:
+    mm_scope_wipe(&scope);
+    if (buf && buf != stackbuf)
+        free(buf);
+    return rc;
+}
+
+int mm_log_get(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32],
+               uint64_t seq, const uint8_t **buf, size_t *len)
+{
+    uint8_t ek[ENTRY_KEY];
+    entry_key(ek, author, scope, seq);
+    MDB_val k = { ENTRY_KEY, ek }, v;
+    int rc = mdb_get(txn->txn, txn->store->entries, &k, &v);
+    if (rc)
+        return mm_store_rc(rc);
+    *buf = v.mv_data;
+    *len = v.mv_size;
+    return MM_OK;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* 1 if id's hex form starts with the nibbles in want[0..n). */
+static int id_matches(const uint8_t *id, const uint8_t *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int nib = i % 2 ? id[i / 2] & 15 : id[i / 2] >> 4;
+        if (nib != want[i])
+            return 0;
+    }
+    return 1;
+}
+
+int mm_log_find(mm_txn_t *txn, const char *prefix, const uint8_t **buf, size_t *len)
+{
+    uint8_t nib[64], start[MM_HASH_BYTES] = { 0 };
+    size_t n = strlen(prefix);
+    if (n < 1 || n > 64)
+        return MM_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        int v = hexval(prefix[i]);
+        if (v < 0)
+            return MM_EINVAL;
+        nib[i] = (uint8_t) v;
+        start[i / 2] |= (uint8_t) (i % 2 ? v : v << 4);
+    }
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn->txn, txn->store->ids, &cur);
+    if (rc)
+        return mm_store_rc(rc);
+    MDB_val k = { MM_HASH_BYTES, start }, v, found = { 0, NULL };
+    int matches = 0;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (rc == MDB_SUCCESS && matches < 2 && k.mv_size == MM_HASH_BYTES
+           && id_matches(k.mv_data, nib, n)) {
+        found = v;
+        matches++;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND)
+        return mm_store_rc(rc);
+    if (matches == 0)
+        return MM_ENOTFOUND;
+    if (matches > 1)
+        return MM_EAMBIG;
+    if (found.mv_size != ENTRY_KEY)
+        return MM_ECORRUPT;
+    const uint8_t *fk = found.mv_data;
+    rc = mm_log_get(txn, fk, fk + 32, get_be64(fk + 64), buf, len);
+    return rc == MM_ENOTFOUND ? MM_ECORRUPT : rc;
+}
+
+int mm_log_feeds(mm_txn_t *txn, mm_feed_fn fn, void *arg)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn->txn, txn->store->heads, &cur);
+    if (rc)
+        return mm_store_rc(rc);
+    int ret = MM_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != FEED_KEY || v.mv_size != HEAD_VAL) {
+            ret = MM_ECORRUPT;
+            break;
+        }
+        mm_head_t head;
+        head.seq = get_be64(v.mv_data);
+        memcpy(head.id, (uint8_t *) v.mv_data + 8, MM_HASH_BYTES);
+        const uint8_t *fk = k.mv_data;
+        if ((ret = fn(fk, fk + 32, &head, arg)) != 0)
+            break;
+    }
+    if (ret == MM_OK && rc != MDB_NOTFOUND && rc != MDB_SUCCESS)
+        ret = mm_store_rc(rc);
+    mdb_cursor_close(cur);
+    return ret;
+}
+
+int mm_log_walk(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32],
+                uint64_t from_seq, mm_entry_fn fn, void *arg)
+{
+    uint8_t ek[ENTRY_KEY];
+    MDB_cursor *cur;
+    entry_key(ek, author, scope, from_seq);
+    int rc = mdb_cursor_open(txn->txn, txn->store->entries, &cur);
+    if (rc)
+        return mm_store_rc(rc);
+    MDB_val k = { ENTRY_KEY, ek }, v;
+    int ret = MM_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != ENTRY_KEY) {
+            ret = MM_ECORRUPT;
+            break;
+        }
+        if (memcmp(k.mv_data, ek, FEED_KEY) != 0)
+            break;
+        if ((ret = fn(v.mv_data, v.mv_size, get_be64((uint8_t *) k.mv_data + 64), arg)) != 0)
+            break;
+    }
+    if (ret == MM_OK && rc != MDB_NOTFOUND && rc != MDB_SUCCESS)
+        ret = mm_store_rc(rc);
+    mdb_cursor_close(cur);
+    return ret;
+}
+
+uint64_t mm_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}

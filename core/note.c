@@ -1,0 +1,194 @@
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "core/note.h"
+#include "core/body.h"
+#include "core/mp.h"
+#include "crypto/error.h"
+
+int mm_note_add(mm_home_t *home, const char *text, size_t len, uint8_t id_out[32])
+{
+    if (len == 0 || !mm_utf8_valid(text, len))
+        return MM_EINVAL;
+    if (len > MM_NOTE_MAX)
+        return MM_ETOOBIG;
+    size_t cap = len + 32;
+    uint8_t *body = malloc(cap);
+    if (!body)
+        return MM_ENOMEM;
+    mm_mp_writer_t w;
+    mm_mp_writer_init(&w, body, cap);
+    mm_mp_put_map(&w, 2);
+    mm_mp_put_cstr(&w, "t");
+    mm_mp_put_cstr(&w, MM_T_NOTE);
+    mm_mp_put_cstr(&w, "text");
+    mm_mp_put_str(&w, text, len);
+    mm_txn_t *txn = NULL;
+    int rc = mm_mp_writer_status(&w);
+    if (rc || (rc = mm_store_begin(mm_home_store(home), 1, &txn))
+        || (rc = mm_log_append(txn, mm_home_device(home), mm_home_self_scope(home), 0,
+                               body, w.len, id_out)))
+        goto out;
+    rc = mm_txn_commit(&txn);       /* durable when it returns */
+out:
+    mm_txn_abort(&txn);
+    sodium_memzero(body, cap);
+    free(body);
+    return rc;
+}
+
+/* Decrypt one stored entry; if it is a note, add it to the list. */
+typedef struct {
+    mm_note_list_t *list;
+    size_t cap;
+    const mm_scope_t *scope;
+    mm_txn_t *txn;
+    int only_notes;             /* mm_note_get: a non-note is "not found" */
+} collect_t;
+
+static int add_note(collect_t *c, const uint8_t *buf, size_t len)
+{
+    mm_entry_t e;
+    int rc = mm_entry_parse(buf, len, &e);
+    if (rc)
+        return MM_ECORRUPT;
+    size_t ptcap = e.boxlen - MM_TAG_BYTES, ptlen;
+    uint8_t *pt = malloc(ptcap ? ptcap : 1);
+    if (!pt)
+        return MM_ENOMEM;
+    const char *text;
+    uint32_t tlen;
+    if ((rc = mm_entry_open(&e, c->scope->key, pt, ptcap, &ptlen)))
+        goto out;
+    if (mm_body_check(pt, ptlen) || !mm_body_is(pt, ptlen, MM_T_NOTE)
+        || mm_body_str(pt, ptlen, "text", &text, &tlen)) {
+        rc = c->only_notes ? MM_ENOTFOUND : MM_OK;   /* other types: skip */
+        goto out;
+    }
+    if (c->list->n == c->cap) {
+        size_t ncap = c->cap ? 2 * c->cap : 16;
+        mm_note_t *v = realloc(c->list->v, ncap * sizeof *v);
+        if (!v) {
+            rc = MM_ENOMEM;
+            goto out;
+        }
+        c->list->v = v;
+        c->cap = ncap;
+    }
+    mm_note_t *n = &c->list->v[c->list->n];
+    if (!(n->text = malloc(tlen + 1))) {
+        rc = MM_ENOMEM;
+        goto out;
+    }
+    memcpy(n->text, text, tlen);
+    n->text[tlen] = '\0';
+    n->len = tlen;
+    memcpy(n->id, e.id, 32);
+    memcpy(n->author, e.author, 32);
+    n->seq = e.seq;
+    n->time = e.time;
+    c->list->n++;
+out:
+    sodium_memzero(pt, ptcap);
+    free(pt);
+    return rc;
+}
+
+static int walk_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
+{
+    return add_note(arg, buf, len);
+}
+
+static int walk_feed(const uint8_t *author, const uint8_t *scope, const mm_head_t *head,
+                     void *arg)
+{
+    collect_t *c = arg;
+    if (memcmp(scope, c->scope->id, 32) != 0)
+        return 0;
+    return mm_log_walk(c->txn, author, scope, 1, walk_entry, arg);
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    const mm_note_t *x = a, *y = b;
+    if (x->time != y->time)
+        return x->time < y->time ? 1 : -1;
+    return memcmp(x->id, y->id, 32);
+}
+
+/* Run fn inside a read txn with the self scope loaded. */
+static int with_self(mm_home_t *home, collect_t *c, int (*fn)(collect_t *c, const void *arg),
+                     const void *arg)
+{
+    mm_scope_t scope;
+    int rc = mm_store_begin(mm_home_store(home), 0, &c->txn);
+    if (rc)
+        return rc;
+    rc = mm_scope_get(c->txn, mm_home_self_scope(home), &scope);
+    if (rc == MM_ENOTFOUND)
+        rc = MM_ECORRUPT;
+    if (rc == MM_OK) {
+        c->scope = &scope;
+        rc = fn(c, arg);
+    }
+    mm_scope_wipe(&scope);
+    mm_txn_abort(&c->txn);
+    return rc;
+}
+
+static int list_all(collect_t *c, const void *arg)
+{
+    return mm_log_feeds(c->txn, walk_feed, c);
+}
+
+int mm_note_list(mm_home_t *home, mm_note_list_t *out)
+{
+    memset(out, 0, sizeof *out);
+    collect_t c = { .list = out };
+    int rc = with_self(home, &c, list_all, NULL);
+    if (rc) {
+        mm_note_list_free(out);
+        return rc;
+    }
+    if (out->n > 1)
+        qsort(out->v, out->n, sizeof *out->v, newest_first);
+    return MM_OK;
+}
+
+static int get_one(collect_t *c, const void *prefix)
+{
+    const uint8_t *buf;
+    size_t len;
+    mm_entry_t e;
+    int rc = mm_log_find(c->txn, prefix, &buf, &len);
+    if (rc)
+        return rc;
+    if (mm_entry_parse(buf, len, &e) != MM_OK)
+        return MM_ECORRUPT;
+    if (memcmp(e.scope, c->scope->id, 32) != 0)
+        return MM_ENOTFOUND;        /* not a private note of ours */
+    return add_note(c, buf, len);
+}
+
+int mm_note_get(mm_home_t *home, const char *prefix, mm_note_list_t *out)
+{
+    memset(out, 0, sizeof *out);
+    collect_t c = { .list = out, .only_notes = 1 };
+    int rc = with_self(home, &c, get_one, prefix);
+    if (rc == MM_OK && out->n != 1)
+        rc = MM_ENOTFOUND;
+    if (rc)
+        mm_note_list_free(out);
+    return rc;
+}
+
+void mm_note_list_free(mm_note_list_t *list)
+{
+    for (size_t i = 0; i < list->n; i++) {
+        sodium_memzero(list->v[i].text, list->v[i].len);
+        free(list->v[i].text);
+    }
+    free(list->v);
+    list->v = NULL;
+    list->n = 0;
+}

@@ -1,0 +1,259 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "core/store_int.h"
+#include "core/mp.h"
+#include <stdio.h>
+#include <sodium.h>
+#include "crypto/error.h"
+
+/* Address space only: LMDB maps the file lazily and grows it as written. */
+#define MAP_SIZE ((size_t) 64 << 30)
+
+int mm_store_rc(int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS:        return MM_OK;
+    case MDB_NOTFOUND:       return MM_ENOTFOUND;
+    case MDB_KEYEXIST:       return MM_EEXIST;
+    case MDB_MAP_FULL:
+    case ENOSPC:
+    case EDQUOT:             return MM_EFULL;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH: return MM_ECORRUPT;
+    case MDB_READERS_FULL:
+    case EAGAIN:             return MM_EBUSY;
+    case ENOMEM:             return MM_ENOMEM;
+    case EACCES:
+    case EPERM:
+    case EROFS:              return MM_EPERM;
+    case ENOENT:             return MM_ENOTFOUND;
+    default:                 return MM_EIO;
+    }
+}
+
+static int open_tables(mm_store_t *s, MDB_txn *txn, unsigned flags)
+{
+    struct { const char *name; MDB_dbi *dbi; } t[] = {
+        { "entries", &s->entries }, { "ids", &s->ids }, { "heads", &s->heads },
+        { "certs", &s->certs }, { "scopes", &s->scopes }, { "meta", &s->meta },
+    };
+    for (unsigned i = 0; i < sizeof t / sizeof t[0]; i++) {
+        int rc = mdb_dbi_open(txn, t[i].name, flags, t[i].dbi);
+        if (rc)
+            return rc == MDB_NOTFOUND ? MM_ECORRUPT : mm_store_rc(rc);
+    }
+    return MM_OK;
+}
+
+/* Check (or, on a new store, write) the format number. */
+static int check_format(mm_store_t *s, MDB_txn *txn, int create)
+{
+    MDB_val k = { 6, "format" }, v;
+    int rc = mdb_get(txn, s->meta, &k, &v);
+    if (rc == MDB_NOTFOUND && create) {
+        uint8_t f = MM_STORE_FORMAT;
+        v.mv_size = 1;
+        v.mv_data = &f;
+        return mm_store_rc(mdb_put(txn, s->meta, &k, &v, 0));
+    }
+    if (rc)
+        return rc == MDB_NOTFOUND ? MM_ECORRUPT : mm_store_rc(rc);
+    if (v.mv_size != 1)
+        return MM_ECORRUPT;
+    return *(uint8_t *) v.mv_data > MM_STORE_FORMAT ? MM_EVERSION : MM_OK;
+}
+
+int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
+{
+    *out = NULL;
+    int create = (flags & MM_STORE_CREATE) != 0;
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (errno != ENOENT || !create)
+            return mm_store_rc(errno);
+        if (mkdir(dir, 0700) != 0)
+            return mm_store_rc(errno);
+    } else if (!S_ISDIR(st.st_mode)) {
+        return MM_ECORRUPT;
+    }
+    mm_store_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return MM_ENOMEM;
+    MDB_txn *txn = NULL;
+    int rc;
+    if ((rc = mdb_env_create(&s->env)) != 0) {
+        free(s);
+        return mm_store_rc(rc);
+    }
+    mdb_env_set_maxdbs(s->env, 8);
+    mdb_env_set_mapsize(s->env, MAP_SIZE);
+    /* Without an existing data.mdb LMDB would create one: refuse unless asked. */
+    char path[4096];
+    if (!create && (snprintf(path, sizeof path, "%s/data.mdb", dir) >= (int) sizeof path
+                    || stat(path, &st) != 0)) {
+        rc = MM_ENOTFOUND;
+        goto fail;
+    }
+    unsigned envflags = MDB_NOTLS | ((flags & MM_STORE_RDONLY) ? MDB_RDONLY : 0);
+    if ((rc = mdb_env_open(s->env, dir, envflags, 0600)) != 0) {
+        rc = mm_store_rc(rc);
+        goto fail;
+    }
+    int dead;
+    mdb_reader_check(s->env, &dead);    /* free slots of readers killed mid-read */
+    int write = create && !(flags & MM_STORE_RDONLY);
+    if ((rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &txn)) != 0) {
+        rc = mm_store_rc(rc);
+        goto fail;
+    }
+    if ((rc = open_tables(s, txn, write ? MDB_CREATE : 0))
+        || (rc = check_format(s, txn, write)))
+        goto fail;
+    rc = mdb_txn_commit(txn);           /* keeps the table handles */
+    txn = NULL;
+    if (rc) {
+        rc = mm_store_rc(rc);
+        goto fail;
+    }
+    *out = s;
+    return MM_OK;
+fail:
+    if (txn)
+        mdb_txn_abort(txn);
+    mdb_env_close(s->env);
+    free(s);
+    return rc;
+}
+
+void mm_store_close(mm_store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    mdb_env_close((*self_p)->env);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+int mm_store_begin(mm_store_t *self, int write, mm_txn_t **out)
+{
+    *out = NULL;
+    mm_txn_t *t = malloc(sizeof *t);
+    if (!t)
+        return MM_ENOMEM;
+    t->store = self;
+    int rc = mdb_txn_begin(self->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    if (rc) {
+        free(t);
+        return mm_store_rc(rc);
+    }
+    *out = t;
+    return MM_OK;
+}
+
+int mm_txn_commit(mm_txn_t **txn_p)
+{
+    if (!txn_p || !*txn_p)
+        return MM_EINVAL;
+    int rc = mdb_txn_commit((*txn_p)->txn);   /* frees the txn even on failure */
+    free(*txn_p);
+    *txn_p = NULL;
+    return mm_store_rc(rc);
+}
+
+void mm_txn_abort(mm_txn_t **txn_p)
+{
+    if (!txn_p || !*txn_p)
+        return;
+    mdb_txn_abort((*txn_p)->txn);
+    free(*txn_p);
+    *txn_p = NULL;
+}
+
+int mm_meta_get(mm_txn_t *txn, const char *key, const uint8_t **val, size_t *len)
+{
+    MDB_val k = { strlen(key), (void *) key }, v;
+    int rc = mdb_get(txn->txn, txn->store->meta, &k, &v);
+    if (rc)
+        return mm_store_rc(rc);
+    *val = v.mv_data;
+    *len = v.mv_size;
+    return MM_OK;
+}
+
+int mm_meta_put(mm_txn_t *txn, const char *key, const void *val, size_t len)
+{
+    if (len > MM_META_VALUE_MAX)
+        return MM_ETOOBIG;
+    MDB_val k = { strlen(key), (void *) key }, v = { len, (void *) val };
+    return mm_store_rc(mdb_put(txn->txn, txn->store->meta, &k, &v, 0));
+}
+
+int mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out)
+{
+    mm_cert_t c;
+    int rc = mm_cert_parse(buf, len, &c);
+    if (rc)
+        return rc;
+    MDB_val k = { MM_PK_BYTES, c.device }, v;
+    rc = mdb_get(txn->txn, txn->store->certs, &k, &v);
+    if (rc == MDB_SUCCESS) {
+        if (v.mv_size != len || memcmp(v.mv_data, buf, len) != 0)
+            return MM_EEXIST;
+    } else if (rc == MDB_NOTFOUND) {
+        v.mv_size = len;
+        v.mv_data = (void *) buf;
+        if ((rc = mdb_put(txn->txn, txn->store->certs, &k, &v, 0)))
+            return mm_store_rc(rc);
+    } else {
+        return mm_store_rc(rc);
+    }
+    if (out)
+        *out = c;
+    return MM_OK;
+}
+
+int mm_cert_get(mm_txn_t *txn, const uint8_t device[32], mm_cert_t *out,
+                const uint8_t **raw, size_t *rawlen)
+{
+    MDB_val k = { MM_PK_BYTES, (void *) device }, v;
+    int rc = mdb_get(txn->txn, txn->store->certs, &k, &v);
+    if (rc)
+        return mm_store_rc(rc);
+    if (mm_cert_decode(v.mv_data, v.mv_size, out) != MM_OK
+        || memcmp(out->device, device, MM_PK_BYTES) != 0)
+        return MM_ECORRUPT;
+    if (raw) {
+        *raw = v.mv_data;
+        *rawlen = v.mv_size;
+    }
+    return MM_OK;
+}
+
+int mm_scope_put(mm_txn_t *txn, const mm_scope_t *s)
+{
+    uint8_t buf[MM_SCOPE_RECORD_MAX];
+    size_t len;
+    int rc = mm_scope_encode(s, buf, sizeof buf, &len);
+    if (rc == MM_OK) {
+        MDB_val k = { 32, (void *) s->id }, v = { len, buf };
+        rc = mm_store_rc(mdb_put(txn->txn, txn->store->scopes, &k, &v, MDB_NOOVERWRITE));
+    }
+    sodium_memzero(buf, sizeof buf);
+    return rc;
+}
+
+int mm_scope_get(mm_txn_t *txn, const uint8_t id[32], mm_scope_t *s)
+{
+    MDB_val k = { 32, (void *) id }, v;
+    int rc = mdb_get(txn->txn, txn->store->scopes, &k, &v);
+    if (rc)
+        return mm_store_rc(rc);
+    if (mm_scope_decode(v.mv_data, v.mv_size, s) != MM_OK)
+        return MM_ECORRUPT;
+    memcpy(s->id, id, 32);
+    return MM_OK;
+}

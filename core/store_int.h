@@ -1,0 +1,22 @@
+/*  store_int.h -- what the core modules share about the LMDB store.
+ *  Private to core/: nothing outside core/ includes lmdb.h. */
+#ifndef MM_STORE_INT_H
+#define MM_STORE_INT_H
+
+#include <lmdb.h>
+#include "core/store.h"
+
+struct mm_store {
+    MDB_env *env;
+    MDB_dbi entries, ids, heads, certs, scopes, meta;
+};
+
+struct mm_txn {
+    mm_store_t *store;
+    MDB_txn *txn;
+};
+
+/* Translate an LMDB (or errno) code into an MM_E code. */
+int mm_store_rc(int mdb_rc);
+
+#endif
