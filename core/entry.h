@@ -67,6 +67,10 @@ typedef struct {
 /* Skip the Ed25519 check: only for an entry that the caller has just signed
  * with its own device key (verifying it again would cost three signatures). */
 #define MM_VERIFY_SIG_TRUSTED 0x1u
+/* Skip the signature check and the opening of the box: only for an entry
+ * that the caller has just sealed itself from a body it checked with
+ * mm_body_check (opening it again would prove nothing new). */
+#define MM_VERIFY_OWN (MM_VERIFY_SIG_TRUSTED | 0x2u)
 
 /* Build, encrypt and sign the entry that follows head in feed
  * (author = device, scope->id).  nonce NULL means a fresh random one (the

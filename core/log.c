@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include "core/log.h"
 #include "core/store_int.h"
+#include "core/body.h"
 #include "crypto/idcode.h"
 #include "crypto/error.h"
 
@@ -135,6 +136,8 @@ int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,
     const uint8_t *author = mm_keypair_pk(device);
     if (bodylen > MM_BODY_MAX)
         return MM_ETOOBIG;
+    if (mm_body_check(body, bodylen))
+        return MM_EBODY;
     int rc = context(txn, author, scope_id, &head, &cert, &have_cert, &scope, &have_scope);
     if (rc)
         goto out;
@@ -151,11 +154,11 @@ int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,
         time = mm_now_ms();
     if ((rc = mm_entry_seal(device, &scope, &head, time, NULL, body, bodylen, buf, cap, &len)))
         goto out;
-    /* Our own entry still goes through the verifier; only the signature we
-     * have just made with our own key is taken as given. */
+    /* Our own entry still goes through the verifier; only the signature and
+     * the box we have just made (from a checked body) are taken as given. */
     mm_entry_t e;
     mm_verify_ctx_t ctx = { &head, &cert, &scope };
-    if ((rc = mm_entry_parse(buf, len, &e)) || (rc = mm_entry_check(&e, &ctx, MM_VERIFY_SIG_TRUSTED))
+    if ((rc = mm_entry_parse(buf, len, &e)) || (rc = mm_entry_check(&e, &ctx, MM_VERIFY_OWN))
         || (rc = store(txn, &e)))
         goto out;
     if (id_out)

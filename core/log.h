@@ -23,7 +23,7 @@ int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, unsigned flags,
 /* Seal body as the next entry of this device's feed in scope_id and store it
  * (through mm_log_put).  time 0 means now.  id_out may be NULL.
  * MM_OK; MM_ENOTFOUND (unknown scope); MM_ENOCERT (device not certified);
- * MM_ETOOBIG; MM_EFULL; MM_EIO. */
+ * MM_EBODY (body fails mm_body_check); MM_ETOOBIG; MM_EFULL; MM_EIO. */
 int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,
                   const uint8_t scope_id[32], uint64_t time,
                   const uint8_t *body, size_t bodylen, uint8_t id_out[32]);

@@ -1,0 +1,193 @@
+/*  bench_append.c -- append throughput against the signing limit.
+ *
+ *  Reports, in one run on this machine:
+ *    - Ed25519 signatures/s as mm makes them (the baseline: an append can
+ *      never be faster than one signature);
+ *    - durable appends/s of 256-byte notes, one transaction (fsync) each,
+ *      as `mm note add` does;
+ *    - appends/s batched 1,000 per transaction, and its ratio to signing;
+ *    - full re-verification (mm_log_check) entries/s;
+ *    - with --mm PATH: the median wall time of `mm note add` as a process.
+ *  Usage: bench_append [--batched N] [--durable N] [--mm PATH] [--runs N]
+ */
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include "core/home.h"
+#include "core/body.h"
+#include "core/mp.h"
+#include "crypto/error.h"
+
+extern char **environ;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, int rc)
+{
+    fprintf(stderr, "bench_append: %s: %s\n", what, mm_strerror(rc));
+    exit(1);
+}
+
+static size_t note_body(uint8_t *out, size_t cap, int i)
+{
+    char text[257];
+    memset(text, 'a' + i % 26, 256);
+    text[256] = '\0';
+    mm_mp_writer_t w;
+    mm_mp_writer_init(&w, out, cap);
+    mm_mp_put_map(&w, 2);
+    mm_mp_put_cstr(&w, "t");
+    mm_mp_put_cstr(&w, MM_T_NOTE);
+    mm_mp_put_cstr(&w, "text");
+    mm_mp_put_str(&w, text, 256);
+    return w.len;
+}
+
+static double bench_sign(int n)
+{
+    mm_keypair_t *kp = mm_keypair_new();
+    uint8_t digest[32] = { 1 }, sig[64];
+    double t = now_s();
+    for (int i = 0; i < n; i++) {
+        digest[0] = (uint8_t) i;
+        mm_sign_digest(kp, MM_CTX_ENTRY, digest, sig);
+    }
+    t = now_s() - t;
+    mm_keypair_destroy(&kp);
+    return n / t;
+}
+
+static double bench_append(mm_home_t *h, int n, int per_txn)
+{
+    uint8_t body[512];
+    mm_txn_t *txn = NULL;
+    int rc;
+    double t = now_s();
+    for (int i = 0; i < n; i++) {
+        size_t len = note_body(body, sizeof body, i);
+        if (!txn && (rc = mm_store_begin(mm_home_store(h), 1, &txn)))
+            die("begin", rc);
+        if ((rc = mm_log_append(txn, mm_home_device(h), mm_home_self_scope(h), 0, body, len,
+                                NULL)))
+            die("append", rc);
+        if ((i + 1) % per_txn == 0 || i == n - 1)
+            if ((rc = mm_txn_commit(&txn)))
+                die("commit", rc);
+    }
+    return n / (now_s() - t);
+}
+
+static double bench_check(mm_home_t *h, uint64_t *n)
+{
+    mm_txn_t *txn;
+    int rc = mm_store_begin(mm_home_store(h), 0, &txn);
+    if (rc)
+        die("begin", rc);
+    double t = now_s();
+    if ((rc = mm_log_check(txn, NULL, NULL, n)))
+        die("check", rc);
+    t = now_s() - t;
+    mm_txn_abort(&txn);
+    return *n / t;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+static double bench_process(const char *mm, const char *home, int runs)
+{
+    double *t = calloc((size_t) runs, sizeof *t);
+    for (int i = 0; i < runs; i++) {
+        char *argv[] = { (char *) mm, "--home", (char *) home, "note", "add",
+                         "How did you decide when to say no to a project?", NULL };
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 1, 0);
+        pid_t pid;
+        double t0 = now_s();
+        if (posix_spawn(&pid, mm, &fa, NULL, argv, environ) != 0) {
+            perror("bench_append: spawn");
+            exit(1);
+        }
+        int st;
+        waitpid(pid, &st, 0);
+        t[i] = now_s() - t0;
+        posix_spawn_file_actions_destroy(&fa);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            fprintf(stderr, "bench_append: mm note add failed\n");
+            exit(1);
+        }
+    }
+    qsort(t, (size_t) runs, sizeof *t, cmp_double);
+    double med = t[runs / 2];
+    free(t);
+    return med;
+}
+
+int main(int argc, char **argv)
+{
+    int batched = 100000, durable = 500, runs = 51;
+    const char *mm = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--batched") && i + 1 < argc) batched = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--durable") && i + 1 < argc) durable = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--mm") && i + 1 < argc) mm = argv[++i];
+        else if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: bench_append [--batched N] [--durable N] [--mm PATH] [--runs N]\n");
+            return 2;
+        }
+    }
+    if (mm_crypto_init() || batched < 1 || durable < 1 || runs < 1)
+        return 2;
+    char dir[] = "/tmp/mm-bench-XXXXXX", home[64];
+    if (!mkdtemp(dir))
+        return 1;
+    snprintf(home, sizeof home, "%s/home", dir);
+    int rc = mm_home_init(home, "Bench", "bench", mm_now_ms());
+    mm_home_t *h = NULL;
+    if (rc || (rc = mm_home_open(home, &h)))
+        die("home", rc);
+
+    double sign = bench_sign(20000);
+    double dur = bench_append(h, durable, 1);
+    double bat = bench_append(h, batched, 1000);
+    double sign2 = bench_sign(20000);       /* again: the machine may have changed pace */
+    double base = sign > sign2 ? sign : sign2;
+    uint64_t n;
+    double chk = bench_check(h, &n);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+
+    printf("ed25519 signatures            %9.0f /s   (baseline)\n", base);
+    printf("appends, durable, 1 per txn   %9.0f /s   %6.1f%% of signing\n", dur, 100 * dur / base);
+    printf("appends, batched 1000 per txn %9.0f /s   %6.1f%% of signing (goal >= 80%%)\n",
+           bat, 100 * bat / base);
+    printf("full verify (mm_log_check)    %9.0f /s   over %llu entries\n", chk,
+           (unsigned long long) n);
+    printf("peak RSS                      %9ld KiB\n", ru.ru_maxrss);
+    if (mm) {
+        double med = bench_process(mm, home, runs);
+        printf("mm note add (process), median %9.2f ms over %d runs (goal < 10 ms)\n",
+               med * 1e3, runs);
+    }
+    mm_home_close(&h);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_append: could not remove %s\n", dir);
+    return 0;
+}
