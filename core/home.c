@@ -154,10 +154,17 @@ out:
     return rc;
 }
 
-int mm_home_init(const char *path, const char *name, const char *devname, uint64_t now)
+int mm_home_init(const char *path_arg, const char *name, const char *devname, uint64_t now)
 {
     char host[MM_DEVNAME_MAX + 1] = "device";
-    char tmp[MM_PATH_MAX], parent[MM_PATH_MAX], p[MM_PATH_MAX];
+    char path[MM_PATH_MAX], tmp[MM_PATH_MAX], parent[MM_PATH_MAX], p[MM_PATH_MAX];
+    size_t plen = strlen(path_arg);
+    while (plen > 1 && path_arg[plen - 1] == '/')    /* "dir/" is "dir" */
+        plen--;
+    if (plen == 0 || plen >= sizeof path)
+        return MM_EINVAL;
+    memcpy(path, path_arg, plen);
+    path[plen] = '\0';
     mm_keypair_t *identity = NULL, *device = NULL;
     struct stat st;
     size_t nlen = strlen(name);
@@ -251,6 +258,14 @@ int mm_home_open(const char *path, mm_home_t **out)
     int rc = mm_keyfile_read(p, MM_KEY_DEVICE, &h->device);
     if (rc)
         goto fail;
+    /* The identity key is loaded only to certify, and may be kept offline;
+     * but if it is here, a secret readable by others is refused at once. */
+    if ((rc = join(p, sizeof p, path, IDENTITY_KEY)))
+        goto fail;
+    if (lstat(p, &st) == 0 && (st.st_mode & 077) && !S_ISLNK(st.st_mode)) {
+        rc = MM_EPERM;
+        goto fail;
+    }
     if ((rc = join(p, sizeof p, path, STORE_DIR)) || (rc = mm_store_open(p, 0, &h->store)))
         goto fail;
     if ((rc = mm_store_begin(h->store, 0, &txn))

@@ -35,7 +35,9 @@ int mm_home_resolve(const char *flag, char *out, size_t cap);
 int mm_home_init(const char *path, const char *name, const char *devname,
                  uint64_t now);
 
-/* Open an existing home: loads the device key and opens the store.
+/* Open an existing home: loads the device key and opens the store.  The
+ * identity key is not loaded (see mm_home_identity_key) and may be absent,
+ * but a present one whose mode lets group or others in gives MM_EPERM.
  * MM_OK; MM_ENOTFOUND (no home there); MM_EPERM; MM_EKEYFILE; MM_ECORRUPT;
  * MM_EVERSION; MM_EIO; MM_ENOMEM. */
 int  mm_home_open(const char *path, mm_home_t **out);

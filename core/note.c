@@ -113,7 +113,11 @@ static int newest_first(const void *a, const void *b)
     const mm_note_t *x = a, *y = b;
     if (x->time != y->time)
         return x->time < y->time ? 1 : -1;
-    return memcmp(x->id, y->id, 32);
+    /* same millisecond: one device's own order is its seq */
+    int by_author = memcmp(x->author, y->author, 32);
+    if (by_author == 0 && x->seq != y->seq)
+        return x->seq < y->seq ? 1 : -1;
+    return by_author ? by_author : memcmp(x->id, y->id, 32);
 }
 
 /* Run fn inside a read txn with the self scope loaded. */

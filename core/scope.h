@@ -36,11 +36,13 @@ void mm_scope_self_id(uint8_t id[32], const uint8_t identity_pk[32]);
 /* 1 if identity_pk is a member of s. */
 int mm_scope_has_member(const mm_scope_t *s, const uint8_t identity_pk[32]);
 
-/* Encode s (without its id, which is the table key).  MM_OK or MM_ETOOBIG. */
+/* Encode s (without its id, which is the table key).  MM_OK; MM_ETOOBIG;
+ * MM_EINVAL if s has no members or more than MM_SCOPE_MEMBERS_MAX. */
 int mm_scope_encode(const mm_scope_t *s, uint8_t *out, size_t cap, size_t *outlen);
 
 /* Decode a record into *s (s->id is left untouched).  MM_OK, MM_ETRUNC,
- * MM_ETRAILING, MM_EMALFORMED, MM_ENONCANON, MM_EVERSION, MM_ETOOBIG. */
+ * MM_ETRAILING, MM_EMALFORMED (also: 0 or too many members), MM_ENONCANON,
+ * MM_EVERSION, MM_ETOOBIG (record longer than MM_SCOPE_RECORD_MAX). */
 int mm_scope_decode(const uint8_t *buf, size_t len, mm_scope_t *s);
 
 /* Wipe the key and everything else in s. */

@@ -1,0 +1,156 @@
+/*  cli.h -- the command-line layer: the command table, the state of one run
+ *  of mm, and the helpers every command shares.
+ *
+ *  Only cli/ prints or exits.  A command handler gets its positional
+ *  arguments (options already parsed into cli_t by main), prints its result
+ *  on stdout, reports a failure as ONE line on stderr of the form
+ *  "mm CMD: what went wrong; what to do next", and returns an exit code.
+ */
+#ifndef MM_CLI_H
+#define MM_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/home.h"
+
+#define CLI_EXIT_OK    0        /* success */
+#define CLI_EXIT_FAIL  1        /* the operation failed */
+#define CLI_EXIT_USAGE 2        /* the command line is wrong */
+
+/* Command-specific options: getopt_long returns the value, and the option's
+ * argument (or "" for a flag) lands in cli->opt[value].  The common options
+ * (--home, --json, --help) are handled by cli_parse itself. */
+enum {
+    CLI_OPT_NAME = 1,           /* init --name NAME */
+    CLI_OPT_DEVICE,             /* init --device DEVNAME */
+    CLI_OPT_RAW,                /* log --raw */
+    CLI_OPT_MAX
+};
+
+#define CLI_NEEDS_HOME 0x1u     /* main opens the home before run() */
+
+typedef struct cli cli_t;
+
+typedef struct {
+    const char *name;           /* "init", or "note add" for a group member */
+    int       (*run)(cli_t *cli, int argc, char **argv);
+    unsigned    flags;          /* CLI_NEEDS_HOME */
+    const struct option *opts;  /* command-specific options, or NULL */
+    const char *summary;        /* one line, for the listing */
+    const char *usage;          /* synopsis, for the long help */
+    const char *help;           /* long help of the command's group */
+} cli_cmd_t;
+
+/* The command table, in listing order (main.c). */
+extern const cli_cmd_t cli_commands[];
+extern const size_t    cli_ncommands;
+
+/* State of one run of mm. */
+struct cli {
+    const cli_cmd_t *cmd;       /* NULL until the command is known */
+    const char *name;           /* command words for messages: "note add" */
+    const char *home_flag;      /* --home, or NULL */
+    int         json;           /* --json */
+    int         help;           /* -h / --help */
+    int         version;        /* --version (before the command only) */
+    int         color;          /* stdout is a TTY and NO_COLOR is unset */
+    const char *opt[CLI_OPT_MAX];
+    char        path[MM_PATH_MAX];  /* resolved home directory */
+    mm_home_t  *home;           /* open when the command needs it */
+};
+
+/* Handlers (one file per command group). */
+int cmd_init(cli_t *cli, int argc, char **argv);
+int cmd_id(cli_t *cli, int argc, char **argv);
+int cmd_note_add(cli_t *cli, int argc, char **argv);
+int cmd_note_list(cli_t *cli, int argc, char **argv);
+int cmd_note_show(cli_t *cli, int argc, char **argv);
+int cmd_log(cli_t *cli, int argc, char **argv);
+int cmd_verify(cli_t *cli, int argc, char **argv);
+int cmd_help(cli_t *cli, int argc, char **argv);
+int cmd_version(cli_t *cli, int argc, char **argv);
+
+/* Long help texts, next to the code they describe. */
+extern const char cmd_init_help[], cmd_id_help[], cmd_note_help[],
+                  cmd_log_help[], cmd_verify_help[], cmd_help_help[],
+                  cmd_version_help[];
+
+/* The name / identity / device block of mm id and mm init (cmd_id.c);
+ * init adds the "Initialised" line first and drops the home line. */
+int  cmd_id_print(cli_t *cli, int init);
+
+/* The listing of all commands (mm help), and one group's long help. */
+void cli_print_listing(FILE *f);
+/* 0, or -1 if no command belongs to group. */
+int  cli_print_help(FILE *f, const char *group);
+
+/* --- util.c: messages ---------------------------------------------------- */
+
+/* "mm CMD: " + message + newline on stderr. */
+void cli_error(const cli_t *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* cli_error, then CLI_EXIT_FAIL. */
+int  cli_fail(const cli_t *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* cli_error with "; see 'mm help GROUP'" appended, then CLI_EXIT_USAGE. */
+int  cli_usage(const cli_t *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* "mm CMD: WHAT: <mm_strerror(rc)>; <what to do>", then CLI_EXIT_FAIL. */
+int  cli_fail_rc(const cli_t *cli, int rc, const char *what);
+/* What to do next after an error code, for the second half of a message. */
+const char *cli_hint(int rc);
+
+/* The group of a command name ("note add" -> "note") into out. */
+void cli_group(const char *name, char *out, size_t cap);
+
+/* --- util.c: options and the home ------------------------------------------ */
+
+/* Parse argv (argv[0] is the command word) with the common options and
+ * cli->cmd's own (if cli->cmd is set).  On success *first is the index of
+ * the first positional argument (getopt_long moves them to the end) and
+ * CLI_EXIT_OK is returned; on a bad option the error is printed and
+ * CLI_EXIT_USAGE returned.  stop: end at the first positional argument
+ * (the subcommand of a group) instead of reading past it. */
+int cli_parse(cli_t *cli, int argc, char **argv, int stop, int *first);
+
+/* Resolve the home directory into cli->path.  Exit code; prints errors. */
+int cli_home_path(cli_t *cli);
+/* Resolve and open the home into cli->home.  Exit code; prints errors,
+ * naming the key file or the missing home. */
+int cli_home_open(cli_t *cli);
+
+/* --- util.c: text and time ------------------------------------------------- */
+
+#define CLI_TIME_MAX 48
+
+/* "2026-11-27T08:40:00.123Z" (UTC). */
+void cli_time_iso(char out[CLI_TIME_MAX], uint64_t ms);
+/* "2026-11-27 09:40:00 +0100" (local time). */
+void cli_time_local(char out[CLI_TIME_MAX], uint64_t ms);
+/* "just now", "5 minutes ago", ... or beyond 30 days the local date. */
+void cli_time_rel(char out[CLI_TIME_MAX], uint64_t ms, uint64_t now);
+
+/* One line of s[0..n) fit for a terminal: control characters replaced,
+ * cut after maxchars characters (UTF-8 safe) with "…" appended.  Returns a
+ * malloc'd string or NULL when out of memory. */
+char *cli_line(const char *s, size_t n, size_t maxchars);
+
+/* Display width of s in characters (UTF-8 code points). */
+size_t cli_width(const char *s);
+
+/* Colour escapes, or "" when colour is off. */
+#define CLI_DIM    "\033[2m"
+#define CLI_YELLOW "\033[33m"
+#define CLI_RED    "\033[31m"
+#define CLI_RESET  "\033[0m"
+const char *cli_c(const cli_t *cli, const char *esc);
+
+/* Read all of stdin, at most max bytes: buffer is malloc'd with a NUL after
+ * it.  0; -1 with errno on a read error or out of memory; 1 if there is
+ * more than max. */
+int cli_read_stdin(char **buf, size_t *len, size_t max);
+
+#endif

@@ -1,0 +1,199 @@
+/*  main.c -- mm: the command table and the dispatcher.
+ *
+ *  mm [--home DIR] [--json] COMMAND [SUBCOMMAND] [ARGS...]
+ *
+ *  The table below is the only list of commands: dispatch, the "needs a
+ *  home" precondition, `mm help` and the usage listing all come from it.
+ *  A command word with a space ("note add") is a member of a group; the
+ *  group's members share one long help (`mm help note`).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "crypto/error.h"
+#include "crypto/sign.h"
+
+static const struct option init_opts[] = {
+    { "name",   required_argument, NULL, CLI_OPT_NAME },
+    { "device", required_argument, NULL, CLI_OPT_DEVICE },
+    { 0 },
+};
+
+static const struct option log_opts[] = {
+    { "raw", no_argument, NULL, CLI_OPT_RAW },
+    { 0 },
+};
+
+const cli_cmd_t cli_commands[] = {
+    { "init", cmd_init, 0, init_opts,
+      "create a new home: identity, device key and store",
+      "mm init --name NAME [--device DEVNAME] [--json]", cmd_init_help },
+    { "id", cmd_id, CLI_NEEDS_HOME, NULL,
+      "show your name, identity and device codes",
+      "mm id [--json]", cmd_id_help },
+    { "note add", cmd_note_add, CLI_NEEDS_HOME, NULL,
+      "write a private note",
+      "mm note add [--json] TEXT...\n"
+      "mm note add [--json] -", cmd_note_help },
+    { "note list", cmd_note_list, CLI_NEEDS_HOME, NULL,
+      "list your notes, newest first",
+      "mm note list [--json]", cmd_note_help },
+    { "note show", cmd_note_show, CLI_NEEDS_HOME, NULL,
+      "show one note in full",
+      "mm note show [--json] ID", cmd_note_help },
+    { "log", cmd_log, CLI_NEEDS_HOME, log_opts,
+      "list every entry in the store, feed by feed",
+      "mm log [--raw] [--json]", cmd_log_help },
+    { "verify", cmd_verify, CLI_NEEDS_HOME, NULL,
+      "re-check every signature, hash chain and encoding",
+      "mm verify [--json]", cmd_verify_help },
+    { "help", cmd_help, 0, NULL,
+      "show the help of a command",
+      "mm help [COMMAND]\n"
+      "mm COMMAND --help", cmd_help_help },
+    { "version", cmd_version, 0, NULL,
+      "print the version of mm",
+      "mm version\n"
+      "mm --version", cmd_version_help },
+};
+const size_t cli_ncommands = sizeof cli_commands / sizeof cli_commands[0];
+
+/* 1 if the table has a command of group `word`; *sub = 1 if its members
+ * take a subcommand ("note add"). */
+static int find_group(const char *word, int *sub)
+{
+    size_t n = strlen(word);
+
+    for (size_t i = 0; i < cli_ncommands; i++) {
+        const char *name = cli_commands[i].name;
+        if (strncmp(name, word, n) == 0 && (name[n] == '\0' || name[n] == ' ')) {
+            *sub = name[n] == ' ';
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const cli_cmd_t *find_command(const char *group, const char *sub)
+{
+    size_t n = strlen(group);
+
+    for (size_t i = 0; i < cli_ncommands; i++) {
+        const char *name = cli_commands[i].name;
+        if (strncmp(name, group, n) != 0)
+            continue;
+        if (!sub && name[n] == '\0')
+            return &cli_commands[i];
+        if (sub && name[n] == ' ' && strcmp(name + n + 1, sub) == 0)
+            return &cli_commands[i];
+    }
+    return NULL;
+}
+
+/* "add, list, show": the subcommands of group, for a message. */
+static void list_subcommands(const char *group, char *out, size_t cap)
+{
+    size_t n = strlen(group), o = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < cli_ncommands && o < cap; i++) {
+        const char *name = cli_commands[i].name;
+        if (strncmp(name, group, n) == 0 && name[n] == ' ')
+            o += (size_t) snprintf(out + o, cap - o, "%s%s",
+                                   o ? ", " : "", name + n + 1);
+    }
+}
+
+/* Run the command at argv[0]; returns the exit code. */
+static int dispatch(cli_t *cli, int argc, char **argv)
+{
+    char subs[128];
+    const char *group = argv[0];
+    int has_sub = 0, first = 0, ex;
+
+    if (!find_group(group, &has_sub))
+        return cli_usage(cli, "unknown command '%s'", group);
+    if (has_sub) {
+        /* Common options may come between the group and its subcommand. */
+        cli->name = group;
+        if ((ex = cli_parse(cli, argc, argv, 1, &first)) != CLI_EXIT_OK)
+            return ex;
+        if (first >= argc) {
+            if (cli->help) {
+                cli_print_help(stdout, group);
+                return CLI_EXIT_OK;
+            }
+            list_subcommands(group, subs, sizeof subs);
+            return cli_usage(cli, "missing subcommand, one of: %s", subs);
+        }
+        cli->cmd = find_command(group, argv[first]);
+        if (!cli->cmd)
+            return cli_usage(cli, "unknown subcommand '%s'", argv[first]);
+        argc -= first;
+        argv += first;
+    } else {
+        cli->cmd = find_command(group, NULL);
+    }
+    cli->name = cli->cmd->name;
+
+    if ((ex = cli_parse(cli, argc, argv, 0, &first)) != CLI_EXIT_OK)
+        return ex;
+    if (cli->help) {
+        cli_print_help(stdout, group);
+        return CLI_EXIT_OK;
+    }
+    if (cli->cmd->flags & CLI_NEEDS_HOME) {
+        if ((ex = cli_home_open(cli)) != CLI_EXIT_OK)
+            return ex;
+    }
+    ex = cli->cmd->run(cli, argc - first, argv + first);
+    mm_home_close(&cli->home);
+    return ex;
+}
+
+int main(int argc, char **argv)
+{
+    cli_t cli;
+    const char *nc = getenv("NO_COLOR");
+    const char *term = getenv("TERM");
+    int first = 0, ex;
+
+    memset(&cli, 0, sizeof cli);
+    tzset();
+    if (mm_crypto_init() != MM_OK) {
+        cli_error(&cli, "cannot initialise libsodium; check the installation");
+        return CLI_EXIT_FAIL;
+    }
+    /* The options before the command word; the command's come after it. */
+    if ((ex = cli_parse(&cli, argc, argv, 1, &first)) != CLI_EXIT_OK)
+        goto out;
+    if (cli.version) {
+        ex = cmd_version(&cli, 0, NULL);
+        goto out;
+    }
+    cli.color = isatty(STDOUT_FILENO) && !cli.json && (!nc || !*nc) &&
+                !(term && !strcmp(term, "dumb"));
+
+    if (first >= argc) {
+        if (cli.help) {
+            cli_print_listing(stdout);
+            ex = CLI_EXIT_OK;
+        } else {
+            ex = cli_usage(&cli, "no command given");
+        }
+        goto out;
+    }
+    ex = dispatch(&cli, argc - first, argv + first);
+out:
+    /* A failed write (full disk, closed pipe) must not look like success. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error(&cli, "cannot write the output; check where stdout goes");
+        if (ex == CLI_EXIT_OK)
+            ex = CLI_EXIT_FAIL;
+    }
+    return ex;
+}

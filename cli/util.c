@@ -1,0 +1,478 @@
+/*  util.c -- what every command shares: messages, option parsing, opening
+ *  the home, and formatting times and text for the terminal.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "crypto/error.h"
+
+/* --- messages ------------------------------------------------------------ */
+
+void cli_group(const char *name, char *out, size_t cap)
+{
+    size_t n = strcspn(name, " ");
+
+    if (cap == 0)
+        return;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, name, n);
+    out[n] = '\0';
+}
+
+static void cli_verror(const cli_t *cli, const char *see, const char *fmt,
+                       va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void cli_verror(const cli_t *cli, const char *see, const char *fmt,
+                       va_list ap)
+{
+    fflush(stdout);
+    if (cli && cli->name)
+        fprintf(stderr, "mm %s: ", cli->name);
+    else
+        fputs("mm: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    if (see)
+        fprintf(stderr, "; see 'mm help%s%s'", *see ? " " : "", see);
+    fputc('\n', stderr);
+}
+
+void cli_error(const cli_t *cli, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    cli_verror(cli, NULL, fmt, ap);
+    va_end(ap);
+}
+
+int cli_fail(const cli_t *cli, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    cli_verror(cli, NULL, fmt, ap);
+    va_end(ap);
+    return CLI_EXIT_FAIL;
+}
+
+int cli_usage(const cli_t *cli, const char *fmt, ...)
+{
+    char group[32] = "";
+    va_list ap;
+
+    if (cli && cli->name)
+        cli_group(cli->name, group, sizeof group);
+    va_start(ap, fmt);
+    cli_verror(cli, group, fmt, ap);
+    va_end(ap);
+    return CLI_EXIT_USAGE;
+}
+
+const char *cli_hint(int rc)
+{
+    switch (rc) {
+    case MM_ENOMEM:   return "free some memory and try again";
+    case MM_EIO:      return "check the disk and try again";
+    case MM_EFULL:    return "free some disk space and try again";
+    case MM_EBUSY:    return "another mm is using the store; try again in a moment";
+    case MM_EPERM:    return "check the owner and permissions of the home directory";
+    case MM_EVERSION: return "this home was written by a newer mm; upgrade mm";
+    case MM_EKEYFILE: return "restore the key file from a backup";
+    case MM_ETOOBIG:  return "make it smaller";
+    case MM_EINVAL:   return "check the arguments";
+    case MM_ENOTFOUND: return "check the path and try again";
+    default:          return "run 'mm verify' to check the store";
+    }
+}
+
+int cli_fail_rc(const cli_t *cli, int rc, const char *what)
+{
+    return cli_fail(cli, "%s: %s; %s", what, mm_strerror(rc), cli_hint(rc));
+}
+
+/* --- options --------------------------------------------------------------- */
+
+enum { OPT_HOME = 256, OPT_JSON, OPT_VERSION };
+#define OPTS_MAX 16
+
+/* The long name of the option whose value is val, for messages. */
+static const char *opt_name(const struct option *opts, int val)
+{
+    for (; opts->name; opts++)
+        if (opts->val == val)
+            return opts->name;
+    return NULL;
+}
+
+/* Explain why getopt_long returned '?' or ':' (opterr is 0: we speak). */
+static int opt_error(cli_t *cli, int c, const struct option *opts,
+                     int argc, char **argv)
+{
+    const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    const char *name = opt_name(opts, optopt);
+
+    if (c == ':') {
+        if (name)
+            return cli_usage(cli, "option '--%s' needs a value", name);
+        return cli_usage(cli, "option '-%c' needs a value", optopt);
+    }
+    if (optopt == 0)            /* an unknown long option */
+        return cli_usage(cli, "unknown option '%.*s'",
+                         (int) strcspn(arg, "="), arg);
+    if (name && strncmp(arg, "--", 2) == 0)
+        return cli_usage(cli, "option '--%s' takes no value", name);
+    if (optopt > 32 && optopt < 127)
+        return cli_usage(cli, "unknown option '-%c'", optopt);
+    return cli_usage(cli, "unknown option '%s'", arg);
+}
+
+int cli_parse(cli_t *cli, int argc, char **argv, int stop, int *first)
+{
+    struct option all[OPTS_MAX + 1];
+    size_t n = 0;
+    int c;
+
+    all[n++] = (struct option) { "home", required_argument, NULL, OPT_HOME };
+    all[n++] = (struct option) { "json", no_argument, NULL, OPT_JSON };
+    all[n++] = (struct option) { "help", no_argument, NULL, 'h' };
+    if (!cli->name)             /* before the command word only */
+        all[n++] = (struct option) { "version", no_argument, NULL, OPT_VERSION };
+    if (cli->cmd && cli->cmd->opts)
+        for (const struct option *o = cli->cmd->opts; o->name && n < OPTS_MAX; o++)
+            all[n++] = *o;
+    all[n] = (struct option) { 0 };
+
+    optind = 0;                 /* glibc: start afresh, argv[0] is skipped */
+    opterr = 0;
+    /* '+' stops at the first non-option (a subcommand) instead of
+     * collecting the positional arguments from all over the line. */
+    while ((c = getopt_long(argc, argv, stop ? "+:h" : ":h", all, NULL)) != -1) {
+        switch (c) {
+        case OPT_HOME:
+            cli->home_flag = optarg;
+            break;
+        case OPT_JSON:
+            cli->json = 1;
+            break;
+        case 'h':
+            cli->help = 1;
+            break;
+        case OPT_VERSION:
+            cli->version = 1;
+            break;
+        case '?':
+        case ':':
+            return opt_error(cli, c, all, argc, argv);
+        default:
+            if (c > 0 && c < CLI_OPT_MAX)
+                cli->opt[c] = optarg ? optarg : "";
+            break;
+        }
+    }
+    *first = optind;
+    return CLI_EXIT_OK;
+}
+
+/* --- the home ------------------------------------------------------------ */
+
+int cli_home_path(cli_t *cli)
+{
+    if (mm_home_resolve(cli->home_flag, cli->path, sizeof cli->path) == MM_OK)
+        return CLI_EXIT_OK;
+    if (cli->home_flag)
+        return cli_usage(cli, "--home '%s' is not a usable directory name",
+                         cli->home_flag);
+    return cli_fail(cli, "cannot tell where the micromentor home is: $HOME is "
+                    "not set; give --home DIR or set MM_HOME");
+}
+
+/* dir + "/" + name, without doubling a trailing slash. */
+static void path_join(char *out, size_t cap, const char *dir, const char *name)
+{
+    size_t n = strlen(dir);
+
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    snprintf(out, cap, "%.*s/%s", (int) n, dir, name);
+}
+
+/* MM_EPERM from opening a home: find what is too open and say how to fix it. */
+static int home_perm_error(cli_t *cli)
+{
+    static const char *const keys[] = { "device.key", "identity.key" };
+    char file[MM_PATH_MAX + 32];
+    struct stat st;
+
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        path_join(file, sizeof file, cli->path, keys[i]);
+        if (stat(file, &st) == 0 && (st.st_mode & 077))
+            return cli_fail(cli, "key file %s has permissions %04o, too open; "
+                            "run 'chmod 600 %s'", file,
+                            (unsigned) (st.st_mode & 07777), file);
+        if (access(file, R_OK) != 0 && errno == EACCES)
+            return cli_fail(cli, "cannot read key file %s: permission denied; "
+                            "check that you own it", file);
+    }
+    if (stat(cli->path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 077))
+        return cli_fail(cli, "home %s has permissions %04o, too open; run "
+                        "'chmod 700 %s'", cli->path,
+                        (unsigned) (st.st_mode & 07777), cli->path);
+    return cli_fail(cli, "cannot open the micromentor home at %s: permission "
+                    "denied; check that you own it and its files", cli->path);
+}
+
+/* MM_ENOTFOUND from opening a home: nothing there, or a part of it gone? */
+static int home_missing_error(cli_t *cli, const char *key)
+{
+    char other[MM_PATH_MAX + 32], store[MM_PATH_MAX + 32];
+    struct stat st;
+    int has_key = lstat(key, &st) == 0;
+
+    path_join(other, sizeof other, cli->path, "identity.key");
+    path_join(store, sizeof store, cli->path, "store");
+    if (!has_key && (lstat(other, &st) == 0 || lstat(store, &st) == 0))
+        return cli_fail(cli, "cannot load device key %s: the file is missing; "
+                        "restore it from a backup", key);
+    if (has_key && lstat(store, &st) != 0)
+        return cli_fail(cli, "the store %s is missing; restore it from a "
+                        "backup", store);
+    return cli_fail(cli, "no micromentor home at %s; run 'mm init --name "
+                    "NAME' first", cli->path);
+}
+
+int cli_home_open(cli_t *cli)
+{
+    char key[MM_PATH_MAX + 32];
+    int ex, rc;
+
+    if ((ex = cli_home_path(cli)) != CLI_EXIT_OK)
+        return ex;
+    rc = mm_home_open(cli->path, &cli->home);
+    if (rc == MM_OK)
+        return CLI_EXIT_OK;
+    path_join(key, sizeof key, cli->path, "device.key");
+    switch (rc) {
+    case MM_ENOTFOUND:
+        return home_missing_error(cli, key);
+    case MM_EKEYFILE:
+        return cli_fail(cli, "cannot load device key %s: %s; restore it from "
+                        "a backup", key, mm_strerror(rc));
+    case MM_EPERM:
+        return home_perm_error(cli);
+    case MM_EBUSY:
+        return cli_fail(cli, "the store of %s is in use; try again in a "
+                        "moment", cli->path);
+    case MM_ECORRUPT:
+        return cli_fail(cli, "the store of %s is damaged or not an mm store; "
+                        "restore it from a backup", cli->path);
+    case MM_EVERSION:
+        return cli_fail(cli, "the home at %s was written by a newer mm; "
+                        "upgrade mm", cli->path);
+    default:
+        return cli_fail(cli, "cannot open the micromentor home at %s: %s; %s",
+                        cli->path, mm_strerror(rc), cli_hint(rc));
+    }
+}
+
+/* --- time ---------------------------------------------------------------- */
+
+void cli_time_iso(char out[CLI_TIME_MAX], uint64_t ms)
+{
+    time_t t = (time_t) (ms / 1000);
+    struct tm tm;
+    size_t n;
+
+    if (!gmtime_r(&t, &tm) ||
+        (n = strftime(out, CLI_TIME_MAX, "%Y-%m-%dT%H:%M:%S", &tm)) == 0) {
+        snprintf(out, CLI_TIME_MAX, "?");
+        return;
+    }
+    snprintf(out + n, CLI_TIME_MAX - n, ".%03uZ", (unsigned) (ms % 1000));
+}
+
+/* Local time of ms: the date, or date, time and UTC offset. */
+static void cli_time_fmt(char out[CLI_TIME_MAX], uint64_t ms, int date_only)
+{
+    time_t t = (time_t) (ms / 1000);
+    struct tm tm;
+    size_t n = 0;
+
+    if (localtime_r(&t, &tm))
+        n = date_only ? strftime(out, CLI_TIME_MAX, "%Y-%m-%d", &tm)
+                      : strftime(out, CLI_TIME_MAX, "%Y-%m-%d %H:%M:%S %z", &tm);
+    if (n == 0)
+        snprintf(out, CLI_TIME_MAX, "?");
+}
+
+void cli_time_local(char out[CLI_TIME_MAX], uint64_t ms)
+{
+    cli_time_fmt(out, ms, 0);
+}
+
+void cli_time_rel(char out[CLI_TIME_MAX], uint64_t ms, uint64_t now)
+{
+    static const struct { uint64_t secs; const char *unit; } units[] = {
+        { 86400, "day" }, { 3600, "hour" }, { 60, "minute" },
+    };
+    uint64_t d;
+
+    /* A time ahead of our clock comes from a device whose clock is ahead. */
+    if (ms > now) {
+        if (ms - now < 60000)
+            snprintf(out, CLI_TIME_MAX, "just now");
+        else
+            cli_time_fmt(out, ms, 1);
+        return;
+    }
+    d = (now - ms) / 1000;
+    if (d > 30 * 86400) {
+        cli_time_fmt(out, ms, 1);
+        return;
+    }
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        uint64_t k = d / units[i].secs;
+        if (k > 0) {
+            snprintf(out, CLI_TIME_MAX, "%u %s%s ago", (unsigned) k,
+                     units[i].unit, k == 1 ? "" : "s");
+            return;
+        }
+    }
+    snprintf(out, CLI_TIME_MAX, "just now");
+}
+
+/* --- text ---------------------------------------------------------------- */
+
+/* Length of the well-formed UTF-8 sequence at s[0..n), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len, i;
+    uint32_t cp;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        len = 2, cp = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        len = 3, cp = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        len = 4, cp = s[0] & 0x07;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    /* C1 controls (U+0080..U+009F) can drive a terminal like ESC does. */
+    if (len == 2 && cp < 0xa0)
+        return 0;
+    return len;
+}
+
+char *cli_line(const char *str, size_t n, size_t maxchars)
+{
+    static const char ellipsis[] = "\xe2\x80\xa6";       /* … */
+    static const char fffd[] = "\xef\xbf\xbd";           /* � */
+    const unsigned char *s = (const unsigned char *) str;
+    /* An input byte yields at most 3 output bytes (U+FFFD for a bad one),
+     * a character at most 4. */
+    size_t cap = (n < maxchars ? n * 3 : maxchars * 4) + sizeof ellipsis;
+    size_t i = 0, o = 0, chars = 0, len;
+    char *out = malloc(cap);
+
+    if (!out)
+        return NULL;
+    while (i < n && s[i] != '\n') {
+        if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
+            break;
+        if (chars == maxchars) {
+            memcpy(out + o, ellipsis, sizeof ellipsis - 1);
+            o += sizeof ellipsis - 1;
+            break;
+        }
+        if (s[i] == '\t') {
+            out[o++] = ' ';
+            len = 1;
+        } else if (s[i] < 0x20 || s[i] == 0x7f) {
+            out[o++] = '?';
+            len = 1;
+        } else if ((len = utf8_len(s + i, n - i)) == 0) {
+            memcpy(out + o, fffd, sizeof fffd - 1);
+            o += sizeof fffd - 1;
+            len = 1;
+        } else {
+            memcpy(out + o, s + i, len);
+            o += len;
+        }
+        i += len;
+        chars++;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+size_t cli_width(const char *s)
+{
+    size_t w = 0;
+
+    for (; *s; s++)
+        if (((unsigned char) *s & 0xc0) != 0x80)
+            w++;
+    return w;
+}
+
+const char *cli_c(const cli_t *cli, const char *esc)
+{
+    return cli->color ? esc : "";
+}
+
+/* --- input ----------------------------------------------------------------- */
+
+int cli_read_stdin(char **bufp, size_t *lenp, size_t max)
+{
+    char *buf = malloc(max + 2);
+    size_t len = 0;
+    ssize_t r;
+
+    *bufp = NULL;
+    *lenp = 0;
+    if (!buf)
+        return -1;
+    /* Read one byte past max to tell "exactly max" from "more". */
+    while (len < max + 1) {
+        r = read(STDIN_FILENO, buf + len, max + 1 - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            errno = e;
+            return -1;
+        }
+        if (r == 0)
+            break;
+        len += (size_t) r;
+    }
+    if (len > max) {
+        free(buf);
+        return 1;
+    }
+    buf[len] = '\0';
+    *bufp = buf;
+    *lenp = len;
+    return 0;
+}
