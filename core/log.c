@@ -56,7 +56,7 @@ int mm_log_head(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32]
     return MM_OK;
 }
 
-/* Store a verified entry, its id index and the new head.  MDB_NOOVERWRITE
+/* Store a verified entry and the new head.  MDB_NOOVERWRITE
  * is the append-only rule at the lowest level: a stored entry is never
  * replaced, whatever a bug above might ask for. */
 static int store(mm_txn_t *txn, const mm_entry_t *e)
@@ -65,10 +65,6 @@ static int store(mm_txn_t *txn, const mm_entry_t *e)
     entry_key(ek, e->author, e->scope, e->seq);
     MDB_val k = { ENTRY_KEY, ek }, v = { e->len, (void *) e->bytes };
     int rc = mdb_put(txn->txn, txn->store->entries, &k, &v, MDB_NOOVERWRITE);
-    if (rc)
-        return rc == MDB_KEYEXIST ? MM_ECORRUPT : mm_store_rc(rc);
-    MDB_val ik = { MM_HASH_BYTES, (void *) e->id }, iv = { ENTRY_KEY, ek };
-    rc = mdb_put(txn->txn, txn->store->ids, &ik, &iv, MDB_NOOVERWRITE);
     if (rc)
         return rc == MDB_KEYEXIST ? MM_ECORRUPT : mm_store_rc(rc);
     put_be64(hv, e->seq);
@@ -203,44 +199,65 @@ static int id_matches(const uint8_t *id, const uint8_t *want, size_t n)
     return 1;
 }
 
-int mm_log_find(mm_txn_t *txn, const char *prefix, const uint8_t **buf, size_t *len)
+typedef struct {
+    mm_txn_t *txn;
+    const uint8_t *scope;
+    uint8_t nib[64];
+    size_t n;
+    int matches;
+    const uint8_t *buf;
+    size_t len;
+} find_t;
+
+static int find_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
 {
-    uint8_t nib[64], start[MM_HASH_BYTES] = { 0 };
-    size_t n = strlen(prefix);
-    if (n < 1 || n > 64)
+    find_t *f = arg;
+    uint8_t id[MM_HASH_BYTES];
+    mm_hash(id, buf, len);
+    if (id_matches(id, f->nib, f->n)) {
+        f->buf = buf;
+        f->len = len;
+        if (++f->matches > 1)
+            return 1;               /* ambiguous: no need to look further */
+    }
+    return 0;
+}
+
+static int find_feed(const uint8_t *author, const uint8_t *scope, const mm_head_t *head,
+                     void *arg)
+{
+    find_t *f = arg;
+    if (f->scope && memcmp(scope, f->scope, 32) != 0)
+        return 0;
+    return mm_log_walk(f->txn, author, scope, 1, find_entry, f);
+}
+
+/* There is no index by id: ids are random, and a random-keyed table would
+ * dirty one page per append and cap bulk sync.  People type id prefixes
+ * for human-scale sets (their notes, one relationship), so a scan of the
+ * scope in question is fast enough, and costs nothing on the write path. */
+int mm_log_find(mm_txn_t *txn, const uint8_t *scope, const char *prefix,
+                const uint8_t **buf, size_t *len)
+{
+    find_t f = { .txn = txn, .scope = scope, .n = strlen(prefix) };
+    if (f.n < 1 || f.n > 64)
         return MM_EINVAL;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < f.n; i++) {
         int v = hexval(prefix[i]);
         if (v < 0)
             return MM_EINVAL;
-        nib[i] = (uint8_t) v;
-        start[i / 2] |= (uint8_t) (i % 2 ? v : v << 4);
+        f.nib[i] = (uint8_t) v;
     }
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn->txn, txn->store->ids, &cur);
-    if (rc)
-        return mm_store_rc(rc);
-    MDB_val k = { MM_HASH_BYTES, start }, v, found = { 0, NULL };
-    int matches = 0;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    while (rc == MDB_SUCCESS && matches < 2 && k.mv_size == MM_HASH_BYTES
-           && id_matches(k.mv_data, nib, n)) {
-        found = v;
-        matches++;
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    mdb_cursor_close(cur);
-    if (rc && rc != MDB_NOTFOUND)
-        return mm_store_rc(rc);
-    if (matches == 0)
+    int rc = mm_log_feeds(txn, find_feed, &f);
+    if (rc < 0)
+        return rc;
+    if (f.matches == 0)
         return MM_ENOTFOUND;
-    if (matches > 1)
+    if (f.matches > 1)
         return MM_EAMBIG;
-    if (found.mv_size != ENTRY_KEY)
-        return MM_ECORRUPT;
-    const uint8_t *fk = found.mv_data;
-    rc = mm_log_get(txn, fk, fk + 32, get_be64(fk + 64), buf, len);
-    return rc == MM_ENOTFOUND ? MM_ECORRUPT : rc;
+    *buf = f.buf;
+    *len = f.len;
+    return MM_OK;
 }
 
 int mm_log_feeds(mm_txn_t *txn, mm_feed_fn fn, void *arg)

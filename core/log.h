@@ -3,8 +3,8 @@
  *  No function here modifies or deletes a stored entry.  Every entry is
  *  stored through mm_log_put, which runs the one verifier (mm_entry_verify)
  *  against the stored feed head, certificate and scope, then writes the
- *  entry, its id index and the new head in the caller's transaction, so a
- *  commit stores all of them or none.
+ *  entry and the new head in the caller's transaction, so a commit stores
+ *  both or neither.
  */
 #ifndef MM_LOG_H
 #define MM_LOG_H
@@ -37,9 +37,13 @@ int mm_log_head(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32]
 int mm_log_get(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32],
                uint64_t seq, const uint8_t **buf, size_t *len);
 
-/* The entry whose id starts with the hex digits in prefix (1..64 of them).
- * MM_OK; MM_ENOTFOUND; MM_EAMBIG (more than one matches); MM_EINVAL (not hex). */
-int mm_log_find(mm_txn_t *txn, const char *prefix, const uint8_t **buf, size_t *len);
+/* The entry whose id starts with the hex digits in prefix (1..64 of them),
+ * among the entries of scope (NULL: of every scope).  This scans the scope:
+ * meant for ids people type, not for hot paths.  *buf points into the map
+ * until the txn ends.  MM_OK; MM_ENOTFOUND; MM_EAMBIG (more than one
+ * matches); MM_EINVAL (not 1..64 hex digits). */
+int mm_log_find(mm_txn_t *txn, const uint8_t *scope, const char *prefix,
+                const uint8_t **buf, size_t *len);
 
 /* Call fn for each feed, in (author, scope) order.  fn returning non-zero
  * stops the walk and that value is returned. */
@@ -54,7 +58,7 @@ int mm_log_walk(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32]
                 uint64_t from_seq, mm_entry_fn fn, void *arg);
 
 /* Re-check the whole store from scratch, entry by entry, through the
- * verifier with signatures and decryption, plus the ids and heads indexes.
+ * verifier with signatures and decryption, and the feed heads.
  * For each fault found fn_fault is called (may be NULL) with a one-line
  * description; *nentries gets the number of entries checked.  MM_OK if no
  * fault, else the code of the first fault. */

@@ -164,13 +164,11 @@ static int get_one(collect_t *c, const void *prefix)
     const uint8_t *buf;
     size_t len;
     mm_entry_t e;
-    int rc = mm_log_find(c->txn, prefix, &buf, &len);
+    int rc = mm_log_find(c->txn, c->scope->id, prefix, &buf, &len);
     if (rc)
         return rc;
     if (mm_entry_parse(buf, len, &e) != MM_OK)
         return MM_ECORRUPT;
-    if (memcmp(e.scope, c->scope->id, 32) != 0)
-        return MM_ENOTFOUND;        /* not a private note of ours */
     return add_note(c, buf, len);
 }
 

@@ -38,7 +38,7 @@ int mm_store_rc(int rc)
 static int open_tables(mm_store_t *s, MDB_txn *txn, unsigned flags)
 {
     struct { const char *name; MDB_dbi *dbi; } t[] = {
-        { "entries", &s->entries }, { "ids", &s->ids }, { "heads", &s->heads },
+        { "entries", &s->entries }, { "heads", &s->heads },
         { "certs", &s->certs }, { "scopes", &s->scopes }, { "meta", &s->meta },
     };
     for (unsigned i = 0; i < sizeof t / sizeof t[0]; i++) {

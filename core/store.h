@@ -2,7 +2,6 @@
  *
  *  One environment (HOME/store/), with named tables:
  *    entries  author(32) || scope(32) || seq(8, big-endian) -> entry bytes
- *    ids      entry id (32)                                 -> author||scope||seq
  *    heads    author(32) || scope(32)                       -> seq(8 BE) || id(32)
  *    certs    device pk (32)                                -> certificate bytes
  *    scopes   scope id (32)                                 -> scope record

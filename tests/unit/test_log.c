@@ -550,7 +550,7 @@ static int find_hex(mm_txn_t *txn, const uint8_t id[32])
     mm_hex(hex, id, 32);
     const uint8_t *buf;
     size_t len;
-    return mm_log_find(txn, hex, &buf, &len);
+    return mm_log_find(txn, NULL, hex, &buf, &len);
 }
 
 static void test_put_other_device(void **state)
@@ -751,11 +751,11 @@ static void test_batch_check_find(void **state)
     uint8_t got[32];
     for (int i = 0; i < BATCH; i += 97) {
         mm_hex(hex, ids[i], 32);
-        assert_rc(mm_log_find(txn, hex, &buf, &len), MM_OK);
+        assert_rc(mm_log_find(txn, NULL, hex, &buf, &len), MM_OK);
         mm_hash(got, buf, len);
         assert_memory_equal(got, ids[i], 32);
         hex[9] = '\0';
-        assert_rc(mm_log_find(txn, hex, &buf, &len), MM_OK);
+        assert_rc(mm_log_find(txn, NULL, hex, &buf, &len), MM_OK);
         mm_hash(got, buf, len);
         assert_memory_equal(got, ids[i], 32);
     }
@@ -767,9 +767,9 @@ static void test_batch_check_find(void **state)
             dup = ids[i][0];
     assert_true(dup >= 0);
     snprintf(hex, sizeof hex, "%02x", dup);
-    assert_rc(mm_log_find(txn, hex, &buf, &len), MM_EAMBIG);
+    assert_rc(mm_log_find(txn, NULL, hex, &buf, &len), MM_EAMBIG);
     hex[1] = '\0';
-    assert_rc(mm_log_find(txn, hex, &buf, &len), MM_EAMBIG);
+    assert_rc(mm_log_find(txn, NULL, hex, &buf, &len), MM_EAMBIG);
 
     /* a 4-digit prefix that no id has */
     int missing = -1;
@@ -782,19 +782,19 @@ static void test_batch_check_find(void **state)
     }
     assert_true(missing >= 0);
     snprintf(hex, sizeof hex, "%04x", missing);
-    assert_rc(mm_log_find(txn, hex, &buf, &len), MM_ENOTFOUND);
+    assert_rc(mm_log_find(txn, NULL, hex, &buf, &len), MM_ENOTFOUND);
     mm_hex(hex, ids[0], 32);
     hex[63] = hex[63] == 'f' ? 'e' : 'f';
-    assert_rc(mm_log_find(txn, hex, &buf, &len), MM_ENOTFOUND);
+    assert_rc(mm_log_find(txn, NULL, hex, &buf, &len), MM_ENOTFOUND);
 
     /* not a prefix at all */
-    assert_rc(mm_log_find(txn, "", &buf, &len), MM_EINVAL);
-    assert_rc(mm_log_find(txn, "xy", &buf, &len), MM_EINVAL);
-    assert_rc(mm_log_find(txn, "12 4", &buf, &len), MM_EINVAL);
+    assert_rc(mm_log_find(txn, NULL, "", &buf, &len), MM_EINVAL);
+    assert_rc(mm_log_find(txn, NULL, "xy", &buf, &len), MM_EINVAL);
+    assert_rc(mm_log_find(txn, NULL, "12 4", &buf, &len), MM_EINVAL);
     char toolong[66];
     memset(toolong, 'a', 65);
     toolong[65] = '\0';
-    assert_rc(mm_log_find(txn, toolong, &buf, &len), MM_EINVAL);
+    assert_rc(mm_log_find(txn, NULL, toolong, &buf, &len), MM_EINVAL);
     mm_txn_abort(&txn);
     free(ids);
 }
