@@ -17,7 +17,8 @@
 #define MM_BODY_TYPE_MAX   32
 
 /* Body types defined so far (see PROTOCOL.md, "Body types"). */
-#define MM_T_NOTE "note"
+#define MM_T_NOTE   "note"
+#define MM_T_INVITE "invite"      /* first entry of a relationship: the inviter's note */
 
 /* Check that pt is a valid body: MM_OK or MM_EBODY. */
 int mm_body_check(const uint8_t *pt, size_t len);

@@ -162,7 +162,7 @@ int mm_entry_check(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned fla
     if (e->seq == 1 ? e->prev != NULL
                    : (!e->prev || memcmp(e->prev, ctx->head->id, MM_HASH_BYTES) != 0))
         return MM_EPREV;
-    if (!(flags & MM_VERIFY_SIG_TRUSTED)) {
+    if (!(flags & (MM_VERIFY_SIG_TRUSTED | MM_VERIFY_SIG_DEFERRED))) {
         uint8_t digest[MM_HASH_BYTES];
         mm_hash(digest, e->bytes, e->signedlen);
         if ((rc = mm_verify_digest(e->author, MM_CTX_ENTRY, digest, e->sig)))

@@ -71,6 +71,11 @@ typedef struct {
  * that the caller has just sealed itself from a body it checked with
  * mm_body_check (opening it again would prove nothing new). */
 #define MM_VERIFY_OWN (MM_VERIFY_SIG_TRUSTED | 0x2u)
+/* Skip the signature check because a later entry of the same feed, stored
+ * in the same transaction, has its signature checked and its hash chain
+ * covers this entry; the caller aborts the transaction if that fails.
+ * (Bulk sync: one Ed25519 verification per run, not per entry.) */
+#define MM_VERIFY_SIG_DEFERRED 0x4u
 
 /* Build, encrypt and sign the entry that follows head in feed
  * (author = device, scope->id).  nonce NULL means a fresh random one (the

@@ -118,6 +118,59 @@ int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, unsigned flags, mm
     return rc;
 }
 
+int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens, size_t n,
+                   size_t *stored)
+{
+    mm_head_t head;
+    mm_cert_t cert;
+    mm_scope_t scope;
+    mm_entry_t e, first;
+    int have_cert, have_scope;
+    size_t count = 0;
+    if (stored)
+        *stored = 0;
+    if (n == 0)
+        return MM_OK;
+    int rc = mm_entry_parse(bufs[0], lens[0], &first);
+    if (rc)
+        return rc;
+    rc = context(txn, first.author, first.scope, &head, &cert, &have_cert, &scope, &have_scope);
+    if (rc)
+        goto out;
+    mm_verify_ctx_t ctx = { &head, have_cert ? &cert : NULL, have_scope ? &scope : NULL };
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = mm_entry_parse(bufs[i], lens[i], &e)))
+            goto out;
+        if (memcmp(e.author, first.author, 32) || memcmp(e.scope, first.scope, 32)
+            || e.seq != first.seq + i) {
+            rc = MM_EPROTO;
+            goto out;
+        }
+        if (e.seq <= head.seq) {        /* already have that position: same bytes? */
+            const uint8_t *old;
+            size_t oldlen;
+            if ((rc = mm_log_get(txn, e.author, e.scope, e.seq, &old, &oldlen)))
+                goto out;
+            if (oldlen != e.len || memcmp(old, e.bytes, e.len) != 0) {
+                rc = MM_EFORK;
+                goto out;
+            }
+            continue;
+        }
+        unsigned flags = i + 1 < n ? MM_VERIFY_SIG_DEFERRED : 0;
+        if ((rc = mm_entry_check(&e, &ctx, flags)) || (rc = store(txn, &e)))
+            goto out;
+        head.seq = e.seq;
+        memcpy(head.id, e.id, MM_HASH_BYTES);
+        count++;
+    }
+    if (stored)
+        *stored = count;
+out:
+    mm_scope_wipe(&scope);
+    return rc;
+}
+
 int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,
                   const uint8_t scope_id[32], uint64_t time,
                   const uint8_t *body, size_t bodylen, uint8_t id_out[32])

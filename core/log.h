@@ -20,6 +20,18 @@
 int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, unsigned flags,
                mm_entry_t *e);
 
+/* Verify and store a run of entries of one feed, in seq order, as received
+ * from a peer: the hash links of every entry are checked and the Ed25519
+ * signature of the last one only (it covers the chain).  Entries at or
+ * below the stored head that are byte-identical to what is stored are
+ * skipped, so a run can be received twice.  On any error nothing of the run
+ * is stored and the caller must abort txn (earlier entries of the run may
+ * already be in it).  *stored (may be NULL) gets the number newly stored.
+ * Errors: the verifier's; MM_EFORK (a different entry is stored at one of
+ * the positions); MM_EPROTO (entries not of one feed or not contiguous). */
+int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens, size_t n,
+                   size_t *stored);
+
 /* Seal body as the next entry of this device's feed in scope_id and store it
  * (through mm_log_put).  time 0 means now.  id_out may be NULL.
  * MM_OK; MM_ENOTFOUND (unknown scope); MM_ENOCERT (device not certified);

@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include "core/store_int.h"
 #include "core/mp.h"
 #include <stdio.h>
@@ -40,11 +42,12 @@ static int open_tables(mm_store_t *s, MDB_txn *txn, unsigned flags)
     struct { const char *name; MDB_dbi *dbi; } t[] = {
         { "entries", &s->entries }, { "heads", &s->heads },
         { "certs", &s->certs }, { "scopes", &s->scopes }, { "meta", &s->meta },
+        { "peers", &s->peers }, { "invites", &s->invites },
     };
     for (unsigned i = 0; i < sizeof t / sizeof t[0]; i++) {
         int rc = mdb_dbi_open(txn, t[i].name, flags, t[i].dbi);
         if (rc)
-            return rc == MDB_NOTFOUND ? MM_ECORRUPT : mm_store_rc(rc);
+            return rc == MDB_NOTFOUND ? MM_ENOTFOUND : mm_store_rc(rc);
     }
     return MM_OK;
 }
@@ -89,7 +92,7 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
         free(s);
         return mm_store_rc(rc);
     }
-    mdb_env_set_maxdbs(s->env, 8);
+    mdb_env_set_maxdbs(s->env, 16);
     mdb_env_set_mapsize(s->env, MAP_SIZE);
     /* Without an existing data.mdb LMDB would create one: refuse unless asked. */
     char path[4096];
@@ -110,8 +113,21 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
         rc = mm_store_rc(rc);
         goto fail;
     }
-    if ((rc = open_tables(s, txn, write ? MDB_CREATE : 0))
-        || (rc = check_format(s, txn, write)))
+    rc = open_tables(s, txn, write ? MDB_CREATE : 0);
+    if (rc == MM_ENOTFOUND && !write && !(flags & MM_STORE_RDONLY)) {
+        /* a store from before a table was added: add it (format stays 1) */
+        mdb_txn_abort(txn);
+        write = 1;
+        if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+            txn = NULL;
+            rc = mm_store_rc(rc);
+            goto fail;
+        }
+        rc = open_tables(s, txn, MDB_CREATE);
+    }
+    if (rc == MM_ENOTFOUND)
+        rc = MM_ECORRUPT;
+    if (rc || (rc = check_format(s, txn, create && write)))
         goto fail;
     rc = mdb_txn_commit(txn);           /* keeps the table handles */
     txn = NULL;
@@ -136,6 +152,21 @@ void mm_store_close(mm_store_t **self_p)
     mdb_env_close((*self_p)->env);
     free(*self_p);
     *self_p = NULL;
+}
+
+void mm_store_trim(mm_store_t *self)
+{
+    MDB_envinfo info;
+    struct stat st;
+    int fd;
+    if (mdb_env_info(self->env, &info) || mdb_env_get_fd(self->env, &fd) || fstat(fd, &st))
+        return;
+    /* The map is read-only (no MDB_WRITEMAP): dropping its pages loses nothing. */
+    size_t len = (size_t) st.st_size < info.me_mapsize ? (size_t) st.st_size : info.me_mapsize;
+    long pg = sysconf(_SC_PAGESIZE);
+    len = (len + (size_t) pg - 1) / (size_t) pg * (size_t) pg;
+    if (len)
+        madvise(info.me_mapaddr, len, MADV_DONTNEED);
 }
 
 int mm_store_begin(mm_store_t *self, int write, mm_txn_t **out)
@@ -231,6 +262,28 @@ int mm_cert_get(mm_txn_t *txn, const uint8_t device[32], mm_cert_t *out,
         *rawlen = v.mv_size;
     }
     return MM_OK;
+}
+
+int mm_cert_foreach(mm_txn_t *txn, mm_cert_fn fn, void *arg)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn->txn, txn->store->certs, &cur);
+    if (rc)
+        return mm_store_rc(rc);
+    int ret = MM_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        mm_cert_t c;
+        if (mm_cert_decode(v.mv_data, v.mv_size, &c) != MM_OK) {
+            ret = MM_ECORRUPT;
+            break;
+        }
+        if ((ret = fn(&c, v.mv_data, v.mv_size, arg)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return ret;
 }
 
 int mm_scope_put(mm_txn_t *txn, const mm_scope_t *s)

@@ -6,6 +6,8 @@
  *    certs    device pk (32)                                -> certificate bytes
  *    scopes   scope id (32)                                 -> scope record
  *    meta     short ASCII key                               -> value
+ *    peers    identity pk (32)                              -> peer record (peer.h)
+ *    invites  invite public key (32)                        -> invite record (invite.h)
  *  Writes are serialised by LMDB (one writer at a time, across processes);
  *  every commit is durable (fsync) before it returns.  Only core/ sees LMDB.
  */
@@ -32,6 +34,11 @@ typedef struct mm_txn mm_txn_t;
 int  mm_store_open(const char *dir, unsigned flags, mm_store_t **out);
 void mm_store_close(mm_store_t **self_p);
 
+/* Drop this process's mappings of store pages (they stay in the page
+ * cache), so that streaming a large log does not grow resident memory with
+ * every page read.  Call only with no transaction open in this process. */
+void mm_store_trim(mm_store_t *self);
+
 /* Begin a transaction.  A write transaction waits for other writers. */
 int  mm_store_begin(mm_store_t *self, int write, mm_txn_t **out);
 /* Commit and free *txn_p (also on failure).  MM_OK, MM_EFULL, MM_EIO. */
@@ -52,6 +59,11 @@ int  mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out);
  * raw/rawlen (may be NULL) point into the map until the txn ends. */
 int  mm_cert_get(mm_txn_t *txn, const uint8_t device[32], mm_cert_t *out,
                  const uint8_t **raw, size_t *rawlen);
+
+/* Call fn for each admitted certificate (decoded; raw bytes point into the
+ * map).  Non-zero from fn stops the walk and is returned. */
+typedef int (*mm_cert_fn)(const mm_cert_t *c, const uint8_t *raw, size_t len, void *arg);
+int  mm_cert_foreach(mm_txn_t *txn, mm_cert_fn fn, void *arg);
 
 /* Scope records.  put replaces nothing: MM_EEXIST if the id is taken. */
 int  mm_scope_put(mm_txn_t *txn, const mm_scope_t *s);

@@ -8,7 +8,7 @@
 
 struct mm_store {
     MDB_env *env;
-    MDB_dbi entries, heads, certs, scopes, meta;
+    MDB_dbi entries, heads, certs, scopes, meta, peers, invites;
 };
 
 struct mm_txn {

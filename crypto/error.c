@@ -29,6 +29,11 @@ static const struct { int rc; const char *name; const char *text; } errors[] = {
     { MM_ECHECKSUM,  "MM_ECHECKSUM",  "checksum mismatch" },
     { MM_EBODY,      "MM_EBODY",      "malformed entry body" },
     { MM_EBUSY,      "MM_EBUSY",      "store is busy" },
+    { MM_EFORK,      "MM_EFORK",      "conflicting entry at a stored position (fork)" },
+    { MM_EPROTO,     "MM_EPROTO",     "protocol violation by peer" },
+    { MM_EREFUSED,   "MM_EREFUSED",   "refused by peer" },
+    { MM_ETIMEOUT,   "MM_ETIMEOUT",   "peer did not answer in time" },
+    { MM_EBLOCKED,   "MM_EBLOCKED",   "peer is blocked" },
 };
 
 static int find(int rc)

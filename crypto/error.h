@@ -38,6 +38,11 @@ enum {
     MM_ECHECKSUM  = -25,  /* an id code's checksum does not match */
     MM_EBODY      = -26,  /* decrypted body is not a valid body map */
     MM_EBUSY      = -27,  /* store locked or in use */
+    MM_EFORK      = -28,  /* a different entry is stored at that feed position */
+    MM_EPROTO     = -29,  /* peer broke the sync protocol */
+    MM_EREFUSED   = -30,  /* peer refused us (unknown, blocked, bad invite) */
+    MM_ETIMEOUT   = -31,  /* peer did not answer in time */
+    MM_EBLOCKED   = -32,  /* the peer or author is blocked */
 };
 
 /* Short, human description of rc ("bad signature").  Never NULL. */

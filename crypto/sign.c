@@ -70,3 +70,16 @@ int mm_verify_digest(const uint8_t pk[MM_PK_BYTES], const char *ctx,
     memcpy(msg + MM_CTX_BYTES, digest, 32);
     return crypto_sign_verify_detached(sig, msg, sizeof msg, pk) == 0 ? MM_OK : MM_EBADSIG;
 }
+
+int mm_pk_to_x25519(uint8_t x[32], const uint8_t ed[MM_PK_BYTES])
+{
+    return crypto_sign_ed25519_pk_to_curve25519(x, ed) == 0 ? MM_OK : MM_EINVAL;
+}
+
+void mm_keypair_x25519(const mm_keypair_t *self, uint8_t pk[32], uint8_t sk[32])
+{
+    /* cannot fail: our own public key is a valid point */
+    if (crypto_sign_ed25519_pk_to_curve25519(pk, self->pk) != 0)
+        memset(pk, 0, 32);
+    crypto_sign_ed25519_sk_to_curve25519(sk, self->sk);
+}

@@ -19,6 +19,7 @@
 /* Signature contexts (exactly 16 bytes each, NUL-padded). */
 #define MM_CTX_ENTRY  "mm entry sig v1\0"
 #define MM_CTX_CERT   "mm cert sig v1\0\0"
+#define MM_CTX_ACCEPT "mm accept v1\0\0\0\0"
 
 typedef struct mm_keypair mm_keypair_t;
 
@@ -47,5 +48,12 @@ int mm_sign_digest(const mm_keypair_t *self, const char *ctx,
 /* Verify a signature made by mm_sign_digest: MM_OK or MM_EBADSIG. */
 int mm_verify_digest(const uint8_t pk[MM_PK_BYTES], const char *ctx,
                      const uint8_t digest[32], const uint8_t sig[MM_SIG_BYTES]);
+
+/* X25519 public key of an Ed25519 public key (for ZeroMQ CURVE).
+ * MM_OK, or MM_EINVAL if ed is not a valid point. */
+int mm_pk_to_x25519(uint8_t x[32], const uint8_t ed[MM_PK_BYTES]);
+
+/* X25519 key pair of an Ed25519 key pair; wipe sk after use. */
+void mm_keypair_x25519(const mm_keypair_t *self, uint8_t pk[32], uint8_t sk[32]);
 
 #endif

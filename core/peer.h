@@ -1,0 +1,69 @@
+/*  peer.h -- the people this person syncs with: local, mutable records.
+ *
+ *  A peer record is this device's own bookkeeping (petname, endpoints,
+ *  blocked, last sync), not part of the signed log, so it can change in
+ *  place.  What the two people share lives in their relationship scope.
+ *
+ *  Stored in table "peers", key identity pk (32), value
+ *  fixarray(10) [ version=1, petname str, role uint, scope bin32,
+ *                 device bin32, endpoints array of str, blocked bool,
+ *                 added uint ms, last_sync uint ms (0: never), their name str ]
+ */
+#ifndef MM_PEER_H
+#define MM_PEER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/store.h"
+
+#define MM_PETNAME_MAX      64
+#define MM_ENDPOINT_MAX     255
+#define MM_PEER_ENDPOINTS   4
+#define MM_PEER_RECORD_MAX  2048
+
+/* The peer's role towards me. */
+#define MM_ROLE_MENTOR 1            /* they mentor me */
+#define MM_ROLE_MENTEE 2            /* I mentor them */
+
+typedef struct {
+    uint8_t  identity[32];
+    char     petname[MM_PETNAME_MAX + 1];
+    unsigned role;
+    uint8_t  scope[32];             /* our relationship scope */
+    uint8_t  device[32];            /* their device I connect to (its key is the CURVE server key) */
+    unsigned nendpoints;
+    char     endpoints[MM_PEER_ENDPOINTS][MM_ENDPOINT_MAX + 1];
+    int      blocked;
+    uint64_t added;
+    uint64_t last_sync;
+    char     name[MM_PETNAME_MAX + 1];  /* the name they gave themselves */
+} mm_peer_t;
+
+/* Insert or replace the record of p->identity.  MM_OK; MM_EINVAL (bad
+ * petname, endpoint or count); MM_EEXIST (another peer has that petname);
+ * MM_EFULL; MM_EIO. */
+int mm_peer_put(mm_txn_t *txn, const mm_peer_t *p);
+
+/* The record of identity.  MM_OK, MM_ENOTFOUND, MM_ECORRUPT. */
+int mm_peer_get(mm_txn_t *txn, const uint8_t identity[32], mm_peer_t *p);
+
+/* Delete the record (the log keeps everything).  MM_OK or MM_ENOTFOUND. */
+int mm_peer_del(mm_txn_t *txn, const uint8_t identity[32]);
+
+/* Find a peer by petname (exact, case-insensitive) or by a prefix of its
+ * identity code ("mmi..." of at least 6 characters).  MM_OK; MM_ENOTFOUND;
+ * MM_EAMBIG. */
+int mm_peer_find(mm_txn_t *txn, const char *what, mm_peer_t *p);
+
+/* Call fn for every peer in identity order; non-zero from fn stops. */
+typedef int (*mm_peer_fn)(const mm_peer_t *p, void *arg);
+int mm_peer_foreach(mm_txn_t *txn, mm_peer_fn fn, void *arg);
+
+/* 1 if s is a valid petname: 1..64 bytes of UTF-8, no control characters,
+ * not starting with "mmi" (that prefix names identity codes) */
+int mm_peer_name_valid(const char *s);
+
+/* 1 if s looks like a ZeroMQ TCP endpoint "tcp://HOST:PORT" we can use. */
+int mm_endpoint_valid(const char *s);
+
+#endif

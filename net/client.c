@@ -1,0 +1,135 @@
+/*  client.c -- the connecting side: CURVE client over a DEALER socket, with
+ *  a monitor to tell "refused" from "unreachable". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include <zmq.h>
+#include "net/client.h"
+#include "net/zmqutil.h"
+#include "crypto/error.h"
+
+struct mm_client {
+    void *ctx;
+    void *sock;
+    void *mon;
+    zmq_msg_t msg;
+    int have_msg;
+};
+
+int mm_client_open(const char *endpoint, const uint8_t server_device[32],
+                   const uint8_t pk[32], const uint8_t sk[32], mm_client_t **out)
+{
+    static int seq;
+    char monep[64];
+    uint8_t server_x[32];
+    *out = NULL;
+    if (mm_pk_to_x25519(server_x, server_device))
+        return MM_EINVAL;
+    mm_client_t *c = calloc(1, sizeof *c);
+    if (!c || !(c->ctx = zmq_ctx_new())) {
+        free(c);
+        return MM_ENOMEM;
+    }
+    int rc = MM_EIO;
+    c->sock = zmq_socket(c->ctx, ZMQ_DEALER);
+    if (!c->sock || mm_zmq_common(c->sock)
+        || zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, server_x, 32)
+        || zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, pk, 32)
+        || zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, sk, 32))
+        goto fail;
+    snprintf(monep, sizeof monep, "inproc://mm-monitor-%d", seq++);
+    if (zmq_socket_monitor(c->sock, monep, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0
+        || !(c->mon = zmq_socket(c->ctx, ZMQ_PAIR)) || zmq_connect(c->mon, monep) != 0)
+        goto fail;
+    if (zmq_connect(c->sock, endpoint) != 0) {
+        rc = MM_EINVAL;
+        goto fail;
+    }
+    zmq_msg_init(&c->msg);
+    c->have_msg = 1;
+    *out = c;
+    return MM_OK;
+fail:
+    if (c->mon)
+        zmq_close(c->mon);
+    if (c->sock)
+        zmq_close(c->sock);
+    zmq_ctx_term(c->ctx);
+    free(c);
+    return rc;
+}
+
+void mm_client_close(mm_client_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    mm_client_t *c = *self_p;
+    if (c->have_msg)
+        zmq_msg_close(&c->msg);
+    zmq_socket_monitor(c->sock, NULL, 0);
+    zmq_close(c->mon);
+    zmq_close(c->sock);
+    zmq_ctx_term(c->ctx);
+    free(c);
+    *self_p = NULL;
+}
+
+int mm_client_send(void *self, const void *buf, size_t len)
+{
+    mm_client_t *c = self;
+    return zmq_send(c->sock, buf, len, 0) == (int) len ? MM_OK : MM_EIO;
+}
+
+/* A monitor event: 2-byte event number, 4-byte value, then the endpoint. */
+static int monitor_event(mm_client_t *c)
+{
+    zmq_msg_t m;
+    uint16_t event = 0;
+    int more;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, c->mon, 0) >= 6)
+        memcpy(&event, zmq_msg_data(&m), 2);
+    more = zmq_msg_more(&m);
+    zmq_msg_close(&m);
+    while (more) {
+        zmq_msg_init(&m);
+        zmq_msg_recv(&m, c->mon, 0);
+        more = zmq_msg_more(&m);
+        zmq_msg_close(&m);
+    }
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        return MM_EREFUSED;
+    if (event & (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL))
+        return MM_EPROTO;
+    return MM_OK;
+}
+
+int mm_client_recv(mm_client_t *c, int timeout_ms, const uint8_t **buf, size_t *len)
+{
+    uint64_t deadline = (uint64_t) timeout_ms;
+    zmq_pollitem_t items[] = { { c->sock, 0, ZMQ_POLLIN, 0 }, { c->mon, 0, ZMQ_POLLIN, 0 } };
+    while (1) {
+        int n = zmq_poll(items, 2, (long) deadline);
+        if (n < 0)
+            return MM_EIO;
+        if (n == 0)
+            return MM_ETIMEOUT;
+        if (items[1].revents & ZMQ_POLLIN) {
+            int rc = monitor_event(c);
+            if (rc)
+                return rc;
+        }
+        if (items[0].revents & ZMQ_POLLIN) {
+            if (zmq_msg_recv(&c->msg, c->sock, 0) < 0)
+                return MM_EIO;
+            if (zmq_msg_more(&c->msg))
+                return MM_EPROTO;   /* mm speaks single-frame messages */
+            *buf = zmq_msg_data(&c->msg);
+            *len = zmq_msg_size(&c->msg);
+            return MM_OK;
+        }
+    }
+}

@@ -1,0 +1,25 @@
+/*  client.h -- a CURVE client connection to one endpoint (private to net/). */
+#ifndef MM_CLIENT_H
+#define MM_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct mm_client mm_client_t;
+
+/* Connect to endpoint, authenticating the server as the device whose
+ * Ed25519 key is server_device, with our X25519 key pair (pk, sk).
+ * MM_OK, MM_ENOMEM, MM_EINVAL (bad key or endpoint), MM_EIO. */
+int  mm_client_open(const char *endpoint, const uint8_t server_device[32],
+                    const uint8_t pk[32], const uint8_t sk[32], mm_client_t **out);
+void mm_client_close(mm_client_t **self_p);
+
+/* Send one frame: MM_OK or MM_EIO. */
+int  mm_client_send(void *self, const void *buf, size_t len);
+
+/* Wait up to timeout_ms for one frame; *buf is valid until the next call.
+ * MM_OK; MM_ETIMEOUT; MM_EREFUSED (the server's authentication refused us);
+ * MM_EPROTO (handshake failed: not an mm server, or the wrong key). */
+int  mm_client_recv(mm_client_t *self, int timeout_ms, const uint8_t **buf, size_t *len);
+
+#endif

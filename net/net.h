@@ -1,0 +1,58 @@
+/*  net.h -- ZeroMQ transport: serve, sync with a peer, accept an invite.
+ *
+ *  Every connection is ZMTP CURVE (RFC 26) between X25519 keys converted
+ *  from the devices' Ed25519 keys; the server runs a ZAP handler (RFC 27)
+ *  that admits only the person's own devices, the devices of known,
+ *  unblocked peers, and holders of an invite it issued.  Only net/ talks
+ *  to libzmq.  See PROTOCOL.md, "Transport".
+ */
+#ifndef MM_NET_H
+#define MM_NET_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/home.h"
+#include "core/peer.h"
+#include "core/invite.h"
+#include "net/session.h"
+
+#define MM_SERVE_SESSIONS_MAX 64    /* concurrent sessions in one mm serve */
+#define MM_SESSION_IDLE_MS    60000 /* a session silent this long is dropped */
+#define MM_DEFAULT_PORT       7460
+
+/* Lines mm serve reports (connections, syncs, refusals), for the caller
+ * to print; never secrets. */
+typedef void (*mm_log_fn)(void *arg, const char *line);
+
+/* Serve this home on the given endpoints ("tcp://HOST:PORT", port may be
+ * "*") until *stop becomes non-zero (a signal handler sets it).  Records
+ * the endpoints actually bound in HOME/serve.lock, locked while running.
+ * MM_OK after a clean stop; MM_EBUSY (another mm serve runs for this home);
+ * MM_EINVAL (bad endpoint); MM_EIO (cannot bind: errtext says why). */
+int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
+                 volatile sig_atomic_t *stop, mm_log_fn log, void *arg,
+                 char *errtext, size_t errcap);
+
+/* Endpoints of the mm serve running for the home at path, wildcards
+ * replaced by this machine's addresses.  MM_OK; MM_ENOTFOUND (none runs). */
+int mm_serve_endpoints(const char *home_path, char out[][MM_ENDPOINT_MAX + 1],
+                       unsigned max, unsigned *n);
+
+/* One sync session with peer p (or with one's own device when p->identity
+ * is one's own), trying its endpoints in order.  On success updates the
+ * peer's last_sync.  MM_OK with *stats; MM_ETIMEOUT (unreachable or
+ * silent); MM_EREFUSED (its device refused us); a session error (errtext
+ * says more). */
+int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
+                mm_sync_stats_t *stats, char *errtext, size_t errcap);
+
+/* Accept an invite: connect with the invite's key, present our device,
+ * and on WELCOME store the peer (named petname), its certificate and our
+ * new relationship scope.  *out gets the peer record.  MM_OK; MM_EINVAL
+ * (expired, or our own); MM_EEXIST (already a peer, or petname taken);
+ * MM_EREFUSED (used, withdrawn or foreign code); MM_ETIMEOUT. */
+int mm_net_accept(mm_home_t *home, const mm_invite_code_t *code, const char *petname,
+                  int timeout_ms, mm_peer_t *out, char *errtext, size_t errcap);
+
+#endif

@@ -1,0 +1,652 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "net/session.h"
+#include "net/wire.h"
+#include "core/log.h"
+#include "core/peer.h"
+#include "crypto/error.h"
+#include "crypto/idcode.h"
+
+#define FRAME_CAP (MM_RUN_BYTES + MM_ENTRY_MAX + 1024)
+#define TRIM_EVERY 16               /* frames between dropping mapped pages */
+
+typedef struct {
+    uint8_t  author[32];
+    uint8_t  scope[32];
+    uint64_t next;                  /* next seq to send */
+    uint64_t last;                  /* last seq to send (our head at plan time) */
+} plan_t;
+
+typedef struct {
+    uint8_t id[32];
+    int     shared;
+} scope_verdict_t;
+
+struct mm_session {
+    mm_home_t  *home;
+    mm_store_t *store;
+    int         client;
+    uint8_t     remote_key[32];
+    uint8_t     expect[32];
+    uint8_t     remote_identity[32];
+    int         got_hello;
+    int         got_have_last;
+    int         sent_done, got_done;
+    int         failed;
+    char        errtext[256];
+    mm_have_t  *rhave;              /* the remote's feeds, sorted once complete */
+    size_t      nrhave, caprhave;
+    uint8_t   (*refuse)[32];        /* identities the remote refuses */
+    size_t      nrefuse;
+    plan_t     *plan;
+    size_t      nplan, iplan;
+    uint8_t   (*certs_sent)[32];
+    size_t      ncerts, capcerts;
+    scope_verdict_t *verdicts;
+    size_t      nverdicts, capverdicts;
+    int         credit;
+    uint64_t    frames_acked;
+    unsigned    since_trim;
+    mm_sync_stats_t stats;
+    uint8_t    *frame;
+    mm_session_send_fn send;
+    void       *arg;
+};
+
+static int grow(void **v, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return MM_OK;
+    size_t n = *cap ? *cap * 2 : 16;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*v, n * size);
+    if (!p)
+        return MM_ENOMEM;
+    *v = p;
+    *cap = n;
+    return MM_OK;
+}
+
+int mm_session_new(mm_home_t *home, int client, const uint8_t remote_key[32],
+                   const uint8_t *expect_identity, mm_session_send_fn send, void *arg,
+                   mm_session_t **out)
+{
+    mm_session_t *s = calloc(1, sizeof *s);
+    if (!s || !(s->frame = malloc(FRAME_CAP))) {
+        free(s);
+        return MM_ENOMEM;
+    }
+    s->home = home;
+    s->store = mm_home_store(home);
+    s->client = client;
+    memcpy(s->remote_key, remote_key, 32);
+    if (expect_identity)
+        memcpy(s->expect, expect_identity, 32);
+    s->credit = MM_CREDIT_INITIAL;
+    s->send = send;
+    s->arg = arg;
+    *out = s;
+    return MM_OK;
+}
+
+void mm_session_destroy(mm_session_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    mm_session_t *s = *self_p;
+    free(s->rhave);
+    free(s->refuse);
+    free(s->plan);
+    free(s->certs_sent);
+    free(s->verdicts);
+    free(s->frame);
+    free(s);
+    *self_p = NULL;
+}
+
+const mm_sync_stats_t *mm_session_stats(const mm_session_t *self) { return &self->stats; }
+const char *mm_session_error_text(const mm_session_t *self) { return self->errtext; }
+
+const uint8_t *mm_session_remote_identity(const mm_session_t *self)
+{
+    return self->got_hello ? self->remote_identity : NULL;
+}
+
+int mm_session_done(const mm_session_t *s)
+{
+    return !s->failed && s->sent_done && s->got_done && s->frames_acked == s->stats.frames_sent;
+}
+
+/* ---- sending ---- */
+
+static int send_writer(mm_session_t *s, mm_mp_writer_t *w)
+{
+    int rc = mm_mp_writer_status(w);
+    return rc ? rc : s->send(s->arg, w->buf, w->len);
+}
+
+/* Tell the remote why we end the session, and end it. */
+static int fail(mm_session_t *s, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(mm_session_t *s, int rc, const char *fmt, ...)
+{
+    char text[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (!s->failed) {
+        mm_mp_writer_t w;
+        mm_mp_writer_init(&w, s->frame, FRAME_CAP);
+        mm_wire_error(&w, rc, text);
+        send_writer(s, &w);
+        snprintf(s->errtext, sizeof s->errtext, "%s", text);
+        s->failed = rc;
+    }
+    return rc;
+}
+
+static int my_cert(mm_session_t *s, mm_txn_t *txn, const uint8_t **raw, size_t *len)
+{
+    mm_cert_t c;
+    return mm_cert_get(txn, mm_keypair_pk(mm_home_device(s->home)), &c, raw, len);
+}
+
+static int send_hello(mm_session_t *s)
+{
+    mm_txn_t *txn;
+    const uint8_t *raw;
+    size_t len;
+    int rc = mm_store_begin(s->store, 0, &txn);
+    if (rc)
+        return rc;
+    if ((rc = my_cert(s, txn, &raw, &len)) == MM_OK) {
+        mm_mp_writer_t w;
+        mm_mp_writer_init(&w, s->frame, FRAME_CAP);
+        mm_wire_hello(&w, raw, len, mm_home_name(s->home));
+        rc = send_writer(s, &w);
+    }
+    mm_txn_abort(&txn);
+    return rc;
+}
+
+/* Is scope shared with the remote person?  (Its members include them; with
+ * our own device, every scope we hold.)  Cached per scope. */
+static int shared(mm_session_t *s, mm_txn_t *txn, const uint8_t scope[32])
+{
+    for (size_t i = 0; i < s->nverdicts; i++)
+        if (memcmp(s->verdicts[i].id, scope, 32) == 0)
+            return s->verdicts[i].shared;
+    mm_scope_t sc;
+    int v = 0;
+    if (mm_scope_get(txn, scope, &sc) == MM_OK)
+        v = memcmp(s->remote_identity, mm_home_identity_pk(s->home), 32) == 0
+            || mm_scope_has_member(&sc, s->remote_identity);
+    mm_scope_wipe(&sc);
+    if (grow((void **) &s->verdicts, &s->capverdicts, s->nverdicts + 1, sizeof *s->verdicts))
+        return 0;                   /* out of memory: share nothing more */
+    memcpy(s->verdicts[s->nverdicts].id, scope, 32);
+    s->verdicts[s->nverdicts++].shared = v;
+    return v;
+}
+
+typedef struct {
+    mm_session_t *s;
+    mm_txn_t *txn;
+    mm_have_t *v;
+    size_t n, cap;
+} feeds_t;
+
+static int collect_feed(const uint8_t *author, const uint8_t *scope, const mm_head_t *head,
+                        void *arg)
+{
+    feeds_t *f = arg;
+    if (!shared(f->s, f->txn, scope))
+        return 0;
+    if (grow((void **) &f->v, &f->cap, f->n + 1, sizeof *f->v))
+        return MM_ENOMEM;
+    memcpy(f->v[f->n].author, author, 32);
+    memcpy(f->v[f->n].scope, scope, 32);
+    f->v[f->n++].seq = head->seq;
+    return 0;
+}
+
+/* Our shared feeds, in (author, scope) order. */
+static int my_feeds(mm_session_t *s, mm_txn_t *txn, feeds_t *f)
+{
+    memset(f, 0, sizeof *f);
+    f->s = s;
+    f->txn = txn;
+    int rc = mm_log_feeds(txn, collect_feed, f);
+    if (rc) {
+        free(f->v);
+        f->v = NULL;
+    }
+    return rc;
+}
+
+typedef struct {
+    uint8_t (*v)[32];
+    size_t n;
+} blocked_t;
+
+static int collect_blocked(const mm_peer_t *p, void *arg)
+{
+    blocked_t *b = arg;
+    if (p->blocked && b->n < MM_REFUSE_MAX)
+        memcpy(b->v[b->n++], p->identity, 32);
+    return 0;
+}
+
+static int send_have(mm_session_t *s)
+{
+    mm_txn_t *txn;
+    feeds_t f;
+    uint8_t refuse[MM_REFUSE_MAX][32];
+    blocked_t b = { refuse, 0 };
+    int rc = mm_store_begin(s->store, 0, &txn);
+    if (rc)
+        return rc;
+    if ((rc = my_feeds(s, txn, &f)) || (rc = mm_peer_foreach(txn, collect_blocked, &b))) {
+        mm_txn_abort(&txn);
+        return rc;
+    }
+    mm_txn_abort(&txn);
+    size_t i = 0;
+    do {
+        size_t n = f.n - i > MM_HAVE_MAX ? MM_HAVE_MAX : f.n - i;
+        int last = i + n == f.n;
+        mm_mp_writer_t w;
+        mm_mp_writer_init(&w, s->frame, FRAME_CAP);
+        mm_wire_have_begin(&w, last, (uint32_t) n);
+        for (size_t k = 0; k < n; k++)
+            mm_wire_have_feed(&w, &f.v[i + k]);
+        mm_wire_have_end(&w, (const uint8_t (*)[32]) refuse, last ? (uint32_t) b.n : 0);
+        if ((rc = send_writer(s, &w)))
+            break;
+        i += n;
+    } while (i < f.n);
+    free(f.v);
+    return rc;
+}
+
+int mm_session_start(mm_session_t *s)
+{
+    /* the client knows whom it called: it can say what it has at once */
+    memcpy(s->remote_identity, s->expect, 32);
+    int rc = send_hello(s);
+    return rc ? rc : send_have(s);
+}
+
+static int cert_sent(mm_session_t *s, const uint8_t author[32])
+{
+    for (size_t i = 0; i < s->ncerts; i++)
+        if (memcmp(s->certs_sent[i], author, 32) == 0)
+            return 1;
+    return 0;
+}
+
+static int send_cert(mm_session_t *s, mm_txn_t *txn, const uint8_t author[32])
+{
+    mm_cert_t c;
+    const uint8_t *raw;
+    size_t len;
+    int rc = mm_cert_get(txn, author, &c, &raw, &len);
+    if (rc)
+        return rc;
+    if ((rc = grow((void **) &s->certs_sent, &s->capcerts, s->ncerts + 1, 32)))
+        return rc;
+    memcpy(s->certs_sent[s->ncerts++], author, 32);
+    mm_mp_writer_t w;
+    mm_mp_writer_init(&w, s->frame, FRAME_CAP);
+    mm_wire_cert(&w, raw, len);
+    return send_writer(s, &w);
+}
+
+typedef struct {
+    const uint8_t *bufs[MM_RUN_MAX];
+    size_t lens[MM_RUN_MAX];
+    uint32_t n;
+    size_t bytes;
+    uint64_t last;
+} run_t;
+
+static int add_to_run(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
+{
+    run_t *r = arg;
+    if (seq > r->last || r->n == MM_RUN_MAX || (r->n && r->bytes + len > MM_RUN_BYTES))
+        return 1;
+    r->bufs[r->n] = buf;
+    r->lens[r->n++] = len;
+    r->bytes += len;
+    return 0;
+}
+
+/* Send the next run of the plan. */
+static int send_run(mm_session_t *s)
+{
+    plan_t *p = &s->plan[s->iplan];
+    mm_txn_t *txn;
+    run_t *r = malloc(sizeof *r);
+    if (!r)
+        return MM_ENOMEM;
+    r->n = 0;
+    r->bytes = 0;
+    r->last = p->last;
+    int rc = mm_store_begin(s->store, 0, &txn);
+    if (rc)
+        goto out;
+    if (!cert_sent(s, p->author) && (rc = send_cert(s, txn, p->author)))
+        goto out;
+    rc = mm_log_walk(txn, p->author, p->scope, p->next, add_to_run, r);
+    if (rc < 0)
+        goto out;
+    if (r->n == 0) {
+        rc = MM_ECORRUPT;           /* the head said these entries exist */
+        goto out;
+    }
+    mm_mp_writer_t w;
+    mm_mp_writer_init(&w, s->frame, FRAME_CAP);
+    mm_wire_entries_begin(&w, r->n);
+    for (uint32_t i = 0; i < r->n; i++)
+        mm_wire_entries_add(&w, r->bufs[i], r->lens[i]);
+    if ((rc = send_writer(s, &w)))
+        goto out;
+    s->credit--;
+    s->stats.frames_sent++;
+    s->stats.entries_sent += r->n;
+    s->stats.bytes_sent += r->bytes;
+    p->next += r->n;
+    if (p->next > p->last)
+        s->iplan++;
+out:
+    mm_txn_abort(&txn);
+    free(r);
+    if (rc == MM_OK && ++s->since_trim >= TRIM_EVERY) {
+        mm_store_trim(s->store);
+        s->since_trim = 0;
+    }
+    return rc;
+}
+
+static int pump(mm_session_t *s)
+{
+    int rc;
+    if (!s->got_have_last || s->failed)
+        return MM_OK;
+    while (s->credit > 0 && s->iplan < s->nplan)
+        if ((rc = send_run(s)))
+            return rc;
+    if (s->iplan == s->nplan && !s->sent_done) {
+        mm_mp_writer_t w;
+        mm_mp_writer_init(&w, s->frame, FRAME_CAP);
+        mm_wire_done(&w);
+        if ((rc = send_writer(s, &w)))
+            return rc;
+        s->sent_done = 1;
+    }
+    return MM_OK;
+}
+
+/* ---- receiving ---- */
+
+static int cmp_have(const void *a, const void *b)
+{
+    return memcmp(a, b, 64);        /* author || scope */
+}
+
+static int refused(mm_session_t *s, mm_txn_t *txn, const uint8_t author[32])
+{
+    mm_cert_t c;
+    if (!s->nrefuse || mm_cert_get(txn, author, &c, NULL, NULL) != MM_OK)
+        return 0;
+    for (size_t i = 0; i < s->nrefuse; i++)
+        if (memcmp(s->refuse[i], c.identity, 32) == 0)
+            return 1;
+    return 0;
+}
+
+/* The remote's HAVE is complete: plan what it lacks of our shared feeds. */
+static int make_plan(mm_session_t *s)
+{
+    mm_txn_t *txn;
+    feeds_t f;
+    if (s->nrhave > 1)
+        qsort(s->rhave, s->nrhave, sizeof *s->rhave, cmp_have);
+    int rc = mm_store_begin(s->store, 0, &txn);
+    if (rc)
+        return rc;
+    if ((rc = my_feeds(s, txn, &f))) {
+        mm_txn_abort(&txn);
+        return rc;
+    }
+    for (size_t i = 0; i < f.n && rc == MM_OK; i++) {
+        mm_have_t *theirs = s->nrhave ? bsearch(&f.v[i], s->rhave, s->nrhave,
+                                                sizeof *s->rhave, cmp_have) : NULL;
+        uint64_t from = theirs ? theirs->seq + 1 : 1;
+        if (from > f.v[i].seq || refused(s, txn, f.v[i].author))
+            continue;
+        plan_t *np = realloc(s->plan, (s->nplan + 1) * sizeof *np);
+        if (!np) {
+            rc = MM_ENOMEM;
+            break;
+        }
+        s->plan = np;
+        plan_t *p = &s->plan[s->nplan++];
+        memcpy(p->author, f.v[i].author, 32);
+        memcpy(p->scope, f.v[i].scope, 32);
+        p->next = from;
+        p->last = f.v[i].seq;
+    }
+    mm_txn_abort(&txn);
+    free(f.v);
+    return rc;
+}
+
+static int on_hello(mm_session_t *s, const mm_msg_t *m)
+{
+    mm_cert_t c;
+    uint8_t x[32];
+    mm_txn_t *txn;
+    if (s->got_hello)
+        return fail(s, MM_EPROTO, "second HELLO");
+    if (m->u.hello.version != MM_PROTO_VERSION)
+        return fail(s, MM_EVERSION, "protocol version %llu is not supported (we speak %d)",
+                    (unsigned long long) m->u.hello.version, MM_PROTO_VERSION);
+    int rc = mm_cert_parse(m->u.hello.cert, m->u.hello.certlen, &c);
+    if (rc)
+        return fail(s, rc, "HELLO certificate: %s", mm_strerror(rc));
+    if (mm_pk_to_x25519(x, c.device) || memcmp(x, s->remote_key, 32) != 0)
+        return fail(s, MM_EBADCERT, "HELLO certificate is not for the key you connected with");
+    const uint8_t *me = mm_home_identity_pk(s->home);
+    if ((rc = mm_store_begin(s->store, 1, &txn)))
+        return fail(s, rc, "cannot open the store");
+    if (s->client) {
+        if (memcmp(c.identity, s->expect, 32) != 0)
+            rc = MM_EREFUSED;
+    } else if (memcmp(c.identity, me, 32) != 0) {
+        mm_peer_t p;
+        rc = mm_peer_get(txn, c.identity, &p);
+        if (rc == MM_ENOTFOUND || (rc == MM_OK && p.blocked))
+            rc = MM_EREFUSED;
+    }
+    if (rc == MM_OK && (rc = mm_cert_put(txn, m->u.hello.cert, m->u.hello.certlen, NULL)) == MM_OK)
+        rc = mm_txn_commit(&txn);
+    mm_txn_abort(&txn);
+    if (rc == MM_EREFUSED)
+        return fail(s, rc, s->client ? "you are not the person this device called"
+                                      : "you are not a peer of this device");
+    if (rc)
+        return fail(s, rc, "cannot store your certificate: %s", mm_strerror(rc));
+    memcpy(s->remote_identity, c.identity, 32);
+    s->got_hello = 1;
+    if (!s->client && ((rc = send_hello(s)) || (rc = send_have(s))))
+        return fail(s, rc, "cannot answer HELLO: %s", mm_strerror(rc));
+    return MM_OK;
+}
+
+static int on_have(mm_session_t *s, mm_msg_t *m)
+{
+    mm_have_t h;
+    if (!s->got_hello || s->got_have_last)
+        return fail(s, MM_EPROTO, "HAVE out of order");
+    if (s->nrhave + m->u.have.n > MM_HAVE_TOTAL_MAX)
+        return fail(s, MM_ETOOBIG, "more than %d feeds listed", MM_HAVE_TOTAL_MAX);
+    if (grow((void **) &s->rhave, &s->caprhave, s->nrhave + m->u.have.n, sizeof *s->rhave))
+        return fail(s, MM_ENOMEM, "out of memory");
+    while (mm_wire_have_next(m, &h))
+        s->rhave[s->nrhave++] = h;
+    if (!m->u.have.last)
+        return MM_OK;
+    if (m->u.have.nrefuse) {
+        if (!(s->refuse = malloc(m->u.have.nrefuse * 32)))
+            return fail(s, MM_ENOMEM, "out of memory");
+        for (uint32_t i = 0; i < m->u.have.nrefuse; i++)
+            memcpy(s->refuse[i], mm_wire_refuse(m, i), 32);
+        s->nrefuse = m->u.have.nrefuse;
+    }
+    s->got_have_last = 1;
+    int rc = make_plan(s);
+    if (rc == MM_OK)
+        rc = pump(s);
+    return rc ? fail(s, rc, "cannot plan what to send: %s", mm_strerror(rc)) : MM_OK;
+}
+
+/* May the remote hand us a certificate of this identity? */
+static int cert_allowed(mm_session_t *s, mm_txn_t *txn, const uint8_t identity[32])
+{
+    mm_peer_t p;
+    return memcmp(identity, s->remote_identity, 32) == 0
+        || memcmp(identity, mm_home_identity_pk(s->home), 32) == 0
+        || mm_peer_get(txn, identity, &p) == MM_OK;
+}
+
+static int on_cert(mm_session_t *s, const mm_msg_t *m)
+{
+    mm_cert_t c;
+    mm_txn_t *txn;
+    if (!s->got_hello)
+        return fail(s, MM_EPROTO, "CERT before HELLO");
+    int rc = mm_cert_parse(m->u.cert.cert, m->u.cert.certlen, &c);
+    if (rc)
+        return fail(s, rc, "CERT: %s", mm_strerror(rc));
+    if ((rc = mm_store_begin(s->store, 1, &txn)))
+        return fail(s, rc, "cannot open the store");
+    if (!cert_allowed(s, txn, c.identity))
+        rc = MM_ESCOPE;
+    else if ((rc = mm_cert_put(txn, m->u.cert.cert, m->u.cert.certlen, NULL)) == MM_OK)
+        rc = mm_txn_commit(&txn);
+    mm_txn_abort(&txn);
+    return rc ? fail(s, rc, "CERT refused: %s", mm_strerror(rc)) : MM_OK;
+}
+
+static int on_entries(mm_session_t *s, const mm_msg_t *m)
+{
+    mm_entry_t e;
+    mm_scope_t sc;
+    mm_cert_t c;
+    mm_peer_t p;
+    mm_txn_t *txn = NULL;
+    size_t stored = 0;
+    char what[160] = "";
+    if (!s->got_hello || s->got_done)
+        return fail(s, MM_EPROTO, "ENTRIES out of order");
+    int rc = mm_entry_parse(m->u.entries.bufs[0], m->u.entries.lens[0], &e);
+    if (rc)
+        return fail(s, rc, "entry: %s", mm_strerror(rc));
+    if ((rc = mm_store_begin(s->store, 1, &txn)))
+        return fail(s, rc, "cannot open the store");
+    /* audience: only a member of the scope may hand us its feeds */
+    rc = mm_scope_get(txn, e.scope, &sc);
+    if (rc == MM_ENOTFOUND || (rc == MM_OK && !shared(s, txn, e.scope)))
+        rc = MM_ESCOPE;
+    mm_scope_wipe(&sc);
+    if (rc == MM_OK && mm_cert_get(txn, e.author, &c, NULL, NULL) == MM_OK
+        && mm_peer_get(txn, c.identity, &p) == MM_OK && p.blocked)
+        rc = MM_EBLOCKED;
+    if (rc == MM_OK)
+        rc = mm_log_put_run(txn, m->u.entries.bufs, m->u.entries.lens, m->u.entries.n, &stored);
+    if (rc == MM_OK)
+        rc = mm_txn_commit(&txn);
+    mm_txn_abort(&txn);
+    if (rc) {
+        char dev[MM_IDCODE_LEN + 1];
+        mm_idcode_encode(dev, MM_IDCODE_DEVICE, e.author);
+        snprintf(what, sizeof what, "entries %llu.. of feed %.15s: %s",
+                 (unsigned long long) e.seq, dev, mm_strerror(rc));
+        return fail(s, rc, "%s", what);
+    }
+    s->stats.frames_recv++;
+    s->stats.entries_recv += stored;
+    for (uint32_t i = 0; i < m->u.entries.n; i++)
+        s->stats.bytes_recv += m->u.entries.lens[i];
+    if (++s->since_trim >= TRIM_EVERY) {
+        mm_store_trim(s->store);
+        s->since_trim = 0;
+    }
+    mm_mp_writer_t w;
+    mm_mp_writer_init(&w, s->frame, FRAME_CAP);
+    mm_wire_ack(&w, 1);
+    return send_writer(s, &w);
+}
+
+int mm_session_input(mm_session_t *s, const uint8_t *buf, size_t len)
+{
+    mm_msg_t *m;
+    int rc;
+    if (s->failed)
+        return s->failed;
+    if (!(m = malloc(sizeof *m)))   /* ~16 KiB: not on the stack */
+        return fail(s, MM_ENOMEM, "out of memory");
+    rc = mm_wire_decode(buf, len, m);
+    if (rc) {
+        rc = fail(s, rc, "malformed frame: %s", mm_strerror(rc));
+        goto out;
+    }
+    if (!s->got_hello && m->type != MM_MSG_HELLO && m->type != MM_MSG_ERROR) {
+        rc = fail(s, MM_EPROTO, "expected HELLO first");
+        goto out;
+    }
+    switch (m->type) {
+    case MM_MSG_HELLO:   rc = on_hello(s, m); break;
+    case MM_MSG_HAVE:    rc = on_have(s, m); break;
+    case MM_MSG_CERT:    rc = on_cert(s, m); break;
+    case MM_MSG_ENTRIES: rc = on_entries(s, m); break;
+    case MM_MSG_ACK:
+        if (s->frames_acked + m->u.ack.frames > s->stats.frames_sent) {
+            rc = fail(s, MM_EPROTO, "ACK for frames never sent");
+            break;
+        }
+        s->frames_acked += m->u.ack.frames;
+        s->credit += (int) m->u.ack.frames;
+        rc = pump(s);
+        break;
+    case MM_MSG_DONE:
+        if (!s->got_have_last || s->got_done)
+            rc = fail(s, MM_EPROTO, "DONE out of order");
+        else
+            s->got_done = 1;
+        break;
+    case MM_MSG_ERROR:
+        snprintf(s->errtext, sizeof s->errtext, "%.*s", (int) m->u.error.textlen,
+                 m->u.error.text);
+        for (char *c = s->errtext; *c; c++)       /* never echo control bytes */
+            if ((unsigned char) *c < 0x20)
+                *c = '?';
+        s->failed = mm_wire_errcode(m->u.error.code, m->u.error.codelen);
+        if (s->failed == MM_OK)
+            s->failed = MM_EPROTO;
+        rc = s->failed;
+        break;
+    default:
+        rc = fail(s, MM_EPROTO, "unexpected %s message", "ACCEPT/WELCOME");
+    }
+    if (rc == MM_OK)
+        rc = pump(s);
+out:
+    free(m);
+    return rc;
+}

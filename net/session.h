@@ -1,0 +1,66 @@
+/*  session.h -- one sync session with one remote device, either side.
+ *
+ *  Transport-independent: frames come in through mm_session_input and go
+ *  out through the send callback, so the same engine runs behind the
+ *  client's DEALER and behind each peer of the server's ROUTER.  The
+ *  remote device is already authenticated by the transport (CURVE): its
+ *  X25519 key is given at creation and must match the certificate it
+ *  presents in HELLO.
+ *
+ *  Flow (PROTOCOL.md, "Sync protocol"): each side sends HELLO and HAVE (its
+ *  feeds in the scopes both share, and the identities it refuses); on the
+ *  other's last HAVE each side plans what the other lacks and streams it in
+ *  ENTRIES frames (one run of one feed each, CERT first for a new author),
+ *  at most MM_CREDIT_INITIAL unacknowledged; the receiver verifies and
+ *  commits each frame, then ACKs it.  DONE says "nothing more from me".
+ */
+#ifndef MM_SESSION_H
+#define MM_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/home.h"
+
+#define MM_HAVE_TOTAL_MAX 100000     /* feeds a remote may list in one session */
+
+typedef struct mm_session mm_session_t;
+
+/* Send one frame to the remote.  0 on success, an MM_E code on failure. */
+typedef int (*mm_session_send_fn)(void *arg, const void *buf, size_t len);
+
+typedef struct {
+    uint64_t entries_sent, entries_recv;    /* entries, recv = newly stored */
+    uint64_t bytes_sent, bytes_recv;        /* entry bytes */
+    uint64_t frames_sent, frames_recv;      /* ENTRIES frames */
+} mm_sync_stats_t;
+
+/* A session over a transport that authenticated remote_key (X25519).
+ * client: 1 for the connecting side, which must name the identity it
+ * expects (its peer, or its own identity for its own device).  The server
+ * admits the person itself and known, unblocked peers.
+ * MM_OK or MM_ENOMEM / store errors. */
+int  mm_session_new(mm_home_t *home, int client, const uint8_t remote_key[32],
+                    const uint8_t *expect_identity, mm_session_send_fn send, void *arg,
+                    mm_session_t **out);
+void mm_session_destroy(mm_session_t **self_p);
+
+/* Client only: send HELLO and HAVE. */
+int  mm_session_start(mm_session_t *self);
+
+/* Process one received frame, sending whatever follows from it.  MM_OK, or
+ * the error that ended the session: a local one (the remote has been sent
+ * ERROR with it) or the one the remote sent (see mm_session_error_text). */
+int  mm_session_input(mm_session_t *self, const uint8_t *buf, size_t len);
+
+/* 1 once both sides have said DONE and every frame sent was acknowledged. */
+int  mm_session_done(const mm_session_t *self);
+
+/* Text of the error the remote sent, or "" */
+const char *mm_session_error_text(const mm_session_t *self);
+
+const mm_sync_stats_t *mm_session_stats(const mm_session_t *self);
+
+/* The remote identity, valid once its HELLO was accepted (else NULL). */
+const uint8_t *mm_session_remote_identity(const mm_session_t *self);
+
+#endif

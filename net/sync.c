@@ -1,0 +1,77 @@
+/*  sync.c -- mm_net_sync: one session with a peer, endpoint by endpoint. */
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+#include "net/net.h"
+#include "net/client.h"
+#include "crypto/error.h"
+
+static int one_endpoint(mm_home_t *home, const mm_peer_t *p, const char *ep, int timeout_ms,
+                        const uint8_t pk[32], const uint8_t sk[32], mm_sync_stats_t *stats,
+                        int *heard, char *errtext, size_t errcap)
+{
+    mm_client_t *c = NULL;
+    mm_session_t *s = NULL;
+    uint8_t remote[32];
+    const uint8_t *buf;
+    size_t len;
+    int rc = mm_pk_to_x25519(remote, p->device);
+    if (rc || (rc = mm_client_open(ep, p->device, pk, sk, &c))) {
+        snprintf(errtext, errcap, "cannot connect to %s", ep);
+        goto out;
+    }
+    if ((rc = mm_session_new(home, 1, remote, p->identity, mm_client_send, c, &s))
+        || (rc = mm_session_start(s)))
+        goto out;
+    while (!mm_session_done(s)) {
+        if ((rc = mm_client_recv(c, timeout_ms, &buf, &len))) {
+            snprintf(errtext, errcap, rc == MM_ETIMEOUT ? "no answer from %s"
+                     : rc == MM_EREFUSED ? "%s refused this device (not its peer, or blocked)"
+                     : "handshake with %s failed (not an mm peer, or not the expected device)",
+                     ep);
+            goto out;
+        }
+        *heard = 1;
+        if ((rc = mm_session_input(s, buf, len))) {
+            snprintf(errtext, errcap, "%s", *mm_session_error_text(s)
+                     ? mm_session_error_text(s) : mm_strerror(rc));
+            goto out;
+        }
+    }
+    *stats = *mm_session_stats(s);
+out:
+    mm_session_destroy(&s);
+    mm_client_close(&c);
+    return rc;
+}
+
+int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
+                mm_sync_stats_t *stats, char *errtext, size_t errcap)
+{
+    uint8_t pk[32], sk[32];
+    int rc = MM_ENOTFOUND;
+    memset(stats, 0, sizeof *stats);
+    snprintf(errtext, errcap, "no endpoint known");
+    mm_keypair_x25519(mm_home_device(home), pk, sk);
+    for (unsigned i = 0; i < p->nendpoints; i++) {
+        int heard = 0;
+        rc = one_endpoint(home, p, p->endpoints[i], timeout_ms, pk, sk, stats, &heard,
+                          errtext, errcap);
+        if (rc == MM_OK || heard || rc == MM_EREFUSED)
+            break;                  /* only silence is worth another address */
+    }
+    sodium_memzero(sk, sizeof sk);
+    if (rc == MM_OK && memcmp(p->identity, mm_home_identity_pk(home), 32) != 0) {
+        mm_txn_t *txn;
+        mm_peer_t cur;
+        if (mm_store_begin(mm_home_store(home), 1, &txn) == MM_OK) {
+            if (mm_peer_get(txn, p->identity, &cur) == MM_OK) {
+                cur.last_sync = mm_now_ms();
+                if (mm_peer_put(txn, &cur) == MM_OK)
+                    mm_txn_commit(&txn);
+            }
+            mm_txn_abort(&txn);
+        }
+    }
+    return rc;
+}

@@ -1,0 +1,89 @@
+/*  wire.h -- sync protocol messages: encoding and bounded decoding.
+ *
+ *  Every ZeroMQ message of a session is one frame holding one msgpack
+ *  array whose first element is the message type as a string.  Decoding
+ *  never allocates: pointers point into the frame, every count is checked
+ *  against the bytes that remain and against the limits below before use.
+ *  See PROTOCOL.md, "Sync protocol".
+ */
+#ifndef MM_WIRE_H
+#define MM_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/mp.h"
+
+#define MM_PROTO_VERSION   1
+#define MM_FRAME_MAX       (4u << 20)   /* also ZMQ_MAXMSGSIZE */
+#define MM_RUN_BYTES       (1u << 20)   /* a sender fills ENTRIES frames up to this */
+#define MM_RUN_MAX         1024         /* entries in one ENTRIES frame */
+#define MM_HAVE_MAX        16384        /* feeds in one HAVE frame */
+#define MM_REFUSE_MAX      256          /* identities in one HAVE frame */
+#define MM_CREDIT_INITIAL  4            /* ENTRIES frames in flight per direction */
+#define MM_NAME_WIRE_MAX   64
+
+typedef enum {
+    MM_MSG_HELLO = 1, MM_MSG_HAVE, MM_MSG_CERT, MM_MSG_ENTRIES, MM_MSG_ACK,
+    MM_MSG_DONE, MM_MSG_ERROR, MM_MSG_ACCEPT, MM_MSG_WELCOME,
+} mm_msg_type_t;
+
+typedef struct {
+    uint8_t  author[32];
+    uint8_t  scope[32];
+    uint64_t seq;
+} mm_have_t;
+
+/* A decoded message; pointers point into the frame. */
+typedef struct {
+    mm_msg_type_t type;
+    union {
+        struct { uint64_t version; const uint8_t *cert; uint32_t certlen;
+                 const char *name; uint32_t namelen; } hello;
+        struct { int last; uint32_t n; const uint8_t *feeds;     /* n x 3-array, re-read */
+                 uint32_t nrefuse; const uint8_t *refuse; size_t refuselen; } have;
+        struct { const uint8_t *cert; uint32_t certlen; } cert;
+        struct { uint32_t n; const uint8_t *bufs[MM_RUN_MAX]; size_t lens[MM_RUN_MAX]; } entries;
+        struct { uint64_t frames; } ack;
+        struct { const char *code; uint32_t codelen; const char *text; uint32_t textlen; } error;
+        struct { const uint8_t *cert; uint32_t certlen; const char *name; uint32_t namelen;
+                 const uint8_t *sig; } accept;
+        struct { const uint8_t *cert; uint32_t certlen; const char *name; uint32_t namelen;
+                 const uint8_t *scope; const uint8_t *key; uint64_t role; } welcome;
+    } u;
+    const uint8_t *have_pos;        /* for mm_wire_have_next */
+    const uint8_t *have_end;
+} mm_msg_t;
+
+/* Decode one frame.  MM_OK; MM_ETOOBIG (over MM_FRAME_MAX or a limit);
+ * MM_ETRUNC, MM_ETRAILING, MM_EMALFORMED, MM_ENONCANON; MM_EPROTO (unknown
+ * type).  For HAVE, the feeds are validated here and read with
+ * mm_wire_have_next. */
+int mm_wire_decode(const uint8_t *buf, size_t len, mm_msg_t *m);
+
+/* Next feed of a decoded HAVE: 1 and *h filled, or 0 at the end. */
+int mm_wire_have_next(mm_msg_t *m, mm_have_t *h);
+
+/* i-th refused identity of a decoded HAVE (i < nrefuse). */
+const uint8_t *mm_wire_refuse(const mm_msg_t *m, uint32_t i);
+
+/* Encoders write into w (see mp.h); check mm_mp_writer_status once. */
+void mm_wire_hello(mm_mp_writer_t *w, const uint8_t *cert, size_t certlen, const char *name);
+void mm_wire_have_begin(mm_mp_writer_t *w, int last, uint32_t n);
+void mm_wire_have_feed(mm_mp_writer_t *w, const mm_have_t *h);
+void mm_wire_have_end(mm_mp_writer_t *w, const uint8_t (*refuse)[32], uint32_t nrefuse);
+void mm_wire_cert(mm_mp_writer_t *w, const uint8_t *cert, size_t certlen);
+void mm_wire_entries_begin(mm_mp_writer_t *w, uint32_t n);
+void mm_wire_entries_add(mm_mp_writer_t *w, const uint8_t *buf, size_t len);
+void mm_wire_ack(mm_mp_writer_t *w, uint64_t frames);
+void mm_wire_done(mm_mp_writer_t *w);
+void mm_wire_error(mm_mp_writer_t *w, int rc, const char *text);
+void mm_wire_accept(mm_mp_writer_t *w, const uint8_t *cert, size_t certlen, const char *name,
+                    const uint8_t sig[64]);
+void mm_wire_welcome(mm_mp_writer_t *w, const uint8_t *cert, size_t certlen, const char *name,
+                     const uint8_t scope[32], const uint8_t key[32], unsigned role);
+
+/* Map an error name ("MM_EBADSIG") received in ERROR back to its code;
+ * MM_EPROTO if unknown. */
+int mm_wire_errcode(const char *name, size_t len);
+
+#endif
