@@ -56,21 +56,34 @@ int mm_log_head(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32]
     return MM_OK;
 }
 
-/* Store a verified entry and the new head.  MDB_NOOVERWRITE
- * is the append-only rule at the lowest level: a stored entry is never
- * replaced, whatever a bug above might ask for. */
-static int store(mm_txn_t *txn, const mm_entry_t *e)
+/* Store a verified entry.  MDB_NOOVERWRITE is the append-only rule at the
+ * lowest level: a stored entry is never replaced, whatever a bug above
+ * might ask for. */
+static int store_entry(mm_txn_t *txn, const mm_entry_t *e)
 {
-    uint8_t ek[ENTRY_KEY], hv[HEAD_VAL];
+    uint8_t ek[ENTRY_KEY];
     entry_key(ek, e->author, e->scope, e->seq);
     MDB_val k = { ENTRY_KEY, ek }, v = { e->len, (void *) e->bytes };
     int rc = mdb_put(txn->txn, txn->store->entries, &k, &v, MDB_NOOVERWRITE);
-    if (rc)
-        return rc == MDB_KEYEXIST ? MM_ECORRUPT : mm_store_rc(rc);
+    return rc == MDB_KEYEXIST ? MM_ECORRUPT : mm_store_rc(rc);
+}
+
+/* Make e the head of its feed. */
+static int store_head(mm_txn_t *txn, const mm_entry_t *e)
+{
+    uint8_t fk[FEED_KEY], hv[HEAD_VAL];
+    memcpy(fk, e->author, 32);
+    memcpy(fk + 32, e->scope, 32);
     put_be64(hv, e->seq);
     memcpy(hv + 8, e->id, MM_HASH_BYTES);
-    MDB_val hk = { FEED_KEY, ek }, hvv = { HEAD_VAL, hv };
-    return mm_store_rc(mdb_put(txn->txn, txn->store->heads, &hk, &hvv, 0));
+    MDB_val k = { FEED_KEY, fk }, v = { HEAD_VAL, hv };
+    return mm_store_rc(mdb_put(txn->txn, txn->store->heads, &k, &v, 0));
+}
+
+static int store(mm_txn_t *txn, const mm_entry_t *e)
+{
+    int rc = store_entry(txn, e);
+    return rc ? rc : store_head(txn, e);
 }
 
 /* Look up what the verifier checks an entry of (author, scope) against. */
@@ -158,12 +171,15 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
             continue;
         }
         unsigned flags = i + 1 < n ? MM_VERIFY_SIG_DEFERRED : 0;
-        if ((rc = mm_entry_check(&e, &ctx, flags)) || (rc = store(txn, &e)))
+        if ((rc = mm_entry_check(&e, &ctx, flags)) || (rc = store_entry(txn, &e)))
             goto out;
         head.seq = e.seq;
         memcpy(head.id, e.id, MM_HASH_BYTES);
         count++;
     }
+    /* one head write for the run: e is its last entry */
+    if (count && (rc = store_head(txn, &e)))
+        goto out;
     if (stored)
         *stored = count;
 out:

@@ -41,7 +41,7 @@ struct mm_session {
     uint8_t   (*refuse)[32];        /* identities the remote refuses */
     size_t      nrefuse;
     plan_t     *plan;
-    size_t      nplan, iplan;
+    size_t      nplan, iplan, capplan;
     uint8_t   (*certs_sent)[32];
     size_t      ncerts, capcerts;
     scope_verdict_t *verdicts;
@@ -429,12 +429,8 @@ static int make_plan(mm_session_t *s)
         uint64_t from = theirs ? theirs->seq + 1 : 1;
         if (from > f.v[i].seq || refused(s, txn, f.v[i].author))
             continue;
-        plan_t *np = realloc(s->plan, (s->nplan + 1) * sizeof *np);
-        if (!np) {
-            rc = MM_ENOMEM;
+        if ((rc = grow((void **) &s->plan, &s->capplan, s->nplan + 1, sizeof *s->plan)))
             break;
-        }
-        s->plan = np;
         plan_t *p = &s->plan[s->nplan++];
         memcpy(p->author, f.v[i].author, 32);
         memcpy(p->scope, f.v[i].scope, 32);
