@@ -1,6 +1,7 @@
 #include <string.h>
 #include "core/body.h"
 #include "core/mp.h"
+#include <stdlib.h>
 #include "crypto/error.h"
 
 int mm_body_check(const uint8_t *pt, size_t len)
@@ -92,4 +93,39 @@ int mm_body_uint(const uint8_t *pt, size_t len, const char *key, uint64_t *v)
     if (rc)
         return rc;
     return mm_mp_uint(&r, v) ? MM_EBODY : MM_OK;
+}
+
+static int by_key(const void *a, const void *b)
+{
+    const mm_field_t *x = *(const mm_field_t *const *) a, *y = *(const mm_field_t *const *) b;
+    return strcmp(x->key, y->key);
+}
+
+int mm_body_build(uint8_t *out, size_t cap, size_t *len, const char *type,
+                  const mm_field_t *fields, size_t n)
+{
+    const mm_field_t *sorted[MM_BODY_FIELDS_MAX];
+    if (n >= MM_BODY_FIELDS_MAX)
+        return MM_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = &fields[i];
+    qsort(sorted, n, sizeof *sorted, by_key);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(sorted[i]->key, "t") || (i && !strcmp(sorted[i]->key, sorted[i - 1]->key)))
+            return MM_EINVAL;
+    mm_mp_writer_t w;
+    mm_mp_writer_init(&w, out, cap);
+    mm_mp_put_map(&w, (uint32_t) n + 1);
+    mm_mp_put_cstr(&w, "t");
+    mm_mp_put_cstr(&w, type);
+    for (size_t i = 0; i < n; i++) {
+        mm_mp_put_cstr(&w, sorted[i]->key);
+        switch (sorted[i]->kind) {
+        case MM_F_STR:  mm_mp_put_str(&w, sorted[i]->p, sorted[i]->n); break;
+        case MM_F_BIN:  mm_mp_put_bin(&w, sorted[i]->p, sorted[i]->n); break;
+        case MM_F_UINT: mm_mp_put_uint(&w, sorted[i]->u); break;
+        }
+    }
+    *len = w.len;
+    return mm_mp_writer_status(&w);
 }

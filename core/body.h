@@ -20,6 +20,21 @@
 #define MM_T_NOTE   "note"
 #define MM_T_INVITE "invite"      /* first entry of a relationship: the inviter's note */
 
+/* A field for mm_body_build. */
+typedef struct {
+    const char *key;
+    enum { MM_F_STR, MM_F_BIN, MM_F_UINT } kind;
+    const void *p;                  /* STR: text, BIN: bytes */
+    size_t      n;                  /* STR/BIN length */
+    uint64_t    u;                  /* UINT */
+} mm_field_t;
+
+/* Encode {"t": type, fields...} with the fields in bytewise key order, as
+ * writers must.  At most MM_BODY_FIELDS_MAX - 1 fields.  MM_OK with *len;
+ * MM_ETOOBIG; MM_EINVAL (too many fields, or a key twice). */
+int mm_body_build(uint8_t *out, size_t cap, size_t *len, const char *type,
+                  const mm_field_t *fields, size_t n);
+
 /* Check that pt is a valid body: MM_OK or MM_EBODY. */
 int mm_body_check(const uint8_t *pt, size_t len);
 
