@@ -14,7 +14,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli/json.h"
 #include "core/home.h"
+#include "core/peer.h"
+#include "net/session.h"
 
 #define CLI_EXIT_OK    0        /* success */
 #define CLI_EXIT_FAIL  1        /* the operation failed */
@@ -27,8 +30,17 @@ enum {
     CLI_OPT_NAME = 1,           /* init --name NAME */
     CLI_OPT_DEVICE,             /* init --device DEVNAME */
     CLI_OPT_RAW,                /* log --raw */
+    CLI_OPT_LISTEN,             /* serve --listen ENDPOINT (repeatable) */
+    CLI_OPT_NOTE,               /* invite --note TEXT */
+    CLI_OPT_EXPIRES,            /* invite --expires DUR */
+    CLI_OPT_ROLE,               /* invite --role mentor|mentee */
+    CLI_OPT_ENDPOINT,           /* invite --endpoint ENDPOINT (repeatable) */
+    CLI_OPT_TIMEOUT,            /* accept, sync --timeout SECONDS */
     CLI_OPT_MAX
 };
+
+/* Values kept of an option given more than once (--listen A --listen B). */
+#define CLI_OPT_REPEAT_MAX 8
 
 #define CLI_NEEDS_HOME 0x1u     /* main opens the home before run() */
 
@@ -57,7 +69,11 @@ struct cli {
     int         help;           /* -h / --help */
     int         version;        /* --version (before the command only) */
     int         color;          /* stdout is a TTY and NO_COLOR is unset */
-    const char *opt[CLI_OPT_MAX];
+    const char *opt[CLI_OPT_MAX];   /* the last value of each option */
+    /* Every value of each option, in order: optn counts them all, optv
+     * keeps the first CLI_OPT_REPEAT_MAX. */
+    const char *optv[CLI_OPT_MAX][CLI_OPT_REPEAT_MAX];
+    unsigned    optn[CLI_OPT_MAX];
     char        path[MM_PATH_MAX];  /* resolved home directory */
     mm_home_t  *home;           /* open when the command needs it */
 };
@@ -70,17 +86,66 @@ int cmd_note_list(cli_t *cli, int argc, char **argv);
 int cmd_note_show(cli_t *cli, int argc, char **argv);
 int cmd_log(cli_t *cli, int argc, char **argv);
 int cmd_verify(cli_t *cli, int argc, char **argv);
+int cmd_serve(cli_t *cli, int argc, char **argv);
+int cmd_invite(cli_t *cli, int argc, char **argv);
+int cmd_accept(cli_t *cli, int argc, char **argv);
+int cmd_peer_list(cli_t *cli, int argc, char **argv);
+int cmd_peer_show(cli_t *cli, int argc, char **argv);
+int cmd_peer_rename(cli_t *cli, int argc, char **argv);
+int cmd_peer_set_addr(cli_t *cli, int argc, char **argv);
+int cmd_peer_block(cli_t *cli, int argc, char **argv);
+int cmd_peer_unblock(cli_t *cli, int argc, char **argv);
+int cmd_peer_rm(cli_t *cli, int argc, char **argv);
+int cmd_sync(cli_t *cli, int argc, char **argv);
 int cmd_help(cli_t *cli, int argc, char **argv);
 int cmd_version(cli_t *cli, int argc, char **argv);
 
 /* Long help texts, next to the code they describe. */
 extern const char cmd_init_help[], cmd_id_help[], cmd_note_help[],
                   cmd_log_help[], cmd_verify_help[], cmd_help_help[],
-                  cmd_version_help[];
+                  cmd_version_help[], cmd_serve_help[], cmd_invite_help[],
+                  cmd_accept_help[], cmd_peer_help[], cmd_sync_help[];
 
 /* The name / identity / device block of mm id and mm init (cmd_id.c);
  * init adds the "Initialised" line first and drops the home line. */
 int  cmd_id_print(cli_t *cli, int init);
+
+/* A peer as a JSON object (cmd_peer.c): peer list / show, accept. */
+void cmd_peer_json(json_t *j, const char *key, const mm_peer_t *p);
+/* Find the peer named what (petname or "mmi..." prefix) in txn.  Exit
+ * code; prints "no peer 'x'; see 'mm peer list'" and the like. */
+int  cmd_peer_find(cli_t *cli, mm_txn_t *txn, const char *what, mm_peer_t *p);
+/* A petname or a peer's own name made fit for a terminal (cli_line). */
+#define CLI_NAME_SAFE (4 * MM_PETNAME_MAX + 4)
+void cmd_peer_name(char out[CLI_NAME_SAFE], const char *name);
+/* The peer as an argument of a command suggested in a message: its petname,
+ * quoted for the shell if need be, else the start of its identity code. */
+void cmd_peer_arg(char out[CLI_NAME_SAFE], const mm_peer_t *p);
+/* "mentor" or "mentee": the peer's role towards me. */
+const char *cmd_peer_role(unsigned role);
+
+/* The outcome of one sync session with one peer (cmd_sync.c), shared by
+ * mm sync and mm accept. */
+typedef struct {
+    char            name[MM_PETNAME_MAX + 1];   /* the peer's petname */
+    char            arg[CLI_NAME_SAFE];         /* cmd_peer_arg */
+    int             rc;                         /* MM_OK or why it failed */
+    mm_sync_stats_t stats;
+    uint64_t        ms;                         /* wall time of the session */
+    char            error[512];                 /* "" or why, one line */
+} cmd_sync_result_t;
+
+/* Sync once with p and fill *r (never prints).  r->rc is the result. */
+int  cmd_sync_peer(cli_t *cli, const mm_peer_t *p, int timeout_ms,
+                   cmd_sync_result_t *r);
+/* Human output of r: the "grace: sent 3, received 5 entries (12.3 kB) in
+ * 45 ms" line on stdout, or "mm CMD: grace: why; what to do" on stderr. */
+void cmd_sync_print(const cli_t *cli, const cmd_sync_result_t *r);
+/* r as a JSON object {"name", "ok", "sent", ..., "error"}. */
+void cmd_sync_json(json_t *j, const char *key, const cmd_sync_result_t *r);
+/* --timeout SECONDS (1..3600, default 10) in milliseconds into *ms.  Exit
+ * code; prints errors. */
+int  cmd_sync_timeout(cli_t *cli, int *ms);
 
 /* The listing of all commands (mm help), and one group's long help. */
 void cli_print_listing(FILE *f);

@@ -28,6 +28,30 @@ static const struct option log_opts[] = {
     { 0 },
 };
 
+static const struct option serve_opts[] = {
+    { "listen", required_argument, NULL, CLI_OPT_LISTEN },
+    { 0 },
+};
+
+static const struct option invite_opts[] = {
+    { "note",     required_argument, NULL, CLI_OPT_NOTE },
+    { "expires",  required_argument, NULL, CLI_OPT_EXPIRES },
+    { "role",     required_argument, NULL, CLI_OPT_ROLE },
+    { "endpoint", required_argument, NULL, CLI_OPT_ENDPOINT },
+    { 0 },
+};
+
+static const struct option accept_opts[] = {
+    { "name",    required_argument, NULL, CLI_OPT_NAME },
+    { "timeout", required_argument, NULL, CLI_OPT_TIMEOUT },
+    { 0 },
+};
+
+static const struct option sync_opts[] = {
+    { "timeout", required_argument, NULL, CLI_OPT_TIMEOUT },
+    { 0 },
+};
+
 const cli_cmd_t cli_commands[] = {
     { "init", cmd_init, 0, init_opts,
       "create a new home: identity, device key and store",
@@ -45,6 +69,42 @@ const cli_cmd_t cli_commands[] = {
     { "note show", cmd_note_show, CLI_NEEDS_HOME, NULL,
       "show one note in full",
       "mm note show [--json] ID", cmd_note_help },
+    { "invite", cmd_invite, CLI_NEEDS_HOME, invite_opts,
+      "make a one-time code that lets someone become your peer",
+      "mm invite [--note TEXT] [--expires DUR] [--role mentor|mentee]\n"
+      "          [--endpoint ENDPOINT]... [--json]", cmd_invite_help },
+    { "accept", cmd_accept, CLI_NEEDS_HOME, accept_opts,
+      "accept an invite code and sync with the new peer",
+      "mm accept CODE --name PETNAME [--timeout SECONDS] [--json]\n"
+      "mm accept - --name PETNAME [--timeout SECONDS] [--json]",
+      cmd_accept_help },
+    { "serve", cmd_serve, CLI_NEEDS_HOME, serve_opts,
+      "let your peers and devices sync with you (foreground)",
+      "mm serve [--listen ENDPOINT]... [--json]", cmd_serve_help },
+    { "sync", cmd_sync, CLI_NEEDS_HOME, sync_opts,
+      "exchange entries with your peers now",
+      "mm sync [PEER]... [--timeout SECONDS] [--json]", cmd_sync_help },
+    { "peer list", cmd_peer_list, CLI_NEEDS_HOME, NULL,
+      "list your peers",
+      "mm peer list [--json]", cmd_peer_help },
+    { "peer show", cmd_peer_show, CLI_NEEDS_HOME, NULL,
+      "show everything about one peer",
+      "mm peer show [--json] PEER", cmd_peer_help },
+    { "peer rename", cmd_peer_rename, CLI_NEEDS_HOME, NULL,
+      "change the name you call a peer",
+      "mm peer rename [--json] PEER NEWNAME", cmd_peer_help },
+    { "peer set-addr", cmd_peer_set_addr, CLI_NEEDS_HOME, NULL,
+      "replace the addresses of a peer's mm serve",
+      "mm peer set-addr [--json] PEER ENDPOINT...", cmd_peer_help },
+    { "peer block", cmd_peer_block, CLI_NEEDS_HOME, NULL,
+      "stop syncing with a peer",
+      "mm peer block [--json] PEER", cmd_peer_help },
+    { "peer unblock", cmd_peer_unblock, CLI_NEEDS_HOME, NULL,
+      "sync with a blocked peer again",
+      "mm peer unblock [--json] PEER", cmd_peer_help },
+    { "peer rm", cmd_peer_rm, CLI_NEEDS_HOME, NULL,
+      "forget a peer (entries already stored are kept)",
+      "mm peer rm [--json] PEER", cmd_peer_help },
     { "log", cmd_log, CLI_NEEDS_HOME, log_opts,
       "list every entry in the store, feed by feed",
       "mm log [--raw] [--json]", cmd_log_help },

@@ -173,8 +173,12 @@ int cli_parse(cli_t *cli, int argc, char **argv, int stop, int *first)
         case ':':
             return opt_error(cli, c, all, argc, argv);
         default:
-            if (c > 0 && c < CLI_OPT_MAX)
+            if (c > 0 && c < CLI_OPT_MAX) {
                 cli->opt[c] = optarg ? optarg : "";
+                if (cli->optn[c] < CLI_OPT_REPEAT_MAX)
+                    cli->optv[c][cli->optn[c]] = cli->opt[c];
+                cli->optn[c]++;
+            }
             break;
         }
     }

@@ -328,7 +328,7 @@ int mm_net_accept(mm_home_t *home, const mm_invite_code_t *code, const char *pet
         } else if (rc) {
             err(errtext, errcap, rc, "talking to %s: %s", code->endpoints[i], mm_strerror(rc));
         }
-        mm_client_close(&cl);
+        mm_client_close(&cl, 0);      /* nothing of ours is left to deliver */
         if (rc != MM_ETIMEOUT && rc != MM_EIO && rc != MM_EINVAL)
             break;
     }

@@ -62,11 +62,15 @@ fail:
     return rc;
 }
 
-void mm_client_close(mm_client_t **self_p)
+void mm_client_close(mm_client_t **self_p, int flush)
 {
     if (!self_p || !*self_p)
         return;
     mm_client_t *c = *self_p;
+    if (!flush) {
+        int zero = 0;
+        zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof zero);
+    }
     if (c->have_msg)
         zmq_msg_close(&c->msg);
     zmq_socket_monitor(c->sock, NULL, 0);

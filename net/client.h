@@ -12,7 +12,10 @@ typedef struct mm_client mm_client_t;
  * MM_OK, MM_ENOMEM, MM_EINVAL (bad key or endpoint), MM_EIO. */
 int  mm_client_open(const char *endpoint, const uint8_t server_device[32],
                     const uint8_t pk[32], const uint8_t sk[32], mm_client_t **out);
-void mm_client_close(mm_client_t **self_p);
+/* Close; with flush, wait (up to 2 s) for frames not yet delivered, as
+ * after a session's last ACK and DONE; without, drop them at once, as
+ * after a failure, so an unreachable peer costs no extra wait. */
+void mm_client_close(mm_client_t **self_p, int flush);
 
 /* Send one frame: MM_OK or MM_EIO. */
 int  mm_client_send(void *self, const void *buf, size_t len);

@@ -94,6 +94,8 @@ int mm_serve_endpoints(const char *home_path, char out[][MM_ENDPOINT_MAX + 1], u
 static unsigned expand(const char *ep, char out[][MM_ENDPOINT_MAX + 1], unsigned max)
 {
     const char *host = ep + 6, *colon = strrchr(ep, ':');
+    if (max == 0 || !colon || colon < host)
+        return 0;
     size_t hl = (size_t) (colon - host);
     if (!((hl == 7 && !strncmp(host, "0.0.0.0", 7)) || (hl == 1 && *host == '*'))) {
         snprintf(out[0], MM_ENDPOINT_MAX + 1, "%s", ep);
@@ -114,7 +116,7 @@ static unsigned expand(const char *ep, char out[][MM_ENDPOINT_MAX + 1], unsigned
             }
         freeifaddrs(ifs);
     }
-    if (n == 0)
+    if (n == 0)                     /* max >= 1 */
         snprintf(out[n++], MM_ENDPOINT_MAX + 1, "tcp://127.0.0.1%s", colon);
     return n;
 }

@@ -21,8 +21,10 @@ static int one_endpoint(mm_home_t *home, const mm_peer_t *p, const char *ep, int
         goto out;
     }
     if ((rc = mm_session_new(home, 1, remote, p->identity, mm_client_send, c, &s))
-        || (rc = mm_session_start(s)))
+        || (rc = mm_session_start(s))) {
+        snprintf(errtext, errcap, "cannot start a session: %s", mm_strerror(rc));
         goto out;
+    }
     while (!mm_session_done(s)) {
         if ((rc = mm_client_recv(c, timeout_ms, &buf, &len))) {
             snprintf(errtext, errcap, rc == MM_ETIMEOUT ? "no answer from %s"
@@ -41,7 +43,7 @@ static int one_endpoint(mm_home_t *home, const mm_peer_t *p, const char *ep, int
     *stats = *mm_session_stats(s);
 out:
     mm_session_destroy(&s);
-    mm_client_close(&c);
+    mm_client_close(&c, rc == MM_OK);
     return rc;
 }
 

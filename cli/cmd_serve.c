@@ -1,0 +1,186 @@
+/*  cmd_serve.c -- mm serve: answer sync sessions and invites until stopped. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "core/log.h"
+#include "crypto/error.h"
+#include "net/net.h"
+
+const char cmd_serve_help[] =
+    "let your peers and devices sync with you\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Runs in the foreground until interrupted (Ctrl-C, SIGINT or\n"
+    "    SIGTERM), answering sync sessions from your own devices and your\n"
+    "    peers, and acceptances of the invites you made.  Every connection\n"
+    "    is encrypted and authenticated (ZeroMQ CURVE); devices of unknown or\n"
+    "    blocked people are refused before they can send anything.\n"
+    "\n"
+    "    The addresses it listens on are recorded in the home while it runs,\n"
+    "    so that 'mm invite' can put them into invite codes.  One mm serve\n"
+    "    runs per home.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --listen ENDPOINT\n"
+    "        Listen on tcp://HOST:PORT (up to 4 times; default\n"
+    "        tcp://0.0.0.0:7460, every IPv4 address of this machine).  PORT\n"
+    "        may be '*' for any free port; the one chosen is printed.\n"
+    "\n"
+    "OUTPUT\n"
+    "    One line per event, each starting with the time (ISO 8601, UTC):\n"
+    "        2026-11-27T09:00:00.000Z listening on tcp://0.0.0.0:7460\n"
+    "        2026-11-27T09:00:00.000Z reachable at tcp://192.168.1.20:7460\n"
+    "        2026-11-27T09:05:12.345Z synced with grace: sent 3, received 5 entries\n"
+    "    'reachable at' names each address recorded for invites; then come\n"
+    "    syncs, accepted invites and refused connections.  Lines are written\n"
+    "    out at once, so the output can be piped or followed.\n"
+    "\n"
+    "    --json prints one JSON object per line instead:\n"
+    "    {\"time\", \"time_ms\", \"message\"}.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mm serve\n"
+    "    mm serve --listen tcp://192.168.1.20:7460 &\n"
+    "    mm serve --listen 'tcp://127.0.0.1:*' > serve.log &\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  stopped by SIGINT or SIGTERM\n"
+    "    1  it cannot listen (address in use, not of this machine), another\n"
+    "       mm serve runs for this home, or there is no home\n"
+    "    2  the command line is wrong (e.g. an ENDPOINT that is not\n"
+    "       tcp://HOST:PORT)\n";
+
+#define DEFAULT_LISTEN "tcp://0.0.0.0:7460"
+#define LOG_CHARS 1000          /* a log line is cut after this many characters */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void) sig;
+    stop = 1;
+}
+
+/* Print one line mm serve reports, with the time first; at once, since
+ * whoever reads it may be waiting for it. */
+static void log_line(void *arg, const char *line)
+{
+    const cli_t *cli = arg;
+    char when[CLI_TIME_MAX];
+    uint64_t now = mm_now_ms();
+    char *safe = cli_line(line, strlen(line), LOG_CHARS);
+    json_t j;
+
+    cli_time_iso(when, now);
+    if (cli->json) {
+        json_init(&j, stdout);
+        json_obj_begin(&j, NULL);
+        json_str(&j, "time", when);
+        json_uint(&j, "time_ms", now);
+        json_str(&j, "message", safe ? safe : line);
+        json_obj_end(&j);
+        json_finish(&j);
+    } else {
+        printf("%s %s\n", when, safe ? safe : "(out of memory)");
+    }
+    fflush(stdout);
+    free(safe);
+}
+
+/* 1 if ep is tcp://HOST:PORT where HOST may be '*' and PORT may be '*'. */
+static int listen_valid(const char *ep)
+{
+    char buf[MM_ENDPOINT_MAX + 16];
+    const char *host = ep + 6, *colon, *port;
+    size_t hl;
+
+    if (strlen(ep) > MM_ENDPOINT_MAX || strncmp(ep, "tcp://", 6) != 0)
+        return 0;
+    if (!(colon = strrchr(host, ':')))
+        return 0;
+    hl = (size_t) (colon - host);
+    port = colon + 1;
+    /* The wildcards stand for an address and a port that are valid. */
+    if (hl == 1 && *host == '*') {
+        host = "0.0.0.0";
+        hl = 7;
+    }
+    if (strcmp(port, "*") == 0)
+        port = "1";
+    snprintf(buf, sizeof buf, "tcp://%.*s:%s", (int) hl, host, port);
+    return mm_endpoint_valid(buf);
+}
+
+int cmd_serve(cli_t *cli, int argc, char **argv)
+{
+    static char default_listen[] = DEFAULT_LISTEN;
+    char *addrs[CLI_OPT_REPEAT_MAX];
+    char errtext[512], running[1][MM_ENDPOINT_MAX + 1];
+    unsigned nrunning = 0;
+    struct sigaction sa;
+    size_t n = cli->optn[CLI_OPT_LISTEN];
+    int rc;
+
+    if (argc > 0)
+        return cli_usage(cli, "unexpected argument '%s'", argv[0]);
+    if (n > MM_PEER_ENDPOINTS)
+        return cli_usage(cli, "give at most %d --listen endpoints",
+                         MM_PEER_ENDPOINTS);
+    for (size_t i = 0; i < n; i++) {
+        if (!listen_valid(cli->optv[CLI_OPT_LISTEN][i]))
+            return cli_usage(cli, "--listen '%s' is not an endpoint like "
+                             "tcp://0.0.0.0:%d or tcp://127.0.0.1:*",
+                             cli->optv[CLI_OPT_LISTEN][i], MM_DEFAULT_PORT);
+        addrs[i] = (char *) cli->optv[CLI_OPT_LISTEN][i];
+    }
+    if (n == 0)
+        addrs[n++] = default_listen;
+
+    /* Say so before binding anything: mm serve would print its listening
+     * lines first.  (It checks again, under its lock.) */
+    if (mm_serve_endpoints(mm_home_path(cli->home), running, 1, &nrunning)
+        == MM_OK)
+        return cli_fail(cli, "another mm serve is running for %s (at %s); "
+                        "stop it first, or let it serve",
+                        mm_home_path(cli->home), running[0]);
+
+    /* No SA_RESTART: the signal must cut the poll short. */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+        return cli_fail(cli, "cannot install the signal handlers; check the "
+                        "system");
+
+    errtext[0] = '\0';
+    rc = mm_serve_run(cli->home, addrs, n, &stop, log_line, cli, errtext,
+                      sizeof errtext);
+    switch (rc) {
+    case MM_OK:
+        log_line(cli, "stopped");
+        return CLI_EXIT_OK;
+    case MM_EBUSY:
+        return cli_fail(cli, "another mm serve is running for %s; stop it "
+                        "first, or let it serve", mm_home_path(cli->home));
+    case MM_EINVAL:
+        return cli_fail(cli, "%s; give an address of this machine, like "
+                        "tcp://0.0.0.0:%d", *errtext ? errtext
+                        : mm_strerror(rc), MM_DEFAULT_PORT);
+    case MM_EIO:
+        if (strstr(errtext, "in use"))
+            return cli_fail(cli, "%s; stop what uses that port, or choose "
+                            "another with --listen", errtext);
+        if (strstr(errtext, "cannot listen"))
+            return cli_fail(cli, "%s; give an address of this machine, like "
+                            "tcp://0.0.0.0:%d", errtext, MM_DEFAULT_PORT);
+        /* fall through */
+    default:
+        return cli_fail(cli, "%s; %s", *errtext ? errtext : mm_strerror(rc),
+                        cli_hint(rc));
+    }
+}

@@ -1,0 +1,334 @@
+/*  cmd_sync.c -- mm sync: one session with each peer, and the result line
+ *  that mm accept prints too. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "core/peer.h"
+#include "crypto/error.h"
+#include "net/net.h"
+
+const char cmd_sync_help[] =
+    "exchange entries with your peers now\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Connects to each peer's mm serve and runs one sync session: each\n"
+    "    side sends the entries of the scopes you share that the other lacks,\n"
+    "    and every entry received is verified before it is stored.  Your\n"
+    "    private notes never leave your devices.\n"
+    "\n"
+    "    Without PEER, syncs with every peer that has an address and is not\n"
+    "    blocked.  With one or more PEERs (a petname, or at least 6\n"
+    "    characters of an identity code 'mmi...'), syncs with those only.\n"
+    "    A peer whose session fails does not stop the others.  To be synced\n"
+    "    with by others, run 'mm serve'.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --timeout SECONDS\n"
+    "        How long to wait for an answer from a peer (1 to 3600, default\n"
+    "        10).\n"
+    "\n"
+    "OUTPUT\n"
+    "    One line per peer:\n"
+    "        grace: sent 3, received 5 entries (12.3 kB) in 45 ms\n"
+    "    sent and received count entries; the size is of the entries sent\n"
+    "    and received together.  A failed peer is a line on stderr,\n"
+    "    'mm sync: grace: why; what to do'.  With no peer to sync with:\n"
+    "        nothing to sync: no peer has an address; set one with 'mm peer set-addr'\n"
+    "\n"
+    "    --json prints {\"peers\": [{\"name\", \"ok\", \"sent\", \"received\",\n"
+    "    \"bytes_sent\", \"bytes_received\", \"ms\", \"error\"}]}; error is null or\n"
+    "    the reason the session failed.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mm sync\n"
+    "    mm sync grace\n"
+    "    mm sync grace lin --timeout 30\n"
+    "    mm sync mmiab3kq2x\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  every session succeeded, or there was nothing to sync\n"
+    "    1  a session failed (unreachable, refused, an entry did not\n"
+    "       verify), a named peer is unknown or blocked, or no home\n"
+    "    2  the command line is wrong\n";
+
+#define TIMEOUT_DEFAULT 10      /* seconds */
+#define TIMEOUT_MAX     3600
+
+int cmd_sync_timeout(cli_t *cli, int *ms)
+{
+    const char *s = cli->opt[CLI_OPT_TIMEOUT];
+    unsigned long v;
+    char *end;
+
+    *ms = TIMEOUT_DEFAULT * 1000;
+    if (!s)
+        return CLI_EXIT_OK;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (s[0] < '0' || s[0] > '9' || *end || errno || v < 1 || v > TIMEOUT_MAX)
+        return cli_usage(cli, "--timeout '%s' is not a number of seconds from "
+                         "1 to %d", s, TIMEOUT_MAX);
+    *ms = (int) v * 1000;
+    return CLI_EXIT_OK;
+}
+
+/* Milliseconds on a clock that does not jump, for durations. */
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/* why, made safe for a terminal (it may hold a peer's own words). */
+static void set_error(cmd_sync_result_t *r, const char *why)
+{
+    char *line = cli_line(why, strlen(why), sizeof r->error / 4 - 2);
+
+    snprintf(r->error, sizeof r->error, "%s", line ? line : why);
+    free(line);
+}
+
+int cmd_sync_peer(cli_t *cli, const mm_peer_t *p, int timeout_ms,
+                  cmd_sync_result_t *r)
+{
+    char err[sizeof r->error];
+    uint64_t t0;
+
+    memset(r, 0, sizeof *r);
+    snprintf(r->name, sizeof r->name, "%s", p->petname);
+    cmd_peer_arg(r->arg, p);
+    if (p->blocked) {
+        r->rc = MM_EBLOCKED;
+        set_error(r, "blocked");
+        return r->rc;
+    }
+    if (p->nendpoints == 0) {
+        r->rc = MM_ENOTFOUND;
+        set_error(r, "no address known");
+        return r->rc;
+    }
+    err[0] = '\0';
+    t0 = mono_ms();
+    r->rc = mm_net_sync(cli->home, p, timeout_ms, &r->stats, err, sizeof err);
+    r->ms = mono_ms() - t0;
+    if (r->rc != MM_OK)
+        set_error(r, *err ? err : mm_strerror(r->rc));
+    return r->rc;
+}
+
+/* What to do after a failed session with the peer named arg, into out. */
+static void sync_hint(char *out, size_t cap, int rc, const char *arg)
+{
+    switch (rc) {
+    case MM_EBLOCKED:
+        snprintf(out, cap, "unblock them first with 'mm peer unblock %s'", arg);
+        break;
+    case MM_ENOTFOUND:
+        snprintf(out, cap, "set one with 'mm peer set-addr %s tcp://HOST:PORT'",
+                 arg);
+        break;
+    case MM_ETIMEOUT:
+        snprintf(out, cap, "check that their mm serve is running and "
+                 "reachable, or give a longer --timeout");
+        break;
+    case MM_EREFUSED:
+        snprintf(out, cap, "ask them whether they blocked or removed you "
+                 "(see 'mm peer list' on their side)");
+        break;
+    case MM_EPROTO:
+    case MM_EINVAL:
+        snprintf(out, cap, "check the address with 'mm peer show %s'; it may "
+                 "not be their mm serve", arg);
+        break;
+    case MM_EBADSIG: case MM_EBADCERT: case MM_ENOCERT: case MM_ESCOPE:
+    case MM_EPREV: case MM_ESEQGAP: case MM_EDECRYPT: case MM_EFORK:
+    case MM_EMALFORMED: case MM_ENONCANON: case MM_EBODY:
+        snprintf(out, cap, "nothing that failed to verify was stored; tell "
+                 "the peer, and run 'mm verify'");
+        break;
+    default:
+        snprintf(out, cap, "%s", cli_hint(rc));
+        break;
+    }
+}
+
+/* "12.3 kB": a byte count for people (decimal units). */
+static void fmt_bytes(char out[32], uint64_t n)
+{
+    if (n < 1000)
+        snprintf(out, 32, "%llu B", (unsigned long long) n);
+    else if (n < 1000000)
+        snprintf(out, 32, "%.1f kB", (double) n / 1e3);
+    else if (n < 1000000000)
+        snprintf(out, 32, "%.1f MB", (double) n / 1e6);
+    else
+        snprintf(out, 32, "%.1f GB", (double) n / 1e9);
+}
+
+void cmd_sync_print(const cli_t *cli, const cmd_sync_result_t *r)
+{
+    char name[CLI_NAME_SAFE], size[32], hint[CLI_NAME_SAFE + 128];
+
+    cmd_peer_name(name, r->name);
+    if (r->rc != MM_OK) {
+        sync_hint(hint, sizeof hint, r->rc, r->arg);
+        cli_error(cli, "%s: %s; %s", name, r->error, hint);
+        return;
+    }
+    fmt_bytes(size, r->stats.bytes_sent + r->stats.bytes_recv);
+    printf("%s: sent %llu, received %llu entries (%s) in %llu ms\n", name,
+           (unsigned long long) r->stats.entries_sent,
+           (unsigned long long) r->stats.entries_recv, size,
+           (unsigned long long) r->ms);
+}
+
+void cmd_sync_json(json_t *j, const char *key, const cmd_sync_result_t *r)
+{
+    json_obj_begin(j, key);
+    json_str(j, "name", r->name);
+    json_bool(j, "ok", r->rc == MM_OK);
+    json_uint(j, "sent", r->stats.entries_sent);
+    json_uint(j, "received", r->stats.entries_recv);
+    json_uint(j, "bytes_sent", r->stats.bytes_sent);
+    json_uint(j, "bytes_received", r->stats.bytes_recv);
+    json_uint(j, "ms", r->ms);
+    json_str(j, "error", r->rc == MM_OK ? NULL : r->error);
+    json_obj_end(j);
+}
+
+/* The peers to sync with. */
+typedef struct {
+    mm_peer_t *v;
+    size_t     n, cap;
+    size_t     blocked;         /* blocked peers that have an address */
+} targets_t;
+
+static int targets_add(targets_t *t, const mm_peer_t *p)
+{
+    mm_peer_t *v;
+
+    for (size_t i = 0; i < t->n; i++)   /* named twice: sync once */
+        if (memcmp(t->v[i].identity, p->identity, 32) == 0)
+            return MM_OK;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 8;
+        if (!(v = realloc(t->v, cap * sizeof *v)))
+            return MM_ENOMEM;
+        t->v = v;
+        t->cap = cap;
+    }
+    t->v[t->n++] = *p;
+    return MM_OK;
+}
+
+static int on_peer(const mm_peer_t *p, void *arg)
+{
+    targets_t *t = arg;
+
+    if (p->nendpoints == 0)
+        return 0;
+    if (p->blocked) {
+        t->blocked++;
+        return 0;
+    }
+    return targets_add(t, p) == MM_OK ? 0 : MM_ENOMEM;
+}
+
+/* Fill t with the named peers, or every unblocked one with an address.
+ * Exit code; prints errors. */
+static int find_targets(cli_t *cli, int argc, char **argv, targets_t *t)
+{
+    mm_txn_t *txn = NULL;
+    mm_peer_t p;
+    int ex = CLI_EXIT_FAIL, rc;
+
+    rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
+    if (rc != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot read the peers");
+    if (argc == 0) {
+        rc = mm_peer_foreach(txn, on_peer, t);
+        if (rc != MM_OK) {
+            cli_fail_rc(cli, rc, "cannot read the peers");
+            goto out;
+        }
+    }
+    for (int i = 0; i < argc; i++) {
+        if ((ex = cmd_peer_find(cli, txn, argv[i], &p)) != CLI_EXIT_OK)
+            goto out;
+        ex = CLI_EXIT_FAIL;
+        if (targets_add(t, &p) != MM_OK) {
+            cli_fail_rc(cli, MM_ENOMEM, "cannot read the peers");
+            goto out;
+        }
+    }
+    ex = CLI_EXIT_OK;
+out:
+    mm_txn_abort(&txn);
+    return ex;
+}
+
+int cmd_sync(cli_t *cli, int argc, char **argv)
+{
+    targets_t t = { 0 };
+    cmd_sync_result_t *res = NULL;
+    int ex, timeout_ms, failed = 0;
+    json_t j;
+
+    if ((ex = cmd_sync_timeout(cli, &timeout_ms)) != CLI_EXIT_OK)
+        return ex;
+    if ((ex = find_targets(cli, argc, argv, &t)) != CLI_EXIT_OK)
+        goto out;
+    ex = CLI_EXIT_FAIL;
+    if (t.n == 0) {
+        if (cli->json) {
+            json_init(&j, stdout);
+            json_obj_begin(&j, NULL);
+            json_arr_begin(&j, "peers");
+            json_arr_end(&j);
+            json_obj_end(&j);
+            json_finish(&j);
+        } else if (t.blocked) {
+            printf("nothing to sync: every peer with an address is blocked; "
+                   "see 'mm peer list'\n");
+        } else {
+            printf("nothing to sync: no peer has an address; set one with "
+                   "'mm peer set-addr'\n");
+        }
+        ex = CLI_EXIT_OK;
+        goto out;
+    }
+    if (!(res = calloc(t.n, sizeof *res))) {
+        cli_fail_rc(cli, MM_ENOMEM, "cannot sync");
+        goto out;
+    }
+    for (size_t i = 0; i < t.n; i++) {
+        if (cmd_sync_peer(cli, &t.v[i], timeout_ms, &res[i]) != MM_OK)
+            failed = 1;
+        /* Text goes out peer by peer, as each session ends. */
+        if (!cli->json || res[i].rc != MM_OK)
+            cmd_sync_print(cli, &res[i]);
+        fflush(stdout);
+    }
+    if (cli->json) {
+        json_init(&j, stdout);
+        json_obj_begin(&j, NULL);
+        json_arr_begin(&j, "peers");
+        for (size_t i = 0; i < t.n; i++)
+            cmd_sync_json(&j, NULL, &res[i]);
+        json_arr_end(&j);
+        json_obj_end(&j);
+        json_finish(&j);
+    }
+    ex = failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+out:
+    free(res);
+    free(t.v);
+    return ex;
+}
