@@ -4,7 +4,9 @@ Each test gets its own temporary directory (removed afterwards) holding the
 homes it creates and a fake $HOME, so no test can touch the real
 ~/.local/share/micromentor.  Every run of mm is checked for crashes (death by
 a signal, sanitizer reports); failures are checked for the one-line stderr
-contract.  The binary comes from $MM_BIN (set by ctest).
+contract.  The binary comes from $MM_BIN (set by ctest), the test tools
+(mm_fill, mm_rogue) from $MM_TOOLS.  SyncTestCase adds `mm serve` processes
+(stopped when the test ends), invites, peers and the tools.
 """
 import base64
 import hashlib
@@ -12,15 +14,21 @@ import json
 import os
 import re
 import shutil
+import signal
+import socket
 import stat
 import subprocess
 import tempfile
+import threading
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MM_BIN = os.environ.get("MM_BIN") or os.path.join(HERE, "..", "..", "build", "mm")
 MM_BIN = os.path.abspath(MM_BIN)
-
+# Test tools built from tests/tools/*.c (mm_fill, mm_rogue); set by ctest.
+MM_TOOLS = os.path.abspath(os.environ.get("MM_TOOLS")
+                           or os.path.join(os.path.dirname(MM_BIN), "tests", "tools"))
 
 
 def _sanitized():
@@ -308,6 +316,336 @@ class MMTestCase(unittest.TestCase):
                                  "seq %d prev does not link to seq %d"
                                  % (b["seq"], a["seq"]))
         return feeds
+
+
+# --- sync: servers, invites, test tools -------------------------------------
+
+# One `mm serve` stdout line: an ISO-8601 UTC time with milliseconds, then text.
+SERVE_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \S")
+# Waits for network events; generous, as under ASan every process is slower.
+NET_TIMEOUT = 90 if SANITIZED else 30
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def b32encode(data):
+    """RFC 4648 base32, lowercase, no padding (crypto/idcode.h)."""
+    return base64.b32encode(data).decode().lower().rstrip("=")
+
+
+def b32decode(text):
+    text = text.upper()
+    return base64.b32decode(text + "=" * (-len(text) % 8))
+
+
+def idcode_decode(code, prefix):
+    """The public key of an id code; ValueError if it is not a valid one."""
+    if not code.lower().startswith(prefix) or len(code) != 59:
+        raise ValueError("not a %s code: %r" % (prefix, code))
+    raw = b32decode(code[3:])
+    if len(raw) != 35 or idcode(prefix, raw[:32]) != code.lower():
+        raise ValueError("bad id code %r" % code)
+    return raw[:32]
+
+
+def mp_uint(v):
+    """Canonical msgpack unsigned integer (PROTOCOL.md section 2)."""
+    if v < 0x80:
+        return bytes([v])
+    for tag, n in ((0xcc, 1), (0xcd, 2), (0xce, 4), (0xcf, 8)):
+        if v < 1 << (8 * n):
+            return bytes([tag]) + v.to_bytes(n, "big")
+    raise ValueError("integer too large")
+
+
+def mp_bin(b):
+    for tag, n in ((0xc4, 1), (0xc5, 2), (0xc6, 4)):
+        if len(b) < 1 << (8 * n):
+            return bytes([tag]) + len(b).to_bytes(n, "big") + b
+    raise ValueError("bin too long")
+
+
+def mp_str(s):
+    b = s.encode()
+    if len(b) < 32:
+        return bytes([0xa0 | len(b)]) + b
+    for tag, n in ((0xd9, 1), (0xda, 2), (0xdb, 4)):
+        if len(b) < 1 << (8 * n):
+            return bytes([tag]) + len(b).to_bytes(n, "big") + b
+    raise ValueError("str too long")
+
+
+def mp_array(n):
+    if n < 16:
+        return bytes([0x90 | n])
+    return (b"\xdc" + n.to_bytes(2, "big")) if n < 1 << 16 else (b"\xdd" + n.to_bytes(4, "big"))
+
+
+INVITE_PREFIX = "mmv1"
+
+
+def invite_encode(identity, device, secret, expires_ms, endpoints):
+    """An invite code (core/invite.h): "mmv1" + base32(payload || check),
+    check = H("mmv1" || payload)[0..4), payload = [1, identity, device,
+    secret, expires, [endpoints]]."""
+    payload = (mp_array(6) + mp_uint(1) + mp_bin(identity) + mp_bin(device)
+               + mp_bin(secret) + mp_uint(expires_ms) + mp_array(len(endpoints))
+               + b"".join(mp_str(e) for e in endpoints))
+    check = blake2b256(INVITE_PREFIX.encode() + payload)[:4]
+    return INVITE_PREFIX + b32encode(payload + check)
+
+
+def invite_decode(code):
+    """The fields of an invite code as a dict; ValueError if it is not one."""
+    if not code.startswith(INVITE_PREFIX):
+        raise ValueError("no mmv1 prefix")
+    raw = b32decode(code[4:])
+    payload, check = raw[:-4], raw[-4:]
+    if blake2b256(INVITE_PREFIX.encode() + payload)[:4] != check:
+        raise ValueError("checksum")
+    pos = 0
+
+    def take(n):
+        nonlocal pos
+        if pos + n > len(payload):
+            raise ValueError("truncated")
+        pos += n
+        return payload[pos - n:pos]
+
+    def uint():
+        b = take(1)[0]
+        if b < 0x80:
+            return b
+        if b in (0xcc, 0xcd, 0xce, 0xcf):
+            return int.from_bytes(take(1 << (b - 0xcc)), "big")
+        raise ValueError("not a uint")
+
+    def bin32():
+        if take(2) != b"\xc4\x20":
+            raise ValueError("not a bin8(32)")
+        return take(32)
+
+    def string():
+        b = take(1)[0]
+        if 0xa0 <= b <= 0xbf:
+            return take(b & 31).decode()
+        if b == 0xd9:
+            return take(take(1)[0]).decode()
+        raise ValueError("not a str")
+
+    if take(1) != b"\x96" or uint() != 1:
+        raise ValueError("not an invite payload")
+    d = {"identity": bin32(), "device": bin32(), "secret": bin32(), "expires": uint()}
+    n = take(1)[0]
+    if not 0x91 <= n <= 0x94:
+        raise ValueError("endpoint count")
+    d["endpoints"] = [string() for _ in range(n & 15)]
+    if pos != len(payload):
+        raise ValueError("trailing bytes")
+    return d
+
+
+class Server:
+    """A running `mm serve`; a thread reads its stdout line by line (mm
+    serve flushes each line), another collects stderr."""
+
+    def __init__(self, argv, env):
+        self.argv = argv
+        self.lines = []
+        self.err = b""
+        self.cond = threading.Condition()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=env)
+        self._threads = [threading.Thread(target=self._read_out, daemon=True),
+                         threading.Thread(target=self._read_err, daemon=True)]
+        for t in self._threads:
+            t.start()
+
+    def _read_out(self):
+        for raw in self.proc.stdout:
+            with self.cond:
+                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+    def _read_err(self):
+        data = self.proc.stderr.read()
+        with self.cond:
+            self.err = data
+            self.cond.notify_all()
+
+    @property
+    def stderr(self):
+        return self.err.decode("utf-8", "replace")
+
+    def mark(self):
+        """Index of the next line, for wait_line(start=...)."""
+        with self.cond:
+            return len(self.lines)
+
+    def wait_line(self, pattern, timeout=NET_TIMEOUT, start=0):
+        """The first line from index start on that matches the regex
+        pattern (searched, not anchored), waiting up to timeout seconds;
+        None on timeout or if mm serve ended without printing one."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            i = start
+            while True:
+                while i < len(self.lines):
+                    if rx.search(self.lines[i]):
+                        return self.lines[i]
+                    i += 1
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self._threads[0].is_alive()):
+                    return None
+                self.cond.wait(min(left, 0.2))
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=NET_TIMEOUT):
+        """Signal mm serve, wait for it (SIGKILL after timeout); its exit code."""
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(sig)
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        for t in self._threads:
+            t.join(10)
+        for f in (self.proc.stdout, self.proc.stderr):
+            if not f.closed and not any(t.is_alive() for t in self._threads):
+                f.close()
+        return self.proc.returncode
+
+    def kill(self):
+        return self.stop(signal.SIGKILL)
+
+    def __repr__(self):
+        with self.cond:
+            return ("mm serve %r (%s)\n  stdout %r\n  stderr %r"
+                    % (self.argv[1:], "running" if self.proc.poll() is None
+                       else "exit %r" % self.proc.returncode,
+                       self.lines[-40:], self.stderr[:2000]))
+
+
+class SyncTestCase(MMTestCase):
+    """MMTestCase with mm serve processes, invites, peers and test tools.
+    Every server started is stopped when the test ends."""
+
+    def serve(self, home, port=None):
+        """Start `mm serve --listen tcp://127.0.0.1:PORT` (a free port if
+        none) and wait until it says it is reachable.  Returns the Server,
+        with .home, .port and .endpoint."""
+        for attempt in range(3):
+            p = port or free_port()
+            ep = "tcp://127.0.0.1:%d" % p
+            srv = Server([MM_BIN, "--home", home, "serve", "--listen", ep], self.env())
+            srv.home, srv.port, srv.endpoint = home, p, ep
+            self.addCleanup(self.stop_server, srv)
+            if srv.wait_line(r" reachable at ") is not None:
+                return srv
+            srv.stop()
+            if port or "cannot listen" not in srv.stderr:
+                break               # only a port taken meanwhile is worth a retry
+        self.fail("mm serve did not become reachable\n%r" % srv)
+
+    def stop_server(self, srv, expect_clean=False):
+        """Stop srv (SIGTERM, then SIGKILL) and check it for sanitizer
+        reports; with expect_clean, also that it exited 0."""
+        rc = srv.stop()
+        for mark in SANITIZER_MARKS:
+            self.assertNotIn(mark, srv.stderr, "sanitizer report in mm serve\n%r" % srv)
+        if expect_clean:
+            self.assertEqual(rc, 0, "mm serve did not stop cleanly on SIGTERM\n%r" % srv)
+        return rc
+
+    def assert_alive(self, srv):
+        self.assertTrue(srv.alive(), "mm serve died\n%r" % srv)
+
+    # --- test tools ----------------------------------------------------------
+
+    def tool(self, name, *args, timeout=RUN_TIMEOUT):
+        """Run tests/tools/NAME with args; checks for crashes, returns a Result."""
+        path = os.path.join(MM_TOOLS, name)
+        if not os.access(path, os.X_OK):
+            self.fail("test tool not found: %s (set MM_TOOLS)" % path)
+        argv = [path] + [str(a) for a in args]
+        try:
+            p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=self.env(), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.fail("%s %r did not finish within %d s" % (name, args, timeout))
+        r = Result(argv, p.returncode, p.stdout.decode("utf-8", "replace"),
+                   p.stderr.decode("utf-8", "replace"))
+        r.out_bytes = p.stdout
+        self.assertGreaterEqual(p.returncode, 0, "%s killed by signal\n%r" % (name, r))
+        for mark in SANITIZER_MARKS:
+            self.assertNotIn(mark, r.err, "sanitizer report\n%r" % r)
+        return r
+
+    def fill(self, home, peer, count, devices=None):
+        """mm_fill: append count entries to the scope shared with peer."""
+        args = ["--home", home, "--peer", peer, "--count", count]
+        if devices:
+            args += ["--devices", devices]
+        r = self.tool("mm_fill", *args, timeout=max(RUN_TIMEOUT, 600))
+        self.assertEqual(r.rc, 0, "mm_fill failed\n%r" % r)
+        return r
+
+    # --- people and peers --------------------------------------------------
+
+    def ident(self, home):
+        """mm id --json: name, identity (mmi code), device (mmd code)."""
+        return self.ok_json("id", home=home)
+
+    def invite(self, home, *args):
+        """mm invite --json ARGS; returns the JSON object."""
+        j = self.ok_json("invite", *args, home=home)
+        self.assertTrue(str(j.get("code", "")).startswith(INVITE_PREFIX),
+                        "invite --json: %r" % j)
+        return j
+
+    def accept(self, home, code, name, *args):
+        """mm accept CODE --name NAME; asserts success, returns the Result."""
+        return self.ok("accept", code, "--name", name, *args, home=home)
+
+    def pair(self, inviter, invitee, petname, *invite_args):
+        """inviter (whose mm serve runs) invites, invitee accepts, naming the
+        inviter petname.  Returns the scope id they now share."""
+        code = self.invite(inviter, *invite_args)["code"]
+        self.accept(invitee, code, petname)
+        return self.peer(invitee, petname)["scope"]
+
+    def peers(self, home):
+        j = self.ok_json("peer", "list", home=home)
+        self.assertIsInstance(j.get("peers"), list, "peer list --json: %r" % j)
+        return j["peers"]
+
+    def peer(self, home, name):
+        """The peer object of `name` from mm peer list --json (fails if absent)."""
+        for p in self.peers(home):
+            if p["name"].lower() == name.lower():
+                return p
+        self.fail("no peer %r in %r" % (name, self.peers(home)))
+
+    def scope_entries(self, home, scope, raw=False):
+        """Entries of home's log in scope (64 hex)."""
+        return [e for e in self.log(home, raw=raw) if e["scope"] == scope]
+
+    def sync(self, home, *args):
+        """mm sync --json ARGS, asserting exit 0; returns the JSON object."""
+        j = self.ok_json("sync", *args, home=home)
+        self.assertIsInstance(j.get("peers"), list, "sync --json: %r" % j)
+        return j
 
 
 def main():

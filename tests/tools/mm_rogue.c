@@ -1,0 +1,504 @@
+/*  mm_rogue.c -- a misbehaving peer, for the integration tests.
+ *
+ *  mm_rogue --home DIR --peer PEER --send KIND [--endpoint EP] [--timeout MS]
+ *      Connect to PEER the way mm sync does (CURVE, this home's device key,
+ *      the peer's device as server key), send one kind of bad input, and
+ *      print on stdout, as one line, what came back:
+ *        "MM_E... text"  the ERROR frame the peer sent (its code first)
+ *        "closed"        the peer dropped the connection
+ *        "timeout"       nothing came back in time
+ *        "refused"       the handshake was refused (before anything was sent)
+ *      KIND: garbage              random bytes
+ *            bigcount             msgpack array32 header claiming 2^32-1 items
+ *            oversize             a frame larger than MM_FRAME_MAX
+ *            hello-then-badentry  a valid HELLO and last HAVE, then an ENTRIES
+ *                                 frame whose one entry (the next of our feed
+ *                                 in the relationship scope, as the peer's
+ *                                 HAVE tells) has one signature byte flipped
+ *      Exit 0 if the handshake succeeded (we could talk), 1 if not or on a
+ *      local failure (said on stderr).
+ *
+ *  mm_rogue --curve-random ENDPOINT SERVER_DEVICE_CODE [--timeout MS]
+ *      Connect with a fresh random CURVE key pair, which no mm serve can
+ *      know, and print "refused", "admitted", "handshake-failed", "closed"
+ *      or "timeout".  Exit 0 on a verdict, 1 on timeout or a local error.
+ *
+ *  Usage errors exit 2.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include <zmq.h>
+#include "core/body.h"
+#include "core/entry.h"
+#include "core/home.h"
+#include "core/log.h"
+#include "core/peer.h"
+#include "crypto/error.h"
+#include "crypto/idcode.h"
+#include "net/wire.h"
+
+#define TIMEOUT_DEFAULT_MS 5000
+#define GARBAGE_BYTES      64
+#define SMALL_FRAME        8192     /* HELLO, HAVE, one small ENTRIES frame */
+
+typedef enum {
+    EV_FRAME, EV_READY, EV_REFUSED, EV_FAILED, EV_CLOSED, EV_TIMEOUT, EV_ERROR
+} ev_t;
+
+typedef struct {
+    void     *ctx;
+    void     *sock;
+    void     *mon;
+    zmq_msg_t msg;                  /* the last frame received */
+} link_t;
+
+/* ---- the connection ---- */
+
+static void link_close(link_t *l)
+{
+    int zero = 0;
+    zmq_msg_close(&l->msg);
+    if (l->sock) {
+        zmq_setsockopt(l->sock, ZMQ_LINGER, &zero, sizeof zero);
+        zmq_socket_monitor(l->sock, NULL, 0);
+        zmq_close(l->sock);
+    }
+    if (l->mon)
+        zmq_close(l->mon);
+    if (l->ctx)
+        zmq_ctx_term(l->ctx);
+    memset(l, 0, sizeof *l);
+}
+
+/* A CURVE DEALER to endpoint with key pair (pk, sk), expecting the server
+ * key server_x, watched by a monitor.  Reconnection is off, so a dropped
+ * connection stays dropped and shows as "closed". */
+static int link_open(link_t *l, const char *endpoint, const uint8_t server_x[32],
+                     const uint8_t pk[32], const uint8_t sk[32])
+{
+    int off = -1;
+    memset(l, 0, sizeof *l);
+    zmq_msg_init(&l->msg);
+    if (!(l->ctx = zmq_ctx_new()) || !(l->sock = zmq_socket(l->ctx, ZMQ_DEALER)))
+        goto fail;
+    if (zmq_setsockopt(l->sock, ZMQ_RECONNECT_IVL, &off, sizeof off)
+        || zmq_setsockopt(l->sock, ZMQ_CURVE_SERVERKEY, server_x, 32)
+        || zmq_setsockopt(l->sock, ZMQ_CURVE_PUBLICKEY, pk, 32)
+        || zmq_setsockopt(l->sock, ZMQ_CURVE_SECRETKEY, sk, 32))
+        goto fail;
+    if (zmq_socket_monitor(l->sock, "inproc://mm-rogue-monitor",
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_DISCONNECTED)
+        || !(l->mon = zmq_socket(l->ctx, ZMQ_PAIR))
+        || zmq_connect(l->mon, "inproc://mm-rogue-monitor"))
+        goto fail;
+    if (zmq_connect(l->sock, endpoint)) {
+        fprintf(stderr, "mm_rogue: cannot connect to %s: %s\n", endpoint,
+                zmq_strerror(zmq_errno()));
+        link_close(l);
+        return -1;
+    }
+    return 0;
+fail:
+    fprintf(stderr, "mm_rogue: zmq setup failed: %s\n", zmq_strerror(zmq_errno()));
+    link_close(l);
+    return -1;
+}
+
+/* One monitor event: a 6-byte frame (event u16, value u32), then the
+ * endpoint. */
+static ev_t monitor_event(link_t *l)
+{
+    zmq_msg_t m;
+    uint16_t event = 0;
+    int more;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, l->mon, 0) >= 6)
+        memcpy(&event, zmq_msg_data(&m), 2);
+    more = zmq_msg_more(&m);
+    zmq_msg_close(&m);
+    while (more) {
+        zmq_msg_init(&m);
+        zmq_msg_recv(&m, l->mon, 0);
+        more = zmq_msg_more(&m);
+        zmq_msg_close(&m);
+    }
+    switch (event) {
+    case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:   return EV_READY;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: return EV_REFUSED;
+    case ZMQ_EVENT_DISCONNECTED:          return EV_CLOSED;
+    default:                              return EV_FAILED;
+    }
+}
+
+/* The next frame (into l->msg) or connection event before deadline. */
+static ev_t link_wait(link_t *l, uint64_t deadline)
+{
+    while (1) {
+        uint64_t now = mm_now_ms();
+        if (now >= deadline)
+            return EV_TIMEOUT;
+        zmq_pollitem_t items[] = { { l->sock, 0, ZMQ_POLLIN, 0 }, { l->mon, 0, ZMQ_POLLIN, 0 } };
+        int n = zmq_poll(items, 2, (long) (deadline - now));
+        if (n < 0)
+            return EV_ERROR;
+        /* frames first: an ERROR may be followed by the connection's end */
+        if (items[0].revents & ZMQ_POLLIN)
+            return zmq_msg_recv(&l->msg, l->sock, 0) < 0 ? EV_ERROR : EV_FRAME;
+        if (items[1].revents & ZMQ_POLLIN)
+            return monitor_event(l);
+    }
+}
+
+static int link_send(link_t *l, const void *buf, size_t len)
+{
+    if (zmq_send(l->sock, buf, len, 0) != (int) len) {
+        fprintf(stderr, "mm_rogue: send failed: %s\n", zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    return 0;
+}
+
+static const char *ev_word(ev_t ev)
+{
+    switch (ev) {
+    case EV_READY:   return "admitted";
+    case EV_REFUSED: return "refused";
+    case EV_FAILED:  return "handshake-failed";
+    case EV_CLOSED:  return "closed";
+    case EV_TIMEOUT: return "timeout";
+    default:         return "error";
+    }
+}
+
+/* ---- reading answers ---- */
+
+static const char *msg_name(mm_msg_type_t t)
+{
+    static const char *const names[] = { "?", "HELLO", "HAVE", "CERT", "ENTRIES", "ACK",
+                                         "DONE", "ERROR", "ACCEPT", "WELCOME" };
+    return (unsigned) t < sizeof names / sizeof names[0] ? names[t] : "?";
+}
+
+/* Print an ERROR frame as "CODE text", control bytes shown as '?'. */
+static void print_error(const mm_msg_t *m)
+{
+    printf("%.*s ", (int) m->u.error.codelen, m->u.error.code);
+    for (uint32_t i = 0; i < m->u.error.textlen; i++) {
+        unsigned char c = (unsigned char) m->u.error.text[i];
+        putchar(c < 0x20 || c == 0x7f ? '?' : c);
+    }
+    putchar('\n');
+}
+
+/* Wait for the peer's verdict on what we sent and print it.  Other frames
+ * (the peer's own ENTRIES, DONE...) are skipped when skip is set, else
+ * reported as "answer TYPE". */
+static void await_verdict(link_t *l, uint64_t deadline, mm_msg_t *m, int skip)
+{
+    while (1) {
+        ev_t ev = link_wait(l, deadline);
+        if (ev == EV_READY)
+            continue;
+        if (ev != EV_FRAME) {
+            printf("%s\n", ev_word(ev));
+            return;
+        }
+        int rc = mm_wire_decode(zmq_msg_data(&l->msg), zmq_msg_size(&l->msg), m);
+        if (rc) {
+            printf("undecodable-answer %s\n", mm_errname(rc));
+            return;
+        }
+        if (m->type == MM_MSG_ERROR) {
+            print_error(m);
+            return;
+        }
+        if (!skip) {
+            printf("answer %s\n", msg_name(m->type));
+            return;
+        }
+    }
+}
+
+/* ---- the bad entry ---- */
+
+/* HELLO and an empty last HAVE, as net/session.c's client sends them. */
+static int send_hello_have(link_t *l, mm_home_t *home, uint8_t *frame)
+{
+    mm_txn_t *txn;
+    mm_cert_t c;
+    mm_mp_writer_t w;
+    const uint8_t *raw;
+    size_t rawlen;
+    int rc = mm_store_begin(mm_home_store(home), 0, &txn);
+    if (rc == MM_OK)
+        rc = mm_cert_get(txn, mm_keypair_pk(mm_home_device(home)), &c, &raw, &rawlen);
+    if (rc == MM_OK) {
+        mm_mp_writer_init(&w, frame, SMALL_FRAME);
+        mm_wire_hello(&w, raw, rawlen, mm_home_name(home));
+        rc = mm_mp_writer_status(&w);
+    }
+    mm_txn_abort(&txn);
+    if (rc) {
+        fprintf(stderr, "mm_rogue: no certificate for this device: %s\n", mm_strerror(rc));
+        return -1;
+    }
+    if (link_send(l, w.buf, w.len))
+        return -1;
+    mm_mp_writer_init(&w, frame, SMALL_FRAME);
+    mm_wire_have_begin(&w, 1, 0);
+    mm_wire_have_end(&w, NULL, 0);
+    return mm_mp_writer_status(&w) ? -1 : link_send(l, w.buf, w.len);
+}
+
+/* Seal the entry after seq `theirs` of our feed in scope, as the peer will
+ * expect it, then flip its last signature byte.  0 or -1. */
+static int forge_entry(mm_home_t *home, const uint8_t scope_id[32], uint64_t theirs,
+                       uint8_t *out, size_t cap, size_t *outlen)
+{
+    static const char text[] = "written by mm_rogue";
+    const uint8_t *dev = mm_keypair_pk(mm_home_device(home));
+    uint8_t body[64];
+    mm_mp_writer_t w;
+    mm_txn_t *txn = NULL;
+    mm_scope_t sc;
+    mm_head_t mine, head = { 0, { 0 } };
+    mm_entry_t e;
+    const uint8_t *buf;
+    size_t len;
+    int rc;
+    memset(&sc, 0, sizeof sc);
+    mm_mp_writer_init(&w, body, sizeof body);
+    mm_mp_put_map(&w, 2);
+    mm_mp_put_cstr(&w, "t");
+    mm_mp_put_cstr(&w, MM_T_NOTE);
+    mm_mp_put_cstr(&w, "text");
+    mm_mp_put_cstr(&w, text);
+    if ((rc = mm_mp_writer_status(&w)) || (rc = mm_store_begin(mm_home_store(home), 0, &txn))
+        || (rc = mm_log_head(txn, dev, scope_id, &mine)) || (rc = mm_scope_get(txn, scope_id, &sc)))
+        goto out;
+    if (theirs > mine.seq) {
+        fprintf(stderr, "mm_rogue: the peer holds seq %llu of our feed, we only %llu\n",
+                (unsigned long long) theirs, (unsigned long long) mine.seq);
+        rc = MM_ECORRUPT;
+        goto out;
+    }
+    head.seq = theirs;
+    if (theirs > 0) {
+        if ((rc = mm_log_get(txn, dev, scope_id, theirs, &buf, &len))
+            || (rc = mm_entry_parse(buf, len, &e)))
+            goto out;
+        memcpy(head.id, e.id, sizeof head.id);
+    }
+    if ((rc = mm_entry_seal(mm_home_device(home), &sc, &head, mm_now_ms(), NULL, body, w.len,
+                            out, cap, outlen)))
+        goto out;
+    out[*outlen - 1] ^= 0x01;       /* the signature is the last field */
+out:
+    mm_scope_wipe(&sc);
+    mm_txn_abort(&txn);
+    if (rc)
+        fprintf(stderr, "mm_rogue: cannot build the entry: %s\n", mm_strerror(rc));
+    return rc ? -1 : 0;
+}
+
+/* HELLO, HAVE, the peer's HAVE (to learn how much of our feed it holds),
+ * then the forged entry.  0 once the entry is sent; 1 if the peer's answer
+ * came first (printed: its ERROR or the connection's fate); -1 on a local
+ * failure (on stderr). */
+static int send_bad_entry(link_t *l, mm_home_t *home, const mm_peer_t *p, uint64_t deadline,
+                          mm_msg_t *m)
+{
+    const uint8_t *dev = mm_keypair_pk(mm_home_device(home));
+    uint8_t frame[SMALL_FRAME], entry[1024];
+    size_t entrylen;
+    uint64_t theirs = 0;
+    mm_have_t h;
+    int last = 0;
+    if (send_hello_have(l, home, frame))
+        return -1;
+    while (!last) {
+        ev_t ev = link_wait(l, deadline);
+        if (ev == EV_READY)
+            continue;
+        if (ev != EV_FRAME) {
+            printf("%s\n", ev_word(ev));
+            return 1;
+        }
+        if (mm_wire_decode(zmq_msg_data(&l->msg), zmq_msg_size(&l->msg), m))
+            continue;
+        if (m->type == MM_MSG_ERROR) {
+            print_error(m);
+            return 1;
+        }
+        if (m->type != MM_MSG_HAVE)
+            continue;
+        while (mm_wire_have_next(m, &h))
+            if (!memcmp(h.author, dev, 32) && !memcmp(h.scope, p->scope, 32))
+                theirs = h.seq;
+        last = m->u.have.last;
+    }
+    if (forge_entry(home, p->scope, theirs, entry, sizeof entry, &entrylen))
+        return -1;
+    mm_mp_writer_t w;
+    mm_mp_writer_init(&w, frame, sizeof frame);
+    mm_wire_entries_begin(&w, 1);
+    mm_wire_entries_add(&w, entry, entrylen);
+    return mm_mp_writer_status(&w) ? -1 : link_send(l, w.buf, w.len);
+}
+
+/* ---- the two modes ---- */
+
+static int run_send(const char *home_path, const char *who, const char *kind,
+                    const char *endpoint, int timeout_ms)
+{
+    static const uint8_t bigcount[] = { 0xdd, 0xff, 0xff, 0xff, 0xff };
+    mm_home_t *home = NULL;
+    mm_txn_t *txn = NULL;
+    mm_peer_t p;
+    mm_msg_t *m = NULL;
+    link_t l;
+    uint8_t pk[32], sk[32], server_x[32];
+    uint8_t *big = NULL;
+    int ex = 1, rc, opened = 0;
+    uint64_t deadline = mm_now_ms() + (uint64_t) timeout_ms;
+    if ((rc = mm_home_open(home_path, &home))) {
+        fprintf(stderr, "mm_rogue: cannot open home %s: %s\n", home_path, mm_strerror(rc));
+        goto out;
+    }
+    if ((rc = mm_store_begin(mm_home_store(home), 0, &txn)) == MM_OK)
+        rc = mm_peer_find(txn, who, &p);
+    mm_txn_abort(&txn);
+    if (rc) {
+        fprintf(stderr, "mm_rogue: no peer '%s': %s\n", who, mm_strerror(rc));
+        goto out;
+    }
+    if (!endpoint && p.nendpoints == 0) {
+        fprintf(stderr, "mm_rogue: peer '%s' has no endpoint; give --endpoint\n", who);
+        goto out;
+    }
+    if (!(m = malloc(sizeof *m)) || mm_pk_to_x25519(server_x, p.device)) {
+        fprintf(stderr, "mm_rogue: out of memory or bad peer device key\n");
+        goto out;
+    }
+    mm_keypair_x25519(mm_home_device(home), pk, sk);
+    rc = link_open(&l, endpoint ? endpoint : p.endpoints[0], server_x, pk, sk);
+    sodium_memzero(sk, sizeof sk);
+    if (rc)
+        goto out;
+    opened = 1;
+    ev_t ev = link_wait(&l, deadline);
+    if (ev != EV_READY) {
+        printf("%s\n", ev == EV_FRAME ? "frame-before-handshake" : ev_word(ev));
+        goto out;
+    }
+    if (!strcmp(kind, "hello-then-badentry")) {
+        if ((rc = send_bad_entry(&l, home, &p, deadline, m))) {
+            ex = rc > 0 ? 0 : 1;    /* answered early: we did talk */
+            goto out;
+        }
+    } else if (!strcmp(kind, "garbage")) {
+        uint8_t junk[GARBAGE_BYTES];
+        randombytes_buf(junk, sizeof junk);
+        junk[0] = 0xc1;             /* "never used" in msgpack: never valid */
+        if (link_send(&l, junk, sizeof junk))
+            goto out;
+    } else if (!strcmp(kind, "bigcount")) {
+        if (link_send(&l, bigcount, sizeof bigcount))
+            goto out;
+    } else {                        /* oversize, checked by main */
+        size_t n = MM_FRAME_MAX + 4096;
+        if (!(big = malloc(n))) {
+            fprintf(stderr, "mm_rogue: out of memory\n");
+            goto out;
+        }
+        randombytes_buf(big, n);
+        if (link_send(&l, big, n))
+            goto out;
+    }
+    ex = 0;                         /* we talked; now report the answer */
+    await_verdict(&l, deadline, m, !strcmp(kind, "hello-then-badentry"));
+out:
+    fflush(stdout);
+    if (opened)
+        link_close(&l);
+    free(big);
+    free(m);
+    mm_home_close(&home);
+    return ex;
+}
+
+static int run_curve_random(const char *endpoint, const char *devcode, int timeout_ms)
+{
+    uint8_t dev[32], server_x[32], pk[32], sk[32];
+    link_t l;
+    if (mm_idcode_decode(devcode, MM_IDCODE_DEVICE, dev) || mm_pk_to_x25519(server_x, dev)) {
+        fprintf(stderr, "mm_rogue: '%s' is not a device code (mmd...)\n", devcode);
+        return 2;
+    }
+    crypto_box_keypair(pk, sk);     /* X25519: a CURVE key nobody admitted */
+    int rc = link_open(&l, endpoint, server_x, pk, sk);
+    sodium_memzero(sk, sizeof sk);
+    if (rc)
+        return 1;
+    ev_t ev = link_wait(&l, mm_now_ms() + (uint64_t) timeout_ms);
+    printf("%s\n", ev == EV_FRAME ? "admitted" : ev_word(ev));
+    fflush(stdout);
+    link_close(&l);
+    return ev == EV_TIMEOUT || ev == EV_ERROR ? 1 : 0;
+}
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: mm_rogue --home DIR --peer PEER --send KIND [--endpoint EP] [--timeout MS]\n"
+            "       mm_rogue --curve-random ENDPOINT SERVER_DEVICE_CODE [--timeout MS]\n"
+            "KIND: garbage, bigcount, oversize, hello-then-badentry\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    const char *home = NULL, *peer = NULL, *kind = NULL, *endpoint = NULL;
+    const char *crandom_ep = NULL, *crandom_dev = NULL;
+    int timeout_ms = TIMEOUT_DEFAULT_MS;
+    for (int i = 1; i < argc; i += 2) {     /* options all take a value */
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v)
+            return usage();
+        if (!strcmp(a, "--home"))
+            home = v;
+        else if (!strcmp(a, "--peer"))
+            peer = v;
+        else if (!strcmp(a, "--send"))
+            kind = v;
+        else if (!strcmp(a, "--endpoint"))
+            endpoint = v;
+        else if (!strcmp(a, "--timeout")) {
+            char *end;
+            long t = strtol(v, &end, 10);
+            if (*end || t <= 0 || t > 3600000)
+                return usage();
+            timeout_ms = (int) t;
+        } else if (!strcmp(a, "--curve-random") && i + 2 < argc) {
+            crandom_ep = v;         /* two values: step over one more */
+            crandom_dev = argv[++i + 1];
+        } else
+            return usage();
+    }
+    if (mm_crypto_init() != MM_OK) {
+        fprintf(stderr, "mm_rogue: cannot initialise libsodium\n");
+        return 1;
+    }
+    if (crandom_ep)
+        return home || peer || kind ? usage() : run_curve_random(crandom_ep, crandom_dev,
+                                                                 timeout_ms);
+    if (!home || !peer || !kind
+        || (strcmp(kind, "garbage") && strcmp(kind, "bigcount") && strcmp(kind, "oversize")
+            && strcmp(kind, "hello-then-badentry")))
+        return usage();
+    return run_send(home, peer, kind, endpoint, timeout_ms);
+}
