@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/mman.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include "core/store_int.h"
 #include "core/mp.h"
@@ -36,6 +37,8 @@ int mm_store_rc(int rc)
     default:                 return MM_EIO;
     }
 }
+
+static void find_map(mm_store_t *s);
 
 static int open_tables(mm_store_t *s, MDB_txn *txn, unsigned flags)
 {
@@ -135,6 +138,7 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
         rc = mm_store_rc(rc);
         goto fail;
     }
+    find_map(s);
     *out = s;
     return MM_OK;
 fail:
@@ -154,19 +158,48 @@ void mm_store_close(mm_store_t **self_p)
     *self_p = NULL;
 }
 
-void mm_store_trim(mm_store_t *self)
+/* Find this process's mapping of the store file.  LMDB reports its map
+ * address only with MDB_FIXEDMAP, so look it up by device and inode in
+ * /proc/self/maps; without it, trimming is simply skipped. */
+static void find_map(mm_store_t *s)
 {
-    MDB_envinfo info;
     struct stat st;
     int fd;
-    if (mdb_env_info(self->env, &info) || mdb_env_get_fd(self->env, &fd) || fstat(fd, &st))
+    char line[512];
+    s->map = NULL;
+    s->maplen = 0;
+    if (mdb_env_get_fd(s->env, &fd) || fstat(fd, &st))
         return;
-    /* The map is read-only (no MDB_WRITEMAP): dropping its pages loses nothing. */
-    size_t len = (size_t) st.st_size < info.me_mapsize ? (size_t) st.st_size : info.me_mapsize;
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi, off, ino;
+        unsigned maj, mnr;
+        if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &lo, &hi, &off, &maj, &mnr, &ino) != 6)
+            continue;
+        if (ino == (unsigned long) st.st_ino && off == 0
+            && makedev(maj, mnr) == st.st_dev && hi - lo > s->maplen) {
+            s->map = (void *) lo;
+            s->maplen = hi - lo;
+        }
+    }
+    fclose(f);
+}
+
+void mm_store_trim(mm_store_t *self)
+{
+    struct stat st;
+    int fd;
+    if (!self->map || mdb_env_get_fd(self->env, &fd) || fstat(fd, &st))
+        return;
+    /* The map is read-only (no MDB_WRITEMAP): dropping its pages loses
+     * nothing; they stay in the page cache for the next reader. */
+    size_t len = (size_t) st.st_size < self->maplen ? (size_t) st.st_size : self->maplen;
     long pg = sysconf(_SC_PAGESIZE);
     len = (len + (size_t) pg - 1) / (size_t) pg * (size_t) pg;
     if (len)
-        madvise(info.me_mapaddr, len, MADV_DONTNEED);
+        madvise(self->map, len, MADV_DONTNEED);
 }
 
 int mm_store_begin(mm_store_t *self, int write, mm_txn_t **out)

@@ -8,6 +8,8 @@
 
 struct mm_store {
     MDB_env *env;
+    void    *map;                   /* where data.mdb is mapped, for mm_store_trim */
+    size_t   maplen;
     MDB_dbi entries, heads, certs, scopes, meta, peers, invites;
 };
 

@@ -10,7 +10,7 @@
 #include "crypto/idcode.h"
 
 #define FRAME_CAP (MM_RUN_BYTES + MM_ENTRY_MAX + 1024)
-#define TRIM_EVERY 16               /* frames between dropping mapped pages */
+#define TRIM_EVERY 4                /* frames (<= 8 MiB) between dropping mapped pages */
 
 typedef struct {
     uint8_t  author[32];

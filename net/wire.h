@@ -15,8 +15,8 @@
 
 #define MM_PROTO_VERSION   1
 #define MM_FRAME_MAX       (4u << 20)   /* also ZMQ_MAXMSGSIZE */
-#define MM_RUN_BYTES       (1u << 20)   /* a sender fills ENTRIES frames up to this */
-#define MM_RUN_MAX         1024         /* entries in one ENTRIES frame */
+#define MM_RUN_BYTES       (2u << 20)   /* a sender fills ENTRIES frames up to this */
+#define MM_RUN_MAX         4096         /* entries in one ENTRIES frame (one commit each) */
 #define MM_HAVE_MAX        16384        /* feeds in one HAVE frame */
 #define MM_REFUSE_MAX      256          /* identities in one HAVE frame */
 #define MM_CREDIT_INITIAL  4            /* ENTRIES frames in flight per direction */
