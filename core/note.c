@@ -16,18 +16,13 @@ int mm_note_add(mm_home_t *home, const char *text, size_t len, uint8_t id_out[32
     uint8_t *body = malloc(cap);
     if (!body)
         return MM_ENOMEM;
-    mm_mp_writer_t w;
-    mm_mp_writer_init(&w, body, cap);
-    mm_mp_put_map(&w, 2);
-    mm_mp_put_cstr(&w, "t");
-    mm_mp_put_cstr(&w, MM_T_NOTE);
-    mm_mp_put_cstr(&w, "text");
-    mm_mp_put_str(&w, text, len);
+    mm_field_t f[] = { { "text", MM_F_STR, text, len, 0 } };
     mm_txn_t *txn = NULL;
-    int rc = mm_mp_writer_status(&w);
+    size_t blen;
+    int rc = mm_body_build(body, cap, &blen, MM_T_NOTE, f, 1);
     if (rc || (rc = mm_store_begin(mm_home_store(home), 1, &txn))
         || (rc = mm_log_append(txn, mm_home_device(home), mm_home_self_scope(home), 0,
-                               body, w.len, id_out)))
+                               body, blen, id_out)))
         goto out;
     rc = mm_txn_commit(&txn);       /* durable when it returns */
 out:

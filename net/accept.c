@@ -89,17 +89,12 @@ static void unique_petname(mm_txn_t *txn, const char *name, char out[MM_PETNAME_
 
 static int invite_body(uint8_t *buf, size_t cap, const char *note, unsigned role, size_t *len)
 {
-    mm_mp_writer_t w;
-    mm_mp_writer_init(&w, buf, cap);
-    mm_mp_put_map(&w, 3);
-    mm_mp_put_cstr(&w, "t");
-    mm_mp_put_cstr(&w, MM_T_INVITE);
-    mm_mp_put_cstr(&w, "note");
-    mm_mp_put_cstr(&w, note);
-    mm_mp_put_cstr(&w, "role");
-    mm_mp_put_cstr(&w, role == MM_ROLE_MENTOR ? "mentor" : "mentee");
-    *len = w.len;
-    return mm_mp_writer_status(&w);
+    const char *r = role == MM_ROLE_MENTOR ? "mentor" : "mentee";
+    mm_field_t f[] = {
+        { "note", MM_F_STR, note, strlen(note), 0 },
+        { "role", MM_F_STR, r, strlen(r), 0 },
+    };
+    return mm_body_build(buf, cap, len, MM_T_INVITE, f, 2);
 }
 
 void mm_net_serve_accept(mm_home_t *home, const uint8_t key[32], const uint8_t *buf,
