@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "cli/json.h"
+#include "core/engage.h"
 #include "core/home.h"
 #include "core/peer.h"
 #include "net/session.h"
@@ -36,6 +37,18 @@ enum {
     CLI_OPT_ROLE,               /* invite --role mentor|mentee */
     CLI_OPT_ENDPOINT,           /* invite --endpoint ENDPOINT (repeatable) */
     CLI_OPT_TIMEOUT,            /* accept, sync --timeout SECONDS */
+    CLI_OPT_NEAR,               /* ambition add --near TEXT */
+    CLI_OPT_LONG,               /* ambition add --long TEXT */
+    CLI_OPT_ALL,                /* ambition list --all */
+    CLI_OPT_AMBITION,           /* ask --ambition ID */
+    CLI_OPT_ASIS,               /* ask --as-is */
+    CLI_OPT_OFFER,              /* thank --offer TEXT */
+    CLI_OPT_REFER,              /* decline --refer PEER */
+    CLI_OPT_UNTIL,              /* away --until YYYY-MM-DD */
+    CLI_OPT_OFF,                /* away --off */
+    CLI_OPT_PRIVATE,            /* thread, export --private */
+    CLI_OPT_FORMAT,             /* export --format md|json */
+    CLI_OPT_ABOUT,              /* note add --about PEER */
     CLI_OPT_MAX
 };
 
@@ -99,12 +112,38 @@ int cmd_peer_rm(cli_t *cli, int argc, char **argv);
 int cmd_sync(cli_t *cli, int argc, char **argv);
 int cmd_help(cli_t *cli, int argc, char **argv);
 int cmd_version(cli_t *cli, int argc, char **argv);
+int cmd_ambition_add(cli_t *cli, int argc, char **argv);
+int cmd_ambition_list(cli_t *cli, int argc, char **argv);
+int cmd_ambition_done(cli_t *cli, int argc, char **argv);
+int cmd_ambition_drop(cli_t *cli, int argc, char **argv);
+int cmd_ambition_share(cli_t *cli, int argc, char **argv);
+int cmd_ask(cli_t *cli, int argc, char **argv);
+int cmd_lint(cli_t *cli, int argc, char **argv);
+int cmd_withdraw(cli_t *cli, int argc, char **argv);
+int cmd_thank(cli_t *cli, int argc, char **argv);
+int cmd_report(cli_t *cli, int argc, char **argv);
+int cmd_inbox(cli_t *cli, int argc, char **argv);
+int cmd_brief(cli_t *cli, int argc, char **argv);
+int cmd_answer(cli_t *cli, int argc, char **argv);
+int cmd_decline(cli_t *cli, int argc, char **argv);
+int cmd_askback(cli_t *cli, int argc, char **argv);
+int cmd_capacity(cli_t *cli, int argc, char **argv);
+int cmd_away(cli_t *cli, int argc, char **argv);
+int cmd_thread(cli_t *cli, int argc, char **argv);
+int cmd_status(cli_t *cli, int argc, char **argv);
+int cmd_export(cli_t *cli, int argc, char **argv);
 
 /* Long help texts, next to the code they describe. */
 extern const char cmd_init_help[], cmd_id_help[], cmd_note_help[],
                   cmd_log_help[], cmd_verify_help[], cmd_help_help[],
                   cmd_version_help[], cmd_serve_help[], cmd_invite_help[],
-                  cmd_accept_help[], cmd_peer_help[], cmd_sync_help[];
+                  cmd_accept_help[], cmd_peer_help[], cmd_sync_help[],
+                  cmd_ambition_help[], cmd_ask_help[], cmd_lint_help[],
+                  cmd_withdraw_help[], cmd_thank_help[], cmd_report_help[],
+                  cmd_inbox_help[], cmd_brief_help[], cmd_answer_help[],
+                  cmd_decline_help[], cmd_askback_help[], cmd_capacity_help[],
+                  cmd_away_help[], cmd_thread_help[], cmd_status_help[],
+                  cmd_export_help[];
 
 /* The name / identity / device block of mm id and mm init (cmd_id.c);
  * init adds the "Initialised" line first and drops the home line. */
@@ -217,5 +256,124 @@ const char *cli_c(const cli_t *cli, const char *esc);
  * it.  0; -1 with errno on a read error or out of memory; 1 if there is
  * more than max. */
 int cli_read_stdin(char **buf, size_t *len, size_t max);
+
+/* --- cmd_engage.c: what the engagement commands share ---------------------- */
+
+#define CLI_SHORT_ID 12         /* hex digits of an id shown to people */
+#define CLI_ID_MIN   4          /* hex digits of an id prefix people type */
+
+/* One relationship: the peer and the entries of our scope, decrypted, with
+ * the questions derived from them. */
+typedef struct {
+    mm_peer_t      peer;
+    mm_items_t     items;       /* in (time, id) order */
+    mm_question_t *qs;          /* in time order, pointing into items */
+    size_t         nq;
+} cmd_rel_t;
+
+/* Every relationship of this home, in identity order. */
+typedef struct {
+    cmd_rel_t *v;
+    size_t     n;
+} cmd_rels_t;
+
+/* Load the relationship with p (no entries yet is not an error).  Exit
+ * code; prints errors.  Free with cmd_engage_rel_free, also on failure. */
+int  cmd_engage_rel_load(cli_t *cli, const mm_peer_t *p, cmd_rel_t *r);
+/* Find the peer named what (cmd_peer_find) and load the relationship. */
+int  cmd_engage_rel(cli_t *cli, const char *what, cmd_rel_t *r);
+void cmd_engage_rel_free(cmd_rel_t *r);
+/* Load every relationship.  Exit code; free with cmd_engage_all_free. */
+int  cmd_engage_all(cli_t *cli, cmd_rels_t *all);
+void cmd_engage_all_free(cmd_rels_t *all);
+/* 1 if I have a mentee; then run mm_engage_settle (the mentor's budget)
+ * before a view of the inbox.  Exit code; prints errors. */
+int  cmd_engage_settle(cli_t *cli);
+
+/* arg as a lower-case id prefix of CLI_ID_MIN..64 hex digits into out.
+ * Exit code (usage error naming what: "question", "ambition"). */
+int  cmd_engage_prefix(cli_t *cli, const char *arg, const char *what,
+                       char out[2 * 32 + 1]);
+/* The question whose id starts with arg, in any relationship.  Exit code;
+ * prints "no question ..." or "... ambiguous". */
+int  cmd_engage_question(cli_t *cli, const cmd_rels_t *all, const char *arg,
+                         const cmd_rel_t **r, const mm_question_t **q);
+
+/* The TEXT of a command from its words (joined by single spaces) or from
+ * stdin ("-"): 1..MM_TEXT_MAX bytes of UTF-8, no NUL, not blank.  *text
+ * is malloc'd; free it with cmd_engage_text_free.  what names it in
+ * messages ("question").  Exit code; prints errors. */
+int  cmd_engage_text(cli_t *cli, int argc, char **argv, const char *what,
+                     char **text, size_t *len);
+void cmd_engage_text_free(char *text, size_t len);
+/* The same checks on an option's value (--offer TEXT). */
+int  cmd_engage_check(cli_t *cli, const char *what, const char *s, size_t len);
+
+/* The time an entry of scope was written with (read back after
+ * mm_engage_append).  Exit code; prints errors. */
+int  cmd_engage_time(cli_t *cli, const uint8_t scope[32], const uint8_t id[32],
+                     uint64_t *ms);
+/* Append an entry of type with fields (a "ref" to q among them) to r's
+ * scope, then print said and the delivery hint, or with --json {"id",
+ * "ref", "peer", "type", "time", "time_ms"}.  Exit code; prints errors. */
+int  cmd_engage_reply(cli_t *cli, const cmd_rel_t *r, const mm_question_t *q,
+                      const char *type, const mm_field_t *f, size_t n,
+                      const char *said);
+/* "(delivered on the next 'mm sync grace')" on stdout (not with --json). */
+void cmd_engage_hint(const cli_t *cli, const mm_peer_t *p);
+/* 1 if it is a private note about identity (mm note add --about). */
+int  cmd_engage_note_about(const mm_item_t *it, const uint8_t identity[32]);
+/* The local date of ms: "2026-12-10". */
+void cmd_engage_date(char out[CLI_TIME_MAX], uint64_t ms);
+/* 1 if ident is my identity. */
+int  cmd_engage_me(const cli_t *cli, const uint8_t ident[32]);
+
+/* The string field key of it (pointer into the body and length), or ""
+ * when absent or not a string. */
+const char *cmd_engage_field(const mm_item_t *it, const char *key, size_t *n);
+/* Print s[0..n) line by line, each after indent and made safe for the
+ * terminal (cli_line); blank lines kept. */
+void cmd_engage_lines(const char *indent, const char *s, size_t n);
+/* The first line of s[0..n) (after leading blanks) cut at maxchars, made
+ * safe: malloc'd, NULL when out of memory. */
+char *cmd_engage_first(const char *s, size_t n, size_t maxchars);
+
+/* "time" (ISO 8601 UTC) and "time_ms" members. */
+void cmd_engage_json_time(json_t *j, uint64_t ms);
+/* Every field of it's body but "t" as members of the open object (str
+ * as strings, uint as numbers, bin as hex, anything else as JSON too);
+ * keys in skip (NULL-terminated, may be NULL) are left out. */
+void cmd_engage_json_body(json_t *j, const mm_item_t *it,
+                          const char *const *skip);
+/* The latest "ambitions" snapshot that who wrote in r, or NULL. */
+const mm_item_t *cmd_engage_on_file(const cmd_rel_t *r, const uint8_t who[32]);
+/* {"near": [...], "long": [...]} of a snapshot (NULL: both empty). */
+void cmd_engage_on_file_json(json_t *j, const char *key, const mm_item_t *it);
+/* A question with everything that refers to it, as a JSON object:
+ * {"id", "peer", "asker", "time", "time_ms", "text", "ambition", "state",
+ *  "ahead", "answers", "thanks", "reports", "ask_back", "decline",
+ *  "withdrawn"}, left open: the caller may add members, then closes it
+ *  with json_obj_end. */
+void cmd_engage_question_json(const cli_t *cli, json_t *j, const char *key,
+                              const cmd_rel_t *r, const mm_question_t *q);
+
+/* --- cmd_ambition.c: my ambitions, for ask and status too ------------------ */
+
+typedef struct {
+    mm_items_t     items;       /* the self scope */
+    mm_ambition_t *v;           /* every ambition, oldest first */
+    size_t         n;
+} cmd_ambitions_t;
+
+/* Exit code; prints errors.  Free with cmd_ambitions_free, also on failure. */
+int  cmd_ambitions_load(cli_t *cli, cmd_ambitions_t *a);
+void cmd_ambitions_free(cmd_ambitions_t *a);
+/* The ambition whose id starts with arg.  Exit code; prints errors. */
+int  cmd_ambition_find(cli_t *cli, const cmd_ambitions_t *a, const char *arg,
+                       const mm_ambition_t **out);
+/* "active", "done" or "dropped". */
+const char *cmd_ambition_state(const mm_ambition_t *a);
+/* {"id", "kind", "text", "time", "time_ms", "state"}, left open. */
+void cmd_ambition_json(json_t *j, const char *key, const mm_ambition_t *a);
 
 #endif

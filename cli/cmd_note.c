@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "core/engage.h"
 #include "core/note.h"
 #include "crypto/error.h"
 #include "crypto/idcode.h"
@@ -28,6 +29,10 @@ const char cmd_note_help[] =
     "    add -\n"
     "        Read the note from stdin (at most 60000 bytes of UTF-8); one\n"
     "        trailing newline is dropped.\n"
+    "    add --about PEER TEXT...\n"
+    "        A note about one of your peers: still private, shown beside\n"
+    "        your relationship by 'mm thread PEER --private' and 'mm export\n"
+    "        PEER --private', never sent to anyone.\n"
     "    list\n"
     "        One line per note, newest first: short id, when, and the first\n"
     "        line (cut at 60 characters).\n"
@@ -54,13 +59,14 @@ const char cmd_note_help[] =
     "    mm note add Call Bob about the thesis\n"
     "    fortune | mm note add -\n"
     "    mm note add -- '-5 degrees outside'\n"
+    "    mm note add --about grace 'Grace prefers short questions'\n"
     "    mm note list\n"
     "    mm note show 1a2b\n"
     "\n"
     "EXIT STATUS\n"
     "    0  done (also for a list with no notes)\n"
-    "    1  failed: empty, too long or not UTF-8 text; no such note; an\n"
-    "       ambiguous id; no home; a store error\n"
+    "    1  failed: empty, too long or not UTF-8 text; no such note or\n"
+    "       peer; an ambiguous id; no home; a store error\n"
     "    2  the command line is wrong (no text, an id of fewer than 4 digits)\n";
 
 #define SHORT_ID 12              /* hex digits of an id shown in lists */
@@ -136,7 +142,10 @@ toobig:
 
 int cmd_note_add(cli_t *cli, int argc, char **argv)
 {
+    const char *about = cli->opt[CLI_OPT_ABOUT];
     char hex[2 * 32 + 1], when[CLI_TIME_MAX];
+    mm_txn_t *txn = NULL;
+    mm_peer_t peer;
     mm_note_list_t got = { 0 };
     uint8_t id[32];
     char *text = NULL;
@@ -147,6 +156,15 @@ int cmd_note_add(cli_t *cli, int argc, char **argv)
     if (argc == 0)
         return cli_usage(cli, "missing the note's TEXT, or '-' to read it "
                          "from stdin");
+    if (about) {
+        rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
+        if (rc != MM_OK)
+            return cli_fail_rc(cli, rc, "cannot read the peers");
+        ex = cmd_peer_find(cli, txn, about, &peer);
+        mm_txn_abort(&txn);
+        if (ex != CLI_EXIT_OK)
+            return ex;
+    }
     if ((ex = note_text(cli, argc, argv, &text, &len)) != CLI_EXIT_OK)
         return ex;
     ex = CLI_EXIT_FAIL;
@@ -165,7 +183,17 @@ int cmd_note_add(cli_t *cli, int argc, char **argv)
                   "with iconv -t UTF-8");
         goto out;
     }
-    rc = mm_note_add(cli->home, text, len, id);
+    if (about) {
+        /* mm_note_add has no about: the same body, with the field. */
+        mm_field_t f[2] = {
+            { "text", MM_F_STR, text, len, 0 },
+            { "about", MM_F_BIN, peer.identity, 32, 0 },
+        };
+        rc = mm_engage_append(cli->home, mm_home_self_scope(cli->home),
+                              MM_T_NOTE, f, 2, id);
+    } else {
+        rc = mm_note_add(cli->home, text, len, id);
+    }
     if (rc != MM_OK) {
         cli_fail_rc(cli, rc, "cannot add the note");
         goto out;

@@ -327,6 +327,10 @@ int cmd_sync(cli_t *cli, int argc, char **argv)
         json_finish(&j);
     }
     ex = failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    /* A mentor sorts the questions just received into the budget, so the
+     * askers learn where they stand on the next sync. */
+    if (ex == CLI_EXIT_OK)
+        ex = cmd_engage_settle(cli);
 out:
     free(res);
     free(t.v);

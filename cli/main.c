@@ -52,6 +52,55 @@ static const struct option sync_opts[] = {
     { 0 },
 };
 
+static const struct option note_add_opts[] = {
+    { "about", required_argument, NULL, CLI_OPT_ABOUT },
+    { 0 },
+};
+
+static const struct option ambition_add_opts[] = {
+    { "near", required_argument, NULL, CLI_OPT_NEAR },
+    { "long", required_argument, NULL, CLI_OPT_LONG },
+    { 0 },
+};
+
+static const struct option ambition_list_opts[] = {
+    { "all", no_argument, NULL, CLI_OPT_ALL },
+    { 0 },
+};
+
+static const struct option ask_opts[] = {
+    { "ambition", required_argument, NULL, CLI_OPT_AMBITION },
+    { "as-is",    no_argument,       NULL, CLI_OPT_ASIS },
+    { 0 },
+};
+
+static const struct option thank_opts[] = {
+    { "offer", required_argument, NULL, CLI_OPT_OFFER },
+    { 0 },
+};
+
+static const struct option decline_opts[] = {
+    { "refer", required_argument, NULL, CLI_OPT_REFER },
+    { 0 },
+};
+
+static const struct option away_opts[] = {
+    { "until", required_argument, NULL, CLI_OPT_UNTIL },
+    { "off",   no_argument,       NULL, CLI_OPT_OFF },
+    { 0 },
+};
+
+static const struct option thread_opts[] = {
+    { "private", no_argument, NULL, CLI_OPT_PRIVATE },
+    { 0 },
+};
+
+static const struct option export_opts[] = {
+    { "format",  required_argument, NULL, CLI_OPT_FORMAT },
+    { "private", no_argument,       NULL, CLI_OPT_PRIVATE },
+    { 0 },
+};
+
 const cli_cmd_t cli_commands[] = {
     { "init", cmd_init, 0, init_opts,
       "create a new home: identity, device key and store",
@@ -59,10 +108,10 @@ const cli_cmd_t cli_commands[] = {
     { "id", cmd_id, CLI_NEEDS_HOME, NULL,
       "show your name, identity and device codes",
       "mm id [--json]", cmd_id_help },
-    { "note add", cmd_note_add, CLI_NEEDS_HOME, NULL,
+    { "note add", cmd_note_add, CLI_NEEDS_HOME, note_add_opts,
       "write a private note",
-      "mm note add [--json] TEXT...\n"
-      "mm note add [--json] -", cmd_note_help },
+      "mm note add [--about PEER] [--json] TEXT...\n"
+      "mm note add [--about PEER] [--json] -", cmd_note_help },
     { "note list", cmd_note_list, CLI_NEEDS_HOME, NULL,
       "list your notes, newest first",
       "mm note list [--json]", cmd_note_help },
@@ -105,6 +154,71 @@ const cli_cmd_t cli_commands[] = {
     { "peer rm", cmd_peer_rm, CLI_NEEDS_HOME, NULL,
       "forget a peer (entries already stored are kept)",
       "mm peer rm [--json] PEER", cmd_peer_help },
+    { "ambition add", cmd_ambition_add, CLI_NEEDS_HOME, ambition_add_opts,
+      "write down a near-term or long-term ambition",
+      "mm ambition add --near TEXT [--json]\n"
+      "mm ambition add --long TEXT [--json]", cmd_ambition_help },
+    { "ambition list", cmd_ambition_list, CLI_NEEDS_HOME, ambition_list_opts,
+      "list your ambitions, oldest first",
+      "mm ambition list [--all] [--json]", cmd_ambition_help },
+    { "ambition done", cmd_ambition_done, CLI_NEEDS_HOME, NULL,
+      "mark an ambition reached",
+      "mm ambition done [--json] ID", cmd_ambition_help },
+    { "ambition drop", cmd_ambition_drop, CLI_NEEDS_HOME, NULL,
+      "give up an ambition (its history is kept)",
+      "mm ambition drop [--json] ID", cmd_ambition_help },
+    { "ambition share", cmd_ambition_share, CLI_NEEDS_HOME, NULL,
+      "send your mentor your current ambitions",
+      "mm ambition share [--json] PEER", cmd_ambition_help },
+    { "ask", cmd_ask, CLI_NEEDS_HOME, ask_opts,
+      "ask your mentor one power question",
+      "mm ask PEER TEXT... [--ambition ID] [--as-is] [--json]\n"
+      "mm ask PEER - [--ambition ID] [--as-is] [--json]", cmd_ask_help },
+    { "lint", cmd_lint, 0, NULL,
+      "check a question against the power-question rules",
+      "mm lint [--json] TEXT...\n"
+      "mm lint [--json] -", cmd_lint_help },
+    { "withdraw", cmd_withdraw, CLI_NEEDS_HOME, NULL,
+      "take back a question that has no answer yet",
+      "mm withdraw [--json] QID", cmd_withdraw_help },
+    { "thank", cmd_thank, CLI_NEEDS_HOME, thank_opts,
+      "thank your mentor for an answer (and offer help back)",
+      "mm thank QID TEXT... [--offer TEXT] [--json]", cmd_thank_help },
+    { "report", cmd_report, CLI_NEEDS_HOME, NULL,
+      "tell your mentor what came of their advice",
+      "mm report [--json] QID TEXT...", cmd_report_help },
+    { "inbox", cmd_inbox, CLI_NEEDS_HOME, NULL,
+      "the questions your mentees wait on you to answer",
+      "mm inbox [--json]", cmd_inbox_help },
+    { "brief", cmd_brief, CLI_NEEDS_HOME, NULL,
+      "one peer's ambitions and your history on one screen",
+      "mm brief [--json] PEER", cmd_brief_help },
+    { "answer", cmd_answer, CLI_NEEDS_HOME, NULL,
+      "answer a mentee's question (once, and one clarification)",
+      "mm answer [--json] QID TEXT...", cmd_answer_help },
+    { "decline", cmd_decline, CLI_NEEDS_HOME, decline_opts,
+      "say a graceful no, perhaps referring to someone else",
+      "mm decline QID TEXT... [--refer PEER] [--json]", cmd_decline_help },
+    { "ask-back", cmd_askback, CLI_NEEDS_HOME, NULL,
+      "ask a power question back to a mentee",
+      "mm ask-back [--json] QID TEXT...", cmd_askback_help },
+    { "capacity", cmd_capacity, CLI_NEEDS_HOME, NULL,
+      "set or show your budget of open engagements",
+      "mm capacity [--json] [N/PERIOD | off]", cmd_capacity_help },
+    { "away", cmd_away, CLI_NEEDS_HOME, away_opts,
+      "tell your mentees you are away, or back",
+      "mm away --until YYYY-MM-DD [--json]\n"
+      "mm away --off [--json]", cmd_away_help },
+    { "thread", cmd_thread, CLI_NEEDS_HOME, thread_opts,
+      "a relationship as a conversation, in time order",
+      "mm thread PEER [--private] [--json]", cmd_thread_help },
+    { "status", cmd_status, CLI_NEEDS_HOME, NULL,
+      "what waits on you and on others, on one screen",
+      "mm status [--json]", cmd_status_help },
+    { "export", cmd_export, CLI_NEEDS_HOME, export_opts,
+      "everything you can read, decrypted, as Markdown or JSON",
+      "mm export [--format md|json] [PEER] [--private] [--json]",
+      cmd_export_help },
     { "log", cmd_log, CLI_NEEDS_HOME, log_opts,
       "list every entry in the store, feed by feed",
       "mm log [--raw] [--json]", cmd_log_help },

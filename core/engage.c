@@ -89,8 +89,6 @@ int mm_items_load(mm_home_t *home, const uint8_t scope[32], mm_items_t *out)
     if ((rc = mm_scope_get(txn, scope, &sc)) == MM_OK) {
         load_t l = { .txn = txn, .scope = &sc, .items = out };
         rc = mm_log_feeds(txn, load_feed, &l);
-        if (rc > 0)
-            rc = l.rc;
     }
     mm_scope_wipe(&sc);
     mm_txn_abort(&txn);
@@ -174,6 +172,21 @@ static void settle_state(mm_question_t *q)
         q->state = MM_QS_WAITING;
 }
 
+static int by_qid(const void *a, const void *b)
+{
+    return memcmp(((const mm_question_t *) a)->q->id, ((const mm_question_t *) b)->q->id, 32);
+}
+
+static int qid_key(const void *key, const void *q)
+{
+    return memcmp(key, ((const mm_question_t *) q)->q->id, 32);
+}
+
+static int by_qtime(const void *a, const void *b)
+{
+    return by_time(((const mm_question_t *) a)->q, ((const mm_question_t *) b)->q);
+}
+
 int mm_questions(const mm_items_t *items, mm_question_t **out, size_t *n)
 {
     size_t nq = 0;
@@ -190,16 +203,15 @@ int mm_questions(const mm_items_t *items, mm_question_t **out, size_t *n)
     for (size_t i = 0; i < items->n; i++)
         if (is(&items->v[i], MM_T_QUESTION))
             qs[k++].q = &items->v[i];
-    /* items are in time order, so "latest" below means the last seen */
+    /* found by id in O(log n); items are in time order, so "latest" below
+     * means the last seen */
+    qsort(qs, nq, sizeof *qs, by_qid);
     for (size_t i = 0; i < items->n; i++) {
         const mm_item_t *it = &items->v[i];
         const uint8_t *ref;
         if (!mm_item_ref(it, "ref", &ref))
             continue;
-        mm_question_t *q = NULL;
-        for (size_t j = 0; j < nq && !q; j++)
-            if (!memcmp(qs[j].q->id, ref, 32))
-                q = &qs[j];
+        mm_question_t *q = bsearch(ref, qs, nq, sizeof *qs, qid_key);
         if (!q)
             continue;               /* refers to something not (yet) here */
         int by_asker = !memcmp(it->author, q->q->author, 32);
@@ -225,6 +237,7 @@ int mm_questions(const mm_items_t *items, mm_question_t **out, size_t *n)
     }
     for (size_t j = 0; j < nq; j++)
         settle_state(&qs[j]);
+    qsort(qs, nq, sizeof *qs, by_qtime);
     *out = qs;
     *n = nq;
     return MM_OK;

@@ -17,6 +17,7 @@
 #include "net/wire.h"
 #include "net/zmqutil.h"
 #include "core/body.h"
+#include "core/engage.h"
 #include "core/log.h"
 #include "crypto/idcode.h"
 #include "crypto/error.h"
@@ -306,6 +307,11 @@ static void end_conn(server_t *sv, conn_t *c, int rc)
     if (rc == MM_OK) {
         logf_(sv, "synced with %s: sent %llu, received %llu entries", label,
               (unsigned long long) st->entries_sent, (unsigned long long) st->entries_recv);
+        /* a mentor who only serves still sorts new questions into the budget,
+         * so askers learn where they stand on their next sync */
+        size_t released = 0;
+        if (st->entries_recv && mm_engage_settle(sv->home, &released) == MM_OK && released)
+            logf_(sv, "released %zu question%s to the inbox", released, released == 1 ? "" : "s");
         mm_txn_t *txn;
         mm_peer_t p;
         if (who && mm_store_begin(mm_home_store(sv->home), 1, &txn) == MM_OK) {

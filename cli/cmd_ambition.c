@@ -1,0 +1,467 @@
+/*  cmd_ambition.c -- mm ambition add | list | done | drop | share: what a
+ *  mentee is working towards, kept in the self scope and shared as a
+ *  snapshot with a mentor. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "core/engage.h"
+#include "crypto/error.h"
+#include "crypto/idcode.h"
+
+const char cmd_ambition_help[] =
+    "write down, close and share your career ambitions\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    An ambition is an entry in your self scope, readable by your own\n"
+    "    devices only: near-term (the next months) or long-term.  Questions\n"
+    "    you ask can serve one (mm ask --ambition ID).  Nothing is changed in\n"
+    "    place: marking an ambition done or dropped is a new entry, and the\n"
+    "    history is kept.\n"
+    "\n"
+    "    add --near TEXT | --long TEXT\n"
+    "        Write down an ambition: one line of at most 4000 bytes.\n"
+    "    list [--all]\n"
+    "        Your current ambitions, oldest first: ID KIND WHEN TEXT.  With\n"
+    "        --all also those done or dropped, with a STATE column.\n"
+    "    done ID | drop ID\n"
+    "        Mark an ambition reached, or given up.  ID is its id or a\n"
+    "        prefix of at least 4 hex digits.\n"
+    "    share PEER\n"
+    "        Send PEER (usually your mentor) a snapshot of your current\n"
+    "        ambitions; their mm inbox and mm brief show the latest one.\n"
+    "        Share again after a change.\n"
+    "\n"
+    "OUTPUT\n"
+    "    add:    added near-term ambition 1a2b3c4d5e6f\n"
+    "    list:   1a2b3c4d5e6f  near  3 days ago  ship the parser rewrite\n"
+    "    share:  shared 2 ambitions with grace\n"
+    "            (delivered on the next 'mm sync grace')\n"
+    "\n"
+    "    --json: add, done and drop print one ambition, list prints\n"
+    "    {\"ambitions\": [...]}, each {\"id\", \"kind\", \"text\", \"time\",\n"
+    "    \"time_ms\", \"state\"} (state \"active\", \"done\" or \"dropped\");\n"
+    "    share prints {\"id\", \"peer\", \"time\", \"time_ms\", \"ambitions\":\n"
+    "    {\"near\": [...], \"long\": [...]}}.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mm ambition add --near 'lead a small team within 12 months'\n"
+    "    mm ambition add --long 'start a mentoring nonprofit'\n"
+    "    mm ambition list --all\n"
+    "    mm ambition done 1a2b\n"
+    "    mm ambition share grace\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  done (also for a list with no ambitions)\n"
+    "    1  failed: empty, too long, several lines or not UTF-8 text; no\n"
+    "       such ambition or peer; the ambition is already closed; a store\n"
+    "       error\n"
+    "    2  the command line is wrong (no --near or --long, both, a short\n"
+    "       id)\n";
+
+#define TEXT_CHARS 100          /* of an ambition in list */
+
+/* --- shared with ask and status ------------------------------------------- */
+
+int cmd_ambitions_load(cli_t *cli, cmd_ambitions_t *a)
+{
+    int rc;
+
+    memset(a, 0, sizeof *a);
+    rc = mm_items_load(cli->home, mm_home_self_scope(cli->home), &a->items);
+    if (rc == MM_OK)
+        rc = mm_ambitions(&a->items, mm_home_identity_pk(cli->home), &a->v, &a->n);
+    if (rc != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot read your ambitions");
+    return CLI_EXIT_OK;
+}
+
+void cmd_ambitions_free(cmd_ambitions_t *a)
+{
+    free(a->v);
+    mm_items_free(&a->items);
+    memset(a, 0, sizeof *a);
+}
+
+int cmd_ambition_find(cli_t *cli, const cmd_ambitions_t *a, const char *arg,
+                      const mm_ambition_t **out)
+{
+    char prefix[2 * 32 + 1], hex[2 * 32 + 1];
+    size_t hits = 0, len;
+    int ex;
+
+    if ((ex = cmd_engage_prefix(cli, arg, "an ambition", prefix)) != CLI_EXIT_OK)
+        return ex;
+    len = strlen(prefix);
+    for (size_t i = 0; i < a->n; i++) {
+        mm_hex(hex, a->v[i].it->id, 32);
+        if (strncmp(hex, prefix, len) == 0) {
+            *out = &a->v[i];
+            hits++;
+        }
+    }
+    if (hits == 0)
+        return cli_fail(cli, "no ambition with id '%s'; see 'mm ambition list "
+                        "--all'", prefix);
+    if (hits > 1)
+        return cli_fail(cli, "id prefix '%s' matches %zu ambitions; give more "
+                        "digits", prefix, hits);
+    return CLI_EXIT_OK;
+}
+
+const char *cmd_ambition_state(const mm_ambition_t *a)
+{
+    if (!a->closed)
+        return "active";
+    return strcmp(a->closed->type, MM_T_AMBITION_DONE) == 0 ? "done" : "dropped";
+}
+
+/* The ambition as JSON in state (left open). */
+static void ambition_json(json_t *j, const char *key, const mm_ambition_t *a,
+                          const char *state)
+{
+    const char *s;
+    size_t n;
+
+    json_obj_begin(j, key);
+    json_hex(j, "id", a->it->id, 32);
+    s = cmd_engage_field(a->it, "kind", &n);
+    json_strn(j, "kind", s, n);
+    s = cmd_engage_field(a->it, "text", &n);
+    json_strn(j, "text", s, n);
+    cmd_engage_json_time(j, a->it->time);
+    json_str(j, "state", state);
+}
+
+void cmd_ambition_json(json_t *j, const char *key, const mm_ambition_t *a)
+{
+    ambition_json(j, key, a, cmd_ambition_state(a));
+}
+
+/* 1 if kind of a is k ("near" or "long"). */
+static int kind_is(const mm_ambition_t *a, const char *k)
+{
+    size_t n;
+    const char *s = cmd_engage_field(a->it, "kind", &n);
+
+    return n == strlen(k) && memcmp(s, k, n) == 0;
+}
+
+/* --- add ----------------------------------------------------------------- */
+
+int cmd_ambition_add(cli_t *cli, int argc, char **argv)
+{
+    const char *nearv = cli->opt[CLI_OPT_NEAR], *longv = cli->opt[CLI_OPT_LONG];
+    const char *kind = nearv ? "near" : "long", *text = nearv ? nearv : longv;
+    char hex[2 * 32 + 1];
+    uint8_t id[32];
+    uint64_t ms;
+    size_t len;
+    int ex, rc;
+    json_t j;
+
+    if (argc > 0)
+        return cli_usage(cli, "unexpected argument '%s'; quote the TEXT of "
+                         "--near or --long", argv[0]);
+    if ((nearv && longv) || (!nearv && !longv) ||
+        cli->optn[CLI_OPT_NEAR] + cli->optn[CLI_OPT_LONG] > 1)
+        return cli_usage(cli, "give one ambition: --near TEXT or --long TEXT");
+    len = strlen(text);
+    if ((ex = cmd_engage_check(cli, "ambition", text, len)) != CLI_EXIT_OK)
+        return ex;
+    if (memchr(text, '\n', len) || memchr(text, '\r', len))
+        return cli_fail(cli, "an ambition is one line; write several "
+                        "ambitions as several entries");
+    mm_field_t f[2] = {
+        { "kind", MM_F_STR, kind, strlen(kind), 0 },
+        { "text", MM_F_STR, text, len, 0 },
+    };
+    rc = mm_engage_append(cli->home, mm_home_self_scope(cli->home),
+                          MM_T_AMBITION, f, 2, id);
+    if (rc != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot add the ambition");
+    mm_hex(hex, id, sizeof id);
+    if (!cli->json) {
+        printf("added %s-term ambition %s%.*s%s\n", kind, cli_c(cli, CLI_YELLOW),
+               CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET));
+        return CLI_EXIT_OK;
+    }
+    if ((ex = cmd_engage_time(cli, mm_home_self_scope(cli->home), id, &ms))
+        != CLI_EXIT_OK)
+        return ex;
+    json_init(&j, stdout);
+    json_obj_begin(&j, NULL);
+    json_str(&j, "id", hex);
+    json_str(&j, "kind", kind);
+    json_str(&j, "text", text);
+    cmd_engage_json_time(&j, ms);
+    json_str(&j, "state", "active");
+    json_obj_end(&j);
+    json_finish(&j);
+    return CLI_EXIT_OK;
+}
+
+/* --- list ---------------------------------------------------------------- */
+
+static int list_text(cli_t *cli, const cmd_ambitions_t *a, int all)
+{
+    char (*when)[CLI_TIME_MAX];
+    char hex[2 * 32 + 1], *text, *kind;
+    uint64_t now = mm_now_ms();
+    size_t w = 0, shown = 0, n;
+    const char *s;
+
+    if (!(when = calloc(a->n ? a->n : 1, sizeof *when)))
+        return cli_fail_rc(cli, MM_ENOMEM, "cannot list the ambitions");
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->v[i].closed && !all)
+            continue;
+        cli_time_rel(when[i], a->v[i].it->time, now);
+        if (cli_width(when[i]) > w)
+            w = cli_width(when[i]);
+        shown++;
+    }
+    if (shown == 0)
+        printf(a->n && !all ? "no current ambitions; see the closed ones with "
+               "'mm ambition list --all', or add one with 'mm ambition add "
+               "--near TEXT'\n"
+               : "no ambitions yet; add one with 'mm ambition add --near TEXT'\n");
+    for (size_t i = 0; i < a->n; i++) {
+        const mm_ambition_t *x = &a->v[i];
+        if (x->closed && !all)
+            continue;
+        s = cmd_engage_field(x->it, "kind", &n);
+        kind = cli_line(s, n, 4);
+        s = cmd_engage_field(x->it, "text", &n);
+        text = cli_line(s, n, TEXT_CHARS);
+        mm_hex(hex, x->it->id, 32);
+        printf("%s%.*s%s  %-4s  %s%*s  ", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
+               hex, cli_c(cli, CLI_RESET), kind ? kind : "?", when[i],
+               (int) (w - cli_width(when[i])), "");
+        if (all)
+            printf("%-7s  ", cmd_ambition_state(x));
+        printf("%s\n", text ? text : "?");
+        free(kind);
+        free(text);
+    }
+    free(when);
+    return CLI_EXIT_OK;
+}
+
+int cmd_ambition_list(cli_t *cli, int argc, char **argv)
+{
+    cmd_ambitions_t a;
+    int all = cli->opt[CLI_OPT_ALL] != NULL, ex;
+    json_t j;
+
+    if (argc > 0)
+        return cli_usage(cli, "unexpected argument '%s'", argv[0]);
+    if ((ex = cmd_ambitions_load(cli, &a)) != CLI_EXIT_OK)
+        goto out;
+    if (!cli->json) {
+        ex = list_text(cli, &a, all);
+        goto out;
+    }
+    json_init(&j, stdout);
+    json_obj_begin(&j, NULL);
+    json_arr_begin(&j, "ambitions");
+    for (size_t i = 0; i < a.n; i++) {
+        if (a.v[i].closed && !all)
+            continue;
+        cmd_ambition_json(&j, NULL, &a.v[i]);
+        json_obj_end(&j);
+    }
+    json_arr_end(&j);
+    json_obj_end(&j);
+    json_finish(&j);
+out:
+    cmd_ambitions_free(&a);
+    return ex;
+}
+
+/* --- done, drop ------------------------------------------------------------ */
+
+static int close_ambition(cli_t *cli, int argc, char **argv, const char *type)
+{
+    int done = strcmp(type, MM_T_AMBITION_DONE) == 0;
+    const mm_ambition_t *x = NULL;
+    char hex[2 * 32 + 1], *text;
+    cmd_ambitions_t a;
+    const char *s;
+    size_t n;
+    int ex, rc;
+    json_t j;
+
+    if (argc != 1)
+        return cli_usage(cli, argc ? "give one ambition ID" :
+                         "missing the ambition ID");
+    if ((ex = cmd_ambitions_load(cli, &a)) != CLI_EXIT_OK)
+        goto out;
+    if ((ex = cmd_ambition_find(cli, &a, argv[0], &x)) != CLI_EXIT_OK)
+        goto out;
+    mm_hex(hex, x->it->id, 32);
+    ex = CLI_EXIT_FAIL;
+    if (x->closed) {
+        cli_error(cli, "ambition %.*s is already %s; see 'mm ambition list "
+                  "--all'", CLI_SHORT_ID, hex, cmd_ambition_state(x));
+        goto out;
+    }
+    mm_field_t f[1] = { { "ref", MM_F_BIN, x->it->id, 32, 0 } };
+    rc = mm_engage_append(cli->home, mm_home_self_scope(cli->home), type, f, 1,
+                          NULL);
+    if (rc != MM_OK) {
+        cli_fail_rc(cli, rc, "cannot close the ambition");
+        goto out;
+    }
+    if (cli->json) {
+        json_init(&j, stdout);
+        /* The state just written, not the one loaded before. */
+        ambition_json(&j, NULL, x, done ? "done" : "dropped");
+        json_obj_end(&j);
+        json_finish(&j);
+    } else {
+        s = cmd_engage_field(x->it, "text", &n);
+        text = cli_line(s, n, TEXT_CHARS);
+        printf("%s ambition %s%.*s%s: %s\n", done ? "reached" : "dropped",
+               cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET),
+               text ? text : "?");
+        free(text);
+    }
+    ex = CLI_EXIT_OK;
+out:
+    cmd_ambitions_free(&a);
+    return ex;
+}
+
+int cmd_ambition_done(cli_t *cli, int argc, char **argv)
+{
+    return close_ambition(cli, argc, argv, MM_T_AMBITION_DONE);
+}
+
+int cmd_ambition_drop(cli_t *cli, int argc, char **argv)
+{
+    return close_ambition(cli, argc, argv, MM_T_AMBITION_DROP);
+}
+
+/* --- share --------------------------------------------------------------- */
+
+/* The current ambitions of kind k, one per line, into a malloc'd *out. */
+static int join_kind(const cmd_ambitions_t *a, const char *k, char **out,
+                     size_t *len, size_t *count)
+{
+    size_t total = 0, o = 0, n;
+    const char *s;
+    char *buf;
+
+    for (size_t i = 0; i < a->n; i++)
+        if (!a->v[i].closed && kind_is(&a->v[i], k)) {
+            cmd_engage_field(a->v[i].it, "text", &n);
+            total += n + 1;
+        }
+    if (!(buf = malloc(total + 1)))
+        return MM_ENOMEM;
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->v[i].closed || !kind_is(&a->v[i], k))
+            continue;
+        s = cmd_engage_field(a->v[i].it, "text", &n);
+        if (o)
+            buf[o++] = '\n';
+        memcpy(buf + o, s, n);
+        o += n;
+        (*count)++;
+    }
+    buf[o] = '\0';
+    *out = buf;
+    *len = o;
+    return MM_OK;
+}
+
+int cmd_ambition_share(cli_t *cli, int argc, char **argv)
+{
+    char name[CLI_NAME_SAFE], hex[2 * 32 + 1];
+    char *nearv = NULL, *longv = NULL;
+    size_t nlen = 0, llen = 0, count = 0;
+    mm_txn_t *txn = NULL;
+    cmd_ambitions_t a;
+    uint8_t id[32];
+    mm_peer_t p;
+    uint64_t ms;
+    int ex, rc;
+    json_t j;
+
+    memset(&a, 0, sizeof a);
+    if (argc != 1)
+        return cli_usage(cli, argc ? "give one PEER" : "missing the PEER to "
+                         "share your ambitions with");
+    rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
+    if (rc != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot read the peers");
+    ex = cmd_peer_find(cli, txn, argv[0], &p);
+    mm_txn_abort(&txn);
+    if (ex != CLI_EXIT_OK)
+        return ex;
+    if ((ex = cmd_ambitions_load(cli, &a)) != CLI_EXIT_OK)
+        goto out;
+    ex = CLI_EXIT_FAIL;
+    if ((rc = join_kind(&a, "near", &nearv, &nlen, &count)) != MM_OK ||
+        (rc = join_kind(&a, "long", &longv, &llen, &count)) != MM_OK) {
+        cli_fail_rc(cli, rc, "cannot share the ambitions");
+        goto out;
+    }
+    mm_field_t f[2] = {
+        { "long", MM_F_STR, longv, llen, 0 },
+        { "near", MM_F_STR, nearv, nlen, 0 },
+    };
+    rc = mm_engage_append(cli->home, p.scope, MM_T_AMBITIONS, f, 2, id);
+    if (rc == MM_ETOOBIG) {
+        cli_error(cli, "your ambitions are too long to share in one entry; "
+                  "drop some with 'mm ambition drop ID'");
+        goto out;
+    }
+    if (rc != MM_OK) {
+        cli_fail_rc(cli, rc, "cannot share the ambitions");
+        goto out;
+    }
+    if (!cli->json) {
+        cmd_peer_name(name, p.petname);
+        printf("shared %zu ambition%s with %s\n", count, count == 1 ? "" : "s",
+               name);
+        cmd_engage_hint(cli, &p);
+        ex = CLI_EXIT_OK;
+        goto out;
+    }
+    if ((ex = cmd_engage_time(cli, p.scope, id, &ms)) != CLI_EXIT_OK)
+        goto out;
+    mm_hex(hex, id, sizeof id);
+    json_init(&j, stdout);
+    json_obj_begin(&j, NULL);
+    json_str(&j, "id", hex);
+    json_str(&j, "peer", p.petname);
+    cmd_engage_json_time(&j, ms);
+    json_obj_begin(&j, "ambitions");
+    json_arr_begin(&j, "near");
+    for (size_t i = 0; i < a.n; i++)
+        if (!a.v[i].closed && kind_is(&a.v[i], "near")) {
+            const char *s = cmd_engage_field(a.v[i].it, "text", &nlen);
+            json_strn(&j, NULL, s, nlen);
+        }
+    json_arr_end(&j);
+    json_arr_begin(&j, "long");
+    for (size_t i = 0; i < a.n; i++)
+        if (!a.v[i].closed && kind_is(&a.v[i], "long")) {
+            const char *s = cmd_engage_field(a.v[i].it, "text", &llen);
+            json_strn(&j, NULL, s, llen);
+        }
+    json_arr_end(&j);
+    json_obj_end(&j);
+    json_obj_end(&j);
+    json_finish(&j);
+    ex = CLI_EXIT_OK;
+out:
+    free(nearv);
+    free(longv);
+    cmd_ambitions_free(&a);
+    return ex;
+}

@@ -1,0 +1,505 @@
+/*  cmd_ask.c -- the mentee's side of an engagement: mm ask, lint, withdraw,
+ *  thank and report. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "core/engage.h"
+#include "core/lint.h"
+#include "crypto/error.h"
+#include "crypto/idcode.h"
+
+const char cmd_ask_help[] =
+    "ask your mentor one power question\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Writes a question into the relationship with PEER, who must be your\n"
+    "    mentor; it reaches them on the next sync.  A power question is one\n"
+    "    open question, in service of a goal, that a busy person can answer\n"
+    "    in one sitting.  Before it is written the question is checked as\n"
+    "    'mm lint' does; if any rule fires nothing is written and the advice\n"
+    "    is shown.\n"
+    "\n"
+    "    One at a time: while you have a question to this mentor that is\n"
+    "    neither thanked, withdrawn nor declined, you cannot ask another.\n"
+    "    Thank the answer ('mm thank'), withdraw the question ('mm\n"
+    "    withdraw'), or wait.\n"
+    "\n"
+    "    TEXT is one argument or several words joined by spaces; '-' reads\n"
+    "    it from stdin.  At most 4000 bytes of UTF-8.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --ambition ID\n"
+    "        The ambition (mm ambition list) the question serves; its text\n"
+    "        goes with the question.\n"
+    "    --as-is\n"
+    "        Send it even though the power-question check has advice.\n"
+    "\n"
+    "OUTPUT\n"
+    "    asked grace: 1a2b3c4d5e6f\n"
+    "    (delivered on the next 'mm sync grace')\n"
+    "\n"
+    "    --json prints {\"id\", \"peer\", \"time\", \"time_ms\", \"text\",\n"
+    "    \"ambition\", \"state\"}.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mm ask grace 'What would you weigh first when my team wants a rewrite?'\n"
+    "    mm ask grace --ambition 1a2b 'How did you prepare for your first review as a lead?'\n"
+    "    mm ask grace --as-is 'Should I take the offer?'\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  the question is written\n"
+    "    1  not sent: the check has advice, an open question to this mentor\n"
+    "       already, PEER is not your mentor, empty or too long text, no\n"
+    "       such peer or ambition, a store error\n"
+    "    2  the command line is wrong\n";
+
+const char cmd_lint_help[] =
+    "check a question against the power-question rules\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Runs the same check as 'mm ask' without writing anything: is TEXT\n"
+    "    one open question, in service of a goal, that a busy person can\n"
+    "    answer in one sitting?  Each rule that fires prints its name and\n"
+    "    advice.\n"
+    "\n"
+    "RULES\n"
+    "    yes-no       opens like a yes/no question (Is, Do, Should, Can, ...)\n"
+    "    either-or    offers two options to pick from (... or ...?)\n"
+    "    several      holds more than one question mark\n"
+    "    no-question  has no question mark\n"
+    "    short        is under 25 characters: no room for context\n"
+    "    long         is over 400 characters: more than one topic\n"
+    "    no-context   says nothing of the asker's situation or goal\n"
+    "\n"
+    "OUTPUT\n"
+    "    a good power question\n"
+    "or one line per finding:\n"
+    "    yes-no: starts with 'should': a yes/no question; open it with What, How or Why\n"
+    "\n"
+    "    --json prints {\"ok\": true|false, \"findings\": [{\"rule\", \"advice\"}]}.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mm lint 'Should I rewrite the parser?'\n"
+    "    mm lint 'What would you weigh first when my team wants a rewrite?'\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  a good power question\n"
+    "    1  a rule fired, or the text is empty, too long or not UTF-8\n"
+    "    2  the command line is wrong\n";
+
+const char cmd_withdraw_help[] =
+    "take back a question that has no answer yet\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Writes a withdrawal of your question QID (its id or a prefix of at\n"
+    "    least 4 hex digits, as 'mm status' shows).  Only a question with no\n"
+    "    answer can be withdrawn; it then frees you to ask that mentor again.\n"
+    "\n"
+    "OUTPUT\n"
+    "    withdrew question 1a2b3c4d5e6f to grace\n"
+    "    (delivered on the next 'mm sync grace')\n"
+    "\n"
+    "    --json prints {\"id\", \"ref\", \"peer\", \"type\", \"time\", \"time_ms\"}:\n"
+    "    id is the new entry's, ref the question's.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mm withdraw 1a2b3c4d\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  withdrawn\n"
+    "    1  not yours, already answered, thanked, withdrawn or declined; no\n"
+    "       such question; a store error\n"
+    "    2  the command line is wrong\n";
+
+const char cmd_thank_help[] =
+    "thank your mentor for an answer, and offer help back\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Thanks close an engagement: they are written once, after an answer,\n"
+    "    and free you to ask that mentor again.  Say what the answer changed.\n"
+    "    TEXT is one argument or several words; '-' reads it from stdin.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --offer TEXT\n"
+    "        Something you offer in return (a review, an introduction...).\n"
+    "\n"
+    "OUTPUT\n"
+    "    thanked grace for the answer to 1a2b3c4d5e6f\n"
+    "    (delivered on the next 'mm sync grace')\n"
+    "\n"
+    "    --json prints {\"id\", \"ref\", \"peer\", \"type\", \"time\", \"time_ms\"}.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mm thank 1a2b 'That reframed the whole plan, thank you.'\n"
+    "    mm thank 1a2b 'Thank you!' --offer 'happy to review your talk slides'\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  thanked\n"
+    "    1  not yours, not answered yet, already thanked, withdrawn or\n"
+    "       declined; empty or too long text; no such question; a store error\n"
+    "    2  the command line is wrong\n";
+
+const char cmd_report_help[] =
+    "tell your mentor what came of their advice\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    A report says what happened when you acted on an answer.  It can\n"
+    "    follow any answered question, thanked or not, and more than once;\n"
+    "    it is also how you reply to a question your mentor asked back.\n"
+    "    TEXT is one argument or several words; '-' reads it from stdin.\n"
+    "\n"
+    "OUTPUT\n"
+    "    reported back to grace on 1a2b3c4d5e6f\n"
+    "    (delivered on the next 'mm sync grace')\n"
+    "\n"
+    "    --json prints {\"id\", \"ref\", \"peer\", \"type\", \"time\", \"time_ms\"}.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mm report 1a2b 'We rewrote the tokenizer only; bug reports fell by half.'\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  written\n"
+    "    1  not yours, not answered (nor asked back on), withdrawn or\n"
+    "       declined; empty or too long text; no such question; a store error\n"
+    "    2  the command line is wrong\n";
+
+/* --- ask ----------------------------------------------------------------- */
+
+/* "not sent: advice; advice; rephrase it..." for the findings of text.
+ * Returns the number of findings. */
+static int lint_refusal(cli_t *cli, const char *text)
+{
+    mm_lint_finding_t f[MM_LINT_MAX];
+    char msg[MM_LINT_MAX * (sizeof f[0].advice + 2) + 16];
+    size_t o = 0;
+    int n = mm_lint(text, f);
+
+    if (n <= 0)
+        return 0;
+    if (n > MM_LINT_MAX)
+        n = MM_LINT_MAX;
+    msg[0] = '\0';
+    for (int i = 0; i < n; i++)
+        o += (size_t) snprintf(msg + o, sizeof msg - o, "%s%s", i ? "; " : "",
+                               f[i].advice);
+    cli_error(cli, "not sent: %s; rephrase it, or send it as it is with "
+              "--as-is", msg);
+    return n;
+}
+
+int cmd_ask(cli_t *cli, int argc, char **argv)
+{
+    char name[CLI_NAME_SAFE], hex[2 * 32 + 1];
+    const mm_ambition_t *amb = NULL;
+    const char *atext = NULL;
+    size_t alen = 0, len = 0, nf = 1;
+    cmd_ambitions_t a;
+    char *text = NULL;
+    cmd_rel_t r;
+    uint8_t id[32];
+    uint64_t ms;
+    int ex, rc;
+    json_t j;
+
+    memset(&a, 0, sizeof a);
+    memset(&r, 0, sizeof r);
+    if (argc < 2)
+        return cli_usage(cli, argc ? "missing the question's TEXT" :
+                         "give the PEER (your mentor) and the question's TEXT");
+    if ((ex = cmd_engage_rel(cli, argv[0], &r)) != CLI_EXIT_OK)
+        goto out;
+    cmd_peer_name(name, r.peer.petname);
+    ex = CLI_EXIT_FAIL;
+    if (r.peer.role == MM_ROLE_MENTEE) {
+        cli_error(cli, "%s is your mentee; ask them back with 'mm ask-back "
+                  "QID TEXT'", name);
+        goto out;
+    }
+    if (r.peer.role != MM_ROLE_MENTOR) {
+        cli_error(cli, "%s is not your mentor; questions go to mentors only",
+                  name);
+        goto out;
+    }
+    if ((ex = cmd_engage_text(cli, argc - 1, argv + 1, "question", &text, &len))
+        != CLI_EXIT_OK)
+        goto out;
+    ex = CLI_EXIT_FAIL;
+    if (!cli->opt[CLI_OPT_ASIS] && lint_refusal(cli, text) > 0)
+        goto out;
+    if (cli->opt[CLI_OPT_AMBITION]) {
+        if ((ex = cmd_ambitions_load(cli, &a)) != CLI_EXIT_OK ||
+            (ex = cmd_ambition_find(cli, &a, cli->opt[CLI_OPT_AMBITION], &amb))
+            != CLI_EXIT_OK)
+            goto out;
+        ex = CLI_EXIT_FAIL;
+        if (amb->closed) {
+            mm_hex(hex, amb->it->id, 32);
+            cli_error(cli, "ambition %.*s is %s; pick a current one (see 'mm "
+                      "ambition list')", CLI_SHORT_ID, hex,
+                      cmd_ambition_state(amb));
+            goto out;
+        }
+        atext = cmd_engage_field(amb->it, "text", &alen);
+    }
+    /* One at a time: the asker's client enforces it (PROTOCOL.md 5.3). */
+    for (size_t i = 0; i < r.nq; i++) {
+        const mm_question_t *q = &r.qs[i];
+        if (!cmd_engage_me(cli, q->q->author) || !mm_question_pending(q))
+            continue;
+        mm_hex(hex, q->q->id, 32);
+        cli_error(cli, "you already have an open question to %s (%.*s, %s); "
+                  "thank, withdraw, or wait for the answer before asking "
+                  "again", name, CLI_SHORT_ID, hex, mm_qstate_name(q->state));
+        goto out;
+    }
+    mm_field_t f[2] = {
+        { "text", MM_F_STR, text, len, 0 },
+        { "ambition", MM_F_STR, atext, alen, 0 },
+    };
+    nf = atext ? 2 : 1;
+    rc = mm_engage_append(cli->home, r.peer.scope, MM_T_QUESTION, f, nf, id);
+    if (rc != MM_OK) {
+        cli_fail_rc(cli, rc, "cannot write the question");
+        goto out;
+    }
+    mm_hex(hex, id, sizeof id);
+    if (!cli->json) {
+        printf("asked %s: %s%.*s%s\n", name, cli_c(cli, CLI_YELLOW),
+               CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET));
+        cmd_engage_hint(cli, &r.peer);
+        ex = CLI_EXIT_OK;
+        goto out;
+    }
+    if ((ex = cmd_engage_time(cli, r.peer.scope, id, &ms)) != CLI_EXIT_OK)
+        goto out;
+    json_init(&j, stdout);
+    json_obj_begin(&j, NULL);
+    json_str(&j, "id", hex);
+    json_str(&j, "peer", r.peer.petname);
+    cmd_engage_json_time(&j, ms);
+    json_strn(&j, "text", text, len);
+    if (atext)
+        json_strn(&j, "ambition", atext, alen);
+    else
+        json_null(&j, "ambition");
+    json_str(&j, "state", mm_qstate_name(MM_QS_WAITING));
+    json_obj_end(&j);
+    json_finish(&j);
+    ex = CLI_EXIT_OK;
+out:
+    cmd_engage_text_free(text, len);
+    cmd_ambitions_free(&a);
+    cmd_engage_rel_free(&r);
+    return ex;
+}
+
+/* --- lint ---------------------------------------------------------------- */
+
+int cmd_lint(cli_t *cli, int argc, char **argv)
+{
+    mm_lint_finding_t f[MM_LINT_MAX];
+    char *text = NULL;
+    size_t len = 0;
+    int ex, n;
+    json_t j;
+
+    if (argc == 0)
+        return cli_usage(cli, "missing the question's TEXT");
+    if ((ex = cmd_engage_text(cli, argc, argv, "question", &text, &len))
+        != CLI_EXIT_OK)
+        return ex;
+    n = mm_lint(text, f);
+    if (n > MM_LINT_MAX)
+        n = MM_LINT_MAX;
+    if (cli->json) {
+        json_init(&j, stdout);
+        json_obj_begin(&j, NULL);
+        json_bool(&j, "ok", n == 0);
+        json_arr_begin(&j, "findings");
+        for (int i = 0; i < n; i++) {
+            json_obj_begin(&j, NULL);
+            json_str(&j, "rule", f[i].rule);
+            json_str(&j, "advice", f[i].advice);
+            json_obj_end(&j);
+        }
+        json_arr_end(&j);
+        json_obj_end(&j);
+        json_finish(&j);
+    } else if (n == 0) {
+        printf("a good power question\n");
+    } else {
+        for (int i = 0; i < n; i++)
+            printf("%s: %s\n", f[i].rule, f[i].advice);
+    }
+    cmd_engage_text_free(text, len);
+    return n == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+/* --- withdraw, thank, report ------------------------------------------------ */
+
+/* Find my question QID among every relationship.  Exit code; prints
+ * errors, and "not yours" when the other member asked it. */
+static int find_mine(cli_t *cli, const char *arg, const char *verb,
+                     cmd_rels_t *all, const cmd_rel_t **r,
+                     const mm_question_t **q)
+{
+    char hex[2 * 32 + 1], name[CLI_NAME_SAFE];
+    int ex;
+
+    if ((ex = cmd_engage_all(cli, all)) != CLI_EXIT_OK ||
+        (ex = cmd_engage_question(cli, all, arg, r, q)) != CLI_EXIT_OK)
+        return ex;
+    if (cmd_engage_me(cli, (*q)->q->author))
+        return CLI_EXIT_OK;
+    mm_hex(hex, (*q)->q->id, 32);
+    cmd_peer_name(name, (*r)->peer.petname);
+    return cli_fail(cli, "question %.*s was asked by %s, not by you; only "
+                    "the asker can %s it", CLI_SHORT_ID, hex, name, verb);
+}
+
+int cmd_withdraw(cli_t *cli, int argc, char **argv)
+{
+    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], said[CLI_NAME_SAFE + 128];
+    const cmd_rel_t *r = NULL;
+    const mm_question_t *q = NULL;
+    cmd_rels_t all;
+    int ex;
+
+    memset(&all, 0, sizeof all);
+    if (argc != 1)
+        return cli_usage(cli, argc ? "give one question ID" :
+                         "missing the question ID");
+    if ((ex = find_mine(cli, argv[0], "withdraw", &all, &r, &q)) != CLI_EXIT_OK)
+        goto out;
+    mm_hex(hex, q->q->id, 32);
+    cmd_peer_name(name, r->peer.petname);
+    ex = CLI_EXIT_FAIL;
+    switch (q->state) {
+    case MM_QS_WAITING: case MM_QS_HELD: case MM_QS_OPEN:
+        break;
+    case MM_QS_ANSWERED:
+        cli_error(cli, "question %.*s is answered; thank %s with 'mm thank "
+                  "%.*s TEXT' instead", CLI_SHORT_ID, hex, name, CLI_SHORT_ID,
+                  hex);
+        goto out;
+    case MM_QS_WITHDRAWN:
+        cli_error(cli, "question %.*s is already withdrawn", CLI_SHORT_ID, hex);
+        goto out;
+    default:
+        cli_error(cli, "question %.*s is %s; there is nothing to withdraw",
+                  CLI_SHORT_ID, hex, mm_qstate_name(q->state));
+        goto out;
+    }
+    mm_field_t f[1] = { { "ref", MM_F_BIN, q->q->id, 32, 0 } };
+    snprintf(said, sizeof said, "withdrew question %s%.*s%s to %s",
+             cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET),
+             name);
+    ex = cmd_engage_reply(cli, r, q, MM_T_WITHDRAW, f, 1, said);
+out:
+    cmd_engage_all_free(&all);
+    return ex;
+}
+
+int cmd_thank(cli_t *cli, int argc, char **argv)
+{
+    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], said[CLI_NAME_SAFE + 128];
+    const char *offer = cli->opt[CLI_OPT_OFFER];
+    const cmd_rel_t *r = NULL;
+    const mm_question_t *q = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    cmd_rels_t all;
+    int ex;
+
+    memset(&all, 0, sizeof all);
+    if (argc < 2)
+        return cli_usage(cli, argc ? "missing the TEXT of your thanks" :
+                         "give the question ID and the TEXT of your thanks");
+    if (offer && (ex = cmd_engage_check(cli, "offer", offer, strlen(offer)))
+        != CLI_EXIT_OK)
+        return ex;
+    if ((ex = find_mine(cli, argv[0], "thank for", &all, &r, &q)) != CLI_EXIT_OK)
+        goto out;
+    mm_hex(hex, q->q->id, 32);
+    cmd_peer_name(name, r->peer.petname);
+    ex = CLI_EXIT_FAIL;
+    switch (q->state) {
+    case MM_QS_ANSWERED:
+        break;
+    case MM_QS_THANKED:
+        cli_error(cli, "question %.*s is already thanked; tell %s what came "
+                  "of it with 'mm report %.*s TEXT'", CLI_SHORT_ID, hex, name,
+                  CLI_SHORT_ID, hex);
+        goto out;
+    case MM_QS_WAITING: case MM_QS_HELD: case MM_QS_OPEN:
+        cli_error(cli, "question %.*s is %s: %s has not answered it yet; "
+                  "thank after the answer", CLI_SHORT_ID, hex,
+                  mm_qstate_name(q->state), name);
+        goto out;
+    default:
+        cli_error(cli, "question %.*s is %s; there is no answer to thank for",
+                  CLI_SHORT_ID, hex, mm_qstate_name(q->state));
+        goto out;
+    }
+    if ((ex = cmd_engage_text(cli, argc - 1, argv + 1, "thanks", &text, &len))
+        != CLI_EXIT_OK)
+        goto out;
+    mm_field_t f[3] = {
+        { "ref", MM_F_BIN, q->q->id, 32, 0 },
+        { "text", MM_F_STR, text, len, 0 },
+        { "offer", MM_F_STR, offer, offer ? strlen(offer) : 0, 0 },
+    };
+    snprintf(said, sizeof said, "thanked %s for the answer to %s%.*s%s%s", name,
+             cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET),
+             offer ? ", with an offer" : "");
+    ex = cmd_engage_reply(cli, r, q, MM_T_THANKS, f, offer ? 3 : 2, said);
+out:
+    cmd_engage_text_free(text, len);
+    cmd_engage_all_free(&all);
+    return ex;
+}
+
+int cmd_report(cli_t *cli, int argc, char **argv)
+{
+    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], said[CLI_NAME_SAFE + 128];
+    const cmd_rel_t *r = NULL;
+    const mm_question_t *q = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    cmd_rels_t all;
+    int ex;
+
+    memset(&all, 0, sizeof all);
+    if (argc < 2)
+        return cli_usage(cli, argc ? "missing the TEXT of your report" :
+                         "give the question ID and the TEXT of your report");
+    if ((ex = find_mine(cli, argv[0], "report on", &all, &r, &q)) != CLI_EXIT_OK)
+        goto out;
+    mm_hex(hex, q->q->id, 32);
+    cmd_peer_name(name, r->peer.petname);
+    ex = CLI_EXIT_FAIL;
+    /* An answer to act on, or a question asked back to reply to. */
+    if (q->state == MM_QS_WITHDRAWN || q->state == MM_QS_DECLINED ||
+        (q->nanswers == 0 && !q->askback)) {
+        cli_error(cli, "question %.*s is %s; report back once %s has answered",
+                  CLI_SHORT_ID, hex, mm_qstate_name(q->state), name);
+        goto out;
+    }
+    if ((ex = cmd_engage_text(cli, argc - 1, argv + 1, "report", &text, &len))
+        != CLI_EXIT_OK)
+        goto out;
+    mm_field_t f[2] = {
+        { "ref", MM_F_BIN, q->q->id, 32, 0 },
+        { "text", MM_F_STR, text, len, 0 },
+    };
+    snprintf(said, sizeof said, "reported back to %s on %s%.*s%s", name,
+             cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET));
+    ex = cmd_engage_reply(cli, r, q, MM_T_REPORT, f, 2, said);
+out:
+    cmd_engage_text_free(text, len);
+    cmd_engage_all_free(&all);
+    return ex;
+}

@@ -1,0 +1,284 @@
+/*  cmd_budget.c -- how a mentor protects their time: mm capacity (at most
+ *  N engagements open at once) and mm away (nothing new released). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "core/engage.h"
+#include "crypto/error.h"
+
+const char cmd_capacity_help[] =
+    "set or show your budget: how many engagements are open at once\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Protects your time.  With a budget of N, at most N engagements are\n"
+    "    open at once: released to your inbox and not yet thanked, withdrawn\n"
+    "    or declined.  Further questions are held, first come first served\n"
+    "    across all your mentees, and released as engagements close; each\n"
+    "    asker sees where they stand.  PERIOD (day, week or month) is the\n"
+    "    pace you mean to keep, shown to you.  Without a budget every\n"
+    "    question goes straight to your inbox.\n"
+    "\n"
+    "    capacity              show the budget and what is open and held\n"
+    "    capacity N/PERIOD     set it: N from 1 to 100\n"
+    "    capacity off          remove it\n"
+    "\n"
+    "OUTPUT\n"
+    "    budget 2/week: 1 open, 1 held\n"
+    "    no budget set: every question goes straight to your inbox\n"
+    "\n"
+    "    --json prints {\"n\", \"per\", \"open\", \"held\", \"away_until\",\n"
+    "    \"away_until_ms\"}; n is 0 and per null without a budget, away_until\n"
+    "    null when you are not away.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mm capacity 2/week\n"
+    "    mm capacity\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  done\n"
+    "    1  a store error\n"
+    "    2  the command line is wrong (not N/PERIOD, N out of range)\n";
+
+const char cmd_away_help[] =
+    "tell your mentees you are away; nothing new is released meanwhile\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    While you are away no question is released to your inbox, whatever\n"
+    "    your budget; new ones are held in the order they came.  The note\n"
+    "    is written to your self scope and copied into the relationship\n"
+    "    with each mentee, who sees it in 'mm status' and 'mm thread'.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --until YYYY-MM-DD\n"
+    "        Away until the start of that day (local time), a future date.\n"
+    "    --off\n"
+    "        Back now: held questions are released on your next 'mm inbox'.\n"
+    "\n"
+    "OUTPUT\n"
+    "    away until 2026-12-10: nothing new reaches your inbox; told 2 mentees\n"
+    "    (delivered on the next 'mm sync')\n"
+    "\n"
+    "    --json prints {\"until\", \"until_ms\", \"mentees\"}; until is null with\n"
+    "    --off.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mm away --until 2026-12-10\n"
+    "    mm away --off\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  done\n"
+    "    1  the date is not in the future, a store error\n"
+    "    2  the command line is wrong (no date, a malformed one, both)\n";
+
+#define BUDGET_MAX 100
+
+/* --- capacity ---------------------------------------------------------------- */
+
+/* "2/week" into *n and per.  0, or -1 if it is not a budget. */
+static int parse_budget(const char *s, uint64_t *n, const char **per)
+{
+    static const char *const pers[] = { "day", "week", "month" };
+    unsigned long v;
+    char *end;
+
+    if (s[0] < '0' || s[0] > '9')
+        return -1;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || *end != '/' || v < 1 || v > BUDGET_MAX)
+        return -1;
+    for (size_t i = 0; i < sizeof pers / sizeof pers[0]; i++)
+        if (strcmp(end + 1, pers[i]) == 0) {
+            *n = v;
+            *per = pers[i];
+            return 0;
+        }
+    return -1;
+}
+
+/* My mentees' released engagements still pending, and the held ones. */
+static void count_budget(cli_t *cli, const cmd_rels_t *all, uint64_t *open,
+                         uint64_t *held)
+{
+    *open = *held = 0;
+    for (size_t i = 0; i < all->n; i++) {
+        if (all->v[i].peer.role != MM_ROLE_MENTEE)
+            continue;
+        for (size_t k = 0; k < all->v[i].nq; k++) {
+            const mm_question_t *q = &all->v[i].qs[k];
+            if (cmd_engage_me(cli, q->q->author))
+                continue;
+            *open += q->state == MM_QS_OPEN || q->state == MM_QS_ANSWERED;
+            *held += q->state == MM_QS_HELD;
+        }
+    }
+}
+
+int cmd_capacity(cli_t *cli, int argc, char **argv)
+{
+    char until[CLI_TIME_MAX];
+    const char *per = "week";
+    uint64_t n = 0, open, held, now = mm_now_ms();
+    mm_capacity_t budget;
+    cmd_rels_t all;
+    int ex, rc, set = argc == 1;
+    json_t j;
+
+    memset(&all, 0, sizeof all);
+    if (argc > 1)
+        return cli_usage(cli, "give one budget, like 2/week");
+    if (set && strcmp(argv[0], "off") != 0 && parse_budget(argv[0], &n, &per) != 0)
+        return cli_usage(cli, "'%s' is not a budget: give N/PERIOD with N from "
+                         "1 to %d and PERIOD day, week or month, like 2/week",
+                         argv[0], BUDGET_MAX);
+    if (set) {
+        mm_field_t f[2] = {
+            { "n", MM_F_UINT, NULL, 0, n },
+            { "per", MM_F_STR, per, strlen(per), 0 },
+        };
+        rc = mm_engage_append(cli->home, mm_home_self_scope(cli->home),
+                              MM_T_CAPACITY, f, 2, NULL);
+        if (rc != MM_OK)
+            return cli_fail_rc(cli, rc, "cannot set the budget");
+    }
+    if ((rc = mm_capacity_get(cli->home, &budget)) != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot read your budget");
+    if ((ex = cmd_engage_all(cli, &all)) != CLI_EXIT_OK)
+        goto out;
+    count_budget(cli, &all, &open, &held);
+    if (cli->json) {
+        json_init(&j, stdout);
+        json_obj_begin(&j, NULL);
+        json_uint(&j, "n", budget.n);
+        if (budget.n)
+            json_str(&j, "per", budget.per);
+        else
+            json_null(&j, "per");
+        json_uint(&j, "open", open);
+        json_uint(&j, "held", held);
+        cli_time_iso(until, budget.away_until);
+        json_str(&j, "away_until", budget.away_until > now ? until : NULL);
+        json_uint(&j, "away_until_ms", budget.away_until > now ? budget.away_until : 0);
+        json_obj_end(&j);
+        json_finish(&j);
+        goto out;
+    }
+    if (set && budget.n)
+        printf("budget set: at most %llu engagement%s open at once; new "
+               "questions beyond it are held\n", (unsigned long long) budget.n,
+               budget.n == 1 ? "" : "s");
+    if (budget.n)
+        printf("budget %llu/%s: %llu open, %llu held\n",
+               (unsigned long long) budget.n, budget.per,
+               (unsigned long long) open, (unsigned long long) held);
+    else
+        printf("no budget set: every question goes straight to your inbox\n");
+    if (budget.away_until > now) {
+        cmd_engage_date(until, budget.away_until);
+        printf("away until %s: nothing new is released\n", until);
+    }
+out:
+    cmd_engage_all_free(&all);
+    return ex;
+}
+
+/* --- away ---------------------------------------------------------------- */
+
+/* "YYYY-MM-DD" as the start of that day, local time, in ms.  0, or -1. */
+static int parse_date(const char *s, uint64_t *ms)
+{
+    struct tm tm;
+    int y, m, d;
+    char tail;
+    time_t t;
+
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+        sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+        return -1;
+    for (size_t i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return -1;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = y - 1900;
+    tm.tm_mon = m - 1;
+    tm.tm_mday = d;
+    tm.tm_isdst = -1;
+    t = mktime(&tm);
+    /* mktime accepts 2026-02-30 as March 2: such a date is not one. */
+    if (t == (time_t) -1 || t < 0 || tm.tm_year != y - 1900 ||
+        tm.tm_mon != m - 1 || tm.tm_mday != d)
+        return -1;
+    *ms = (uint64_t) t * 1000;
+    return 0;
+}
+
+int cmd_away(cli_t *cli, int argc, char **argv)
+{
+    const char *date = cli->opt[CLI_OPT_UNTIL];
+    int off = cli->opt[CLI_OPT_OFF] != NULL, ex, rc;
+    char when[CLI_TIME_MAX];
+    uint64_t until = 0;
+    size_t told = 0;
+    cmd_rels_t all;
+    json_t j;
+
+    memset(&all, 0, sizeof all);
+    if (argc > 0)
+        return cli_usage(cli, "unexpected argument '%s'", argv[0]);
+    if ((date != NULL) == off)
+        return cli_usage(cli, "give --until YYYY-MM-DD or --off");
+    if (date && parse_date(date, &until) != 0)
+        return cli_usage(cli, "'%s' is not a date like 2026-12-10", date);
+    if (date && until <= mm_now_ms())
+        return cli_fail(cli, "%s is not in the future; give a later date, or "
+                        "'mm away --off' when you are back", date);
+    mm_field_t f[1] = { { "until", MM_F_UINT, NULL, 0, until } };
+    rc = mm_engage_append(cli->home, mm_home_self_scope(cli->home), MM_T_AWAY,
+                          f, 1, NULL);
+    if (rc != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot record it");
+    /* Copied into each relationship so that the askers see it. */
+    if ((ex = cmd_engage_all(cli, &all)) != CLI_EXIT_OK)
+        goto out;
+    for (size_t i = 0; i < all.n; i++) {
+        const mm_peer_t *p = &all.v[i].peer;
+        if (p->role != MM_ROLE_MENTEE || p->blocked)
+            continue;
+        rc = mm_engage_append(cli->home, p->scope, MM_T_AWAY, f, 1, NULL);
+        if (rc != MM_OK) {
+            char name[CLI_NAME_SAFE];
+            cmd_peer_name(name, p->petname);
+            ex = cli_fail(cli, "recorded it, but cannot tell %s: %s; %s", name,
+                          mm_strerror(rc), cli_hint(rc));
+            goto out;
+        }
+        told++;
+    }
+    if (cli->json) {
+        json_init(&j, stdout);
+        json_obj_begin(&j, NULL);
+        cli_time_iso(when, until);
+        json_str(&j, "until", until ? when : NULL);
+        json_uint(&j, "until_ms", until);
+        json_uint(&j, "mentees", told);
+        json_obj_end(&j);
+        json_finish(&j);
+        goto out;
+    }
+    if (until)
+        printf("away until %s: nothing new reaches your inbox; told %zu "
+               "mentee%s\n", date, told, told == 1 ? "" : "s");
+    else
+        printf("back: held questions are released on your next 'mm inbox'; "
+               "told %zu mentee%s\n", told, told == 1 ? "" : "s");
+    if (told)
+        printf("(delivered on the next 'mm sync')\n");
+out:
+    cmd_engage_all_free(&all);
+    return ex;
+}

@@ -1,0 +1,616 @@
+/*  cmd_engage.c -- what the engagement commands share: a relationship and
+ *  its questions loaded from the log, a question found by id prefix, the
+ *  TEXT argument, and entries and questions as JSON. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "core/engage.h"
+#include "core/entry.h"
+#include "core/log.h"
+#include "core/mp.h"
+#include "core/utf8.h"
+#include "crypto/error.h"
+#include "crypto/idcode.h"
+
+#define BODY_DEPTH_MAX 6        /* nesting of a body value shown in JSON */
+
+/* --- relationships --------------------------------------------------------- */
+
+int cmd_engage_rel_load(cli_t *cli, const mm_peer_t *p, cmd_rel_t *r)
+{
+    char name[CLI_NAME_SAFE];
+    int rc;
+
+    memset(r, 0, sizeof *r);
+    r->peer = *p;
+    rc = mm_items_load(cli->home, p->scope, &r->items);
+    if (rc == MM_ENOTFOUND)     /* no scope with them (yet): nothing shared */
+        return CLI_EXIT_OK;
+    if (rc == MM_OK)
+        rc = mm_questions(&r->items, &r->qs, &r->nq);
+    if (rc == MM_OK)
+        return CLI_EXIT_OK;
+    cmd_peer_name(name, p->petname);
+    return cli_fail(cli, "cannot read what you share with '%s': %s; %s", name,
+                    mm_strerror(rc), cli_hint(rc));
+}
+
+int cmd_engage_rel(cli_t *cli, const char *what, cmd_rel_t *r)
+{
+    mm_txn_t *txn = NULL;
+    mm_peer_t p;
+    int ex, rc;
+
+    memset(r, 0, sizeof *r);
+    rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
+    if (rc != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot read the peers");
+    ex = cmd_peer_find(cli, txn, what, &p);
+    mm_txn_abort(&txn);
+    if (ex != CLI_EXIT_OK)
+        return ex;
+    return cmd_engage_rel_load(cli, &p, r);
+}
+
+void cmd_engage_rel_free(cmd_rel_t *r)
+{
+    free(r->qs);
+    mm_items_free(&r->items);
+    memset(r, 0, sizeof *r);
+}
+
+typedef struct {
+    mm_peer_t *v;
+    size_t     n, cap;
+    int        mentees;         /* how many have the role mentee */
+} peers_t;
+
+static int collect(const mm_peer_t *p, void *arg)
+{
+    peers_t *l = arg;
+    mm_peer_t *v;
+
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 8;
+        if (!(v = realloc(l->v, cap * sizeof *v)))
+            return MM_ENOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = *p;
+    l->mentees += p->role == MM_ROLE_MENTEE;
+    return 0;
+}
+
+/* Every peer record.  Exit code; prints errors. */
+static int peers_read(cli_t *cli, peers_t *l)
+{
+    mm_txn_t *txn = NULL;
+    int rc;
+
+    memset(l, 0, sizeof *l);
+    rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
+    if (rc == MM_OK)
+        rc = mm_peer_foreach(txn, collect, l);
+    mm_txn_abort(&txn);
+    if (rc == MM_OK)
+        return CLI_EXIT_OK;
+    free(l->v);
+    memset(l, 0, sizeof *l);
+    return cli_fail_rc(cli, rc, "cannot read the peers");
+}
+
+int cmd_engage_all(cli_t *cli, cmd_rels_t *all)
+{
+    peers_t l;
+    int ex;
+
+    memset(all, 0, sizeof *all);
+    if ((ex = peers_read(cli, &l)) != CLI_EXIT_OK)
+        return ex;
+    if (l.n > 0 && !(all->v = calloc(l.n, sizeof *all->v))) {
+        free(l.v);
+        return cli_fail_rc(cli, MM_ENOMEM, "cannot read the relationships");
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        all->n++;
+        if ((ex = cmd_engage_rel_load(cli, &l.v[i], &all->v[i])) != CLI_EXIT_OK)
+            break;
+    }
+    free(l.v);
+    return ex;
+}
+
+void cmd_engage_all_free(cmd_rels_t *all)
+{
+    for (size_t i = 0; i < all->n; i++)
+        cmd_engage_rel_free(&all->v[i]);
+    free(all->v);
+    memset(all, 0, sizeof *all);
+}
+
+int cmd_engage_settle(cli_t *cli)
+{
+    peers_t l;
+    int ex, rc;
+
+    if ((ex = peers_read(cli, &l)) != CLI_EXIT_OK)
+        return ex;
+    free(l.v);
+    if (l.mentees == 0)
+        return CLI_EXIT_OK;
+    rc = mm_engage_settle(cli->home, NULL);
+    if (rc != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot sort your mentees' questions into "
+                           "your budget");
+    return CLI_EXIT_OK;
+}
+
+/* --- ids ----------------------------------------------------------------- */
+
+int cmd_engage_prefix(cli_t *cli, const char *arg, const char *what,
+                      char out[2 * 32 + 1])
+{
+    size_t len = strlen(arg);
+
+    if (len < CLI_ID_MIN || len > 64 ||
+        strspn(arg, "0123456789abcdefABCDEF") != len)
+        return cli_usage(cli, "'%s' is not %s id: give %d to 64 of its hex "
+                         "digits", arg, what, CLI_ID_MIN);
+    for (size_t i = 0; i <= len; i++)
+        out[i] = (char) tolower((unsigned char) arg[i]);
+    return CLI_EXIT_OK;
+}
+
+int cmd_engage_question(cli_t *cli, const cmd_rels_t *all, const char *arg,
+                        const cmd_rel_t **r, const mm_question_t **q)
+{
+    char prefix[2 * 32 + 1], hex[2 * 32 + 1];
+    size_t hits = 0, len;
+    int ex;
+
+    if ((ex = cmd_engage_prefix(cli, arg, "a question", prefix)) != CLI_EXIT_OK)
+        return ex;
+    len = strlen(prefix);
+    for (size_t i = 0; i < all->n; i++) {
+        for (size_t k = 0; k < all->v[i].nq; k++) {
+            mm_hex(hex, all->v[i].qs[k].q->id, 32);
+            if (strncmp(hex, prefix, len) != 0)
+                continue;
+            *r = &all->v[i];
+            *q = &all->v[i].qs[k];
+            hits++;
+        }
+    }
+    if (hits == 0)
+        return cli_fail(cli, "no question with id '%s'; see 'mm status' for "
+                        "yours and 'mm inbox' for your mentees'", prefix);
+    if (hits > 1)
+        return cli_fail(cli, "id prefix '%s' matches %zu questions; give more "
+                        "digits", prefix, hits);
+    return CLI_EXIT_OK;
+}
+
+/* --- text ---------------------------------------------------------------- */
+
+int cmd_engage_check(cli_t *cli, const char *what, const char *s, size_t len)
+{
+    size_t i = 0;
+
+    if (len > MM_TEXT_MAX)
+        return cli_fail(cli, "the %s is %zu bytes, longer than %d; shorten it",
+                        what, len, MM_TEXT_MAX);
+    while (i < len && isspace((unsigned char) s[i]))
+        i++;
+    if (i == len)
+        return cli_fail(cli, "the %s is empty; give some text", what);
+    if (memchr(s, '\0', len))
+        return cli_fail(cli, "the %s contains a NUL byte; give UTF-8 text "
+                        "without NUL bytes", what);
+    if (!mm_utf8_valid(s, len))
+        return cli_fail(cli, "the %s is not valid UTF-8; convert it first, "
+                        "e.g. with iconv -t UTF-8", what);
+    return CLI_EXIT_OK;
+}
+
+void cmd_engage_text_free(char *text, size_t len)
+{
+    if (!text)
+        return;
+    sodium_memzero(text, len);
+    free(text);
+}
+
+int cmd_engage_text(cli_t *cli, int argc, char **argv, const char *what,
+                    char **out, size_t *outlen)
+{
+    size_t len = 0, o = 0;
+    char *text;
+    int r, ex;
+
+    *out = NULL;
+    *outlen = 0;
+    if (argc == 1 && strcmp(argv[0], "-") == 0) {
+        /* One byte more than the limit: the newline dropped below. */
+        r = cli_read_stdin(&text, &len, MM_TEXT_MAX + 1);
+        if (r < 0)
+            return cli_fail(cli, "cannot read the %s from stdin: %s; check "
+                            "what is piped in", what, strerror(errno));
+        if (r > 0)
+            return cli_fail(cli, "the %s on stdin is longer than %d bytes; "
+                            "shorten it", what, MM_TEXT_MAX);
+        if (len > 0 && text[len - 1] == '\n')
+            text[--len] = '\0';
+    } else {
+        for (int i = 0; i < argc; i++) {
+            len += strlen(argv[i]) + (i > 0);
+            if (len > MM_TEXT_MAX)
+                return cli_fail(cli, "the %s is longer than %d bytes; shorten "
+                                "it", what, MM_TEXT_MAX);
+        }
+        if (!(text = malloc(len + 1)))
+            return cli_fail_rc(cli, MM_ENOMEM, "cannot read the text");
+        for (int i = 0; i < argc; i++) {
+            size_t n = strlen(argv[i]);
+            if (i > 0)
+                text[o++] = ' ';
+            memcpy(text + o, argv[i], n);
+            o += n;
+        }
+        text[o] = '\0';
+    }
+    if ((ex = cmd_engage_check(cli, what, text, len)) != CLI_EXIT_OK) {
+        cmd_engage_text_free(text, len);
+        return ex;
+    }
+    *out = text;
+    *outlen = len;
+    return CLI_EXIT_OK;
+}
+
+/* --- entries --------------------------------------------------------------- */
+
+int cmd_engage_time(cli_t *cli, const uint8_t scope[32], const uint8_t id[32],
+                    uint64_t *ms)
+{
+    char hex[2 * 32 + 1];
+    const uint8_t *buf;
+    mm_txn_t *txn = NULL;
+    mm_entry_t e;
+    size_t len;
+    int rc;
+
+    mm_hex(hex, id, 32);
+    rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
+    if (rc == MM_OK)
+        rc = mm_log_find(txn, scope, hex, &buf, &len);
+    if (rc == MM_OK)
+        rc = mm_entry_parse(buf, len, &e);
+    if (rc == MM_OK)
+        *ms = e.time;
+    mm_txn_abort(&txn);
+    if (rc != MM_OK)
+        return cli_fail(cli, "wrote entry %.*s but cannot read it back: %s; %s",
+                        CLI_SHORT_ID, hex, mm_strerror(rc), cli_hint(rc));
+    return CLI_EXIT_OK;
+}
+
+void cmd_engage_hint(const cli_t *cli, const mm_peer_t *p)
+{
+    char arg[CLI_NAME_SAFE];
+
+    if (cli->json)
+        return;
+    cmd_peer_arg(arg, p);
+    printf("(delivered on the next 'mm sync %s')\n", arg);
+}
+
+int cmd_engage_me(const cli_t *cli, const uint8_t ident[32])
+{
+    return memcmp(ident, mm_home_identity_pk(cli->home), 32) == 0;
+}
+
+const char *cmd_engage_field(const mm_item_t *it, const char *key, size_t *n)
+{
+    const char *s;
+    uint32_t len;
+
+    if (mm_body_str(it->pt, it->ptlen, key, &s, &len) != MM_OK) {
+        *n = 0;
+        return "";
+    }
+    *n = len;
+    return s;
+}
+
+void cmd_engage_lines(const char *indent, const char *s, size_t n)
+{
+    size_t i = 0;
+    const char *nl;
+    char *line;
+
+    while (i < n) {
+        line = cli_line(s + i, n - i, MM_TEXT_MAX);
+        printf("%s%s\n", indent, line ? line : "?");
+        free(line);
+        nl = memchr(s + i, '\n', n - i);
+        if (!nl)
+            break;
+        i = (size_t) (nl - s) + 1;
+    }
+}
+
+char *cmd_engage_first(const char *s, size_t n, size_t maxchars)
+{
+    size_t i = 0;
+
+    while (i < n && isspace((unsigned char) s[i]))
+        i++;
+    return cli_line(s + i, n - i, maxchars);
+}
+
+/* --- JSON ------------------------------------------------------------------ */
+
+void cmd_engage_json_time(json_t *j, uint64_t ms)
+{
+    char when[CLI_TIME_MAX];
+
+    cli_time_iso(when, ms);
+    json_str(j, "time", when);
+    json_uint(j, "time_ms", ms);
+}
+
+static int skipped(const char *key, const char *const *skip)
+{
+    if (strcmp(key, "t") == 0)
+        return 1;
+    for (; skip && *skip; skip++)
+        if (strcmp(key, *skip) == 0)
+            return 1;
+    return 0;
+}
+
+/* A map key as a C string (malloc'd), or NULL if it is not a string. */
+static char *body_key(mm_mp_reader_t *r)
+{
+    const char *s;
+    uint32_t n;
+    char *k;
+
+    if (mm_mp_str(r, &s, &n) != MM_OK)
+        return NULL;
+    if (!(k = malloc((size_t) n + 1)))
+        return NULL;
+    memcpy(k, s, n);
+    k[n] = '\0';
+    return k;
+}
+
+/* One msgpack value at r as JSON under key.  The body passed
+ * mm_body_check, so mm_mp_skip can step over anything not shown. */
+static void body_value(json_t *j, const char *key, mm_mp_reader_t *r, int depth)
+{
+    char code[MM_IDCODE_LEN + 1];
+    const uint8_t *b;
+    const char *s;
+    uint64_t u;
+    uint32_t n;
+    int v;
+
+    if (mm_mp_str(r, &s, &n) == MM_OK) {
+        json_strn(j, key, s, n);
+    } else if (mm_mp_uint(r, &u) == MM_OK) {
+        json_uint(j, key, u);
+    } else if (mm_mp_bin(r, &b, &n) == MM_OK) {
+        /* Identities people refer to read better as their mmi code. */
+        if (n == 32 && key && (!strcmp(key, "refer") || !strcmp(key, "about"))) {
+            mm_idcode_encode(code, MM_IDCODE_IDENTITY, b);
+            json_str(j, key, code);
+        } else {
+            json_hex(j, key, b, n);
+        }
+    } else if (mm_mp_bool(r, &v) == MM_OK) {
+        json_bool(j, key, v);
+    } else if (mm_mp_nil(r) == MM_OK) {
+        json_null(j, key);
+    } else if (depth < BODY_DEPTH_MAX && mm_mp_array(r, &n) == MM_OK) {
+        json_arr_begin(j, key);
+        for (uint32_t i = 0; i < n; i++)
+            body_value(j, NULL, r, depth + 1);
+        json_arr_end(j);
+    } else if (depth < BODY_DEPTH_MAX && mm_mp_map(r, &n) == MM_OK) {
+        json_obj_begin(j, key);
+        for (uint32_t i = 0; i < n; i++) {
+            char *k = body_key(r);
+            if (k)
+                body_value(j, k, r, depth + 1);
+            else if (mm_mp_skip(r) == MM_OK)
+                mm_mp_skip(r);
+            free(k);
+        }
+        json_obj_end(j);
+    } else {
+        mm_mp_skip(r);
+        json_null(j, key);
+    }
+}
+
+void cmd_engage_json_body(json_t *j, const mm_item_t *it,
+                          const char *const *skip)
+{
+    mm_mp_reader_t r;
+    uint32_t n;
+
+    mm_mp_reader_init(&r, it->pt, it->ptlen);
+    if (mm_mp_map(&r, &n) != MM_OK)
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        char *k = body_key(&r);
+        if (!k) {
+            if (mm_mp_skip(&r) != MM_OK)
+                return;
+            continue;
+        }
+        if (skipped(k, skip)) {
+            free(k);
+            if (mm_mp_skip(&r) != MM_OK)
+                return;
+            continue;
+        }
+        body_value(j, k, &r, 0);
+        free(k);
+    }
+}
+
+const mm_item_t *cmd_engage_on_file(const cmd_rel_t *r, const uint8_t who[32])
+{
+    for (size_t i = r->items.n; i-- > 0;) {
+        const mm_item_t *it = &r->items.v[i];
+        if (strcmp(it->type, MM_T_AMBITIONS) == 0 &&
+            memcmp(it->author, who, 32) == 0)
+            return it;
+    }
+    return NULL;
+}
+
+/* The non-blank lines of field key of it as a JSON array. */
+static void lines_json(json_t *j, const char *key, const mm_item_t *it)
+{
+    size_t n = 0, i = 0, k;
+    const char *s = it ? cmd_engage_field(it, key, &n) : "";
+
+    json_arr_begin(j, key);
+    while (i < n) {
+        for (k = i; k < n && s[k] != '\n'; k++)
+            ;
+        if (k > i)
+            json_strn(j, NULL, s + i, k - i);
+        i = k + 1;
+    }
+    json_arr_end(j);
+}
+
+void cmd_engage_on_file_json(json_t *j, const char *key, const mm_item_t *it)
+{
+    json_obj_begin(j, key);
+    lines_json(j, "near", it);
+    lines_json(j, "long", it);
+    json_obj_end(j);
+}
+
+/* An entry that refers to a question: {"id", "time", "time_ms", fields}. */
+static void ref_json(json_t *j, const char *key, const mm_item_t *it)
+{
+    static const char *const skip[] = { "ref", "id", "time", "time_ms", NULL };
+
+    if (!it) {
+        json_null(j, key);
+        return;
+    }
+    json_obj_begin(j, key);
+    json_hex(j, "id", it->id, 32);
+    cmd_engage_json_time(j, it->time);
+    cmd_engage_json_body(j, it, skip);
+    json_obj_end(j);
+}
+
+void cmd_engage_question_json(const cli_t *cli, json_t *j, const char *key,
+                              const cmd_rel_t *r, const mm_question_t *q)
+{
+    const mm_item_t *it = q->q;
+    const uint8_t *ref;
+    const char *s;
+    size_t n;
+
+    json_obj_begin(j, key);
+    json_hex(j, "id", it->id, 32);
+    json_str(j, "peer", r->peer.petname);
+    json_str(j, "asker", cmd_engage_me(cli, it->author) ? "me" : "them");
+    cmd_engage_json_time(j, it->time);
+    s = cmd_engage_field(it, "text", &n);
+    json_strn(j, "text", s, n);
+    s = cmd_engage_field(it, "ambition", &n);
+    if (n)
+        json_strn(j, "ambition", s, n);
+    else
+        json_null(j, "ambition");
+    json_str(j, "state", mm_qstate_name(q->state));
+    if (q->state == MM_QS_HELD)
+        json_uint(j, "ahead", q->ahead);
+    json_arr_begin(j, "answers");
+    for (int i = 0; i < q->nanswers; i++)
+        ref_json(j, NULL, q->answers[i]);
+    json_arr_end(j);
+    ref_json(j, "thanks", q->state == MM_QS_THANKED ? q->thanks : NULL);
+    json_arr_begin(j, "reports");
+    for (size_t i = 0; i < r->items.n; i++) {
+        const mm_item_t *rp = &r->items.v[i];
+        if (strcmp(rp->type, MM_T_REPORT) == 0 &&
+            memcmp(rp->author, it->author, 32) == 0 &&
+            mm_item_ref(rp, "ref", &ref) && memcmp(ref, it->id, 32) == 0)
+            ref_json(j, NULL, rp);
+    }
+    json_arr_end(j);
+    ref_json(j, "ask_back", q->askback);
+    ref_json(j, "decline", q->decline);
+    ref_json(j, "withdrawn", q->state == MM_QS_WITHDRAWN ? q->withdraw : NULL);
+}
+
+int cmd_engage_reply(cli_t *cli, const cmd_rel_t *r, const mm_question_t *q,
+                     const char *type, const mm_field_t *f, size_t n,
+                     const char *said)
+{
+    uint8_t id[32];
+    uint64_t ms;
+    int ex, rc;
+    json_t j;
+
+    rc = mm_engage_append(cli->home, r->peer.scope, type, f, n, id);
+    if (rc != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot write it");
+    if (!cli->json) {
+        printf("%s\n", said);
+        cmd_engage_hint(cli, &r->peer);
+        return CLI_EXIT_OK;
+    }
+    if ((ex = cmd_engage_time(cli, r->peer.scope, id, &ms)) != CLI_EXIT_OK)
+        return ex;
+    json_init(&j, stdout);
+    json_obj_begin(&j, NULL);
+    json_hex(&j, "id", id, sizeof id);
+    json_hex(&j, "ref", q->q->id, 32);
+    json_str(&j, "peer", r->peer.petname);
+    json_str(&j, "type", type);
+    cmd_engage_json_time(&j, ms);
+    json_obj_end(&j);
+    json_finish(&j);
+    return CLI_EXIT_OK;
+}
+
+void cmd_engage_date(char out[CLI_TIME_MAX], uint64_t ms)
+{
+    time_t t = (time_t) (ms / 1000);
+    struct tm tm;
+
+    if (!localtime_r(&t, &tm) || strftime(out, CLI_TIME_MAX, "%Y-%m-%d", &tm) == 0)
+        snprintf(out, CLI_TIME_MAX, "?");
+}
+
+/* 1 if it is a note about identity. */
+int cmd_engage_note_about(const mm_item_t *it, const uint8_t identity[32])
+{
+    const uint8_t *p;
+    uint32_t n;
+
+    return strcmp(it->type, MM_T_NOTE) == 0 &&
+           mm_body_bin(it->pt, it->ptlen, "about", &p, &n) == MM_OK &&
+           n == 32 && memcmp(p, identity, 32) == 0;
+}

@@ -1,0 +1,677 @@
+/*  cmd_mentor.c -- the mentor's side of an engagement: mm inbox, brief,
+ *  answer, decline and ask-back. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "core/engage.h"
+#include "crypto/error.h"
+#include "crypto/idcode.h"
+
+const char cmd_inbox_help[] =
+    "the questions your mentees are waiting on you to answer\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    First sorts your mentees' new questions into your budget (see 'mm\n"
+    "    capacity'): first come, first served across all of them, as many\n"
+    "    released to the inbox as the budget allows, the rest held; each\n"
+    "    asker learns where their question stands on the next sync.  Then\n"
+    "    lists the open questions, oldest first, each with the ambition it\n"
+    "    serves and the asker's ambitions on file (what they last shared).\n"
+    "\n"
+    "OUTPUT\n"
+    "    1a2b3c4d5e6f  ada  2 days ago\n"
+    "      What would you weigh first when my team wants a rewrite?\n"
+    "      serves: ship the parser rewrite before March\n"
+    "      on file: near: ship the parser rewrite before March; long: ...\n"
+    "\n"
+    "    1 held beyond your budget\n"
+    "\n"
+    "    With nothing open: 'inbox empty'.\n"
+    "\n"
+    "    --json prints {\"inbox\": [{\"id\", \"from\", \"time\", \"time_ms\",\n"
+    "    \"text\", \"ambition\", \"ambitions\": {\"near\": [...], \"long\":\n"
+    "    [...]}}], \"held\": N}; ambition is null when the question serves\n"
+    "    none.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mm sync && mm inbox\n"
+    "    mm answer 1a2b 'Start from the failing cases your users report.'\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  shown (also an empty inbox)\n"
+    "    1  no home, a store error\n"
+    "    2  the command line is wrong\n";
+
+const char cmd_brief_help[] =
+    "one peer's ambitions and your whole history on one screen\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Before answering, read the brief: the ambitions PEER last shared\n"
+    "    with you, and every question between you with its state, answers,\n"
+    "    thanks and offers, reports and questions asked back.  Private\n"
+    "    notes are never shown here.\n"
+    "\n"
+    "OUTPUT\n"
+    "    ada: you mentor them\n"
+    "    ambitions on file, shared 3 days ago:\n"
+    "      near  ship the parser rewrite before March\n"
+    "\n"
+    "    1a2b3c4d5e6f  ada  2 days ago  answered\n"
+    "      What would you weigh first when my team wants a rewrite?\n"
+    "      answer (you, 1 day ago): Start from the failing cases...\n"
+    "\n"
+    "    --json prints {\"peer\", \"role\", \"ambitions\": {\"near\": [...], \"long\":\n"
+    "    [...]}, \"questions\": [...]}, each question {\"id\", \"peer\", \"asker\"\n"
+    "    (\"me\" or \"them\"), \"time\", \"time_ms\", \"text\", \"ambition\", \"state\",\n"
+    "    \"ahead\" (held only), \"answers\", \"thanks\", \"reports\", \"ask_back\",\n"
+    "    \"decline\", \"withdrawn\"}.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mm brief ada\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  shown\n"
+    "    1  no such peer, a store error\n"
+    "    2  the command line is wrong\n";
+
+const char cmd_answer_help[] =
+    "answer one of your mentees' questions\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Writes your answer to the open question QID (its id or a prefix of\n"
+    "    at least 4 hex digits, as 'mm inbox' shows).  One answer per\n"
+    "    engagement, and once a clarification: a second answer is allowed,\n"
+    "    a third is not.  A question held beyond your budget cannot be\n"
+    "    answered until it is released.  TEXT is one argument or several\n"
+    "    words; '-' reads it from stdin.  At most 4000 bytes.\n"
+    "\n"
+    "OUTPUT\n"
+    "    answered ada: 1a2b3c4d5e6f\n"
+    "    (delivered on the next 'mm sync ada')\n"
+    "\n"
+    "    --json prints {\"id\", \"ref\", \"peer\", \"type\", \"time\", \"time_ms\"}:\n"
+    "    id is the new entry's, ref the question's.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mm answer 1a2b 'Start from the failing cases your users report.'\n"
+    "    mm answer 1a2b - < answer.txt\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  written\n"
+    "    1  held, withdrawn, declined or thanked; answered twice already;\n"
+    "       your own question; no such question; a store error\n"
+    "    2  the command line is wrong\n";
+
+const char cmd_decline_help[] =
+    "say a graceful no to a question, perhaps pointing to someone else\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Declines the question QID instead of answering it, with a line of\n"
+    "    explanation.  A declined question frees its asker to ask you again.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --refer PEER\n"
+    "        Point the asker to one of your peers who may know better; their\n"
+    "        identity and name go with the decline.\n"
+    "\n"
+    "OUTPUT\n"
+    "    declined ada's question 1a2b3c4d5e6f, referring them to grace\n"
+    "    (delivered on the next 'mm sync ada')\n"
+    "\n"
+    "    --json prints {\"id\", \"ref\", \"peer\", \"type\", \"time\", \"time_ms\"}.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mm decline 1a2b 'Not my field, sorry.' --refer grace\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  written\n"
+    "    1  answered, withdrawn or declined already; your own question; no\n"
+    "       such question or peer; a store error\n"
+    "    2  the command line is wrong\n";
+
+const char cmd_askback_help[] =
+    "ask a power question back to the mentee who asked you\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Mentoring goes both ways: on a question you have released (open,\n"
+    "    answered or thanked) you may ask one question back.  The mentee\n"
+    "    sees it in 'mm status' and replies with 'mm report'.  One per\n"
+    "    engagement.\n"
+    "\n"
+    "OUTPUT\n"
+    "    asked ada back on 1a2b3c4d5e6f\n"
+    "    (delivered on the next 'mm sync ada')\n"
+    "\n"
+    "    --json prints {\"id\", \"ref\", \"peer\", \"type\", \"time\", \"time_ms\"}.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mm ask-back 1a2b 'What did your team decide to leave out in the end?'\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  written\n"
+    "    1  asked back already; waiting, held, withdrawn or declined; your\n"
+    "       own question; no such question; a store error\n"
+    "    2  the command line is wrong\n";
+
+/* --- shared ---------------------------------------------------------------- */
+
+
+/* "near: A / B; long: C" of a snapshot (or "nothing shared yet"). */
+static void print_on_file(const char *indent, const mm_item_t *it)
+{
+    static const char *const kinds[] = { "near", "long" };
+    const char *sep = "";
+    size_t n, i, k;
+    const char *s;
+    int any = 0;
+
+    printf("%son file: ", indent);
+    for (size_t x = 0; it && x < 2; x++) {
+        s = cmd_engage_field(it, kinds[x], &n);
+        int first = 1;
+        for (i = 0; i < n; i = k + 1) {
+            for (k = i; k < n && s[k] != '\n'; k++)
+                ;
+            if (k == i)
+                continue;
+            char *line = cli_line(s + i, k - i, MM_TEXT_MAX);
+            if (first)
+                printf("%s%s: ", sep, kinds[x]);
+            printf("%s%s", first ? "" : " / ", line ? line : "?");
+            free(line);
+            first = 0;
+            any = 1;
+            sep = "; ";
+        }
+    }
+    printf("%s\n", any ? "" : "nothing shared yet");
+}
+
+/* "  label: first line" and the other lines of s indented below it. */
+static void print_labelled(const char *indent, const char *label,
+                           const char *s, size_t n)
+{
+    const char *nl = memchr(s, '\n', n);
+    char *line = cli_line(s, n, MM_TEXT_MAX);
+    char deeper[32];
+
+    printf("%s%s: %s\n", indent, label, line ? line : "?");
+    free(line);
+    if (nl) {
+        snprintf(deeper, sizeof deeper, "%s    ", indent);
+        cmd_engage_lines(deeper, nl + 1, n - (size_t) (nl + 1 - s));
+    }
+}
+
+/* The question's text and ambition, indented. */
+static void print_question_body(const mm_question_t *q)
+{
+    const char *s;
+    size_t n;
+
+    s = cmd_engage_field(q->q, "text", &n);
+    cmd_engage_lines("  ", s, n);
+    s = cmd_engage_field(q->q, "ambition", &n);
+    if (n)
+        print_labelled("  ", "serves", s, n);
+}
+
+/* --- inbox --------------------------------------------------------------- */
+
+typedef struct {
+    const cmd_rel_t     *r;
+    const mm_question_t *q;
+} open_t;
+
+static int by_time(const void *a, const void *b)
+{
+    const mm_item_t *x = ((const open_t *) a)->q->q, *y = ((const open_t *) b)->q->q;
+
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    return memcmp(x->id, y->id, 32);
+}
+
+int cmd_inbox(cli_t *cli, int argc, char **argv)
+{
+    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], when[CLI_TIME_MAX];
+    uint64_t now = mm_now_ms(), held = 0;
+    size_t n = 0, cap = 0;
+    open_t *v = NULL;
+    cmd_rels_t all;
+    mm_capacity_t budget;
+    const char *s;
+    size_t len;
+    int ex, rc;
+    json_t j;
+
+    memset(&all, 0, sizeof all);
+    if (argc > 0)
+        return cli_usage(cli, "unexpected argument '%s'", argv[0]);
+    if ((ex = cmd_engage_settle(cli)) != CLI_EXIT_OK ||
+        (ex = cmd_engage_all(cli, &all)) != CLI_EXIT_OK)
+        goto out;
+    ex = CLI_EXIT_FAIL;
+    if ((rc = mm_capacity_get(cli->home, &budget)) != MM_OK) {
+        cli_fail_rc(cli, rc, "cannot read your budget");
+        goto out;
+    }
+    for (size_t i = 0; i < all.n; i++) {
+        for (size_t k = 0; k < all.v[i].nq; k++) {
+            const mm_question_t *q = &all.v[i].qs[k];
+            if (cmd_engage_me(cli, q->q->author))
+                continue;
+            held += q->state == MM_QS_HELD;
+            if (q->state != MM_QS_OPEN)
+                continue;
+            if (n == cap) {
+                open_t *nv = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof *v);
+                if (!nv) {
+                    cli_fail_rc(cli, MM_ENOMEM, "cannot list the inbox");
+                    goto out;
+                }
+                v = nv;
+            }
+            v[n].r = &all.v[i];
+            v[n++].q = q;
+        }
+    }
+    if (n > 1)
+        qsort(v, n, sizeof *v, by_time);
+    if (cli->json) {
+        json_init(&j, stdout);
+        json_obj_begin(&j, NULL);
+        json_arr_begin(&j, "inbox");
+        for (size_t i = 0; i < n; i++) {
+            const mm_item_t *it = v[i].q->q;
+            json_obj_begin(&j, NULL);
+            json_hex(&j, "id", it->id, 32);
+            json_str(&j, "from", v[i].r->peer.petname);
+            cmd_engage_json_time(&j, it->time);
+            s = cmd_engage_field(it, "text", &len);
+            json_strn(&j, "text", s, len);
+            s = cmd_engage_field(it, "ambition", &len);
+            if (len)
+                json_strn(&j, "ambition", s, len);
+            else
+                json_null(&j, "ambition");
+            cmd_engage_on_file_json(&j, "ambitions",
+                                    cmd_engage_on_file(v[i].r, it->author));
+            json_obj_end(&j);
+        }
+        json_arr_end(&j);
+        json_uint(&j, "held", held);
+        json_obj_end(&j);
+        json_finish(&j);
+        ex = CLI_EXIT_OK;
+        goto out;
+    }
+    if (budget.away_until > now) {
+        cmd_engage_date(when, budget.away_until);
+        printf("you are away until %s: nothing new is released; back with "
+               "'mm away --off'\n\n", when);
+    }
+    if (n == 0)
+        printf("inbox empty\n");
+    for (size_t i = 0; i < n; i++) {
+        const mm_item_t *it = v[i].q->q;
+        mm_hex(hex, it->id, 32);
+        cmd_peer_name(name, v[i].r->peer.petname);
+        cli_time_rel(when, it->time, now);
+        printf("%s%s%.*s%s  %s  %s\n", i ? "\n" : "", cli_c(cli, CLI_YELLOW),
+               CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET), name, when);
+        print_question_body(v[i].q);
+        print_on_file("  ", cmd_engage_on_file(v[i].r, it->author));
+    }
+    if (held)
+        printf("\n%llu held beyond your budget\n", (unsigned long long) held);
+    ex = CLI_EXIT_OK;
+out:
+    free(v);
+    cmd_engage_all_free(&all);
+    return ex;
+}
+
+/* --- brief --------------------------------------------------------------- */
+
+/* The entries referring to q, as indented lines. */
+static void print_history(cli_t *cli, const cmd_rel_t *r, const mm_question_t *q,
+                          uint64_t now)
+{
+    char label[CLI_NAME_SAFE + CLI_TIME_MAX + 32], when[CLI_TIME_MAX];
+    char name[CLI_NAME_SAFE];
+    const uint8_t *ref;
+    const char *s, *what;
+    size_t n;
+
+    cmd_peer_name(name, r->peer.petname);
+    for (size_t i = 0; i < r->items.n; i++) {
+        const mm_item_t *it = &r->items.v[i];
+        if (!mm_item_ref(it, "ref", &ref) || memcmp(ref, q->q->id, 32) != 0)
+            continue;
+        /* What derivation counts, and every report of the asker. */
+        if (it == q->answers[0] || (q->nanswers > 1 && it == q->answers[1]))
+            what = "answer";
+        else if (it == q->thanks && q->state == MM_QS_THANKED)
+            what = "thanks";
+        else if (it == q->askback)
+            what = "ask-back";
+        else if (it == q->decline)
+            what = "decline";
+        else if (it == q->withdraw && q->state == MM_QS_WITHDRAWN)
+            what = "withdrawn";
+        else if (!strcmp(it->type, MM_T_REPORT) &&
+                 !memcmp(it->author, q->q->author, 32))
+            what = "report";
+        else
+            continue;
+        cli_time_rel(when, it->time, now);
+        snprintf(label, sizeof label, "%s (%s, %s)", what,
+                 cmd_engage_me(cli, it->author) ? "you" : name, when);
+        s = cmd_engage_field(it, "text", &n);
+        if (n)
+            print_labelled("  ", label, s, n);
+        else
+            printf("  %s\n", label);
+        s = cmd_engage_field(it, "offer", &n);
+        if (n && it == q->thanks)
+            print_labelled("    ", "offers", s, n);
+        s = cmd_engage_field(it, "refer_name", &n);
+        if (n && it == q->decline)
+            print_labelled("    ", "refers to", s, n);
+    }
+}
+
+int cmd_brief(cli_t *cli, int argc, char **argv)
+{
+    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], when[CLI_TIME_MAX];
+    uint64_t now = mm_now_ms();
+    const mm_item_t *file;
+    cmd_rel_t r;
+    const char *s;
+    size_t n;
+    int ex;
+    json_t j;
+
+    if (argc != 1)
+        return cli_usage(cli, argc ? "give one PEER" : "missing the PEER");
+    if ((ex = cmd_engage_rel(cli, argv[0], &r)) != CLI_EXIT_OK)
+        goto out;
+    file = cmd_engage_on_file(&r, r.peer.identity);
+    if (cli->json) {
+        json_init(&j, stdout);
+        json_obj_begin(&j, NULL);
+        json_str(&j, "peer", r.peer.petname);
+        json_str(&j, "role", cmd_peer_role(r.peer.role));
+        cmd_engage_on_file_json(&j, "ambitions", file);
+        json_arr_begin(&j, "questions");
+        for (size_t i = 0; i < r.nq; i++) {
+            cmd_engage_question_json(cli, &j, NULL, &r, &r.qs[i]);
+            json_obj_end(&j);
+        }
+        json_arr_end(&j);
+        json_obj_end(&j);
+        json_finish(&j);
+        goto out;
+    }
+    cmd_peer_name(name, r.peer.petname);
+    printf("%s: %s\n", name, r.peer.role == MM_ROLE_MENTEE ? "you mentor them" :
+           r.peer.role == MM_ROLE_MENTOR ? "they mentor you" : "a peer");
+    if (!file) {
+        printf("no ambitions on file yet\n");
+    } else {
+        static const char *const kinds[] = { "near", "long" };
+        cli_time_rel(when, file->time, now);
+        printf("ambitions on file, shared %s:\n", when);
+        for (size_t x = 0; x < 2; x++) {
+            size_t i, k;
+            s = cmd_engage_field(file, kinds[x], &n);
+            for (i = 0; i < n; i = k + 1) {
+                for (k = i; k < n && s[k] != '\n'; k++)
+                    ;
+                if (k == i)
+                    continue;
+                char *line = cli_line(s + i, k - i, MM_TEXT_MAX);
+                printf("  %s  %s\n", kinds[x], line ? line : "?");
+                free(line);
+            }
+        }
+    }
+    if (r.nq == 0)
+        printf("\nno questions yet\n");
+    for (size_t i = 0; i < r.nq; i++) {
+        const mm_question_t *q = &r.qs[i];
+        mm_hex(hex, q->q->id, 32);
+        cli_time_rel(when, q->q->time, now);
+        printf("\n%s%.*s%s  %s  %s  %s", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
+               hex, cli_c(cli, CLI_RESET),
+               cmd_engage_me(cli, q->q->author) ? "you" : name, when,
+               mm_qstate_name(q->state));
+        if (q->state == MM_QS_HELD)
+            printf(" (%llu ahead)", (unsigned long long) q->ahead);
+        putchar('\n');
+        print_question_body(q);
+        print_history(cli, &r, q, now);
+    }
+out:
+    cmd_engage_rel_free(&r);
+    return ex;
+}
+
+/* --- answer, decline, ask-back ------------------------------------------------ */
+
+/* Find their question QID (asked by the other member).  Exit code. */
+static int find_theirs(cli_t *cli, const char *arg, const char *verb,
+                       cmd_rels_t *all, const cmd_rel_t **r,
+                       const mm_question_t **q)
+{
+    char hex[2 * 32 + 1];
+    int ex;
+
+    if ((ex = cmd_engage_all(cli, all)) != CLI_EXIT_OK ||
+        (ex = cmd_engage_question(cli, all, arg, r, q)) != CLI_EXIT_OK)
+        return ex;
+    if (!cmd_engage_me(cli, (*q)->q->author))
+        return CLI_EXIT_OK;
+    mm_hex(hex, (*q)->q->id, 32);
+    return cli_fail(cli, "question %.*s is your own; only the one you asked "
+                    "can %s it", CLI_SHORT_ID, hex, verb);
+}
+
+/* Why q cannot get a reply yet: held or waiting.  Exit code. */
+static int not_released(cli_t *cli, const mm_question_t *q, const char *hex)
+{
+    if (q->state == MM_QS_HELD)
+        return cli_fail(cli, "question %.*s is held beyond your budget (%llu "
+                        "ahead of it); answer the open ones in 'mm inbox' "
+                        "first, or raise it with 'mm capacity'", CLI_SHORT_ID,
+                        hex, (unsigned long long) q->ahead);
+    return cli_fail(cli, "question %.*s is waiting: it is not in your inbox "
+                    "yet; run 'mm inbox'", CLI_SHORT_ID, hex);
+}
+
+int cmd_answer(cli_t *cli, int argc, char **argv)
+{
+    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], said[CLI_NAME_SAFE + 128];
+    const cmd_rel_t *r = NULL;
+    const mm_question_t *q = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    cmd_rels_t all;
+    int ex;
+
+    memset(&all, 0, sizeof all);
+    if (argc < 2)
+        return cli_usage(cli, argc ? "missing the TEXT of your answer" :
+                         "give the question ID and the TEXT of your answer");
+    /* A question not yet sorted into the budget gets its place first. */
+    if ((ex = cmd_engage_settle(cli)) != CLI_EXIT_OK ||
+        (ex = find_theirs(cli, argv[0], "answer", &all, &r, &q)) != CLI_EXIT_OK)
+        goto out;
+    mm_hex(hex, q->q->id, 32);
+    cmd_peer_name(name, r->peer.petname);
+    ex = CLI_EXIT_FAIL;
+    if (q->nanswers >= MM_ANSWERS_MAX) {
+        cli_error(cli, "you answered question %.*s and clarified it once "
+                  "already; there is no third answer", CLI_SHORT_ID, hex);
+        goto out;
+    }
+    switch (q->state) {
+    case MM_QS_OPEN: case MM_QS_ANSWERED:
+        break;
+    case MM_QS_HELD: case MM_QS_WAITING:
+        not_released(cli, q, hex);
+        goto out;
+    default:
+        cli_error(cli, "question %.*s is %s; it takes no more answers",
+                  CLI_SHORT_ID, hex, mm_qstate_name(q->state));
+        goto out;
+    }
+    if ((ex = cmd_engage_text(cli, argc - 1, argv + 1, "answer", &text, &len))
+        != CLI_EXIT_OK)
+        goto out;
+    mm_field_t f[2] = {
+        { "ref", MM_F_BIN, q->q->id, 32, 0 },
+        { "text", MM_F_STR, text, len, 0 },
+    };
+    snprintf(said, sizeof said, "%s %s: %s%.*s%s",
+             q->nanswers ? "clarified your answer to" : "answered", name,
+             cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET));
+    ex = cmd_engage_reply(cli, r, q, MM_T_ANSWER, f, 2, said);
+out:
+    cmd_engage_text_free(text, len);
+    cmd_engage_all_free(&all);
+    return ex;
+}
+
+int cmd_decline(cli_t *cli, int argc, char **argv)
+{
+    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], other[CLI_NAME_SAFE];
+    char said[3 * CLI_NAME_SAFE + 128];
+    const char *refer = cli->opt[CLI_OPT_REFER], *rname = "";
+    const cmd_rel_t *r = NULL;
+    const mm_question_t *q = NULL;
+    mm_txn_t *txn = NULL;
+    char *text = NULL;
+    size_t len = 0, nf = 2;
+    cmd_rels_t all;
+    mm_peer_t p;
+    int ex, rc;
+
+    memset(&all, 0, sizeof all);
+    if (argc < 2)
+        return cli_usage(cli, argc ? "missing the TEXT of your decline" :
+                         "give the question ID and a line of explanation");
+    if ((ex = find_theirs(cli, argv[0], "decline", &all, &r, &q)) != CLI_EXIT_OK)
+        goto out;
+    mm_hex(hex, q->q->id, 32);
+    cmd_peer_name(name, r->peer.petname);
+    ex = CLI_EXIT_FAIL;
+    switch (q->state) {
+    case MM_QS_WAITING: case MM_QS_HELD: case MM_QS_OPEN:
+        break;
+    case MM_QS_DECLINED:
+        cli_error(cli, "question %.*s is already declined", CLI_SHORT_ID, hex);
+        goto out;
+    default:
+        cli_error(cli, "question %.*s is %s; only a question without an "
+                  "answer can be declined", CLI_SHORT_ID, hex,
+                  mm_qstate_name(q->state));
+        goto out;
+    }
+    if (refer) {
+        rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
+        if (rc != MM_OK) {
+            cli_fail_rc(cli, rc, "cannot read the peers");
+            goto out;
+        }
+        ex = cmd_peer_find(cli, txn, refer, &p);
+        mm_txn_abort(&txn);
+        if (ex != CLI_EXIT_OK)
+            goto out;
+        ex = CLI_EXIT_FAIL;
+        if (memcmp(p.identity, r->peer.identity, 32) == 0) {
+            cli_error(cli, "%s asked the question; refer them to someone "
+                      "else", name);
+            goto out;
+        }
+        /* The name they gave themselves means more to the asker than ours. */
+        rname = p.name[0] ? p.name : p.petname;
+        nf = 4;
+    }
+    if ((ex = cmd_engage_text(cli, argc - 1, argv + 1, "decline", &text, &len))
+        != CLI_EXIT_OK)
+        goto out;
+    mm_field_t f[4] = {
+        { "ref", MM_F_BIN, q->q->id, 32, 0 },
+        { "text", MM_F_STR, text, len, 0 },
+        { "refer", MM_F_BIN, p.identity, 32, 0 },
+        { "refer_name", MM_F_STR, rname, strlen(rname), 0 },
+    };
+    if (refer)
+        cmd_peer_name(other, p.petname);
+    snprintf(said, sizeof said, "declined %s's question %s%.*s%s%s%s", name,
+             cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET),
+             refer ? ", referring them to " : "", refer ? other : "");
+    ex = cmd_engage_reply(cli, r, q, MM_T_DECLINE, f, nf, said);
+out:
+    cmd_engage_text_free(text, len);
+    cmd_engage_all_free(&all);
+    return ex;
+}
+
+int cmd_askback(cli_t *cli, int argc, char **argv)
+{
+    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], said[CLI_NAME_SAFE + 128];
+    const cmd_rel_t *r = NULL;
+    const mm_question_t *q = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    cmd_rels_t all;
+    int ex;
+
+    memset(&all, 0, sizeof all);
+    if (argc < 2)
+        return cli_usage(cli, argc ? "missing the TEXT of your question" :
+                         "give the question ID and the TEXT of your question");
+    if ((ex = cmd_engage_settle(cli)) != CLI_EXIT_OK ||
+        (ex = find_theirs(cli, argv[0], "ask back on", &all, &r, &q))
+        != CLI_EXIT_OK)
+        goto out;
+    mm_hex(hex, q->q->id, 32);
+    cmd_peer_name(name, r->peer.petname);
+    ex = CLI_EXIT_FAIL;
+    if (q->askback) {
+        cli_error(cli, "you already asked %s back on question %.*s; one per "
+                  "engagement", name, CLI_SHORT_ID, hex);
+        goto out;
+    }
+    switch (q->state) {
+    case MM_QS_OPEN: case MM_QS_ANSWERED: case MM_QS_THANKED:
+        break;
+    case MM_QS_HELD: case MM_QS_WAITING:
+        not_released(cli, q, hex);
+        goto out;
+    default:
+        cli_error(cli, "question %.*s is %s; there is no engagement to ask "
+                  "back in", CLI_SHORT_ID, hex, mm_qstate_name(q->state));
+        goto out;
+    }
+    if ((ex = cmd_engage_text(cli, argc - 1, argv + 1, "question", &text, &len))
+        != CLI_EXIT_OK)
+        goto out;
+    mm_field_t f[2] = {
+        { "ref", MM_F_BIN, q->q->id, 32, 0 },
+        { "text", MM_F_STR, text, len, 0 },
+    };
+    snprintf(said, sizeof said, "asked %s back on %s%.*s%s", name,
+             cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET));
+    ex = cmd_engage_reply(cli, r, q, MM_T_ASKBACK, f, 2, said);
+out:
+    cmd_engage_text_free(text, len);
+    cmd_engage_all_free(&all);
+    return ex;
+}

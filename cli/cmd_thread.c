@@ -1,0 +1,629 @@
+/*  cmd_thread.c -- the views over relationships: mm thread (one as a
+ *  conversation) and mm status (what waits on whom, across all). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "core/engage.h"
+#include "core/log.h"
+#include "crypto/error.h"
+#include "crypto/idcode.h"
+
+const char cmd_thread_help[] =
+    "a relationship as a readable conversation, in time order\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Every entry you and PEER wrote in your relationship, oldest first:\n"
+    "    the invite's note, ambitions shared, questions, answers, thanks and\n"
+    "    offers, reports, declines and referrals, questions asked back,\n"
+    "    withdrawals, and short status lines for the mentor's queue and\n"
+    "    absences.  Each is a block: WHO WHEN KIND, then the text.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --private\n"
+    "        Also show your private notes about PEER (mm note add --about\n"
+    "        PEER), in time order.  Without it they never appear.\n"
+    "\n"
+    "OUTPUT\n"
+    "    you    2 days ago  question\n"
+    "      What would you weigh first when my team wants a rewrite?\n"
+    "      id: 1a2b3c4d5e6f\n"
+    "\n"
+    "    grace  1 day ago   answer\n"
+    "      Start from the failing cases your users report.\n"
+    "      re: 1a2b3c4d5e6f\n"
+    "\n"
+    "    --json prints {\"peer\", \"entries\": [{\"id\", \"who\" (\"me\" or \"them\"),\n"
+    "    \"type\", \"time\", \"time_ms\", \"text\", ...}]} with every field of each\n"
+    "    entry's body (ref as hex, refer and about as mmi codes); text is\n"
+    "    null for entries without one.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mm thread grace\n"
+    "    mm thread grace --private\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  shown\n"
+    "    1  no such peer, a store error\n"
+    "    2  the command line is wrong\n";
+
+const char cmd_status_help[] =
+    "what waits on you and on others, on one screen\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Across every relationship: questions waiting on you (your inbox,\n"
+    "    if you mentor, and questions your mentors asked you back), your\n"
+    "    questions waiting on others, those held by a mentor's budget or\n"
+    "    absence (and how many are ahead of you), answers you have not\n"
+    "    thanked, reports due (thanked, nothing reported yet), and\n"
+    "    ambitions no question has served for 90 days.  As a mentor, your\n"
+    "    mentees' new questions are first sorted into your budget, as 'mm\n"
+    "    inbox' does.\n"
+    "\n"
+    "OUTPUT\n"
+    "    waiting on others\n"
+    "      1a2b3c4d5e6f  grace  open  2 days ago  What would you weigh...\n"
+    "    held\n"
+    "      5e6f7a8b9c0d  lin  1 day ago  How did you...\n"
+    "        held: lin's budget is full; 2 ahead of you\n"
+    "\n"
+    "    --json prints {\"waiting_on_me\", \"waiting_on_others\", \"held\",\n"
+    "    \"unthanked\", \"reports_due\", \"quiet_ambitions\"}, each a list.\n"
+    "    Questions are objects as in 'mm brief --json' (held ones with\n"
+    "    \"ahead\" and \"away_until\"); waiting_on_me items have \"kind\"\n"
+    "    \"question\" or \"ask-back\" ({\"id\", \"ref\", \"peer\", \"time\",\n"
+    "    \"time_ms\", \"text\"}); quiet ambitions are as in 'mm ambition list\n"
+    "    --json'.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mm sync && mm status\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  shown\n"
+    "    1  no home, a store error\n"
+    "    2  the command line is wrong\n";
+
+#define LINE_CHARS 60                       /* of a text in status lists */
+#define QUIET_MS   (90ull * 24 * 3600 * 1000) /* an ambition is quiet after */
+
+/* --- entries for people ------------------------------------------------------ */
+
+/* The latest "away" the other member of r wrote: its until, or 0. */
+static uint64_t their_away(const cli_t *cli, const cmd_rel_t *r)
+{
+    uint64_t until = 0;
+
+    for (size_t i = 0; i < r->items.n; i++) {
+        const mm_item_t *it = &r->items.v[i];
+        if (strcmp(it->type, MM_T_AWAY) == 0 && !cmd_engage_me(cli, it->author)) {
+            until = 0;
+            mm_body_uint(it->pt, it->ptlen, "until", &until);
+        }
+    }
+    return until;
+}
+
+/* "re: 1a2b3c4d5e6f" for an entry that refers to a question. */
+static void print_ref(const mm_item_t *it)
+{
+    const uint8_t *ref;
+    char hex[2 * 32 + 1];
+
+    if (!mm_item_ref(it, "ref", &ref))
+        return;
+    mm_hex(hex, ref, 32);
+    printf("  re: %.*s\n", CLI_SHORT_ID, hex);
+}
+
+/* After "refers you to X": who X is among my peers, if one. */
+static void print_referral(cli_t *cli, const mm_item_t *it, int mine)
+{
+    char arg[CLI_NAME_SAFE];
+    const uint8_t *id;
+    mm_txn_t *txn = NULL;
+    mm_peer_t p;
+    uint32_t n;
+    int found = 0;
+
+    if (mm_body_bin(it->pt, it->ptlen, "refer", &id, &n) == MM_OK && n == 32 &&
+        mm_store_begin(mm_home_store(cli->home), 0, &txn) == MM_OK) {
+        found = mm_peer_get(txn, id, &p) == MM_OK;
+        mm_txn_abort(&txn);
+    }
+    if (!found || mine) {
+        putchar('\n');
+        return;
+    }
+    cmd_peer_arg(arg, &p);
+    if (p.role == MM_ROLE_MENTOR)
+        printf(", your mentor '%s': ask with 'mm ask %s TEXT'\n", arg, arg);
+    else
+        printf(", your peer '%s'\n", arg);
+}
+
+/* The body of one entry of a thread, indented under its header. */
+static void print_body(cli_t *cli, const cmd_rel_t *r, const mm_item_t *it,
+                       int mine)
+{
+    char name[CLI_NAME_SAFE], hex[2 * 32 + 1], date[CLI_TIME_MAX];
+    const char *s;
+    uint64_t u = 0;
+    size_t n;
+
+    cmd_peer_name(name, r->peer.petname);
+    s = cmd_engage_field(it, strcmp(it->type, MM_T_INVITE) ? "text" : "note", &n);
+    cmd_engage_lines("  ", s, n);
+    if (!strcmp(it->type, MM_T_AMBITIONS)) {
+        static const char *const kinds[] = { "near", "long" };
+        for (size_t x = 0; x < 2; x++) {
+            size_t i, k;
+            s = cmd_engage_field(it, kinds[x], &n);
+            for (i = 0; i < n; i = k + 1) {
+                for (k = i; k < n && s[k] != '\n'; k++)
+                    ;
+                if (k > i) {
+                    char *line = cli_line(s + i, k - i, MM_TEXT_MAX);
+                    printf("  %s: %s\n", kinds[x], line ? line : "?");
+                    free(line);
+                }
+            }
+        }
+    } else if (!strcmp(it->type, MM_T_QUESTION)) {
+        s = cmd_engage_field(it, "ambition", &n);
+        if (n) {
+            char *line = cli_line(s, n, MM_TEXT_MAX);
+            printf("  serves: %s\n", line ? line : "?");
+            free(line);
+        }
+        mm_hex(hex, it->id, 32);
+        printf("  id: %.*s\n", CLI_SHORT_ID, hex);
+        return;
+    } else if (!strcmp(it->type, MM_T_THANKS)) {
+        s = cmd_engage_field(it, "offer", &n);
+        if (n) {
+            char *line = cli_line(s, n, MM_TEXT_MAX);
+            printf("  offers: %s\n", line ? line : "?");
+            free(line);
+        }
+    } else if (!strcmp(it->type, MM_T_DECLINE)) {
+        s = cmd_engage_field(it, "refer_name", &n);
+        if (n) {
+            char *line = cli_line(s, n, MM_PETNAME_MAX);
+            printf("  refers %s to %s", mine ? name : "you", line ? line : "?");
+            print_referral(cli, it, mine);
+            free(line);
+        }
+    } else if (!strcmp(it->type, MM_T_QUEUE)) {
+        s = cmd_engage_field(it, "state", &n);
+        mm_body_uint(it->pt, it->ptlen, "ahead", &u);
+        if (n == 8 && !memcmp(s, "released", 8))
+            printf("  released to %s%s inbox\n", mine ? "your" : name,
+                   mine ? "" : "'s");
+        else if (mine)
+            printf("  held beyond your budget; %llu ahead of it\n",
+                   (unsigned long long) u);
+        else
+            printf("  held: %s's budget is full; %llu ahead of you\n", name,
+                   (unsigned long long) u);
+    } else if (!strcmp(it->type, MM_T_AWAY)) {
+        mm_body_uint(it->pt, it->ptlen, "until", &u);
+        cmd_engage_date(date, u);
+        if (u)
+            printf("  away until %s\n", date);
+        else
+            printf("  back\n");
+    }
+    print_ref(it);
+}
+
+/* --- thread -------------------------------------------------------------- */
+
+/* The thread's entries: the relationship's, and (private) my notes about
+ * the peer, merged in (time, id) order. */
+typedef struct {
+    const mm_item_t **v;
+    size_t            n;
+} merged_t;
+
+static int merge(const cmd_rel_t *r, const mm_items_t *self, merged_t *m)
+{
+    size_t i = 0, k = 0, cap = r->items.n + (self ? self->n : 0);
+
+    m->n = 0;
+    if (!(m->v = calloc(cap ? cap : 1, sizeof *m->v)))
+        return MM_ENOMEM;
+    while (i < r->items.n || (self && k < self->n)) {
+        if (self && k < self->n && !cmd_engage_note_about(&self->v[k], r->peer.identity)) {
+            k++;
+            continue;
+        }
+        const mm_item_t *a = i < r->items.n ? &r->items.v[i] : NULL;
+        const mm_item_t *b = self && k < self->n ? &self->v[k] : NULL;
+        if (a && (!b || a->time < b->time ||
+                  (a->time == b->time && memcmp(a->id, b->id, 32) < 0))) {
+            m->v[m->n++] = a;
+            i++;
+        } else {
+            m->v[m->n++] = b;
+            k++;
+        }
+    }
+    return MM_OK;
+}
+
+int cmd_thread(cli_t *cli, int argc, char **argv)
+{
+    static const char *const skip[] = { "id", "who", "type", "time", "time_ms",
+                                        NULL };
+    char name[CLI_NAME_SAFE], (*when)[CLI_TIME_MAX] = NULL, *type;
+    int priv = cli->opt[CLI_OPT_PRIVATE] != NULL, ex, rc;
+    mm_items_t self = { 0 };
+    merged_t m = { 0 };
+    uint64_t now = mm_now_ms();
+    size_t wwho, wwhen = 0, n;
+    const char *text;
+    uint32_t tlen;
+    cmd_rel_t r;
+    json_t j;
+
+    if (argc != 1)
+        return cli_usage(cli, argc ? "give one PEER" : "missing the PEER");
+    if ((ex = cmd_engage_rel(cli, argv[0], &r)) != CLI_EXIT_OK)
+        goto out;
+    ex = CLI_EXIT_FAIL;
+    if (priv && (rc = mm_items_load(cli->home, mm_home_self_scope(cli->home),
+                                    &self)) != MM_OK) {
+        cli_fail_rc(cli, rc, "cannot read your private notes");
+        goto out;
+    }
+    if ((rc = merge(&r, priv ? &self : NULL, &m)) != MM_OK) {
+        cli_fail_rc(cli, rc, "cannot show the thread");
+        goto out;
+    }
+    if (cli->json) {
+        json_init(&j, stdout);
+        json_obj_begin(&j, NULL);
+        json_str(&j, "peer", r.peer.petname);
+        json_arr_begin(&j, "entries");
+        for (size_t i = 0; i < m.n; i++) {
+            const mm_item_t *it = m.v[i];
+            json_obj_begin(&j, NULL);
+            json_hex(&j, "id", it->id, 32);
+            json_str(&j, "who", cmd_engage_me(cli, it->author) ? "me" : "them");
+            json_str(&j, "type", it->type);
+            cmd_engage_json_time(&j, it->time);
+            if (mm_body_str(it->pt, it->ptlen, "text", &text, &tlen) != MM_OK)
+                json_null(&j, "text");
+            cmd_engage_json_body(&j, it, skip);
+            json_obj_end(&j);
+        }
+        json_arr_end(&j);
+        json_obj_end(&j);
+        json_finish(&j);
+        ex = CLI_EXIT_OK;
+        goto out;
+    }
+    cmd_peer_name(name, r.peer.petname);
+    if (m.n == 0) {
+        printf("nothing with %s yet\n", name);
+        ex = CLI_EXIT_OK;
+        goto out;
+    }
+    if (!(when = calloc(m.n, sizeof *when))) {
+        cli_fail_rc(cli, MM_ENOMEM, "cannot show the thread");
+        goto out;
+    }
+    wwho = cli_width(name) > 3 ? cli_width(name) : 3;
+    for (size_t i = 0; i < m.n; i++) {
+        cli_time_rel(when[i], m.v[i]->time, now);
+        if ((n = cli_width(when[i])) > wwhen)
+            wwhen = n;
+    }
+    for (size_t i = 0; i < m.n; i++) {
+        const mm_item_t *it = m.v[i];
+        int mine = cmd_engage_me(cli, it->author);
+        const char *who = mine ? "you" : name;
+        type = cli_line(it->type, strlen(it->type), MM_BODY_TYPE_MAX);
+        printf("%s%s%*s  %s%*s  %s%s%s\n", i ? "\n" : "", who,
+               (int) (wwho - cli_width(who)), "", when[i],
+               (int) (wwhen - cli_width(when[i])), "", cli_c(cli, CLI_YELLOW),
+               type ? type : "?", cli_c(cli, CLI_RESET));
+        free(type);
+        print_body(cli, &r, it, mine);
+    }
+    ex = CLI_EXIT_OK;
+out:
+    free(when);
+    free(m.v);
+    mm_items_free(&self);
+    cmd_engage_rel_free(&r);
+    return ex;
+}
+
+/* --- status -------------------------------------------------------------- */
+
+/* A question of r as one line of a status list, and what to do. */
+static void status_line(cli_t *cli, const cmd_rel_t *r, const mm_question_t *q,
+                        const mm_item_t *at, const char *state, uint64_t now)
+{
+    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], when[CLI_TIME_MAX];
+    const char *s;
+    char *line;
+    size_t n;
+
+    mm_hex(hex, q->q->id, 32);
+    cmd_peer_name(name, r->peer.petname);
+    cli_time_rel(when, at->time, now);
+    s = cmd_engage_field(q->q, "text", &n);
+    line = cmd_engage_first(s, n, LINE_CHARS);
+    printf("  %s%.*s%s  %s  %s  %s  %s\n", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
+           hex, cli_c(cli, CLI_RESET), name, state, when, line ? line : "?");
+    free(line);
+}
+
+/* An ask-back on one of my questions still waits on me until I report
+ * after it. */
+static int askback_pending(const cmd_rel_t *r, const mm_question_t *q)
+{
+    const uint8_t *ref;
+
+    if (!q->askback || q->state == MM_QS_WITHDRAWN || q->state == MM_QS_DECLINED)
+        return 0;
+    for (size_t i = 0; i < r->items.n; i++) {
+        const mm_item_t *it = &r->items.v[i];
+        if (it > q->askback && !strcmp(it->type, MM_T_REPORT) &&
+            !memcmp(it->author, q->q->author, 32) &&
+            mm_item_ref(it, "ref", &ref) && !memcmp(ref, q->q->id, 32))
+            return 0;
+    }
+    return 1;
+}
+
+/* The time of the latest question of mine that serves ambition text s. */
+static uint64_t last_served(cli_t *cli, const cmd_rels_t *all, const char *s,
+                            size_t n)
+{
+    uint64_t last = 0;
+    const char *a;
+    size_t an;
+
+    for (size_t i = 0; i < all->n; i++)
+        for (size_t k = 0; k < all->v[i].nq; k++) {
+            const mm_item_t *q = all->v[i].qs[k].q;
+            if (!cmd_engage_me(cli, q->author))
+                continue;
+            a = cmd_engage_field(q, "ambition", &an);
+            if (an == n && memcmp(a, s, n) == 0 && q->time > last)
+                last = q->time;
+        }
+    return last;
+}
+
+typedef enum { L_INBOX, L_ASKBACK, L_WAITING, L_HELD, L_UNTHANKED, L_REPORTS,
+               L_N } list_t;
+
+/* Which list q belongs to (L_N: none); ask-backs are counted apart. */
+static list_t which(cli_t *cli, const mm_question_t *q)
+{
+    if (!cmd_engage_me(cli, q->q->author))
+        return q->state == MM_QS_OPEN ? L_INBOX : L_N;
+    switch (q->state) {
+    case MM_QS_WAITING: case MM_QS_OPEN: return L_WAITING;
+    case MM_QS_HELD:                     return L_HELD;
+    case MM_QS_ANSWERED:                 return L_UNTHANKED;
+    case MM_QS_THANKED:                  return q->nreports ? L_N : L_REPORTS;
+    default:                             return L_N;
+    }
+}
+
+static void status_json(cli_t *cli, const cmd_rels_t *all,
+                        const cmd_ambitions_t *amb, uint64_t now)
+{
+    static const char *const keys[] = { "waiting_on_others", "held",
+                                        "unthanked", "reports_due" };
+    static const list_t lists[] = { L_WAITING, L_HELD, L_UNTHANKED, L_REPORTS };
+    char when[CLI_TIME_MAX];
+    json_t j;
+
+    json_init(&j, stdout);
+    json_obj_begin(&j, NULL);
+    json_arr_begin(&j, "waiting_on_me");
+    for (size_t i = 0; i < all->n; i++)
+        for (size_t k = 0; k < all->v[i].nq; k++) {
+            const cmd_rel_t *r = &all->v[i];
+            const mm_question_t *q = &r->qs[k];
+            if (which(cli, q) == L_INBOX) {
+                cmd_engage_question_json(cli, &j, NULL, r, q);
+                json_str(&j, "kind", "question");
+                json_obj_end(&j);
+            } else if (cmd_engage_me(cli, q->q->author) && askback_pending(r, q)) {
+                const char *s;
+                size_t n;
+                json_obj_begin(&j, NULL);
+                json_str(&j, "kind", "ask-back");
+                json_hex(&j, "id", q->askback->id, 32);
+                json_hex(&j, "ref", q->q->id, 32);
+                json_str(&j, "peer", r->peer.petname);
+                cmd_engage_json_time(&j, q->askback->time);
+                s = cmd_engage_field(q->askback, "text", &n);
+                json_strn(&j, "text", s, n);
+                json_obj_end(&j);
+            }
+        }
+    json_arr_end(&j);
+    for (size_t l = 0; l < sizeof keys / sizeof keys[0]; l++) {
+        json_arr_begin(&j, keys[l]);
+        for (size_t i = 0; i < all->n; i++)
+            for (size_t k = 0; k < all->v[i].nq; k++) {
+                const cmd_rel_t *r = &all->v[i];
+                if (which(cli, &r->qs[k]) != lists[l])
+                    continue;
+                cmd_engage_question_json(cli, &j, NULL, r, &r->qs[k]);
+                if (lists[l] == L_HELD) {
+                    uint64_t away = their_away(cli, r);
+                    cli_time_iso(when, away);
+                    json_str(&j, "away_until", away > now ? when : NULL);
+                }
+                json_obj_end(&j);
+            }
+        json_arr_end(&j);
+    }
+    json_arr_begin(&j, "quiet_ambitions");
+    for (size_t i = 0; i < amb->n; i++) {
+        const mm_ambition_t *a = &amb->v[i];
+        size_t n;
+        const char *s = cmd_engage_field(a->it, "text", &n);
+        uint64_t last = last_served(cli, all, s, n);
+        uint64_t since = last > a->it->time ? last : a->it->time;
+        if (a->closed || now - since <= QUIET_MS || since > now)
+            continue;
+        cmd_ambition_json(&j, NULL, a);
+        cli_time_iso(when, last);
+        json_str(&j, "last_question", last ? when : NULL);
+        json_obj_end(&j);
+    }
+    json_arr_end(&j);
+    json_obj_end(&j);
+    json_finish(&j);
+}
+
+/* A heading, printed before the first line of its section. */
+static void heading(const char **pending)
+{
+    if (*pending) {
+        printf("%s\n", *pending);
+        *pending = NULL;
+    }
+}
+
+static void status_text(cli_t *cli, const cmd_rels_t *all,
+                        const cmd_ambitions_t *amb, uint64_t now)
+{
+    static const char *const titles[] = {
+        [L_WAITING] = "waiting on others", [L_HELD] = "held",
+        [L_UNTHANKED] = "answers to thank", [L_REPORTS] = "reports due",
+    };
+    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], when[CLI_TIME_MAX];
+    size_t inbox = 0, held = 0, shown = 0;
+    const char *pending = "waiting on you";
+
+    for (size_t i = 0; i < all->n; i++)
+        for (size_t k = 0; k < all->v[i].nq; k++) {
+            const mm_question_t *q = &all->v[i].qs[k];
+            inbox += which(cli, q) == L_INBOX;
+            held += !cmd_engage_me(cli, q->q->author) && q->state == MM_QS_HELD;
+        }
+    if (inbox || held) {
+        heading(&pending);
+        printf("  %zu question%s in your inbox", inbox, inbox == 1 ? "" : "s");
+        if (held)
+            printf(", %zu held beyond your budget", held);
+        printf("; see 'mm inbox'\n");
+        shown++;
+    }
+    for (size_t i = 0; i < all->n; i++)
+        for (size_t k = 0; k < all->v[i].nq; k++) {
+            const cmd_rel_t *r = &all->v[i];
+            const mm_question_t *q = &r->qs[k];
+            const char *s;
+            size_t n;
+            if (!cmd_engage_me(cli, q->q->author) || !askback_pending(r, q))
+                continue;
+            heading(&pending);
+            mm_hex(hex, q->q->id, 32);
+            cmd_peer_name(name, r->peer.petname);
+            cli_time_rel(when, q->askback->time, now);
+            printf("  %s%.*s%s  %s asked you back, %s:\n", cli_c(cli, CLI_YELLOW),
+                   CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET), name, when);
+            s = cmd_engage_field(q->askback, "text", &n);
+            cmd_engage_lines("    ", s, n);
+            printf("    reply with 'mm report %.*s TEXT'\n", CLI_SHORT_ID, hex);
+            shown++;
+        }
+    for (list_t l = L_WAITING; l <= L_REPORTS; l++) {
+        pending = titles[l];
+        for (size_t i = 0; i < all->n; i++)
+            for (size_t k = 0; k < all->v[i].nq; k++) {
+                const cmd_rel_t *r = &all->v[i];
+                const mm_question_t *q = &r->qs[k];
+                const mm_item_t *at = q->q;
+                if (which(cli, q) != l)
+                    continue;
+                heading(&pending);
+                if (l == L_UNTHANKED)
+                    at = q->answers[q->nanswers - 1];
+                else if (l == L_REPORTS)
+                    at = q->thanks;
+                status_line(cli, r, q, at, mm_qstate_name(q->state), now);
+                mm_hex(hex, q->q->id, 32);
+                cmd_peer_name(name, r->peer.petname);
+                if (l == L_HELD) {
+                    uint64_t away = their_away(cli, r);
+                    if (away > now) {
+                        cmd_engage_date(when, away);
+                        printf("    held: %s is away until %s; %llu ahead of "
+                               "you\n", name, when,
+                               (unsigned long long) q->ahead);
+                    } else {
+                        printf("    held: %s's budget is full; %llu ahead of "
+                               "you\n", name, (unsigned long long) q->ahead);
+                    }
+                } else if (l == L_UNTHANKED) {
+                    printf("    thank with 'mm thank %.*s TEXT'\n", CLI_SHORT_ID,
+                           hex);
+                } else if (l == L_REPORTS) {
+                    printf("    report what came of it with 'mm report %.*s "
+                           "TEXT'\n", CLI_SHORT_ID, hex);
+                }
+                shown++;
+            }
+    }
+    pending = "quiet ambitions (no question for 90 days)";
+    for (size_t i = 0; i < amb->n; i++) {
+        const mm_ambition_t *a = &amb->v[i];
+        size_t n;
+        const char *s = cmd_engage_field(a->it, "text", &n);
+        uint64_t last = last_served(cli, all, s, n);
+        uint64_t since = last > a->it->time ? last : a->it->time;
+        if (a->closed || now - since <= QUIET_MS || since > now)
+            continue;
+        heading(&pending);
+        char *line = cmd_engage_first(s, n, LINE_CHARS);
+        const char *k = cmd_engage_field(a->it, "kind", &n);
+        mm_hex(hex, a->it->id, 32);
+        printf("  %s%.*s%s  %.*s  %s\n", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
+               hex, cli_c(cli, CLI_RESET), (int) (n < 4 ? n : 4), k,
+               line ? line : "?");
+        free(line);
+        shown++;
+    }
+    if (shown == 0)
+        printf("nothing waiting: no open questions, answers to thank or "
+               "reports due\n");
+}
+
+int cmd_status(cli_t *cli, int argc, char **argv)
+{
+    cmd_ambitions_t amb;
+    cmd_rels_t all;
+    int ex;
+
+    memset(&amb, 0, sizeof amb);
+    memset(&all, 0, sizeof all);
+    if (argc > 0)
+        return cli_usage(cli, "unexpected argument '%s'", argv[0]);
+    if ((ex = cmd_engage_settle(cli)) != CLI_EXIT_OK ||
+        (ex = cmd_engage_all(cli, &all)) != CLI_EXIT_OK ||
+        (ex = cmd_ambitions_load(cli, &amb)) != CLI_EXIT_OK)
+        goto out;
+    if (cli->json)
+        status_json(cli, &all, &amb, mm_now_ms());
+    else
+        status_text(cli, &all, &amb, mm_now_ms());
+out:
+    cmd_ambitions_free(&amb);
+    cmd_engage_all_free(&all);
+    return ex;
+}
