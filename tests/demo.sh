@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job, as two people would run it: Ada keeps private notes with no
 # network at all; Grace, her mentor, runs mm serve and invites her; Ada
-# accepts; both sync over loopback, list their peers, read their logs and
-# verify every entry.  Ada's notes never leave her home.
+# accepts; Ada writes down her ambitions, shares them, and asks one power
+# question; Grace answers from her inbox and asks one back; Ada thanks her,
+# offers help back and reports what happened.  Both sync over loopback,
+# read the thread and verify every entry.  Ada's notes never leave her home.
 # Usage: tests/demo.sh [PATH/TO/mm]
 set -euo pipefail
 MM=${1:-build/mm}
@@ -102,26 +104,63 @@ step "$MM" peer list
 step "$MM" --home "$GRACE" peer list
 step "$MM" peer show Grace
 
-say "Both logs: the invite note is in the pair scope; Ada's notes stay in her self scope"
+say "Ada writes down her ambitions and shares them with Grace"
+step "$MM" ambition add --near "Lead a small team within 12 months"
+step "$MM" ambition add --long "Start a mentoring nonprofit"
+step "$MM" ambition list
+step "$MM" ambition share Grace
+
+say "Ada drafts a question; the power-question check stops a yes/no one"
+printf '\n\033[1m$ %s\033[0m\n' "$MM ask Grace 'Should I take the team lead job?'"
+if "$MM" ask Grace "Should I take the team lead job?"; then
+    printf 'demo: a yes/no question was sent\n' >&2
+    exit 1
+fi
+step "$MM" ask Grace "I'm about to lead my first small team: what helped you most when you first had to give hard feedback?"
+printf '\n\033[1m$ %s\033[0m\n' "$MM ask Grace 'How did you ...?'   (one at a time)"
+if "$MM" ask Grace "How did you decide which meetings to drop when my team grew?"; then
+    printf 'demo: a second open question was sent\n' >&2
+    exit 1
+fi
+step "$MM" sync Grace
+
+say "Grace: a budget, her inbox with Ada's ambitions on file, an answer and a question back"
+step "$MM" --home "$GRACE" capacity 2/week
+step "$MM" --home "$GRACE" inbox
+qid=$("$MM" --home "$GRACE" inbox --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["inbox"][0]["id"][:12])')
+step "$MM" --home "$GRACE" answer "$qid" "Say what you saw and what it changed, the same day, in private. Then ask what they need from you."
+step "$MM" --home "$GRACE" ask-back "$qid" "What would success look like for your team a year from now?"
+step "$MM" --home "$GRACE" sync Ada
+
+say "Ada reads the answer, thanks Grace, offers help back, and later reports"
+step "$MM" thread Grace
+step "$MM" thank "$qid" "That reframing helped a lot." --offer "Happy to review your conference talk"
+step "$MM" report "$qid" "I tried it in my 1:1s this week: two people asked for more of it."
+step "$MM" status
+step "$MM" sync Grace
+step "$MM" --home "$GRACE" thread Ada
+step "$MM" --home "$GRACE" status
+
+say "Both logs: the engagement is in the pair scope; Ada's notes and ambitions stay in her self scope"
 step "$MM" log
 step "$MM" --home "$GRACE" log
-"$MM" log --json | python3 -c '
+"$MM" log --json > "$DEMO/ada-log.json"
+"$MM" --home "$GRACE" log --json > "$DEMO/grace-log.json"
+python3 - "$DEMO/ada-log.json" "$DEMO/grace-log.json" <<'PY'
 import json, sys
-e = json.load(sys.stdin)["entries"]
-inv = [x for x in e if x["type"] == "invite" and x["scope_kind"] == "pair"]
-notes = [x for x in e if x["type"] == "note" and x["scope_kind"] == "self"]
-assert len(inv) == 1, "Ada should hold the invite entry in a pair scope: %r" % e
-assert len(notes) == 3, "Ada should hold her 3 notes: %r" % e
-'
-ada_dev=$("$MM" id --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["device"])')
-"$MM" --home "$GRACE" log --json | python3 -c '
-import json, sys
-ada = sys.argv[1]
-e = json.load(sys.stdin)["entries"]
-assert not [x for x in e if x["author"] == ada], "an entry of Ada reached Grace: %r" % e
-assert [x for x in e if x["type"] == "invite" and x["scope_kind"] == "pair"], e
-' "$ada_dev"
-printf 'checked: the invite is in a pair scope on both sides; none of Ada'"'"'s notes reached Grace\n'
+ada = json.load(open(sys.argv[1]))["entries"]
+grace = json.load(open(sys.argv[2]))["entries"]
+private = {x["id"] for x in ada if x["scope_kind"] == "self"}
+shared = {x["id"] for x in ada if x["scope_kind"] == "pair"}
+assert len(private) >= 5, "Ada's notes and ambitions: %r" % ada
+gids = {x["id"] for x in grace}
+assert not private & gids, "a private entry of Ada reached Grace"
+assert shared <= gids, "Grace is missing part of the thread"
+types = {x["type"] for x in grace if x["scope_kind"] == "pair"}
+for t in ("invite", "ambitions", "question", "answer", "ask-back", "thanks", "report"):
+    assert t in types, "no %s in the thread: %r" % (t, types)
+PY
+printf 'checked: both hold the same thread; none of Ada'"'"'s notes or ambitions reached Grace\n'
 
 step "$MM" verify
 step "$MM" --home "$GRACE" verify
@@ -136,4 +175,4 @@ cat "$DEMO/grace-serve.log"
 printf '\n--- Ada'"'"'s mm serve output ---\n'
 cat "$DEMO/ada-serve.log"
 
-printf '\ndemo ok: 3 private notes, an invite accepted, synced both ways over loopback, both logs verified (homes were in %s)\n' "$DEMO"
+printf '\ndemo ok: private notes and ambitions, an invite, one whole engagement (ask, answer, ask-back, thanks with an offer, report) synced over loopback, both logs verified (homes were in %s)\n' "$DEMO"
