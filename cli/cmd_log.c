@@ -54,7 +54,7 @@ const char cmd_log_help[] =
     "    2  the command line is wrong\n";
 
 #define FEED_W 21               /* 12 chars of the mmd code + "/" + 8 hex */
-#define TYPE_W 8
+#define TYPE_W  13          /* "ambition-done" */
 #define TIME_W 24
 
 typedef struct {
