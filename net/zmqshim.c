@@ -1,0 +1,77 @@
+/*  zmqshim.c -- libzmq, loaded the first time the network is used.
+ *
+ *  libzmq pulls some twenty shared libraries in with it (libstdc++,
+ *  Kerberos, PGM, NORM...); loading them costs every run of mm about 5 ms,
+ *  half of the 10 ms budget of a local command like `mm note add` that
+ *  never touches the network.  So mm does not link libzmq: these
+ *  definitions of the libzmq functions net/ uses load it with dlopen on
+ *  first call and forward to it.  If it cannot be loaded, every call fails
+ *  with ENOSYS and zmq_strerror says why.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <string.h>
+#include <zmq.h>
+
+#define LIBZMQ "libzmq.so.5"
+
+static void *lib;
+static int failed;
+
+static void *sym(const char *name)
+{
+    if (!lib && !failed) {
+        lib = dlopen(LIBZMQ, RTLD_NOW | RTLD_LOCAL);
+        failed = lib == NULL;
+    }
+    return lib ? dlsym(lib, name) : NULL;
+}
+
+/* One forwarding definition per function: look it up once, then call. */
+#define FORWARD(ret, name, params, args, fail)                                \
+    ret name params                                                           \
+    {                                                                         \
+        static ret (*fn) params;                                              \
+        if (!fn && !(fn = (ret (*) params) sym(#name))) {                     \
+            errno = ENOSYS;                                                   \
+            return fail;                                                      \
+        }                                                                     \
+        return fn args;                                                       \
+    }
+
+FORWARD(void *, zmq_ctx_new, (void), (), NULL)
+FORWARD(int, zmq_ctx_term, (void *c), (c), -1)
+FORWARD(void *, zmq_socket, (void *c, int type), (c, type), NULL)
+FORWARD(int, zmq_close, (void *s), (s), -1)
+FORWARD(int, zmq_setsockopt, (void *s, int o, const void *v, size_t n), (s, o, v, n), -1)
+FORWARD(int, zmq_getsockopt, (void *s, int o, void *v, size_t *n), (s, o, v, n), -1)
+FORWARD(int, zmq_bind, (void *s, const char *a), (s, a), -1)
+FORWARD(int, zmq_connect, (void *s, const char *a), (s, a), -1)
+FORWARD(int, zmq_send, (void *s, const void *b, size_t n, int f), (s, b, n, f), -1)
+FORWARD(int, zmq_poll, (zmq_pollitem_t *i, int n, long t), (i, n, t), -1)
+FORWARD(int, zmq_socket_monitor, (void *s, const char *a, int e), (s, a, e), -1)
+FORWARD(int, zmq_msg_init, (zmq_msg_t *m), (m), -1)
+FORWARD(int, zmq_msg_recv, (zmq_msg_t *m, void *s, int f), (m, s, f), -1)
+FORWARD(int, zmq_msg_close, (zmq_msg_t *m), (m), -1)
+FORWARD(void *, zmq_msg_data, (zmq_msg_t *m), (m), NULL)
+FORWARD(size_t, zmq_msg_size, (const zmq_msg_t *m), (m), 0)
+FORWARD(int, zmq_msg_more, (const zmq_msg_t *m), (m), 0)
+FORWARD(const char *, zmq_msg_gets, (const zmq_msg_t *m, const char *p), (m, p), NULL)
+
+int zmq_errno(void)
+{
+    static int (*fn)(void);
+    if (!fn && !(fn = (int (*)(void)) sym("zmq_errno")))
+        return errno;
+    return fn();
+}
+
+const char *zmq_strerror(int e)
+{
+    static const char *(*fn)(int);
+    if (failed)
+        return "cannot load " LIBZMQ " (install the libzmq5 package)";
+    if (!fn && !(fn = (const char *(*)(int)) sym("zmq_strerror")))
+        return strerror(e);
+    return fn(e);
+}
