@@ -31,7 +31,7 @@ int cmd_engage_rel_load(cli_t *cli, const mm_peer_t *p, cmd_rel_t *r)
 
     memset(r, 0, sizeof *r);
     r->peer = *p;
-    rc = mm_items_load(cli->home, p->scope, &r->items);
+    rc = mm_items_load_types(cli->home, p->scope, MM_ENGAGE_TYPES, &r->items);
     if (rc == MM_ENOTFOUND)     /* no scope with them (yet): nothing shared */
         return CLI_EXIT_OK;
     if (rc == MM_OK)

@@ -8,10 +8,17 @@
 
 /* ---- loading a scope ---- */
 
+const char *const MM_ENGAGE_TYPES[] = {
+    MM_T_NOTE, MM_T_INVITE, MM_T_AMBITION, MM_T_AMBITION_DONE, MM_T_AMBITION_DROP,
+    MM_T_CAPACITY, MM_T_AWAY, MM_T_AMBITIONS, MM_T_QUESTION, MM_T_WITHDRAW, MM_T_ANSWER,
+    MM_T_DECLINE, MM_T_ASKBACK, MM_T_THANKS, MM_T_REPORT, MM_T_QUEUE, NULL,
+};
+
 typedef struct {
     mm_txn_t   *txn;
     mm_scope_t *scope;
     mm_items_t *items;
+    const char *const *types;       /* keep only these, or NULL: all */
     uint8_t     dev[32];            /* last author looked up */
     uint8_t     ident[32];
     int         have_dev;
@@ -54,6 +61,16 @@ static int load_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
     }
     memcpy(x->type, t, tlen);
     x->type[tlen] = '\0';
+    if (l->types) {
+        const char *const *k = l->types;
+        while (*k && strcmp(*k, x->type) != 0)
+            k++;
+        if (!*k) {                  /* not wanted: drop the plaintext now */
+            sodium_memzero(x->pt, x->ptlen);
+            free(x->pt);
+            return 0;
+        }
+    }
     memcpy(x->id, e.id, 32);
     memcpy(x->author, l->ident, 32);
     x->time = e.time;
@@ -80,6 +97,12 @@ static int by_time(const void *a, const void *b)
 
 int mm_items_load(mm_home_t *home, const uint8_t scope[32], mm_items_t *out)
 {
+    return mm_items_load_types(home, scope, NULL, out);
+}
+
+int mm_items_load_types(mm_home_t *home, const uint8_t scope[32], const char *const *types,
+                        mm_items_t *out)
+{
     mm_scope_t sc;
     mm_txn_t *txn;
     memset(out, 0, sizeof *out);
@@ -87,7 +110,7 @@ int mm_items_load(mm_home_t *home, const uint8_t scope[32], mm_items_t *out)
     if (rc)
         return rc;
     if ((rc = mm_scope_get(txn, scope, &sc)) == MM_OK) {
-        load_t l = { .txn = txn, .scope = &sc, .items = out };
+        load_t l = { .txn = txn, .scope = &sc, .items = out, .types = types };
         rc = mm_log_feeds(txn, load_feed, &l);
     }
     mm_scope_wipe(&sc);
@@ -303,7 +326,8 @@ int mm_capacity_get(mm_home_t *home, mm_capacity_t *out)
 {
     mm_items_t items;
     memset(out, 0, sizeof *out);
-    int rc = mm_items_load(home, mm_home_self_scope(home), &items);
+    static const char *const types[] = { MM_T_CAPACITY, MM_T_AWAY, NULL };
+    int rc = mm_items_load_types(home, mm_home_self_scope(home), types, &items);
     if (rc)
         return rc;
     for (size_t i = 0; i < items.n; i++) {
@@ -349,7 +373,10 @@ static int gather_peer(const mm_peer_t *p, void *arg)
     size_t nq;
     if (p->role != MM_ROLE_MENTEE || p->blocked)
         return 0;
-    int rc = mm_items_load(qu->home, p->scope, &items);
+    static const char *const types[] = { MM_T_QUESTION, MM_T_WITHDRAW, MM_T_ANSWER,
+                                         MM_T_DECLINE, MM_T_ASKBACK, MM_T_THANKS, MM_T_REPORT,
+                                         MM_T_QUEUE, NULL };
+    int rc = mm_items_load_types(qu->home, p->scope, types, &items);
     if (rc == MM_ENOTFOUND)
         return 0;
     if (rc || (rc = mm_questions(&items, &qs, &nq))) {

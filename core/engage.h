@@ -57,6 +57,13 @@ typedef struct {
  * mm_items_free.  MM_OK; MM_ENOTFOUND (unknown scope); MM_ENOMEM;
  * MM_ECORRUPT. */
 int  mm_items_load(mm_home_t *home, const uint8_t scope[32], mm_items_t *out);
+
+/* The same, keeping only entries whose type is in the NULL-terminated list
+ * types: memory then grows with the engagement, not with everything else a
+ * scope may hold.  MM_ENGAGE_TYPES lists every type this file knows. */
+int  mm_items_load_types(mm_home_t *home, const uint8_t scope[32], const char *const *types,
+                         mm_items_t *out);
+extern const char *const MM_ENGAGE_TYPES[];
 void mm_items_free(mm_items_t *items);
 
 /* A string field of an item's body copied into out (NUL-terminated, cut
