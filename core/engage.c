@@ -19,6 +19,8 @@ typedef struct {
     mm_scope_t *scope;
     mm_items_t *items;
     const char *const *types;       /* keep only these, or NULL: all */
+    mm_store_t *store;
+    uint64_t    walked;
     uint8_t     dev[32];            /* last author looked up */
     uint8_t     ident[32];
     int         have_dev;
@@ -30,6 +32,8 @@ static int load_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
     load_t *l = arg;
     mm_entry_t e;
     mm_items_t *it = l->items;
+    if (++l->walked % 4096 == 0)    /* a long scope must not fill memory with its pages */
+        mm_store_trim(l->store);
     if (mm_entry_parse(buf, len, &e) != MM_OK)
         return l->rc = MM_ECORRUPT;
     if (!l->have_dev || memcmp(l->dev, e.author, 32) != 0) {
@@ -110,7 +114,8 @@ int mm_items_load_types(mm_home_t *home, const uint8_t scope[32], const char *co
     if (rc)
         return rc;
     if ((rc = mm_scope_get(txn, scope, &sc)) == MM_OK) {
-        load_t l = { .txn = txn, .scope = &sc, .items = out, .types = types };
+        load_t l = { .txn = txn, .scope = &sc, .items = out, .types = types,
+                     .store = mm_home_store(home) };
         rc = mm_log_feeds(txn, load_feed, &l);
     }
     mm_scope_wipe(&sc);

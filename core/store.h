@@ -36,7 +36,9 @@ void mm_store_close(mm_store_t **self_p);
 
 /* Drop this process's mappings of store pages (they stay in the page
  * cache), so that streaming a large log does not grow resident memory with
- * every page read.  Call only with no transaction open in this process. */
+ * every page read.  Safe at any time, even with pointers into the map in
+ * hand: the map is a read-only shared file mapping, so a page touched
+ * again is simply faulted back in from the page cache. */
 void mm_store_trim(mm_store_t *self);
 
 /* Begin a transaction.  A write transaction waits for other writers. */
