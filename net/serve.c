@@ -310,15 +310,7 @@ static void end_conn(server_t *sv, conn_t *c, int rc)
         /* a mentor who only serves still sorts new questions into the budget,
          * so askers learn where they stand on their next sync */
         size_t released = 0;
-        mm_txn_t *ptxn;
-        mm_peer_t mentee;
-        int from_mentee = 0;
-        if (who && st->entries_recv && mm_store_begin(mm_home_store(sv->home), 0, &ptxn) == MM_OK) {
-            from_mentee = mm_peer_get(ptxn, who, &mentee) == MM_OK
-                          && mentee.role == MM_ROLE_MENTEE;
-            mm_txn_abort(&ptxn);
-        }
-        if (from_mentee && mm_engage_settle(sv->home, &released) == MM_OK && released)
+        if (st->asker_events && mm_engage_settle(sv->home, &released) == MM_OK && released)
             logf_(sv, "released %zu question%s to the inbox", released, released == 1 ? "" : "s");
         mm_txn_t *txn;
         mm_peer_t p;

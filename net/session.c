@@ -6,6 +6,8 @@
 #include "net/wire.h"
 #include "core/log.h"
 #include "core/peer.h"
+#include "core/engage.h"
+#include <sodium.h>
 #include "crypto/error.h"
 #include "crypto/idcode.h"
 
@@ -539,6 +541,37 @@ static int on_cert(mm_session_t *s, const mm_msg_t *m)
     return rc ? fail(s, rc, "CERT refused: %s", mm_strerror(rc)) : MM_OK;
 }
 
+/* Does this run, from one of my mentees, ask, withdraw or thank?  Those
+ * are what change a mentor's budget; the caller settles only then.  Bodies
+ * are opened only for runs from mentees, where the counts are small. */
+static int asker_events(mm_session_t *s, mm_txn_t *txn, const mm_scope_t *sc,
+                        const mm_msg_t *m)
+{
+    static const char *const kinds[] = { MM_T_QUESTION, MM_T_WITHDRAW, MM_T_THANKS };
+    mm_peer_t p;
+    uint8_t pt[MM_TEXT_MAX + 256];
+    if (mm_peer_get(txn, s->remote_identity, &p) != MM_OK || p.role != MM_ROLE_MENTEE)
+        return 0;
+    for (uint32_t i = 0; i < m->u.entries.n; i++) {
+        mm_entry_t e;
+        size_t n;
+        const char *t;
+        uint32_t tl;
+        if (mm_entry_parse(m->u.entries.bufs[i], m->u.entries.lens[i], &e) != MM_OK
+            || e.boxlen - MM_TAG_BYTES > sizeof pt
+            || mm_entry_open(&e, sc->key, pt, sizeof pt, &n) != MM_OK
+            || mm_body_type(pt, n, &t, &tl) != MM_OK)
+            continue;
+        for (unsigned k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+            if (strlen(kinds[k]) == tl && !memcmp(kinds[k], t, tl)) {
+                sodium_memzero(pt, sizeof pt);
+                return 1;
+            }
+    }
+    sodium_memzero(pt, sizeof pt);
+    return 0;
+}
+
 static int on_entries(mm_session_t *s, const mm_msg_t *m)
 {
     mm_entry_t e;
@@ -559,6 +592,8 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
     rc = mm_scope_get(txn, e.scope, &sc);
     if (rc == MM_ENOTFOUND || (rc == MM_OK && !shared(s, txn, e.scope)))
         rc = MM_ESCOPE;
+    if (rc == MM_OK && !s->stats.asker_events)
+        s->stats.asker_events = asker_events(s, txn, &sc, m);
     mm_scope_wipe(&sc);
     if (rc == MM_OK && mm_cert_get(txn, e.author, &c, NULL, NULL) == MM_OK
         && mm_peer_get(txn, c.identity, &p) == MM_OK && p.blocked)

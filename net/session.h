@@ -32,6 +32,7 @@ typedef struct {
     uint64_t entries_sent, entries_recv;    /* entries, recv = newly stored */
     uint64_t bytes_sent, bytes_recv;        /* entry bytes */
     uint64_t frames_sent, frames_recv;      /* ENTRIES frames */
+    int      asker_events;                  /* a mentee asked, withdrew or thanked */
 } mm_sync_stats_t;
 
 /* A session over a transport that authenticated remote_key (X25519).
