@@ -154,6 +154,16 @@ void cmd_peer_json(json_t *j, const char *key, const mm_peer_t *p);
 /* Find the peer named what (petname or "mmi..." prefix) in txn.  Exit
  * code; prints "no peer 'x'; see 'mm peer list'" and the like. */
 int  cmd_peer_find(cli_t *cli, mm_txn_t *txn, const char *what, mm_peer_t *p);
+/* cmd_peer_find in a read transaction of its own. */
+int  cmd_peer_get(cli_t *cli, const char *what, mm_peer_t *p);
+/* Every peer record, in store order.  Free v with free(). */
+typedef struct {
+    mm_peer_t *v;
+    size_t     n, cap;
+    int        mentees;         /* how many have the role mentee */
+} cmd_peers_t;
+/* Read them all into l.  Exit code; prints errors. */
+int  cmd_peer_all(cli_t *cli, cmd_peers_t *l);
 /* A petname or a peer's own name made fit for a terminal (cli_line). */
 #define CLI_NAME_SAFE (4 * MM_PETNAME_MAX + 4)
 void cmd_peer_name(char out[CLI_NAME_SAFE], const char *name);
@@ -237,6 +247,10 @@ void cli_time_local(char out[CLI_TIME_MAX], uint64_t ms);
 /* "just now", "5 minutes ago", ... or beyond 30 days the local date. */
 void cli_time_rel(char out[CLI_TIME_MAX], uint64_t ms, uint64_t now);
 
+/* Length of the well-formed UTF-8 sequence at s[0..n), or 0 if it is not
+ * one (overlong forms, surrogates and code points past U+10FFFF are not). */
+size_t cli_utf8_len(const unsigned char *s, size_t n);
+
 /* One line of s[0..n) fit for a terminal: control characters replaced,
  * cut after maxchars characters (UTF-8 safe) with "…" appended.  Returns a
  * malloc'd string or NULL when out of memory. */
@@ -251,6 +265,11 @@ size_t cli_width(const char *s);
 #define CLI_RED    "\033[31m"
 #define CLI_RESET  "\033[0m"
 const char *cli_c(const cli_t *cli, const char *esc);
+
+/* argv joined by single spaces into a malloc'd string with a NUL after it.
+ * 0; 1 if longer than max bytes; -1 when out of memory. */
+int cli_join_words(int argc, char **argv, size_t max, char **out,
+                   size_t *len);
 
 /* Read all of stdin, at most max bytes: buffer is malloc'd with a NUL after
  * it.  0; -1 with errno on a read error or out of memory; 1 if there is
@@ -319,6 +338,38 @@ int  cmd_engage_time(cli_t *cli, const uint8_t scope[32], const uint8_t id[32],
 int  cmd_engage_reply(cli_t *cli, const cmd_rel_t *r, const mm_question_t *q,
                       const char *type, const mm_field_t *f, size_t n,
                       const char *said);
+/* A reply to one question (withdraw, thank, report, answer, decline,
+ * ask-back): what the command's hooks see and fill. */
+typedef struct {
+    const cmd_rel_t     *r;
+    const mm_question_t *q;
+    char                 hex[2 * 32 + 1];       /* q's id */
+    char                 name[CLI_NAME_SAFE];   /* the peer, printable */
+    mm_field_t           f[4];                  /* "ref", "text", then own */
+    size_t               nf;
+    char                 said[3 * CLI_NAME_SAFE + 128];
+    void                *own;                   /* the command's own state */
+} cmd_reply_t;
+
+/* What one reply command is.  Its error texts take arguments, so they
+ * live in the check hook, not here (-Wformat-nonliteral). */
+typedef struct {
+    const char *type;           /* MM_T_* */
+    int         mine;           /* 1: the question must be mine, 0: theirs */
+    int         settle;         /* run cmd_engage_settle first */
+    const char *verb;           /* "only the asker can VERB it" */
+    const char *text;           /* what its TEXT is called; NULL: no TEXT */
+    const char *usage[2];       /* usage error: no arguments, wrong count */
+    /* Refuse a question in the wrong state: exit code; prints errors. */
+    int  (*check)(cli_t *cli, cmd_reply_t *c);
+    /* Add fields past c->nf and write c->said. */
+    void (*build)(cli_t *cli, cmd_reply_t *c);
+} cmd_reply_spec_t;
+
+/* Run a reply command QID [TEXT...] as spec says: find the question,
+ * check it, read TEXT and append with cmd_engage_reply.  Exit code. */
+int  cmd_engage_reply_to(cli_t *cli, int argc, char **argv,
+                         const cmd_reply_spec_t *spec, void *own);
 /* "(delivered on the next 'mm sync grace')" on stdout (not with --json). */
 void cmd_engage_hint(const cli_t *cli, const mm_peer_t *p);
 /* 1 if it is a private note about identity (mm note add --about). */

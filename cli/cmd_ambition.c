@@ -383,7 +383,6 @@ int cmd_ambition_share(cli_t *cli, int argc, char **argv)
     char name[CLI_NAME_SAFE], hex[2 * 32 + 1];
     char *nearv = NULL, *longv = NULL;
     size_t nlen = 0, llen = 0, count = 0;
-    mm_txn_t *txn = NULL;
     cmd_ambitions_t a;
     uint8_t id[32];
     mm_peer_t p;
@@ -395,12 +394,7 @@ int cmd_ambition_share(cli_t *cli, int argc, char **argv)
     if (argc != 1)
         return cli_usage(cli, argc ? "give one PEER" : "missing the PEER to "
                          "share your ambitions with");
-    rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
-    if (rc != MM_OK)
-        return cli_fail_rc(cli, rc, "cannot read the peers");
-    ex = cmd_peer_find(cli, txn, argv[0], &p);
-    mm_txn_abort(&txn);
-    if (ex != CLI_EXIT_OK)
+    if ((ex = cmd_peer_get(cli, argv[0], &p)) != CLI_EXIT_OK)
         return ex;
     if ((ex = cmd_ambitions_load(cli, &a)) != CLI_EXIT_OK)
         goto out;

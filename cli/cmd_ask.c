@@ -340,166 +340,122 @@ int cmd_lint(cli_t *cli, int argc, char **argv)
 
 /* --- withdraw, thank, report ------------------------------------------------ */
 
-/* Find my question QID among every relationship.  Exit code; prints
- * errors, and "not yours" when the other member asked it. */
-static int find_mine(cli_t *cli, const char *arg, const char *verb,
-                     cmd_rels_t *all, const cmd_rel_t **r,
-                     const mm_question_t **q)
+static int withdraw_check(cli_t *cli, cmd_reply_t *c)
 {
-    char hex[2 * 32 + 1], name[CLI_NAME_SAFE];
-    int ex;
-
-    if ((ex = cmd_engage_all(cli, all)) != CLI_EXIT_OK ||
-        (ex = cmd_engage_question(cli, all, arg, r, q)) != CLI_EXIT_OK)
-        return ex;
-    if (cmd_engage_me(cli, (*q)->q->author))
+    switch (c->q->state) {
+    case MM_QS_WAITING: case MM_QS_HELD: case MM_QS_OPEN:
         return CLI_EXIT_OK;
-    mm_hex(hex, (*q)->q->id, 32);
-    cmd_peer_name(name, (*r)->peer.petname);
-    return cli_fail(cli, "question %.*s was asked by %s, not by you; only "
-                    "the asker can %s it", CLI_SHORT_ID, hex, name, verb);
+    case MM_QS_ANSWERED:
+        return cli_fail(cli, "question %.*s is answered; thank %s with 'mm "
+                        "thank %.*s TEXT' instead", CLI_SHORT_ID, c->hex,
+                        c->name, CLI_SHORT_ID, c->hex);
+    case MM_QS_WITHDRAWN:
+        return cli_fail(cli, "question %.*s is already withdrawn",
+                        CLI_SHORT_ID, c->hex);
+    default:
+        return cli_fail(cli, "question %.*s is %s; there is nothing to "
+                        "withdraw", CLI_SHORT_ID, c->hex,
+                        mm_qstate_name(c->q->state));
+    }
+}
+
+static void withdraw_build(cli_t *cli, cmd_reply_t *c)
+{
+    snprintf(c->said, sizeof c->said, "withdrew question %s%.*s%s to %s",
+             cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, c->hex,
+             cli_c(cli, CLI_RESET), c->name);
 }
 
 int cmd_withdraw(cli_t *cli, int argc, char **argv)
 {
-    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], said[CLI_NAME_SAFE + 128];
-    const cmd_rel_t *r = NULL;
-    const mm_question_t *q = NULL;
-    cmd_rels_t all;
-    int ex;
+    static const cmd_reply_spec_t spec = {
+        MM_T_WITHDRAW, 1, 0, "withdraw", NULL,
+        { "missing the question ID", "give one question ID" },
+        withdraw_check, withdraw_build,
+    };
 
-    memset(&all, 0, sizeof all);
-    if (argc != 1)
-        return cli_usage(cli, argc ? "give one question ID" :
-                         "missing the question ID");
-    if ((ex = find_mine(cli, argv[0], "withdraw", &all, &r, &q)) != CLI_EXIT_OK)
-        goto out;
-    mm_hex(hex, q->q->id, 32);
-    cmd_peer_name(name, r->peer.petname);
-    ex = CLI_EXIT_FAIL;
-    switch (q->state) {
-    case MM_QS_WAITING: case MM_QS_HELD: case MM_QS_OPEN:
-        break;
+    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL);
+}
+
+static int thank_check(cli_t *cli, cmd_reply_t *c)
+{
+    switch (c->q->state) {
     case MM_QS_ANSWERED:
-        cli_error(cli, "question %.*s is answered; thank %s with 'mm thank "
-                  "%.*s TEXT' instead", CLI_SHORT_ID, hex, name, CLI_SHORT_ID,
-                  hex);
-        goto out;
-    case MM_QS_WITHDRAWN:
-        cli_error(cli, "question %.*s is already withdrawn", CLI_SHORT_ID, hex);
-        goto out;
+        return CLI_EXIT_OK;
+    case MM_QS_THANKED:
+        return cli_fail(cli, "question %.*s is already thanked; tell %s what "
+                        "came of it with 'mm report %.*s TEXT'", CLI_SHORT_ID,
+                        c->hex, c->name, CLI_SHORT_ID, c->hex);
+    case MM_QS_WAITING: case MM_QS_HELD: case MM_QS_OPEN:
+        return cli_fail(cli, "question %.*s is %s: %s has not answered it "
+                        "yet; thank after the answer", CLI_SHORT_ID, c->hex,
+                        mm_qstate_name(c->q->state), c->name);
     default:
-        cli_error(cli, "question %.*s is %s; there is nothing to withdraw",
-                  CLI_SHORT_ID, hex, mm_qstate_name(q->state));
-        goto out;
+        return cli_fail(cli, "question %.*s is %s; there is no answer to "
+                        "thank for", CLI_SHORT_ID, c->hex,
+                        mm_qstate_name(c->q->state));
     }
-    mm_field_t f[1] = { { "ref", MM_F_BIN, q->q->id, 32, 0 } };
-    snprintf(said, sizeof said, "withdrew question %s%.*s%s to %s",
-             cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET),
-             name);
-    ex = cmd_engage_reply(cli, r, q, MM_T_WITHDRAW, f, 1, said);
-out:
-    cmd_engage_all_free(&all);
-    return ex;
+}
+
+static void thank_build(cli_t *cli, cmd_reply_t *c)
+{
+    const char *offer = cli->opt[CLI_OPT_OFFER];
+
+    if (offer)
+        c->f[c->nf++] = (mm_field_t) { "offer", MM_F_STR, offer,
+                                       strlen(offer), 0 };
+    snprintf(c->said, sizeof c->said, "thanked %s for the answer to "
+             "%s%.*s%s%s", c->name, cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
+             c->hex, cli_c(cli, CLI_RESET), offer ? ", with an offer" : "");
 }
 
 int cmd_thank(cli_t *cli, int argc, char **argv)
 {
-    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], said[CLI_NAME_SAFE + 128];
+    static const cmd_reply_spec_t spec = {
+        MM_T_THANKS, 1, 0, "thank for", "thanks",
+        { "give the question ID and the TEXT of your thanks",
+          "missing the TEXT of your thanks" },
+        thank_check, thank_build,
+    };
     const char *offer = cli->opt[CLI_OPT_OFFER];
-    const cmd_rel_t *r = NULL;
-    const mm_question_t *q = NULL;
-    char *text = NULL;
-    size_t len = 0;
-    cmd_rels_t all;
     int ex;
 
-    memset(&all, 0, sizeof all);
-    if (argc < 2)
-        return cli_usage(cli, argc ? "missing the TEXT of your thanks" :
-                         "give the question ID and the TEXT of your thanks");
-    if (offer && (ex = cmd_engage_check(cli, "offer", offer, strlen(offer)))
+    /* After the usage check, before the question is looked for. */
+    if (argc >= 2 && offer &&
+        (ex = cmd_engage_check(cli, "offer", offer, strlen(offer)))
         != CLI_EXIT_OK)
         return ex;
-    if ((ex = find_mine(cli, argv[0], "thank for", &all, &r, &q)) != CLI_EXIT_OK)
-        goto out;
-    mm_hex(hex, q->q->id, 32);
-    cmd_peer_name(name, r->peer.petname);
-    ex = CLI_EXIT_FAIL;
-    switch (q->state) {
-    case MM_QS_ANSWERED:
-        break;
-    case MM_QS_THANKED:
-        cli_error(cli, "question %.*s is already thanked; tell %s what came "
-                  "of it with 'mm report %.*s TEXT'", CLI_SHORT_ID, hex, name,
-                  CLI_SHORT_ID, hex);
-        goto out;
-    case MM_QS_WAITING: case MM_QS_HELD: case MM_QS_OPEN:
-        cli_error(cli, "question %.*s is %s: %s has not answered it yet; "
-                  "thank after the answer", CLI_SHORT_ID, hex,
-                  mm_qstate_name(q->state), name);
-        goto out;
-    default:
-        cli_error(cli, "question %.*s is %s; there is no answer to thank for",
-                  CLI_SHORT_ID, hex, mm_qstate_name(q->state));
-        goto out;
-    }
-    if ((ex = cmd_engage_text(cli, argc - 1, argv + 1, "thanks", &text, &len))
-        != CLI_EXIT_OK)
-        goto out;
-    mm_field_t f[3] = {
-        { "ref", MM_F_BIN, q->q->id, 32, 0 },
-        { "text", MM_F_STR, text, len, 0 },
-        { "offer", MM_F_STR, offer, offer ? strlen(offer) : 0, 0 },
-    };
-    snprintf(said, sizeof said, "thanked %s for the answer to %s%.*s%s%s", name,
-             cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET),
-             offer ? ", with an offer" : "");
-    ex = cmd_engage_reply(cli, r, q, MM_T_THANKS, f, offer ? 3 : 2, said);
-out:
-    cmd_engage_text_free(text, len);
-    cmd_engage_all_free(&all);
-    return ex;
+    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL);
+}
+
+static int report_check(cli_t *cli, cmd_reply_t *c)
+{
+    const mm_question_t *q = c->q;
+
+    /* An answer to act on, or a question asked back to reply to. */
+    if (q->state == MM_QS_WITHDRAWN || q->state == MM_QS_DECLINED ||
+        (q->nanswers == 0 && !q->askback))
+        return cli_fail(cli, "question %.*s is %s; report back once %s has "
+                        "answered", CLI_SHORT_ID, c->hex,
+                        mm_qstate_name(q->state), c->name);
+    return CLI_EXIT_OK;
+}
+
+static void report_build(cli_t *cli, cmd_reply_t *c)
+{
+    snprintf(c->said, sizeof c->said, "reported back to %s on %s%.*s%s",
+             c->name, cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, c->hex,
+             cli_c(cli, CLI_RESET));
 }
 
 int cmd_report(cli_t *cli, int argc, char **argv)
 {
-    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], said[CLI_NAME_SAFE + 128];
-    const cmd_rel_t *r = NULL;
-    const mm_question_t *q = NULL;
-    char *text = NULL;
-    size_t len = 0;
-    cmd_rels_t all;
-    int ex;
-
-    memset(&all, 0, sizeof all);
-    if (argc < 2)
-        return cli_usage(cli, argc ? "missing the TEXT of your report" :
-                         "give the question ID and the TEXT of your report");
-    if ((ex = find_mine(cli, argv[0], "report on", &all, &r, &q)) != CLI_EXIT_OK)
-        goto out;
-    mm_hex(hex, q->q->id, 32);
-    cmd_peer_name(name, r->peer.petname);
-    ex = CLI_EXIT_FAIL;
-    /* An answer to act on, or a question asked back to reply to. */
-    if (q->state == MM_QS_WITHDRAWN || q->state == MM_QS_DECLINED ||
-        (q->nanswers == 0 && !q->askback)) {
-        cli_error(cli, "question %.*s is %s; report back once %s has answered",
-                  CLI_SHORT_ID, hex, mm_qstate_name(q->state), name);
-        goto out;
-    }
-    if ((ex = cmd_engage_text(cli, argc - 1, argv + 1, "report", &text, &len))
-        != CLI_EXIT_OK)
-        goto out;
-    mm_field_t f[2] = {
-        { "ref", MM_F_BIN, q->q->id, 32, 0 },
-        { "text", MM_F_STR, text, len, 0 },
+    static const cmd_reply_spec_t spec = {
+        MM_T_REPORT, 1, 0, "report on", "report",
+        { "give the question ID and the TEXT of your report",
+          "missing the TEXT of your report" },
+        report_check, report_build,
     };
-    snprintf(said, sizeof said, "reported back to %s on %s%.*s%s", name,
-             cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET));
-    ex = cmd_engage_reply(cli, r, q, MM_T_REPORT, f, 2, said);
-out:
-    cmd_engage_text_free(text, len);
-    cmd_engage_all_free(&all);
-    return ex;
+
+    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL);
 }

@@ -45,17 +45,11 @@ int cmd_engage_rel_load(cli_t *cli, const mm_peer_t *p, cmd_rel_t *r)
 
 int cmd_engage_rel(cli_t *cli, const char *what, cmd_rel_t *r)
 {
-    mm_txn_t *txn = NULL;
     mm_peer_t p;
-    int ex, rc;
+    int ex;
 
     memset(r, 0, sizeof *r);
-    rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
-    if (rc != MM_OK)
-        return cli_fail_rc(cli, rc, "cannot read the peers");
-    ex = cmd_peer_find(cli, txn, what, &p);
-    mm_txn_abort(&txn);
-    if (ex != CLI_EXIT_OK)
+    if ((ex = cmd_peer_get(cli, what, &p)) != CLI_EXIT_OK)
         return ex;
     return cmd_engage_rel_load(cli, &p, r);
 }
@@ -67,54 +61,13 @@ void cmd_engage_rel_free(cmd_rel_t *r)
     memset(r, 0, sizeof *r);
 }
 
-typedef struct {
-    mm_peer_t *v;
-    size_t     n, cap;
-    int        mentees;         /* how many have the role mentee */
-} peers_t;
-
-static int collect(const mm_peer_t *p, void *arg)
-{
-    peers_t *l = arg;
-    mm_peer_t *v;
-
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 8;
-        if (!(v = realloc(l->v, cap * sizeof *v)))
-            return MM_ENOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = *p;
-    l->mentees += p->role == MM_ROLE_MENTEE;
-    return 0;
-}
-
-/* Every peer record.  Exit code; prints errors. */
-static int peers_read(cli_t *cli, peers_t *l)
-{
-    mm_txn_t *txn = NULL;
-    int rc;
-
-    memset(l, 0, sizeof *l);
-    rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
-    if (rc == MM_OK)
-        rc = mm_peer_foreach(txn, collect, l);
-    mm_txn_abort(&txn);
-    if (rc == MM_OK)
-        return CLI_EXIT_OK;
-    free(l->v);
-    memset(l, 0, sizeof *l);
-    return cli_fail_rc(cli, rc, "cannot read the peers");
-}
-
 int cmd_engage_all(cli_t *cli, cmd_rels_t *all)
 {
-    peers_t l;
+    cmd_peers_t l;
     int ex;
 
     memset(all, 0, sizeof *all);
-    if ((ex = peers_read(cli, &l)) != CLI_EXIT_OK)
+    if ((ex = cmd_peer_all(cli, &l)) != CLI_EXIT_OK)
         return ex;
     if (l.n > 0 && !(all->v = calloc(l.n, sizeof *all->v))) {
         free(l.v);
@@ -139,10 +92,10 @@ void cmd_engage_all_free(cmd_rels_t *all)
 
 int cmd_engage_settle(cli_t *cli)
 {
-    peers_t l;
+    cmd_peers_t l;
     int ex, rc;
 
-    if ((ex = peers_read(cli, &l)) != CLI_EXIT_OK)
+    if ((ex = cmd_peer_all(cli, &l)) != CLI_EXIT_OK)
         return ex;
     free(l.v);
     if (l.mentees == 0)
@@ -232,7 +185,7 @@ void cmd_engage_text_free(char *text, size_t len)
 int cmd_engage_text(cli_t *cli, int argc, char **argv, const char *what,
                     char **out, size_t *outlen)
 {
-    size_t len = 0, o = 0;
+    size_t len = 0;
     char *text;
     int r, ex;
 
@@ -250,22 +203,12 @@ int cmd_engage_text(cli_t *cli, int argc, char **argv, const char *what,
         if (len > 0 && text[len - 1] == '\n')
             text[--len] = '\0';
     } else {
-        for (int i = 0; i < argc; i++) {
-            len += strlen(argv[i]) + (i > 0);
-            if (len > MM_TEXT_MAX)
-                return cli_fail(cli, "the %s is longer than %d bytes; shorten "
-                                "it", what, MM_TEXT_MAX);
-        }
-        if (!(text = malloc(len + 1)))
+        r = cli_join_words(argc, argv, MM_TEXT_MAX, &text, &len);
+        if (r > 0)
+            return cli_fail(cli, "the %s is longer than %d bytes; shorten "
+                            "it", what, MM_TEXT_MAX);
+        if (r < 0)
             return cli_fail_rc(cli, MM_ENOMEM, "cannot read the text");
-        for (int i = 0; i < argc; i++) {
-            size_t n = strlen(argv[i]);
-            if (i > 0)
-                text[o++] = ' ';
-            memcpy(text + o, argv[i], n);
-            o += n;
-        }
-        text[o] = '\0';
     }
     if ((ex = cmd_engage_check(cli, what, text, len)) != CLI_EXIT_OK) {
         cmd_engage_text_free(text, len);
@@ -593,6 +536,56 @@ int cmd_engage_reply(cli_t *cli, const cmd_rel_t *r, const mm_question_t *q,
     json_obj_end(&j);
     json_finish(&j);
     return CLI_EXIT_OK;
+}
+
+int cmd_engage_reply_to(cli_t *cli, int argc, char **argv,
+                        const cmd_reply_spec_t *spec, void *own)
+{
+    cmd_reply_t c;
+    char *text = NULL;
+    size_t len = 0;
+    cmd_rels_t all;
+    int ex;
+
+    memset(&all, 0, sizeof all);
+    memset(&c, 0, sizeof c);
+    c.own = own;
+    if (spec->text ? argc < 2 : argc != 1)
+        return cli_usage(cli, "%s", spec->usage[argc ? 1 : 0]);
+    /* A question not yet sorted into the budget gets its place first. */
+    if ((spec->settle && (ex = cmd_engage_settle(cli)) != CLI_EXIT_OK) ||
+        (ex = cmd_engage_all(cli, &all)) != CLI_EXIT_OK ||
+        (ex = cmd_engage_question(cli, &all, argv[0], &c.r, &c.q))
+        != CLI_EXIT_OK)
+        goto out;
+    mm_hex(c.hex, c.q->q->id, 32);
+    cmd_peer_name(c.name, c.r->peer.petname);
+    if (spec->mine && !cmd_engage_me(cli, c.q->q->author)) {
+        ex = cli_fail(cli, "question %.*s was asked by %s, not by you; only "
+                      "the asker can %s it", CLI_SHORT_ID, c.hex, c.name,
+                      spec->verb);
+        goto out;
+    }
+    if (!spec->mine && cmd_engage_me(cli, c.q->q->author)) {
+        ex = cli_fail(cli, "question %.*s is your own; only the one you asked "
+                      "can %s it", CLI_SHORT_ID, c.hex, spec->verb);
+        goto out;
+    }
+    if ((ex = spec->check(cli, &c)) != CLI_EXIT_OK)
+        goto out;
+    c.f[c.nf++] = (mm_field_t) { "ref", MM_F_BIN, c.q->q->id, 32, 0 };
+    if (spec->text) {
+        if ((ex = cmd_engage_text(cli, argc - 1, argv + 1, spec->text, &text,
+                                  &len)) != CLI_EXIT_OK)
+            goto out;
+        c.f[c.nf++] = (mm_field_t) { "text", MM_F_STR, text, len, 0 };
+    }
+    spec->build(cli, &c);
+    ex = cmd_engage_reply(cli, c.r, c.q, spec->type, c.f, c.nf, c.said);
+out:
+    cmd_engage_text_free(text, len);
+    cmd_engage_all_free(&all);
+    return ex;
 }
 
 void cmd_engage_date(char out[CLI_TIME_MAX], uint64_t ms)

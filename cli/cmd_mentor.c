@@ -463,24 +463,6 @@ out:
 
 /* --- answer, decline, ask-back ------------------------------------------------ */
 
-/* Find their question QID (asked by the other member).  Exit code. */
-static int find_theirs(cli_t *cli, const char *arg, const char *verb,
-                       cmd_rels_t *all, const cmd_rel_t **r,
-                       const mm_question_t **q)
-{
-    char hex[2 * 32 + 1];
-    int ex;
-
-    if ((ex = cmd_engage_all(cli, all)) != CLI_EXIT_OK ||
-        (ex = cmd_engage_question(cli, all, arg, r, q)) != CLI_EXIT_OK)
-        return ex;
-    if (!cmd_engage_me(cli, (*q)->q->author))
-        return CLI_EXIT_OK;
-    mm_hex(hex, (*q)->q->id, 32);
-    return cli_fail(cli, "question %.*s is your own; only the one you asked "
-                    "can %s it", CLI_SHORT_ID, hex, verb);
-}
-
 /* Why q cannot get a reply yet: held or waiting.  Exit code. */
 static int not_released(cli_t *cli, const mm_question_t *q, const char *hex)
 {
@@ -493,185 +475,143 @@ static int not_released(cli_t *cli, const mm_question_t *q, const char *hex)
                     "yet; run 'mm inbox'", CLI_SHORT_ID, hex);
 }
 
+static int answer_check(cli_t *cli, cmd_reply_t *c)
+{
+    if (c->q->nanswers >= MM_ANSWERS_MAX)
+        return cli_fail(cli, "you answered question %.*s and clarified it "
+                        "once already; there is no third answer",
+                        CLI_SHORT_ID, c->hex);
+    switch (c->q->state) {
+    case MM_QS_OPEN: case MM_QS_ANSWERED:
+        return CLI_EXIT_OK;
+    case MM_QS_HELD: case MM_QS_WAITING:
+        return not_released(cli, c->q, c->hex);
+    default:
+        return cli_fail(cli, "question %.*s is %s; it takes no more answers",
+                        CLI_SHORT_ID, c->hex, mm_qstate_name(c->q->state));
+    }
+}
+
+static void answer_build(cli_t *cli, cmd_reply_t *c)
+{
+    snprintf(c->said, sizeof c->said, "%s %s: %s%.*s%s",
+             c->q->nanswers ? "clarified your answer to" : "answered",
+             c->name, cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, c->hex,
+             cli_c(cli, CLI_RESET));
+}
+
 int cmd_answer(cli_t *cli, int argc, char **argv)
 {
-    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], said[CLI_NAME_SAFE + 128];
-    const cmd_rel_t *r = NULL;
-    const mm_question_t *q = NULL;
-    char *text = NULL;
-    size_t len = 0;
-    cmd_rels_t all;
+    static const cmd_reply_spec_t spec = {
+        MM_T_ANSWER, 0, 1, "answer", "answer",
+        { "give the question ID and the TEXT of your answer",
+          "missing the TEXT of your answer" },
+        answer_check, answer_build,
+    };
+
+    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL);
+}
+
+/* The member a decline refers the asker to (--refer). */
+typedef struct {
+    mm_peer_t   p;
+    const char *rname;
+} decline_t;
+
+static int decline_check(cli_t *cli, cmd_reply_t *c)
+{
+    const char *refer = cli->opt[CLI_OPT_REFER];
+    decline_t *d = c->own;
     int ex;
 
-    memset(&all, 0, sizeof all);
-    if (argc < 2)
-        return cli_usage(cli, argc ? "missing the TEXT of your answer" :
-                         "give the question ID and the TEXT of your answer");
-    /* A question not yet sorted into the budget gets its place first. */
-    if ((ex = cmd_engage_settle(cli)) != CLI_EXIT_OK ||
-        (ex = find_theirs(cli, argv[0], "answer", &all, &r, &q)) != CLI_EXIT_OK)
-        goto out;
-    mm_hex(hex, q->q->id, 32);
-    cmd_peer_name(name, r->peer.petname);
-    ex = CLI_EXIT_FAIL;
-    if (q->nanswers >= MM_ANSWERS_MAX) {
-        cli_error(cli, "you answered question %.*s and clarified it once "
-                  "already; there is no third answer", CLI_SHORT_ID, hex);
-        goto out;
-    }
-    switch (q->state) {
-    case MM_QS_OPEN: case MM_QS_ANSWERED:
+    switch (c->q->state) {
+    case MM_QS_WAITING: case MM_QS_HELD: case MM_QS_OPEN:
         break;
-    case MM_QS_HELD: case MM_QS_WAITING:
-        not_released(cli, q, hex);
-        goto out;
+    case MM_QS_DECLINED:
+        return cli_fail(cli, "question %.*s is already declined",
+                        CLI_SHORT_ID, c->hex);
     default:
-        cli_error(cli, "question %.*s is %s; it takes no more answers",
-                  CLI_SHORT_ID, hex, mm_qstate_name(q->state));
-        goto out;
+        return cli_fail(cli, "question %.*s is %s; only a question without "
+                        "an answer can be declined", CLI_SHORT_ID, c->hex,
+                        mm_qstate_name(c->q->state));
     }
-    if ((ex = cmd_engage_text(cli, argc - 1, argv + 1, "answer", &text, &len))
-        != CLI_EXIT_OK)
-        goto out;
-    mm_field_t f[2] = {
-        { "ref", MM_F_BIN, q->q->id, 32, 0 },
-        { "text", MM_F_STR, text, len, 0 },
-    };
-    snprintf(said, sizeof said, "%s %s: %s%.*s%s",
-             q->nanswers ? "clarified your answer to" : "answered", name,
-             cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET));
-    ex = cmd_engage_reply(cli, r, q, MM_T_ANSWER, f, 2, said);
-out:
-    cmd_engage_text_free(text, len);
-    cmd_engage_all_free(&all);
-    return ex;
+    if (!refer)
+        return CLI_EXIT_OK;
+    if ((ex = cmd_peer_get(cli, refer, &d->p)) != CLI_EXIT_OK)
+        return ex;
+    if (memcmp(d->p.identity, c->r->peer.identity, 32) == 0)
+        return cli_fail(cli, "%s asked the question; refer them to someone "
+                        "else", c->name);
+    /* The name they gave themselves means more to the asker than ours. */
+    d->rname = d->p.name[0] ? d->p.name : d->p.petname;
+    return CLI_EXIT_OK;
+}
+
+static void decline_build(cli_t *cli, cmd_reply_t *c)
+{
+    const char *refer = cli->opt[CLI_OPT_REFER];
+    char other[CLI_NAME_SAFE];
+    decline_t *d = c->own;
+
+    if (refer) {
+        c->f[c->nf++] = (mm_field_t) { "refer", MM_F_BIN, d->p.identity, 32,
+                                       0 };
+        c->f[c->nf++] = (mm_field_t) { "refer_name", MM_F_STR, d->rname,
+                                       strlen(d->rname), 0 };
+        cmd_peer_name(other, d->p.petname);
+    }
+    snprintf(c->said, sizeof c->said, "declined %s's question %s%.*s%s%s%s",
+             c->name, cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, c->hex,
+             cli_c(cli, CLI_RESET), refer ? ", referring them to " : "",
+             refer ? other : "");
 }
 
 int cmd_decline(cli_t *cli, int argc, char **argv)
 {
-    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], other[CLI_NAME_SAFE];
-    char said[3 * CLI_NAME_SAFE + 128];
-    const char *refer = cli->opt[CLI_OPT_REFER], *rname = "";
-    const cmd_rel_t *r = NULL;
-    const mm_question_t *q = NULL;
-    mm_txn_t *txn = NULL;
-    char *text = NULL;
-    size_t len = 0, nf = 2;
-    cmd_rels_t all;
-    mm_peer_t p;
-    int ex, rc;
-
-    memset(&all, 0, sizeof all);
-    if (argc < 2)
-        return cli_usage(cli, argc ? "missing the TEXT of your decline" :
-                         "give the question ID and a line of explanation");
-    if ((ex = find_theirs(cli, argv[0], "decline", &all, &r, &q)) != CLI_EXIT_OK)
-        goto out;
-    mm_hex(hex, q->q->id, 32);
-    cmd_peer_name(name, r->peer.petname);
-    ex = CLI_EXIT_FAIL;
-    switch (q->state) {
-    case MM_QS_WAITING: case MM_QS_HELD: case MM_QS_OPEN:
-        break;
-    case MM_QS_DECLINED:
-        cli_error(cli, "question %.*s is already declined", CLI_SHORT_ID, hex);
-        goto out;
-    default:
-        cli_error(cli, "question %.*s is %s; only a question without an "
-                  "answer can be declined", CLI_SHORT_ID, hex,
-                  mm_qstate_name(q->state));
-        goto out;
-    }
-    if (refer) {
-        rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
-        if (rc != MM_OK) {
-            cli_fail_rc(cli, rc, "cannot read the peers");
-            goto out;
-        }
-        ex = cmd_peer_find(cli, txn, refer, &p);
-        mm_txn_abort(&txn);
-        if (ex != CLI_EXIT_OK)
-            goto out;
-        ex = CLI_EXIT_FAIL;
-        if (memcmp(p.identity, r->peer.identity, 32) == 0) {
-            cli_error(cli, "%s asked the question; refer them to someone "
-                      "else", name);
-            goto out;
-        }
-        /* The name they gave themselves means more to the asker than ours. */
-        rname = p.name[0] ? p.name : p.petname;
-        nf = 4;
-    }
-    if ((ex = cmd_engage_text(cli, argc - 1, argv + 1, "decline", &text, &len))
-        != CLI_EXIT_OK)
-        goto out;
-    mm_field_t f[4] = {
-        { "ref", MM_F_BIN, q->q->id, 32, 0 },
-        { "text", MM_F_STR, text, len, 0 },
-        { "refer", MM_F_BIN, p.identity, 32, 0 },
-        { "refer_name", MM_F_STR, rname, strlen(rname), 0 },
+    static const cmd_reply_spec_t spec = {
+        MM_T_DECLINE, 0, 0, "decline", "decline",
+        { "give the question ID and a line of explanation",
+          "missing the TEXT of your decline" },
+        decline_check, decline_build,
     };
-    if (refer)
-        cmd_peer_name(other, p.petname);
-    snprintf(said, sizeof said, "declined %s's question %s%.*s%s%s%s", name,
-             cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET),
-             refer ? ", referring them to " : "", refer ? other : "");
-    ex = cmd_engage_reply(cli, r, q, MM_T_DECLINE, f, nf, said);
-out:
-    cmd_engage_text_free(text, len);
-    cmd_engage_all_free(&all);
-    return ex;
+    decline_t d;
+
+    memset(&d, 0, sizeof d);
+    return cmd_engage_reply_to(cli, argc, argv, &spec, &d);
+}
+
+static int askback_check(cli_t *cli, cmd_reply_t *c)
+{
+    if (c->q->askback)
+        return cli_fail(cli, "you already asked %s back on question %.*s; one "
+                        "per engagement", c->name, CLI_SHORT_ID, c->hex);
+    switch (c->q->state) {
+    case MM_QS_OPEN: case MM_QS_ANSWERED: case MM_QS_THANKED:
+        return CLI_EXIT_OK;
+    case MM_QS_HELD: case MM_QS_WAITING:
+        return not_released(cli, c->q, c->hex);
+    default:
+        return cli_fail(cli, "question %.*s is %s; there is no engagement to "
+                        "ask back in", CLI_SHORT_ID, c->hex,
+                        mm_qstate_name(c->q->state));
+    }
+}
+
+static void askback_build(cli_t *cli, cmd_reply_t *c)
+{
+    snprintf(c->said, sizeof c->said, "asked %s back on %s%.*s%s", c->name,
+             cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, c->hex,
+             cli_c(cli, CLI_RESET));
 }
 
 int cmd_askback(cli_t *cli, int argc, char **argv)
 {
-    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], said[CLI_NAME_SAFE + 128];
-    const cmd_rel_t *r = NULL;
-    const mm_question_t *q = NULL;
-    char *text = NULL;
-    size_t len = 0;
-    cmd_rels_t all;
-    int ex;
-
-    memset(&all, 0, sizeof all);
-    if (argc < 2)
-        return cli_usage(cli, argc ? "missing the TEXT of your question" :
-                         "give the question ID and the TEXT of your question");
-    if ((ex = cmd_engage_settle(cli)) != CLI_EXIT_OK ||
-        (ex = find_theirs(cli, argv[0], "ask back on", &all, &r, &q))
-        != CLI_EXIT_OK)
-        goto out;
-    mm_hex(hex, q->q->id, 32);
-    cmd_peer_name(name, r->peer.petname);
-    ex = CLI_EXIT_FAIL;
-    if (q->askback) {
-        cli_error(cli, "you already asked %s back on question %.*s; one per "
-                  "engagement", name, CLI_SHORT_ID, hex);
-        goto out;
-    }
-    switch (q->state) {
-    case MM_QS_OPEN: case MM_QS_ANSWERED: case MM_QS_THANKED:
-        break;
-    case MM_QS_HELD: case MM_QS_WAITING:
-        not_released(cli, q, hex);
-        goto out;
-    default:
-        cli_error(cli, "question %.*s is %s; there is no engagement to ask "
-                  "back in", CLI_SHORT_ID, hex, mm_qstate_name(q->state));
-        goto out;
-    }
-    if ((ex = cmd_engage_text(cli, argc - 1, argv + 1, "question", &text, &len))
-        != CLI_EXIT_OK)
-        goto out;
-    mm_field_t f[2] = {
-        { "ref", MM_F_BIN, q->q->id, 32, 0 },
-        { "text", MM_F_STR, text, len, 0 },
+    static const cmd_reply_spec_t spec = {
+        MM_T_ASKBACK, 0, 1, "ask back on", "question",
+        { "give the question ID and the TEXT of your question",
+          "missing the TEXT of your question" },
+        askback_check, askback_build,
     };
-    snprintf(said, sizeof said, "asked %s back on %s%.*s%s", name,
-             cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET));
-    ex = cmd_engage_reply(cli, r, q, MM_T_ASKBACK, f, 2, said);
-out:
-    cmd_engage_text_free(text, len);
-    cmd_engage_all_free(&all);
-    return ex;
+
+    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL);
 }

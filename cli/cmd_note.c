@@ -94,7 +94,7 @@ static void note_json(json_t *j, const mm_note_t *n)
  * Returns an exit code; prints errors. */
 static int note_text(cli_t *cli, int argc, char **argv, char **out, size_t *outlen)
 {
-    size_t len = 0, o = 0;
+    size_t len = 0;
     char *text;
     int r;
 
@@ -111,21 +111,11 @@ static int note_text(cli_t *cli, int argc, char **argv, char **out, size_t *outl
         if (len > 0 && text[len - 1] == '\n')
             text[--len] = '\0';
     } else {
-        for (int i = 0; i < argc; i++) {
-            len += strlen(argv[i]) + (i > 0);
-            if (len > MM_NOTE_MAX)
-                goto toobig;
-        }
-        if (!(text = malloc(len + 1)))
+        r = cli_join_words(argc, argv, MM_NOTE_MAX, &text, &len);
+        if (r > 0)
+            goto toobig;
+        if (r < 0)
             return cli_fail_rc(cli, MM_ENOMEM, "cannot add the note");
-        for (int i = 0; i < argc; i++) {
-            size_t n = strlen(argv[i]);
-            if (i > 0)
-                text[o++] = ' ';
-            memcpy(text + o, argv[i], n);
-            o += n;
-        }
-        text[o] = '\0';
     }
     if (len > MM_NOTE_MAX) {
         sodium_memzero(text, len);
@@ -144,7 +134,6 @@ int cmd_note_add(cli_t *cli, int argc, char **argv)
 {
     const char *about = cli->opt[CLI_OPT_ABOUT];
     char hex[2 * 32 + 1], when[CLI_TIME_MAX];
-    mm_txn_t *txn = NULL;
     mm_peer_t peer;
     mm_note_list_t got = { 0 };
     uint8_t id[32];
@@ -157,12 +146,7 @@ int cmd_note_add(cli_t *cli, int argc, char **argv)
         return cli_usage(cli, "missing the note's TEXT, or '-' to read it "
                          "from stdin");
     if (about) {
-        rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
-        if (rc != MM_OK)
-            return cli_fail_rc(cli, rc, "cannot read the peers");
-        ex = cmd_peer_find(cli, txn, about, &peer);
-        mm_txn_abort(&txn);
-        if (ex != CLI_EXIT_OK)
+        if ((ex = cmd_peer_get(cli, about, &peer)) != CLI_EXIT_OK)
             return ex;
     }
     if ((ex = note_text(cli, argc, argv, &text, &len)) != CLI_EXIT_OK)

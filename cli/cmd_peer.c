@@ -170,14 +170,9 @@ void cmd_peer_json(json_t *j, const char *key, const mm_peer_t *p)
 
 /* --- list ---------------------------------------------------------------- */
 
-typedef struct {
-    mm_peer_t *v;
-    size_t     n, cap;
-} peers_t;
-
 static int collect(const mm_peer_t *p, void *arg)
 {
-    peers_t *l = arg;
+    cmd_peers_t *l = arg;
     mm_peer_t *v;
 
     if (l->n == l->cap) {
@@ -188,7 +183,38 @@ static int collect(const mm_peer_t *p, void *arg)
         l->cap = cap;
     }
     l->v[l->n++] = *p;
+    l->mentees += p->role == MM_ROLE_MENTEE;
     return 0;
+}
+
+int cmd_peer_get(cli_t *cli, const char *what, mm_peer_t *p)
+{
+    mm_txn_t *txn = NULL;
+    int ex, rc;
+
+    rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
+    if (rc != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot read the peers");
+    ex = cmd_peer_find(cli, txn, what, p);
+    mm_txn_abort(&txn);
+    return ex;
+}
+
+int cmd_peer_all(cli_t *cli, cmd_peers_t *l)
+{
+    mm_txn_t *txn = NULL;
+    int rc;
+
+    memset(l, 0, sizeof *l);
+    rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
+    if (rc == MM_OK)
+        rc = mm_peer_foreach(txn, collect, l);
+    mm_txn_abort(&txn);
+    if (rc == MM_OK)
+        return CLI_EXIT_OK;
+    free(l->v);
+    memset(l, 0, sizeof *l);
+    return cli_fail_rc(cli, rc, "cannot read the peers");
 }
 
 /* Peers in the order of their petnames, ignoring case. */
@@ -207,7 +233,7 @@ typedef struct {
     char when[CLI_TIME_MAX];
 } row_t;
 
-static int list_text(cli_t *cli, const peers_t *l)
+static int list_text(cli_t *cli, const cmd_peers_t *l)
 {
     size_t wname = strlen("NAME"), wwhen = strlen("LAST-SYNC");
     uint64_t now = mm_now_ms();
@@ -253,22 +279,14 @@ static int list_text(cli_t *cli, const peers_t *l)
 
 int cmd_peer_list(cli_t *cli, int argc, char **argv)
 {
-    peers_t l = { 0 };
-    mm_txn_t *txn = NULL;
-    int ex, rc;
+    cmd_peers_t l;
+    int ex;
     json_t j;
 
     if (argc > 0)
         return cli_usage(cli, "unexpected argument '%s'", argv[0]);
-    rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
-    if (rc != MM_OK)
-        return cli_fail_rc(cli, rc, "cannot read the peers");
-    rc = mm_peer_foreach(txn, collect, &l);
-    mm_txn_abort(&txn);
-    if (rc != MM_OK) {
-        free(l.v);
-        return cli_fail_rc(cli, rc, "cannot read the peers");
-    }
+    if ((ex = cmd_peer_all(cli, &l)) != CLI_EXIT_OK)
+        return ex;
     if (l.n > 1)
         qsort(l.v, l.n, sizeof *l.v, by_name);
     if (cli->json) {
@@ -296,19 +314,13 @@ int cmd_peer_show(cli_t *cli, int argc, char **argv)
     char ident[MM_IDCODE_LEN + 1], dev[MM_IDCODE_LEN + 1], scope[2 * 32 + 1];
     char local[CLI_TIME_MAX], rel[CLI_TIME_MAX];
     uint64_t now = mm_now_ms();
-    mm_txn_t *txn = NULL;
     mm_peer_t p;
-    int ex, rc;
+    int ex;
     json_t j;
 
     if (argc != 1)
         return cli_usage(cli, argc ? "give one PEER" : "missing the PEER");
-    rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
-    if (rc != MM_OK)
-        return cli_fail_rc(cli, rc, "cannot read the peers");
-    ex = cmd_peer_find(cli, txn, argv[0], &p);
-    mm_txn_abort(&txn);
-    if (ex != CLI_EXIT_OK)
+    if ((ex = cmd_peer_get(cli, argv[0], &p)) != CLI_EXIT_OK)
         return ex;
     if (cli->json) {
         json_init(&j, stdout);

@@ -401,6 +401,20 @@ static uint64_t last_served(cli_t *cli, const cmd_rels_t *all, const char *s,
     return last;
 }
 
+/* 1 if ambition a went QUIET_MS without a question of mine on it; *last is
+ * when the last one was asked (0: never). */
+static int quiet(cli_t *cli, const cmd_rels_t *all, const mm_ambition_t *a,
+                 uint64_t now, uint64_t *last)
+{
+    size_t n;
+    const char *s = cmd_engage_field(a->it, "text", &n);
+    uint64_t since;
+
+    *last = last_served(cli, all, s, n);
+    since = *last > a->it->time ? *last : a->it->time;
+    return !(a->closed || now - since <= QUIET_MS || since > now);
+}
+
 typedef enum { L_INBOX, L_ASKBACK, L_WAITING, L_HELD, L_UNTHANKED, L_REPORTS,
                L_N } list_t;
 
@@ -473,11 +487,8 @@ static void status_json(cli_t *cli, const cmd_rels_t *all,
     json_arr_begin(&j, "quiet_ambitions");
     for (size_t i = 0; i < amb->n; i++) {
         const mm_ambition_t *a = &amb->v[i];
-        size_t n;
-        const char *s = cmd_engage_field(a->it, "text", &n);
-        uint64_t last = last_served(cli, all, s, n);
-        uint64_t since = last > a->it->time ? last : a->it->time;
-        if (a->closed || now - since <= QUIET_MS || since > now)
+        uint64_t last;
+        if (!quiet(cli, all, a, now, &last))
             continue;
         cmd_ambition_json(&j, NULL, a);
         cli_time_iso(when, last);
@@ -583,12 +594,11 @@ static void status_text(cli_t *cli, const cmd_rels_t *all,
     pending = "quiet ambitions (no question for 90 days)";
     for (size_t i = 0; i < amb->n; i++) {
         const mm_ambition_t *a = &amb->v[i];
+        uint64_t last;
         size_t n;
-        const char *s = cmd_engage_field(a->it, "text", &n);
-        uint64_t last = last_served(cli, all, s, n);
-        uint64_t since = last > a->it->time ? last : a->it->time;
-        if (a->closed || now - since <= QUIET_MS || since > now)
+        if (!quiet(cli, all, a, now, &last))
             continue;
+        const char *s = cmd_engage_field(a->it, "text", &n);
         heading(&pending);
         char *line = cmd_engage_first(s, n, LINE_CHARS);
         const char *k = cmd_engage_field(a->it, "kind", &n);

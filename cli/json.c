@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/json.h"
 
 void json_init(json_t *j, FILE *f)
@@ -22,40 +23,6 @@ static void json_prefix(json_t *j, const char *key)
         json_escape(j->f, key, strlen(key));
         fputc(':', j->f);
     }
-}
-
-/* Length of the well-formed UTF-8 sequence at s[0..n), or 0 if it is not
- * one (overlong forms, surrogates and code points past U+10FFFF are not). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    size_t len, i;
-    uint32_t cp;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        len = 2;
-        cp = s[0] & 0x1f;
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        len = 3;
-        cp = s[0] & 0x0f;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        len = 4;
-        cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
 }
 
 static void json_escape(FILE *f, const char *str, size_t n)
@@ -81,7 +48,7 @@ static void json_escape(FILE *f, const char *str, size_t n)
             i++;
             continue;
         }
-        len = utf8_seq(s + i, n - i);
+        len = cli_utf8_len(s + i, n - i);
         if (len == 0) {
             fputs("\\ufffd", f);
             i++;

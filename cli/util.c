@@ -355,8 +355,7 @@ void cli_time_rel(char out[CLI_TIME_MAX], uint64_t ms, uint64_t now)
 
 /* --- text ---------------------------------------------------------------- */
 
-/* Length of the well-formed UTF-8 sequence at s[0..n), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t cli_utf8_len(const unsigned char *s, size_t n)
 {
     size_t len, i;
     uint32_t cp;
@@ -381,8 +380,16 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
         cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
-    /* C1 controls (U+0080..U+009F) can drive a terminal like ESC does. */
-    if (len == 2 && cp < 0xa0)
+    return len;
+}
+
+/* cli_utf8_len, but 0 for C1 controls too (U+0080..U+009F, C2 80..C2 9F):
+ * they can drive a terminal like ESC does. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len = cli_utf8_len(s, n);
+
+    if (len == 2 && s[0] == 0xc2 && s[1] < 0xa0)
         return 0;
     return len;
 }
@@ -445,6 +452,32 @@ const char *cli_c(const cli_t *cli, const char *esc)
 }
 
 /* --- input ----------------------------------------------------------------- */
+
+int cli_join_words(int argc, char **argv, size_t max, char **out,
+                   size_t *outlen)
+{
+    size_t len = 0, o = 0;
+    char *text;
+
+    for (int i = 0; i < argc; i++) {
+        len += strlen(argv[i]) + (i > 0);
+        if (len > max)
+            return 1;
+    }
+    if (!(text = malloc(len + 1)))
+        return -1;
+    for (int i = 0; i < argc; i++) {
+        size_t n = strlen(argv[i]);
+        if (i > 0)
+            text[o++] = ' ';
+        memcpy(text + o, argv[i], n);
+        o += n;
+    }
+    text[o] = '\0';
+    *out = text;
+    *outlen = len;
+    return 0;
+}
 
 int cli_read_stdin(char **bufp, size_t *lenp, size_t max)
 {
