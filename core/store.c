@@ -38,8 +38,6 @@ int mm_store_rc(int rc)
     }
 }
 
-static void find_map(mm_store_t *s);
-
 static int open_tables(mm_store_t *s, MDB_txn *txn, unsigned flags)
 {
     struct { const char *name; MDB_dbi *dbi; } t[] = {
@@ -138,7 +136,6 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
         rc = mm_store_rc(rc);
         goto fail;
     }
-    find_map(s);
     *out = s;
     return MM_OK;
 fail:
@@ -191,6 +188,10 @@ void mm_store_trim(mm_store_t *self)
 {
     struct stat st;
     int fd;
+    if (!self->map_known) {
+        find_map(self);
+        self->map_known = 1;
+    }
     if (!self->map || mdb_env_get_fd(self->env, &fd) || fstat(fd, &st))
         return;
     /* The map is read-only (no MDB_WRITEMAP): dropping its pages loses

@@ -10,6 +10,7 @@ struct mm_store {
     MDB_env *env;
     void    *map;                   /* where data.mdb is mapped, for mm_store_trim */
     size_t   maplen;
+    int      map_known;             /* looked up (on first trim, not at every open) */
     MDB_dbi entries, heads, certs, scopes, meta, peers, invites;
 };
 
