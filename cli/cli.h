@@ -305,7 +305,7 @@ void cmd_engage_rel_free(cmd_rel_t *r);
 /* Load every relationship.  Exit code; free with cmd_engage_all_free. */
 int  cmd_engage_all(cli_t *cli, cmd_rels_t *all);
 void cmd_engage_all_free(cmd_rels_t *all);
-/* 1 if I have a mentee; then run mm_engage_settle (the mentor's budget)
+/* 1 if I have a mentee; then run mm_budget_settle (the mentor's budget)
  * before a view of the inbox.  Exit code; prints errors. */
 int  cmd_engage_settle(cli_t *cli);
 
@@ -313,11 +313,6 @@ int  cmd_engage_settle(cli_t *cli);
  * Exit code (usage error naming what: "question", "ambition"). */
 int  cmd_engage_prefix(cli_t *cli, const char *arg, const char *what,
                        char out[2 * 32 + 1]);
-/* The question whose id starts with arg, in any relationship.  Exit code;
- * prints "no question ..." or "... ambiguous". */
-int  cmd_engage_question(cli_t *cli, const cmd_rels_t *all, const char *arg,
-                         const cmd_rel_t **r, const mm_question_t **q);
-
 /* The TEXT of a command from its words (joined by single spaces) or from
  * stdin ("-"): 1..MM_TEXT_MAX bytes of UTF-8, no NUL, not blank.  *text
  * is malloc'd; free it with cmd_engage_text_free.  what names it in
@@ -332,44 +327,37 @@ int  cmd_engage_check(cli_t *cli, const char *what, const char *s, size_t len);
  * mm_engage_append).  Exit code; prints errors. */
 int  cmd_engage_time(cli_t *cli, const uint8_t scope[32], const uint8_t id[32],
                      uint64_t *ms);
-/* Append an entry of type with fields (a "ref" to q among them) to r's
- * scope, then print said and the delivery hint, or with --json {"id",
- * "ref", "peer", "type", "time", "time_ms"}.  Exit code; prints errors. */
-int  cmd_engage_reply(cli_t *cli, const cmd_rel_t *r, const mm_question_t *q,
-                      const char *type, const mm_field_t *f, size_t n,
-                      const char *said);
 /* A reply to one question (withdraw, thank, report, answer, decline,
- * ask-back): what the command's hooks see and fill. */
+ * ask-back): what core found and did, and the words for it. */
 typedef struct {
-    const cmd_rel_t     *r;
-    const mm_question_t *q;
-    char                 hex[2 * 32 + 1];       /* q's id */
+    mm_engage_out_t      out;                   /* from the core verb */
+    char                 hex[2 * 32 + 1];       /* the question's id */
     char                 name[CLI_NAME_SAFE];   /* the peer, printable */
-    mm_field_t           f[4];                  /* "ref", "text", then own */
-    size_t               nf;
     char                 said[3 * CLI_NAME_SAFE + 128];
     void                *own;                   /* the command's own state */
 } cmd_reply_t;
 
 /* What one reply command is.  Its error texts take arguments, so they
- * live in the check hook, not here (-Wformat-nonliteral). */
+ * live in the hooks, not here (-Wformat-nonliteral).  The rules are
+ * core's (mm_question_may); the hooks only choose the words. */
 typedef struct {
-    const char *type;           /* MM_T_* */
-    int         mine;           /* 1: the question must be mine, 0: theirs */
-    int         settle;         /* run cmd_engage_settle first */
+    mm_act_t    act;
     const char *verb;           /* "only the asker can VERB it" */
     const char *text;           /* what its TEXT is called; NULL: no TEXT */
     const char *usage[2];       /* usage error: no arguments, wrong count */
-    /* Refuse a question in the wrong state: exit code; prints errors. */
-    int  (*check)(cli_t *cli, cmd_reply_t *c);
-    /* Add fields past c->nf and write c->said. */
+    /* Explain MM_ESTATE (c->out says the state): prints, returns the exit code. */
+    int  (*refused)(cli_t *cli, cmd_reply_t *c);
+    /* Write c->said once the entry is written. */
     void (*build)(cli_t *cli, cmd_reply_t *c);
 } cmd_reply_spec_t;
 
-/* Run a reply command QID [TEXT...] as spec says: find the question,
- * check it, read TEXT and append with cmd_engage_reply.  Exit code. */
+/* Run a reply command QID [TEXT...] as spec says: read TEXT, call the
+ * core verb, explain a refusal or print said and the delivery hint (with
+ * --json {"id", "ref", "peer", "type", "time", "time_ms"}).  refer: the
+ * identity a decline refers the asker to, or NULL.  Exit code. */
 int  cmd_engage_reply_to(cli_t *cli, int argc, char **argv,
-                         const cmd_reply_spec_t *spec, void *own);
+                         const cmd_reply_spec_t *spec, const uint8_t *refer,
+                         void *own);
 /* "(delivered on the next 'mm sync grace')" on stdout (not with --json). */
 void cmd_engage_hint(const cli_t *cli, const mm_peer_t *p);
 /* 1 if it is a private note about identity (mm note add --about). */

@@ -70,7 +70,7 @@ int cmd_ambitions_load(cli_t *cli, cmd_ambitions_t *a)
     int rc;
 
     memset(a, 0, sizeof *a);
-    rc = mm_items_load(cli->home, mm_home_self_scope(cli->home), &a->items);
+    rc = mm_items_load(mm_home_store(cli->home), mm_home_self_scope(cli->home), NULL, &a->items);
     if (rc == MM_OK)
         rc = mm_ambitions(&a->items, mm_home_identity_pk(cli->home), &a->v, &a->n);
     if (rc != MM_OK)

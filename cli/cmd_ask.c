@@ -190,37 +190,61 @@ static int lint_refusal(cli_t *cli, const char *text)
     return n;
 }
 
+/* Why core refused the question; exit code. */
+static int ask_refused(cli_t *cli, const char *name, const mm_engage_out_t *o,
+                       int rc)
+{
+    char hex[2 * 32 + 1];
+
+    switch (rc) {
+    case MM_EROLE:
+        if (o->peer.role == MM_ROLE_MENTEE)
+            return cli_fail(cli, "%s is your mentee; ask them back with 'mm "
+                            "ask-back QID TEXT'", name);
+        return cli_fail(cli, "%s is not your mentor; questions go to mentors "
+                        "only", name);
+    case MM_EPENDING:
+        mm_hex(hex, o->qid, 32);
+        return cli_fail(cli, "you already have an open question to %s (%.*s, "
+                        "%s); thank, withdraw, or wait for the answer before "
+                        "asking again", name, CLI_SHORT_ID, hex,
+                        mm_qstate_name(o->state));
+    case MM_ENOTFOUND:
+        return cli_fail(cli, "you share nothing with %s yet; run 'mm sync' "
+                        "first", name);
+    case MM_EBLOCKED:
+        return cli_fail(cli, "%s is blocked; unblock them with 'mm peer "
+                        "unblock' first", name);
+    default:
+        return cli_fail_rc(cli, rc, "cannot write the question");
+    }
+}
+
 int cmd_ask(cli_t *cli, int argc, char **argv)
 {
     char name[CLI_NAME_SAFE], hex[2 * 32 + 1];
     const mm_ambition_t *amb = NULL;
     const char *atext = NULL;
-    size_t alen = 0, len = 0, nf = 1;
+    size_t alen = 0, len = 0;
     cmd_ambitions_t a;
+    mm_engage_out_t o;
     char *text = NULL;
-    cmd_rel_t r;
-    uint8_t id[32];
-    uint64_t ms;
+    mm_peer_t p;
     int ex, rc;
     json_t j;
 
     memset(&a, 0, sizeof a);
-    memset(&r, 0, sizeof r);
     if (argc < 2)
         return cli_usage(cli, argc ? "missing the question's TEXT" :
                          "give the PEER (your mentor) and the question's TEXT");
-    if ((ex = cmd_engage_rel(cli, argv[0], &r)) != CLI_EXIT_OK)
+    if ((ex = cmd_peer_get(cli, argv[0], &p)) != CLI_EXIT_OK)
         goto out;
-    cmd_peer_name(name, r.peer.petname);
+    cmd_peer_name(name, p.petname);
     ex = CLI_EXIT_FAIL;
-    if (r.peer.role == MM_ROLE_MENTEE) {
-        cli_error(cli, "%s is your mentee; ask them back with 'mm ask-back "
-                  "QID TEXT'", name);
-        goto out;
-    }
-    if (r.peer.role != MM_ROLE_MENTOR) {
-        cli_error(cli, "%s is not your mentor; questions go to mentors only",
-                  name);
+    /* Said before the text is read: no point writing a question for them. */
+    if (p.role != MM_ROLE_MENTOR) {
+        o.peer = p;
+        ex = ask_refused(cli, name, &o, MM_EROLE);
         goto out;
     }
     if ((ex = cmd_engage_text(cli, argc - 1, argv + 1, "question", &text, &len))
@@ -244,42 +268,25 @@ int cmd_ask(cli_t *cli, int argc, char **argv)
         }
         atext = cmd_engage_field(amb->it, "text", &alen);
     }
-    /* One at a time: the asker's client enforces it (PROTOCOL.md 5.3). */
-    for (size_t i = 0; i < r.nq; i++) {
-        const mm_question_t *q = &r.qs[i];
-        if (!cmd_engage_me(cli, q->q->author) || !mm_question_pending(q))
-            continue;
-        mm_hex(hex, q->q->id, 32);
-        cli_error(cli, "you already have an open question to %s (%.*s, %s); "
-                  "thank, withdraw, or wait for the answer before asking "
-                  "again", name, CLI_SHORT_ID, hex, mm_qstate_name(q->state));
-        goto out;
-    }
-    mm_field_t f[2] = {
-        { "text", MM_F_STR, text, len, 0 },
-        { "ambition", MM_F_STR, atext, alen, 0 },
-    };
-    nf = atext ? 2 : 1;
-    rc = mm_engage_append(cli->home, r.peer.scope, MM_T_QUESTION, f, nf, id);
+    /* One at a time, the role and the text: core's rules (mm_engage_ask). */
+    rc = mm_engage_ask(cli->home, p.identity, text, len, atext, alen, &o);
     if (rc != MM_OK) {
-        cli_fail_rc(cli, rc, "cannot write the question");
+        ex = ask_refused(cli, name, &o, rc);
         goto out;
     }
-    mm_hex(hex, id, sizeof id);
+    mm_hex(hex, o.id, sizeof o.id);
+    ex = CLI_EXIT_OK;
     if (!cli->json) {
         printf("asked %s: %s%.*s%s\n", name, cli_c(cli, CLI_YELLOW),
                CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET));
-        cmd_engage_hint(cli, &r.peer);
-        ex = CLI_EXIT_OK;
+        cmd_engage_hint(cli, &p);
         goto out;
     }
-    if ((ex = cmd_engage_time(cli, r.peer.scope, id, &ms)) != CLI_EXIT_OK)
-        goto out;
     json_init(&j, stdout);
     json_obj_begin(&j, NULL);
     json_str(&j, "id", hex);
-    json_str(&j, "peer", r.peer.petname);
-    cmd_engage_json_time(&j, ms);
+    json_str(&j, "peer", p.petname);
+    cmd_engage_json_time(&j, o.time);
     json_strn(&j, "text", text, len);
     if (atext)
         json_strn(&j, "ambition", atext, alen);
@@ -288,11 +295,9 @@ int cmd_ask(cli_t *cli, int argc, char **argv)
     json_str(&j, "state", mm_qstate_name(MM_QS_WAITING));
     json_obj_end(&j);
     json_finish(&j);
-    ex = CLI_EXIT_OK;
 out:
     cmd_engage_text_free(text, len);
     cmd_ambitions_free(&a);
-    cmd_engage_rel_free(&r);
     return ex;
 }
 
@@ -340,11 +345,9 @@ int cmd_lint(cli_t *cli, int argc, char **argv)
 
 /* --- withdraw, thank, report ------------------------------------------------ */
 
-static int withdraw_check(cli_t *cli, cmd_reply_t *c)
+static int withdraw_refused(cli_t *cli, cmd_reply_t *c)
 {
-    switch (c->q->state) {
-    case MM_QS_WAITING: case MM_QS_HELD: case MM_QS_OPEN:
-        return CLI_EXIT_OK;
+    switch (c->out.state) {
     case MM_QS_ANSWERED:
         return cli_fail(cli, "question %.*s is answered; thank %s with 'mm "
                         "thank %.*s TEXT' instead", CLI_SHORT_ID, c->hex,
@@ -355,7 +358,7 @@ static int withdraw_check(cli_t *cli, cmd_reply_t *c)
     default:
         return cli_fail(cli, "question %.*s is %s; there is nothing to "
                         "withdraw", CLI_SHORT_ID, c->hex,
-                        mm_qstate_name(c->q->state));
+                        mm_qstate_name(c->out.state));
     }
 }
 
@@ -369,19 +372,17 @@ static void withdraw_build(cli_t *cli, cmd_reply_t *c)
 int cmd_withdraw(cli_t *cli, int argc, char **argv)
 {
     static const cmd_reply_spec_t spec = {
-        MM_T_WITHDRAW, 1, 0, "withdraw", NULL,
+        MM_ACT_WITHDRAW, "withdraw", NULL,
         { "missing the question ID", "give one question ID" },
-        withdraw_check, withdraw_build,
+        withdraw_refused, withdraw_build,
     };
 
-    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL);
+    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL, NULL);
 }
 
-static int thank_check(cli_t *cli, cmd_reply_t *c)
+static int thank_refused(cli_t *cli, cmd_reply_t *c)
 {
-    switch (c->q->state) {
-    case MM_QS_ANSWERED:
-        return CLI_EXIT_OK;
+    switch (c->out.state) {
     case MM_QS_THANKED:
         return cli_fail(cli, "question %.*s is already thanked; tell %s what "
                         "came of it with 'mm report %.*s TEXT'", CLI_SHORT_ID,
@@ -389,11 +390,11 @@ static int thank_check(cli_t *cli, cmd_reply_t *c)
     case MM_QS_WAITING: case MM_QS_HELD: case MM_QS_OPEN:
         return cli_fail(cli, "question %.*s is %s: %s has not answered it "
                         "yet; thank after the answer", CLI_SHORT_ID, c->hex,
-                        mm_qstate_name(c->q->state), c->name);
+                        mm_qstate_name(c->out.state), c->name);
     default:
         return cli_fail(cli, "question %.*s is %s; there is no answer to "
                         "thank for", CLI_SHORT_ID, c->hex,
-                        mm_qstate_name(c->q->state));
+                        mm_qstate_name(c->out.state));
     }
 }
 
@@ -401,9 +402,6 @@ static void thank_build(cli_t *cli, cmd_reply_t *c)
 {
     const char *offer = cli->opt[CLI_OPT_OFFER];
 
-    if (offer)
-        c->f[c->nf++] = (mm_field_t) { "offer", MM_F_STR, offer,
-                                       strlen(offer), 0 };
     snprintf(c->said, sizeof c->said, "thanked %s for the answer to "
              "%s%.*s%s%s", c->name, cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
              c->hex, cli_c(cli, CLI_RESET), offer ? ", with an offer" : "");
@@ -412,10 +410,10 @@ static void thank_build(cli_t *cli, cmd_reply_t *c)
 int cmd_thank(cli_t *cli, int argc, char **argv)
 {
     static const cmd_reply_spec_t spec = {
-        MM_T_THANKS, 1, 0, "thank for", "thanks",
+        MM_ACT_THANK, "thank for", "thanks",
         { "give the question ID and the TEXT of your thanks",
           "missing the TEXT of your thanks" },
-        thank_check, thank_build,
+        thank_refused, thank_build,
     };
     const char *offer = cli->opt[CLI_OPT_OFFER];
     int ex;
@@ -425,20 +423,15 @@ int cmd_thank(cli_t *cli, int argc, char **argv)
         (ex = cmd_engage_check(cli, "offer", offer, strlen(offer)))
         != CLI_EXIT_OK)
         return ex;
-    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL);
+    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL, NULL);
 }
 
-static int report_check(cli_t *cli, cmd_reply_t *c)
+static int report_refused(cli_t *cli, cmd_reply_t *c)
 {
-    const mm_question_t *q = c->q;
-
-    /* An answer to act on, or a question asked back to reply to. */
-    if (q->state == MM_QS_WITHDRAWN || q->state == MM_QS_DECLINED ||
-        (q->nanswers == 0 && !q->askback))
-        return cli_fail(cli, "question %.*s is %s; report back once %s has "
-                        "answered", CLI_SHORT_ID, c->hex,
-                        mm_qstate_name(q->state), c->name);
-    return CLI_EXIT_OK;
+    /* Core wants an answer to act on, or a question asked back. */
+    return cli_fail(cli, "question %.*s is %s; report back once %s has "
+                    "answered", CLI_SHORT_ID, c->hex,
+                    mm_qstate_name(c->out.state), c->name);
 }
 
 static void report_build(cli_t *cli, cmd_reply_t *c)
@@ -451,11 +444,11 @@ static void report_build(cli_t *cli, cmd_reply_t *c)
 int cmd_report(cli_t *cli, int argc, char **argv)
 {
     static const cmd_reply_spec_t spec = {
-        MM_T_REPORT, 1, 0, "report on", "report",
+        MM_ACT_REPORT, "report on", "report",
         { "give the question ID and the TEXT of your report",
           "missing the TEXT of your report" },
-        report_check, report_build,
+        report_refused, report_build,
     };
 
-    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL);
+    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL, NULL);
 }

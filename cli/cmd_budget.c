@@ -146,7 +146,7 @@ int cmd_capacity(cli_t *cli, int argc, char **argv)
         if (rc != MM_OK)
             return cli_fail_rc(cli, rc, "cannot set the budget");
     }
-    if ((rc = mm_capacity_get(cli->home, &budget)) != MM_OK)
+    if ((rc = mm_budget_get(cli->home, &budget)) != MM_OK)
         return cli_fail_rc(cli, rc, "cannot read your budget");
     if ((ex = cmd_engage_all(cli, &all)) != CLI_EXIT_OK)
         goto out;

@@ -31,7 +31,7 @@ int cmd_engage_rel_load(cli_t *cli, const mm_peer_t *p, cmd_rel_t *r)
 
     memset(r, 0, sizeof *r);
     r->peer = *p;
-    rc = mm_items_load_types(cli->home, p->scope, MM_ENGAGE_TYPES, &r->items);
+    rc = mm_items_load(mm_home_store(cli->home), p->scope, MM_ITEM_TYPES, &r->items);
     if (rc == MM_ENOTFOUND)     /* no scope with them (yet): nothing shared */
         return CLI_EXIT_OK;
     if (rc == MM_OK)
@@ -100,7 +100,7 @@ int cmd_engage_settle(cli_t *cli)
     free(l.v);
     if (l.mentees == 0)
         return CLI_EXIT_OK;
-    rc = mm_engage_settle(cli->home, NULL);
+    rc = mm_budget_settle(cli->home, NULL);
     if (rc != MM_OK)
         return cli_fail_rc(cli, rc, "cannot sort your mentees' questions into "
                            "your budget");
@@ -120,35 +120,6 @@ int cmd_engage_prefix(cli_t *cli, const char *arg, const char *what,
                          "digits", arg, what, CLI_ID_MIN);
     for (size_t i = 0; i <= len; i++)
         out[i] = (char) tolower((unsigned char) arg[i]);
-    return CLI_EXIT_OK;
-}
-
-int cmd_engage_question(cli_t *cli, const cmd_rels_t *all, const char *arg,
-                        const cmd_rel_t **r, const mm_question_t **q)
-{
-    char prefix[2 * 32 + 1], hex[2 * 32 + 1];
-    size_t hits = 0, len;
-    int ex;
-
-    if ((ex = cmd_engage_prefix(cli, arg, "a question", prefix)) != CLI_EXIT_OK)
-        return ex;
-    len = strlen(prefix);
-    for (size_t i = 0; i < all->n; i++) {
-        for (size_t k = 0; k < all->v[i].nq; k++) {
-            mm_hex(hex, all->v[i].qs[k].q->id, 32);
-            if (strncmp(hex, prefix, len) != 0)
-                continue;
-            *r = &all->v[i];
-            *q = &all->v[i].qs[k];
-            hits++;
-        }
-    }
-    if (hits == 0)
-        return cli_fail(cli, "no question with id '%s'; see 'mm status' for "
-                        "yours and 'mm inbox' for your mentees'", prefix);
-    if (hits > 1)
-        return cli_fail(cli, "id prefix '%s' matches %zu questions; give more "
-                        "digits", prefix, hits);
     return CLI_EXIT_OK;
 }
 
@@ -507,84 +478,110 @@ void cmd_engage_question_json(const cli_t *cli, json_t *j, const char *key,
     ref_json(j, "withdrawn", q->state == MM_QS_WITHDRAWN ? q->withdraw : NULL);
 }
 
-int cmd_engage_reply(cli_t *cli, const cmd_rel_t *r, const mm_question_t *q,
-                     const char *type, const mm_field_t *f, size_t n,
-                     const char *said)
+/* Call the core verb of spec->act. */
+static int reply_call(cli_t *cli, const cmd_reply_spec_t *spec, const char *qid,
+                      const char *text, size_t len, const uint8_t *refer,
+                      mm_engage_out_t *out)
 {
-    uint8_t id[32];
-    uint64_t ms;
-    int ex, rc;
-    json_t j;
+    const char *offer = cli->opt[CLI_OPT_OFFER];
 
-    rc = mm_engage_append(cli->home, r->peer.scope, type, f, n, id);
-    if (rc != MM_OK)
-        return cli_fail_rc(cli, rc, "cannot write it");
-    if (!cli->json) {
-        printf("%s\n", said);
-        cmd_engage_hint(cli, &r->peer);
-        return CLI_EXIT_OK;
+    switch (spec->act) {
+    case MM_ACT_WITHDRAW:
+        return mm_engage_withdraw(cli->home, qid, out);
+    case MM_ACT_THANK:
+        return mm_engage_thank(cli->home, qid, text, len, offer,
+                               offer ? strlen(offer) : 0, out);
+    case MM_ACT_REPORT:
+        return mm_engage_report(cli->home, qid, text, len, out);
+    case MM_ACT_ANSWER:
+        return mm_engage_answer(cli->home, qid, text, len, out);
+    case MM_ACT_DECLINE:
+        return mm_engage_decline(cli->home, qid, text, len, refer, out);
+    case MM_ACT_ASKBACK:
+        return mm_engage_askback(cli->home, qid, text, len, out);
     }
-    if ((ex = cmd_engage_time(cli, r->peer.scope, id, &ms)) != CLI_EXIT_OK)
-        return ex;
-    json_init(&j, stdout);
-    json_obj_begin(&j, NULL);
-    json_hex(&j, "id", id, sizeof id);
-    json_hex(&j, "ref", q->q->id, 32);
-    json_str(&j, "peer", r->peer.petname);
-    json_str(&j, "type", type);
-    cmd_engage_json_time(&j, ms);
-    json_obj_end(&j);
-    json_finish(&j);
-    return CLI_EXIT_OK;
+    return MM_EINVAL;
+}
+
+/* The words for a refusal core gave. */
+static int reply_refused(cli_t *cli, const cmd_reply_spec_t *spec,
+                         cmd_reply_t *c, const char *prefix, int rc)
+{
+    int askers = spec->act == MM_ACT_WITHDRAW || spec->act == MM_ACT_THANK ||
+                 spec->act == MM_ACT_REPORT;
+
+    switch (rc) {
+    case MM_ENOTFOUND:
+        return cli_fail(cli, "no question with id '%s'; see 'mm status' for "
+                        "yours and 'mm inbox' for your mentees'", prefix);
+    case MM_EAMBIG:
+        return cli_fail(cli, "id prefix '%s' matches more than one question; "
+                        "give more of its digits", prefix);
+    case MM_EROLE:
+        if (askers)
+            return cli_fail(cli, "question %.*s was asked by %s, not by you; "
+                            "only the asker can %s it", CLI_SHORT_ID, c->hex,
+                            c->name, spec->verb);
+        return cli_fail(cli, "question %.*s is your own; only the one you "
+                        "asked can %s it", CLI_SHORT_ID, c->hex, spec->verb);
+    case MM_ESTATE:
+        return spec->refused(cli, c);
+    case MM_EINVAL:
+        if (spec->act == MM_ACT_DECLINE)
+            return cli_fail(cli, "%s asked the question; refer them to "
+                            "someone else", c->name);
+        /* fall through */
+    default:
+        return cli_fail_rc(cli, rc, "cannot write it");
+    }
 }
 
 int cmd_engage_reply_to(cli_t *cli, int argc, char **argv,
-                        const cmd_reply_spec_t *spec, void *own)
+                        const cmd_reply_spec_t *spec, const uint8_t *refer,
+                        void *own)
 {
+    char prefix[2 * 32 + 1];
     cmd_reply_t c;
     char *text = NULL;
     size_t len = 0;
-    cmd_rels_t all;
-    int ex;
+    int ex, rc;
+    json_t j;
 
-    memset(&all, 0, sizeof all);
     memset(&c, 0, sizeof c);
     c.own = own;
     if (spec->text ? argc < 2 : argc != 1)
         return cli_usage(cli, "%s", spec->usage[argc ? 1 : 0]);
-    /* A question not yet sorted into the budget gets its place first. */
-    if ((spec->settle && (ex = cmd_engage_settle(cli)) != CLI_EXIT_OK) ||
-        (ex = cmd_engage_all(cli, &all)) != CLI_EXIT_OK ||
-        (ex = cmd_engage_question(cli, &all, argv[0], &c.r, &c.q))
-        != CLI_EXIT_OK)
+    if ((ex = cmd_engage_prefix(cli, argv[0], "a question", prefix)) != CLI_EXIT_OK)
+        return ex;
+    if (spec->text && (ex = cmd_engage_text(cli, argc - 1, argv + 1, spec->text,
+                                            &text, &len)) != CLI_EXIT_OK)
+        return ex;
+    rc = reply_call(cli, spec, prefix, text, len,
+                    spec->act == MM_ACT_DECLINE ? refer : NULL, &c.out);
+    mm_hex(c.hex, c.out.qid, 32);
+    cmd_peer_name(c.name, c.out.have_peer ? c.out.peer.petname : "?");
+    if (rc != MM_OK) {
+        ex = reply_refused(cli, spec, &c, prefix, rc);
         goto out;
-    mm_hex(c.hex, c.q->q->id, 32);
-    cmd_peer_name(c.name, c.r->peer.petname);
-    if (spec->mine && !cmd_engage_me(cli, c.q->q->author)) {
-        ex = cli_fail(cli, "question %.*s was asked by %s, not by you; only "
-                      "the asker can %s it", CLI_SHORT_ID, c.hex, c.name,
-                      spec->verb);
-        goto out;
-    }
-    if (!spec->mine && cmd_engage_me(cli, c.q->q->author)) {
-        ex = cli_fail(cli, "question %.*s is your own; only the one you asked "
-                      "can %s it", CLI_SHORT_ID, c.hex, spec->verb);
-        goto out;
-    }
-    if ((ex = spec->check(cli, &c)) != CLI_EXIT_OK)
-        goto out;
-    c.f[c.nf++] = (mm_field_t) { "ref", MM_F_BIN, c.q->q->id, 32, 0 };
-    if (spec->text) {
-        if ((ex = cmd_engage_text(cli, argc - 1, argv + 1, spec->text, &text,
-                                  &len)) != CLI_EXIT_OK)
-            goto out;
-        c.f[c.nf++] = (mm_field_t) { "text", MM_F_STR, text, len, 0 };
     }
     spec->build(cli, &c);
-    ex = cmd_engage_reply(cli, c.r, c.q, spec->type, c.f, c.nf, c.said);
+    ex = CLI_EXIT_OK;
+    if (!cli->json) {
+        printf("%s\n", c.said);
+        cmd_engage_hint(cli, &c.out.peer);
+        goto out;
+    }
+    json_init(&j, stdout);
+    json_obj_begin(&j, NULL);
+    json_hex(&j, "id", c.out.id, 32);
+    json_hex(&j, "ref", c.out.qid, 32);
+    json_str(&j, "peer", c.out.peer.petname);
+    json_str(&j, "type", mm_act_type(spec->act));
+    cmd_engage_json_time(&j, c.out.time);
+    json_obj_end(&j);
+    json_finish(&j);
 out:
     cmd_engage_text_free(text, len);
-    cmd_engage_all_free(&all);
     return ex;
 }
 

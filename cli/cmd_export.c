@@ -188,7 +188,7 @@ static int parts_collect(cli_t *cli, const char *peer, int priv, parts_t *p)
     for (size_t i = 0; i < p->n; i++) {
         if (p->v[i].self && p->v[i].about)
             p->v[i].about = p->v[0].peer.identity;
-        rc = mm_items_load(cli->home, p->v[i].id, &p->v[i].items);
+        rc = mm_items_load(mm_home_store(cli->home), p->v[i].id, NULL, &p->v[i].items);
         if (rc == MM_ENOTFOUND)
             continue;                   /* a peer whose scope we lack */
         if (rc != MM_OK)

@@ -255,7 +255,7 @@ int cmd_inbox(cli_t *cli, int argc, char **argv)
         (ex = cmd_engage_all(cli, &all)) != CLI_EXIT_OK)
         goto out;
     ex = CLI_EXIT_FAIL;
-    if ((rc = mm_capacity_get(cli->home, &budget)) != MM_OK) {
+    if ((rc = mm_budget_get(cli->home, &budget)) != MM_OK) {
         cli_fail_rc(cli, rc, "cannot read your budget");
         goto out;
     }
@@ -463,39 +463,41 @@ out:
 
 /* --- answer, decline, ask-back ------------------------------------------------ */
 
-/* Why q cannot get a reply yet: held or waiting.  Exit code. */
-static int not_released(cli_t *cli, const mm_question_t *q, const char *hex)
+/* Why a question cannot get a reply yet: held or waiting.  Exit code. */
+static int not_released(cli_t *cli, const cmd_reply_t *c)
 {
-    if (q->state == MM_QS_HELD)
+    if (c->out.state == MM_QS_HELD && c->out.hold == MM_HOLD_ONE)
+        return cli_fail(cli, "question %.*s is held: %s has another question "
+                        "open with you, one at a time; it reaches your inbox "
+                        "once that one is closed", CLI_SHORT_ID, c->hex, c->name);
+    if (c->out.state == MM_QS_HELD)
         return cli_fail(cli, "question %.*s is held beyond your budget (%llu "
                         "ahead of it); answer the open ones in 'mm inbox' "
                         "first, or raise it with 'mm capacity'", CLI_SHORT_ID,
-                        hex, (unsigned long long) q->ahead);
+                        c->hex, (unsigned long long) c->out.ahead);
     return cli_fail(cli, "question %.*s is waiting: it is not in your inbox "
-                    "yet; run 'mm inbox'", CLI_SHORT_ID, hex);
+                    "yet; run 'mm inbox'", CLI_SHORT_ID, c->hex);
 }
 
-static int answer_check(cli_t *cli, cmd_reply_t *c)
+static int answer_refused(cli_t *cli, cmd_reply_t *c)
 {
-    if (c->q->nanswers >= MM_ANSWERS_MAX)
+    switch (c->out.state) {
+    case MM_QS_OPEN: case MM_QS_ANSWERED:
         return cli_fail(cli, "you answered question %.*s and clarified it "
                         "once already; there is no third answer",
                         CLI_SHORT_ID, c->hex);
-    switch (c->q->state) {
-    case MM_QS_OPEN: case MM_QS_ANSWERED:
-        return CLI_EXIT_OK;
     case MM_QS_HELD: case MM_QS_WAITING:
-        return not_released(cli, c->q, c->hex);
+        return not_released(cli, c);
     default:
         return cli_fail(cli, "question %.*s is %s; it takes no more answers",
-                        CLI_SHORT_ID, c->hex, mm_qstate_name(c->q->state));
+                        CLI_SHORT_ID, c->hex, mm_qstate_name(c->out.state));
     }
 }
 
 static void answer_build(cli_t *cli, cmd_reply_t *c)
 {
     snprintf(c->said, sizeof c->said, "%s %s: %s%.*s%s",
-             c->q->nanswers ? "clarified your answer to" : "answered",
+             c->out.nanswers ? "clarified your answer to" : "answered",
              c->name, cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, c->hex,
              cli_c(cli, CLI_RESET));
 }
@@ -503,97 +505,70 @@ static void answer_build(cli_t *cli, cmd_reply_t *c)
 int cmd_answer(cli_t *cli, int argc, char **argv)
 {
     static const cmd_reply_spec_t spec = {
-        MM_T_ANSWER, 0, 1, "answer", "answer",
+        MM_ACT_ANSWER, "answer", "answer",
         { "give the question ID and the TEXT of your answer",
           "missing the TEXT of your answer" },
-        answer_check, answer_build,
+        answer_refused, answer_build,
     };
 
-    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL);
+    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL, NULL);
 }
 
-/* The member a decline refers the asker to (--refer). */
-typedef struct {
-    mm_peer_t   p;
-    const char *rname;
-} decline_t;
-
-static int decline_check(cli_t *cli, cmd_reply_t *c)
+static int decline_refused(cli_t *cli, cmd_reply_t *c)
 {
-    const char *refer = cli->opt[CLI_OPT_REFER];
-    decline_t *d = c->own;
-    int ex;
-
-    switch (c->q->state) {
-    case MM_QS_WAITING: case MM_QS_HELD: case MM_QS_OPEN:
-        break;
-    case MM_QS_DECLINED:
+    if (c->out.state == MM_QS_DECLINED)
         return cli_fail(cli, "question %.*s is already declined",
                         CLI_SHORT_ID, c->hex);
-    default:
-        return cli_fail(cli, "question %.*s is %s; only a question without "
-                        "an answer can be declined", CLI_SHORT_ID, c->hex,
-                        mm_qstate_name(c->q->state));
-    }
-    if (!refer)
-        return CLI_EXIT_OK;
-    if ((ex = cmd_peer_get(cli, refer, &d->p)) != CLI_EXIT_OK)
-        return ex;
-    if (memcmp(d->p.identity, c->r->peer.identity, 32) == 0)
-        return cli_fail(cli, "%s asked the question; refer them to someone "
-                        "else", c->name);
-    /* The name they gave themselves means more to the asker than ours. */
-    d->rname = d->p.name[0] ? d->p.name : d->p.petname;
-    return CLI_EXIT_OK;
+    return cli_fail(cli, "question %.*s is %s; only a question without "
+                    "an answer can be declined", CLI_SHORT_ID, c->hex,
+                    mm_qstate_name(c->out.state));
 }
 
 static void decline_build(cli_t *cli, cmd_reply_t *c)
 {
-    const char *refer = cli->opt[CLI_OPT_REFER];
+    const mm_peer_t *to = c->own;
     char other[CLI_NAME_SAFE];
-    decline_t *d = c->own;
 
-    if (refer) {
-        c->f[c->nf++] = (mm_field_t) { "refer", MM_F_BIN, d->p.identity, 32,
-                                       0 };
-        c->f[c->nf++] = (mm_field_t) { "refer_name", MM_F_STR, d->rname,
-                                       strlen(d->rname), 0 };
-        cmd_peer_name(other, d->p.petname);
-    }
+    if (to)
+        cmd_peer_name(other, to->petname);
     snprintf(c->said, sizeof c->said, "declined %s's question %s%.*s%s%s%s",
              c->name, cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, c->hex,
-             cli_c(cli, CLI_RESET), refer ? ", referring them to " : "",
-             refer ? other : "");
+             cli_c(cli, CLI_RESET), to ? ", referring them to " : "",
+             to ? other : "");
 }
 
 int cmd_decline(cli_t *cli, int argc, char **argv)
 {
     static const cmd_reply_spec_t spec = {
-        MM_T_DECLINE, 0, 0, "decline", "decline",
+        MM_ACT_DECLINE, "decline", "decline",
         { "give the question ID and a line of explanation",
           "missing the TEXT of your decline" },
-        decline_check, decline_build,
+        decline_refused, decline_build,
     };
-    decline_t d;
+    const char *refer = cli->opt[CLI_OPT_REFER];
+    mm_peer_t to;
+    int ex;
 
-    memset(&d, 0, sizeof d);
-    return cmd_engage_reply_to(cli, argc, argv, &spec, &d);
+    /* After the usage check, before the question is looked for. */
+    if (argc >= 2 && refer &&
+        (ex = cmd_peer_get(cli, refer, &to)) != CLI_EXIT_OK)
+        return ex;
+    return cmd_engage_reply_to(cli, argc, argv, &spec,
+                               refer ? to.identity : NULL, refer ? &to : NULL);
 }
 
-static int askback_check(cli_t *cli, cmd_reply_t *c)
+static int askback_refused(cli_t *cli, cmd_reply_t *c)
 {
-    if (c->q->askback)
+    if (c->out.askback)
         return cli_fail(cli, "you already asked %s back on question %.*s; one "
                         "per engagement", c->name, CLI_SHORT_ID, c->hex);
-    switch (c->q->state) {
-    case MM_QS_OPEN: case MM_QS_ANSWERED: case MM_QS_THANKED:
-        return CLI_EXIT_OK;
+    switch (c->out.state) {
     case MM_QS_HELD: case MM_QS_WAITING:
-        return not_released(cli, c->q, c->hex);
+        return not_released(cli, c);
     default:
         return cli_fail(cli, "question %.*s is %s; there is no engagement to "
                         "ask back in", CLI_SHORT_ID, c->hex,
-                        mm_qstate_name(c->q->state));
+                        mm_qstate_name(c->out.state));
     }
 }
 
@@ -607,11 +582,11 @@ static void askback_build(cli_t *cli, cmd_reply_t *c)
 int cmd_askback(cli_t *cli, int argc, char **argv)
 {
     static const cmd_reply_spec_t spec = {
-        MM_T_ASKBACK, 0, 1, "ask back on", "question",
+        MM_ACT_ASKBACK, "ask back on", "question",
         { "give the question ID and the TEXT of your question",
           "missing the TEXT of your question" },
-        askback_check, askback_build,
+        askback_refused, askback_build,
     };
 
-    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL);
+    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL, NULL);
 }

@@ -273,7 +273,7 @@ int cmd_thread(cli_t *cli, int argc, char **argv)
     if ((ex = cmd_engage_rel(cli, argv[0], &r)) != CLI_EXIT_OK)
         goto out;
     ex = CLI_EXIT_FAIL;
-    if (priv && (rc = mm_items_load(cli->home, mm_home_self_scope(cli->home),
+    if (priv && (rc = mm_items_load(mm_home_store(cli->home), mm_home_self_scope(cli->home), NULL,
                                     &self)) != MM_OK) {
         cli_fail_rc(cli, rc, "cannot read your private notes");
         goto out;

@@ -17,8 +17,22 @@
 #define MM_BODY_TYPE_MAX   32
 
 /* Body types defined so far (see PROTOCOL.md, "Body types"). */
-#define MM_T_NOTE   "note"
-#define MM_T_INVITE "invite"      /* first entry of a relationship: the inviter's note */
+#define MM_T_NOTE          "note"
+#define MM_T_INVITE        "invite"     /* first entry of a relationship: the inviter's note */
+#define MM_T_AMBITION      "ambition"
+#define MM_T_AMBITION_DONE "ambition-done"
+#define MM_T_AMBITION_DROP "ambition-drop"
+#define MM_T_CAPACITY      "capacity"
+#define MM_T_AWAY          "away"
+#define MM_T_AMBITIONS     "ambitions"
+#define MM_T_QUESTION      "question"
+#define MM_T_WITHDRAW      "withdraw"
+#define MM_T_ANSWER        "answer"
+#define MM_T_DECLINE       "decline"
+#define MM_T_ASKBACK       "ask-back"
+#define MM_T_THANKS        "thanks"
+#define MM_T_REPORT        "report"
+#define MM_T_QUEUE         "queue"
 
 /* A field for mm_body_build. */
 typedef struct {

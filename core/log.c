@@ -8,31 +8,18 @@
 #include "core/body.h"
 #include "crypto/idcode.h"
 #include "crypto/error.h"
+#include "core/be64.h"
 
 #define FEED_KEY  64                /* author || scope */
 #define ENTRY_KEY 72                /* author || scope || seq (big-endian) */
 #define HEAD_VAL  40                /* seq (big-endian) || id */
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t) v;
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
 
 static void entry_key(uint8_t k[ENTRY_KEY], const uint8_t *author, const uint8_t *scope,
                       uint64_t seq)
 {
     memcpy(k, author, 32);
     memcpy(k + 32, scope, 32);
-    put_be64(k + 64, seq);
+    mm_be64_put(k + 64, seq);
 }
 
 int mm_log_head(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32],
@@ -51,7 +38,7 @@ int mm_log_head(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32]
         return mm_store_rc(rc);
     if (v.mv_size != HEAD_VAL)
         return MM_ECORRUPT;
-    head->seq = get_be64(v.mv_data);
+    head->seq = mm_be64_get(v.mv_data);
     memcpy(head->id, (uint8_t *) v.mv_data + 8, MM_HASH_BYTES);
     return MM_OK;
 }
@@ -74,7 +61,7 @@ static int store_head(mm_txn_t *txn, const mm_entry_t *e)
     uint8_t fk[FEED_KEY], hv[HEAD_VAL];
     memcpy(fk, e->author, 32);
     memcpy(fk + 32, e->scope, 32);
-    put_be64(hv, e->seq);
+    mm_be64_put(hv, e->seq);
     memcpy(hv + 8, e->id, MM_HASH_BYTES);
     MDB_val k = { FEED_KEY, fk }, v = { HEAD_VAL, hv };
     return mm_store_rc(mdb_put(txn->txn, txn->store->heads, &k, &v, 0));
@@ -344,7 +331,7 @@ int mm_log_feeds(mm_txn_t *txn, mm_feed_fn fn, void *arg)
             break;
         }
         mm_head_t head;
-        head.seq = get_be64(v.mv_data);
+        head.seq = mm_be64_get(v.mv_data);
         memcpy(head.id, (uint8_t *) v.mv_data + 8, MM_HASH_BYTES);
         const uint8_t *fk = k.mv_data;
         if ((ret = fn(fk, fk + 32, &head, arg)) != 0)
@@ -375,7 +362,7 @@ int mm_log_walk(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32]
         }
         if (memcmp(k.mv_data, ek, FEED_KEY) != 0)
             break;
-        if ((ret = fn(v.mv_data, v.mv_size, get_be64((uint8_t *) k.mv_data + 64), arg)) != 0)
+        if ((ret = fn(v.mv_data, v.mv_size, mm_be64_get((uint8_t *) k.mv_data + 64), arg)) != 0)
             break;
     }
     if (ret == MM_OK && rc != MDB_NOTFOUND && rc != MDB_SUCCESS)

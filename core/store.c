@@ -44,6 +44,7 @@ static int open_tables(mm_store_t *s, MDB_txn *txn, unsigned flags)
         { "entries", &s->entries }, { "heads", &s->heads },
         { "certs", &s->certs }, { "scopes", &s->scopes }, { "meta", &s->meta },
         { "peers", &s->peers }, { "invites", &s->invites },
+        { "questions", &s->questions },
     };
     for (unsigned i = 0; i < sizeof t / sizeof t[0]; i++) {
         int rc = mdb_dbi_open(txn, t[i].name, flags, t[i].dbi);
@@ -217,6 +218,11 @@ int mm_store_begin(mm_store_t *self, int write, mm_txn_t **out)
     }
     *out = t;
     return MM_OK;
+}
+
+mm_store_t *mm_txn_store(mm_txn_t *txn)
+{
+    return txn->store;
 }
 
 int mm_txn_commit(mm_txn_t **txn_p)

@@ -8,6 +8,7 @@
  *    meta     short ASCII key                               -> value
  *    peers    identity pk (32)                              -> peer record (peer.h)
  *    invites  invite public key (32)                        -> invite record (invite.h)
+ *    questions question id (32)                -> scope(32) || arrival(8 BE) (qindex.h)
  *  Writes are serialised by LMDB (one writer at a time, across processes);
  *  every commit is durable (fsync) before it returns.  Only core/ sees LMDB.
  */
@@ -47,6 +48,8 @@ int  mm_store_begin(mm_store_t *self, int write, mm_txn_t **out);
 int  mm_txn_commit(mm_txn_t **txn_p);
 /* Abort and free *txn_p.  Accepts NULL. */
 void mm_txn_abort(mm_txn_t **txn_p);
+/* The store a transaction belongs to. */
+mm_store_t *mm_txn_store(mm_txn_t *txn);
 
 /* Meta values.  get: *val points into the map, valid until the txn ends.
  * MM_OK, MM_ENOTFOUND; put: MM_OK, MM_EFULL, MM_EIO, MM_ETOOBIG. */

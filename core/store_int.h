@@ -11,7 +11,7 @@ struct mm_store {
     void    *map;                   /* where data.mdb is mapped, for mm_store_trim */
     size_t   maplen;
     int      map_known;             /* looked up (on first trim, not at every open) */
-    MDB_dbi entries, heads, certs, scopes, meta, peers, invites;
+    MDB_dbi entries, heads, certs, scopes, meta, peers, invites, questions;
 };
 
 struct mm_txn {

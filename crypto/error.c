@@ -34,6 +34,9 @@ static const struct { int rc; const char *name; const char *text; } errors[] = {
     { MM_EREFUSED,   "MM_EREFUSED",   "refused by peer" },
     { MM_ETIMEOUT,   "MM_ETIMEOUT",   "peer did not answer in time" },
     { MM_EBLOCKED,   "MM_EBLOCKED",   "peer is blocked" },
+    { MM_EPENDING,   "MM_EPENDING",   "a question to this mentor is still pending" },
+    { MM_ESTATE,     "MM_ESTATE",     "not allowed in the question's state" },
+    { MM_EROLE,      "MM_EROLE",      "not allowed in your role" },
 };
 
 static int find(int rc)

@@ -43,6 +43,9 @@ enum {
     MM_EREFUSED   = -30,  /* peer refused us (unknown, blocked, bad invite) */
     MM_ETIMEOUT   = -31,  /* peer did not answer in time */
     MM_EBLOCKED   = -32,  /* the peer or author is blocked */
+    MM_EPENDING   = -33,  /* the asker already has a pending question to this mentor */
+    MM_ESTATE     = -34,  /* not allowed in the question's current state */
+    MM_EROLE      = -35,  /* not allowed to this member (asker vs answerer, mentee vs mentor) */
 };
 
 /* Short, human description of rc ("bad signature").  Never NULL. */

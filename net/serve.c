@@ -30,6 +30,7 @@ typedef struct {
     size_t        ridlen;
     mm_session_t *session;
     uint64_t      last_ms;
+    int           settle;           /* core says what it stored changes the budget */
 } conn_t;
 
 typedef struct {
@@ -297,6 +298,33 @@ static void peer_label(server_t *sv, const uint8_t *identity, char *out, size_t 
     snprintf(out, cap, "%.12s", code);
 }
 
+/* What the session stored goes to core, which says what it means; when
+ * the client is done, a mentor's device settles, and the queue entries it
+ * writes go back in this same session. */
+static void on_event(void *arg, mm_session_event_t ev, const void *what)
+{
+    server_t *sv = arg;
+    conn_t *c = sv->current;
+    if (ev == MM_SESSION_STORED) {
+        const mm_session_stored_t *st = what;
+        int settle = 0;
+        if (mm_engage_received(sv->home, st->scope, st->device, st->first, st->last,
+                               &settle) == MM_OK && settle)
+            c->settle = 1;
+        return;
+    }
+    mm_settle_t out;
+    if (!c->settle)
+        return;
+    c->settle = 0;
+    int rc = mm_budget_settle(sv->home, &out);
+    if (rc != MM_OK)
+        logf_(sv, "cannot settle the budget: %s (%s)", mm_strerror(rc), mm_errname(rc));
+    else if (out.released)
+        logf_(sv, "released %zu question%s to the inbox", out.released,
+              out.released == 1 ? "" : "s");
+}
+
 static void end_conn(server_t *sv, conn_t *c, int rc)
 {
     const uint8_t *who = mm_session_remote_identity(c->session);
@@ -307,11 +335,6 @@ static void end_conn(server_t *sv, conn_t *c, int rc)
     if (rc == MM_OK) {
         logf_(sv, "synced with %s: sent %llu, received %llu entries", label,
               (unsigned long long) st->entries_sent, (unsigned long long) st->entries_recv);
-        /* a mentor who only serves still sorts new questions into the budget,
-         * so askers learn where they stand on their next sync */
-        size_t released = 0;
-        if (st->asker_events && mm_engage_settle(sv->home, &released) == MM_OK && released)
-            logf_(sv, "released %zu question%s to the inbox", released, released == 1 ? "" : "s");
         mm_txn_t *txn;
         mm_peer_t p;
         if (who && mm_store_begin(mm_home_store(sv->home), 1, &txn) == MM_OK) {
@@ -368,6 +391,8 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
             send_error(sv, rid, ridlen, MM_ENOMEM, "out of memory");
             return;
         }
+        c->settle = 0;
+        mm_session_on_event(c->session, on_event, sv);
     }
     sv->current = c;
     c->last_ms = mm_now_ms();

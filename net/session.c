@@ -6,7 +6,6 @@
 #include "net/wire.h"
 #include "core/log.h"
 #include "core/peer.h"
-#include "core/engage.h"
 #include <sodium.h>
 #include "crypto/error.h"
 #include "crypto/idcode.h"
@@ -36,7 +35,10 @@ struct mm_session {
     int         got_hello;
     int         got_have_last;
     int         sent_done, got_done;
+    int         replanned;          /* server: planned again after the client's DONE */
     int         failed;
+    mm_session_event_fn on_event;
+    void       *event_arg;
     char        errtext[256];
     mm_have_t  *rhave;              /* the remote's feeds, sorted once complete */
     size_t      nrhave, caprhave;
@@ -107,6 +109,12 @@ void mm_session_destroy(mm_session_t **self_p)
     free(s->frame);
     free(s);
     *self_p = NULL;
+}
+
+void mm_session_on_event(mm_session_t *self, mm_session_event_fn fn, void *arg)
+{
+    self->on_event = fn;
+    self->event_arg = arg;
 }
 
 const mm_sync_stats_t *mm_session_stats(const mm_session_t *self) { return &self->stats; }
@@ -308,6 +316,10 @@ static int send_cert(mm_session_t *s, mm_txn_t *txn, const uint8_t author[32])
     return send_writer(s, &w);
 }
 
+static int remote_has(mm_session_t *s, const uint8_t author[32], const uint8_t scope[32],
+                      uint64_t seq);
+static int make_plan(mm_session_t *s);
+
 typedef struct {
     const uint8_t *bufs[MM_RUN_MAX];
     size_t lens[MM_RUN_MAX];
@@ -362,6 +374,7 @@ static int send_run(mm_session_t *s)
     s->stats.entries_sent += r->n;
     s->stats.bytes_sent += r->bytes;
     p->next += r->n;
+    rc = remote_has(s, p->author, p->scope, p->next - 1);
     if (p->next > p->last)
         s->iplan++;
 out:
@@ -379,17 +392,33 @@ static int pump(mm_session_t *s)
     int rc;
     if (!s->got_have_last || s->failed)
         return MM_OK;
+again:
     while (s->credit > 0 && s->iplan < s->nplan)
         if ((rc = send_run(s)))
             return rc;
-    if (s->iplan == s->nplan && !s->sent_done) {
-        mm_mp_writer_t w;
-        mm_mp_writer_init(&w, s->frame, FRAME_CAP);
-        mm_wire_done(&w);
-        if ((rc = send_writer(s, &w)))
+    if (s->iplan < s->nplan || s->sent_done)
+        return MM_OK;
+    /* The serving side ends last: once the client said DONE, everything it
+     * sent is stored; what the server writes in response (a mentor's queue
+     * entries) travels in this same session (PROTOCOL.md 8.2). */
+    if (!s->client && !s->got_done)
+        return MM_OK;
+    if (!s->client && !s->replanned) {
+        s->replanned = 1;
+        if (s->on_event)
+            s->on_event(s->event_arg, MM_SESSION_IDLE, NULL);
+        size_t before = s->nplan;
+        if ((rc = make_plan(s)))
             return rc;
-        s->sent_done = 1;
+        if (s->nplan > before)
+            goto again;
     }
+    mm_mp_writer_t w;
+    mm_mp_writer_init(&w, s->frame, FRAME_CAP);
+    mm_wire_done(&w);
+    if ((rc = send_writer(s, &w)))
+        return rc;
+    s->sent_done = 1;
     return MM_OK;
 }
 
@@ -411,13 +440,45 @@ static int refused(mm_session_t *s, mm_txn_t *txn, const uint8_t author[32])
     return 0;
 }
 
-/* The remote's HAVE is complete: plan what it lacks of our shared feeds. */
+/* The remote now holds feed (author, scope) up to seq: it sent it, or we
+ * did.  Keeps rhave sorted, so a later plan sends only what is new. */
+static int remote_has(mm_session_t *s, const uint8_t author[32], const uint8_t scope[32],
+                      uint64_t seq)
+{
+    mm_have_t key;
+    size_t lo = 0, hi = s->nrhave;
+    if (!s->got_have_last)
+        return MM_OK;               /* rhave is not sorted yet; a plan reads it later */
+    memcpy(key.author, author, 32);
+    memcpy(key.scope, scope, 32);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = cmp_have(&s->rhave[mid], &key);
+        if (d == 0) {
+            if (s->rhave[mid].seq < seq)
+                s->rhave[mid].seq = seq;
+            return MM_OK;
+        }
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (grow((void **) &s->rhave, &s->caprhave, s->nrhave + 1, sizeof *s->rhave))
+        return MM_ENOMEM;
+    memmove(&s->rhave[lo + 1], &s->rhave[lo], (s->nrhave - lo) * sizeof *s->rhave);
+    key.seq = seq;
+    s->rhave[lo] = key;
+    s->nrhave++;
+    return MM_OK;
+}
+
+/* Plan what the remote lacks of our shared feeds (its HAVE, and what went
+ * either way since), after what is planned already. */
 static int make_plan(mm_session_t *s)
 {
     mm_txn_t *txn;
     feeds_t f;
-    if (s->nrhave > 1)
-        qsort(s->rhave, s->nrhave, sizeof *s->rhave, cmp_have);
     int rc = mm_store_begin(s->store, 0, &txn);
     if (rc)
         return rc;
@@ -506,6 +567,8 @@ static int on_have(mm_session_t *s, mm_msg_t *m)
             memcpy(s->refuse[i], mm_wire_refuse(m, i), 32);
         s->nrefuse = m->u.have.nrefuse;
     }
+    if (s->nrhave > 1)
+        qsort(s->rhave, s->nrhave, sizeof *s->rhave, cmp_have);
     s->got_have_last = 1;
     int rc = make_plan(s);
     if (rc == MM_OK)
@@ -541,37 +604,6 @@ static int on_cert(mm_session_t *s, const mm_msg_t *m)
     return rc ? fail(s, rc, "CERT refused: %s", mm_strerror(rc)) : MM_OK;
 }
 
-/* Does this run, from one of my mentees, ask, withdraw or thank?  Those
- * are what change a mentor's budget; the caller settles only then.  Bodies
- * are opened only for runs from mentees, where the counts are small. */
-static int asker_events(mm_session_t *s, mm_txn_t *txn, const mm_scope_t *sc,
-                        const mm_msg_t *m)
-{
-    static const char *const kinds[] = { MM_T_QUESTION, MM_T_WITHDRAW, MM_T_THANKS };
-    mm_peer_t p;
-    uint8_t pt[MM_TEXT_MAX + 256];
-    if (mm_peer_get(txn, s->remote_identity, &p) != MM_OK || p.role != MM_ROLE_MENTEE)
-        return 0;
-    for (uint32_t i = 0; i < m->u.entries.n; i++) {
-        mm_entry_t e;
-        size_t n;
-        const char *t;
-        uint32_t tl;
-        if (mm_entry_parse(m->u.entries.bufs[i], m->u.entries.lens[i], &e) != MM_OK
-            || e.boxlen - MM_TAG_BYTES > sizeof pt
-            || mm_entry_open(&e, sc->key, pt, sizeof pt, &n) != MM_OK
-            || mm_body_type(pt, n, &t, &tl) != MM_OK)
-            continue;
-        for (unsigned k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
-            if (strlen(kinds[k]) == tl && !memcmp(kinds[k], t, tl)) {
-                sodium_memzero(pt, sizeof pt);
-                return 1;
-            }
-    }
-    sodium_memzero(pt, sizeof pt);
-    return 0;
-}
-
 static int on_entries(mm_session_t *s, const mm_msg_t *m)
 {
     mm_entry_t e;
@@ -592,8 +624,6 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
     rc = mm_scope_get(txn, e.scope, &sc);
     if (rc == MM_ENOTFOUND || (rc == MM_OK && !shared(s, txn, e.scope)))
         rc = MM_ESCOPE;
-    if (rc == MM_OK && !s->stats.asker_events)
-        s->stats.asker_events = asker_events(s, txn, &sc, m);
     mm_scope_wipe(&sc);
     if (rc == MM_OK && mm_cert_get(txn, e.author, &c, NULL, NULL) == MM_OK
         && mm_peer_get(txn, c.identity, &p) == MM_OK && p.blocked)
@@ -609,6 +639,15 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
         snprintf(what, sizeof what, "entries %llu.. of feed %.15s: %s",
                  (unsigned long long) e.seq, dev, mm_strerror(rc));
         return fail(s, rc, "%s", what);
+    }
+    /* the run is one feed, contiguous, and stored: its last seq is e's + n - 1 */
+    uint64_t last = e.seq + m->u.entries.n - 1;
+    if ((rc = remote_has(s, e.author, e.scope, last)))
+        return fail(s, rc, "out of memory");
+    if (stored && s->on_event) {
+        mm_session_stored_t st = { e.scope, e.author, c.identity, last - stored + 1, last,
+                                   stored };
+        s->on_event(s->event_arg, MM_SESSION_STORED, &st);
     }
     s->stats.frames_recv++;
     s->stats.entries_recv += stored;

@@ -13,6 +13,9 @@
  *  ENTRIES frames (one run of one feed each, CERT first for a new author),
  *  at most MM_CREDIT_INITIAL unacknowledged; the receiver verifies and
  *  commits each frame, then ACKs it.  DONE says "nothing more from me".
+ *  The client says DONE once its plan is sent; the server says it last:
+ *  after the client's DONE it plans again, so what it wrote in response
+ *  (MM_SESSION_IDLE) reaches the client in the same session.
  */
 #ifndef MM_SESSION_H
 #define MM_SESSION_H
@@ -32,8 +35,27 @@ typedef struct {
     uint64_t entries_sent, entries_recv;    /* entries, recv = newly stored */
     uint64_t bytes_sent, bytes_recv;        /* entry bytes */
     uint64_t frames_sent, frames_recv;      /* ENTRIES frames */
-    int      asker_events;                  /* a mentee asked, withdrew or thanked */
 } mm_sync_stats_t;
+
+/* What one committed ENTRIES frame stored: entries first..last of the feed
+ * (device, scope), written by identity; n newly stored (the run's earlier
+ * entries may have been held already). */
+typedef struct {
+    const uint8_t *scope, *device, *identity;
+    uint64_t       first, last;
+    size_t         n;
+} mm_session_stored_t;
+
+typedef enum {
+    MM_SESSION_STORED,              /* what: an mm_session_stored_t, after its commit */
+    MM_SESSION_IDLE,                /* server only: the client said DONE and all it sent
+                                     * is stored; entries written now still go out in
+                                     * this session (what: NULL) */
+} mm_session_event_t;
+
+/* The session tells its caller what happened; the caller hands it to core,
+ * which decides what it means.  Called from inside mm_session_input. */
+typedef void (*mm_session_event_fn)(void *arg, mm_session_event_t ev, const void *what);
 
 /* A session over a transport that authenticated remote_key (X25519).
  * client: 1 for the connecting side, which must name the identity it
@@ -44,6 +66,9 @@ int  mm_session_new(mm_home_t *home, int client, const uint8_t remote_key[32],
                     const uint8_t *expect_identity, mm_session_send_fn send, void *arg,
                     mm_session_t **out);
 void mm_session_destroy(mm_session_t **self_p);
+
+/* Be told of what the session stores (fn may be NULL). */
+void mm_session_on_event(mm_session_t *self, mm_session_event_fn fn, void *arg);
 
 /* Client only: send HELLO and HAVE. */
 int  mm_session_start(mm_session_t *self);

@@ -4,7 +4,18 @@
 #include <sodium.h>
 #include "net/net.h"
 #include "net/client.h"
+#include "core/engage.h"
 #include "crypto/error.h"
+
+/* Questions among what arrived are recorded by core (qindex.h); the
+ * caller settles the budget after the session. */
+static void on_event(void *arg, mm_session_event_t ev, const void *what)
+{
+    const mm_session_stored_t *st = what;
+    int settle;
+    if (ev == MM_SESSION_STORED)
+        mm_engage_received(arg, st->scope, st->device, st->first, st->last, &settle);
+}
 
 static int one_endpoint(mm_home_t *home, const mm_peer_t *p, const char *ep, int timeout_ms,
                         const uint8_t pk[32], const uint8_t sk[32], mm_sync_stats_t *stats,
@@ -21,7 +32,7 @@ static int one_endpoint(mm_home_t *home, const mm_peer_t *p, const char *ep, int
         goto out;
     }
     if ((rc = mm_session_new(home, 1, remote, p->identity, mm_client_send, c, &s))
-        || (rc = mm_session_start(s))) {
+        || (mm_session_on_event(s, on_event, home), rc = mm_session_start(s))) {
         snprintf(errtext, errcap, "cannot start a session: %s", mm_strerror(rc));
         goto out;
     }

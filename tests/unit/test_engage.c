@@ -92,7 +92,7 @@ static mm_qstate_t state_of(world_t *w, const uint8_t id[32], size_t *nq)
     mm_items_t items;
     mm_question_t *qs;
     mm_qstate_t s = (mm_qstate_t) -1;
-    assert_rc(mm_items_load(w->home, w->scope.id, &items), MM_OK);
+    assert_rc(mm_items_load(mm_home_store(w->home), w->scope.id, NULL, &items), MM_OK);
     assert_rc(mm_questions(&items, &qs, nq), MM_OK);
     for (size_t i = 0; i < *nq; i++)
         if (!memcmp(qs[i].q->id, id, 32))
@@ -103,6 +103,14 @@ static mm_qstate_t state_of(world_t *w, const uint8_t id[32], size_t *nq)
 }
 
 #define TEXT(s) MM_F_STR, s, sizeof s - 1, 0
+
+static int settle(world_t *w, size_t *released)
+{
+    mm_settle_t out;
+    int rc = mm_budget_settle(w->home, &out);
+    *released = out.released;
+    return rc;
+}
 
 static void test_state_is_independent_of_arrival_order(void **state)
 {
@@ -161,26 +169,26 @@ static void test_budget_holds_and_releases(void **state)
     store(w, buf, ada_seal(w, MM_T_QUESTION, f2, 1, 2000, buf, q2));
     mm_field_t f3[] = { { "text", TEXT("Why did you pick your first mentor, given my goal?") } };
     store(w, buf, ada_seal(w, MM_T_QUESTION, f3, 1, 3000, buf, q3));
-    assert_rc(mm_engage_settle(w->home, &rel), MM_OK);
+    assert_rc(settle(w, &rel), MM_OK);
     assert_int_equal(rel, 1);
     assert_int_equal(state_of(w, q1, &nq), MM_QS_OPEN);
     assert_int_equal(state_of(w, q2, &nq), MM_QS_HELD);
     assert_int_equal(state_of(w, q3, &nq), MM_QS_HELD);
     /* settling again writes nothing new */
     mm_items_t items;
-    assert_rc(mm_items_load(w->home, w->scope.id, &items), MM_OK);
+    assert_rc(mm_items_load(mm_home_store(w->home), w->scope.id, NULL, &items), MM_OK);
     size_t before = items.n;
     mm_items_free(&items);
-    assert_rc(mm_engage_settle(w->home, &rel), MM_OK);
+    assert_rc(settle(w, &rel), MM_OK);
     assert_int_equal(rel, 0);
-    assert_rc(mm_items_load(w->home, w->scope.id, &items), MM_OK);
+    assert_rc(mm_items_load(mm_home_store(w->home), w->scope.id, NULL, &items), MM_OK);
     assert_int_equal(items.n, before);
     mm_items_free(&items);
     /* the one in the inbox is withdrawn by Ada: the next in line is released */
     mm_field_t fw[] = { { "ref", MM_F_BIN, q1, 32, 0 } };
     uint8_t wid[32];
     store(w, buf, ada_seal(w, MM_T_WITHDRAW, fw, 1, 4000, buf, wid));
-    assert_rc(mm_engage_settle(w->home, &rel), MM_OK);
+    assert_rc(settle(w, &rel), MM_OK);
     assert_int_equal(rel, 1);
     assert_int_equal(state_of(w, q1, &nq), MM_QS_WITHDRAWN);
     assert_int_equal(state_of(w, q2, &nq), MM_QS_OPEN);

@@ -1,0 +1,40 @@
+/*  ambition.c -- ambitions and whether each is still current. */
+#include <stdlib.h>
+#include <string.h>
+#include "core/ambition.h"
+#include "crypto/error.h"
+
+static int mine(const mm_item_t *it, const uint8_t me[32])
+{
+    return mm_item_is(it, MM_T_AMBITION) && !memcmp(it->author, me, 32);
+}
+
+int mm_ambitions(const mm_items_t *items, const uint8_t me[32], mm_ambition_t **out, size_t *n)
+{
+    size_t na = 0, k = 0;
+    *out = NULL;
+    *n = 0;
+    for (size_t i = 0; i < items->n; i++)
+        na += mine(&items->v[i], me);
+    if (!na)
+        return MM_OK;
+    mm_ambition_t *a = calloc(na, sizeof *a);
+    if (!a)
+        return MM_ENOMEM;
+    for (size_t i = 0; i < items->n; i++)
+        if (mine(&items->v[i], me))
+            a[k++].it = &items->v[i];
+    for (size_t i = 0; i < items->n; i++) {
+        const mm_item_t *it = &items->v[i];
+        const uint8_t *ref;
+        if ((!mm_item_is(it, MM_T_AMBITION_DONE) && !mm_item_is(it, MM_T_AMBITION_DROP))
+            || memcmp(it->author, me, 32) || !mm_item_ref(it, "ref", &ref))
+            continue;
+        for (size_t j = 0; j < na; j++)
+            if (!a[j].closed && !memcmp(a[j].it->id, ref, 32))
+                a[j].closed = it;
+    }
+    *out = a;
+    *n = na;
+    return MM_OK;
+}

@@ -1,0 +1,24 @@
+/*  ambition.h -- a person's career ambitions, derived from the self scope.
+ *
+ *  An "ambition" entry states one (near or long term); "ambition-done" and
+ *  "ambition-drop" close it by ref.  History is kept: nothing is deleted.
+ */
+#ifndef MM_AMBITION_H
+#define MM_AMBITION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/item.h"
+
+typedef struct {
+    const mm_item_t *it;
+    const mm_item_t *closed;        /* its done/drop entry, or NULL: current */
+} mm_ambition_t;
+
+/* Every ambition me wrote among self_items, oldest first, each with the
+ * entry that closed it.  *out is malloc'd (free it), pointing into
+ * self_items.  MM_OK or MM_ENOMEM. */
+int mm_ambitions(const mm_items_t *self_items, const uint8_t me[32],
+                 mm_ambition_t **out, size_t *n);
+
+#endif

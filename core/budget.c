@@ -1,0 +1,230 @@
+/*  budget.c -- the mentor's capacity and the queue of questions. */
+#include <stdlib.h>
+#include <string.h>
+#include "core/budget.h"
+#include "core/item.h"
+#include "core/peer.h"
+#include "core/qindex.h"
+#include "core/question.h"
+#include "core/log.h"
+#include "crypto/error.h"
+
+int mm_budget_get_txn(mm_home_t *home, mm_txn_t *txn, mm_capacity_t *out)
+{
+    static const char *const types[] = { MM_T_CAPACITY, MM_T_AWAY, NULL };
+    mm_items_t items;
+    memset(out, 0, sizeof *out);
+    int rc = mm_items_load_txn(txn, mm_home_self_scope(home), types, &items);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < items.n; i++) {   /* in time order: the latest wins */
+        const mm_item_t *it = &items.v[i];
+        if (memcmp(it->author, mm_home_identity_pk(home), 32))
+            continue;
+        if (mm_item_is(it, MM_T_CAPACITY)) {
+            mm_body_uint(it->pt, it->ptlen, "n", &out->n);
+            mm_item_str(it, "per", out->per, sizeof out->per);
+        } else {
+            out->away_until = 0;
+            mm_body_uint(it->pt, it->ptlen, "until", &out->away_until);
+        }
+    }
+    mm_items_free(&items);
+    return MM_OK;
+}
+
+int mm_budget_get(mm_home_t *home, mm_capacity_t *out)
+{
+    mm_txn_t *txn;
+    int rc = mm_store_begin(mm_home_store(home), 0, &txn);
+    if (rc == MM_OK)
+        rc = mm_budget_get_txn(home, txn, out);
+    mm_txn_abort(&txn);
+    return rc;
+}
+
+/* ---- settling ---- */
+
+/* A pending question not yet released. */
+typedef struct {
+    const mm_question_t *q;         /* points into its rel_t's qs */
+    size_t               asker;     /* index of its relationship (rels moves as it grows) */
+    uint64_t             arrival;
+} cand_t;
+
+/* One mentee's relationship, loaded in the settling transaction. */
+typedef struct {
+    uint8_t        scope[32];
+    mm_items_t     items;
+    mm_question_t *qs;
+    size_t         nq;
+    int            busy;            /* a pending question is already released */
+} rel_t;
+
+typedef struct {
+    mm_txn_t *txn;
+    rel_t    *rels;
+    size_t    nrels, caprels;
+    cand_t   *c;
+    size_t    nc, capc;
+    size_t    used;                 /* released and still pending, all mentees */
+    int       rc;
+} settle_t;
+
+static int grow(void **v, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return MM_OK;
+    size_t n = *cap ? 2 * *cap : 16;
+    void *p = realloc(*v, n * size);
+    if (!p)
+        return MM_ENOMEM;
+    *v = p;
+    *cap = n;
+    return MM_OK;
+}
+
+static const char *const QTYPES[] = { MM_T_QUESTION, MM_T_WITHDRAW, MM_T_ANSWER, MM_T_DECLINE,
+                                      MM_T_ASKBACK, MM_T_THANKS, MM_T_REPORT, MM_T_QUEUE,
+                                      NULL };
+
+/* Questions within one relationship in the order its asker wrote them:
+ * feed position for one device, then (time, id). */
+static int by_feed(const void *a, const void *b)
+{
+    const mm_question_t *x = a, *y = b;
+    int d = memcmp(x->q->device, y->q->device, 32);
+    if (d == 0 && x->q->seq != y->q->seq)
+        return x->q->seq < y->q->seq ? -1 : 1;
+    return mm_item_cmp_time(x->q, y->q);
+}
+
+static int gather(const mm_peer_t *p, void *arg)
+{
+    settle_t *st = arg;
+    int rc;
+    if (p->role != MM_ROLE_MENTEE || p->blocked)
+        return 0;
+    if ((rc = grow((void **) &st->rels, &st->caprels, st->nrels + 1, sizeof *st->rels)))
+        return st->rc = rc;
+    rel_t *r = &st->rels[st->nrels];
+    memset(r, 0, sizeof *r);
+    memcpy(r->scope, p->scope, 32);
+    rc = mm_items_load_txn(st->txn, p->scope, QTYPES, &r->items);
+    if (rc == MM_ENOTFOUND)
+        return 0;                   /* no scope with them yet */
+    st->nrels++;
+    if (rc || (rc = mm_questions(&r->items, &r->qs, &r->nq)))
+        return st->rc = rc;
+    /* A question seen for the first time gets the next arrival number, in
+     * the order its asker wrote it. */
+    qsort(r->qs, r->nq, sizeof *r->qs, by_feed);
+    for (size_t i = 0; i < r->nq; i++) {
+        const mm_question_t *q = &r->qs[i];
+        uint64_t arrival;
+        if (memcmp(q->q->author, p->identity, 32))
+            continue;
+        if ((rc = mm_qindex_put(st->txn, q->q->id, p->scope, &arrival)))
+            return st->rc = rc;
+        if (!mm_question_pending(q))
+            continue;
+        if (q->state == MM_QS_OPEN || q->state == MM_QS_ANSWERED) {
+            st->used++;
+            r->busy = 1;
+            continue;
+        }
+        if ((rc = grow((void **) &st->c, &st->capc, st->nc + 1, sizeof *st->c)))
+            return st->rc = rc;
+        st->c[st->nc++] = (cand_t) { q, st->nrels - 1, arrival };
+    }
+    return 0;
+}
+
+static int first_come(const void *a, const void *b)
+{
+    const cand_t *x = a, *y = b;
+    if (x->arrival != y->arrival)
+        return x->arrival < y->arrival ? -1 : 1;
+    return memcmp(x->q->q->id, y->q->q->id, 32);
+}
+
+/* Write a queue entry for q unless its latest one already says the same. */
+static int record(mm_home_t *home, mm_txn_t *txn, const rel_t *r, const cand_t *c, int release,
+                  mm_hold_t why, uint64_t ahead, mm_settle_t *out)
+{
+    const mm_question_t *q = c->q;
+    if (!release && q->state == MM_QS_HELD && q->hold == why
+        && (why != MM_HOLD_BUDGET || q->ahead == ahead))
+        return MM_OK;               /* the asker already knows */
+    const char *reason = mm_hold_name(why);
+    mm_field_t f[4] = {
+        { "ref", MM_F_BIN, q->q->id, 32, 0 },
+        { "state", MM_F_STR, release ? "released" : "held", release ? 8 : 4, 0 },
+        { "ahead", MM_F_UINT, NULL, 0, ahead },
+        { "reason", MM_F_STR, reason, strlen(reason), 0 },
+    };
+    int rc = mm_item_append(txn, mm_home_device(home), r->scope, MM_T_QUEUE, f,
+                            release ? 2 : 4, 0, NULL);
+    if (rc == MM_OK) {
+        out->released += release;
+        out->held += !release;
+    }
+    return rc;
+}
+
+int mm_budget_settle(mm_home_t *home, mm_settle_t *out)
+{
+    mm_settle_t dummy;
+    mm_capacity_t cap;
+    mm_txn_t *txn;
+    settle_t st;
+    if (!out)
+        out = &dummy;
+    memset(out, 0, sizeof *out);
+    memset(&st, 0, sizeof st);
+    int rc = mm_store_begin(mm_home_store(home), 1, &txn);
+    if (rc)
+        return rc;
+    st.txn = txn;
+    if ((rc = mm_budget_get_txn(home, txn, &cap)))
+        goto out;
+    rc = mm_peer_foreach(txn, gather, &st);
+    if (rc > 0 || st.rc)
+        rc = st.rc;
+    if (rc)
+        goto out;
+    if (st.nc > 1)
+        qsort(st.c, st.nc, sizeof *st.c, first_come);
+    int away = cap.away_until > mm_now_ms();
+    size_t room = away ? 0 : cap.n == 0 ? st.nc : cap.n > st.used ? cap.n - st.used : 0;
+    uint64_t held = 0;              /* held for the budget so far: "ahead" of the next */
+    for (size_t i = 0; i < st.nc && rc == MM_OK; i++) {
+        cand_t *c = &st.c[i];
+        rel_t *r = &st.rels[c->asker];
+        if (r->busy) {              /* one at a time: never counts against the budget */
+            rc = record(home, txn, r, c, 0, MM_HOLD_ONE, 0, out);
+            continue;
+        }
+        r->busy = 1;
+        if (room > 0) {
+            room--;
+            rc = record(home, txn, r, c, 1, MM_HOLD_BUDGET, 0, out);
+        } else {
+            rc = record(home, txn, r, c, 0, away ? MM_HOLD_AWAY : MM_HOLD_BUDGET, held, out);
+            held++;
+        }
+    }
+    if (rc == MM_OK)
+        rc = mm_txn_commit(&txn);
+out:
+    mm_txn_abort(&txn);
+    for (size_t i = 0; i < st.nrels; i++) {
+        free(st.rels[i].qs);
+        mm_items_free(&st.rels[i].items);
+    }
+    free(st.rels);
+    free(st.c);
+    if (rc)
+        memset(out, 0, sizeof *out);
+    return rc;
+}

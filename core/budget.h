@@ -1,0 +1,43 @@
+/*  budget.h -- the mentor's budget: how many engagements are open at once,
+ *  and the queue that keeps the inbox within it (PROTOCOL.md 5.3).
+ *
+ *  The budget is the latest "capacity" entry of the self scope, "away" the
+ *  latest away entry.  Settling is what the mentor's device does with the
+ *  questions its mentees sent: it releases as many as the budget allows
+ *  to the inbox, first come first served in the order this device first
+ *  saw them (qindex.h), holds the rest, and holds every question of an
+ *  asker who already has one pending ("one at a time").  Each decision is
+ *  a "queue" entry in the question's relationship, so the asker sees it.
+ */
+#ifndef MM_BUDGET_H
+#define MM_BUDGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/home.h"
+
+/* n engagements open at a time (0: no limit set), per "day"/"week"/"month"
+ * as the pace shown; away until (ms, 0: not away). */
+typedef struct {
+    uint64_t n;
+    char     per[8];
+    uint64_t away_until;
+} mm_capacity_t;
+
+/* The budget as the self scope says in txn.  MM_OK; store errors. */
+int mm_budget_get_txn(mm_home_t *home, mm_txn_t *txn, mm_capacity_t *out);
+/* The same in a read transaction of its own. */
+int mm_budget_get(mm_home_t *home, mm_capacity_t *out);
+
+typedef struct {
+    size_t released;                /* newly released to the inbox */
+    size_t held;                    /* queue entries written for held questions */
+} mm_settle_t;
+
+/* Settle every mentee's pending questions in one write transaction, so no
+ * two settles (mm serve, mm inbox, mm answer in other processes) can
+ * release more than the budget between them.  Writes only what changed;
+ * out may be NULL.  MM_OK; store errors (then nothing is written). */
+int mm_budget_settle(mm_home_t *home, mm_settle_t *out);
+
+#endif

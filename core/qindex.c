@@ -1,0 +1,112 @@
+/*  qindex.c -- the questions table. */
+#include <string.h>
+#include "core/qindex.h"
+#include "core/store_int.h"
+#include "core/be64.h"
+#include "crypto/error.h"
+
+#define VAL_LEN 40                  /* scope || arrival */
+
+static int get(mm_txn_t *txn, const uint8_t qid[32], MDB_val *v)
+{
+    MDB_val k = { 32, (void *) qid };
+    int rc = mdb_get(txn->txn, txn->store->questions, &k, v);
+    if (rc)
+        return mm_store_rc(rc);
+    return v->mv_size == VAL_LEN ? MM_OK : MM_ECORRUPT;
+}
+
+int mm_qindex_get(mm_txn_t *txn, const uint8_t qid[32], uint8_t scope[32], uint64_t *arrival)
+{
+    MDB_val v;
+    int rc = get(txn, qid, &v);
+    if (rc)
+        return rc;
+    if (scope)
+        memcpy(scope, v.mv_data, 32);
+    if (arrival)
+        *arrival = mm_be64_get((const uint8_t *) v.mv_data + 32);
+    return MM_OK;
+}
+
+int mm_qindex_put(mm_txn_t *txn, const uint8_t qid[32], const uint8_t scope[32],
+                  uint64_t *arrival)
+{
+    const uint8_t *cv;
+    size_t cl;
+    uint64_t next = 1;
+    uint8_t val[VAL_LEN], cnt[8];
+    int rc = mm_qindex_get(txn, qid, NULL, arrival);
+    if (rc != MM_ENOTFOUND)
+        return rc;
+    if ((rc = mm_meta_get(txn, "arrivals", &cv, &cl)) == MM_OK) {
+        if (cl != 8)
+            return MM_ECORRUPT;
+        next = mm_be64_get(cv) + 1;
+    } else if (rc != MM_ENOTFOUND) {
+        return rc;
+    }
+    mm_be64_put(cnt, next);
+    memcpy(val, scope, 32);
+    mm_be64_put(val + 32, next);
+    MDB_val k = { 32, (void *) qid }, v = { VAL_LEN, val };
+    if ((rc = mm_meta_put(txn, "arrivals", cnt, 8)) != MM_OK
+        || (rc = mm_store_rc(mdb_put(txn->txn, txn->store->questions, &k, &v, 0))) != MM_OK)
+        return rc;
+    if (arrival)
+        *arrival = next;
+    return MM_OK;
+}
+
+static int nibble(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int mm_qindex_find(mm_txn_t *txn, const char *prefix, uint8_t qid[32], uint8_t scope[32])
+{
+    uint8_t lo[32] = { 0 };
+    size_t n = strlen(prefix), hits = 0;
+    if (n == 0 || n > 64)
+        return MM_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        int d = nibble(prefix[i]);
+        if (d < 0)
+            return MM_EINVAL;
+        lo[i / 2] |= (uint8_t) (i % 2 ? d : d << 4);
+    }
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn->txn, txn->store->questions, &cur);
+    if (rc)
+        return mm_store_rc(rc);
+    MDB_val k = { 32, lo }, v;
+    /* keys are ids in byte order: the matches are contiguous from lo on */
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && hits < 2;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const uint8_t *key = k.mv_data;
+        size_t i;
+        if (k.mv_size != 32 || v.mv_size != VAL_LEN) {
+            mdb_cursor_close(cur);
+            return MM_ECORRUPT;
+        }
+        for (i = 0; i < n; i++)
+            if (((i % 2 ? key[i / 2] : key[i / 2] >> 4) & 0xf) != nibble(prefix[i]))
+                break;
+        if (i < n)
+            break;
+        if (hits++ == 0) {
+            memcpy(qid, key, 32);
+            memcpy(scope, v.mv_data, 32);
+        }
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND)
+        return mm_store_rc(rc);
+    return hits == 0 ? MM_ENOTFOUND : hits > 1 ? MM_EAMBIG : MM_OK;
+}

@@ -1,0 +1,32 @@
+/*  qindex.h -- this device's index of the questions it holds: in which
+ *  relationship scope each one is, and the order it first saw them.
+ *
+ *  Table "questions": question id (32) -> scope (32) || arrival (8, BE).
+ *  Local bookkeeping, like peer records: not part of the signed log, never
+ *  sent.  arrival numbers come from the counter meta "arrivals" and only
+ *  grow, so they give the mentor's device its own first-come order, which
+ *  no asker's clock can change (PROTOCOL.md 5.3).  It also lets a command
+ *  find a question by id prefix without reading any relationship.
+ */
+#ifndef MM_QINDEX_H
+#define MM_QINDEX_H
+
+#include <stdint.h>
+#include "core/store.h"
+
+/* Record question qid of scope, if it is not recorded yet, with the next
+ * arrival number.  *arrival (may be NULL) gets its number, old or new.
+ * MM_OK; MM_EFULL; MM_EIO; MM_ECORRUPT. */
+int mm_qindex_put(mm_txn_t *txn, const uint8_t qid[32], const uint8_t scope[32],
+                  uint64_t *arrival);
+
+/* The scope and arrival number of qid.  Either out may be NULL.  MM_OK;
+ * MM_ENOTFOUND; MM_ECORRUPT. */
+int mm_qindex_get(mm_txn_t *txn, const uint8_t qid[32], uint8_t scope[32], uint64_t *arrival);
+
+/* The one question whose id starts with the hex digits of prefix (1..64,
+ * either case).  MM_OK with qid and scope; MM_ENOTFOUND; MM_EAMBIG (more
+ * than one); MM_EINVAL (not hex digits). */
+int mm_qindex_find(mm_txn_t *txn, const char *prefix, uint8_t qid[32], uint8_t scope[32]);
+
+#endif
