@@ -1,6 +1,9 @@
-/*  test_engage.c -- engagement state is derived from the log alone, the
- *  same whatever order the two feeds arrived in; the mentor's queue holds
- *  what exceeds the budget and releases it first come first served. */
+/*  test_engage.c -- the verbs of an engagement, between two real homes:
+ *  Ada (the mentee) and Grace (her mentor).  Every rule of every verb is
+ *  core's, so a front end cannot walk past it; entries travel between the
+ *  two stores as a sync would carry them (through mm_log_put_run). */
+#include <ctype.h>
+#include <sodium.h>
 #include "fixture.h"
 #include "core/engage.h"
 #include "core/home.h"
@@ -8,44 +11,78 @@
 
 typedef struct {
     char dir[FX_PATH_MAX];
-    mm_home_t *home;                /* Grace, the mentor */
-    mm_keypair_t *ada_id, *ada_dev; /* Ada, the mentee, writing by hand */
-    mm_scope_t scope;
-    mm_head_t ada_head;
+    mm_home_t *ada, *grace, *bob;   /* bob: another peer of Grace's, to refer to */
+    uint8_t scope[32];
 } world_t;
+
+static void share(mm_home_t *a, mm_home_t *b)
+{
+    const uint8_t *raw;
+    size_t len;
+    mm_cert_t c;
+    mm_txn_t *ta, *tb;
+    assert_rc(mm_store_begin(mm_home_store(a), 0, &ta), MM_OK);
+    assert_rc(mm_cert_get(ta, mm_keypair_pk(mm_home_device(a)), &c, &raw, &len), MM_OK);
+    assert_rc(mm_store_begin(mm_home_store(b), 1, &tb), MM_OK);
+    assert_rc(mm_cert_put(tb, raw, len, NULL), MM_OK);
+    assert_rc(mm_txn_commit(&tb), MM_OK);
+    mm_txn_abort(&ta);
+}
+
+static void befriend(mm_home_t *h, mm_home_t *other, const char *petname, unsigned role,
+                     const mm_scope_t *sc)
+{
+    mm_peer_t p;
+    mm_txn_t *txn;
+    memset(&p, 0, sizeof p);
+    memcpy(p.identity, mm_home_identity_pk(other), 32);
+    strcpy(p.petname, petname);
+    p.role = role;
+    memcpy(p.scope, sc->id, 32);
+    memcpy(p.device, mm_keypair_pk(mm_home_device(other)), 32);
+    share(other, h);
+    assert_rc(mm_store_begin(mm_home_store(h), 1, &txn), MM_OK);
+    assert_rc(mm_scope_put(txn, sc), MM_OK);
+    assert_rc(mm_peer_put(txn, &p), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+}
+
+static mm_home_t *home(world_t *w, const char *name)
+{
+    char path[FX_PATH_MAX];
+    mm_home_t *h;
+    fx_path(path, w->dir, name);
+    assert_rc(mm_home_init(path, name, "laptop", 1), MM_OK);
+    assert_rc(mm_home_open(path, &h), MM_OK);
+    return h;
+}
+
+static void pair(mm_home_t *mentor, mm_home_t *mentee, const char *mentor_name,
+                 const char *mentee_name, uint8_t id[32])
+{
+    mm_scope_t sc;
+    memset(&sc, 0, sizeof sc);
+    sc.kind = MM_SCOPE_PAIR;
+    sc.nmembers = 2;
+    memcpy(sc.members[0], mm_home_identity_pk(mentor), 32);
+    memcpy(sc.members[1], mm_home_identity_pk(mentee), 32);
+    randombytes_buf(sc.id, 32);
+    randombytes_buf(sc.key, 32);
+    befriend(mentor, mentee, mentee_name, MM_ROLE_MENTEE, &sc);
+    befriend(mentee, mentor, mentor_name, MM_ROLE_MENTOR, &sc);
+    if (id)
+        memcpy(id, sc.id, 32);
+}
 
 static int setup(void **state)
 {
     world_t *w = calloc(1, sizeof *w);
-    char path[FX_PATH_MAX];
-    uint8_t cert[MM_CERT_MAX];
-    size_t certlen;
-    mm_txn_t *txn;
-    mm_peer_t p;
     fx_mkdtemp(w->dir);
-    fx_path(path, w->dir, "grace");
-    assert_rc(mm_home_init(path, "Grace", "laptop", 1), MM_OK);
-    assert_rc(mm_home_open(path, &w->home), MM_OK);
-    w->ada_id = fx_keypair(0xa0);
-    w->ada_dev = fx_keypair(0xa1);
-    w->scope.kind = MM_SCOPE_PAIR;
-    w->scope.nmembers = 2;
-    memcpy(w->scope.members[0], mm_home_identity_pk(w->home), 32);
-    memcpy(w->scope.members[1], mm_keypair_pk(w->ada_id), 32);
-    memset(w->scope.id, 0x5c, 32);
-    memset(w->scope.key, 0x6b, 32);
-    memset(&p, 0, sizeof p);
-    memcpy(p.identity, mm_keypair_pk(w->ada_id), 32);
-    strcpy(p.petname, "ada");
-    p.role = MM_ROLE_MENTEE;
-    memcpy(p.scope, w->scope.id, 32);
-    assert_rc(mm_cert_make(w->ada_id, mm_keypair_pk(w->ada_dev), 1, "phone", cert, sizeof cert,
-                           &certlen), MM_OK);
-    assert_rc(mm_store_begin(mm_home_store(w->home), 1, &txn), MM_OK);
-    assert_rc(mm_scope_put(txn, &w->scope), MM_OK);
-    assert_rc(mm_cert_put(txn, cert, certlen, NULL), MM_OK);
-    assert_rc(mm_peer_put(txn, &p), MM_OK);
-    assert_rc(mm_txn_commit(&txn), MM_OK);
+    w->ada = home(w, "ada");
+    w->grace = home(w, "grace");
+    w->bob = home(w, "bob");
+    pair(w->grace, w->ada, "grace", "ada", w->scope);
+    pair(w->grace, w->bob, "grace", "bob", NULL);
     *state = w;
     return 0;
 }
@@ -53,155 +90,255 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     world_t *w = *state;
-    mm_home_close(&w->home);
-    mm_keypair_destroy(&w->ada_id);
-    mm_keypair_destroy(&w->ada_dev);
+    mm_home_close(&w->ada);
+    mm_home_close(&w->grace);
+    mm_home_close(&w->bob);
     fx_rmrf(w->dir);
     free(w);
     return 0;
 }
 
-/* Seal the next entry of Ada's feed; the caller stores it when it likes. */
-static size_t ada_seal(world_t *w, const char *type, const mm_field_t *f, size_t nf,
-                       uint64_t time, uint8_t *out, uint8_t id[32])
-{
-    uint8_t body[1024];
-    size_t blen, len;
-    mm_entry_t e;
-    assert_rc(mm_body_build(body, sizeof body, &blen, type, f, nf), MM_OK);
-    assert_rc(mm_entry_seal(w->ada_dev, &w->scope, &w->ada_head, time, NULL, body, blen, out,
-                            1400, &len), MM_OK);
-    assert_rc(mm_entry_parse(out, len, &e), MM_OK);
-    w->ada_head.seq = e.seq;
-    memcpy(w->ada_head.id, e.id, 32);
-    memcpy(id, e.id, 32);
-    return len;
-}
+/* ---- carrying entries from one store to another, as sync does ---- */
 
-static void store(world_t *w, const uint8_t *buf, size_t len)
+typedef struct {
+    const uint8_t *scope;
+    mm_txn_t *from, *to;
+} carry_t;
+
+static int carry_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
 {
-    mm_txn_t *txn;
+    carry_t *c = arg;
     const uint8_t *b[1] = { buf };
-    assert_rc(mm_store_begin(mm_home_store(w->home), 1, &txn), MM_OK);
-    assert_rc(mm_log_put_run(txn, b, &len, 1, NULL), MM_OK);
-    assert_rc(mm_txn_commit(&txn), MM_OK);
+    size_t n;
+    assert_rc(mm_log_put_run(c->to, b, &len, 1, &n), MM_OK);
+    return 0;
 }
 
-static mm_qstate_t state_of(world_t *w, const uint8_t id[32], size_t *nq)
+static int carry_feed(const uint8_t *author, const uint8_t *scope, const mm_head_t *h, void *arg)
 {
-    mm_items_t items;
-    mm_question_t *qs;
-    mm_qstate_t s = (mm_qstate_t) -1;
-    assert_rc(mm_items_load(mm_home_store(w->home), w->scope.id, NULL, &items), MM_OK);
-    assert_rc(mm_questions(&items, &qs, nq), MM_OK);
-    for (size_t i = 0; i < *nq; i++)
-        if (!memcmp(qs[i].q->id, id, 32))
-            s = qs[i].state;
-    free(qs);
-    mm_items_free(&items);
-    return s;
+    carry_t *c = arg;
+    mm_head_t theirs;
+    if (memcmp(scope, c->scope, 32))
+        return 0;
+    assert_rc(mm_log_head(c->to, author, scope, &theirs), MM_OK);
+    if (theirs.seq < h->seq)
+        assert_rc(mm_log_walk(c->from, author, scope, theirs.seq + 1, carry_entry, c), MM_OK);
+    return 0;
 }
 
-#define TEXT(s) MM_F_STR, s, sizeof s - 1, 0
-
-static int settle(world_t *w, size_t *released)
+/* Everything a holds of the scope that b lacks goes to b. */
+static void carry(mm_home_t *a, mm_home_t *b, const uint8_t scope[32])
 {
-    mm_settle_t out;
-    int rc = mm_budget_settle(w->home, &out);
-    *released = out.released;
-    return rc;
+    carry_t c = { scope, NULL, NULL };
+    assert_rc(mm_store_begin(mm_home_store(a), 0, &c.from), MM_OK);
+    assert_rc(mm_store_begin(mm_home_store(b), 1, &c.to), MM_OK);
+    assert_rc(mm_log_feeds(c.from, carry_feed, &c), MM_OK);
+    assert_rc(mm_txn_commit(&c.to), MM_OK);
+    mm_txn_abort(&c.from);
 }
 
-static void test_state_is_independent_of_arrival_order(void **state)
+static void both_ways(world_t *w)
 {
-    world_t *w = *state;
-    uint8_t q[1400], t[1400], qid[32], tid[32], aid[32];
-    size_t nq;
-    mm_field_t fq[] = { { "text", TEXT("What helped you most when you first led a team?") } };
-    size_t qlen = ada_seal(w, MM_T_QUESTION, fq, 1, 1000, q, qid);
-    /* Grace answers (her device has the question's id from an earlier sync
-     * of another device, say); Ada's thanks is sealed now too */
-    mm_field_t fa[] = { { "ref", MM_F_BIN, qid, 32, 0 }, { "text", TEXT("Listening first.") } };
-    assert_rc(mm_engage_append(w->home, w->scope.id, MM_T_ANSWER, fa, 2, aid), MM_OK);
-    mm_field_t ft[] = { { "ref", MM_F_BIN, qid, 32, 0 }, { "text", TEXT("That helped.") },
-                        { "offer", TEXT("Happy to review your talk") } };
-    size_t tlen = ada_seal(w, MM_T_THANKS, ft, 3, 3000, t, tid);
-    /* before the question arrives, the answer refers to nothing: no question */
-    assert_int_equal(state_of(w, qid, &nq), (mm_qstate_t) -1);
-    assert_int_equal(nq, 0);
-    store(w, q, qlen);
-    assert_int_equal(state_of(w, qid, &nq), MM_QS_ANSWERED);
-    store(w, t, tlen);
-    assert_int_equal(state_of(w, qid, &nq), MM_QS_THANKED);
-    assert_int_equal(nq, 1);
+    carry(w->ada, w->grace, w->scope);
+    carry(w->grace, w->ada, w->scope);
 }
 
-static void test_only_the_right_side_acts(void **state)
+#define S(s) s, sizeof s - 1
+#define Q1 "What helped you most when you first led a team of five?"
+#define Q2 "How did you decide when to stop coding as a lead?"
+
+static void hex(char out[65], const uint8_t id[32])
+{
+    sodium_bin2hex(out, 65, id, 32);
+}
+
+static const uint8_t *grace_id(world_t *w) { return mm_home_identity_pk(w->grace); }
+
+/* ---- ask ---- */
+
+static void test_ask_is_one_at_a_time(void **state)
 {
     world_t *w = *state;
-    uint8_t q[1400], a[1400], qid[32], aid[32], tid[32];
-    size_t nq;
-    mm_field_t fq[] = { { "text", TEXT("How did you choose your first team lead role?") } };
-    store(w, q, ada_seal(w, MM_T_QUESTION, fq, 1, 1000, q, qid));
-    /* Ada cannot answer her own question, Grace cannot thank for it */
-    mm_field_t fa[] = { { "ref", MM_F_BIN, qid, 32, 0 }, { "text", TEXT("self answer") } };
-    store(w, a, ada_seal(w, MM_T_ANSWER, fa, 2, 2000, a, aid));
-    assert_int_equal(state_of(w, qid, &nq), MM_QS_WAITING);
-    assert_rc(mm_engage_append(w->home, w->scope.id, MM_T_THANKS, fa, 2, tid), MM_OK);
-    assert_int_equal(state_of(w, qid, &nq), MM_QS_WAITING);
-    /* Grace declines: that closes it */
-    mm_field_t fd[] = { { "ref", MM_F_BIN, qid, 32, 0 }, { "text", TEXT("Not my area") } };
-    assert_rc(mm_engage_append(w->home, w->scope.id, MM_T_DECLINE, fd, 2, NULL), MM_OK);
-    assert_int_equal(state_of(w, qid, &nq), MM_QS_DECLINED);
+    mm_engage_out_t o, o2;
+    char qid[65];
+    assert_rc(mm_engage_ask(w->ada, grace_id(w), S(Q1), NULL, 0, &o), MM_OK);
+    assert_true(o.time > 0);
+    assert_memory_equal(o.qid, o.id, 32);
+    assert_string_equal(o.peer.petname, "grace");
+    /* a second question to the same mentor waits for the first to close */
+    assert_rc(mm_engage_ask(w->ada, grace_id(w), S(Q2), NULL, 0, &o2), MM_EPENDING);
+    assert_memory_equal(o2.qid, o.id, 32);
+    assert_int_equal(o2.state, MM_QS_WAITING);
+    hex(qid, o.id);
+    assert_rc(mm_engage_withdraw(w->ada, qid, &o2), MM_OK);
+    assert_memory_equal(o2.qid, o.id, 32);
+    assert_rc(mm_engage_ask(w->ada, grace_id(w), S(Q2), S("lead a team"), &o2), MM_OK);
 }
 
-static void test_budget_holds_and_releases(void **state)
+static void test_ask_checks_role_and_text(void **state)
 {
     world_t *w = *state;
-    uint8_t buf[1400], q1[32], q2[32], q3[32];
-    size_t nq, rel;
-    mm_field_t cap[] = { { "n", MM_F_UINT, NULL, 0, 1 }, { "per", TEXT("week") } };
-    assert_rc(mm_engage_append(w->home, mm_home_self_scope(w->home), MM_T_CAPACITY, cap, 2,
-                               NULL), MM_OK);
-    mm_field_t f1[] = { { "text", TEXT("What made your first 1:1s work for you and your team?") } };
-    store(w, buf, ada_seal(w, MM_T_QUESTION, f1, 1, 1000, buf, q1));
-    mm_field_t f2[] = { { "text", TEXT("How do you keep my kind of project small enough?") } };
-    store(w, buf, ada_seal(w, MM_T_QUESTION, f2, 1, 2000, buf, q2));
-    mm_field_t f3[] = { { "text", TEXT("Why did you pick your first mentor, given my goal?") } };
-    store(w, buf, ada_seal(w, MM_T_QUESTION, f3, 1, 3000, buf, q3));
-    assert_rc(settle(w, &rel), MM_OK);
-    assert_int_equal(rel, 1);
-    assert_int_equal(state_of(w, q1, &nq), MM_QS_OPEN);
-    assert_int_equal(state_of(w, q2, &nq), MM_QS_HELD);
-    assert_int_equal(state_of(w, q3, &nq), MM_QS_HELD);
-    /* settling again writes nothing new */
-    mm_items_t items;
-    assert_rc(mm_items_load(mm_home_store(w->home), w->scope.id, NULL, &items), MM_OK);
-    size_t before = items.n;
-    mm_items_free(&items);
-    assert_rc(settle(w, &rel), MM_OK);
-    assert_int_equal(rel, 0);
-    assert_rc(mm_items_load(mm_home_store(w->home), w->scope.id, NULL, &items), MM_OK);
-    assert_int_equal(items.n, before);
-    mm_items_free(&items);
-    /* the one in the inbox is withdrawn by Ada: the next in line is released */
-    mm_field_t fw[] = { { "ref", MM_F_BIN, q1, 32, 0 } };
-    uint8_t wid[32];
-    store(w, buf, ada_seal(w, MM_T_WITHDRAW, fw, 1, 4000, buf, wid));
-    assert_rc(settle(w, &rel), MM_OK);
-    assert_int_equal(rel, 1);
-    assert_int_equal(state_of(w, q1, &nq), MM_QS_WITHDRAWN);
-    assert_int_equal(state_of(w, q2, &nq), MM_QS_OPEN);
-    assert_int_equal(state_of(w, q3, &nq), MM_QS_HELD);
+    mm_engage_out_t o;
+    char big[MM_TEXT_MAX + 2];
+    uint8_t nobody[32] = { 1 };
+    /* Ada is Grace's mentee: Grace asks her back, never asks her */
+    assert_rc(mm_engage_ask(w->grace, mm_home_identity_pk(w->ada), S(Q1), NULL, 0, &o),
+              MM_EROLE);
+    assert_int_equal(o.peer.role, MM_ROLE_MENTEE);
+    assert_rc(mm_engage_ask(w->ada, nobody, S(Q1), NULL, 0, &o), MM_ENOTFOUND);
+    assert_rc(mm_engage_ask(w->ada, grace_id(w), S("  \n "), NULL, 0, &o), MM_EINVAL);
+    assert_rc(mm_engage_ask(w->ada, grace_id(w), S("bad \xff utf-8?"), NULL, 0, &o), MM_EINVAL);
+    assert_rc(mm_engage_ask(w->ada, grace_id(w), "nul\0inside", 10, NULL, 0, &o), MM_EINVAL);
+    memset(big, 'a', sizeof big);
+    assert_rc(mm_engage_ask(w->ada, grace_id(w), big, MM_TEXT_MAX + 1, NULL, 0, &o),
+              MM_ETOOBIG);
+    assert_rc(mm_engage_ask(w->ada, grace_id(w), big, MM_TEXT_MAX, NULL, 0, &o), MM_OK);
+}
+
+/* ---- the acts, each by the right member in the right state ---- */
+
+static void test_acts_follow_roles_and_states(void **state)
+{
+    world_t *w = *state;
+    mm_engage_out_t o, q;
+    mm_settle_t st;
+    char id[65];
+    assert_rc(mm_engage_ask(w->ada, grace_id(w), S(Q1), NULL, 0, &q), MM_OK);
+    hex(id, q.id);
+    /* Grace has not got it yet */
+    assert_rc(mm_engage_answer(w->grace, id, S("Listen first."), &o), MM_ENOTFOUND);
+    carry(w->ada, w->grace, w->scope);
+    /* not settled into her budget yet: waiting */
+    assert_rc(mm_engage_answer(w->grace, id, S("Listen first."), &o), MM_ESTATE);
+    assert_int_equal(o.state, MM_QS_WAITING);
+    assert_rc(mm_budget_settle(w->grace, &st), MM_OK);
+    assert_int_equal(st.released, 1);
+    /* only the other member answers; only the asker thanks */
+    assert_rc(mm_engage_answer(w->ada, id, S("self answer"), &o), MM_EROLE);
+    assert_rc(mm_engage_thank(w->grace, id, S("thanks"), NULL, 0, &o), MM_EROLE);
+    assert_rc(mm_engage_withdraw(w->grace, id, &o), MM_EROLE);
+    assert_rc(mm_engage_report(w->grace, id, S("report"), &o), MM_EROLE);
+    assert_rc(mm_engage_askback(w->ada, id, S("What is your goal?"), &o), MM_EROLE);
+    assert_rc(mm_engage_decline(w->ada, id, S("no"), NULL, &o), MM_EROLE);
+    /* nothing to thank for or report on before an answer */
+    assert_rc(mm_engage_thank(w->ada, id, S("thanks"), NULL, 0, &o), MM_ESTATE);
+    assert_rc(mm_engage_report(w->ada, id, S("it worked"), &o), MM_ESTATE);
+    assert_rc(mm_engage_answer(w->grace, id, S("Listen first."), &o), MM_OK);
+    assert_int_equal(o.state, MM_QS_OPEN);
+    assert_int_equal(o.nanswers, 0);
+    assert_rc(mm_engage_answer(w->grace, id, S("And write it down."), &o), MM_OK);
+    assert_int_equal(o.nanswers, 1);
+    assert_rc(mm_engage_answer(w->grace, id, S("A third?"), &o), MM_ESTATE);
+    assert_int_equal(o.nanswers, MM_ANSWERS_MAX);
+    assert_rc(mm_engage_decline(w->grace, id, S("too late"), NULL, &o), MM_ESTATE);
+    both_ways(w);
+    assert_rc(mm_engage_withdraw(w->ada, id, &o), MM_ESTATE);
+    assert_int_equal(o.state, MM_QS_ANSWERED);
+    assert_rc(mm_engage_thank(w->ada, id, S("That helped."), S("a talk review"), &o), MM_OK);
+    assert_rc(mm_engage_thank(w->ada, id, S("Again!"), NULL, 0, &o), MM_ESTATE);
+    assert_int_equal(o.state, MM_QS_THANKED);
+    assert_rc(mm_engage_report(w->ada, id, S("It worked."), &o), MM_OK);
+    assert_rc(mm_engage_report(w->ada, id, S("Still working."), &o), MM_OK);
+    both_ways(w);
+    /* a thanked engagement can still be asked back on, once */
+    assert_rc(mm_engage_askback(w->grace, id, S("What will you try next?"), &o), MM_OK);
+    assert_rc(mm_engage_askback(w->grace, id, S("And then?"), &o), MM_ESTATE);
+    assert_int_equal(o.askback, 1);
+    assert_rc(mm_engage_answer(w->grace, id, S("late"), &o), MM_ESTATE);
+    /* the offer is checked like a text */
+    assert_rc(mm_engage_thank(w->ada, id, S("x"), S(" "), &o), MM_EINVAL);
+}
+
+static void test_decline_refers_someone_else(void **state)
+{
+    world_t *w = *state;
+    mm_engage_out_t o, q;
+    uint8_t stranger[32] = { 7 };
+    char id[65];
+    assert_rc(mm_engage_ask(w->ada, grace_id(w), S(Q1), NULL, 0, &q), MM_OK);
+    hex(id, q.id);
+    carry(w->ada, w->grace, w->scope);
+    assert_rc(mm_engage_decline(w->grace, id, S("Not my area"), mm_home_identity_pk(w->ada),
+                                &o), MM_EINVAL);
+    assert_rc(mm_engage_decline(w->grace, id, S("Not my area"), stranger, &o), MM_ENOTFOUND);
+    assert_rc(mm_engage_decline(w->grace, id, S("Not my area; ask Bob"),
+                                mm_home_identity_pk(w->bob), &o), MM_OK);
+    assert_rc(mm_engage_decline(w->grace, id, S("again"), NULL, &o), MM_ESTATE);
+    assert_int_equal(o.state, MM_QS_DECLINED);
+    carry(w->grace, w->ada, w->scope);
+    /* declined frees Ada to ask again */
+    assert_rc(mm_engage_ask(w->ada, grace_id(w), S(Q2), NULL, 0, &o), MM_OK);
+}
+
+static void test_question_ids(void **state)
+{
+    world_t *w = *state;
+    mm_engage_out_t o, q;
+    char id[65];
+    assert_rc(mm_engage_ask(w->ada, grace_id(w), S(Q1), NULL, 0, &q), MM_OK);
+    hex(id, q.id);
+    assert_rc(mm_engage_withdraw(w->ada, "12", &o), MM_EINVAL);
+    assert_rc(mm_engage_withdraw(w->ada, "zzzz", &o), MM_EINVAL);
+    id[4] = '\0';                   /* four digits are enough, in either case */
+    for (char *c = id; *c; c++)
+        *c = (char) toupper((unsigned char) *c);
+    assert_rc(mm_engage_withdraw(w->ada, id, &o), MM_OK);
+    assert_memory_equal(o.qid, q.id, 32);
+    id[0] = id[0] == '0' ? '1' : '0';
+    assert_rc(mm_engage_withdraw(w->ada, id, &o), MM_ENOTFOUND);
+}
+
+/* ---- the receiving side holds the rule too ---- */
+
+static void test_mentor_holds_a_piled_question(void **state)
+{
+    world_t *w = *state;
+    mm_engage_out_t o;
+    mm_settle_t st;
+    uint8_t q1[32], q2[32], q3[32];
+    char id[65];
+    /* a modified client writes three questions straight into the log */
+    mm_field_t f1[] = { { "text", MM_F_STR, S(Q1), 0 } };
+    mm_field_t f2[] = { { "text", MM_F_STR, S(Q2), 0 } };
+    assert_rc(mm_engage_append(w->ada, w->scope, MM_T_QUESTION, f1, 1, q1), MM_OK);
+    assert_rc(mm_engage_append(w->ada, w->scope, MM_T_QUESTION, f2, 1, q2), MM_OK);
+    assert_rc(mm_engage_append(w->ada, w->scope, MM_T_QUESTION, f1, 1, q3), MM_OK);
+    carry(w->ada, w->grace, w->scope);
+    assert_rc(mm_budget_settle(w->grace, &st), MM_OK);   /* no budget set: no limit */
+    assert_int_equal(st.released, 1);
+    assert_int_equal(st.held, 2);
+    hex(id, q2);
+    assert_rc(mm_engage_answer(w->grace, id, S("no"), &o), MM_ESTATE);
+    assert_int_equal(o.state, MM_QS_HELD);
+    assert_int_equal(o.hold, MM_HOLD_ONE);
+    /* the asker sees why after the one carry back */
+    carry(w->grace, w->ada, w->scope);
+    assert_rc(mm_engage_withdraw(w->ada, id, &o), MM_OK);
+    assert_int_equal(o.state, MM_QS_HELD);
+    assert_int_equal(o.hold, MM_HOLD_ONE);
+    /* settling again writes nothing; closing the first releases the next */
+    assert_rc(mm_budget_settle(w->grace, &st), MM_OK);
+    assert_int_equal(st.released + st.held, 0);
+    hex(id, q1);
+    assert_rc(mm_engage_answer(w->grace, id, S("Listen."), &o), MM_OK);
+    carry(w->grace, w->ada, w->scope);
+    assert_rc(mm_engage_thank(w->ada, id, S("Thanks!"), NULL, 0, &o), MM_OK);
+    carry(w->ada, w->grace, w->scope);
+    assert_rc(mm_budget_settle(w->grace, &st), MM_OK);
+    assert_int_equal(st.released, 1);     /* q3: q2 was withdrawn */
+    hex(id, q3);
+    assert_rc(mm_engage_answer(w->grace, id, S("Yes."), &o), MM_OK);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_state_is_independent_of_arrival_order, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_only_the_right_side_acts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_budget_holds_and_releases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ask_is_one_at_a_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ask_checks_role_and_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acts_follow_roles_and_states, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decline_refers_someone_else, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_question_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mentor_holds_a_piled_question, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }
