@@ -5,7 +5,8 @@ Ada is a mentee; Grace and Lin mentor her, each running `mm serve` on
 (lint, one at a time), answers, thanks, reports, ask-backs, declines with a
 referral, withdrawals, the mentor's budget (capacity, held and released
 questions, away), every view in human and JSON form, and what stays private.
-See /work/notes/engage-cli-spec.md for the contract these tests hold mm to.
+The rules are PROTOCOL.md 5.2-5.3 (bodies, states, the budget) and each
+command's `mm help` text.
 """
 import datetime
 import json
