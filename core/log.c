@@ -227,13 +227,12 @@ int mm_log_get(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32],
 {
     uint8_t ek[ENTRY_KEY];
     entry_key(ek, author, scope, seq);
-    MDB_val k = { ENTRY_KEY, ek }, v;
-    int rc = mdb_get(txn->txn, txn->store->entries, &k, &v);
-    if (rc)
-        return mm_store_rc(rc);
-    *buf = v.mv_data;
-    *len = v.mv_size;
-    return MM_OK;
+    MDB_val k = { ENTRY_KEY, ek }, v = { 0, NULL };
+    int rc = mm_store_rc(mdb_get(txn->txn, txn->store->entries, &k, &v));
+    /* set on every path, so that no caller can read them uninitialised */
+    *buf = rc == MM_OK ? v.mv_data : NULL;
+    *len = rc == MM_OK ? v.mv_size : 0;
+    return rc;
 }
 
 static int hexval(char c)

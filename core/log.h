@@ -45,7 +45,7 @@ int mm_log_head(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32]
                 mm_head_t *head);
 
 /* Entry seq of feed (author, scope).  *buf points into the map, valid until
- * the txn ends.  MM_OK or MM_ENOTFOUND. */
+ * the txn ends (NULL, with *len 0, on failure).  MM_OK or MM_ENOTFOUND. */
 int mm_log_get(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32],
                uint64_t seq, const uint8_t **buf, size_t *len);
 

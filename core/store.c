@@ -11,8 +11,13 @@
 #include <sodium.h>
 #include "crypto/error.h"
 
-/* Address space only: LMDB maps the file lazily and grows it as written. */
-#define MAP_SIZE ((size_t) 64 << 30)
+/* Room kept free in the map before each write transaction: well above
+ * the largest one mm makes (a sync frame commits a run of up to 8 MiB of
+ * entries, plus the tree pages it copies), so below the maximum a write
+ * never meets MDB_MAP_FULL.  Half the store's size once that is larger, so
+ * that the map grows rarely (it doubles) as the store grows. */
+#define MAP_HEADROOM ((size_t) 32 << 20)
+#define MAP_RETRIES  4              /* mdb_txn_begin after MDB_MAP_RESIZED */
 
 int mm_store_rc(int rc)
 {
@@ -28,6 +33,7 @@ int mm_store_rc(int rc)
     case MDB_INVALID:
     case MDB_VERSION_MISMATCH: return MM_ECORRUPT;
     case MDB_READERS_FULL:
+    case MDB_MAP_RESIZED:
     case EAGAIN:             return MM_EBUSY;
     case ENOMEM:             return MM_ENOMEM;
     case EACCES:
@@ -72,6 +78,103 @@ static int check_format(mm_store_t *s, MDB_txn *txn, int create)
     return *(uint8_t *) v.mv_data > MM_STORE_FORMAT ? MM_EVERSION : MM_OK;
 }
 
+/* The map's maximum: MM_STORE_MAP_MAX, or lower from the environment. */
+static size_t map_max(void)
+{
+    const char *v = getenv(MM_STORE_MAP_MAX_ENV);
+    char *end;
+    if (!v || !*v)
+        return MM_STORE_MAP_MAX;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || *end || n == 0 || n > MM_STORE_MAP_MAX)
+        return MM_STORE_MAP_MAX;
+    return (size_t) n;
+}
+
+/* Could len bytes of address space be mapped?  mdb_env_set_mapsize unmaps
+ * the old map before it makes the new one, and if that fails the
+ * environment is left with no map at all; so try first, beside the old
+ * map, where success is the safe side of the bet (a memory ulimit). */
+static int can_map(size_t len)
+{
+    void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return 0;
+    munmap(p, len);
+    return 1;
+}
+
+/* Set the map size (0: adopt the size another process committed).  Only
+ * with no transaction of ours open: every pointer into the map moves. */
+static int remap(mm_store_t *s, size_t size)
+{
+    int rc = mdb_env_set_mapsize(s->env, size);
+    s->map_known = 0;               /* for mm_store_trim: look the mapping up again */
+    if (rc) {
+        s->dead = 1;
+        return MM_ENOMEM;
+    }
+    return MM_OK;
+}
+
+/* Grow the map if the next write transaction might not fit: the store's
+ * size plus the headroom exceeds it, or (force) the last write transaction
+ * failed, as one larger than the headroom would.  The map doubles until it
+ * is large enough, up to the maximum.  Skipped with a transaction of ours
+ * open; at the maximum or without the address space the map stays as it
+ * is, and a write that does not fit fails with MM_EFULL. */
+static int grow_map(mm_store_t *s, int force)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    if (s->ntxn || mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &st))
+        return MM_OK;
+    size_t size = info.me_mapsize;
+    size_t used = ((size_t) info.me_last_pgno + 1) * st.ms_psize;
+    size_t need = used + (used / 2 > MAP_HEADROOM ? used / 2 : MAP_HEADROOM);
+    if (force && need <= size)
+        need = size + 1;
+    if (need <= size || size >= s->map_max)
+        return MM_OK;
+    size_t next = size;
+    while (next < need && next < s->map_max)
+        next *= 2;
+    if (next > s->map_max)
+        next = s->map_max;
+    if (!can_map(next)) {
+        next = need < s->map_max ? need : s->map_max;  /* the least that will do */
+        if (!can_map(next))
+            return MM_OK;
+    }
+    int rc = remap(s, next);
+    if (rc == MM_OK)
+        s->grow = 0;
+    return rc;
+}
+
+/* mdb_txn_begin, growing the map first for a write transaction, and
+ * adopting the map size of another process that wrote past ours. */
+static int begin(mm_store_t *s, int write, MDB_txn **txn)
+{
+    int rc = MM_OK;
+    for (int i = 0; i < MAP_RETRIES; i++) {
+        if (s->dead)
+            return MM_ENOMEM;
+        if (write && (rc = grow_map(s, s->grow)))
+            return rc;
+        rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, txn);
+        if (rc != MDB_MAP_RESIZED || s->ntxn)
+            break;
+        if ((rc = remap(s, 0)))
+            return rc;
+        rc = MDB_MAP_RESIZED;
+    }
+    if (rc)
+        *txn = NULL;
+    return mm_store_rc(rc);
+}
+
 int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
 {
     *out = NULL;
@@ -95,7 +198,10 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
         return mm_store_rc(rc);
     }
     mdb_env_set_maxdbs(s->env, 16);
-    mdb_env_set_mapsize(s->env, MAP_SIZE);
+    s->map_max = map_max();
+    /* at least the store's size, whatever this says: mdb_env_open sees to it */
+    mdb_env_set_mapsize(s->env, MM_STORE_MAP_INITIAL < s->map_max ? MM_STORE_MAP_INITIAL
+                                                                  : s->map_max);
     /* Without an existing data.mdb LMDB would create one: refuse unless asked. */
     char path[4096];
     if (!create && (snprintf(path, sizeof path, "%s/data.mdb", dir) >= (int) sizeof path
@@ -111,20 +217,15 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
     int dead;
     mdb_reader_check(s->env, &dead);    /* free slots of readers killed mid-read */
     int write = create && !(flags & MM_STORE_RDONLY);
-    if ((rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &txn)) != 0) {
-        rc = mm_store_rc(rc);
+    if ((rc = begin(s, write, &txn)))
         goto fail;
-    }
     rc = open_tables(s, txn, write ? MDB_CREATE : 0);
     if (rc == MM_ENOTFOUND && !write && !(flags & MM_STORE_RDONLY)) {
         /* a store from before a table was added: add it (format stays 1) */
         mdb_txn_abort(txn);
         write = 1;
-        if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
-            txn = NULL;
-            rc = mm_store_rc(rc);
+        if ((rc = begin(s, 1, &txn)))
             goto fail;
-        }
         rc = open_tables(s, txn, MDB_CREATE);
     }
     if (rc == MM_ENOTFOUND)
@@ -211,11 +312,13 @@ int mm_store_begin(mm_store_t *self, int write, mm_txn_t **out)
     if (!t)
         return MM_ENOMEM;
     t->store = self;
-    int rc = mdb_txn_begin(self->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    t->write = write;
+    int rc = begin(self, write, &t->txn);
     if (rc) {
         free(t);
-        return mm_store_rc(rc);
+        return rc;
     }
+    self->ntxn++;
     *out = t;
     return MM_OK;
 }
@@ -225,12 +328,25 @@ mm_store_t *mm_txn_store(mm_txn_t *txn)
     return txn->store;
 }
 
+/* Did LMDB fail this write transaction, most likely with MDB_MAP_FULL in
+ * a put?  It then answers every call with MDB_BAD_TXN.  (After another
+ * failure the next write grows the map needlessly: address space only.) */
+static int txn_failed(mm_txn_t *t)
+{
+    MDB_val k = { 6, "format" }, v;
+    return t->write && mdb_get(t->txn, t->store->meta, &k, &v) == MDB_BAD_TXN;
+}
+
 int mm_txn_commit(mm_txn_t **txn_p)
 {
     if (!txn_p || !*txn_p)
         return MM_EINVAL;
-    int rc = mdb_txn_commit((*txn_p)->txn);   /* frees the txn even on failure */
-    free(*txn_p);
+    mm_txn_t *t = *txn_p;
+    int rc = mdb_txn_commit(t->txn);   /* frees the txn even on failure */
+    if (rc == MDB_MAP_FULL || rc == MDB_BAD_TXN)
+        t->store->grow = 1;
+    t->store->ntxn--;
+    free(t);
     *txn_p = NULL;
     return mm_store_rc(rc);
 }
@@ -239,8 +355,12 @@ void mm_txn_abort(mm_txn_t **txn_p)
 {
     if (!txn_p || !*txn_p)
         return;
-    mdb_txn_abort((*txn_p)->txn);
-    free(*txn_p);
+    mm_txn_t *t = *txn_p;
+    if (txn_failed(t))
+        t->store->grow = 1;
+    mdb_txn_abort(t->txn);
+    t->store->ntxn--;
+    free(t);
     *txn_p = NULL;
 }
 

@@ -11,6 +11,13 @@
  *    questions question id (32)                -> scope(32) || arrival(8 BE) (qindex.h)
  *  Writes are serialised by LMDB (one writer at a time, across processes);
  *  every commit is durable (fsync) before it returns.  Only core/ sees LMDB.
+ *
+ *  The map (address space, not memory: pages are read in as touched)
+ *  starts at MM_STORE_MAP_INITIAL and grows on demand, before a write
+ *  transaction that might not fit, up to MM_STORE_MAP_MAX.  The environment
+ *  variable MM_STORE_MAP_MAX (bytes, read at open) lowers that maximum, for
+ *  tests; a value that is not a number, or above the default, is ignored.
+ *  At the maximum a write fails with MM_EFULL and nothing stored is lost.
  */
 #ifndef MM_STORE_H
 #define MM_STORE_H
@@ -22,6 +29,10 @@
 
 #define MM_STORE_FORMAT 1           /* meta "format" */
 #define MM_META_VALUE_MAX 1024
+
+#define MM_STORE_MAP_INITIAL ((size_t) 64 << 20)
+#define MM_STORE_MAP_MAX     ((size_t) 64 << 30)
+#define MM_STORE_MAP_MAX_ENV "MM_STORE_MAP_MAX"
 
 typedef struct mm_store mm_store_t;
 typedef struct mm_txn mm_txn_t;
@@ -42,9 +53,16 @@ void mm_store_close(mm_store_t **self_p);
  * again is simply faulted back in from the page cache. */
 void mm_store_trim(mm_store_t *self);
 
-/* Begin a transaction.  A write transaction waits for other writers. */
+/* Begin a transaction.  A write transaction waits for other writers.
+ * Before a write transaction, with no other transaction of this store
+ * open, the map grows if the store's size plus a headroom (more than the
+ * largest transaction mm makes) exceeds it, or if the last write
+ * transaction failed.  MM_OK; MM_ENOMEM; MM_EBUSY (no reader slot, or
+ * another process grew the map while we hold a transaction open);
+ * MM_ECORRUPT; MM_EIO. */
 int  mm_store_begin(mm_store_t *self, int write, mm_txn_t **out);
-/* Commit and free *txn_p (also on failure).  MM_OK, MM_EFULL, MM_EIO. */
+/* Commit and free *txn_p (also on failure).  MM_OK; MM_EFULL (disk full,
+ * or the map is at its maximum); MM_EIO. */
 int  mm_txn_commit(mm_txn_t **txn_p);
 /* Abort and free *txn_p.  Accepts NULL. */
 void mm_txn_abort(mm_txn_t **txn_p);

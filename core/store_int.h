@@ -11,12 +11,17 @@ struct mm_store {
     void    *map;                   /* where data.mdb is mapped, for mm_store_trim */
     size_t   maplen;
     int      map_known;             /* looked up (on first trim, not at every open) */
+    size_t   map_max;               /* the map grows up to this (store.h) */
+    unsigned ntxn;                  /* our open transactions: no remapping while > 0 */
+    int      grow;                  /* a write txn failed: grow before the next one */
+    int      dead;                  /* a remap failed: LMDB has no map any more */
     MDB_dbi entries, heads, certs, scopes, meta, peers, invites, questions;
 };
 
 struct mm_txn {
     mm_store_t *store;
     MDB_txn *txn;
+    int write;
 };
 
 /* Translate an LMDB (or errno) code into an MM_E code. */

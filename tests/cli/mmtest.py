@@ -192,11 +192,13 @@ class MMTestCase(unittest.TestCase):
     def path(self, *parts):
         return os.path.join(self.tmp, *parts)
 
-    def mm(self, *args, home=None, stdin=None, env=None, timeout=RUN_TIMEOUT):
+    def mm(self, *args, home=None, stdin=None, env=None, timeout=RUN_TIMEOUT,
+           preexec_fn=None):
         """Run mm with args (and --home HOME first when home is given).
 
-        stdin may be bytes or str.  Asserts that mm neither died of a signal
-        nor produced a sanitizer report; returns a Result."""
+        stdin may be bytes or str; preexec_fn runs in the child before mm
+        (e.g. to set a resource limit).  Asserts that mm neither died of a
+        signal nor produced a sanitizer report; returns a Result."""
         argv = [MM_BIN]
         if home is not None:
             argv += ["--home", home]
@@ -207,7 +209,7 @@ class MMTestCase(unittest.TestCase):
             p = subprocess.run(argv, input=stdin if stdin is not None else b"",
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                env=env if env is not None else self.env(),
-                               timeout=timeout)
+                               timeout=timeout, preexec_fn=preexec_fn)
         except subprocess.TimeoutExpired:
             self.fail("mm %r did not finish within %d s" % (args, timeout))
         out = p.stdout.decode("utf-8", "replace")

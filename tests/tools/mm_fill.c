@@ -59,10 +59,10 @@ static int parse_args(int argc, char **argv, opts_t *o)
     memset(o, 0, sizeof *o);
     o->size = 256;
     int have_count = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!val)
-            return -1;
+    if (argc % 2 == 0)              /* every option takes a value: pairs after argv[0] */
+        return -1;
+    for (int i = 1; i < argc; i += 2) {
+        const char *a = argv[i], *val = argv[i + 1];
         if (!strcmp(a, "--home"))
             o->home = val;
         else if (!strcmp(a, "--peer"))
@@ -76,7 +76,6 @@ static int parse_args(int argc, char **argv, opts_t *o)
             o->size = (unsigned long) v;
         else
             return -1;
-        i++;
     }
     return o->home && o->peer && have_count ? 0 : -1;
 }
