@@ -225,6 +225,8 @@ static void unique_petname(mm_txn_t *txn, const char *name, char out[MM_PETNAME_
     size_t n = strlen(from);
     if (n >= sizeof base)             /* room for a "-NNN" suffix */
         n = sizeof base - 1;
+    while (n > 0 && ((unsigned char) from[n] & 0xc0) == 0x80)
+        n--;                            /* and never half a character */
     memcpy(base, from, n);
     base[n] = '\0';
     snprintf(out, MM_PETNAME_MAX + 1, "%s", base);

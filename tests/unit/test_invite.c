@@ -422,6 +422,21 @@ static void test_petnames_made_unique(void **state)
     assert_string_equal(g.petname, "peer");
     mm_invite_grant_wipe(&g);
     mm_home_close(&odd);
+
+    /* a long name is cut for the "-NNN" suffix, at a character boundary */
+    char longname[MM_NAME_MAX + 1];
+    memset(longname, 'a', 59);
+    strcpy(longname + 59, "\xc3\xa9");          /* 59 + 2 bytes: the cut falls inside */
+    mm_home_t *lng = new_home(w, "long", longname);
+    issue(w, 0x63, T0 + HOUR, MM_ROLE_MENTOR, "", &code);
+    invite_pk(&code, pk);
+    assert_rc(mm_invite_prepare(lng, &code, "grace", T0, &req, why, sizeof why), MM_OK);
+    a = accept_of(&req);
+    assert_rc(mm_invite_redeem(w->grace, pk, &a, T0, &g, why, sizeof why), MM_OK);
+    assert_int_equal(strlen(g.petname), 59);
+    assert_true(mm_peer_name_valid(g.petname));
+    mm_invite_grant_wipe(&g);
+    mm_home_close(&lng);
 }
 
 static void test_join_checks_the_welcome(void **state)
