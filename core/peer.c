@@ -150,6 +150,23 @@ int mm_peer_get(mm_txn_t *txn, const uint8_t identity[32], mm_peer_t *p)
     return decode(v.mv_data, v.mv_size, p);
 }
 
+int mm_peer_touch(mm_txn_t *txn, const uint8_t identity[32], uint64_t now)
+{
+    uint8_t buf[MM_PEER_RECORD_MAX];
+    size_t len;
+    mm_peer_t p;
+    int rc = mm_peer_get(txn, identity, &p);
+    if (rc)
+        return rc;
+    /* only last_sync changes, so the petname checks of mm_peer_put (a walk
+     * over every peer) have nothing to find */
+    p.last_sync = now;
+    if ((rc = encode(&p, buf, sizeof buf, &len)))
+        return rc;
+    MDB_val k = { 32, (void *) identity }, v = { len, buf };
+    return mm_store_rc(mdb_put(txn->txn, txn->store->peers, &k, &v, 0));
+}
+
 int mm_peer_del(mm_txn_t *txn, const uint8_t identity[32])
 {
     MDB_val k = { 32, (void *) identity };

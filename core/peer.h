@@ -47,6 +47,11 @@ int mm_peer_put(mm_txn_t *txn, const mm_peer_t *p);
 /* The record of identity.  MM_OK, MM_ENOTFOUND, MM_ECORRUPT. */
 int mm_peer_get(mm_txn_t *txn, const uint8_t identity[32], mm_peer_t *p);
 
+/* Record that a session with identity completed at now: sets last_sync,
+ * nothing else.  The one place that writes it.  MM_OK; MM_ENOTFOUND (not a
+ * peer, e.g. one's own device); MM_ECORRUPT; MM_EFULL; MM_EIO. */
+int mm_peer_touch(mm_txn_t *txn, const uint8_t identity[32], uint64_t now);
+
 /* Delete the record (the log keeps everything).  MM_OK or MM_ENOTFOUND. */
 int mm_peer_del(mm_txn_t *txn, const uint8_t identity[32]);
 

@@ -137,3 +137,9 @@ int mm_client_recv(mm_client_t *c, int timeout_ms, const uint8_t **buf, size_t *
         }
     }
 }
+
+void mm_client_wipe(mm_client_t *c)
+{
+    if (c && c->have_msg && zmq_msg_size(&c->msg))
+        sodium_memzero(zmq_msg_data(&c->msg), zmq_msg_size(&c->msg));
+}

@@ -25,4 +25,7 @@ int  mm_client_send(void *self, const void *buf, size_t len);
  * MM_EPROTO (handshake failed: not an mm server, or the wrong key). */
 int  mm_client_recv(mm_client_t *self, int timeout_ms, const uint8_t **buf, size_t *len);
 
+/* Wipe the frame last received (it held a secret).  Accepts NULL. */
+void mm_client_wipe(mm_client_t *self);
+
 #endif

@@ -336,13 +336,9 @@ static void end_conn(server_t *sv, conn_t *c, int rc)
         logf_(sv, "synced with %s: sent %llu, received %llu entries", label,
               (unsigned long long) st->entries_sent, (unsigned long long) st->entries_recv);
         mm_txn_t *txn;
-        mm_peer_t p;
         if (who && mm_store_begin(mm_home_store(sv->home), 1, &txn) == MM_OK) {
-            if (mm_peer_get(txn, who, &p) == MM_OK) {
-                p.last_sync = mm_now_ms();
-                if (mm_peer_put(txn, &p) == MM_OK)
-                    mm_txn_commit(&txn);
-            }
+            if (mm_peer_touch(txn, who, mm_now_ms()) == MM_OK)
+                mm_txn_commit(&txn);
             mm_txn_abort(&txn);
         }
     } else {

@@ -76,13 +76,9 @@ int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
     sodium_memzero(sk, sizeof sk);
     if (rc == MM_OK && memcmp(p->identity, mm_home_identity_pk(home), 32) != 0) {
         mm_txn_t *txn;
-        mm_peer_t cur;
         if (mm_store_begin(mm_home_store(home), 1, &txn) == MM_OK) {
-            if (mm_peer_get(txn, p->identity, &cur) == MM_OK) {
-                cur.last_sync = mm_now_ms();
-                if (mm_peer_put(txn, &cur) == MM_OK)
-                    mm_txn_commit(&txn);
-            }
+            if (mm_peer_touch(txn, p->identity, mm_now_ms()) == MM_OK)
+                mm_txn_commit(&txn);
             mm_txn_abort(&txn);
         }
     }

@@ -51,6 +51,9 @@ FORWARD(int, zmq_send, (void *s, const void *b, size_t n, int f), (s, b, n, f), 
 FORWARD(int, zmq_poll, (zmq_pollitem_t *i, int n, long t), (i, n, t), -1)
 FORWARD(int, zmq_socket_monitor, (void *s, const char *a, int e), (s, a, e), -1)
 FORWARD(int, zmq_msg_init, (zmq_msg_t *m), (m), -1)
+FORWARD(int, zmq_msg_init_data, (zmq_msg_t *m, void *d, size_t n, zmq_free_fn *f, void *h),
+        (m, d, n, f, h), -1)
+FORWARD(int, zmq_msg_send, (zmq_msg_t *m, void *s, int f), (m, s, f), -1)
 FORWARD(int, zmq_msg_recv, (zmq_msg_t *m, void *s, int f), (m, s, f), -1)
 FORWARD(int, zmq_msg_close, (zmq_msg_t *m), (m), -1)
 FORWARD(void *, zmq_msg_data, (zmq_msg_t *m), (m), NULL)

@@ -1,5 +1,6 @@
 /*  test_run.c -- what sync stores: runs of received entries with one
- *  signature check per run, invite codes, and peer records. */
+ *  signature check per run, invite codes, and peer records (last_sync
+ *  included). */
 #include "fixture.h"
 #include "core/home.h"
 #include "core/log.h"
@@ -273,6 +274,46 @@ static void test_peers(void **state)
     assert_false(mm_endpoint_valid("tcp://:7460"));
 }
 
+/* last_sync is written in one place, and nothing else of the record moves */
+static void test_peer_touch(void **state)
+{
+    world_t *w = *state;
+    mm_txn_t *txn;
+    mm_peer_t p, got;
+    uint8_t nobody[32];
+    memset(&p, 0, sizeof p);
+    memset(p.identity, 0x33, 32);
+    strcpy(p.petname, "grace");
+    snprintf(p.name, sizeof p.name, "Grace H.");
+    p.role = MM_ROLE_MENTOR;
+    memset(p.scope, 0x44, 32);
+    memset(p.device, 0x55, 32);
+    p.nendpoints = 2;
+    strcpy(p.endpoints[0], "tcp://127.0.0.1:7460");
+    strcpy(p.endpoints[1], "tcp://10.0.0.2:7460");
+    p.blocked = 1;
+    p.added = 1000;
+    assert_rc(mm_store_begin(mm_home_store(w->home), 1, &txn), MM_OK);
+    assert_rc(mm_peer_put(txn, &p), MM_OK);
+    assert_rc(mm_peer_touch(txn, p.identity, 123456789), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+
+    assert_rc(mm_store_begin(mm_home_store(w->home), 1, &txn), MM_OK);
+    assert_rc(mm_peer_get(txn, p.identity, &got), MM_OK);
+    assert_true(got.last_sync == 123456789);
+    got.last_sync = 0;
+    assert_memory_equal(&got, &p, sizeof p);
+    assert_rc(mm_peer_touch(txn, p.identity, 5), MM_OK);   /* the latest wins, even if earlier */
+    assert_rc(mm_peer_get(txn, p.identity, &got), MM_OK);
+    assert_true(got.last_sync == 5);
+    /* one's own identity (or anyone else) has no record to touch */
+    memset(nobody, 0x66, sizeof nobody);
+    assert_rc(mm_peer_touch(txn, nobody, 7), MM_ENOTFOUND);
+    assert_rc(mm_peer_touch(txn, mm_home_identity_pk(w->home), 7), MM_ENOTFOUND);
+    assert_rc(mm_peer_get(txn, nobody, &got), MM_ENOTFOUND);
+    mm_txn_abort(&txn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_invite_code),
         cmocka_unit_test_setup_teardown(test_invite_record_used_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_touch, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }
