@@ -23,7 +23,7 @@ typedef struct {
     void *router;
     const uint8_t *rid;
     size_t ridlen;
-    mm_log_fn log;
+    mm_serve_log_fn log;
     void *logarg;
 } reply_t;
 
@@ -82,7 +82,7 @@ static void reply_secret(reply_t *r, mm_mp_writer_t *w)
 
 void mm_net_serve_accept(mm_home_t *home, const uint8_t key[32], const uint8_t *buf,
                          size_t len, void *router, const uint8_t *rid, size_t ridlen,
-                         mm_log_fn log, void *logarg)
+                         mm_serve_log_fn log, void *logarg)
 {
     reply_t r = { router, rid, ridlen, log, logarg };
     mm_msg_t *m = malloc(sizeof *m);

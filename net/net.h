@@ -23,7 +23,7 @@
 
 /* Lines mm serve reports (connections, syncs, refusals), for the caller
  * to print; never secrets. */
-typedef void (*mm_log_fn)(void *arg, const char *line);
+typedef void (*mm_serve_log_fn)(void *arg, const char *line);
 
 /* Serve this home on the given endpoints ("tcp://HOST:PORT", port may be
  * "*") until *stop becomes non-zero (a signal handler sets it).  Records
@@ -31,7 +31,7 @@ typedef void (*mm_log_fn)(void *arg, const char *line);
  * MM_OK after a clean stop; MM_EBUSY (another mm serve runs for this home);
  * MM_EINVAL (bad endpoint); MM_EIO (cannot bind: errtext says why). */
 int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
-                 volatile sig_atomic_t *stop, mm_log_fn log, void *arg,
+                 volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
                  char *errtext, size_t errcap);
 
 /* Endpoints of the mm serve running for the home at path, wildcards

@@ -36,7 +36,7 @@ typedef struct {
 typedef struct {
     mm_home_t *home;
     void      *router;
-    mm_log_fn  log;
+    mm_serve_log_fn  log;
     void      *logarg;
     conn_t     conns[MM_SERVE_SESSIONS_MAX];
     conn_t    *current;             /* whose frame is being sent */
@@ -433,7 +433,7 @@ static void reap_idle(server_t *sv)
 }
 
 int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
-                 volatile sig_atomic_t *stop, mm_log_fn log, void *arg,
+                 volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
                  char *errtext, size_t errcap)
 {
     server_t sv = { .home = home, .log = log, .logarg = arg };

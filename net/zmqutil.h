@@ -17,6 +17,6 @@ int mm_net_device_by_curve(mm_txn_t *txn, const uint8_t key[32], uint8_t identit
  * key `key`; answers WELCOME or ERROR through router to rid. */
 void mm_net_serve_accept(mm_home_t *home, const uint8_t key[32], const uint8_t *buf,
                          size_t len, void *router, const uint8_t *rid, size_t ridlen,
-                         mm_log_fn log, void *logarg);
+                         mm_serve_log_fn log, void *logarg);
 
 #endif
