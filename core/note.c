@@ -2,6 +2,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "core/note.h"
+#include "core/item.h"
 #include "core/body.h"
 #include "core/mp.h"
 #include "crypto/error.h"
@@ -89,20 +90,6 @@ out:
     return rc;
 }
 
-static int walk_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
-{
-    return add_note(arg, buf, len);
-}
-
-static int walk_feed(const uint8_t *author, const uint8_t *scope, const mm_head_t *head,
-                     void *arg)
-{
-    collect_t *c = arg;
-    if (memcmp(scope, c->scope->id, 32) != 0)
-        return 0;
-    return mm_log_walk(c->txn, author, scope, 1, walk_entry, arg);
-}
-
 static int newest_first(const void *a, const void *b)
 {
     const mm_note_t *x = a, *y = b;
@@ -135,16 +122,46 @@ static int with_self(mm_home_t *home, collect_t *c, int (*fn)(collect_t *c, cons
     return rc;
 }
 
-static int list_all(collect_t *c, const void *arg)
-{
-    return mm_log_feeds(c->txn, walk_feed, c);
-}
-
 int mm_note_list(mm_home_t *home, mm_note_list_t *out)
 {
+    static const char *const notes[] = { MM_T_NOTE, NULL };
+    mm_items_t items;
+    size_t cap = 0;
     memset(out, 0, sizeof *out);
-    collect_t c = { .list = out };
-    int rc = with_self(home, &c, list_all, NULL);
+    int rc = mm_items_load(mm_home_store(home), mm_home_self_scope(home), notes, &items);
+    if (rc == MM_ENOTFOUND)
+        rc = MM_ECORRUPT;           /* every home has its self scope */
+    for (size_t i = 0; rc == MM_OK && i < items.n; i++) {
+        const mm_item_t *it = &items.v[i];
+        const char *text;
+        uint32_t tlen;
+        if (mm_body_str(it->pt, it->ptlen, "text", &text, &tlen) != MM_OK)
+            continue;               /* not a note we can show */
+        if (out->n == cap) {
+            size_t ncap = cap ? 2 * cap : 16;
+            mm_note_t *v = realloc(out->v, ncap * sizeof *v);
+            if (!v) {
+                rc = MM_ENOMEM;
+                break;
+            }
+            out->v = v;
+            cap = ncap;
+        }
+        mm_note_t *n = &out->v[out->n];
+        if (!(n->text = malloc(tlen + 1))) {
+            rc = MM_ENOMEM;
+            break;
+        }
+        memcpy(n->text, text, tlen);
+        n->text[tlen] = '\0';
+        n->len = tlen;
+        memcpy(n->id, it->id, 32);
+        memcpy(n->author, it->device, 32);
+        n->seq = it->seq;
+        n->time = it->time;
+        out->n++;
+    }
+    mm_items_free(&items);
     if (rc) {
         mm_note_list_free(out);
         return rc;
