@@ -118,7 +118,8 @@ static int gather(const mm_peer_t *p, void *arg)
         return st->rc = rc;
     /* A question seen for the first time gets the next arrival number, in
      * the order its asker wrote it. */
-    qsort(r->qs, r->nq, sizeof *r->qs, by_feed);
+    if (r->nq > 1)
+        qsort(r->qs, r->nq, sizeof *r->qs, by_feed);
     for (size_t i = 0; i < r->nq; i++) {
         const mm_question_t *q = &r->qs[i];
         uint64_t arrival;

@@ -163,7 +163,8 @@ static int act(mm_home_t *home, mm_act_t a, const char *prefix, const mm_field_t
     if ((rc = mm_question_may(q, mm_home_identity_pk(home), a)))
         goto out;
     all[0] = (mm_field_t) { "ref", MM_F_BIN, q->q->id, 32, 0 };
-    memcpy(all + 1, f, n * sizeof *f);
+    if (n)
+        memcpy(all + 1, f, n * sizeof *f);
     out->time = mm_now_ms();
     if ((rc = mm_item_append(txn, mm_home_device(home), scope, mm_act_type(a), all, n + 1,
                              out->time, out->id)) == MM_OK)
@@ -185,7 +186,8 @@ static int act_text(mm_home_t *home, mm_act_t a, const char *prefix, const char 
     if (rc)
         return rc;
     f[0] = (mm_field_t) { "text", MM_F_STR, text, len, 0 };
-    memcpy(f + 1, extra, nextra * sizeof *extra);
+    if (nextra)
+        memcpy(f + 1, extra, nextra * sizeof *extra);
     return act(home, a, prefix, f, 1 + nextra, refer, out);
 }
 
