@@ -1,0 +1,451 @@
+/*  test_session.c -- the sync engine between two real homes, in memory.
+ *
+ *  Ada (mentee, client) and Grace (mentor, server) share a pair scope, as in
+ *  test_engage.c.  Their two mm_session_t are wired back to back: each send
+ *  callback copies the frame into a FIFO and a pump feeds the FIFOs to the
+ *  other side alternately, so the whole protocol runs without a socket and
+ *  every frame can be decoded and counted on the way. */
+#include <sodium.h>
+#include "fixture.h"
+#include "core/engage.h"
+#include "core/home.h"
+#include "core/log.h"
+#include "net/session.h"
+#include "net/wire.h"
+
+/* ---- one direction of the wire: a FIFO of frame copies ---- */
+
+typedef struct frame {
+    struct frame *next;
+    size_t len;
+    uint8_t b[];
+} frame_t;
+
+typedef struct chan {
+    frame_t *head, **tail;
+    size_t n;
+    int inflight, maxinflight;      /* ENTRIES frames on this direction not yet ACKed */
+    struct chan *back;              /* the reverse direction (carries the ACKs) */
+} chan_t;
+
+static mm_msg_t msg;                /* ~64 KiB: not on the stack */
+
+static int chan_send(void *arg, const void *buf, size_t len)
+{
+    chan_t *c = arg;
+    frame_t *f = malloc(sizeof *f + len);
+    assert_non_null(f);
+    memcpy(f->b, buf, len);
+    f->len = len;
+    f->next = NULL;
+    *c->tail = f;
+    c->tail = &f->next;
+    c->n++;
+    assert_rc(mm_wire_decode(buf, len, &msg), MM_OK);   /* the engine sends well-formed frames */
+    if (msg.type == MM_MSG_ENTRIES) {
+        c->inflight++;
+        assert_true(c->inflight <= MM_CREDIT_INITIAL);
+        if (c->inflight > c->maxinflight)
+            c->maxinflight = c->inflight;
+    }
+    return MM_OK;
+}
+
+static frame_t *chan_pop(chan_t *c)
+{
+    frame_t *f = c->head;
+    if (!f)
+        return NULL;
+    if (!(c->head = f->next))
+        c->tail = &c->head;
+    c->n--;
+    /* an ACK frees credit when it reaches the sender of the ENTRIES */
+    if (mm_wire_decode(f->b, f->len, &msg) == MM_OK && msg.type == MM_MSG_ACK)
+        c->back->inflight -= (int) msg.u.ack.frames;
+    return f;
+}
+
+static void chan_drain(chan_t *c)
+{
+    frame_t *f;
+    while ((f = chan_pop(c)))
+        free(f);
+}
+
+/* ---- two homes sharing a pair scope (as in test_engage.c) ---- */
+
+typedef struct {
+    char dir[FX_PATH_MAX];
+    mm_home_t *ada, *grace, *carl;  /* carl: a stranger to both */
+    uint8_t scope[32];
+    chan_t to_ada, to_grace;
+    mm_session_t *cli, *srv;        /* Ada calls Grace */
+    int idle;
+} world_t;
+
+static void share(mm_home_t *a, mm_home_t *b)
+{
+    const uint8_t *raw;
+    size_t len;
+    mm_cert_t c;
+    mm_txn_t *ta, *tb;
+    assert_rc(mm_store_begin(mm_home_store(a), 0, &ta), MM_OK);
+    assert_rc(mm_cert_get(ta, mm_keypair_pk(mm_home_device(a)), &c, &raw, &len), MM_OK);
+    assert_rc(mm_store_begin(mm_home_store(b), 1, &tb), MM_OK);
+    assert_rc(mm_cert_put(tb, raw, len, NULL), MM_OK);
+    assert_rc(mm_txn_commit(&tb), MM_OK);
+    mm_txn_abort(&ta);
+}
+
+static void befriend(mm_home_t *h, mm_home_t *other, const char *petname, unsigned role,
+                     const mm_scope_t *sc)
+{
+    mm_peer_t p;
+    mm_txn_t *txn;
+    memset(&p, 0, sizeof p);
+    memcpy(p.identity, mm_home_identity_pk(other), 32);
+    strcpy(p.petname, petname);
+    p.role = role;
+    memcpy(p.scope, sc->id, 32);
+    memcpy(p.device, mm_keypair_pk(mm_home_device(other)), 32);
+    share(other, h);
+    assert_rc(mm_store_begin(mm_home_store(h), 1, &txn), MM_OK);
+    assert_rc(mm_scope_put(txn, sc), MM_OK);
+    assert_rc(mm_peer_put(txn, &p), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+}
+
+static mm_home_t *home(world_t *w, const char *name)
+{
+    char path[FX_PATH_MAX];
+    mm_home_t *h;
+    fx_path(path, w->dir, name);
+    assert_rc(mm_home_init(path, name, "laptop", 1), MM_OK);
+    assert_rc(mm_home_open(path, &h), MM_OK);
+    return h;
+}
+
+static const uint8_t *dev(mm_home_t *h) { return mm_keypair_pk(mm_home_device(h)); }
+
+static void xkey(mm_home_t *h, uint8_t x[32])
+{
+    assert_rc(mm_pk_to_x25519(x, dev(h)), MM_OK);
+}
+
+static uint8_t fbuf[8192];
+
+/* A frame of type t into out (HELLO: h's; HAVE: last and empty; ACK: of 1). */
+static size_t frame(uint8_t *out, size_t cap, mm_msg_type_t t, mm_home_t *h)
+{
+    mm_txn_t *txn;
+    mm_cert_t c;
+    const uint8_t *raw;
+    size_t len;
+    mm_mp_writer_t wr;
+    mm_mp_writer_init(&wr, out, cap);
+    if (t == MM_MSG_HELLO) {
+        assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
+        assert_rc(mm_cert_get(txn, dev(h), &c, &raw, &len), MM_OK);
+        mm_wire_hello(&wr, raw, len, mm_home_name(h));
+        mm_txn_abort(&txn);
+    } else if (t == MM_MSG_HAVE) {
+        mm_wire_have_begin(&wr, 1, 0);
+        mm_wire_have_end(&wr, NULL, 0);
+    } else if (t == MM_MSG_ACK) {
+        mm_wire_ack(&wr, 1);
+    } else {
+        mm_wire_done(&wr);
+    }
+    assert_rc(mm_mp_writer_status(&wr), MM_OK);
+    return wr.len;
+}
+#define FRAME(t, h) frame(fbuf, sizeof fbuf, t, h)
+
+/* A fresh server session of Grace's over the key of h's device; with greet,
+ * it has accepted Ada's HELLO (and its own HELLO and HAVE were dropped). */
+static mm_session_t *server(world_t *w, mm_home_t *h, int greet)
+{
+    mm_session_t *s;
+    uint8_t x[32], hello[4096];
+    xkey(h, x);
+    assert_rc(mm_session_new(w->grace, 0, x, NULL, chan_send, &w->to_ada, &s), MM_OK);
+    if (greet) {
+        size_t n = frame(hello, sizeof hello, MM_MSG_HELLO, w->ada);
+        assert_rc(mm_session_input(s, hello, n), MM_OK);
+        assert_int_equal(w->to_ada.n, 2);       /* HELLO, HAVE */
+        assert_non_null(mm_session_remote_identity(s));
+    }
+    chan_drain(&w->to_ada);
+    return s;
+}
+
+/* A client session of Ada's calling Grace. */
+static mm_session_t *client(world_t *w)
+{
+    mm_session_t *s;
+    uint8_t x[32];
+    xkey(w->grace, x);
+    assert_rc(mm_session_new(w->ada, 1, x, mm_home_identity_pk(w->grace), chan_send,
+                             &w->to_grace, &s), MM_OK);
+    return s;
+}
+
+static int setup(void **state)
+{
+    world_t *w = calloc(1, sizeof *w);
+    mm_scope_t sc;
+    assert_non_null(w);
+    fx_mkdtemp(w->dir);
+    w->ada = home(w, "ada");
+    w->grace = home(w, "grace");
+    w->carl = home(w, "carl");
+    memset(&sc, 0, sizeof sc);
+    sc.kind = MM_SCOPE_PAIR;
+    sc.nmembers = 2;
+    memcpy(sc.members[0], mm_home_identity_pk(w->grace), 32);
+    memcpy(sc.members[1], mm_home_identity_pk(w->ada), 32);
+    randombytes_buf(sc.id, 32);
+    randombytes_buf(sc.key, 32);
+    befriend(w->grace, w->ada, "ada", MM_ROLE_MENTEE, &sc);
+    befriend(w->ada, w->grace, "grace", MM_ROLE_MENTOR, &sc);
+    memcpy(w->scope, sc.id, 32);
+    w->to_ada.tail = &w->to_ada.head;
+    w->to_grace.tail = &w->to_grace.head;
+    w->to_ada.back = &w->to_grace;
+    w->to_grace.back = &w->to_ada;
+    w->cli = client(w);
+    w->srv = server(w, w->ada, 0);
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    world_t *w = *state;
+    mm_session_destroy(&w->cli);
+    mm_session_destroy(&w->srv);
+    chan_drain(&w->to_ada);
+    chan_drain(&w->to_grace);
+    mm_home_close(&w->ada);
+    mm_home_close(&w->grace);
+    mm_home_close(&w->carl);
+    fx_rmrf(w->dir);
+    free(w);
+    return 0;
+}
+
+/* Hand the next frame of c to s; MM_OK if c is empty. */
+static int deliver(chan_t *c, mm_session_t *s)
+{
+    frame_t *f = chan_pop(c);
+    if (!f)
+        return MM_OK;
+    int rc = mm_session_input(s, f->b, f->len);
+    free(f);
+    return rc;
+}
+
+/* The whole session, frame by frame, alternating directions. */
+static void run(world_t *w)
+{
+    assert_rc(mm_session_start(w->cli), MM_OK);
+    while (w->to_ada.head || w->to_grace.head) {
+        assert_rc(deliver(&w->to_grace, w->srv), MM_OK);
+        assert_rc(deliver(&w->to_ada, w->cli), MM_OK);
+    }
+    assert_true(mm_session_done(w->cli));
+    assert_true(mm_session_done(w->srv));
+    assert_string_equal(mm_session_error_text(w->cli), "");
+    assert_string_equal(mm_session_error_text(w->srv), "");
+    assert_int_equal(w->to_ada.inflight, 0);
+    assert_int_equal(w->to_grace.inflight, 0);
+}
+
+static void note(mm_home_t *h, const uint8_t scope[32], const char *text)
+{
+    mm_field_t f[] = { { "text", MM_F_STR, text, strlen(text), 0 } };
+    assert_rc(mm_engage_append(h, scope, MM_T_NOTE, f, 1, NULL), MM_OK);
+}
+
+/* Seq of the head of device's feed in scope, as h holds it. */
+static uint64_t head(mm_home_t *h, const uint8_t *device, const uint8_t scope[32])
+{
+    mm_txn_t *txn;
+    mm_head_t hd;
+    assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
+    assert_rc(mm_log_head(txn, device, scope, &hd), MM_OK);
+    mm_txn_abort(&txn);
+    return hd.seq;
+}
+
+/* Entries and ENTRIES frames s sent and received. */
+static void stats(const mm_session_t *s, uint64_t sent, uint64_t recv, uint64_t fsent,
+                  uint64_t frecv)
+{
+    const mm_sync_stats_t *st = mm_session_stats(s);
+    assert_int_equal(st->entries_sent, sent);
+    assert_int_equal(st->entries_recv, recv);
+    assert_int_equal(st->frames_sent, fsent);
+    assert_int_equal(st->frames_recv, frecv);
+}
+
+/* ---- 1. a full session both ways ---- */
+
+static void test_full_session(void **state)
+{
+    world_t *w = *state;
+    note(w->ada, w->scope, "Week 1: read the chapter on delegation.");
+    note(w->ada, w->scope, "Week 2: ran my first one-on-ones.");
+    note(w->ada, w->scope, "Week 3: handed off the release.");
+    note(w->grace, w->scope, "Good progress; try a skip-level next.");
+    note(w->grace, w->scope, "Reading list sent.");
+    run(w);
+    assert_int_equal(head(w->grace, dev(w->ada), w->scope), 3);
+    assert_int_equal(head(w->ada, dev(w->grace), w->scope), 2);
+    assert_int_equal(head(w->ada, dev(w->ada), w->scope), 3);
+    assert_int_equal(head(w->grace, dev(w->grace), w->scope), 2);
+    stats(w->cli, 3, 2, 1, 1);                  /* one feed each way: one run */
+    stats(w->srv, 2, 3, 1, 1);
+    const mm_sync_stats_t *c = mm_session_stats(w->cli), *s = mm_session_stats(w->srv);
+    assert_int_equal(c->bytes_sent, s->bytes_recv);
+    assert_int_equal(s->bytes_sent, c->bytes_recv);
+    assert_true(c->bytes_sent > 0 && s->bytes_sent > 0);
+    assert_memory_equal(mm_session_remote_identity(w->cli), mm_home_identity_pk(w->grace), 32);
+    assert_memory_equal(mm_session_remote_identity(w->srv), mm_home_identity_pk(w->ada), 32);
+}
+
+/* ---- 2. flow control: never more than MM_CREDIT_INITIAL frames unACKed ---- */
+
+#define BIG_TEXT  50000             /* a note near MM_NOTE_MAX: ~41 per MM_RUN_BYTES frame */
+#define BIG_N     260               /* ~13 MB: 6 or more frames */
+
+static void test_flow_control(void **state)
+{
+    world_t *w = *state;
+    static char text[BIG_TEXT + 1];
+    static uint8_t body[BIG_TEXT + 64];
+    mm_txn_t *txn;
+    memset(text, 'x', BIG_TEXT);
+    size_t len = fx_note_body(body, sizeof body, text);
+    /* one write transaction: mm_engage_append would sync each entry */
+    assert_rc(mm_store_begin(mm_home_store(w->ada), 1, &txn), MM_OK);
+    for (int i = 0; i < BIG_N; i++)
+        assert_rc(mm_log_append(txn, mm_home_device(w->ada), w->scope, 0, body, len, NULL),
+                  MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    run(w);                         /* chan_send asserts the window on every ENTRIES */
+    const mm_sync_stats_t *c = mm_session_stats(w->cli);
+    assert_true(c->frames_sent > MM_CREDIT_INITIAL);
+    assert_int_equal(w->to_grace.maxinflight, MM_CREDIT_INITIAL);   /* the window is used */
+    stats(w->cli, BIG_N, 0, c->frames_sent, 0);
+    stats(w->srv, 0, BIG_N, 0, c->frames_sent);
+    assert_true(c->bytes_sent / c->frames_sent <= MM_RUN_BYTES);
+    assert_int_equal(head(w->grace, dev(w->ada), w->scope), BIG_N);
+}
+
+/* ---- 3. the server says DONE last and plans again ---- */
+
+static void on_idle(void *arg, mm_session_event_t ev, const void *what)
+{
+    world_t *w = arg;
+    if (ev != MM_SESSION_IDLE)
+        return;
+    assert_null(what);
+    w->idle++;
+    /* what Ada sent is stored by now */
+    assert_int_equal(head(w->grace, dev(w->ada), w->scope), 1);
+    note(w->grace, w->scope, "Answering what you just wrote.");
+}
+
+static void test_server_replans_after_done(void **state)
+{
+    world_t *w = *state;
+    note(w->ada, w->scope, "Can we talk about hiring?");
+    note(w->grace, w->scope, "Before the session.");
+    mm_session_on_event(w->srv, on_idle, w);
+    run(w);
+    assert_int_equal(w->idle, 1);
+    assert_int_equal(head(w->ada, dev(w->grace), w->scope), 2);
+    stats(w->srv, 2, 1, 2, 1);                  /* seq 2 alone after the replan */
+    stats(w->cli, 1, 2, 1, 2);
+}
+
+/* ---- 4. error paths ---- */
+/* Feeding buf to srv fails with want; srv has sent exactly one frame, an
+ * ERROR, which makes a fresh client of Ada's fail with the same code; srv
+ * stays failed and silent.  Destroys srv unless it is w->srv. */
+static void expect_error(world_t *w, mm_session_t *srv, const uint8_t *buf, size_t len, int want)
+{
+    assert_rc(mm_session_input(srv, buf, len), want);
+    assert_int_equal(w->to_ada.n, 1);
+    frame_t *f = chan_pop(&w->to_ada);
+    assert_rc(mm_wire_decode(f->b, f->len, &msg), MM_OK);
+    assert_int_equal(msg.type, MM_MSG_ERROR);
+    assert_int_equal(mm_wire_errcode(msg.u.error.code, msg.u.error.codelen), want);
+    assert_true(mm_session_error_text(srv)[0] != '\0');
+    mm_session_t *other = client(w);
+    assert_rc(mm_session_input(other, f->b, f->len), want);
+    assert_string_equal(mm_session_error_text(other), mm_session_error_text(srv));
+    assert_int_equal(w->to_grace.n, 0);          /* an ERROR is not answered */
+    assert_false(mm_session_done(other));
+    mm_session_destroy(&other);
+    free(f);
+    assert_rc(mm_session_input(srv, buf, len), want);
+    assert_int_equal(w->to_ada.n, 0);
+    assert_false(mm_session_done(srv));
+    if (srv != w->srv)
+        mm_session_destroy(&srv);
+}
+
+static void test_errors_before_hello(void **state)
+{
+    world_t *w = *state;
+    size_t n;
+    /* garbage: 0xc1 is never used in msgpack */
+    static const uint8_t garbage[] = { 0xc1, 0x00, 0xff, 0x13 };
+    assert_rc(mm_wire_decode(garbage, sizeof garbage, &msg), MM_EMALFORMED);
+    expect_error(w, w->srv, garbage, sizeof garbage, MM_EMALFORMED);
+    /* a frame cut short */
+    n = FRAME(MM_MSG_HELLO, w->ada);
+    assert_rc(mm_wire_decode(fbuf, n - 1, &msg), MM_ETRUNC);
+    expect_error(w, server(w, w->ada, 0), fbuf, n - 1, MM_ETRUNC);
+    /* HAVE before HELLO */
+    n = FRAME(MM_MSG_HAVE, NULL);
+    expect_error(w, server(w, w->ada, 0), fbuf, n, MM_EPROTO);
+    /* HELLO from someone Grace does not know (over his own key) */
+    n = FRAME(MM_MSG_HELLO, w->carl);
+    expect_error(w, server(w, w->carl, 0), fbuf, n, MM_EREFUSED);
+    /* Ada's HELLO over a key that is not her device's */
+    n = FRAME(MM_MSG_HELLO, w->ada);
+    expect_error(w, server(w, w->carl, 0), fbuf, n, MM_EBADCERT);
+}
+
+static void test_errors_after_hello(void **state)
+{
+    world_t *w = *state;
+    mm_session_t *s;
+    size_t n;
+    n = FRAME(MM_MSG_HELLO, w->ada);            /* a second HELLO */
+    expect_error(w, server(w, w->ada, 1), fbuf, n, MM_EPROTO);
+    n = FRAME(MM_MSG_DONE, NULL);               /* DONE before HAVE */
+    expect_error(w, server(w, w->ada, 1), fbuf, n, MM_EPROTO);
+    n = FRAME(MM_MSG_ACK, NULL);                /* ACK for frames never sent */
+    expect_error(w, server(w, w->ada, 1), fbuf, n, MM_EPROTO);
+    n = FRAME(MM_MSG_HAVE, NULL);               /* a second last HAVE */
+    s = server(w, w->ada, 1);
+    assert_rc(mm_session_input(s, fbuf, n), MM_OK);
+    assert_int_equal(w->to_ada.n, 0);           /* nothing to send, no DONE yet */
+    expect_error(w, s, fbuf, n, MM_EPROTO);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_full_session, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flow_control, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_replans_after_done, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors_before_hello, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors_after_hello, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
+}
