@@ -1,5 +1,6 @@
 #include <string.h>
 #include "core/cert.h"
+#include "core/store_int.h"
 #include "core/mp.h"
 #include "crypto/hash.h"
 #include "crypto/error.h"
@@ -82,4 +83,131 @@ int mm_cert_parse(const uint8_t *buf, size_t len, mm_cert_t *out)
 int mm_cert_decode(const uint8_t *buf, size_t len, mm_cert_t *out)
 {
     return parse(buf, len, out, 0);
+}
+
+/* ---- the curves index: certificates by the X25519 form of their device ----
+ *
+ * A CURVE client proves an X25519 key; admission needs the certificate
+ * behind it.  Converting every stored certificate's key per connection
+ * costs as many conversions as certificates, and a peer can send us any
+ * number of certificates, so the store keeps X25519 key -> device key
+ * (sorted duplicates) in "curves", written with the certificate. */
+
+int mm_cert_index(mm_txn_t *txn, const uint8_t device[32])
+{
+    uint8_t x[32];
+    if (!txn->store->has_curves)
+        return MM_OK;                   /* a read-only format-1 store: nothing is written */
+    /* a key that is not a valid point has no X25519 form: no CURVE client
+     * can ever prove it, so it needs no entry */
+    if (mm_pk_to_x25519(x, device) != MM_OK)
+        return MM_OK;
+    MDB_val k = { 32, x }, v = { 32, (void *) device };
+    int rc = mdb_put(txn->txn, txn->store->curves, &k, &v, 0);
+    return rc == MDB_KEYEXIST ? MM_OK : mm_store_rc(rc);
+}
+
+int mm_cert_reindex(mm_txn_t *txn, size_t *added)
+{
+    MDB_cursor *cur, *idx = NULL;
+    MDB_val k, v;
+    size_t n = 0;
+    if (added)
+        *added = 0;
+    if (!txn->store->has_curves)
+        return MM_OK;
+    /* rows are added only for stored certificates, which are never deleted:
+     * as many rows as certificates means every one is there */
+    MDB_stat certs, curves;
+    int rc = mdb_stat(txn->txn, txn->store->certs, &certs);
+    if (rc || (rc = mdb_stat(txn->txn, txn->store->curves, &curves)))
+        return mm_store_rc(rc);
+    if (curves.ms_entries == certs.ms_entries)
+        return MM_OK;
+    if ((rc = mdb_cursor_open(txn->txn, txn->store->certs, &cur)))
+        return mm_store_rc(rc);
+    if ((rc = mdb_cursor_open(txn->txn, txn->store->curves, &idx))) {
+        mdb_cursor_close(cur);
+        return mm_store_rc(rc);
+    }
+    int ret = MM_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        uint8_t x[32];
+        if (k.mv_size != 32) {
+            ret = MM_ECORRUPT;
+            break;
+        }
+        if (mm_pk_to_x25519(x, k.mv_data) != MM_OK)
+            continue;
+        /* look before writing: a complete index costs no write at all */
+        MDB_val ik = { 32, x }, iv = { 32, k.mv_data };
+        int got = mdb_cursor_get(idx, &ik, &iv, MDB_GET_BOTH);
+        if (got == MDB_NOTFOUND) {
+            if ((ret = mm_cert_index(txn, k.mv_data)))
+                break;
+            n++;
+        } else if (got) {
+            ret = mm_store_rc(got);
+            break;
+        }
+    }
+    if (ret == MM_OK && rc != MDB_NOTFOUND)
+        ret = mm_store_rc(rc);
+    mdb_cursor_close(idx);
+    mdb_cursor_close(cur);
+    if (added && ret == MM_OK)
+        *added = n;
+    return ret;
+}
+
+typedef struct {
+    const uint8_t *x;
+    mm_cert_fn fn;
+    void *arg;
+    int found;
+} curve_scan_t;
+
+static int scan_one(const mm_cert_t *c, const uint8_t *raw, size_t len, void *arg)
+{
+    curve_scan_t *f = arg;
+    uint8_t x[32];
+    if (mm_pk_to_x25519(x, c->device) != MM_OK || memcmp(x, f->x, 32) != 0)
+        return 0;
+    f->found = 1;
+    return f->fn(c, raw, len, f->arg);
+}
+
+int mm_cert_by_curve(mm_txn_t *txn, const uint8_t x25519[32], mm_cert_fn fn, void *arg)
+{
+    if (!txn->store->has_curves) {      /* format 1, read-only: no index to use */
+        curve_scan_t f = { x25519, fn, arg, 0 };
+        int rc = mm_cert_foreach(txn, scan_one, &f);
+        return rc ? rc : f.found ? MM_OK : MM_ENOTFOUND;
+    }
+    MDB_cursor *cur;
+    MDB_val k = { 32, (void *) x25519 }, v;
+    int rc = mdb_cursor_open(txn->txn, txn->store->curves, &cur);
+    if (rc)
+        return mm_store_rc(rc);
+    int ret = MM_ENOTFOUND;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+        mm_cert_t c;
+        const uint8_t *raw;
+        size_t len;
+        uint8_t x[32];
+        /* the index must agree with the certificate it names */
+        if (v.mv_size != 32 || mm_cert_get(txn, v.mv_data, &c, &raw, &len) != MM_OK
+            || mm_pk_to_x25519(x, c.device) != MM_OK || memcmp(x, x25519, 32) != 0) {
+            ret = MM_ECORRUPT;
+            break;
+        }
+        if ((ret = fn(&c, raw, len, arg)) != 0)
+            break;
+    }
+    if (ret == MM_ENOTFOUND || ret == MM_OK)
+        ret = rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? ret : mm_store_rc(rc);
+    mdb_cursor_close(cur);
+    return ret;
 }

@@ -57,25 +57,44 @@ static int open_tables(mm_store_t *s, MDB_txn *txn, unsigned flags)
         if (rc)
             return rc == MDB_NOTFOUND ? MM_ENOTFOUND : mm_store_rc(rc);
     }
-    return MM_OK;
+    /* format 2; a format-1 store opened read-only has none */
+    int rc = mdb_dbi_open(txn, "curves", flags | MDB_DUPSORT | MDB_DUPFIXED, &s->curves);
+    s->has_curves = rc == MDB_SUCCESS;
+    return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? MM_OK : mm_store_rc(rc);
 }
 
-/* Check (or, on a new store, write) the format number. */
-static int check_format(mm_store_t *s, MDB_txn *txn, int create)
+static int put_format(mm_store_t *s, MDB_txn *txn, uint8_t f)
+{
+    MDB_val k = { 6, "format" }, v = { 1, &f };
+    return mm_store_rc(mdb_put(txn, s->meta, &k, &v, 0));
+}
+
+/* Check (or, on a new store, write) the format number into *format. */
+static int check_format(mm_store_t *s, MDB_txn *txn, int create, unsigned *format)
 {
     MDB_val k = { 6, "format" }, v;
     int rc = mdb_get(txn, s->meta, &k, &v);
-    if (rc == MDB_NOTFOUND && create) {
-        uint8_t f = MM_STORE_FORMAT;
-        v.mv_size = 1;
-        v.mv_data = &f;
-        return mm_store_rc(mdb_put(txn, s->meta, &k, &v, 0));
-    }
+    *format = MM_STORE_FORMAT;
+    if (rc == MDB_NOTFOUND && create)
+        return put_format(s, txn, MM_STORE_FORMAT);
     if (rc)
         return rc == MDB_NOTFOUND ? MM_ECORRUPT : mm_store_rc(rc);
-    if (v.mv_size != 1)
+    if (v.mv_size != 1 || *(uint8_t *) v.mv_data < 1)
         return MM_ECORRUPT;
-    return *(uint8_t *) v.mv_data > MM_STORE_FORMAT ? MM_EVERSION : MM_OK;
+    *format = *(uint8_t *) v.mv_data;
+    if (*format > MM_STORE_FORMAT)
+        return MM_EVERSION;
+    return *format >= 2 && !s->has_curves ? MM_ECORRUPT : MM_OK;
+}
+
+/* Bring a store of an older format to this one, in the caller's write txn. */
+static int migrate(mm_store_t *s, MDB_txn *txn, unsigned format)
+{
+    mm_txn_t t = { .store = s, .txn = txn, .write = 1 };
+    int rc = MM_OK;
+    if (format < 2)                     /* 1 -> 2: index the certificates by CURVE key */
+        rc = mm_cert_reindex(&t, NULL);
+    return rc ? rc : put_format(s, txn, MM_STORE_FORMAT);
 }
 
 /* The map's maximum: MM_STORE_MAP_MAX, or lower from the environment. */
@@ -219,18 +238,27 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
     int write = create && !(flags & MM_STORE_RDONLY);
     if ((rc = begin(s, write, &txn)))
         goto fail;
+    unsigned format = 0;
     rc = open_tables(s, txn, write ? MDB_CREATE : 0);
-    if (rc == MM_ENOTFOUND && !write && !(flags & MM_STORE_RDONLY)) {
-        /* a store from before a table was added: add it (format stays 1) */
+    if (rc == MM_OK)
+        rc = check_format(s, txn, create && write, &format);
+    if ((rc == MM_ENOTFOUND || (rc == MM_OK && format < MM_STORE_FORMAT)) && !write
+        && !(flags & MM_STORE_RDONLY)) {
+        /* a store from before a table was added, or of an older format:
+         * add the tables and migrate, all in one write transaction */
         mdb_txn_abort(txn);
         write = 1;
         if ((rc = begin(s, 1, &txn)))
             goto fail;
         rc = open_tables(s, txn, MDB_CREATE);
+        if (rc == MM_OK)
+            rc = check_format(s, txn, 0, &format);
     }
+    if (rc == MM_OK && write && format < MM_STORE_FORMAT)
+        rc = migrate(s, txn, format);
     if (rc == MM_ENOTFOUND)
         rc = MM_ECORRUPT;
-    if (rc || (rc = check_format(s, txn, create && write)))
+    if (rc)
         goto fail;
     rc = mdb_txn_commit(txn);           /* keeps the table handles */
     txn = NULL;
@@ -399,6 +427,8 @@ int mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out)
         v.mv_data = (void *) buf;
         if ((rc = mdb_put(txn->txn, txn->store->certs, &k, &v, 0)))
             return mm_store_rc(rc);
+        if ((rc = mm_cert_index(txn, c.device)))
+            return rc;
     } else {
         return mm_store_rc(rc);
     }

@@ -9,6 +9,8 @@
  *    peers    identity pk (32)                              -> peer record (peer.h)
  *    invites  invite public key (32)                        -> invite record (invite.h)
  *    questions question id (32)                -> scope(32) || arrival(8 BE) (qindex.h)
+ *    curves   X25519 form of a device pk (32)                -> device pk (32), sorted
+ *             duplicates: the index of certs by CURVE key (format 2)
  *  Writes are serialised by LMDB (one writer at a time, across processes);
  *  every commit is durable (fsync) before it returns.  Only core/ sees LMDB.
  *
@@ -27,7 +29,7 @@
 #include "core/cert.h"
 #include "core/scope.h"
 
-#define MM_STORE_FORMAT 1           /* meta "format" */
+#define MM_STORE_FORMAT 2           /* meta "format"; 2 added "curves" */
 #define MM_META_VALUE_MAX 1024
 
 #define MM_STORE_MAP_INITIAL ((size_t) 64 << 20)
@@ -40,7 +42,10 @@ typedef struct mm_txn mm_txn_t;
 #define MM_STORE_CREATE 0x1u        /* create the environment if missing */
 #define MM_STORE_RDONLY 0x2u
 
-/* Open the environment in directory dir.  MM_OK; MM_ENOTFOUND (no store and
+/* Open the environment in directory dir.  An older store opened for
+ * writing is brought to MM_STORE_FORMAT first, in one write transaction
+ * (format 1 -> 2: the curves index is built from the certificates); opened
+ * MM_STORE_RDONLY it is read as it is.  MM_OK; MM_ENOTFOUND (no store and
  * no MM_STORE_CREATE); MM_EPERM; MM_ECORRUPT (not an mm store, or damaged);
  * MM_EVERSION (newer format); MM_EIO; MM_ENOMEM. */
 int  mm_store_open(const char *dir, unsigned flags, mm_store_t **out);
@@ -74,7 +79,8 @@ mm_store_t *mm_txn_store(mm_txn_t *txn);
 int  mm_meta_get(mm_txn_t *txn, const char *key, const uint8_t **val, size_t *len);
 int  mm_meta_put(mm_txn_t *txn, const char *key, const void *val, size_t len);
 
-/* Admit a certificate: parse and verify it, then store it under its device.
+/* Admit a certificate: parse and verify it, then store it under its device
+ * with its row in the curves index (see mm_cert_by_curve).
  * MM_OK (also when the same cert is already there); mm_cert_parse's errors;
  * MM_EEXIST if a different cert is stored for that device. */
 int  mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out);
@@ -87,6 +93,26 @@ int  mm_cert_get(mm_txn_t *txn, const uint8_t device[32], mm_cert_t *out,
  * map).  Non-zero from fn stops the walk and is returned. */
 typedef int (*mm_cert_fn)(const mm_cert_t *c, const uint8_t *raw, size_t len, void *arg);
 int  mm_cert_foreach(mm_txn_t *txn, mm_cert_fn fn, void *arg);
+
+/* Call fn for each admitted certificate whose device key has X25519 form
+ * x25519 (the key a CURVE client proved), in device key order: one lookup
+ * in the curves index, whatever the number of certificates.  Usually there
+ * is one; an Ed25519 key and its negation share an X25519 form, so anyone
+ * who may store a certificate can add a second device for a key they saw,
+ * and a caller deciding on the key must consider each.  Non-zero from fn
+ * stops the walk and is returned.  MM_OK; MM_ENOTFOUND (none); MM_ECORRUPT.
+ * In a format-1 store opened read-only (no index) this walks every
+ * certificate instead, with the same result. */
+int  mm_cert_by_curve(mm_txn_t *txn, const uint8_t x25519[32], mm_cert_fn fn, void *arg);
+
+/* Add to the curves index every stored certificate it lacks (write txn);
+ * *added (may be NULL) gets how many.  Opening a format-1 store for writing
+ * does this as its migration; it is needed again only if a format-1 writer
+ * that had the store open before the migration stored certificates after
+ * it (an mm serve left running across an upgrade), so mm serve does it as
+ * it starts.  Reads every certificate; writes only what is missing.
+ * MM_OK; MM_ECORRUPT; MM_EFULL; MM_EIO. */
+int  mm_cert_reindex(mm_txn_t *txn, size_t *added);
 
 /* Scope records.  put replaces nothing: MM_EEXIST if the id is taken. */
 int  mm_scope_put(mm_txn_t *txn, const mm_scope_t *s);

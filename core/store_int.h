@@ -16,6 +16,8 @@ struct mm_store {
     int      grow;                  /* a write txn failed: grow before the next one */
     int      dead;                  /* a remap failed: LMDB has no map any more */
     MDB_dbi entries, heads, certs, scopes, meta, peers, invites, questions;
+    MDB_dbi curves;                 /* valid only if has_curves */
+    int     has_curves;             /* 0: a format-1 store opened read-only */
 };
 
 struct mm_txn {
@@ -26,5 +28,9 @@ struct mm_txn {
 
 /* Translate an LMDB (or errno) code into an MM_E code. */
 int mm_store_rc(int mdb_rc);
+
+/* The curves index (cert.c): add the X25519 form of device's key, for a
+ * certificate being stored in txn. */
+int mm_cert_index(mm_txn_t *txn, const uint8_t device[32]);
 
 #endif

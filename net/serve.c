@@ -152,30 +152,50 @@ static int write_lock(const char *home, char eps[][MM_ENDPOINT_MAX + 1], unsigne
 
 typedef enum { ADMIT_NO, ADMIT_DEVICE, ADMIT_INVITE } admit_t;
 
+typedef struct {
+    server_t *sv;
+    mm_txn_t *txn;
+    char *why;
+    size_t whycap;
+} admit_walk_t;
+
+/* One certified device with the client's key: 1 if it admits the client. */
+static int admit_cert(const mm_cert_t *c, const uint8_t *raw, size_t len, void *arg)
+{
+    admit_walk_t *aw = arg;
+    mm_peer_t p;
+    if (memcmp(c->identity, mm_home_identity_pk(aw->sv->home), 32) == 0)
+        return 1;
+    if (mm_peer_get(aw->txn, c->identity, &p) != MM_OK)
+        snprintf(aw->why, aw->whycap, "not a peer");
+    else if (p.blocked)
+        snprintf(aw->why, aw->whycap, "blocked peer %s", p.petname);
+    else
+        return 1;
+    return 0;
+}
+
 static admit_t admit(server_t *sv, const uint8_t key[32], char *why, size_t whycap)
 {
     mm_txn_t *txn;
     mm_invite_t inv;
-    mm_peer_t p;
-    uint8_t identity[32];
     admit_t a = ADMIT_NO;
     if (mm_store_begin(mm_home_store(sv->home), 0, &txn) != MM_OK) {
         snprintf(why, whycap, "store unavailable");
         return ADMIT_NO;
     }
+    admit_walk_t aw = { sv, txn, why, whycap };
     if (mm_invite_get(txn, key, &inv) == MM_OK) {
         a = ADMIT_INVITE;           /* used or expired: ACCEPT says so in words */
-    } else if (mm_net_device_by_curve(txn, key, identity) == MM_OK) {
-        if (memcmp(identity, mm_home_identity_pk(sv->home), 32) == 0)
-            a = ADMIT_DEVICE;
-        else if (mm_peer_get(txn, identity, &p) != MM_OK)
-            snprintf(why, whycap, "not a peer");
-        else if (p.blocked)
-            snprintf(why, whycap, "blocked peer %s", p.petname);
-        else
-            a = ADMIT_DEVICE;
     } else {
+        /* one index lookup; any of the (rarely two) devices with this key
+         * may admit it: HELLO then binds the key to one certificate */
         snprintf(why, whycap, "unknown key");
+        int rc = mm_cert_by_curve(txn, key, admit_cert, &aw);
+        if (rc == 1)
+            a = ADMIT_DEVICE;
+        else if (rc < 0 && rc != MM_ENOTFOUND)
+            snprintf(why, whycap, "cannot read the certificates: %s", mm_strerror(rc));
     }
     mm_txn_abort(&txn);
     return a;
@@ -488,6 +508,19 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
     }
     for (unsigned i = 0; i < neps; i++)
         logf_(&sv, "reachable at %s", eps[i]);
+    /* admission finds devices through the curves index: complete it, in
+     * case an older mm serve stored certificates after the migration */
+    mm_txn_t *txn;
+    size_t added = 0;
+    int irc = mm_store_begin(mm_home_store(home), 1, &txn);
+    if (irc == MM_OK && (irc = mm_cert_reindex(txn, &added)) == MM_OK)
+        irc = added ? mm_txn_commit(&txn) : MM_OK;
+    mm_txn_abort(&txn);
+    if (irc)
+        logf_(&sv, "cannot check the certificate index: %s", mm_strerror(irc));
+    else if (added)
+        logf_(&sv, "indexed %zu certificate%s stored by an older mm", added,
+              added == 1 ? "" : "s");
     while (!*stop) {
         zmq_pollitem_t items[] = { { sv.router, 0, ZMQ_POLLIN, 0 }, { zap, 0, ZMQ_POLLIN, 0 } };
         if (zmq_poll(items, 2, 1000) < 0) {

@@ -19,32 +19,3 @@ int mm_zmq_common(void *sock)
         return MM_EIO;
     return MM_OK;
 }
-
-typedef struct {
-    const uint8_t *key;
-    uint8_t *identity;
-    int found;
-} curve_find_t;
-
-static int match_curve(const mm_cert_t *c, const uint8_t *raw, size_t len, void *arg)
-{
-    curve_find_t *f = arg;
-    uint8_t x[32];
-    if (mm_pk_to_x25519(x, c->device) == MM_OK && memcmp(x, f->key, 32) == 0) {
-        memcpy(f->identity, c->identity, 32);
-        f->found = 1;
-        return 1;
-    }
-    return 0;
-}
-
-/* Devices are few; converting each certificate's key on demand keeps no
- * second table that would have to be kept in step with the certificates. */
-int mm_net_device_by_curve(mm_txn_t *txn, const uint8_t key[32], uint8_t identity[32])
-{
-    curve_find_t f = { key, identity, 0 };
-    int rc = mm_cert_foreach(txn, match_curve, &f);
-    if (rc < 0)
-        return rc;
-    return f.found ? MM_OK : MM_ENOTFOUND;
-}

@@ -9,10 +9,6 @@
 /* Options every mm socket gets: frame size limit, linger, no IPv6 surprises. */
 int mm_zmq_common(void *sock);
 
-/* The identity whose admitted device has X25519 key `key`.
- * MM_OK or MM_ENOTFOUND. */
-int mm_net_device_by_curve(mm_txn_t *txn, const uint8_t key[32], uint8_t identity[32]);
-
 /* Server side of an invite: one ACCEPT frame from the holder of invite
  * key `key`; answers WELCOME or ERROR through router to rid. */
 void mm_net_serve_accept(mm_home_t *home, const uint8_t key[32], const uint8_t *buf,

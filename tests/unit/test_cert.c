@@ -1,7 +1,10 @@
-/*  test_cert.c -- device certificates (core/cert.h). */
+/*  test_cert.c -- device certificates (core/cert.h), and finding them by
+ *  the X25519 key a CURVE client proves (the curves index, store format 2,
+ *  and the migration of a format-1 store). */
 #include "fixture.h"
 
 #include "core/cert.h"
+#include "core/store_int.h"             /* to build a format-1 store by hand */
 
 static mm_keypair_t *identity, *device, *stranger;
 
@@ -328,6 +331,301 @@ static void test_decode_without_sig(void **state)
     assert_rc(mm_cert_decode(big, sizeof big, &c), MM_ETOOBIG);
 }
 
+/* ---- by CURVE key ------------------------------------------------------- */
+
+typedef struct {
+    size_t n;
+    mm_cert_t c[4];
+    int stop_at;                        /* return 7 at this call (1-based), 0: never */
+} seen_certs_t;
+
+static int see_cert(const mm_cert_t *c, const uint8_t *raw, size_t len, void *arg)
+{
+    seen_certs_t *s = arg;
+    mm_cert_t back;
+    assert_rc(mm_cert_decode(raw, len, &back), MM_OK);
+    assert_memory_equal(back.device, c->device, 32);
+    if (s->n < 4)
+        s->c[s->n] = *c;
+    s->n++;
+    return s->stop_at && (int) s->n == s->stop_at ? 7 : 0;
+}
+
+static void put_cert(mm_store_t *st, const mm_keypair_t *id, const uint8_t device_pk[32])
+{
+    uint8_t buf[MM_CERT_MAX];
+    size_t len;
+    mm_txn_t *txn;
+    assert_rc(mm_cert_make(id, device_pk, 1700000000123ull, "d", buf, sizeof buf, &len), MM_OK);
+    assert_rc(mm_store_begin(st, 1, &txn), MM_OK);
+    assert_rc(mm_cert_put(txn, buf, len, NULL), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+}
+
+static int by_curve(mm_store_t *st, const uint8_t device_pk[32], seen_certs_t *seen)
+{
+    uint8_t x[32];
+    mm_txn_t *txn;
+    assert_rc(mm_pk_to_x25519(x, device_pk), MM_OK);
+    memset(seen, 0, sizeof *seen);
+    assert_rc(mm_store_begin(st, 0, &txn), MM_OK);
+    int rc = mm_cert_by_curve(txn, x, see_cert, seen);
+    mm_txn_abort(&txn);
+    return rc;
+}
+
+static size_t curves_rows(mm_store_t *st)
+{
+    mm_txn_t *txn;
+    MDB_stat ms;
+    assert_true(st->has_curves);
+    assert_rc(mm_store_begin(st, 0, &txn), MM_OK);
+    assert_int_equal(mdb_stat(txn->txn, st->curves, &ms), 0);
+    mm_txn_abort(&txn);
+    return ms.ms_entries;
+}
+
+static unsigned store_format(mm_store_t *st)
+{
+    mm_txn_t *txn;
+    const uint8_t *v;
+    size_t n;
+    assert_rc(mm_store_begin(st, 0, &txn), MM_OK);
+    assert_rc(mm_meta_get(txn, "format", &v, &n), MM_OK);
+    assert_int_equal(n, 1);
+    unsigned f = v[0];
+    mm_txn_abort(&txn);
+    return f;
+}
+
+static void test_by_curve(void **state)
+{
+    fx_store_t fs;
+    seen_certs_t seen;
+    uint8_t neg[32], bad[32] = { 1 };   /* 1, 0...: the neutral point, no X25519 form */
+    fx_store_new(&fs);
+    assert_int_equal(store_format(fs.store), MM_STORE_FORMAT);
+    put_cert(fs.store, identity, mm_keypair_pk(device));
+
+    assert_rc(by_curve(fs.store, mm_keypair_pk(device), &seen), MM_OK);
+    assert_int_equal(seen.n, 1);
+    assert_memory_equal(seen.c[0].identity, mm_keypair_pk(identity), 32);
+    assert_memory_equal(seen.c[0].device, mm_keypair_pk(device), 32);
+    assert_rc(by_curve(fs.store, mm_keypair_pk(stranger), &seen), MM_ENOTFOUND);
+    assert_int_equal(seen.n, 0);
+
+    /* the stranger certifies the negation of our device key: another
+     * device with the same X25519 form, which a lookup must not hide */
+    memcpy(neg, mm_keypair_pk(device), 32);
+    neg[31] ^= 0x80;
+    uint8_t x1[32], x2[32];
+    assert_rc(mm_pk_to_x25519(x1, mm_keypair_pk(device)), MM_OK);
+    assert_rc(mm_pk_to_x25519(x2, neg), MM_OK);
+    assert_memory_equal(x1, x2, 32);
+    put_cert(fs.store, stranger, neg);
+    assert_rc(by_curve(fs.store, mm_keypair_pk(device), &seen), MM_OK);
+    assert_int_equal(seen.n, 2);
+    int mine = memcmp(seen.c[0].device, mm_keypair_pk(device), 32) == 0 ? 0 : 1;
+    assert_memory_equal(seen.c[mine].identity, mm_keypair_pk(identity), 32);
+    assert_memory_equal(seen.c[1 - mine].identity, mm_keypair_pk(stranger), 32);
+    assert_memory_equal(seen.c[1 - mine].device, neg, 32);
+    assert_true(memcmp(seen.c[0].device, seen.c[1].device, 32) < 0);    /* device order */
+
+    /* non-zero from fn stops the walk and is returned */
+    mm_txn_t *txn;
+    memset(&seen, 0, sizeof seen);
+    seen.stop_at = 1;
+    assert_rc(mm_store_begin(fs.store, 0, &txn), MM_OK);
+    assert_int_equal(mm_cert_by_curve(txn, x1, see_cert, &seen), 7);
+    mm_txn_abort(&txn);
+    assert_int_equal(seen.n, 1);
+
+    /* a device key with no X25519 form is stored, and not indexed */
+    assert_rc(mm_pk_to_x25519(x2, bad), MM_EINVAL);
+    put_cert(fs.store, stranger, bad);
+    assert_int_equal(curves_rows(fs.store), 2);
+    assert_int_equal(fx_store_done(&fs), 0);
+}
+
+/* Set the store's format byte and drop its curves table, straight in LMDB
+ * (so that it works whatever mm_store_open thinks of the store): what a
+ * format-1 store looks like, or a damaged format-2 one. */
+static void raw_downgrade(const char *dir, uint8_t format)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta, curves;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+    assert_int_equal(mdb_env_set_mapsize(env, MM_STORE_MAP_INITIAL), 0);  /* or the file size */
+    assert_int_equal(mdb_env_open(env, dir, MDB_NOTLS, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    int rc = mdb_dbi_open(txn, "curves", MDB_DUPSORT | MDB_DUPFIXED, &curves);
+    assert_true(rc == 0 || rc == MDB_NOTFOUND);
+    if (rc == 0)
+        assert_int_equal(mdb_drop(txn, curves, 1), 0);
+    MDB_val k = { 6, "format" }, v = { 1, &format };
+    assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+static void test_format_1_migrates(void **state)
+{
+    fx_store_t fs;
+    seen_certs_t seen;
+    mm_keypair_t *d2 = fx_keypair(4), *d3 = fx_keypair(5);
+    fx_store_new(&fs);
+    put_cert(fs.store, identity, mm_keypair_pk(device));
+    put_cert(fs.store, stranger, mm_keypair_pk(d2));
+    put_cert(fs.store, stranger, mm_keypair_pk(d3));
+    mm_store_close(&fs.store);
+    raw_downgrade(fs.dir, 1);
+
+    /* read-only: nothing is written, and lookups walk the certificates */
+    assert_rc(mm_store_open(fs.dir, MM_STORE_RDONLY, &fs.store), MM_OK);
+    assert_false(fs.store->has_curves);
+    assert_int_equal(store_format(fs.store), 1);
+    assert_rc(by_curve(fs.store, mm_keypair_pk(d2), &seen), MM_OK);
+    assert_int_equal(seen.n, 1);
+    assert_memory_equal(seen.c[0].identity, mm_keypair_pk(stranger), 32);
+    assert_rc(by_curve(fs.store, mm_keypair_pk(identity), &seen), MM_ENOTFOUND);
+    mm_store_close(&fs.store);
+
+    /* opened for writing it becomes format 2, the index filled */
+    assert_rc(mm_store_open(fs.dir, 0, &fs.store), MM_OK);
+    assert_int_equal(store_format(fs.store), 2);
+    assert_int_equal(curves_rows(fs.store), 3);
+    assert_rc(by_curve(fs.store, mm_keypair_pk(device), &seen), MM_OK);
+    assert_int_equal(seen.n, 1);
+    assert_memory_equal(seen.c[0].identity, mm_keypair_pk(identity), 32);
+    assert_rc(by_curve(fs.store, mm_keypair_pk(d3), &seen), MM_OK);
+    assert_int_equal(seen.n, 1);
+    mm_store_close(&fs.store);
+
+    /* and read-only it now uses the index */
+    assert_rc(mm_store_open(fs.dir, MM_STORE_RDONLY, &fs.store), MM_OK);
+    assert_true(fs.store->has_curves);
+    assert_rc(by_curve(fs.store, mm_keypair_pk(d2), &seen), MM_OK);
+    mm_store_close(&fs.store);
+
+    /* format 2 without its index is damage, not an old store */
+    raw_downgrade(fs.dir, 2);
+    assert_rc(mm_store_open(fs.dir, MM_STORE_RDONLY, &fs.store), MM_ECORRUPT);
+    assert_rc(mm_store_open(fs.dir, 0, &fs.store), MM_ECORRUPT);
+    /* a newer format is refused */
+    raw_downgrade(fs.dir, 1);
+    assert_rc(mm_store_open(fs.dir, 0, &fs.store), MM_OK);
+    mm_txn_t *txn;
+    uint8_t three = MM_STORE_FORMAT + 1;
+    assert_rc(mm_store_begin(fs.store, 1, &txn), MM_OK);
+    assert_rc(mm_meta_put(txn, "format", &three, 1), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    mm_store_close(&fs.store);
+    assert_rc(mm_store_open(fs.dir, 0, &fs.store), MM_EVERSION);
+    assert_rc(mm_store_open(fs.dir, MM_STORE_RDONLY, &fs.store), MM_EVERSION);
+    assert_null(fs.store);
+
+    mm_keypair_destroy(&d2);
+    mm_keypair_destroy(&d3);
+    assert_int_equal(fx_store_done(&fs), 0);
+}
+
+/* A format-1 mm serve left running across the upgrade stores certificates
+ * in the migrated store without their rows: mm_cert_reindex adds them. */
+static void test_reindex_repairs(void **state)
+{
+    fx_store_t fs;
+    seen_certs_t seen;
+    mm_txn_t *txn;
+    uint8_t buf[MM_CERT_MAX], bad[32] = { 1 };
+    size_t len, added = 99;
+    mm_keypair_t *d2 = fx_keypair(6);
+    fx_store_new(&fs);
+    put_cert(fs.store, identity, mm_keypair_pk(device));
+    assert_rc(mm_store_begin(fs.store, 1, &txn), MM_OK);
+    assert_rc(mm_cert_reindex(txn, &added), MM_OK);
+    assert_true(added == 0);
+
+    /* as the old writer would: the certificate alone */
+    assert_rc(mm_cert_make(stranger, mm_keypair_pk(d2), 1, "old", buf, sizeof buf, &len), MM_OK);
+    MDB_val k = { 32, (void *) mm_keypair_pk(d2) }, v = { len, buf };
+    assert_int_equal(mdb_put(txn->txn, fs.store->certs, &k, &v, 0), 0);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    assert_rc(by_curve(fs.store, mm_keypair_pk(d2), &seen), MM_ENOTFOUND);
+
+    assert_rc(mm_store_begin(fs.store, 1, &txn), MM_OK);
+    assert_rc(mm_cert_reindex(txn, &added), MM_OK);
+    assert_true(added == 1);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    assert_rc(by_curve(fs.store, mm_keypair_pk(d2), &seen), MM_OK);
+    assert_int_equal(seen.n, 1);
+    assert_memory_equal(seen.c[0].identity, mm_keypair_pk(stranger), 32);
+
+    /* a certificate with no row of its own is walked past, never added */
+    put_cert(fs.store, stranger, bad);
+    assert_rc(mm_store_begin(fs.store, 1, &txn), MM_OK);
+    assert_rc(mm_cert_reindex(txn, &added), MM_OK);
+    assert_true(added == 0);
+    mm_txn_abort(&txn);
+    assert_int_equal(curves_rows(fs.store), 2);
+    mm_keypair_destroy(&d2);
+    assert_int_equal(fx_store_done(&fs), 0);
+}
+
+/* Many certificates (a hostile peer may send tens of thousands): the index
+ * holds one row each, and each lookup finds its own.  No timing here; the
+ * lookup reads one key of the index and one certificate. */
+#define MANY 10000
+
+static void test_by_curve_many(void **state)
+{
+    fx_store_t fs;
+    seen_certs_t seen;
+    mm_txn_t *txn;
+    uint8_t (*pks)[32] = malloc(MANY * sizeof *pks);
+    assert_non_null(pks);
+    fx_store_new(&fs);
+    assert_rc(mm_store_begin(fs.store, 1, &txn), MM_OK);
+    for (uint32_t i = 0; i < MANY; i++) {
+        uint8_t seed[MM_SEED_BYTES] = { 0xee }, buf[MM_CERT_MAX];
+        size_t len;
+        memcpy(seed + 1, &i, sizeof i);
+        mm_keypair_t *d = mm_keypair_new_from_seed(seed);
+        assert_non_null(d);
+        memcpy(pks[i], mm_keypair_pk(d), 32);
+        mm_keypair_destroy(&d);
+        assert_rc(mm_cert_make(stranger, pks[i], i, "d", buf, sizeof buf, &len), MM_OK);
+        assert_rc(mm_cert_put(txn, buf, len, NULL), MM_OK);
+    }
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    put_cert(fs.store, identity, mm_keypair_pk(device));
+    assert_int_equal(curves_rows(fs.store), MANY + 1);
+
+    assert_rc(by_curve(fs.store, mm_keypair_pk(device), &seen), MM_OK);
+    assert_int_equal(seen.n, 1);
+    assert_memory_equal(seen.c[0].identity, mm_keypair_pk(identity), 32);
+    const uint32_t probe[] = { 0, 1, MANY / 2, MANY - 1 };
+    for (size_t i = 0; i < sizeof probe / sizeof probe[0]; i++) {
+        assert_rc(by_curve(fs.store, pks[probe[i]], &seen), MM_OK);
+        assert_int_equal(seen.n, 1);
+        assert_memory_equal(seen.c[0].device, pks[probe[i]], 32);
+        assert_true(seen.c[0].created == probe[i]);
+    }
+    assert_rc(by_curve(fs.store, mm_keypair_pk(stranger), &seen), MM_ENOTFOUND);
+
+    /* the migration builds the same index from that many */
+    mm_store_close(&fs.store);
+    raw_downgrade(fs.dir, 1);
+    assert_rc(mm_store_open(fs.dir, 0, &fs.store), MM_OK);
+    assert_int_equal(curves_rows(fs.store), MANY + 1);
+    assert_rc(by_curve(fs.store, pks[MANY - 1], &seen), MM_OK);
+    assert_int_equal(seen.n, 1);
+    free(pks);
+    assert_int_equal(fx_store_done(&fs), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +635,10 @@ int main(void)
         cmocka_unit_test(test_trailing_truncated_oversize),
         cmocka_unit_test(test_version_and_shape),
         cmocka_unit_test(test_decode_without_sig),
+        cmocka_unit_test(test_by_curve),
+        cmocka_unit_test(test_format_1_migrates),
+        cmocka_unit_test(test_reindex_repairs),
+        cmocka_unit_test(test_by_curve_many),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
