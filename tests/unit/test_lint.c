@@ -13,6 +13,18 @@ static int fires(const char *text, const char *rule)
     return 0;
 }
 
+/* Every rule that fires on text, in table order, joined by commas. */
+static const char *findings(const char *text)
+{
+    static char out[256];
+    mm_lint_finding_t f[MM_LINT_MAX];
+    int n = mm_lint(text, f);
+    out[0] = '\0';
+    for (int i = 0; i < n && i < MM_LINT_MAX; i++)
+        snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", i ? "," : "", f[i].rule);
+    return out;
+}
+
 static void test_good_power_questions_pass(void **state)
 {
     static const char *good[] = {
@@ -30,22 +42,26 @@ static void test_good_power_questions_pass(void **state)
 
 static void test_each_rule_fires(void **state)
 {
-    assert_true(fires("Should I take the team lead job offer in my company?", "yes-no"));
-    assert_true(fires("Is it worth it for my career to learn Rust now?", "yes-no"));
-    assert_true(fires("What should I pick for my team, Rust or Go?", "either-or"));
-    assert_true(fires("What is hard about my new role? And how do I start?", "several"));
-    assert_true(fires("Tell me about how you grew into your team lead role.", "no-question"));
-    assert_true(fires("Why?", "short"));
+    /* exactly the rules named, no others */
+    assert_string_equal(findings("Should I take the team lead job offer in my company?"), "yes-no");
+    assert_string_equal(findings("Is it worth it for my career to learn Rust now?"), "yes-no");
+    assert_string_equal(findings("What should I pick for my team, Rust or Go?"), "either-or");
+    assert_string_equal(findings("What is hard about my new role? And how do I start?"),
+                        "several");
+    assert_string_equal(findings("Tell me about how you grew into your team lead role."),
+                        "no-question");
+    assert_string_equal(findings("Why?"), "short");
     char longq[600];
     memset(longq, 'a', sizeof longq);
     memcpy(longq, "What ", 5);
     longq[sizeof longq - 2] = '?';
     longq[sizeof longq - 1] = '\0';
-    assert_true(fires(longq, "long"));
-    assert_true(fires("What is the best programming language to learn these days?", "no-context"));
+    assert_string_equal(findings(longq), "long,no-context");
+    assert_string_equal(findings("What is the best programming language to learn these days?"),
+                        "no-context");
     /* openers are whole words, case-insensitive */
     assert_false(fires("Island teams: what did you do with them in my first month?", "yes-no"));
-    assert_true(fires("DO you think my plan for the team will work out?", "yes-no"));
+    assert_string_equal(findings("DO you think my plan for the team will work out?"), "yes-no");
 }
 
 static void test_table_is_documented(void **state)
