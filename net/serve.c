@@ -24,6 +24,8 @@
 
 #define LOCK_FILE "serve.lock"
 #define ROUTING_MAX 256
+#define ENDED_MAX   256             /* connections remembered after their session ended */
+#define ENDED_ID    16              /* routing ids longer than this are not remembered */
 
 typedef struct {
     uint8_t       rid[ROUTING_MAX];
@@ -40,7 +42,30 @@ typedef struct {
     void      *logarg;
     conn_t     conns[MM_SERVE_SESSIONS_MAX];
     conn_t    *current;             /* whose frame is being sent */
+    /* Connections whose one session (or invite exchange) is over: their
+     * stray frames are dropped unanswered (PROTOCOL.md 8.2, step 7), not
+     * taken for a new session.  A ring: the oldest is forgotten first. */
+    struct { uint8_t len, id[ENDED_ID]; } ended[ENDED_MAX];
+    unsigned   nended;
 } server_t;
+
+static void remember_ended(server_t *sv, const uint8_t *rid, size_t ridlen)
+{
+    if (ridlen == 0 || ridlen > ENDED_ID)
+        return;
+    unsigned i = sv->nended++ % ENDED_MAX;
+    sv->ended[i].len = (uint8_t) ridlen;
+    memcpy(sv->ended[i].id, rid, ridlen);
+}
+
+static int has_ended(const server_t *sv, const uint8_t *rid, size_t ridlen)
+{
+    unsigned n = sv->nended < ENDED_MAX ? sv->nended : ENDED_MAX;
+    for (unsigned i = 0; i < n; i++)
+        if (sv->ended[i].len == ridlen && !memcmp(sv->ended[i].id, rid, ridlen))
+            return 1;
+    return 0;
+}
 
 static void logf_(server_t *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(server_t *sv, const char *fmt, ...)
@@ -366,6 +391,7 @@ static void end_conn(server_t *sv, conn_t *c, int rc)
               *mm_session_error_text(c->session) ? mm_session_error_text(c->session)
                                                   : mm_strerror(rc), mm_errname(rc));
     }
+    remember_ended(sv, c->rid, c->ridlen);
     mm_session_destroy(&c->session);
 }
 
@@ -380,6 +406,8 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
     const uint8_t *buf = zmq_msg_data(msg);
     size_t len = zmq_msg_size(msg);
     conn_t *c = find_conn(sv, rid, ridlen);
+    if (!c && has_ended(sv, rid, ridlen))
+        return;                     /* in flight when its session ended: dropped */
     if (!c) {
         mm_txn_t *txn;
         mm_invite_t inv;
@@ -391,6 +419,7 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
         if (is_invite) {
             mm_net_serve_accept(sv->home, key, buf, len, sv->router, rid, ridlen, sv->log,
                                 sv->logarg);
+            remember_ended(sv, rid, ridlen);    /* one exchange per invite connection */
             return;
         }
         for (int i = 0; i < MM_SERVE_SESSIONS_MAX && !c; i++)

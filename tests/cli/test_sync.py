@@ -239,6 +239,23 @@ class TestRogue(SyncBase):
     def test_bigcount(self):
         self.check_error_answer("bigcount")
 
+    def test_stray_frame_after_error(self):
+        """A frame in flight when the session failed is dropped unanswered
+        (PROTOCOL.md 8.2, step 7): no second session, no second failure."""
+        before = self.log(self.grace)
+        mark = self.srv.mark()
+        r = self.tool("mm_rogue", "--home", self.ada, "--peer", "grace", "--send", "stray",
+                      "--timeout", ROGUE_TIMEOUT_MS)
+        self.assertEqual(r.rc, 0, r)
+        first, second = r.out.strip().split("\n")
+        self.assertEqual(first.split()[0], "MM_EMALFORMED", r)
+        self.assertEqual(second, "timeout", "a stray frame was answered: %r" % r)
+        self.assertIsNotNone(self.srv.wait_line(r"MM_EMALFORMED", start=mark), self.srv)
+        with self.srv.cond:
+            ended = [l for l in self.srv.lines[mark:] if "ended" in l]
+        self.assertEqual(len(ended), 1, "one failure, logged once: %r" % ended)
+        self.still_serving(before)
+
     def test_oversize(self):
         before = self.log(self.grace)
         out = self.rogue("oversize")

@@ -11,6 +11,9 @@
  *      KIND: garbage              random bytes
  *            bigcount             msgpack array32 header claiming 2^32-1 items
  *            oversize             a frame larger than MM_FRAME_MAX
+ *            stray                garbage, then after the answer garbage again:
+ *                                 prints a second line, the answer to that
+ *                                 (the session is over: "timeout" expected)
  *            hello-then-badentry  a valid HELLO and last HAVE, then an ENTRIES
  *                                 frame whose one entry (the next of our feed
  *                                 in the relationship scope, as the peer's
@@ -400,7 +403,7 @@ static int run_send(const char *home_path, const char *who, const char *kind,
             ex = rc > 0 ? 0 : 1;    /* answered early: we did talk */
             goto out;
         }
-    } else if (!strcmp(kind, "garbage")) {
+    } else if (!strcmp(kind, "garbage") || !strcmp(kind, "stray")) {
         uint8_t junk[GARBAGE_BYTES];
         randombytes_buf(junk, sizeof junk);
         junk[0] = 0xc1;             /* "never used" in msgpack: never valid */
@@ -421,6 +424,14 @@ static int run_send(const char *home_path, const char *who, const char *kind,
     }
     ex = 0;                         /* we talked; now report the answer */
     await_verdict(&l, deadline, m, !strcmp(kind, "hello-then-badentry"));
+    if (!strcmp(kind, "stray")) {   /* a frame already in flight when the ERROR came */
+        uint8_t junk[GARBAGE_BYTES];
+        randombytes_buf(junk, sizeof junk);
+        junk[0] = 0xc1;
+        if (link_send(&l, junk, sizeof junk))
+            goto out;
+        await_verdict(&l, mm_now_ms() + 1000, m, 0);
+    }
 out:
     fflush(stdout);
     if (opened)
@@ -498,6 +509,7 @@ int main(int argc, char **argv)
                                                                  timeout_ms);
     if (!home || !peer || !kind
         || (strcmp(kind, "garbage") && strcmp(kind, "bigcount") && strcmp(kind, "oversize")
+            && strcmp(kind, "stray")
             && strcmp(kind, "hello-then-badentry")))
         return usage();
     return run_send(home, peer, kind, endpoint, timeout_ms);

@@ -211,6 +211,46 @@ static void test_every_flipped_byte_rejected(void **state)
     assert_int_equal(mm_entry_verify(e2, e2len, &c2, 0, NULL), MM_OK);
 }
 
+/* PROTOCOL.md 8.4 lists every error name, and mm has no other: the rows
+ * "| `MM_E...` | meaning |" of that section against mm_errname. */
+static void test_error_table_matches_code(void **state)
+{
+    const char *path = getenv("MM_PROTOCOL_MD");
+    FILE *f = path ? fopen(path, "r") : NULL;
+    char line[512], doc[64][32];
+    int in = 0, ndoc = 0, ncode = 0;
+    if (!f)
+        fail_msg("cannot open PROTOCOL.md (MM_PROTOCOL_MD=%s)", path ? path : "unset");
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "### ", 4))
+            in = !strncmp(line, "### 8.4 ", 8);
+        char name[32];
+        if (in && sscanf(line, "| `%31[A-Z_]` |", name) == 1 && ndoc < 64)
+            strcpy(doc[ndoc++], name);
+    }
+    fclose(f);
+    assert_true(ndoc > 0);
+    for (int rc = -1; rc > -128; rc--) {
+        const char *name = mm_errname(rc);
+        if (!strcmp(name, "MM_EUNKNOWN"))
+            continue;
+        ncode++;
+        int found = 0;
+        for (int i = 0; i < ndoc; i++)
+            found |= !strcmp(doc[i], name);
+        if (!found)
+            fail_msg("%s is missing from PROTOCOL.md 8.4", name);
+    }
+    for (int i = 0; i < ndoc; i++) {
+        int found = 0;
+        for (int rc = -1; rc > -128 && !found; rc--)
+            found = !strcmp(doc[i], mm_errname(rc));
+        if (!found)
+            fail_msg("PROTOCOL.md 8.4 lists %s, which mm does not have", doc[i]);
+    }
+    assert_int_equal(ndoc, ncode);
+}
+
 int main(int argc, char **argv)
 {
     if (mm_crypto_init() != MM_OK)
@@ -234,6 +274,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_doc_matches_code),
         cmocka_unit_test(test_vectors_verify),
         cmocka_unit_test(test_every_flipped_byte_rejected),
+        cmocka_unit_test(test_error_table_matches_code),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     for (int i = 0; i < nmade; i++)
