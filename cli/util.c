@@ -261,8 +261,14 @@ int cli_home_open(cli_t *cli)
     if ((ex = cli_home_path(cli)) != CLI_EXIT_OK)
         return ex;
     rc = mm_home_open(cli->path, &cli->home);
-    if (rc == MM_OK)
+    if (rc == MM_OK) {
+        unsigned from = mm_store_migrated(mm_home_store(cli->home));
+        if (from)   /* said once, on stderr, so --json output stays clean */
+            fprintf(stderr, "mm: upgraded the store of %s from format %u to %u; the old one "
+                    "is kept as %s/store/format-%u.mdb\n", cli->path, from,
+                    MM_STORE_FORMAT, cli->path, from);
         return CLI_EXIT_OK;
+    }
     path_join(key, sizeof key, cli->path, "device.key");
     switch (rc) {
     case MM_ENOTFOUND:

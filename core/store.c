@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -95,6 +96,52 @@ static int migrate(mm_store_t *s, MDB_txn *txn, unsigned format)
     if (format < 2)                     /* 1 -> 2: index the certificates by CURVE key */
         rc = mm_cert_reindex(&t, NULL);
     return rc ? rc : put_format(s, txn, MM_STORE_FORMAT);
+}
+
+/* The format number of a store whose tables are not all there (only meta
+ * is needed), read in a transaction of its own. */
+static int stored_format(mm_store_t *s, unsigned *format)
+{
+    MDB_txn *txn;
+    MDB_dbi meta;
+    MDB_val k = { 6, "format" }, v;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    if (rc)
+        return mm_store_rc(rc);
+    if ((rc = mdb_dbi_open(txn, "meta", 0, &meta)) == 0
+        && (rc = mdb_get(txn, meta, &k, &v)) == 0)
+        *format = v.mv_size == 1 ? *(uint8_t *) v.mv_data : 0;
+    mdb_txn_abort(txn);
+    if (rc == MDB_NOTFOUND || (rc == 0 && (*format < 1 || *format > MM_STORE_FORMAT)))
+        return MM_ECORRUPT;
+    return mm_store_rc(rc);
+}
+
+/* Copy the store as it is to DIR/format-N.mdb before migrating it (LMDB's
+ * own hot copy: consistent even while another process writes).  An
+ * existing copy of that format is kept as it is. */
+static int copy_aside(mm_store_t *s, const char *dir, unsigned format)
+{
+    char path[4096];
+    if (format >= MM_STORE_FORMAT)
+        return MM_OK;               /* only a table is missing: nothing to go back to */
+    if (snprintf(path, sizeof path, "%s/format-%u.mdb", dir, format) >= (int) sizeof path)
+        return MM_EINVAL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno == EEXIST ? MM_OK : mm_store_rc(errno);
+    int rc = mdb_env_copyfd(s->env, fd);
+    if (rc == 0 && fsync(fd) != 0)
+        rc = errno;
+    close(fd);
+    if (rc)
+        unlink(path);
+    return mm_store_rc(rc);
+}
+
+unsigned mm_store_migrated(const mm_store_t *self)
+{
+    return self->migrated_from;
 }
 
 /* The map's maximum: MM_STORE_MAP_MAX, or lower from the environment. */
@@ -242,11 +289,16 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
     rc = open_tables(s, txn, write ? MDB_CREATE : 0);
     if (rc == MM_OK)
         rc = check_format(s, txn, create && write, &format);
-    if ((rc == MM_ENOTFOUND || (rc == MM_OK && format < MM_STORE_FORMAT)) && !write
+    if ((rc == MM_ENOTFOUND || (rc == MM_OK && format < MM_STORE_FORMAT))
         && !(flags & MM_STORE_RDONLY)) {
         /* a store from before a table was added, or of an older format:
-         * add the tables and migrate, all in one write transaction */
+         * keep a copy as it is, then add the tables and migrate, all in one
+         * write transaction */
         mdb_txn_abort(txn);
+        txn = NULL;
+        if ((rc == MM_OK || (rc = stored_format(s, &format)) == MM_OK)
+            && (rc = copy_aside(s, dir, format)))
+            goto fail;
         write = 1;
         if ((rc = begin(s, 1, &txn)))
             goto fail;
@@ -254,8 +306,10 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
         if (rc == MM_OK)
             rc = check_format(s, txn, 0, &format);
     }
-    if (rc == MM_OK && write && format < MM_STORE_FORMAT)
-        rc = migrate(s, txn, format);
+    if (rc == MM_OK && write && format < MM_STORE_FORMAT) {
+        if ((rc = migrate(s, txn, format)) == MM_OK)
+            s->migrated_from = format;
+    }
     if (rc == MM_ENOTFOUND)
         rc = MM_ECORRUPT;
     if (rc)

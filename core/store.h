@@ -58,6 +58,12 @@ void mm_store_close(mm_store_t **self_p);
  * again is simply faulted back in from the page cache. */
 void mm_store_trim(mm_store_t *self);
 
+/* The format this open upgraded the store from (0: none).  Before a
+ * migration the store is copied, as it was, to DIR/format-N.mdb (an LMDB
+ * data file: open it by moving it to data.mdb in a directory of its own);
+ * the copy is kept, never overwritten, so the user can go back. */
+unsigned mm_store_migrated(const mm_store_t *self);
+
 /* Begin a transaction.  A write transaction waits for other writers.
  * Before a write transaction, with no other transaction of this store
  * open, the map grows if the store's size plus a headroom (more than the

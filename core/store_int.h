@@ -18,6 +18,7 @@ struct mm_store {
     MDB_dbi entries, heads, certs, scopes, meta, peers, invites, questions;
     MDB_dbi curves;                 /* valid only if has_curves */
     int     has_curves;             /* 0: a format-1 store opened read-only */
+    unsigned migrated_from;         /* the format this open migrated from, or 0 */
 };
 
 struct mm_txn {
