@@ -45,6 +45,14 @@ int mm_store_rc(int rc)
     }
 }
 
+/* The format this process writes: MM_STORE_FORMAT, or 1 from the
+ * environment (store.h). */
+static unsigned own_format(void)
+{
+    const char *v = getenv(MM_STORE_FORMAT_ENV);
+    return v && !strcmp(v, "1") ? 1 : MM_STORE_FORMAT;
+}
+
 static int open_tables(mm_store_t *s, MDB_txn *txn, unsigned flags)
 {
     struct { const char *name; MDB_dbi *dbi; } t[] = {
@@ -59,6 +67,8 @@ static int open_tables(mm_store_t *s, MDB_txn *txn, unsigned flags)
             return rc == MDB_NOTFOUND ? MM_ENOTFOUND : mm_store_rc(rc);
     }
     /* format 2; a format-1 store opened read-only has none */
+    if (own_format() < 2)
+        flags &= ~(unsigned) MDB_CREATE;
     int rc = mdb_dbi_open(txn, "curves", flags | MDB_DUPSORT | MDB_DUPFIXED, &s->curves);
     s->has_curves = rc == MDB_SUCCESS;
     return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? MM_OK : mm_store_rc(rc);
@@ -75,15 +85,15 @@ static int check_format(mm_store_t *s, MDB_txn *txn, int create, unsigned *forma
 {
     MDB_val k = { 6, "format" }, v;
     int rc = mdb_get(txn, s->meta, &k, &v);
-    *format = MM_STORE_FORMAT;
+    *format = own_format();
     if (rc == MDB_NOTFOUND && create)
-        return put_format(s, txn, MM_STORE_FORMAT);
+        return put_format(s, txn, (uint8_t) *format);
     if (rc)
         return rc == MDB_NOTFOUND ? MM_ECORRUPT : mm_store_rc(rc);
     if (v.mv_size != 1 || *(uint8_t *) v.mv_data < 1)
         return MM_ECORRUPT;
     *format = *(uint8_t *) v.mv_data;
-    if (*format > MM_STORE_FORMAT)
+    if (*format > own_format())
         return MM_EVERSION;
     return *format >= 2 && !s->has_curves ? MM_ECORRUPT : MM_OK;
 }
@@ -95,7 +105,7 @@ static int migrate(mm_store_t *s, MDB_txn *txn, unsigned format)
     int rc = MM_OK;
     if (format < 2)                     /* 1 -> 2: index the certificates by CURVE key */
         rc = mm_cert_reindex(&t, NULL);
-    return rc ? rc : put_format(s, txn, MM_STORE_FORMAT);
+    return rc ? rc : put_format(s, txn, (uint8_t) own_format());
 }
 
 /* The format number of a store whose tables are not all there (only meta
@@ -112,7 +122,7 @@ static int stored_format(mm_store_t *s, unsigned *format)
         && (rc = mdb_get(txn, meta, &k, &v)) == 0)
         *format = v.mv_size == 1 ? *(uint8_t *) v.mv_data : 0;
     mdb_txn_abort(txn);
-    if (rc == MDB_NOTFOUND || (rc == 0 && (*format < 1 || *format > MM_STORE_FORMAT)))
+    if (rc == MDB_NOTFOUND || (rc == 0 && (*format < 1 || *format > own_format())))
         return MM_ECORRUPT;
     return mm_store_rc(rc);
 }
@@ -123,7 +133,7 @@ static int stored_format(mm_store_t *s, unsigned *format)
 static int copy_aside(mm_store_t *s, const char *dir, unsigned format)
 {
     char path[4096];
-    if (format >= MM_STORE_FORMAT)
+    if (format >= own_format())
         return MM_OK;               /* only a table is missing: nothing to go back to */
     if (snprintf(path, sizeof path, "%s/format-%u.mdb", dir, format) >= (int) sizeof path)
         return MM_EINVAL;
@@ -289,7 +299,7 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
     rc = open_tables(s, txn, write ? MDB_CREATE : 0);
     if (rc == MM_OK)
         rc = check_format(s, txn, create && write, &format);
-    if ((rc == MM_ENOTFOUND || (rc == MM_OK && format < MM_STORE_FORMAT))
+    if ((rc == MM_ENOTFOUND || (rc == MM_OK && format < own_format()))
         && !(flags & MM_STORE_RDONLY)) {
         /* a store from before a table was added, or of an older format:
          * keep a copy as it is, then add the tables and migrate, all in one
@@ -306,7 +316,7 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
         if (rc == MM_OK)
             rc = check_format(s, txn, 0, &format);
     }
-    if (rc == MM_OK && write && format < MM_STORE_FORMAT) {
+    if (rc == MM_OK && write && format < own_format()) {
         if ((rc = migrate(s, txn, format)) == MM_OK)
             s->migrated_from = format;
     }

@@ -35,6 +35,10 @@
 #define MM_STORE_MAP_INITIAL ((size_t) 64 << 20)
 #define MM_STORE_MAP_MAX     ((size_t) 64 << 30)
 #define MM_STORE_MAP_MAX_ENV "MM_STORE_MAP_MAX"
+/* Tests of the migration: with MM_STORE_FORMAT=1 in the environment (read
+ * at open) the store behaves as mm did before format 2: it creates format-1
+ * stores (no curves index), writes no index rows and refuses newer stores. */
+#define MM_STORE_FORMAT_ENV "MM_STORE_FORMAT"
 
 typedef struct mm_store mm_store_t;
 typedef struct mm_txn mm_txn_t;

@@ -3,8 +3,10 @@
  *  and the migration of a format-1 store). */
 #include "fixture.h"
 
+#include <sys/types.h>
+#include <sys/wait.h>
+
 #include "core/cert.h"
-#include "core/store_int.h"             /* to build a format-1 store by hand */
 
 static mm_keypair_t *identity, *device, *stranger;
 
@@ -351,15 +353,23 @@ static int see_cert(const mm_cert_t *c, const uint8_t *raw, size_t len, void *ar
     return s->stop_at && (int) s->n == s->stop_at ? 7 : 0;
 }
 
-static void put_cert(mm_store_t *st, const mm_keypair_t *id, const uint8_t device_pk[32])
+static int put_cert_rc(mm_store_t *st, const mm_keypair_t *id, const uint8_t device_pk[32])
 {
     uint8_t buf[MM_CERT_MAX];
     size_t len;
     mm_txn_t *txn;
     assert_rc(mm_cert_make(id, device_pk, 1700000000123ull, "d", buf, sizeof buf, &len), MM_OK);
     assert_rc(mm_store_begin(st, 1, &txn), MM_OK);
-    assert_rc(mm_cert_put(txn, buf, len, NULL), MM_OK);
-    assert_rc(mm_txn_commit(&txn), MM_OK);
+    int rc = mm_cert_put(txn, buf, len, NULL);
+    if (rc == MM_OK)
+        rc = mm_txn_commit(&txn);
+    mm_txn_abort(&txn);
+    return rc;
+}
+
+static void put_cert(mm_store_t *st, const mm_keypair_t *id, const uint8_t device_pk[32])
+{
+    assert_rc(put_cert_rc(st, id, device_pk), MM_OK);
 }
 
 static int by_curve(mm_store_t *st, const uint8_t device_pk[32], seen_certs_t *seen)
@@ -374,15 +384,15 @@ static int by_curve(mm_store_t *st, const uint8_t device_pk[32], seen_certs_t *s
     return rc;
 }
 
-static size_t curves_rows(mm_store_t *st)
+/* How many rows mm_cert_reindex finds missing (and adds). */
+static size_t missing_rows(mm_store_t *st)
 {
     mm_txn_t *txn;
-    MDB_stat ms;
-    assert_true(st->has_curves);
-    assert_rc(mm_store_begin(st, 0, &txn), MM_OK);
-    assert_int_equal(mdb_stat(txn->txn, st->curves, &ms), 0);
-    mm_txn_abort(&txn);
-    return ms.ms_entries;
+    size_t added = 12345;
+    assert_rc(mm_store_begin(st, 1, &txn), MM_OK);
+    assert_rc(mm_cert_reindex(txn, &added), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    return added;
 }
 
 static unsigned store_format(mm_store_t *st)
@@ -396,6 +406,23 @@ static unsigned store_format(mm_store_t *st)
     unsigned f = v[0];
     mm_txn_abort(&txn);
     return f;
+}
+
+static void set_format(mm_store_t *st, uint8_t f)
+{
+    mm_txn_t *txn;
+    assert_rc(mm_store_begin(st, 1, &txn), MM_OK);
+    assert_rc(mm_meta_put(txn, "format", &f, 1), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+}
+
+/* A store as mm wrote it before format 2 (MM_STORE_FORMAT_ENV): the same
+ * code, without the curves table. */
+static void old_store_new(fx_store_t *fs)
+{
+    setenv(MM_STORE_FORMAT_ENV, "1", 1);
+    fx_store_new(fs);
+    unsetenv(MM_STORE_FORMAT_ENV);
 }
 
 static void test_by_curve(void **state)
@@ -413,6 +440,7 @@ static void test_by_curve(void **state)
     assert_memory_equal(seen.c[0].device, mm_keypair_pk(device), 32);
     assert_rc(by_curve(fs.store, mm_keypair_pk(stranger), &seen), MM_ENOTFOUND);
     assert_int_equal(seen.n, 0);
+    assert_int_equal(missing_rows(fs.store), 0);
 
     /* the stranger certifies the negation of our device key: another
      * device with the same X25519 form, which a lookup must not hide */
@@ -440,52 +468,27 @@ static void test_by_curve(void **state)
     mm_txn_abort(&txn);
     assert_int_equal(seen.n, 1);
 
-    /* a device key with no X25519 form is stored, and not indexed */
+    /* a device key with no X25519 form is stored, with no row to miss */
     assert_rc(mm_pk_to_x25519(x2, bad), MM_EINVAL);
     put_cert(fs.store, stranger, bad);
-    assert_int_equal(curves_rows(fs.store), 2);
+    assert_int_equal(missing_rows(fs.store), 0);
     assert_int_equal(fx_store_done(&fs), 0);
-}
-
-/* Set the store's format byte and drop its curves table, straight in LMDB
- * (so that it works whatever mm_store_open thinks of the store): what a
- * format-1 store looks like, or a damaged format-2 one. */
-static void raw_downgrade(const char *dir, uint8_t format)
-{
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi meta, curves;
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
-    assert_int_equal(mdb_env_set_mapsize(env, MM_STORE_MAP_INITIAL), 0);  /* or the file size */
-    assert_int_equal(mdb_env_open(env, dir, MDB_NOTLS, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
-    int rc = mdb_dbi_open(txn, "curves", MDB_DUPSORT | MDB_DUPFIXED, &curves);
-    assert_true(rc == 0 || rc == MDB_NOTFOUND);
-    if (rc == 0)
-        assert_int_equal(mdb_drop(txn, curves, 1), 0);
-    MDB_val k = { 6, "format" }, v = { 1, &format };
-    assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
-    assert_int_equal(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
 }
 
 static void test_format_1_migrates(void **state)
 {
-    fx_store_t fs;
+    fx_store_t fs, other;
     seen_certs_t seen;
     mm_keypair_t *d2 = fx_keypair(4), *d3 = fx_keypair(5);
-    fx_store_new(&fs);
+    old_store_new(&fs);
+    assert_int_equal(store_format(fs.store), 1);
     put_cert(fs.store, identity, mm_keypair_pk(device));
     put_cert(fs.store, stranger, mm_keypair_pk(d2));
     put_cert(fs.store, stranger, mm_keypair_pk(d3));
     mm_store_close(&fs.store);
-    raw_downgrade(fs.dir, 1);
 
     /* read-only: nothing is written, and lookups walk the certificates */
     assert_rc(mm_store_open(fs.dir, MM_STORE_RDONLY, &fs.store), MM_OK);
-    assert_false(fs.store->has_curves);
     assert_int_equal(store_format(fs.store), 1);
     assert_rc(by_curve(fs.store, mm_keypair_pk(d2), &seen), MM_OK);
     assert_int_equal(seen.n, 1);
@@ -493,10 +496,10 @@ static void test_format_1_migrates(void **state)
     assert_rc(by_curve(fs.store, mm_keypair_pk(identity), &seen), MM_ENOTFOUND);
     mm_store_close(&fs.store);
 
-    /* opened for writing it becomes format 2, the index filled */
+    /* opened for writing it becomes format 2, every row there */
     assert_rc(mm_store_open(fs.dir, 0, &fs.store), MM_OK);
     assert_int_equal(store_format(fs.store), 2);
-    assert_int_equal(curves_rows(fs.store), 3);
+    assert_int_equal(missing_rows(fs.store), 0);
     assert_rc(by_curve(fs.store, mm_keypair_pk(device), &seen), MM_OK);
     assert_int_equal(seen.n, 1);
     assert_memory_equal(seen.c[0].identity, mm_keypair_pk(identity), 32);
@@ -504,126 +507,167 @@ static void test_format_1_migrates(void **state)
     assert_int_equal(seen.n, 1);
     mm_store_close(&fs.store);
 
-    /* and read-only it now uses the index */
+    /* read-only again, through the index; mm before format 2 refuses it */
     assert_rc(mm_store_open(fs.dir, MM_STORE_RDONLY, &fs.store), MM_OK);
-    assert_true(fs.store->has_curves);
     assert_rc(by_curve(fs.store, mm_keypair_pk(d2), &seen), MM_OK);
     mm_store_close(&fs.store);
+    setenv(MM_STORE_FORMAT_ENV, "1", 1);
+    assert_rc(mm_store_open(fs.dir, 0, &fs.store), MM_EVERSION);
+    unsetenv(MM_STORE_FORMAT_ENV);
 
-    /* format 2 without its index is damage, not an old store */
-    raw_downgrade(fs.dir, 2);
-    assert_rc(mm_store_open(fs.dir, MM_STORE_RDONLY, &fs.store), MM_ECORRUPT);
-    assert_rc(mm_store_open(fs.dir, 0, &fs.store), MM_ECORRUPT);
     /* a newer format is refused */
-    raw_downgrade(fs.dir, 1);
     assert_rc(mm_store_open(fs.dir, 0, &fs.store), MM_OK);
-    mm_txn_t *txn;
-    uint8_t three = MM_STORE_FORMAT + 1;
-    assert_rc(mm_store_begin(fs.store, 1, &txn), MM_OK);
-    assert_rc(mm_meta_put(txn, "format", &three, 1), MM_OK);
-    assert_rc(mm_txn_commit(&txn), MM_OK);
+    set_format(fs.store, MM_STORE_FORMAT + 1);
     mm_store_close(&fs.store);
     assert_rc(mm_store_open(fs.dir, 0, &fs.store), MM_EVERSION);
     assert_rc(mm_store_open(fs.dir, MM_STORE_RDONLY, &fs.store), MM_EVERSION);
     assert_null(fs.store);
+    assert_int_equal(fx_rmrf(fs.dir), 0);
+
+    /* format 2 without its index is damage, not an old store */
+    old_store_new(&other);
+    set_format(other.store, 2);
+    mm_store_close(&other.store);
+    assert_rc(mm_store_open(other.dir, MM_STORE_RDONLY, &other.store), MM_ECORRUPT);
+    assert_rc(mm_store_open(other.dir, 0, &other.store), MM_ECORRUPT);
+    assert_int_equal(fx_store_done(&other), 0);
 
     mm_keypair_destroy(&d2);
     mm_keypair_destroy(&d3);
-    assert_int_equal(fx_store_done(&fs), 0);
 }
 
-/* A format-1 mm serve left running across the upgrade stores certificates
- * in the migrated store without their rows: mm_cert_reindex adds them. */
+/* mm serve of before format 2, left running across the upgrade: it had
+ * the store open when another mm migrated it, and goes on storing
+ * certificates without their rows.  mm_cert_reindex adds them. */
 static void test_reindex_repairs(void **state)
 {
     fx_store_t fs;
     seen_certs_t seen;
-    mm_txn_t *txn;
-    uint8_t buf[MM_CERT_MAX], bad[32] = { 1 };
-    size_t len, added = 99;
     mm_keypair_t *d2 = fx_keypair(6);
-    fx_store_new(&fs);
-    put_cert(fs.store, identity, mm_keypair_pk(device));
-    assert_rc(mm_store_begin(fs.store, 1, &txn), MM_OK);
-    assert_rc(mm_cert_reindex(txn, &added), MM_OK);
-    assert_true(added == 0);
-
-    /* as the old writer would: the certificate alone */
+    int opened[2], migrated[2];
+    uint8_t buf[MM_CERT_MAX];
+    size_t len;
+    char c;
     assert_rc(mm_cert_make(stranger, mm_keypair_pk(d2), 1, "old", buf, sizeof buf, &len), MM_OK);
-    MDB_val k = { 32, (void *) mm_keypair_pk(d2) }, v = { len, buf };
-    assert_int_equal(mdb_put(txn->txn, fs.store->certs, &k, &v, 0), 0);
-    assert_rc(mm_txn_commit(&txn), MM_OK);
-    assert_rc(by_curve(fs.store, mm_keypair_pk(d2), &seen), MM_ENOTFOUND);
+    old_store_new(&fs);
+    put_cert(fs.store, identity, mm_keypair_pk(device));
+    mm_store_close(&fs.store);
+    assert_int_equal(pipe(opened), 0);
+    assert_int_equal(pipe(migrated), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {                     /* the old mm: no cmocka asserts here */
+        mm_store_t *st = NULL;
+        mm_txn_t *txn = NULL;
+        setenv(MM_STORE_FORMAT_ENV, "1", 1);
+        if (mm_store_open(fs.dir, 0, &st) != MM_OK || write(opened[1], "o", 1) != 1
+            || read(migrated[0], &c, 1) != 1)
+            _exit(2);
+        int rc = mm_store_begin(st, 1, &txn);
+        if (rc == MM_OK && (rc = mm_cert_put(txn, buf, len, NULL)) == MM_OK)
+            rc = mm_txn_commit(&txn);
+        mm_txn_abort(&txn);
+        mm_store_close(&st);
+        _exit(rc == MM_OK ? 0 : 3);
+    }
+    assert_int_equal(read(opened[0], &c, 1), 1);
+    assert_rc(mm_store_open(fs.dir, 0, &fs.store), MM_OK);         /* migrates */
+    assert_int_equal(store_format(fs.store), 2);
+    assert_int_equal(write(migrated[1], "m", 1), 1);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    for (int i = 0; i < 2; i++) {
+        close(opened[i]);
+        close(migrated[i]);
+    }
 
-    assert_rc(mm_store_begin(fs.store, 1, &txn), MM_OK);
-    assert_rc(mm_cert_reindex(txn, &added), MM_OK);
-    assert_true(added == 1);
-    assert_rc(mm_txn_commit(&txn), MM_OK);
+    /* the old writer's certificate is stored, without its row */
+    mm_txn_t *txn;
+    mm_cert_t got;
+    assert_rc(mm_store_begin(fs.store, 0, &txn), MM_OK);
+    assert_rc(mm_cert_get(txn, mm_keypair_pk(d2), &got, NULL, NULL), MM_OK);
+    mm_txn_abort(&txn);
+    assert_rc(by_curve(fs.store, mm_keypair_pk(d2), &seen), MM_ENOTFOUND);
+    assert_int_equal(missing_rows(fs.store), 1);
     assert_rc(by_curve(fs.store, mm_keypair_pk(d2), &seen), MM_OK);
     assert_int_equal(seen.n, 1);
     assert_memory_equal(seen.c[0].identity, mm_keypair_pk(stranger), 32);
-
-    /* a certificate with no row of its own is walked past, never added */
-    put_cert(fs.store, stranger, bad);
-    assert_rc(mm_store_begin(fs.store, 1, &txn), MM_OK);
-    assert_rc(mm_cert_reindex(txn, &added), MM_OK);
-    assert_true(added == 0);
-    mm_txn_abort(&txn);
-    assert_int_equal(curves_rows(fs.store), 2);
+    assert_int_equal(missing_rows(fs.store), 0);
     mm_keypair_destroy(&d2);
     assert_int_equal(fx_store_done(&fs), 0);
 }
 
-/* Many certificates (a hostile peer may send tens of thousands): the index
- * holds one row each, and each lookup finds its own.  No timing here; the
- * lookup reads one key of the index and one certificate. */
+/* Many certificates (a hostile peer may send tens of thousands): each has
+ * its row, each lookup finds its own, and a format-1 store of that many
+ * migrates.  No timing here; a lookup reads one key of the index and one
+ * certificate. */
 #define MANY 10000
+
+typedef struct {
+    uint8_t pk[32];
+    uint8_t cert[MM_CERT_MAX];
+    size_t  len;
+} many_t;
+
+static void put_many(mm_store_t *st, const many_t *m)
+{
+    mm_txn_t *txn;
+    assert_rc(mm_store_begin(st, 1, &txn), MM_OK);
+    for (uint32_t i = 0; i < MANY; i++)
+        assert_rc(mm_cert_put(txn, m[i].cert, m[i].len, NULL), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    put_cert(st, identity, mm_keypair_pk(device));
+}
+
+static void probe_many(mm_store_t *st, const many_t *m)
+{
+    seen_certs_t seen;
+    const uint32_t probe[] = { 0, 1, MANY / 2, MANY - 1 };
+    assert_rc(by_curve(st, mm_keypair_pk(device), &seen), MM_OK);
+    assert_int_equal(seen.n, 1);
+    assert_memory_equal(seen.c[0].identity, mm_keypair_pk(identity), 32);
+    for (size_t i = 0; i < sizeof probe / sizeof probe[0]; i++) {
+        assert_rc(by_curve(st, m[probe[i]].pk, &seen), MM_OK);
+        assert_int_equal(seen.n, 1);
+        assert_memory_equal(seen.c[0].device, m[probe[i]].pk, 32);
+        assert_true(seen.c[0].created == probe[i]);
+    }
+    assert_rc(by_curve(st, mm_keypair_pk(stranger), &seen), MM_ENOTFOUND);
+}
 
 static void test_by_curve_many(void **state)
 {
     fx_store_t fs;
-    seen_certs_t seen;
-    mm_txn_t *txn;
-    uint8_t (*pks)[32] = malloc(MANY * sizeof *pks);
-    assert_non_null(pks);
-    fx_store_new(&fs);
-    assert_rc(mm_store_begin(fs.store, 1, &txn), MM_OK);
+    many_t *m = malloc(MANY * sizeof *m);
+    assert_non_null(m);
     for (uint32_t i = 0; i < MANY; i++) {
-        uint8_t seed[MM_SEED_BYTES] = { 0xee }, buf[MM_CERT_MAX];
-        size_t len;
+        uint8_t seed[MM_SEED_BYTES] = { 0xee };
         memcpy(seed + 1, &i, sizeof i);
         mm_keypair_t *d = mm_keypair_new_from_seed(seed);
         assert_non_null(d);
-        memcpy(pks[i], mm_keypair_pk(d), 32);
+        memcpy(m[i].pk, mm_keypair_pk(d), 32);
         mm_keypair_destroy(&d);
-        assert_rc(mm_cert_make(stranger, pks[i], i, "d", buf, sizeof buf, &len), MM_OK);
-        assert_rc(mm_cert_put(txn, buf, len, NULL), MM_OK);
+        assert_rc(mm_cert_make(stranger, m[i].pk, i, "d", m[i].cert, sizeof m[i].cert,
+                               &m[i].len), MM_OK);
     }
-    assert_rc(mm_txn_commit(&txn), MM_OK);
-    put_cert(fs.store, identity, mm_keypair_pk(device));
-    assert_int_equal(curves_rows(fs.store), MANY + 1);
 
-    assert_rc(by_curve(fs.store, mm_keypair_pk(device), &seen), MM_OK);
-    assert_int_equal(seen.n, 1);
-    assert_memory_equal(seen.c[0].identity, mm_keypair_pk(identity), 32);
-    const uint32_t probe[] = { 0, 1, MANY / 2, MANY - 1 };
-    for (size_t i = 0; i < sizeof probe / sizeof probe[0]; i++) {
-        assert_rc(by_curve(fs.store, pks[probe[i]], &seen), MM_OK);
-        assert_int_equal(seen.n, 1);
-        assert_memory_equal(seen.c[0].device, pks[probe[i]], 32);
-        assert_true(seen.c[0].created == probe[i]);
-    }
-    assert_rc(by_curve(fs.store, mm_keypair_pk(stranger), &seen), MM_ENOTFOUND);
-
-    /* the migration builds the same index from that many */
-    mm_store_close(&fs.store);
-    raw_downgrade(fs.dir, 1);
-    assert_rc(mm_store_open(fs.dir, 0, &fs.store), MM_OK);
-    assert_int_equal(curves_rows(fs.store), MANY + 1);
-    assert_rc(by_curve(fs.store, pks[MANY - 1], &seen), MM_OK);
-    assert_int_equal(seen.n, 1);
-    free(pks);
+    fx_store_new(&fs);
+    put_many(fs.store, m);
+    assert_int_equal(missing_rows(fs.store), 0);    /* as many rows as certificates */
+    probe_many(fs.store, m);
     assert_int_equal(fx_store_done(&fs), 0);
+
+    old_store_new(&fs);
+    put_many(fs.store, m);
+    mm_store_close(&fs.store);
+    assert_rc(mm_store_open(fs.dir, 0, &fs.store), MM_OK);         /* migrates */
+    assert_int_equal(store_format(fs.store), 2);
+    assert_int_equal(missing_rows(fs.store), 0);
+    probe_many(fs.store, m);
+    assert_int_equal(fx_store_done(&fs), 0);
+    free(m);
 }
 
 int main(void)
