@@ -154,7 +154,18 @@ out:
     return rc;
 }
 
-int mm_home_init(const char *path_arg, const char *name, const char *devname, uint64_t now)
+int mm_home_init(const char *path, const char *name, const char *devname, uint64_t now)
+{
+    mm_keypair_t *identity = mm_keypair_new(), *device = mm_keypair_new();
+    int rc = identity && device ? mm_home_init_keys(path, name, devname, now, identity, device)
+                                : MM_ENOMEM;
+    mm_keypair_destroy(&identity);
+    mm_keypair_destroy(&device);
+    return rc;
+}
+
+int mm_home_init_keys(const char *path_arg, const char *name, const char *devname, uint64_t now,
+                      const mm_keypair_t *identity, const mm_keypair_t *device)
 {
     char host[MM_DEVNAME_MAX + 1] = "device";
     char path[MM_PATH_MAX], tmp[MM_PATH_MAX], parent[MM_PATH_MAX], p[MM_PATH_MAX];
@@ -165,7 +176,6 @@ int mm_home_init(const char *path_arg, const char *name, const char *devname, ui
         return MM_EINVAL;
     memcpy(path, path_arg, plen);
     path[plen] = '\0';
-    mm_keypair_t *identity = NULL, *device = NULL;
     struct stat st;
     size_t nlen = strlen(name);
     if (nlen == 0 || nlen > MM_NAME_MAX || !mm_utf8_valid(name, nlen))
@@ -196,12 +206,6 @@ int mm_home_init(const char *path_arg, const char *name, const char *devname, ui
         return MM_EINVAL;
     if (!mkdtemp(tmp))                          /* mode 0700 */
         return errno_rc(errno);
-    identity = mm_keypair_new();
-    device = mm_keypair_new();
-    if (!identity || !device) {
-        rc = MM_ENOMEM;
-        goto fail;
-    }
     if ((rc = join(p, sizeof p, tmp, IDENTITY_KEY))
         || (rc = mm_keyfile_write(p, MM_KEY_IDENTITY, identity))
         || (rc = join(p, sizeof p, tmp, DEVICE_KEY))
@@ -214,12 +218,8 @@ int mm_home_init(const char *path_arg, const char *name, const char *devname, ui
         rc = errno_rc(errno);
         goto fail;
     }
-    mm_keypair_destroy(&identity);
-    mm_keypair_destroy(&device);
     return fsync_dir(parent);
 fail:
-    mm_keypair_destroy(&identity);
-    mm_keypair_destroy(&device);
     remove_tmp(tmp);
     return rc;
 }

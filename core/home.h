@@ -34,6 +34,10 @@ int mm_home_resolve(const char *flag, char *out, size_t cap);
  * MM_EINVAL (name empty or too long); MM_EPERM; MM_EIO; MM_EFULL. */
 int mm_home_init(const char *path, const char *name, const char *devname,
                  uint64_t now);
+/* The same with given identity and device key pairs (not taken over): a
+ * restored identity, or the fixed keys of test vectors. */
+int mm_home_init_keys(const char *path, const char *name, const char *devname, uint64_t now,
+                      const mm_keypair_t *identity, const mm_keypair_t *device);
 
 /* Open an existing home: loads the device key and opens the store.  The
  * identity key is not loaded (see mm_home_identity_key) and may be absent,
