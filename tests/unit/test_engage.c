@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <sodium.h>
 #include "fixture.h"
+#include "fxhome.h"
 #include "core/engage.h"
 #include "core/home.h"
 #include "core/log.h"
@@ -15,63 +16,19 @@ typedef struct {
     uint8_t scope[32];
 } world_t;
 
-static void share(mm_home_t *a, mm_home_t *b)
-{
-    const uint8_t *raw;
-    size_t len;
-    mm_cert_t c;
-    mm_txn_t *ta, *tb;
-    assert_rc(mm_store_begin(mm_home_store(a), 0, &ta), MM_OK);
-    assert_rc(mm_cert_get(ta, mm_keypair_pk(mm_home_device(a)), &c, &raw, &len), MM_OK);
-    assert_rc(mm_store_begin(mm_home_store(b), 1, &tb), MM_OK);
-    assert_rc(mm_cert_put(tb, raw, len, NULL), MM_OK);
-    assert_rc(mm_txn_commit(&tb), MM_OK);
-    mm_txn_abort(&ta);
-}
-
-static void befriend(mm_home_t *h, mm_home_t *other, const char *petname, unsigned role,
-                     const mm_scope_t *sc)
-{
-    mm_peer_t p;
-    mm_txn_t *txn;
-    memset(&p, 0, sizeof p);
-    memcpy(p.identity, mm_home_identity_pk(other), 32);
-    strcpy(p.petname, petname);
-    p.role = role;
-    memcpy(p.scope, sc->id, 32);
-    memcpy(p.device, mm_keypair_pk(mm_home_device(other)), 32);
-    share(other, h);
-    assert_rc(mm_store_begin(mm_home_store(h), 1, &txn), MM_OK);
-    assert_rc(mm_scope_put(txn, sc), MM_OK);
-    assert_rc(mm_peer_put(txn, &p), MM_OK);
-    assert_rc(mm_txn_commit(&txn), MM_OK);
-}
-
 static mm_home_t *home(world_t *w, const char *name)
 {
-    char path[FX_PATH_MAX];
-    mm_home_t *h;
-    fx_path(path, w->dir, name);
-    assert_rc(mm_home_init(path, name, "laptop", 1), MM_OK);
-    assert_rc(mm_home_open(path, &h), MM_OK);
-    return h;
+    return fx_home(w->dir, name, name, NULL, NULL);
 }
 
 static void pair(mm_home_t *mentor, mm_home_t *mentee, const char *mentor_name,
                  const char *mentee_name, uint8_t id[32])
 {
-    mm_scope_t sc;
-    memset(&sc, 0, sizeof sc);
-    sc.kind = MM_SCOPE_PAIR;
-    sc.nmembers = 2;
-    memcpy(sc.members[0], mm_home_identity_pk(mentor), 32);
-    memcpy(sc.members[1], mm_home_identity_pk(mentee), 32);
-    randombytes_buf(sc.id, 32);
-    randombytes_buf(sc.key, 32);
-    befriend(mentor, mentee, mentee_name, MM_ROLE_MENTEE, &sc);
-    befriend(mentee, mentor, mentor_name, MM_ROLE_MENTOR, &sc);
+    mm_scope_t sc = { 0 };
+    fx_pair(mentor, mentee, mentor_name, mentee_name, &sc);
     if (id)
         memcpy(id, sc.id, 32);
+    mm_scope_wipe(&sc);
 }
 
 static int setup(void **state)

@@ -7,6 +7,7 @@
  *  every frame can be decoded and counted on the way. */
 #include <sodium.h>
 #include "fixture.h"
+#include "fxhome.h"
 #include "core/engage.h"
 #include "core/home.h"
 #include "core/log.h"
@@ -83,46 +84,9 @@ typedef struct {
     int idle;
 } world_t;
 
-static void share(mm_home_t *a, mm_home_t *b)
-{
-    const uint8_t *raw;
-    size_t len;
-    mm_cert_t c;
-    mm_txn_t *ta, *tb;
-    assert_rc(mm_store_begin(mm_home_store(a), 0, &ta), MM_OK);
-    assert_rc(mm_cert_get(ta, mm_keypair_pk(mm_home_device(a)), &c, &raw, &len), MM_OK);
-    assert_rc(mm_store_begin(mm_home_store(b), 1, &tb), MM_OK);
-    assert_rc(mm_cert_put(tb, raw, len, NULL), MM_OK);
-    assert_rc(mm_txn_commit(&tb), MM_OK);
-    mm_txn_abort(&ta);
-}
-
-static void befriend(mm_home_t *h, mm_home_t *other, const char *petname, unsigned role,
-                     const mm_scope_t *sc)
-{
-    mm_peer_t p;
-    mm_txn_t *txn;
-    memset(&p, 0, sizeof p);
-    memcpy(p.identity, mm_home_identity_pk(other), 32);
-    strcpy(p.petname, petname);
-    p.role = role;
-    memcpy(p.scope, sc->id, 32);
-    memcpy(p.device, mm_keypair_pk(mm_home_device(other)), 32);
-    share(other, h);
-    assert_rc(mm_store_begin(mm_home_store(h), 1, &txn), MM_OK);
-    assert_rc(mm_scope_put(txn, sc), MM_OK);
-    assert_rc(mm_peer_put(txn, &p), MM_OK);
-    assert_rc(mm_txn_commit(&txn), MM_OK);
-}
-
 static mm_home_t *home(world_t *w, const char *name)
 {
-    char path[FX_PATH_MAX];
-    mm_home_t *h;
-    fx_path(path, w->dir, name);
-    assert_rc(mm_home_init(path, name, "laptop", 1), MM_OK);
-    assert_rc(mm_home_open(path, &h), MM_OK);
-    return h;
+    return fx_home(w->dir, name, name, NULL, NULL);
 }
 
 static const uint8_t *dev(mm_home_t *h) { return mm_keypair_pk(mm_home_device(h)); }
@@ -200,14 +164,7 @@ static int setup(void **state)
     w->grace = home(w, "grace");
     w->carl = home(w, "carl");
     memset(&sc, 0, sizeof sc);
-    sc.kind = MM_SCOPE_PAIR;
-    sc.nmembers = 2;
-    memcpy(sc.members[0], mm_home_identity_pk(w->grace), 32);
-    memcpy(sc.members[1], mm_home_identity_pk(w->ada), 32);
-    randombytes_buf(sc.id, 32);
-    randombytes_buf(sc.key, 32);
-    befriend(w->grace, w->ada, "ada", MM_ROLE_MENTEE, &sc);
-    befriend(w->ada, w->grace, "grace", MM_ROLE_MENTOR, &sc);
+    fx_pair(w->grace, w->ada, "grace", "ada", &sc);
     memcpy(w->scope, sc.id, 32);
     w->to_ada.tail = &w->to_ada.head;
     w->to_grace.tail = &w->to_grace.head;

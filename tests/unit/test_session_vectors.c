@@ -7,6 +7,7 @@
  *  new one into PROTOCOL.md after a deliberate format change). */
 #include <sodium.h>
 #include "fixture.h"
+#include "fxhome.h"
 #include "core/body.h"
 #include "core/home.h"
 #include "core/invite.h"
@@ -19,7 +20,7 @@
 #define NV    32
 #define QUEUE 16
 
-typedef struct { char name[32]; char *hex; } vec_t;
+typedef fx_vec_t vec_t;
 
 static vec_t made[NV];
 static int nmade;
@@ -71,38 +72,13 @@ static mm_home_t *person(const char *sub, const char *name, const char *dev,
     return h;
 }
 
-static void put_cert(mm_home_t *to, mm_home_t *from)
-{
-    const uint8_t *raw;
-    size_t len;
-    mm_cert_t c;
-    mm_txn_t *a, *b;
-    assert_rc(mm_store_begin(mm_home_store(from), 0, &a), MM_OK);
-    assert_rc(mm_cert_get(a, mm_keypair_pk(mm_home_device(from)), &c, &raw, &len), MM_OK);
-    assert_rc(mm_store_begin(mm_home_store(to), 1, &b), MM_OK);
-    assert_rc(mm_cert_put(b, raw, len, NULL), MM_OK);
-    assert_rc(mm_txn_commit(&b), MM_OK);
-    mm_txn_abort(&a);
-}
-
 /* home knows other as a peer with role, shares W.r, and holds the entries. */
 static void befriend(mm_home_t *home, mm_home_t *other, const char *petname, unsigned role,
                      const uint8_t *const *bufs, const size_t *lens, size_t n)
 {
-    mm_peer_t p;
     mm_txn_t *txn;
-    memset(&p, 0, sizeof p);
-    memcpy(p.identity, mm_home_identity_pk(other), 32);
-    snprintf(p.petname, sizeof p.petname, "%s", petname);
-    snprintf(p.name, sizeof p.name, "%s", mm_home_name(other));
-    p.role = role;
-    memcpy(p.scope, W.r.id, 32);
-    memcpy(p.device, mm_keypair_pk(mm_home_device(other)), 32);
-    p.added = T0;
-    put_cert(home, other);
+    fx_befriend(home, other, petname, role, &W.r);
     assert_rc(mm_store_begin(mm_home_store(home), 1, &txn), MM_OK);
-    assert_rc(mm_scope_put(txn, &W.r), MM_OK);
-    assert_rc(mm_peer_put(txn, &p), MM_OK);
     for (size_t i = 0; i < n; i++) {
         size_t stored;
         assert_rc(mm_log_put_run(txn, &bufs[i], &lens[i], 1, &stored), MM_OK);
@@ -310,38 +286,6 @@ static int teardown(void **state)
 
 /* ---- the block in PROTOCOL.md ---- */
 
-static int read_doc(vec_t *doc, int max)
-{
-    const char *path = getenv("MM_PROTOCOL_MD");
-    FILE *f = path ? fopen(path, "r") : NULL;
-    if (!f)
-        fail_msg("cannot open PROTOCOL.md (MM_PROTOCOL_MD=%s)", path ? path : "unset");
-    char line[512];
-    int in = 0, n = 0;
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        if (!in) {
-            in = strcmp(line, "```session-vectors") == 0;
-            continue;
-        }
-        if (strcmp(line, "```") == 0)
-            break;
-        char *eq = strstr(line, " = ");
-        if (line[0] != ' ' && eq && n < max) {
-            *eq = '\0';
-            snprintf(doc[n].name, sizeof doc[n].name, "%.31s", line);
-            doc[n++].hex = strdup(eq + 3);
-        } else if (line[0] == ' ' && n > 0) {
-            char *s = line + strspn(line, " ");
-            size_t a = strlen(doc[n - 1].hex), b = strlen(s);
-            doc[n - 1].hex = realloc(doc[n - 1].hex, a + b + 1);
-            memcpy(doc[n - 1].hex + a, s, b + 1);
-        }
-    }
-    fclose(f);
-    return n;
-}
-
 static void print_block(void)
 {
     printf("```session-vectors\n");
@@ -362,7 +306,7 @@ static void test_doc_matches_code(void **state)
         print_block();
         return;
     }
-    int n = read_doc(doc, NV);
+    int n = fx_read_vectors("session-vectors", doc, NV);
     for (int i = 0; i < n && i < nmade; i++) {
         assert_string_equal(doc[i].name, made[i].name);
         if (strcmp(doc[i].hex, made[i].hex) != 0)

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "fixture.h"
+#include "fxhome.h"
 #include "core/entry.h"
 #include "core/body.h"
 #include "core/mp.h"
@@ -23,7 +25,7 @@
 #define T0 1767225600000ull          /* 2026-01-01T00:00:00Z */
 #define NV 32
 
-typedef struct { char name[32]; char *hex; } vec_t;
+typedef fx_vec_t vec_t;
 
 static vec_t made[NV];
 static int nmade;
@@ -128,44 +130,10 @@ static void make_all(void)
     assert_int_equal(mm_cert_parse(cert, certlen, &certp), MM_OK);
 }
 
-/* The vectors block of PROTOCOL.md: lines "name = hex", a long value
- * continued on following lines that start with spaces. */
-static int read_doc(vec_t *doc, int max)
-{
-    const char *path = getenv("MM_PROTOCOL_MD");
-    FILE *f = path ? fopen(path, "r") : NULL;
-    if (!f)
-        fail_msg("cannot open PROTOCOL.md (MM_PROTOCOL_MD=%s)", path ? path : "unset");
-    char line[512];
-    int in = 0, n = 0;
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        if (!in) {
-            in = strcmp(line, "```vectors") == 0;
-            continue;
-        }
-        if (strcmp(line, "```") == 0)
-            break;
-        char *eq = strstr(line, " = ");
-        if (line[0] != ' ' && eq && n < max) {
-            *eq = '\0';
-            snprintf(doc[n].name, sizeof doc[n].name, "%.31s", line);
-            doc[n++].hex = strdup(eq + 3);
-        } else if (line[0] == ' ' && n > 0) {
-            char *s = line + strspn(line, " ");
-            size_t a = strlen(doc[n - 1].hex), b = strlen(s);
-            doc[n - 1].hex = realloc(doc[n - 1].hex, a + b + 1);
-            memcpy(doc[n - 1].hex + a, s, b + 1);
-        }
-    }
-    fclose(f);
-    return n;
-}
-
 static void test_doc_matches_code(void **state)
 {
     vec_t doc[NV];
-    int n = read_doc(doc, NV);
+    int n = fx_read_vectors("vectors", doc, NV);
     assert_int_equal(n, nmade);
     for (int i = 0; i < n; i++) {
         assert_string_equal(doc[i].name, made[i].name);
