@@ -1,4 +1,4 @@
-/*  test_crypto.c -- signatures, AEAD, id codes, hex and key files (crypto/). */
+/*  test_crypto.c -- signatures, AEAD, id codes and key files (crypto/). */
 #include "fixture.h"
 
 #include <ctype.h>
@@ -295,29 +295,6 @@ static void test_idcode(void **state)
     mm_keypair_destroy(&kp);
 }
 
-static void test_hex(void **state)
-{
-    const uint8_t in[] = { 0x00, 0x01, 0xab, 0xcd, 0xef, 0xff, 0x10 };
-    char hex[2 * sizeof in + 1];
-    mm_hex(hex, in, sizeof in);
-    assert_string_equal(hex, "0001abcdefff10");
-
-    uint8_t out[sizeof in];
-    assert_rc(mm_unhex(out, sizeof out, hex), MM_OK);
-    assert_memory_equal(out, in, sizeof in);
-
-    char empty[1];
-    mm_hex(empty, in, 0);
-    assert_string_equal(empty, "");
-
-    assert_rc(mm_unhex(out, sizeof out, "0001abcdefff1"), MM_EINVAL);    /* short */
-    assert_rc(mm_unhex(out, sizeof out, "0001abcdefff1000"), MM_EINVAL); /* long */
-    assert_rc(mm_unhex(out, sizeof out, "0001abcdefff1g"), MM_EINVAL);
-    assert_rc(mm_unhex(out, sizeof out, "0001abcd efff10"), MM_EINVAL);
-    assert_rc(mm_unhex(out, 1, "zz"), MM_EINVAL);
-    assert_rc(mm_unhex(out, 1, ""), MM_EINVAL);
-}
-
 /* ---- key files ---------------------------------------------------------- */
 
 typedef struct {
@@ -505,7 +482,6 @@ int main(void)
         cmocka_unit_test(test_hash),
         cmocka_unit_test(test_aead),
         cmocka_unit_test(test_idcode),
-        cmocka_unit_test(test_hex),
         cmocka_unit_test_setup_teardown(test_keyfile_round_trip, kf_setup, kf_teardown),
         cmocka_unit_test_setup_teardown(test_keyfile_no_overwrite, kf_setup, kf_teardown),
         cmocka_unit_test_setup_teardown(test_keyfile_mode, kf_setup, kf_teardown),
