@@ -7,7 +7,7 @@
 #include "core/body.h"
 #include "core/log.h"
 #include "core/mp.h"
-#include "crypto/aead.h"
+#include "crypto/random.h"
 #include "crypto/hash.h"
 #include "crypto/encoding.h"
 #include "crypto/error.h"
@@ -346,8 +346,8 @@ int mm_invite_redeem(mm_home_t *home, const uint8_t invite_pk[32], const mm_invi
     memcpy(scope.members[0], mm_home_identity_pk(home), 32);
     memcpy(scope.members[1], cert.identity, 32);
     scope.created = now;
-    mm_random(scope.id, 32);
-    mm_random(scope.key, 32);
+    mm_random_bytes(scope.id, 32);
+    mm_random_bytes(scope.key, 32);
     memcpy(peer.scope, scope.id, 32);
     if ((rc = mm_invite_use(txn, invite_pk, now))
         || (rc = mm_cert_put(txn, a->cert, a->certlen, NULL))

@@ -37,6 +37,7 @@
 #include "core/peer.h"
 #include "crypto/error.h"
 #include "crypto/idcode.h"
+#include "crypto/random.h"
 #include "net/wire.h"
 
 #define TIMEOUT_DEFAULT_MS 5000
@@ -402,7 +403,7 @@ static int run_send(const char *home_path, const char *who, const char *kind,
         }
     } else if (!strcmp(kind, "garbage")) {
         uint8_t junk[GARBAGE_BYTES];
-        randombytes_buf(junk, sizeof junk);
+        mm_random_bytes(junk, sizeof junk);
         junk[0] = 0xc1;             /* "never used" in msgpack: never valid */
         if (link_send(&l, junk, sizeof junk))
             goto out;
@@ -415,7 +416,7 @@ static int run_send(const char *home_path, const char *who, const char *kind,
             fprintf(stderr, "mm_rogue: out of memory\n");
             goto out;
         }
-        randombytes_buf(big, n);
+        mm_random_bytes(big, n);
         if (link_send(&l, big, n))
             goto out;
     }

@@ -8,6 +8,7 @@
 #include "core/engage.h"
 #include "core/home.h"
 #include "core/log.h"
+#include "crypto/random.h"
 
 typedef struct {
     char dir[FX_PATH_MAX];
@@ -66,8 +67,8 @@ static void pair(mm_home_t *mentor, mm_home_t *mentee, const char *mentor_name,
     sc.nmembers = 2;
     memcpy(sc.members[0], mm_home_identity_pk(mentor), 32);
     memcpy(sc.members[1], mm_home_identity_pk(mentee), 32);
-    randombytes_buf(sc.id, 32);
-    randombytes_buf(sc.key, 32);
+    mm_random_bytes(sc.id, 32);
+    mm_random_bytes(sc.key, 32);
     befriend(mentor, mentee, mentee_name, MM_ROLE_MENTEE, &sc);
     befriend(mentee, mentor, mentor_name, MM_ROLE_MENTOR, &sc);
     if (id)

@@ -5,11 +5,11 @@
  *  callback copies the frame into a FIFO and a pump feeds the FIFOs to the
  *  other side alternately, so the whole protocol runs without a socket and
  *  every frame can be decoded and counted on the way. */
-#include <sodium.h>
 #include "fixture.h"
 #include "core/engage.h"
 #include "core/home.h"
 #include "core/log.h"
+#include "crypto/random.h"
 #include "net/session.h"
 #include "net/wire.h"
 
@@ -204,8 +204,8 @@ static int setup(void **state)
     sc.nmembers = 2;
     memcpy(sc.members[0], mm_home_identity_pk(w->grace), 32);
     memcpy(sc.members[1], mm_home_identity_pk(w->ada), 32);
-    randombytes_buf(sc.id, 32);
-    randombytes_buf(sc.key, 32);
+    mm_random_bytes(sc.id, 32);
+    mm_random_bytes(sc.key, 32);
     befriend(w->grace, w->ada, "ada", MM_ROLE_MENTEE, &sc);
     befriend(w->ada, w->grace, "grace", MM_ROLE_MENTOR, &sc);
     memcpy(w->scope, sc.id, 32);
