@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "core/home.h"
+#include "core/meta.h"
 #include "core/utf8.h"
 #include "crypto/keyfile.h"
 #include "crypto/random.h"

@@ -4,6 +4,7 @@
 #include "fixture.h"
 
 #include "core/cert.h"
+#include "core/meta.h"
 #include "core/store_int.h"             /* to build a format-1 store by hand */
 
 static mm_keypair_t *identity, *device, *stranger;

@@ -8,6 +8,7 @@
 #include "core/entry.h"
 #include "core/home.h"
 #include "core/log.h"
+#include "core/meta.h"
 #include "core/note.h"
 #include "core/store.h"
 #include "core/utf8.h"
