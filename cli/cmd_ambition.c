@@ -9,7 +9,7 @@
 #include "cli/json.h"
 #include "core/engage.h"
 #include "crypto/error.h"
-#include "crypto/idcode.h"
+#include "crypto/encoding.h"
 
 const char cmd_ambition_help[] =
     "write down, close and share your career ambitions\n"
@@ -96,7 +96,7 @@ int cmd_ambition_find(cli_t *cli, const cmd_ambitions_t *a, const char *arg,
         return ex;
     len = strlen(prefix);
     for (size_t i = 0; i < a->n; i++) {
-        mm_hex(hex, a->v[i].it->id, 32);
+        mm_encoding_hex(hex, a->v[i].it->id, 32);
         if (strncmp(hex, prefix, len) == 0) {
             *out = &a->v[i];
             hits++;
@@ -182,7 +182,7 @@ int cmd_ambition_add(cli_t *cli, int argc, char **argv)
                           MM_T_AMBITION, f, 2, id);
     if (rc != MM_OK)
         return cli_fail_rc(cli, rc, "cannot add the ambition");
-    mm_hex(hex, id, sizeof id);
+    mm_encoding_hex(hex, id, sizeof id);
     if (!cli->json) {
         printf("added %s-term ambition %s%.*s%s\n", kind, cli_c(cli, CLI_YELLOW),
                CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET));
@@ -236,7 +236,7 @@ static int list_text(cli_t *cli, const cmd_ambitions_t *a, int all)
         kind = cli_line(s, n, 4);
         s = cmd_engage_field(x->it, "text", &n);
         text = cli_line(s, n, TEXT_CHARS);
-        mm_hex(hex, x->it->id, 32);
+        mm_encoding_hex(hex, x->it->id, 32);
         printf("%s%.*s%s  %-4s  %s%*s  ", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
                hex, cli_c(cli, CLI_RESET), kind ? kind : "?", when[i],
                (int) (w - cli_width(when[i])), "");
@@ -301,7 +301,7 @@ static int close_ambition(cli_t *cli, int argc, char **argv, const char *type)
         goto out;
     if ((ex = cmd_ambition_find(cli, &a, argv[0], &x)) != CLI_EXIT_OK)
         goto out;
-    mm_hex(hex, x->it->id, 32);
+    mm_encoding_hex(hex, x->it->id, 32);
     ex = CLI_EXIT_FAIL;
     if (x->closed) {
         cli_error(cli, "ambition %.*s is already %s; see 'mm ambition list "
@@ -428,7 +428,7 @@ int cmd_ambition_share(cli_t *cli, int argc, char **argv)
     }
     if ((ex = cmd_engage_time(cli, p.scope, id, &ms)) != CLI_EXIT_OK)
         goto out;
-    mm_hex(hex, id, sizeof id);
+    mm_encoding_hex(hex, id, sizeof id);
     json_init(&j, stdout);
     json_obj_begin(&j, NULL);
     json_str(&j, "id", hex);

@@ -9,7 +9,7 @@
 #include "core/engage.h"
 #include "core/lint.h"
 #include "crypto/error.h"
-#include "crypto/idcode.h"
+#include "crypto/encoding.h"
 
 const char cmd_ask_help[] =
     "ask your mentor one power question\n"
@@ -204,7 +204,7 @@ static int ask_refused(cli_t *cli, const char *name, const mm_engage_out_t *o,
         return cli_fail(cli, "%s is not your mentor; questions go to mentors "
                         "only", name);
     case MM_EPENDING:
-        mm_hex(hex, o->qid, 32);
+        mm_encoding_hex(hex, o->qid, 32);
         return cli_fail(cli, "you already have an open question to %s (%.*s, "
                         "%s); thank, withdraw, or wait for the answer before "
                         "asking again", name, CLI_SHORT_ID, hex,
@@ -260,7 +260,7 @@ int cmd_ask(cli_t *cli, int argc, char **argv)
             goto out;
         ex = CLI_EXIT_FAIL;
         if (amb->closed) {
-            mm_hex(hex, amb->it->id, 32);
+            mm_encoding_hex(hex, amb->it->id, 32);
             cli_error(cli, "ambition %.*s is %s; pick a current one (see 'mm "
                       "ambition list')", CLI_SHORT_ID, hex,
                       cmd_ambition_state(amb));
@@ -274,7 +274,7 @@ int cmd_ask(cli_t *cli, int argc, char **argv)
         ex = ask_refused(cli, name, &o, rc);
         goto out;
     }
-    mm_hex(hex, o.id, sizeof o.id);
+    mm_encoding_hex(hex, o.id, sizeof o.id);
     ex = CLI_EXIT_OK;
     if (!cli->json) {
         printf("asked %s: %s%.*s%s\n", name, cli_c(cli, CLI_YELLOW),

@@ -18,6 +18,7 @@
 #include "core/mp.h"
 #include "core/utf8.h"
 #include "crypto/error.h"
+#include "crypto/encoding.h"
 #include "crypto/idcode.h"
 
 #define BODY_DEPTH_MAX 6        /* nesting of a body value shown in JSON */
@@ -202,7 +203,7 @@ int cmd_engage_time(cli_t *cli, const uint8_t scope[32], const uint8_t id[32],
     size_t len;
     int rc;
 
-    mm_hex(hex, id, 32);
+    mm_encoding_hex(hex, id, 32);
     rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
     if (rc == MM_OK)
         rc = mm_log_find(txn, scope, hex, &buf, &len);
@@ -558,7 +559,7 @@ int cmd_engage_reply_to(cli_t *cli, int argc, char **argv,
         return ex;
     rc = reply_call(cli, spec, prefix, text, len,
                     spec->act == MM_ACT_DECLINE ? refer : NULL, &c.out);
-    mm_hex(c.hex, c.out.qid, 32);
+    mm_encoding_hex(c.hex, c.out.qid, 32);
     cmd_peer_name(c.name, c.out.have_peer ? c.out.peer.petname : "?");
     if (rc != MM_OK) {
         ex = reply_refused(cli, spec, &c, prefix, rc);

@@ -11,6 +11,7 @@
 #include "core/mp.h"
 #include "core/scope.h"
 #include "crypto/error.h"
+#include "crypto/encoding.h"
 #include "crypto/idcode.h"
 
 const char cmd_export_help[] =
@@ -317,7 +318,7 @@ static void md_body(const mm_item_t *it)
             }
         } else if (mm_mp_bin(&r, &b, &n) == MM_OK) {
             if (n == 32 && kn == 3 && !memcmp(k, "ref", 3)) {
-                mm_hex(hex, b, 32);
+                mm_encoding_hex(hex, b, 32);
                 printf("- re: %.*s\n", CLI_SHORT_ID, hex);
             } else if (n == 32) {
                 mm_idcode_encode(code, MM_IDCODE_IDENTITY, b);
@@ -357,7 +358,7 @@ static void export_md(cli_t *cli, const parts_t *p)
                    x->peer.role == MM_ROLE_MENTOR ? "mentors you" :
                    x->peer.role == MM_ROLE_MENTEE ? "you mentor them" : "peer");
         } else {
-            mm_hex(hex, x->id, 32);
+            mm_encoding_hex(hex, x->id, 32);
             printf("\n## Relationship %.*s (no longer a peer)\n", CLI_SHORT_ID, hex);
             snprintf(name, sizeof name, "them");
         }
@@ -366,7 +367,7 @@ static void export_md(cli_t *cli, const parts_t *p)
             if (!part_shows(x, it))
                 continue;
             cli_time_local(when, it->time);
-            mm_hex(hex, it->id, 32);
+            mm_encoding_hex(hex, it->id, 32);
             type = cli_line(it->type, strlen(it->type), MM_BODY_TYPE_MAX);
             printf("\n### %s · %s · %s %.*s\n", when,
                    cmd_engage_me(cli, it->author) ? "you" : name,

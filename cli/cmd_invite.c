@@ -17,7 +17,7 @@
 #include "core/invite.h"
 #include "core/log.h"
 #include "core/utf8.h"
-#include "crypto/aead.h"
+#include "crypto/random.h"
 #include "crypto/error.h"
 #include "net/net.h"
 
@@ -199,7 +199,7 @@ int cmd_invite(cli_t *cli, int argc, char **argv)
     ex = CLI_EXIT_FAIL;
 
     now = mm_now_ms();
-    mm_random(secret, sizeof secret);
+    mm_random_bytes(secret, sizeof secret);
     mm_invite_keys(secret, inv.key, sk);
     sodium_memzero(sk, sizeof sk);      /* the invitee's half, not ours */
     inv.created = now;

@@ -17,6 +17,7 @@
 #include "core/scope.h"
 #include "core/store.h"
 #include "crypto/error.h"
+#include "crypto/encoding.h"
 #include "crypto/idcode.h"
 
 const char cmd_log_help[] =
@@ -116,7 +117,7 @@ static int on_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
     }
     type = entry_type(c, &e);
     cli_time_iso(when, e.time);
-    mm_hex(id, e.id, sizeof e.id);
+    mm_encoding_hex(id, e.id, sizeof e.id);
 
     if (c->cli->json) {
         json_t *j = &c->j;
@@ -174,7 +175,7 @@ static int on_feed(const uint8_t author[32], const uint8_t scope[32],
         c->kind = "self";
     else if (c->have_scope && c->scope.kind == MM_SCOPE_PAIR)
         c->kind = "pair";
-    mm_hex(sid, scope, 32);
+    mm_encoding_hex(sid, scope, 32);
     snprintf(c->feed, sizeof c->feed, "%.12s/%.8s", c->author,
              c->kind ? c->kind : sid);
     rc = mm_log_walk(c->txn, author, scope, 1, on_entry, c);

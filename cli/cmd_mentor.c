@@ -8,7 +8,7 @@
 #include "cli/json.h"
 #include "core/engage.h"
 #include "crypto/error.h"
-#include "crypto/idcode.h"
+#include "crypto/encoding.h"
 
 const char cmd_inbox_help[] =
     "the questions your mentees are waiting on you to answer\n"
@@ -318,7 +318,7 @@ int cmd_inbox(cli_t *cli, int argc, char **argv)
         printf("inbox empty\n");
     for (size_t i = 0; i < n; i++) {
         const mm_item_t *it = v[i].q->q;
-        mm_hex(hex, it->id, 32);
+        mm_encoding_hex(hex, it->id, 32);
         cmd_peer_name(name, v[i].r->peer.petname);
         cli_time_rel(when, it->time, now);
         printf("%s%s%.*s%s  %s  %s\n", i ? "\n" : "", cli_c(cli, CLI_YELLOW),
@@ -444,7 +444,7 @@ int cmd_brief(cli_t *cli, int argc, char **argv)
         printf("\nno questions yet\n");
     for (size_t i = 0; i < r.nq; i++) {
         const mm_question_t *q = &r.qs[i];
-        mm_hex(hex, q->q->id, 32);
+        mm_encoding_hex(hex, q->q->id, 32);
         cli_time_rel(when, q->q->time, now);
         printf("\n%s%.*s%s  %s  %s  %s", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
                hex, cli_c(cli, CLI_RESET),

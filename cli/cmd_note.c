@@ -12,6 +12,7 @@
 #include "core/engage.h"
 #include "core/note.h"
 #include "crypto/error.h"
+#include "crypto/encoding.h"
 #include "crypto/idcode.h"
 
 const char cmd_note_help[] =
@@ -182,7 +183,7 @@ int cmd_note_add(cli_t *cli, int argc, char **argv)
         cli_fail_rc(cli, rc, "cannot add the note");
         goto out;
     }
-    mm_hex(hex, id, sizeof id);
+    mm_encoding_hex(hex, id, sizeof id);
     if (!cli->json) {
         printf("added note %s%.*s%s\n", cli_c(cli, CLI_YELLOW), SHORT_ID, hex,
                cli_c(cli, CLI_RESET));
@@ -248,7 +249,7 @@ static int list_text(cli_t *cli, const mm_note_list_t *list)
             free(when);
             return cli_fail_rc(cli, MM_ENOMEM, "cannot list the notes");
         }
-        mm_hex(hex, list->v[i].id, sizeof list->v[i].id);
+        mm_encoding_hex(hex, list->v[i].id, sizeof list->v[i].id);
         printf("%s%.*s%s  %-*s  %s\n", cli_c(cli, CLI_YELLOW), SHORT_ID, hex,
                cli_c(cli, CLI_RESET), (int) w, when[i], line);
         free(line);
@@ -322,7 +323,7 @@ int cmd_note_show(cli_t *cli, int argc, char **argv)
         note_json(&j, n);
         json_finish(&j);
     } else {
-        mm_hex(hex, n->id, sizeof n->id);
+        mm_encoding_hex(hex, n->id, sizeof n->id);
         mm_idcode_encode(dev, MM_IDCODE_DEVICE, n->author);
         cli_time_local(local, n->time);
         cli_time_rel(rel, n->time, mm_now_ms());

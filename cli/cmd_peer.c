@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/peer.h"
 #include "crypto/error.h"
+#include "crypto/encoding.h"
 #include "crypto/idcode.h"
 
 const char cmd_peer_help[] =
@@ -332,7 +333,7 @@ int cmd_peer_show(cli_t *cli, int argc, char **argv)
     cmd_peer_name(theirs, p.name);
     mm_idcode_encode(ident, MM_IDCODE_IDENTITY, p.identity);
     mm_idcode_encode(dev, MM_IDCODE_DEVICE, p.device);
-    mm_hex(scope, p.scope, sizeof p.scope);
+    mm_encoding_hex(scope, p.scope, sizeof p.scope);
     printf("name        %s\n", name);
     printf("their name  %s\n", theirs);
     printf("identity    %s%s%s\n", cli_c(cli, CLI_YELLOW), ident,

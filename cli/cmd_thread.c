@@ -9,7 +9,7 @@
 #include "core/engage.h"
 #include "core/log.h"
 #include "crypto/error.h"
-#include "crypto/idcode.h"
+#include "crypto/encoding.h"
 
 const char cmd_thread_help[] =
     "a relationship as a readable conversation, in time order\n"
@@ -113,7 +113,7 @@ static void print_ref(const mm_item_t *it)
 
     if (!mm_item_ref(it, "ref", &ref))
         return;
-    mm_hex(hex, ref, 32);
+    mm_encoding_hex(hex, ref, 32);
     printf("  re: %.*s\n", CLI_SHORT_ID, hex);
 }
 
@@ -177,7 +177,7 @@ static void print_body(cli_t *cli, const cmd_rel_t *r, const mm_item_t *it,
             printf("  serves: %s\n", line ? line : "?");
             free(line);
         }
-        mm_hex(hex, it->id, 32);
+        mm_encoding_hex(hex, it->id, 32);
         printf("  id: %.*s\n", CLI_SHORT_ID, hex);
         return;
     } else if (!strcmp(it->type, MM_T_THANKS)) {
@@ -353,7 +353,7 @@ static void status_line(cli_t *cli, const cmd_rel_t *r, const mm_question_t *q,
     char *line;
     size_t n;
 
-    mm_hex(hex, q->q->id, 32);
+    mm_encoding_hex(hex, q->q->id, 32);
     cmd_peer_name(name, r->peer.petname);
     cli_time_rel(when, at->time, now);
     s = cmd_engage_field(q->q, "text", &n);
@@ -543,7 +543,7 @@ static void status_text(cli_t *cli, const cmd_rels_t *all,
             if (!cmd_engage_me(cli, q->q->author) || !askback_pending(r, q))
                 continue;
             heading(&pending);
-            mm_hex(hex, q->q->id, 32);
+            mm_encoding_hex(hex, q->q->id, 32);
             cmd_peer_name(name, r->peer.petname);
             cli_time_rel(when, q->askback->time, now);
             printf("  %s%.*s%s  %s asked you back, %s:\n", cli_c(cli, CLI_YELLOW),
@@ -568,7 +568,7 @@ static void status_text(cli_t *cli, const cmd_rels_t *all,
                 else if (l == L_REPORTS)
                     at = q->thanks;
                 status_line(cli, r, q, at, mm_qstate_name(q->state), now);
-                mm_hex(hex, q->q->id, 32);
+                mm_encoding_hex(hex, q->q->id, 32);
                 cmd_peer_name(name, r->peer.petname);
                 if (l == L_HELD) {
                     uint64_t away = their_away(cli, r);
@@ -602,7 +602,7 @@ static void status_text(cli_t *cli, const cmd_rels_t *all,
         heading(&pending);
         char *line = cmd_engage_first(s, n, LINE_CHARS);
         const char *k = cmd_engage_field(a->it, "kind", &n);
-        mm_hex(hex, a->it->id, 32);
+        mm_encoding_hex(hex, a->it->id, 32);
         printf("  %s%.*s%s  %.*s  %s\n", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
                hex, cli_c(cli, CLI_RESET), (int) (n < 4 ? n : 4), k,
                line ? line : "?");

@@ -85,6 +85,75 @@ int mm_cert_decode(const uint8_t *buf, size_t len, mm_cert_t *out)
     return parse(buf, len, out, 0);
 }
 
+/* ---- the certs table: admitted certificates by device key ---- */
+
+static int cert_index(mm_txn_t *txn, const uint8_t device[32]);     /* below */
+
+int mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out)
+{
+    mm_cert_t c;
+    int rc = mm_cert_parse(buf, len, &c);
+    if (rc)
+        return rc;
+    MDB_val k = { MM_PK_BYTES, c.device }, v;
+    rc = mdb_get(txn->txn, txn->store->certs, &k, &v);
+    if (rc == MDB_SUCCESS) {
+        if (v.mv_size != len || memcmp(v.mv_data, buf, len) != 0)
+            return MM_EEXIST;
+    } else if (rc == MDB_NOTFOUND) {
+        v.mv_size = len;
+        v.mv_data = (void *) buf;
+        if ((rc = mdb_put(txn->txn, txn->store->certs, &k, &v, 0)))
+            return mm_store_rc(rc);
+        if ((rc = cert_index(txn, c.device)))
+            return rc;
+    } else {
+        return mm_store_rc(rc);
+    }
+    if (out)
+        *out = c;
+    return MM_OK;
+}
+
+int mm_cert_get(mm_txn_t *txn, const uint8_t device[32], mm_cert_t *out,
+                const uint8_t **raw, size_t *rawlen)
+{
+    MDB_val k = { MM_PK_BYTES, (void *) device }, v;
+    int rc = mdb_get(txn->txn, txn->store->certs, &k, &v);
+    if (rc)
+        return mm_store_rc(rc);
+    if (mm_cert_decode(v.mv_data, v.mv_size, out) != MM_OK
+        || memcmp(out->device, device, MM_PK_BYTES) != 0)
+        return MM_ECORRUPT;
+    if (raw) {
+        *raw = v.mv_data;
+        *rawlen = v.mv_size;
+    }
+    return MM_OK;
+}
+
+int mm_cert_foreach(mm_txn_t *txn, mm_cert_fn fn, void *arg)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn->txn, txn->store->certs, &cur);
+    if (rc)
+        return mm_store_rc(rc);
+    int ret = MM_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        mm_cert_t c;
+        if (mm_cert_decode(v.mv_data, v.mv_size, &c) != MM_OK) {
+            ret = MM_ECORRUPT;
+            break;
+        }
+        if ((ret = fn(&c, v.mv_data, v.mv_size, arg)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return ret;
+}
+
 /* ---- the curves index: certificates by the X25519 form of their device ----
  *
  * A CURVE client proves an X25519 key; admission needs the certificate
@@ -93,7 +162,7 @@ int mm_cert_decode(const uint8_t *buf, size_t len, mm_cert_t *out)
  * number of certificates, so the store keeps X25519 key -> device key
  * (sorted duplicates) in "curves", written with the certificate. */
 
-int mm_cert_index(mm_txn_t *txn, const uint8_t device[32])
+static int cert_index(mm_txn_t *txn, const uint8_t device[32])
 {
     uint8_t x[32];
     if (!txn->store->has_curves)
@@ -144,7 +213,7 @@ int mm_cert_reindex(mm_txn_t *txn, size_t *added)
         MDB_val ik = { 32, x }, iv = { 32, k.mv_data };
         int got = mdb_cursor_get(idx, &ik, &iv, MDB_GET_BOTH);
         if (got == MDB_NOTFOUND) {
-            if ((ret = mm_cert_index(txn, k.mv_data)))
+            if ((ret = cert_index(txn, k.mv_data)))
                 break;
             n++;
         } else if (got) {
@@ -194,8 +263,10 @@ int mm_cert_by_curve(mm_txn_t *txn, const uint8_t x25519[32], mm_cert_fn fn, voi
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == MDB_SUCCESS;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
         mm_cert_t c;
-        const uint8_t *raw;
-        size_t len;
+        /* set by mm_cert_get; initialised for gcc -O3, which inlines it but
+         * cannot see that mm_store_rc never turns a failure into MM_OK */
+        const uint8_t *raw = NULL;
+        size_t len = 0;
         uint8_t x[32];
         /* the index must agree with the certificate it names */
         if (v.mv_size != 32 || mm_cert_get(txn, v.mv_data, &c, &raw, &len) != MM_OK

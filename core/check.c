@@ -9,6 +9,7 @@
 #include <string.h>
 #include "core/log.h"
 #include "core/store_int.h"
+#include "crypto/encoding.h"
 #include "crypto/idcode.h"
 #include "crypto/error.h"
 
@@ -35,7 +36,7 @@ static void fault(check_t *c, int rc, const uint8_t *feed, uint64_t seq, const c
         return;
     if (feed) {
         mm_idcode_encode(dev, MM_IDCODE_DEVICE, feed);
-        mm_hex(scope, feed + 32, 4);
+        mm_encoding_hex(scope, feed + 32, 4);
         snprintf(line, sizeof line, "feed %.15s/%s seq %llu: %s", dev, scope,
                  (unsigned long long) seq, what ? what : mm_strerror(rc));
     } else {

@@ -4,6 +4,7 @@
 #include "core/entry.h"
 #include "core/body.h"
 #include "core/mp.h"
+#include "crypto/random.h"
 #include "crypto/error.h"
 
 int mm_entry_seal(const mm_keypair_t *device, const mm_scope_t *scope,
@@ -18,7 +19,7 @@ int mm_entry_seal(const mm_keypair_t *device, const mm_scope_t *scope,
     if (nonce)
         memcpy(n, nonce, sizeof n);
     else
-        mm_random(n, sizeof n);
+        mm_random_bytes(n, sizeof n);
 
     mm_mp_writer_t w;
     mm_mp_writer_init(&w, out, cap);

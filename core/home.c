@@ -8,9 +8,10 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "core/home.h"
+#include "core/meta.h"
 #include "core/utf8.h"
 #include "crypto/keyfile.h"
-#include "crypto/aead.h"
+#include "crypto/random.h"
 #include "crypto/error.h"
 
 #define IDENTITY_KEY "identity.key"
@@ -136,7 +137,7 @@ static int populate(const char *tmp, const mm_keypair_t *identity, const mm_keyp
         goto out;
     memcpy(self.members[0], mm_keypair_pk(identity), 32);
     mm_scope_self_id(self.id, mm_keypair_pk(identity));
-    mm_random(self.key, sizeof self.key);
+    mm_random_bytes(self.key, sizeof self.key);
     if ((rc = mm_cert_make(identity, mm_keypair_pk(device), now, devname, cert, sizeof cert,
                            &certlen))
         || (rc = mm_cert_put(txn, cert, certlen, NULL))

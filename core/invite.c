@@ -7,9 +7,9 @@
 #include "core/body.h"
 #include "core/log.h"
 #include "core/mp.h"
-#include "crypto/aead.h"
+#include "crypto/random.h"
 #include "crypto/hash.h"
-#include "crypto/idcode.h"
+#include "crypto/encoding.h"
 #include "crypto/error.h"
 
 #define INVITE_VERSION 1
@@ -43,7 +43,7 @@ int mm_invite_code_encode(const mm_invite_code_t *c, char *out, size_t cap)
     mm_hash2(h, MM_INVITE_PREFIX, 4, buf, w.len);
     memcpy(buf + w.len, h, 4);
     memcpy(out, MM_INVITE_PREFIX, 4);
-    int rc = mm_base32_encode(out + 4, cap - 4, buf, w.len + 4) ? MM_EINVAL : MM_OK;
+    int rc = mm_encoding_base32(out + 4, cap - 4, buf, w.len + 4) ? MM_EINVAL : MM_OK;
     sodium_memzero(buf, sizeof buf);
     return rc;
 }
@@ -73,7 +73,7 @@ int mm_invite_code_decode(const char *text, mm_invite_code_t *c)
     int rc;
     if (strncmp(text, MM_INVITE_PREFIX, 4) != 0)
         return MM_EINVAL;
-    if ((rc = mm_base32_decode(text + 4, buf, sizeof buf, &len)))
+    if ((rc = mm_encoding_unbase32(text + 4, buf, sizeof buf, &len)))
         return rc == MM_ETOOBIG ? MM_EINVAL : rc;
     if (len < 5)
         return MM_EINVAL;
@@ -346,8 +346,8 @@ int mm_invite_redeem(mm_home_t *home, const uint8_t invite_pk[32], const mm_invi
     memcpy(scope.members[0], mm_home_identity_pk(home), 32);
     memcpy(scope.members[1], cert.identity, 32);
     scope.created = now;
-    mm_random(scope.id, 32);
-    mm_random(scope.key, 32);
+    mm_random_bytes(scope.id, 32);
+    mm_random_bytes(scope.key, 32);
     memcpy(peer.scope, scope.id, 32);
     if ((rc = mm_invite_use(txn, invite_pk, now))
         || (rc = mm_cert_put(txn, a->cert, a->certlen, NULL))

@@ -6,7 +6,6 @@
 #include "core/log.h"
 #include "core/store_int.h"
 #include "core/body.h"
-#include "crypto/idcode.h"
 #include "crypto/error.h"
 #include "core/be64.h"
 

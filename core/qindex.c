@@ -1,6 +1,7 @@
 /*  qindex.c -- the questions table. */
 #include <string.h>
 #include "core/qindex.h"
+#include "core/meta.h"
 #include "core/store_int.h"
 #include "core/be64.h"
 #include "crypto/error.h"

@@ -1,6 +1,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "core/scope.h"
+#include "core/store_int.h"
 #include "core/mp.h"
 #include "crypto/hash.h"
 #include "crypto/error.h"
@@ -82,4 +83,29 @@ int mm_scope_decode(const uint8_t *buf, size_t len, mm_scope_t *s)
 void mm_scope_wipe(mm_scope_t *s)
 {
     sodium_memzero(s, sizeof *s);
+}
+
+int mm_scope_put(mm_txn_t *txn, const mm_scope_t *s)
+{
+    uint8_t buf[MM_SCOPE_RECORD_MAX];
+    size_t len;
+    int rc = mm_scope_encode(s, buf, sizeof buf, &len);
+    if (rc == MM_OK) {
+        MDB_val k = { 32, (void *) s->id }, v = { len, buf };
+        rc = mm_store_rc(mdb_put(txn->txn, txn->store->scopes, &k, &v, MDB_NOOVERWRITE));
+    }
+    sodium_memzero(buf, sizeof buf);
+    return rc;
+}
+
+int mm_scope_get(mm_txn_t *txn, const uint8_t id[32], mm_scope_t *s)
+{
+    MDB_val k = { 32, (void *) id }, v;
+    int rc = mdb_get(txn->txn, txn->store->scopes, &k, &v);
+    if (rc)
+        return mm_store_rc(rc);
+    if (mm_scope_decode(v.mv_data, v.mv_size, s) != MM_OK)
+        return MM_ECORRUPT;
+    memcpy(s->id, id, 32);
+    return MM_OK;
 }

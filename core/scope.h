@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "core/store.h"
 
 #define MM_SCOPE_SELF 1
 #define MM_SCOPE_PAIR 2
@@ -47,5 +48,11 @@ int mm_scope_decode(const uint8_t *buf, size_t len, mm_scope_t *s);
 
 /* Wipe the key and everything else in s. */
 void mm_scope_wipe(mm_scope_t *s);
+
+/* Store a scope record in table "scopes".  Replaces nothing: MM_EEXIST if
+ * the id is taken. */
+int mm_scope_put(mm_txn_t *txn, const mm_scope_t *s);
+/* MM_OK, MM_ENOTFOUND, MM_ECORRUPT.  Wipe *s with mm_scope_wipe after use. */
+int mm_scope_get(mm_txn_t *txn, const uint8_t id[32], mm_scope_t *s);
 
 #endif

@@ -1,15 +1,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "core/store_int.h"
+#include "core/cert.h"
 #include "core/mp.h"
 #include <stdio.h>
-#include <sodium.h>
 #include "crypto/error.h"
 
 /* Room kept free in the map before each write transaction: well above
@@ -454,113 +453,4 @@ void mm_txn_abort(mm_txn_t **txn_p)
     t->store->ntxn--;
     free(t);
     *txn_p = NULL;
-}
-
-int mm_meta_get(mm_txn_t *txn, const char *key, const uint8_t **val, size_t *len)
-{
-    MDB_val k = { strlen(key), (void *) key }, v;
-    int rc = mdb_get(txn->txn, txn->store->meta, &k, &v);
-    if (rc)
-        return mm_store_rc(rc);
-    *val = v.mv_data;
-    *len = v.mv_size;
-    return MM_OK;
-}
-
-int mm_meta_put(mm_txn_t *txn, const char *key, const void *val, size_t len)
-{
-    if (len > MM_META_VALUE_MAX)
-        return MM_ETOOBIG;
-    MDB_val k = { strlen(key), (void *) key }, v = { len, (void *) val };
-    return mm_store_rc(mdb_put(txn->txn, txn->store->meta, &k, &v, 0));
-}
-
-int mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out)
-{
-    mm_cert_t c;
-    int rc = mm_cert_parse(buf, len, &c);
-    if (rc)
-        return rc;
-    MDB_val k = { MM_PK_BYTES, c.device }, v;
-    rc = mdb_get(txn->txn, txn->store->certs, &k, &v);
-    if (rc == MDB_SUCCESS) {
-        if (v.mv_size != len || memcmp(v.mv_data, buf, len) != 0)
-            return MM_EEXIST;
-    } else if (rc == MDB_NOTFOUND) {
-        v.mv_size = len;
-        v.mv_data = (void *) buf;
-        if ((rc = mdb_put(txn->txn, txn->store->certs, &k, &v, 0)))
-            return mm_store_rc(rc);
-        if ((rc = mm_cert_index(txn, c.device)))
-            return rc;
-    } else {
-        return mm_store_rc(rc);
-    }
-    if (out)
-        *out = c;
-    return MM_OK;
-}
-
-int mm_cert_get(mm_txn_t *txn, const uint8_t device[32], mm_cert_t *out,
-                const uint8_t **raw, size_t *rawlen)
-{
-    MDB_val k = { MM_PK_BYTES, (void *) device }, v;
-    int rc = mdb_get(txn->txn, txn->store->certs, &k, &v);
-    if (rc)
-        return mm_store_rc(rc);
-    if (mm_cert_decode(v.mv_data, v.mv_size, out) != MM_OK
-        || memcmp(out->device, device, MM_PK_BYTES) != 0)
-        return MM_ECORRUPT;
-    if (raw) {
-        *raw = v.mv_data;
-        *rawlen = v.mv_size;
-    }
-    return MM_OK;
-}
-
-int mm_cert_foreach(mm_txn_t *txn, mm_cert_fn fn, void *arg)
-{
-    MDB_cursor *cur;
-    MDB_val k, v;
-    int rc = mdb_cursor_open(txn->txn, txn->store->certs, &cur);
-    if (rc)
-        return mm_store_rc(rc);
-    int ret = MM_OK;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        mm_cert_t c;
-        if (mm_cert_decode(v.mv_data, v.mv_size, &c) != MM_OK) {
-            ret = MM_ECORRUPT;
-            break;
-        }
-        if ((ret = fn(&c, v.mv_data, v.mv_size, arg)) != 0)
-            break;
-    }
-    mdb_cursor_close(cur);
-    return ret;
-}
-
-int mm_scope_put(mm_txn_t *txn, const mm_scope_t *s)
-{
-    uint8_t buf[MM_SCOPE_RECORD_MAX];
-    size_t len;
-    int rc = mm_scope_encode(s, buf, sizeof buf, &len);
-    if (rc == MM_OK) {
-        MDB_val k = { 32, (void *) s->id }, v = { len, buf };
-        rc = mm_store_rc(mdb_put(txn->txn, txn->store->scopes, &k, &v, MDB_NOOVERWRITE));
-    }
-    sodium_memzero(buf, sizeof buf);
-    return rc;
-}
-
-int mm_scope_get(mm_txn_t *txn, const uint8_t id[32], mm_scope_t *s)
-{
-    MDB_val k = { 32, (void *) id }, v;
-    int rc = mdb_get(txn->txn, txn->store->scopes, &k, &v);
-    if (rc)
-        return mm_store_rc(rc);
-    if (mm_scope_decode(v.mv_data, v.mv_size, s) != MM_OK)
-        return MM_ECORRUPT;
-    memcpy(s->id, id, 32);
-    return MM_OK;
 }

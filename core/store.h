@@ -1,18 +1,21 @@
-/*  store.h -- the LMDB environment of a home, its transactions and tables.
+/*  store.h -- the LMDB environment of a home and its transactions.
  *
  *  One environment (HOME/store/), with named tables:
- *    entries  author(32) || scope(32) || seq(8, big-endian) -> entry bytes
- *    heads    author(32) || scope(32)                       -> seq(8 BE) || id(32)
- *    certs    device pk (32)                                -> certificate bytes
- *    scopes   scope id (32)                                 -> scope record
- *    meta     short ASCII key                               -> value
+ *    entries  author(32) || scope(32) || seq(8, big-endian) -> entry bytes (log.h)
+ *    heads    author(32) || scope(32)                       -> seq(8 BE) || id(32) (log.h)
+ *    certs    device pk (32)                                -> certificate bytes (cert.h)
+ *    scopes   scope id (32)                                 -> scope record (scope.h)
+ *    meta     short ASCII key                               -> value (meta.h)
  *    peers    identity pk (32)                              -> peer record (peer.h)
  *    invites  invite public key (32)                        -> invite record (invite.h)
  *    questions question id (32)                -> scope(32) || arrival(8 BE) (qindex.h)
  *    curves   X25519 form of a device pk (32)                -> device pk (32), sorted
- *             duplicates: the index of certs by CURVE key (format 2)
+ *             duplicates: the index of certs by CURVE key (format 2, cert.h)
  *  Writes are serialised by LMDB (one writer at a time, across processes);
  *  every commit is durable (fsync) before it returns.  Only core/ sees LMDB.
+ *  Each table is read and written by the module named beside it, next to
+ *  its records; this one opens the environment and its tables, and begins
+ *  and ends the transactions they are used in.
  *
  *  The map (address space, not memory: pages are read in as touched)
  *  starts at MM_STORE_MAP_INITIAL and grows on demand, before a write
@@ -26,11 +29,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "core/cert.h"
-#include "core/scope.h"
 
 #define MM_STORE_FORMAT 2           /* meta "format"; 2 added "curves" */
-#define MM_META_VALUE_MAX 1024
 
 #define MM_STORE_MAP_INITIAL ((size_t) 64 << 20)
 #define MM_STORE_MAP_MAX     ((size_t) 64 << 30)
@@ -83,50 +83,5 @@ int  mm_txn_commit(mm_txn_t **txn_p);
 void mm_txn_abort(mm_txn_t **txn_p);
 /* The store a transaction belongs to. */
 mm_store_t *mm_txn_store(mm_txn_t *txn);
-
-/* Meta values.  get: *val points into the map, valid until the txn ends.
- * MM_OK, MM_ENOTFOUND; put: MM_OK, MM_EFULL, MM_EIO, MM_ETOOBIG. */
-int  mm_meta_get(mm_txn_t *txn, const char *key, const uint8_t **val, size_t *len);
-int  mm_meta_put(mm_txn_t *txn, const char *key, const void *val, size_t len);
-
-/* Admit a certificate: parse and verify it, then store it under its device
- * with its row in the curves index (see mm_cert_by_curve).
- * MM_OK (also when the same cert is already there); mm_cert_parse's errors;
- * MM_EEXIST if a different cert is stored for that device. */
-int  mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out);
-/* The admitted certificate of device.  MM_OK, MM_ENOTFOUND, MM_ECORRUPT.
- * raw/rawlen (may be NULL) point into the map until the txn ends. */
-int  mm_cert_get(mm_txn_t *txn, const uint8_t device[32], mm_cert_t *out,
-                 const uint8_t **raw, size_t *rawlen);
-
-/* Call fn for each admitted certificate (decoded; raw bytes point into the
- * map).  Non-zero from fn stops the walk and is returned. */
-typedef int (*mm_cert_fn)(const mm_cert_t *c, const uint8_t *raw, size_t len, void *arg);
-int  mm_cert_foreach(mm_txn_t *txn, mm_cert_fn fn, void *arg);
-
-/* Call fn for each admitted certificate whose device key has X25519 form
- * x25519 (the key a CURVE client proved), in device key order: one lookup
- * in the curves index, whatever the number of certificates.  Usually there
- * is one; an Ed25519 key and its negation share an X25519 form, so anyone
- * who may store a certificate can add a second device for a key they saw,
- * and a caller deciding on the key must consider each.  Non-zero from fn
- * stops the walk and is returned.  MM_OK; MM_ENOTFOUND (none); MM_ECORRUPT.
- * In a format-1 store opened read-only (no index) this walks every
- * certificate instead, with the same result. */
-int  mm_cert_by_curve(mm_txn_t *txn, const uint8_t x25519[32], mm_cert_fn fn, void *arg);
-
-/* Add to the curves index every stored certificate it lacks (write txn);
- * *added (may be NULL) gets how many.  Opening a format-1 store for writing
- * does this as its migration; it is needed again only if a format-1 writer
- * that had the store open before the migration stored certificates after
- * it (an mm serve left running across an upgrade), so mm serve does it as
- * it starts.  Reads every certificate; writes only what is missing.
- * MM_OK; MM_ECORRUPT; MM_EFULL; MM_EIO. */
-int  mm_cert_reindex(mm_txn_t *txn, size_t *added);
-
-/* Scope records.  put replaces nothing: MM_EEXIST if the id is taken. */
-int  mm_scope_put(mm_txn_t *txn, const mm_scope_t *s);
-/* MM_OK, MM_ENOTFOUND, MM_ECORRUPT.  Wipe *s with mm_scope_wipe after use. */
-int  mm_scope_get(mm_txn_t *txn, const uint8_t id[32], mm_scope_t *s);
 
 #endif

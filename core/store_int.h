@@ -1,5 +1,11 @@
 /*  store_int.h -- what the core modules share about the LMDB store.
- *  Private to core/: nothing outside core/ includes lmdb.h. */
+ *
+ *  Private to core/: nothing outside core/ includes lmdb.h or this file
+ *  (.ci/layers checks).  Included by store.c, which opens the environment,
+ *  by each module that keeps a table beside its records -- log.c (entries,
+ *  heads), cert.c (certs, curves), scope.c (scopes), meta.c (meta), peer.c
+ *  (peers), invite.c (invites), qindex.c (questions) -- and by check.c,
+ *  which walks the entries to verify a whole store. */
 #ifndef MM_STORE_INT_H
 #define MM_STORE_INT_H
 
@@ -29,9 +35,5 @@ struct mm_txn {
 
 /* Translate an LMDB (or errno) code into an MM_E code. */
 int mm_store_rc(int mdb_rc);
-
-/* The curves index (cert.c): add the X25519 form of device's key, for a
- * certificate being stored in txn. */
-int mm_cert_index(mm_txn_t *txn, const uint8_t device[32]);
 
 #endif

@@ -1,5 +1,4 @@
 #include <string.h>
-#include <unistd.h>
 #include <sodium.h>
 #include "crypto/aead.h"
 #include "crypto/error.h"
@@ -24,37 +23,4 @@ int mm_aead_open(uint8_t *m, const uint8_t *c, size_t clen,
         return MM_EDECRYPT;
     }
     return MM_OK;
-}
-
-/* A small pool in front of the kernel's generator: one getrandom(2) per
- * 4 KiB instead of one per 24-byte nonce.  Bytes are wiped as they are
- * handed out, and the pool is dropped in a forked child so that two
- * processes never share random bytes. */
-static struct {
-    uint8_t buf[4096];
-    size_t  used;
-    pid_t   pid;
-} pool = { .used = sizeof pool.buf };
-
-void mm_random(void *buf, size_t len)
-{
-    uint8_t *out = buf;
-    if (pool.pid != getpid()) {
-        pool.pid = getpid();
-        pool.used = sizeof pool.buf;
-    }
-    while (len > 0) {
-        if (pool.used == sizeof pool.buf) {
-            randombytes_buf(pool.buf, sizeof pool.buf);
-            pool.used = 0;
-        }
-        size_t n = sizeof pool.buf - pool.used;
-        if (n > len)
-            n = len;
-        memcpy(out, pool.buf + pool.used, n);
-        sodium_memzero(pool.buf + pool.used, n);
-        pool.used += n;
-        out += n;
-        len -= n;
-    }
 }

@@ -1,7 +1,8 @@
-/*  aead.h -- XChaCha20-Poly1305-IETF authenticated encryption, and randomness.
+/*  aead.h -- XChaCha20-Poly1305-IETF authenticated encryption.
  *
  *  24-byte nonces are random: with XChaCha there is no practical risk of a
  *  nonce repeating under one key, so no counter state has to survive crashes.
+ *  They come from mm_random_bytes (random.h).
  */
 #ifndef MM_AEAD_H
 #define MM_AEAD_H
@@ -25,8 +26,5 @@ int mm_aead_seal(uint8_t *c, const uint8_t *m, size_t mlen,
 int mm_aead_open(uint8_t *m, const uint8_t *c, size_t clen,
                  const uint8_t *ad, size_t adlen,
                  const uint8_t nonce[MM_NONCE_BYTES], const uint8_t key[MM_KEY_BYTES]);
-
-/* Fill buf with cryptographically secure random bytes. */
-void mm_random(void *buf, size_t len);
 
 #endif

@@ -1,6 +1,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "crypto/sign.h"
+#include "crypto/random.h"
 #include "crypto/error.h"
 
 struct mm_keypair {
@@ -28,7 +29,7 @@ mm_keypair_t *mm_keypair_new_from_seed(const uint8_t seed[MM_SEED_BYTES])
 mm_keypair_t *mm_keypair_new(void)
 {
     uint8_t seed[MM_SEED_BYTES];
-    randombytes_buf(seed, sizeof seed);
+    mm_random_direct(seed, sizeof seed);
     mm_keypair_t *self = mm_keypair_new_from_seed(seed);
     sodium_memzero(seed, sizeof seed);
     return self;

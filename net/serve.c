@@ -19,6 +19,7 @@
 #include "core/body.h"
 #include "core/engage.h"
 #include "core/log.h"
+#include "crypto/encoding.h"
 #include "crypto/idcode.h"
 #include "crypto/error.h"
 
@@ -267,7 +268,7 @@ static void zap_handle(server_t *sv, void *zap)
         memcpy(key, zmq_msg_data(&part[6]), 32);
         admit_t a = admit(sv, key, why, sizeof why);
         if (a != ADMIT_NO) {
-            mm_hex(user, key, 32);
+            mm_encoding_hex(user, key, 32);
             zap_reply(zap, "1.0", &part[1], "200", "OK", user);
             goto out;
         }
@@ -399,7 +400,7 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
 {
     const char *user = zmq_msg_gets(msg, "User-Id");
     uint8_t key[32];
-    if (!user || strlen(user) != 64 || mm_unhex(key, 32, user)) {
+    if (!user || strlen(user) != 64 || mm_encoding_unhex(key, 32, user)) {
         send_error(sv, rid, ridlen, MM_EREFUSED, "not authenticated");
         return;
     }

@@ -336,7 +336,7 @@ def free_port():
 
 
 def b32encode(data):
-    """RFC 4648 base32, lowercase, no padding (crypto/idcode.h)."""
+    """RFC 4648 base32, lowercase, no padding (crypto/encoding.h)."""
     return base64.b32encode(data).decode().lower().rstrip("=")
 
 

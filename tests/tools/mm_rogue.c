@@ -40,6 +40,7 @@
 #include "core/peer.h"
 #include "crypto/error.h"
 #include "crypto/idcode.h"
+#include "crypto/random.h"
 #include "net/wire.h"
 
 #define TIMEOUT_DEFAULT_MS 5000
@@ -405,7 +406,7 @@ static int run_send(const char *home_path, const char *who, const char *kind,
         }
     } else if (!strcmp(kind, "garbage") || !strcmp(kind, "stray")) {
         uint8_t junk[GARBAGE_BYTES];
-        randombytes_buf(junk, sizeof junk);
+        mm_random_bytes(junk, sizeof junk);
         junk[0] = 0xc1;             /* "never used" in msgpack: never valid */
         if (link_send(&l, junk, sizeof junk))
             goto out;
@@ -418,7 +419,7 @@ static int run_send(const char *home_path, const char *who, const char *kind,
             fprintf(stderr, "mm_rogue: out of memory\n");
             goto out;
         }
-        randombytes_buf(big, n);
+        mm_random_bytes(big, n);
         if (link_send(&l, big, n))
             goto out;
     }
@@ -426,7 +427,7 @@ static int run_send(const char *home_path, const char *who, const char *kind,
     await_verdict(&l, deadline, m, !strcmp(kind, "hello-then-badentry"));
     if (!strcmp(kind, "stray")) {   /* a frame already in flight when the ERROR came */
         uint8_t junk[GARBAGE_BYTES];
-        randombytes_buf(junk, sizeof junk);
+        mm_random_bytes(junk, sizeof junk);
         junk[0] = 0xc1;
         if (link_send(&l, junk, sizeof junk))
             goto out;

@@ -5,7 +5,7 @@
 #ifndef MM_FXHOME_H
 #define MM_FXHOME_H
 
-#include <sodium.h>
+#include "crypto/random.h"
 #include "core/home.h"
 #include "core/peer.h"
 
@@ -69,8 +69,8 @@ static inline void fx_pair(mm_home_t *mentor, mm_home_t *mentee, const char *men
 {
     if (!sc->nmembers) {
         memset(sc, 0, sizeof *sc);
-        randombytes_buf(sc->id, 32);
-        randombytes_buf(sc->key, 32);
+        mm_random_bytes(sc->id, 32);
+        mm_random_bytes(sc->key, 32);
     }
     sc->kind = MM_SCOPE_PAIR;
     sc->nmembers = 2;

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include "core/cert.h"
+#include "core/meta.h"
 
 static mm_keypair_t *identity, *device, *stranger;
 

@@ -1,4 +1,4 @@
-/*  test_crypto.c -- signatures, AEAD, id codes, hex and key files (crypto/). */
+/*  test_crypto.c -- signatures, AEAD, id codes and key files (crypto/). */
 #include "fixture.h"
 
 #include <ctype.h>
@@ -187,12 +187,6 @@ static void test_aead(void **state)
     assert_rc(mm_aead_open(m, c, MM_TAG_BYTES, NULL, 0, nonce, key), MM_OK);
     c[0] ^= 1;
     assert_rc(mm_aead_open(m, c, MM_TAG_BYTES, NULL, 0, nonce, key), MM_EDECRYPT);
-
-    uint8_t r1[32] = { 0 }, r2[32] = { 0 };
-    mm_random(r1, sizeof r1);
-    mm_random(r2, sizeof r2);
-    assert_false(is_zero(r1, sizeof r1));
-    assert_memory_not_equal(r1, r2, sizeof r1);
 }
 
 /* ---- id codes ----------------------------------------------------------- */
@@ -293,29 +287,6 @@ static void test_idcode(void **state)
         assert_rc(mm_idcode_decode(bad, MM_IDCODE_IDENTITY, out), MM_EINVAL);
     }
     mm_keypair_destroy(&kp);
-}
-
-static void test_hex(void **state)
-{
-    const uint8_t in[] = { 0x00, 0x01, 0xab, 0xcd, 0xef, 0xff, 0x10 };
-    char hex[2 * sizeof in + 1];
-    mm_hex(hex, in, sizeof in);
-    assert_string_equal(hex, "0001abcdefff10");
-
-    uint8_t out[sizeof in];
-    assert_rc(mm_unhex(out, sizeof out, hex), MM_OK);
-    assert_memory_equal(out, in, sizeof in);
-
-    char empty[1];
-    mm_hex(empty, in, 0);
-    assert_string_equal(empty, "");
-
-    assert_rc(mm_unhex(out, sizeof out, "0001abcdefff1"), MM_EINVAL);    /* short */
-    assert_rc(mm_unhex(out, sizeof out, "0001abcdefff1000"), MM_EINVAL); /* long */
-    assert_rc(mm_unhex(out, sizeof out, "0001abcdefff1g"), MM_EINVAL);
-    assert_rc(mm_unhex(out, sizeof out, "0001abcd efff10"), MM_EINVAL);
-    assert_rc(mm_unhex(out, 1, "zz"), MM_EINVAL);
-    assert_rc(mm_unhex(out, 1, ""), MM_EINVAL);
 }
 
 /* ---- key files ---------------------------------------------------------- */
@@ -505,7 +476,6 @@ int main(void)
         cmocka_unit_test(test_hash),
         cmocka_unit_test(test_aead),
         cmocka_unit_test(test_idcode),
-        cmocka_unit_test(test_hex),
         cmocka_unit_test_setup_teardown(test_keyfile_round_trip, kf_setup, kf_teardown),
         cmocka_unit_test_setup_teardown(test_keyfile_no_overwrite, kf_setup, kf_teardown),
         cmocka_unit_test_setup_teardown(test_keyfile_mode, kf_setup, kf_teardown),

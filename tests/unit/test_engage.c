@@ -9,6 +9,7 @@
 #include "core/engage.h"
 #include "core/home.h"
 #include "core/log.h"
+#include "crypto/random.h"
 
 typedef struct {
     char dir[FX_PATH_MAX];

@@ -2,12 +2,13 @@
  *  core/log.h, core/home.h, core/note.h), each test in a temporary dir. */
 #include "fixture.h"
 
-#include "crypto/idcode.h"
+#include "crypto/encoding.h"
 #include "crypto/keyfile.h"
 #include "core/cert.h"
 #include "core/entry.h"
 #include "core/home.h"
 #include "core/log.h"
+#include "core/meta.h"
 #include "core/note.h"
 #include "core/store.h"
 #include "core/utf8.h"
@@ -269,11 +270,11 @@ static void test_notes(void **state)
 
     /* by a 4-hex-digit prefix (longer only if two ids share those 4) */
     char hex[65];
-    mm_hex(hex, ids[1], 32);
+    mm_encoding_hex(hex, ids[1], 32);
     size_t plen = 4;
     for (int j = 0; j < 3; j++) {
         char other[65];
-        mm_hex(other, ids[j], 32);
+        mm_encoding_hex(other, ids[j], 32);
         while (j != 1 && memcmp(hex, other, plen) == 0)
             plen++;
     }
@@ -284,7 +285,7 @@ static void test_notes(void **state)
     assert_memory_equal(list->v[0].id, ids[1], 32);
     mm_note_list_free(list);
 
-    mm_hex(hex, ids[2], 32);
+    mm_encoding_hex(hex, ids[2], 32);
     assert_rc(mm_note_get(s->home, hex, list), MM_OK);
     assert_string_equal(list->v[0].text, texts[2]);
     mm_note_list_free(list);
@@ -547,7 +548,7 @@ static void seal_chain(const mm_keypair_t *dev, const mm_scope_t *sc, int n,
 static int find_hex(mm_txn_t *txn, const uint8_t id[32])
 {
     char hex[65];
-    mm_hex(hex, id, 32);
+    mm_encoding_hex(hex, id, 32);
     const uint8_t *buf;
     size_t len;
     return mm_log_find(txn, NULL, hex, &buf, &len);
@@ -750,7 +751,7 @@ static void test_batch_check_find(void **state)
     char hex[65];
     uint8_t got[32];
     for (int i = 0; i < BATCH; i += 97) {
-        mm_hex(hex, ids[i], 32);
+        mm_encoding_hex(hex, ids[i], 32);
         assert_rc(mm_log_find(txn, NULL, hex, &buf, &len), MM_OK);
         mm_hash(got, buf, len);
         assert_memory_equal(got, ids[i], 32);
@@ -783,7 +784,7 @@ static void test_batch_check_find(void **state)
     assert_true(missing >= 0);
     snprintf(hex, sizeof hex, "%04x", missing);
     assert_rc(mm_log_find(txn, NULL, hex, &buf, &len), MM_ENOTFOUND);
-    mm_hex(hex, ids[0], 32);
+    mm_encoding_hex(hex, ids[0], 32);
     hex[63] = hex[63] == 'f' ? 'e' : 'f';
     assert_rc(mm_log_find(txn, NULL, hex, &buf, &len), MM_ENOTFOUND);
 

@@ -5,12 +5,12 @@
  *  callback copies the frame into a FIFO and a pump feeds the FIFOs to the
  *  other side alternately, so the whole protocol runs without a socket and
  *  every frame can be decoded and counted on the way. */
-#include <sodium.h>
 #include "fixture.h"
 #include "fxhome.h"
 #include "core/engage.h"
 #include "core/home.h"
 #include "core/log.h"
+#include "crypto/random.h"
 #include "net/session.h"
 #include "net/wire.h"
 

@@ -12,7 +12,7 @@
 #include "core/home.h"
 #include "core/invite.h"
 #include "core/log.h"
-#include "crypto/idcode.h"
+#include "crypto/encoding.h"
 #include "net/session.h"
 #include "net/wire.h"
 
@@ -37,7 +37,7 @@ static void add(const char *name, const uint8_t *b, size_t n)
     vec_t *v = &made[nmade++];
     snprintf(v->name, sizeof v->name, "%s", name);
     v->hex = malloc(2 * n + 1);
-    mm_hex(v->hex, b, n);
+    mm_encoding_hex(v->hex, b, n);
 }
 
 static mm_keypair_t *seeded(uint8_t start)
@@ -327,7 +327,7 @@ static size_t frames_of(const char *side, uint8_t *v[QUEUE], size_t len[QUEUE])
             continue;
         size_t hl = strlen(made[i].hex);
         v[n] = malloc(hl / 2 + 1);
-        assert_rc(mm_unhex(v[n], hl / 2, made[i].hex), MM_OK);
+        assert_rc(mm_encoding_unhex(v[n], hl / 2, made[i].hex), MM_OK);
         len[n++] = hl / 2;
     }
     return n;
@@ -411,7 +411,7 @@ static void test_invite_frames_work(void **state)
         if (strcmp(made[i].name, "accept") && strcmp(made[i].name, "welcome"))
             continue;
         len = strlen(made[i].hex) / 2;
-        assert_rc(mm_unhex(buf, len, made[i].hex), MM_OK);
+        assert_rc(mm_encoding_unhex(buf, len, made[i].hex), MM_OK);
         assert_rc(mm_wire_decode(buf, len, m), MM_OK);
         if (m->type == MM_MSG_ACCEPT) {
             memset(&inv, 0, sizeof inv);

@@ -10,6 +10,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include "core/meta.h"
+
 #define VAL   MM_META_VALUE_MAX     /* the largest value a test can write */
 #define BATCH 4096                  /* puts per transaction: 4 MiB of values */
 #define MiB   ((size_t) 1 << 20)

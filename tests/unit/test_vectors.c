@@ -19,6 +19,7 @@
 #include "core/entry.h"
 #include "core/body.h"
 #include "core/mp.h"
+#include "crypto/encoding.h"
 #include "crypto/idcode.h"
 #include "crypto/error.h"
 
@@ -41,7 +42,7 @@ static void add(const char *name, const uint8_t *b, size_t n)
     vec_t *v = &made[nmade++];
     snprintf(v->name, sizeof v->name, "%s", name);
     v->hex = malloc(2 * n + 1);
-    mm_hex(v->hex, b, n);
+    mm_encoding_hex(v->hex, b, n);
 }
 
 static void add_str(const char *name, const char *s)
