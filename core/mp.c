@@ -106,7 +106,13 @@ int mm_mp_bin(mm_mp_reader_t *r, const uint8_t **p, uint32_t *n)
 
 int mm_mp_str(mm_mp_reader_t *r, const char **s, uint32_t *n)
 {
-    return payload(r, 0xa0, 31, 0xd9, 0xda, 0xdb, (const uint8_t **) s, n);
+    /* through a pointer of its own type: writing *s as a const uint8_t *
+     * breaks the aliasing rules, and GCC -O2 then reads a stale *s */
+    const uint8_t *p;
+    int rc = payload(r, 0xa0, 31, 0xd9, 0xda, 0xdb, &p, n);
+    if (rc == MM_OK)
+        *s = (const char *) p;
+    return rc;
 }
 
 int mm_mp_bin_n(mm_mp_reader_t *r, const uint8_t **p, uint32_t n)
@@ -204,10 +210,11 @@ static int skip(mm_mp_reader_t *r, int depth)
     uint64_t u;
     uint32_t n;
     const uint8_t *d;
+    const char *s;
     if (b <= 0x7f || (b >= 0xcc && b <= 0xcf))
         return mm_mp_uint(r, &u);
     if ((b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb))
-        return mm_mp_str(r, (const char **) &d, &n);
+        return mm_mp_str(r, &s, &n);
     if (b >= 0xc4 && b <= 0xc6)
         return mm_mp_bin(r, &d, &n);
     if (b >= 0xc7 && b <= 0xc9) {   /* ext 8/16/32: length, type byte, data */
