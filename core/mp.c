@@ -202,6 +202,17 @@ static size_t fixed_size(int b)
     }
 }
 
+static int is_str(int b)
+{
+    return (b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb);
+}
+
+int mm_mp_key_cmp(const char *a, uint32_t an, const char *b, uint32_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    return c ? c : (an > bn) - (an < bn);
+}
+
 static int skip(mm_mp_reader_t *r, int depth)
 {
     if (r->p >= r->end)
@@ -213,7 +224,7 @@ static int skip(mm_mp_reader_t *r, int depth)
     const char *s;
     if (b <= 0x7f || (b >= 0xcc && b <= 0xcf))
         return mm_mp_uint(r, &u);
-    if ((b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb))
+    if (is_str(b))
         return mm_mp_str(r, &s, &n);
     if (b >= 0xc4 && b <= 0xc6)
         return mm_mp_bin(r, &d, &n);
@@ -241,12 +252,26 @@ static int skip(mm_mp_reader_t *r, int depth)
     int rc = is_map ? mm_mp_map(r, &n) : mm_mp_array(r, &n);
     if (rc)
         return rc;
-    uint64_t items = is_map ? 2 * (uint64_t) n : n;
-    for (uint64_t i = 0; i < items; i++)
-        if ((rc = skip(r, depth + 1)) != MM_OK) {
+    const char *key = NULL, *prev = NULL;
+    uint32_t klen = 0, plen = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        /* a map's keys: str, each greater than the one before */
+        if (is_map) {
+            if (r->p < r->end && !is_str(*r->p))
+                rc = MM_ENONCANON;
+            else if ((rc = mm_mp_str(r, &key, &klen)) == MM_OK && i > 0
+                     && mm_mp_key_cmp(prev, plen, key, klen) >= 0)
+                rc = MM_ENONCANON;
+            prev = key;
+            plen = klen;
+        }
+        if (rc == MM_OK)
+            rc = skip(r, depth + 1);
+        if (rc) {
             *r = save;
             return rc;
         }
+    }
     return MM_OK;
 }
 

@@ -894,6 +894,68 @@ static void test_body_check(void **state)
     }
 }
 
+/* PROTOCOL.md 5.2: "t" first, then the other keys in strictly increasing
+ * bytewise order of their raw bytes (section 2), whatever their lengths. */
+static void test_body_key_order(void **state)
+{
+    /* type "x": a type mm does not know, so only the order is checked */
+    assert_rc(check_hex("83 a1 74 a1 78 a2 6162 01 a1 62 02"), MM_OK);       /* "ab" < "b" */
+    assert_rc(check_hex("83 a1 74 a1 78 a1 62 02 a2 6162 01"), MM_EBODY);
+    assert_rc(check_hex("83 a1 74 a1 78 a1 61 01 a2 6162 02"), MM_OK);       /* "a" < "ab" */
+    assert_rc(check_hex("83 a1 74 a1 78 a2 6162 02 a1 61 01"), MM_EBODY);
+    assert_rc(check_hex("83 a1 74 a1 78 a1 7a 01 a2 c3a9 02"), MM_OK);       /* "z" < "é" */
+    assert_rc(check_hex("83 a1 74 a1 78 a2 c3a9 02 a1 7a 01"), MM_EBODY);
+    assert_rc(check_hex("83 a1 74 a1 78 a0 01 a1 61 02"), MM_OK);            /* "" first */
+    assert_rc(check_hex("83 a1 74 a1 78 a1 61 02 a0 01"), MM_EBODY);
+    /* "t" comes first although "ref" < "t" < "text" */
+    assert_rc(check_hex("83 a1 74 a1 78 a3 726566 01 a4 74657874 02"), MM_OK);
+    assert_rc(check_hex("83 a1 74 a1 78 a4 74657874 02 a3 726566 01"), MM_EBODY);
+    assert_rc(check_hex("83 a3 726566 01 a1 74 a1 78 a4 74657874 02"), MM_EBODY);
+    /* a 32-byte key (str8 header) still sorts by its bytes: before "b" */
+    assert_rc(check_hex("83 a1 74 a1 78 d9 20 61616161616161616161616161616161"
+                        "61616161616161616161616161616161 01 a1 62 02"), MM_OK);
+    assert_rc(check_hex("83 a1 74 a1 78 a1 62 02 d9 20 61616161616161616161616161616161"
+                        "61616161616161616161616161616161 01"), MM_EBODY);
+    /* duplicates, adjacent or not, and keys that are not str */
+    assert_rc(check_hex("84 a1 74 a1 78 a1 61 01 a1 62 02 a1 61 03"), MM_EBODY);
+    assert_rc(check_hex("83 a1 74 a1 78 a1 62 02 a1 62 02"), MM_EBODY);
+    assert_rc(check_hex("82 a1 74 a1 78 c0 01"), MM_EBODY);                  /* nil key */
+    assert_rc(check_hex("82 a1 74 a1 78 c3 01"), MM_EBODY);                  /* bool key */
+    assert_rc(check_hex("82 a1 74 a1 78 91 01 02"), MM_EBODY);               /* array key */
+    assert_rc(check_hex("82 a1 74 a1 78 81 a1 61 01 02"), MM_EBODY);         /* map key */
+    assert_rc(check_hex("82 c4 01 74 a1 78"), MM_EBODY);                     /* bin "t" */
+    /* maps inside a value follow section 2's order too */
+    assert_rc(check_hex("82 a1 74 a1 78 a1 76 82 a1 61 01 a1 62 02"), MM_OK);
+    assert_rc(check_hex("82 a1 74 a1 78 a1 76 82 a1 62 02 a1 61 01"), MM_EBODY);
+    assert_rc(check_hex("82 a1 74 a1 78 a1 76 81 01 02"), MM_EBODY);
+
+    /* mm_body_build writes that order, whatever order it is given */
+    uint8_t buf[256], want[256];
+    size_t len;
+    static const char longk[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";     /* 32 bytes */
+    mm_field_t f[] = {
+        { "\xc3\xa9", MM_F_UINT, NULL, 0, 6 },
+        { "z", MM_F_UINT, NULL, 0, 5 },
+        { "b", MM_F_UINT, NULL, 0, 4 },
+        { "ab", MM_F_UINT, NULL, 0, 3 },
+        { longk, MM_F_UINT, NULL, 0, 2 },
+        { "a", MM_F_UINT, NULL, 0, 1 },
+    };
+    assert_rc(mm_body_build(buf, sizeof buf, &len, "x", f, 6), MM_OK);
+    size_t wn = fx_unhex(want, sizeof want,
+                         "87 a1 74 a1 78 a1 61 01"
+                         " d9 20 61616161616161616161616161616161"
+                         "61616161616161616161616161616161 02"
+                         " a2 6162 03 a1 62 04 a1 7a 05 a2 c3a9 06");
+    assert_int_equal(len, wn);
+    assert_memory_equal(buf, want, wn);
+    assert_rc(mm_body_check(buf, len), MM_OK);
+    mm_field_t twice[] = { { "a", MM_F_UINT, NULL, 0, 1 }, { "a", MM_F_UINT, NULL, 0, 2 } };
+    assert_rc(mm_body_build(buf, sizeof buf, &len, "x", twice, 2), MM_EINVAL);
+    mm_field_t t[] = { { "t", MM_F_UINT, NULL, 0, 1 } };
+    assert_rc(mm_body_build(buf, sizeof buf, &len, "x", t, 1), MM_EINVAL);
+}
+
 static void test_body_lookups(void **state)
 {
     uint8_t buf[256];
@@ -962,6 +1024,7 @@ int main(void)
         cmocka_unit_test(test_flip_every_byte),
         cmocka_unit_test(test_scope_record),
         cmocka_unit_test(test_body_check),
+        cmocka_unit_test(test_body_key_order),
         cmocka_unit_test(test_body_lookups),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
