@@ -52,7 +52,10 @@ int mm_body_build(uint8_t *out, size_t cap, size_t *len, const char *type,
                   const mm_field_t *fields, size_t n);
 
 /* Check that pt is a valid body: a map, "t" first, the other keys str in
- * mm_mp_key_cmp order, each once, every value canonical.  MM_OK or MM_EBODY. */
+ * mm_mp_key_cmp order, each once, every value canonical, and, for a type
+ * mm knows, its fields as its row of the schema says (schema.h: required
+ * fields there, each of its type and within its limits).  MM_OK or
+ * MM_EBODY. */
 int mm_body_check(const uint8_t *pt, size_t len);
 
 /* The type string of a checked body (not NUL-terminated). */

@@ -390,10 +390,12 @@ static void test_sizes(void **state)
     assert_non_null(out);
     char *text = malloc(MM_BODY_MAX);
     assert_non_null(text);
-    size_t textlen = MM_BODY_MAX - 16;  /* 82 a1 't' a4 "note" a4 "text" da xx xx */
+    size_t textlen = MM_BODY_MAX - 16;  /* 82 a1 't' a4 "blob" a4 "text" da xx xx */
     memset(text, 'x', textlen);
-    text[textlen] = '\0';
-    size_t ptlen = fx_note_body(pt, cap, text);
+    /* a type mm does not know: a note holds at most MM_NOTE_MAX bytes */
+    mm_field_t f = { "text", MM_F_STR, text, textlen, 0 };
+    size_t ptlen;
+    assert_rc(mm_body_build(pt, cap, &ptlen, "blob", &f, 1), MM_OK);
     assert_int_equal(ptlen, MM_BODY_MAX);
     free(text);
 
@@ -842,7 +844,8 @@ static int check_hex(const char *hex)
 static void test_body_check(void **state)
 {
     assert_rc(mm_body_check(body, bodylen), MM_OK);
-    assert_rc(check_hex("81 a1 74 a4 6e6f7465"), MM_OK);               /* {"t":"note"} */
+    assert_rc(check_hex("81 a1 74 a4 6d656d6f"), MM_OK);               /* {"t":"memo"} */
+    assert_rc(check_hex("81 a1 74 a4 6e6f7465"), MM_EBODY);            /* a note needs text */
     assert_rc(check_hex("83 a1 74 a1 78 a1 61 92 01 02 a1 7a 81 a1 6b c0"),
               MM_OK);                                   /* unknown keys, nested values */
 
@@ -961,7 +964,7 @@ static void test_body_lookups(void **state)
     uint8_t buf[256];
     mm_mp_writer_t w;
     mm_mp_writer_init(&w, buf, sizeof buf);
-    mm_mp_put_map(&w, 4);
+    mm_mp_put_map(&w, 5);
     mm_mp_put_cstr(&w, "t");
     mm_mp_put_cstr(&w, MM_T_NOTE);
     mm_mp_put_cstr(&w, "b");
@@ -970,6 +973,8 @@ static void test_body_lookups(void **state)
     mm_mp_put_uint(&w, 300);
     mm_mp_put_cstr(&w, "s");
     mm_mp_put_cstr(&w, "words");
+    mm_mp_put_cstr(&w, "text");             /* a note's one required field */
+    mm_mp_put_cstr(&w, "hi");
     assert_rc(mm_mp_writer_status(&w), MM_OK);
     size_t len = w.len;
     assert_rc(mm_body_check(buf, len), MM_OK);
