@@ -4,8 +4,8 @@
  *  / uint8 / uint16 / uint32 / uint64 for integers, which are never negative;
  *  fixstr / str8 / str16 / str32; bin8 / bin16 / bin32; fixarray / array16 /
  *  array32; fixmap / map16 / map32), and map keys str in mm_mp_key_cmp
- *  order.  The reader rejects any other form with MM_ENONCANON, so one value
- *  has exactly one accepted encoding.
+ *  order; nil is 0xc0, false 0xc2, true 0xc3.  The reader rejects any other
+ *  form with MM_ENONCANON, so one value has exactly one accepted encoding.
  *
  *  The reader never allocates.  Every length and count is checked against the
  *  bytes that remain before it is trusted (an element takes at least one

@@ -195,6 +195,32 @@ static void test_array_map_round_trip(void **state)
         }
 }
 
+/* A bool is one byte, 0xc2 false or 0xc3 true (PROTOCOL.md 2); no other
+ * first byte is read as one, and the reader does not move on a refusal. */
+static void test_bool_forms(void **state)
+{
+    for (int b = 0; b < 256; b++) {
+        uint8_t buf[2] = { (uint8_t) b, 0x00 };
+        mm_mp_reader_t r;
+        int v = -1;
+        mm_mp_reader_init(&r, buf, sizeof buf);
+        int rc = mm_mp_bool(&r, &v);
+        if (b == 0xc2 || b == 0xc3) {
+            assert_rc(rc, MM_OK);
+            assert_int_equal(v, b == 0xc3);
+            assert_int_equal(mm_mp_left(&r), 1);
+        } else {
+            assert_rc(rc, MM_EMALFORMED);
+            assert_ptr_equal(r.p, buf);
+        }
+    }
+    uint8_t t = 0xc3;
+    mm_mp_reader_t r;
+    int v;
+    mm_mp_reader_init(&r, &t, 0);
+    assert_rc(mm_mp_bool(&r, &v), MM_ETRUNC);
+}
+
 /* ---- non-canonical forms ------------------------------------------------ */
 
 enum { T_UINT, T_STR, T_BIN, T_ARRAY, T_MAP };
@@ -548,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_str_bin_round_trip),
         cmocka_unit_test(test_cstr_nil_bool_round_trip),
         cmocka_unit_test(test_array_map_round_trip),
+        cmocka_unit_test(test_bool_forms),
         cmocka_unit_test(test_noncanonical_rejected),
         cmocka_unit_test(test_wrong_types_malformed),
         cmocka_unit_test(test_truncation_every_position),
