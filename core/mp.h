@@ -46,10 +46,12 @@ int mm_mp_bin_n(mm_mp_reader_t *r, const uint8_t **p, uint32_t n);
 /* 1 if the next byte is nil, else 0 (also at end of input). */
 int mm_mp_peek_nil(const mm_mp_reader_t *r);
 
-/* Skip one value of any type, nested at most MM_MP_MAX_DEPTH deep (else
- * MM_ETOOBIG).  Non-canonical headers are rejected here too, and so is a
- * map whose keys are not str in strictly increasing mm_mp_key_cmp order
- * (MM_ENONCANON). */
+/* Skip one value of mm's subset of msgpack: nil, bool, uint, str, bin, and
+ * arrays and maps of them, nested at most MM_MP_MAX_DEPTH deep (else
+ * MM_ETOOBIG).  MM_ENONCANON for anything else: a signed int, a float, an
+ * ext (a timestamp too), a form that is not the shortest, a map whose keys
+ * are not str in strictly increasing mm_mp_key_cmp order.  MM_EMALFORMED
+ * for 0xc1 (never used), MM_ETRUNC when the bytes end first. */
 int mm_mp_skip(mm_mp_reader_t *r);
 
 /* The order of map keys (PROTOCOL.md 2): bytewise over the raw key bytes,
