@@ -75,8 +75,6 @@ const char cmd_away_help[] =
     "    1  the date is not in the future, a store error\n"
     "    2  the command line is wrong (no date, a malformed one, both)\n";
 
-#define BUDGET_MAX 100
-
 /* --- capacity ---------------------------------------------------------------- */
 
 /* "2/week" into *n and per.  0, or -1 if it is not a budget. */
@@ -90,7 +88,7 @@ static int parse_budget(const char *s, uint64_t *n, const char **per)
         return -1;
     errno = 0;
     v = strtoul(s, &end, 10);
-    if (errno || *end != '/' || v < 1 || v > BUDGET_MAX)
+    if (errno || *end != '/' || v < 1 || v > MM_CAPACITY_MAX)
         return -1;
     for (size_t i = 0; i < sizeof pers / sizeof pers[0]; i++)
         if (strcmp(end + 1, pers[i]) == 0) {
@@ -135,7 +133,7 @@ int cmd_capacity(cli_t *cli, int argc, char **argv)
     if (set && strcmp(argv[0], "off") != 0 && parse_budget(argv[0], &n, &per) != 0)
         return cli_usage(cli, "'%s' is not a budget: give N/PERIOD with N from "
                          "1 to %d and PERIOD day, week or month, like 2/week",
-                         argv[0], BUDGET_MAX);
+                         argv[0], MM_CAPACITY_MAX);
     if (set) {
         mm_field_t f[2] = {
             { "n", MM_F_UINT, NULL, 0, n },

@@ -1,32 +1,43 @@
 #include <string.h>
 #include "core/body.h"
 #include "core/mp.h"
+#include "core/schema.h"
 #include <stdlib.h>
 #include "crypto/error.h"
 
+/* The order is that of every map (PROTOCOL.md 2), except that "t" comes
+ * first: a reader finds the type without walking the body, and a key that
+ * sorts before "t" ("ref", "kind") still follows it.  The fields of a type
+ * mm knows are held to its row of the schema as they go by. */
 int mm_body_check(const uint8_t *pt, size_t len)
 {
     mm_mp_reader_t r;
-    uint32_t n, klen[MM_BODY_FIELDS_MAX], tlen;
-    const char *key[MM_BODY_FIELDS_MAX], *t;
+    uint32_t n, klen, plen = 0, tlen;
+    const char *key, *prev = NULL, *t;
+    unsigned seen = 0;
     mm_mp_reader_init(&r, pt, len);
     if (mm_mp_map(&r, &n) || n < 1 || n > MM_BODY_FIELDS_MAX)
         return MM_EBODY;
-    for (uint32_t i = 0; i < n; i++) {
-        if (mm_mp_str(&r, &key[i], &klen[i]))
+    if (mm_mp_str(&r, &key, &klen) || klen != 1 || key[0] != 't'
+        || mm_mp_str(&r, &t, &tlen) || tlen < 1 || tlen > MM_BODY_TYPE_MAX)
+        return MM_EBODY;
+    const mm_schema_t *s = mm_schema_find(t, tlen);
+    for (uint32_t i = 1; i < n; i++) {
+        if (mm_mp_str(&r, &key, &klen)
+            || (klen == 1 && key[0] == 't')                     /* "t" twice */
+            || (i > 1 && mm_mp_key_cmp(prev, plen, key, klen) >= 0))   /* order, or twice */
             return MM_EBODY;
-        for (uint32_t j = 0; j < i; j++)
-            if (klen[j] == klen[i] && memcmp(key[j], key[i], klen[i]) == 0)
-                return MM_EBODY;
-        if (i == 0) {
-            if (klen[0] != 1 || key[0][0] != 't' || mm_mp_str(&r, &t, &tlen)
-                || tlen < 1 || tlen > MM_BODY_TYPE_MAX)
-                return MM_EBODY;
-        } else if (mm_mp_skip(&r)) {
+        int f = s ? mm_schema_index(s, key, klen) : -1;
+        if (f >= 0 ? mm_schema_value(&s->f[f], &r) : mm_mp_skip(&r))
             return MM_EBODY;
-        }
+        if (f >= 0)
+            seen |= 1u << f;
+        prev = key;
+        plen = klen;
     }
-    return mm_mp_left(&r) ? MM_EBODY : MM_OK;
+    if (mm_mp_left(&r) || (s && !mm_schema_complete(s, seen)))
+        return MM_EBODY;
+    return MM_OK;
 }
 
 int mm_body_type(const uint8_t *pt, size_t len, const char **t, uint32_t *tlen)
@@ -95,10 +106,11 @@ int mm_body_uint(const uint8_t *pt, size_t len, const char *key, uint64_t *v)
     return mm_mp_uint(&r, v) ? MM_EBODY : MM_OK;
 }
 
+/* The order mm_body_check requires of the keys after "t". */
 static int by_key(const void *a, const void *b)
 {
     const mm_field_t *x = *(const mm_field_t *const *) a, *y = *(const mm_field_t *const *) b;
-    return strcmp(x->key, y->key);
+    return mm_mp_key_cmp(x->key, (uint32_t) strlen(x->key), y->key, (uint32_t) strlen(y->key));
 }
 
 int mm_body_build(uint8_t *out, size_t cap, size_t *len, const char *type,

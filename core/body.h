@@ -1,11 +1,13 @@
 /*  body.h -- the plaintext inside an entry's box.
  *
  *  body = map { "t": type (str), other fields... } with string keys, "t"
- *  first, no key twice, at most MM_BODY_FIELDS_MAX pairs.  Writers put the
- *  other keys in bytewise order; readers ignore keys they do not know, so
- *  later versions can add fields without a new entry format.  The type is
- *  inside the ciphertext so that a holder of a feed without the key learns
- *  nothing of what kind of engagement it records.
+ *  first, no key twice, at most MM_BODY_FIELDS_MAX pairs.  The other keys
+ *  follow in the order of every map (mm_mp_key_cmp: bytewise over the raw
+ *  key bytes, a prefix first, so "ab" before "b"); a body in any other order
+ *  is not valid.  Readers ignore keys they do not know, so later versions
+ *  can add fields without a new entry format.  The type is inside the
+ *  ciphertext so that a holder of a feed without the key learns nothing of
+ *  what kind of engagement it records.
  */
 #ifndef MM_BODY_H
 #define MM_BODY_H
@@ -43,13 +45,17 @@ typedef struct {
     uint64_t    u;                  /* UINT */
 } mm_field_t;
 
-/* Encode {"t": type, fields...} with the fields in bytewise key order, as
- * writers must.  At most MM_BODY_FIELDS_MAX - 1 fields.  MM_OK with *len;
- * MM_ETOOBIG; MM_EINVAL (too many fields, or a key twice). */
+/* Encode {"t": type, fields...} with the fields in mm_mp_key_cmp order, as
+ * mm_body_check requires.  At most MM_BODY_FIELDS_MAX - 1 fields.  MM_OK
+ * with *len; MM_ETOOBIG; MM_EINVAL (too many fields, or a key twice). */
 int mm_body_build(uint8_t *out, size_t cap, size_t *len, const char *type,
                   const mm_field_t *fields, size_t n);
 
-/* Check that pt is a valid body: MM_OK or MM_EBODY. */
+/* Check that pt is a valid body: a map, "t" first, the other keys str in
+ * mm_mp_key_cmp order, each once, every value canonical, and, for a type
+ * mm knows, its fields as its row of the schema says (schema.h: required
+ * fields there, each of its type and within its limits).  MM_OK or
+ * MM_EBODY. */
 int mm_body_check(const uint8_t *pt, size_t len);
 
 /* The type string of a checked body (not NUL-terminated). */

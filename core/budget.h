@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include "core/home.h"
 
+#define MM_CAPACITY_MAX 100         /* engagements open at once, at most */
+
 /* n engagements open at a time (0: no limit set), per "day"/"week"/"month"
  * as the pace shown; away until (ms, 0: not away). */
 typedef struct {

@@ -243,7 +243,10 @@ int mm_engage_decline(mm_home_t *home, const char *qprefix, const char *text, si
     mm_txn_abort(&txn);
     if (rc)
         return rc;
-    const char *name = rp.name[0] ? rp.name : rp.petname;
+    /* rp.name came over the wire, cut at MM_PETNAME_MAX bytes (perhaps
+     * inside a character): a refer_name must be UTF-8 text (schema.c). */
+    const char *name = rp.name[0] && mm_utf8_valid(rp.name, strlen(rp.name)) ? rp.name
+                                                                              : rp.petname;
     f[0] = (mm_field_t) { "refer", MM_F_BIN, rp.identity, 32, 0 };
     f[1] = (mm_field_t) { "refer_name", MM_F_STR, name, strlen(name), 0 };
     return act_text(home, MM_ACT_DECLINE, qprefix, text, len, f, 2, refer, out);

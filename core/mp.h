@@ -3,8 +3,9 @@
  *  mm's canonical msgpack: every value in its shortest form (positive fixint
  *  / uint8 / uint16 / uint32 / uint64 for integers, which are never negative;
  *  fixstr / str8 / str16 / str32; bin8 / bin16 / bin32; fixarray / array16 /
- *  array32; fixmap / map16 / map32).  The reader rejects any other form with
- *  MM_ENONCANON, so one value has exactly one accepted encoding.
+ *  array32; fixmap / map16 / map32), and map keys str in mm_mp_key_cmp
+ *  order; nil is 0xc0, false 0xc2, true 0xc3.  The reader rejects any other
+ *  form with MM_ENONCANON, so one value has exactly one accepted encoding.
  *
  *  The reader never allocates.  Every length and count is checked against the
  *  bytes that remain before it is trusted (an element takes at least one
@@ -45,9 +46,18 @@ int mm_mp_bin_n(mm_mp_reader_t *r, const uint8_t **p, uint32_t n);
 /* 1 if the next byte is nil, else 0 (also at end of input). */
 int mm_mp_peek_nil(const mm_mp_reader_t *r);
 
-/* Skip one value of any type, nested at most MM_MP_MAX_DEPTH deep (else
- * MM_ETOOBIG).  Non-canonical headers are rejected here too. */
+/* Skip one value of mm's subset of msgpack: nil, bool, uint, str, bin, and
+ * arrays and maps of them, nested at most MM_MP_MAX_DEPTH deep (else
+ * MM_ETOOBIG).  MM_ENONCANON for anything else: a signed int, a float, an
+ * ext (a timestamp too), a form that is not the shortest, a map whose keys
+ * are not str in strictly increasing mm_mp_key_cmp order.  MM_EMALFORMED
+ * for 0xc1 (never used), MM_ETRUNC when the bytes end first. */
 int mm_mp_skip(mm_mp_reader_t *r);
+
+/* The order of map keys (PROTOCOL.md 2): bytewise over the raw key bytes,
+ * compared as unsigned; a key that is a prefix of another comes first
+ * ("a" < "ab" < "b").  Less than, equal to or greater than 0, like memcmp. */
+int mm_mp_key_cmp(const char *a, uint32_t an, const char *b, uint32_t bn);
 
 /* Writer into a caller-owned fixed buffer, through msgpack-c's packer (which
  * always picks the shortest form).  Writing past cap sets overflow and keeps

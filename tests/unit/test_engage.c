@@ -228,6 +228,33 @@ static void test_decline_refers_someone_else(void **state)
     assert_rc(mm_engage_ask(w->ada, grace_id(w), S(Q2), NULL, 0, &o), MM_OK);
 }
 
+/* The name a peer gave itself came over the wire, cut at MM_PETNAME_MAX
+ * bytes, perhaps inside a character: a refer_name must be UTF-8 text
+ * (schema.c), so the decline refers by the petname instead. */
+static void test_decline_refer_name_is_text(void **state)
+{
+    world_t *w = *state;
+    mm_engage_out_t o, q;
+    mm_items_t items;
+    mm_peer_t bob;
+    mm_txn_t *txn;
+    char id[65], name[MM_PETNAME_MAX + 1];
+    assert_rc(mm_store_begin(mm_home_store(w->grace), 1, &txn), MM_OK);
+    assert_rc(mm_peer_get(txn, mm_home_identity_pk(w->bob), &bob), MM_OK);
+    strcpy(bob.name, "Bob \xc3");                  /* "Bob é", cut after its first byte */
+    assert_rc(mm_peer_put(txn, &bob), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    assert_rc(mm_engage_ask(w->ada, grace_id(w), S(Q1), NULL, 0, &q), MM_OK);
+    hex(id, q.id);
+    carry(w->ada, w->grace, w->scope);
+    assert_rc(mm_engage_decline(w->grace, id, S("Ask Bob"), bob.identity, &o), MM_OK);
+    static const char *const only[] = { MM_T_DECLINE, NULL };
+    assert_rc(mm_items_load(mm_home_store(w->grace), w->scope, only, &items), MM_OK);
+    assert_int_equal(items.n, 1);
+    assert_string_equal(mm_item_str(&items.v[0], "refer_name", name, sizeof name), "bob");
+    mm_items_free(&items);
+}
+
 static void test_question_ids(void **state)
 {
     world_t *w = *state;
@@ -295,6 +322,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ask_checks_role_and_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acts_follow_roles_and_states, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decline_refers_someone_else, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decline_refer_name_is_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_question_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mentor_holds_a_piled_question, setup, teardown),
     };

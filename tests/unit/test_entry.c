@@ -390,10 +390,12 @@ static void test_sizes(void **state)
     assert_non_null(out);
     char *text = malloc(MM_BODY_MAX);
     assert_non_null(text);
-    size_t textlen = MM_BODY_MAX - 16;  /* 82 a1 't' a4 "note" a4 "text" da xx xx */
+    size_t textlen = MM_BODY_MAX - 16;  /* 82 a1 't' a4 "blob" a4 "text" da xx xx */
     memset(text, 'x', textlen);
-    text[textlen] = '\0';
-    size_t ptlen = fx_note_body(pt, cap, text);
+    /* a type mm does not know: a note holds at most MM_NOTE_MAX bytes */
+    mm_field_t f = { "text", MM_F_STR, text, textlen, 0 };
+    size_t ptlen;
+    assert_rc(mm_body_build(pt, cap, &ptlen, "blob", &f, 1), MM_OK);
     assert_int_equal(ptlen, MM_BODY_MAX);
     free(text);
 
@@ -842,7 +844,8 @@ static int check_hex(const char *hex)
 static void test_body_check(void **state)
 {
     assert_rc(mm_body_check(body, bodylen), MM_OK);
-    assert_rc(check_hex("81 a1 74 a4 6e6f7465"), MM_OK);               /* {"t":"note"} */
+    assert_rc(check_hex("81 a1 74 a4 6d656d6f"), MM_OK);               /* {"t":"memo"} */
+    assert_rc(check_hex("81 a1 74 a4 6e6f7465"), MM_EBODY);            /* a note needs text */
     assert_rc(check_hex("83 a1 74 a1 78 a1 61 92 01 02 a1 7a 81 a1 6b c0"),
               MM_OK);                                   /* unknown keys, nested values */
 
@@ -894,12 +897,215 @@ static void test_body_check(void **state)
     }
 }
 
+/* PROTOCOL.md 5.2: "t" first, then the other keys in strictly increasing
+ * bytewise order of their raw bytes (section 2), whatever their lengths. */
+static void test_body_key_order(void **state)
+{
+    /* type "x": a type mm does not know, so only the order is checked */
+    assert_rc(check_hex("83 a1 74 a1 78 a2 6162 01 a1 62 02"), MM_OK);       /* "ab" < "b" */
+    assert_rc(check_hex("83 a1 74 a1 78 a1 62 02 a2 6162 01"), MM_EBODY);
+    assert_rc(check_hex("83 a1 74 a1 78 a1 61 01 a2 6162 02"), MM_OK);       /* "a" < "ab" */
+    assert_rc(check_hex("83 a1 74 a1 78 a2 6162 02 a1 61 01"), MM_EBODY);
+    assert_rc(check_hex("83 a1 74 a1 78 a1 7a 01 a2 c3a9 02"), MM_OK);       /* "z" < "é" */
+    assert_rc(check_hex("83 a1 74 a1 78 a2 c3a9 02 a1 7a 01"), MM_EBODY);
+    assert_rc(check_hex("83 a1 74 a1 78 a0 01 a1 61 02"), MM_OK);            /* "" first */
+    assert_rc(check_hex("83 a1 74 a1 78 a1 61 02 a0 01"), MM_EBODY);
+    /* "t" comes first although "ref" < "t" < "text" */
+    assert_rc(check_hex("83 a1 74 a1 78 a3 726566 01 a4 74657874 02"), MM_OK);
+    assert_rc(check_hex("83 a1 74 a1 78 a4 74657874 02 a3 726566 01"), MM_EBODY);
+    assert_rc(check_hex("83 a3 726566 01 a1 74 a1 78 a4 74657874 02"), MM_EBODY);
+    /* a 32-byte key (str8 header) still sorts by its bytes: before "b" */
+    assert_rc(check_hex("83 a1 74 a1 78 d9 20 61616161616161616161616161616161"
+                        "61616161616161616161616161616161 01 a1 62 02"), MM_OK);
+    assert_rc(check_hex("83 a1 74 a1 78 a1 62 02 d9 20 61616161616161616161616161616161"
+                        "61616161616161616161616161616161 01"), MM_EBODY);
+    /* duplicates, adjacent or not, and keys that are not str */
+    assert_rc(check_hex("84 a1 74 a1 78 a1 61 01 a1 62 02 a1 61 03"), MM_EBODY);
+    assert_rc(check_hex("83 a1 74 a1 78 a1 62 02 a1 62 02"), MM_EBODY);
+    assert_rc(check_hex("82 a1 74 a1 78 c0 01"), MM_EBODY);                  /* nil key */
+    assert_rc(check_hex("82 a1 74 a1 78 c3 01"), MM_EBODY);                  /* bool key */
+    assert_rc(check_hex("82 a1 74 a1 78 91 01 02"), MM_EBODY);               /* array key */
+    assert_rc(check_hex("82 a1 74 a1 78 81 a1 61 01 02"), MM_EBODY);         /* map key */
+    assert_rc(check_hex("82 c4 01 74 a1 78"), MM_EBODY);                     /* bin "t" */
+    /* maps inside a value follow section 2's order too */
+    assert_rc(check_hex("82 a1 74 a1 78 a1 76 82 a1 61 01 a1 62 02"), MM_OK);
+    assert_rc(check_hex("82 a1 74 a1 78 a1 76 82 a1 62 02 a1 61 01"), MM_EBODY);
+    assert_rc(check_hex("82 a1 74 a1 78 a1 76 81 01 02"), MM_EBODY);
+
+    /* mm_body_build writes that order, whatever order it is given */
+    uint8_t buf[256], want[256];
+    size_t len;
+    static const char longk[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";     /* 32 bytes */
+    mm_field_t f[] = {
+        { "\xc3\xa9", MM_F_UINT, NULL, 0, 6 },
+        { "z", MM_F_UINT, NULL, 0, 5 },
+        { "b", MM_F_UINT, NULL, 0, 4 },
+        { "ab", MM_F_UINT, NULL, 0, 3 },
+        { longk, MM_F_UINT, NULL, 0, 2 },
+        { "a", MM_F_UINT, NULL, 0, 1 },
+    };
+    assert_rc(mm_body_build(buf, sizeof buf, &len, "x", f, 6), MM_OK);
+    size_t wn = fx_unhex(want, sizeof want,
+                         "87 a1 74 a1 78 a1 61 01"
+                         " d9 20 61616161616161616161616161616161"
+                         "61616161616161616161616161616161 02"
+                         " a2 6162 03 a1 62 04 a1 7a 05 a2 c3a9 06");
+    assert_int_equal(len, wn);
+    assert_memory_equal(buf, want, wn);
+    assert_rc(mm_body_check(buf, len), MM_OK);
+    mm_field_t twice[] = { { "a", MM_F_UINT, NULL, 0, 1 }, { "a", MM_F_UINT, NULL, 0, 2 } };
+    assert_rc(mm_body_build(buf, sizeof buf, &len, "x", twice, 2), MM_EINVAL);
+    mm_field_t t[] = { { "t", MM_F_UINT, NULL, 0, 1 } };
+    assert_rc(mm_body_build(buf, sizeof buf, &len, "x", t, 1), MM_EINVAL);
+}
+
+/* ---- what may appear inside a body ------------------------------------ */
+
+/* One value, from the msgpack spec's format table: hex, then pad bytes of
+ * 0x61 (a str's or bin's payload, or an array's fixint elements), and what
+ * mm_mp_skip says of it.  As the value of an unknown body key the body is
+ * valid exactly when that is MM_OK (PROTOCOL.md 2: mm's subset only). */
+static const struct { const char *hex; size_t pad; int rc; } values[] = {
+    /* positive fixint; uint8..64 in the shortest form and not */
+    { "00", 0, MM_OK }, { "01", 0, MM_OK }, { "7f", 0, MM_OK },
+    { "cc 80", 0, MM_OK }, { "cc ff", 0, MM_OK },
+    { "cc 00", 0, MM_ENONCANON }, { "cc 7f", 0, MM_ENONCANON },
+    { "cd 0100", 0, MM_OK }, { "cd ffff", 0, MM_OK },
+    { "cd 0000", 0, MM_ENONCANON }, { "cd 00ff", 0, MM_ENONCANON },
+    { "ce 00010000", 0, MM_OK }, { "ce ffffffff", 0, MM_OK },
+    { "ce 00000001", 0, MM_ENONCANON }, { "ce 0000ffff", 0, MM_ENONCANON },
+    { "cf 0000000100000000", 0, MM_OK }, { "cf ffffffffffffffff", 0, MM_OK },
+    { "cf 0000000000000001", 0, MM_ENONCANON }, { "cf 00000000ffffffff", 0, MM_ENONCANON },
+    /* negative fixint; int8..64, negative or not */
+    { "ff", 0, MM_ENONCANON }, { "e0", 0, MM_ENONCANON },
+    { "d0 80", 0, MM_ENONCANON }, { "d0 01", 0, MM_ENONCANON },
+    { "d1 8000", 0, MM_ENONCANON }, { "d1 0001", 0, MM_ENONCANON },
+    { "d2 80000000", 0, MM_ENONCANON }, { "d2 00000001", 0, MM_ENONCANON },
+    { "d3 8000000000000000", 0, MM_ENONCANON }, { "d3 0000000000000001", 0, MM_ENONCANON },
+    /* float32, float64 */
+    { "ca 3f800000", 0, MM_ENONCANON }, { "ca 00000000", 0, MM_ENONCANON },
+    { "cb 3ff0000000000000", 0, MM_ENONCANON }, { "cb 0000000000000000", 0, MM_ENONCANON },
+    /* fixstr; str8/16/32 in the shortest form and not */
+    { "a0", 0, MM_OK }, { "a1", 1, MM_OK }, { "bf", 31, MM_OK },
+    { "d9 20", 32, MM_OK }, { "d9 ff", 255, MM_OK },
+    { "d9 00", 0, MM_ENONCANON }, { "d9 1f", 31, MM_ENONCANON },
+    { "da 0100", 256, MM_OK }, { "da ffff", 65535, MM_OK },
+    { "da 0003", 3, MM_ENONCANON }, { "da 00ff", 255, MM_ENONCANON },
+    { "db 00010000", 65536, MM_OK },
+    { "db 00000003", 3, MM_ENONCANON }, { "db 0000ffff", 65535, MM_ENONCANON },
+    /* bin8/16/32 (bin8 is the shortest for 0..255: bin has no fix form) */
+    { "c4 00", 0, MM_OK }, { "c4 01", 1, MM_OK }, { "c4 ff", 255, MM_OK },
+    { "c5 0100", 256, MM_OK }, { "c5 0003", 3, MM_ENONCANON }, { "c5 00ff", 255, MM_ENONCANON },
+    { "c6 00010000", 65536, MM_OK },
+    { "c6 00000003", 3, MM_ENONCANON }, { "c6 0000ffff", 65535, MM_ENONCANON },
+    /* fixarray; array16/32 in the shortest form and not */
+    { "90", 0, MM_OK }, { "93", 3, MM_OK }, { "9f", 15, MM_OK },
+    { "dc 0010", 16, MM_OK }, { "dc 0000", 0, MM_ENONCANON }, { "dc 000f", 15, MM_ENONCANON },
+    { "dd 00010000", 65536, MM_OK },
+    { "dd 00000002", 2, MM_ENONCANON }, { "dd 0000ffff", 65535, MM_ENONCANON },
+    /* fixmap; map16/32 in the shortest form and not; keys str, in order */
+    { "80", 0, MM_OK }, { "81 a1 61 01", 0, MM_OK }, { "82 a1 61 01 a1 62 c0", 0, MM_OK },
+    { "8f a1 61 01 a1 62 01 a1 63 01 a1 64 01 a1 65 01 a1 66 01 a1 67 01 a1 68 01"
+      " a1 69 01 a1 6a 01 a1 6b 01 a1 6c 01 a1 6d 01 a1 6e 01 a1 6f 01", 0, MM_OK },
+    { "de 0010 a1 61 01 a1 62 01 a1 63 01 a1 64 01 a1 65 01 a1 66 01 a1 67 01 a1 68 01"
+      " a1 69 01 a1 6a 01 a1 6b 01 a1 6c 01 a1 6d 01 a1 6e 01 a1 6f 01 a1 70 01", 0, MM_OK },
+    { "de 0000", 0, MM_ENONCANON }, { "de 0001 a1 61 01", 0, MM_ENONCANON },
+    { "df 00000000", 0, MM_ENONCANON }, { "df 00000001 a1 61 01", 0, MM_ENONCANON },
+    { "82 a1 62 01 a1 61 01", 0, MM_ENONCANON }, { "81 01 01", 0, MM_ENONCANON },
+    /* nil, false, true; 0xc1, which msgpack never uses */
+    { "c0", 0, MM_OK }, { "c2", 0, MM_OK }, { "c3", 0, MM_OK }, { "c1", 0, MM_EMALFORMED },
+    /* fixext 1/2/4/8/16, ext 8/16/32 */
+    { "d4 01 00", 0, MM_ENONCANON }, { "d5 01 0000", 0, MM_ENONCANON },
+    { "d6 01 00000000", 0, MM_ENONCANON }, { "d7 01 0000000000000000", 0, MM_ENONCANON },
+    { "d8 01 00000000000000000000000000000000", 0, MM_ENONCANON },
+    { "c7 01 01 00", 0, MM_ENONCANON }, { "c7 00 01", 0, MM_ENONCANON },
+    { "c8 0001 01 00", 0, MM_ENONCANON }, { "c9 00000001 01 00", 0, MM_ENONCANON },
+    /* the timestamp extension (type -1) in its 32-, 64- and 96-bit forms */
+    { "d6 ff 00000000", 0, MM_ENONCANON }, { "d7 ff 0000000000000000", 0, MM_ENONCANON },
+    { "c7 0c ff 000000000000000000000000", 0, MM_ENONCANON },
+    /* inside arrays and maps too */
+    { "92 c3 c2", 0, MM_OK }, { "92 01 ff", 0, MM_ENONCANON },
+    { "81 a1 61 ca 00000000", 0, MM_ENONCANON }, { "91 91 91 d6 ff 00000000", 0, MM_ENONCANON },
+    { "91 cc 05", 0, MM_ENONCANON },
+    /* cut short */
+    { "cc", 0, MM_ETRUNC }, { "d9 20", 3, MM_ETRUNC }, { "93 01", 0, MM_ETRUNC },
+};
+
+/* rc of mm_mp_skip on v, and the bodies with v under an unknown key: of a
+ * type mm does not know, and of a question (a type with a schema row). */
+static void value_case(const char *what, const uint8_t *v, size_t n, int want)
+{
+    static const char *const pre[] = {
+        "82 a1 74 a1 78 a1 76",                                     /* {"t":"x","v": */
+        "83 a1 74 a8 7175657374696f6e a4 74657874 a2 6869 a2 7a7a", /* question, "zz": */
+    };
+    uint8_t *buf = malloc(n + 64);
+    assert_non_null(buf);
+    memcpy(buf, v, n);
+    mm_mp_reader_t r;
+    mm_mp_reader_init(&r, buf, n);
+    int rc = mm_mp_skip(&r);
+    if (rc != want)
+        print_error("value %s (%zu bytes)\n", what, n);
+    assert_rc(rc, want);
+    if (rc == MM_OK)
+        assert_int_equal(mm_mp_left(&r), 0);
+    else
+        assert_ptr_equal(r.p, buf);
+    for (size_t k = 0; k < sizeof pre / sizeof pre[0]; k++) {
+        size_t h = fx_unhex(buf, 64, pre[k]);
+        memcpy(buf + h, v, n);
+        assert_rc(mm_body_check(buf, h + n), want == MM_OK ? MM_OK : MM_EBODY);
+    }
+    free(buf);
+}
+
+static void test_body_unknown_values(void **state)
+{
+    size_t cap = 5 * 65536 + 64;
+    uint8_t *v = malloc(cap);
+    assert_non_null(v);
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        size_t n = fx_unhex(v, 64, values[i].hex);
+        memset(v + n, 0x61, values[i].pad);
+        n += values[i].pad;
+        value_case(values[i].hex, v, n, values[i].rc);
+    }
+    /* map32 of 65536 pairs: keys "\x00\x00" .. "\xff\xff" in order */
+    size_t n = fx_unhex(v, 64, "df 00010000");
+    for (unsigned k = 0; k < 65536; k++) {
+        v[n++] = 0xa2;
+        v[n++] = (uint8_t) (k >> 8);
+        v[n++] = (uint8_t) k;
+        v[n++] = 0x01;
+    }
+    value_case("map32", v, n, MM_OK);
+    memcpy(v + 5, "\xa2\x00\x01\x01\xa2\x00\x00", 7);    /* first two keys swapped */
+    value_case("map32, two keys swapped", v, n, MM_ENONCANON);
+    /* 16 arrays or maps deep inside a value, and no deeper */
+    for (int maps = 0; maps <= 1; maps++)
+        for (size_t depth = MM_MP_MAX_DEPTH; depth <= MM_MP_MAX_DEPTH + 1; depth++) {
+            n = 0;
+            for (size_t d = 0; d < depth; d++) {
+                v[n++] = maps ? 0x81 : 0x91;
+                if (maps) {
+                    v[n++] = 0xa1;
+                    v[n++] = 'k';
+                }
+            }
+            v[n++] = 0xc0;
+            value_case(maps ? "nested maps" : "nested arrays", v, n,
+                       depth <= MM_MP_MAX_DEPTH ? MM_OK : MM_ETOOBIG);
+        }
+    free(v);
+}
+
 static void test_body_lookups(void **state)
 {
     uint8_t buf[256];
     mm_mp_writer_t w;
     mm_mp_writer_init(&w, buf, sizeof buf);
-    mm_mp_put_map(&w, 4);
+    mm_mp_put_map(&w, 5);
     mm_mp_put_cstr(&w, "t");
     mm_mp_put_cstr(&w, MM_T_NOTE);
     mm_mp_put_cstr(&w, "b");
@@ -908,6 +1114,8 @@ static void test_body_lookups(void **state)
     mm_mp_put_uint(&w, 300);
     mm_mp_put_cstr(&w, "s");
     mm_mp_put_cstr(&w, "words");
+    mm_mp_put_cstr(&w, "text");             /* a note's one required field */
+    mm_mp_put_cstr(&w, "hi");
     assert_rc(mm_mp_writer_status(&w), MM_OK);
     size_t len = w.len;
     assert_rc(mm_body_check(buf, len), MM_OK);
@@ -962,6 +1170,8 @@ int main(void)
         cmocka_unit_test(test_flip_every_byte),
         cmocka_unit_test(test_scope_record),
         cmocka_unit_test(test_body_check),
+        cmocka_unit_test(test_body_key_order),
+        cmocka_unit_test(test_body_unknown_values),
         cmocka_unit_test(test_body_lookups),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -138,12 +138,13 @@ static void test_cstr_nil_bool_round_trip(void **state)
     assert_rc(mm_mp_nil(&r), MM_ETRUNC);
 }
 
-/* Write an array or map header of count n followed by its n (or 2n) nils,
- * check the header form, read it back and skip the whole value. */
+/* Write an array of n nils, or a map of n pairs with keys in order (8 hex
+ * digits of the pair's number) and nil values, check the header form, read
+ * it back and skip the whole value. */
 static void container_case(int map, uint32_t n, size_t hdr, uint8_t first)
 {
-    size_t elems = map ? 2 * (size_t) n : n;
-    size_t cap = elems + 16;
+    size_t body = map ? 10 * (size_t) n : n;    /* a1.. "xxxxxxxx" c0, or c0 */
+    size_t cap = body + 16;
     uint8_t *buf = malloc(cap);
     assert_non_null(buf);
     mm_mp_writer_t w;
@@ -152,10 +153,16 @@ static void container_case(int map, uint32_t n, size_t hdr, uint8_t first)
         mm_mp_put_map(&w, n);
     else
         mm_mp_put_array(&w, n);
-    for (size_t i = 0; i < elems; i++)
+    for (uint32_t i = 0; i < n; i++) {
+        if (map) {
+            char k[9];
+            snprintf(k, sizeof k, "%08x", (unsigned) i);
+            mm_mp_put_cstr(&w, k);
+        }
         mm_mp_put_nil(&w);
+    }
     assert_rc(mm_mp_writer_status(&w), MM_OK);
-    assert_int_equal(w.len, hdr + elems);
+    assert_int_equal(w.len, hdr + body);
     assert_int_equal(buf[0], first);
 
     mm_mp_reader_t r;
@@ -163,7 +170,7 @@ static void container_case(int map, uint32_t n, size_t hdr, uint8_t first)
     mm_mp_reader_init(&r, buf, w.len);
     assert_rc(map ? mm_mp_map(&r, &got) : mm_mp_array(&r, &got), MM_OK);
     assert_int_equal(got, n);
-    assert_int_equal(mm_mp_left(&r), elems);
+    assert_int_equal(mm_mp_left(&r), body);
     /* the other container type is another type */
     mm_mp_reader_init(&r, buf, w.len);
     assert_rc(map ? mm_mp_array(&r, &got) : mm_mp_map(&r, &got), MM_EMALFORMED);
@@ -186,6 +193,32 @@ static void test_array_map_round_trip(void **state)
                           : n <= 65535 ? (map ? 0xde : 0xdc) : (map ? 0xdf : 0xdd);
             container_case(map, n, hdr, first);
         }
+}
+
+/* A bool is one byte, 0xc2 false or 0xc3 true (PROTOCOL.md 2); no other
+ * first byte is read as one, and the reader does not move on a refusal. */
+static void test_bool_forms(void **state)
+{
+    for (int b = 0; b < 256; b++) {
+        uint8_t buf[2] = { (uint8_t) b, 0x00 };
+        mm_mp_reader_t r;
+        int v = -1;
+        mm_mp_reader_init(&r, buf, sizeof buf);
+        int rc = mm_mp_bool(&r, &v);
+        if (b == 0xc2 || b == 0xc3) {
+            assert_rc(rc, MM_OK);
+            assert_int_equal(v, b == 0xc3);
+            assert_int_equal(mm_mp_left(&r), 1);
+        } else {
+            assert_rc(rc, MM_EMALFORMED);
+            assert_ptr_equal(r.p, buf);
+        }
+    }
+    uint8_t t = 0xc3;
+    mm_mp_reader_t r;
+    int v;
+    mm_mp_reader_init(&r, &t, 0);
+    assert_rc(mm_mp_bool(&r, &v), MM_ETRUNC);
 }
 
 /* ---- non-canonical forms ------------------------------------------------ */
@@ -217,13 +250,17 @@ static int read_as(int t, const char *hex)
     return rc;
 }
 
+/* Skip the value in hex: its rc, MM_ETRAILING if it did not end the bytes. */
 static int skip_hex(const char *hex)
 {
     uint8_t buf[64];
     size_t n = fx_unhex(buf, sizeof buf, hex);
     mm_mp_reader_t r;
     mm_mp_reader_init(&r, buf, n);
-    return mm_mp_skip(&r);
+    int rc = mm_mp_skip(&r);
+    if (rc != MM_OK)
+        assert_ptr_equal(r.p, buf);
+    return rc == MM_OK && mm_mp_left(&r) ? MM_ETRAILING : rc;
 }
 
 static const struct { int t; const char *hex; } noncanon[] = {
@@ -409,14 +446,16 @@ static void test_huge_counts_truncated(void **state)
 /* depth nested one-element arrays (map when maps is set) around a nil. */
 static int skip_nested(size_t depth, int maps)
 {
-    size_t len = depth * (maps ? 2 : 1) + 1;
+    size_t len = depth * (maps ? 3 : 1) + 1;
     uint8_t *buf = malloc(len);
     assert_non_null(buf);
     size_t o = 0;
     for (size_t i = 0; i < depth; i++) {
         buf[o++] = maps ? 0x81 : 0x91;
-        if (maps)
-            buf[o++] = 0xc0;                /* key nil, value nests */
+        if (maps) {                         /* key "k", value nests */
+            buf[o++] = 0xa1;
+            buf[o++] = 'k';
+        }
     }
     buf[o++] = 0xc0;
     mm_mp_reader_t r;
@@ -447,6 +486,45 @@ static void test_skip_depth(void **state)
     mm_mp_reader_init(&r, buf, n);
     assert_rc(mm_mp_skip(&r), MM_OK);
     assert_int_equal(mm_mp_left(&r), 0);
+}
+
+/* ---- map keys ------------------------------------------------------------ */
+
+static void test_key_order(void **state)
+{
+    /* raw bytes, unsigned, a prefix first: "" < "a" < "ab" < "b" < "z" < "\xc3\xa9" */
+    static const char *const keys[] = { "", "a", "ab", "b", "z", "\xc3\xa9" };
+    size_t nk = sizeof keys / sizeof keys[0];
+    for (size_t i = 0; i < nk; i++)
+        for (size_t j = 0; j < nk; j++) {
+            int c = mm_mp_key_cmp(keys[i], (uint32_t) strlen(keys[i]), keys[j],
+                                  (uint32_t) strlen(keys[j]));
+            assert_true(i < j ? c < 0 : i > j ? c > 0 : c == 0);
+        }
+
+    /* skip holds every map, nested or not, to that order */
+    assert_rc(skip_hex("82 a1 61 01 a1 62 02"), MM_OK);              /* {"a","b"} */
+    assert_rc(skip_hex("82 a1 62 02 a1 61 01"), MM_ENONCANON);       /* {"b","a"} */
+    assert_rc(skip_hex("82 a2 6162 01 a1 62 02"), MM_OK);            /* "ab" < "b" */
+    assert_rc(skip_hex("82 a1 62 02 a2 6162 01"), MM_ENONCANON);
+    assert_rc(skip_hex("82 a1 61 01 a2 6162 02"), MM_OK);            /* "a" < "ab" */
+    assert_rc(skip_hex("82 a2 6162 01 a1 61 02"), MM_ENONCANON);
+    assert_rc(skip_hex("82 a1 7a 01 a2 c3a9 02"), MM_OK);            /* "z" < "é": unsigned */
+    assert_rc(skip_hex("82 a2 c3a9 01 a1 7a 02"), MM_ENONCANON);
+    assert_rc(skip_hex("82 a0 01 a1 61 02"), MM_OK);                 /* "" first */
+    assert_rc(skip_hex("82 a1 61 01 a1 61 01"), MM_ENONCANON);       /* a key twice */
+    assert_rc(skip_hex("81 01 02"), MM_ENONCANON);                   /* uint key */
+    assert_rc(skip_hex("81 c0 02"), MM_ENONCANON);                   /* nil key */
+    assert_rc(skip_hex("81 c4 01 61 02"), MM_ENONCANON);             /* bin key */
+    assert_rc(skip_hex("81 91 01 02"), MM_ENONCANON);                /* array key */
+    assert_rc(skip_hex("92 01 82 a1 62 02 a1 61 01"), MM_ENONCANON); /* nested */
+    assert_rc(skip_hex("81 a1 6b 82 a1 62 02 a1 61 01"), MM_ENONCANON);
+    assert_rc(skip_hex("81 a1 6b 82 a1 61 02 a1 62 01"), MM_OK);
+    /* a long key with a str8 header still sorts by its bytes: before "b" */
+    assert_rc(skip_hex("82 d9 20 6161616161616161616161616161616161616161616161616161616161616161"
+                       " 01 a1 62 02"), MM_OK);
+    assert_rc(skip_hex("82 a1 62 02 d9 20 6161616161616161616161616161616161616161616161616161"
+                       "616161616161 01"), MM_ENONCANON);
 }
 
 /* ---- writer overflow ---------------------------------------------------- */
@@ -496,11 +574,13 @@ int main(void)
         cmocka_unit_test(test_str_bin_round_trip),
         cmocka_unit_test(test_cstr_nil_bool_round_trip),
         cmocka_unit_test(test_array_map_round_trip),
+        cmocka_unit_test(test_bool_forms),
         cmocka_unit_test(test_noncanonical_rejected),
         cmocka_unit_test(test_wrong_types_malformed),
         cmocka_unit_test(test_truncation_every_position),
         cmocka_unit_test(test_huge_counts_truncated),
         cmocka_unit_test(test_skip_depth),
+        cmocka_unit_test(test_key_order),
         cmocka_unit_test(test_writer_overflow),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);

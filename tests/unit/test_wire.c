@@ -68,6 +68,32 @@ static void test_have_round_trip_and_refuse(void **state)
     free(m);
 }
 
+/* PROTOCOL.md 2: a bool is 0xc2 or 0xc3, and nothing else stands for one. */
+static void test_have_last_is_bool(void **state)
+{
+    static const struct { const char *last; int rc, value; } cases[] = {
+        { "c2", MM_OK, 0 },
+        { "c3", MM_OK, 1 },
+        { "00", MM_EMALFORMED, 0 },
+        { "01", MM_EMALFORMED, 0 },
+        { "c0", MM_EMALFORMED, 0 },
+        { "a4 74727565", MM_EMALFORMED, 0 },           /* "true" */
+    };
+    mm_msg_t *m = malloc(sizeof *m);
+    assert_non_null(m);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char hex[64];
+        snprintf(hex, sizeof hex, "94 a4 68617665 %s 90 90", cases[i].last);
+        size_t n = fx_unhex(frame, sizeof frame, hex);     /* ["have", last, [], []] */
+        assert_rc(mm_wire_decode(frame, n, m), cases[i].rc);
+        if (cases[i].rc == MM_OK) {
+            assert_int_equal(m->type, MM_MSG_HAVE);
+            assert_int_equal(m->u.have.last, cases[i].value);
+        }
+    }
+    free(m);
+}
+
 static void test_entries_limits(void **state)
 {
     mm_mp_writer_t w;
@@ -165,6 +191,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hello_round_trip),
         cmocka_unit_test(test_have_round_trip_and_refuse),
+        cmocka_unit_test(test_have_last_is_bool),
         cmocka_unit_test(test_entries_limits),
         cmocka_unit_test(test_hostile_counts),
         cmocka_unit_test(test_have_over_limit),
