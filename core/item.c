@@ -67,11 +67,18 @@ static int load_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
     size_t cap = e.boxlen - MM_TAG_BYTES;
     if (!(x->pt = malloc(cap ? cap : 1)))
         return l->rc = MM_ENOMEM;
-    if (mm_entry_open(&e, l->scope->key, x->pt, cap, &x->ptlen) != MM_OK
-        || mm_body_check(x->pt, x->ptlen) != MM_OK || mm_body_type(x->pt, x->ptlen, &t, &tlen)) {
+    if (mm_entry_open(&e, l->scope->key, x->pt, cap, &x->ptlen) != MM_OK) {
         sodium_memzero(x->pt, cap);
         free(x->pt);
         return l->rc = MM_ECORRUPT;
+    }
+    if (mm_body_check(x->pt, x->ptlen) != MM_OK || mm_body_type(x->pt, x->ptlen, &t, &tlen)) {
+        /* Stored under an older, laxer rule (PROTOCOL.md 5.2): it counts for
+         * nothing, like a body of an unknown type, rather than making the
+         * whole scope unreadable.  mm verify still names it. */
+        sodium_memzero(x->pt, cap);
+        free(x->pt);
+        return 0;
     }
     memcpy(x->type, t, tlen);
     x->type[tlen] = '\0';
