@@ -109,6 +109,21 @@ int mm_entry_verify(const uint8_t *buf, size_t len, const mm_verify_ctx_t *ctx,
  * the same errors.  mm_entry_verify = mm_entry_parse + mm_entry_check. */
 int mm_entry_check(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned flags);
 
+/* The verifier's signature step alone (step MM_EBADSIG above): the
+ * author's Ed25519 signature over MM_CTX_ENTRY || BLAKE2b-256(the bytes
+ * before field 8) of a parsed entry.  MM_OK or MM_EBADSIG.  Reads only e
+ * and the bytes it points to, so any number of threads may run it at once
+ * (core/vpool.h does, on the entries of a received run). */
+int mm_entry_sig(const mm_entry_t *e);
+
+/* mm_entry_check for a caller that has already run the signature step on
+ * this very e: sig_rc is what mm_entry_sig(e) returned, and stands in that
+ * step's place; every other step runs here, in the same order, so the
+ * answer is mm_entry_check's.  Any sig_rc but MM_OK is MM_EBADSIG.  A
+ * caller without mm_entry_sig's answer for e calls mm_entry_check. */
+int mm_entry_check_sig(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned flags,
+                       int sig_rc);
+
 /* Decrypt e's body with key into out[0..cap), cap >= e->boxlen - 16.
  * MM_OK with *outlen; MM_EDECRYPT; MM_ETOOBIG if cap is too small. */
 int mm_entry_open(const mm_entry_t *e, const uint8_t key[MM_KEY_BYTES],

@@ -662,6 +662,68 @@ static void test_check_and_own(void **state)
     ent_free(&e2);
 }
 
+/* The signature step alone, and the check that takes its answer: the same
+ * verdict as mm_entry_check, in the same order, whoever ran the step. */
+static int check_presig(const ent_t *e, const mm_head_t *head, int *sig_rc)
+{
+    mm_entry_t p;
+    int rc = mm_entry_parse(e->b, e->len, &p);
+    if (rc)
+        return rc;
+    mm_verify_ctx_t ctx = { head, &cert, &scope };
+    *sig_rc = mm_entry_sig(&p);
+    int both = mm_entry_check_sig(&p, &ctx, 0, *sig_rc);
+    assert_rc(both, mm_entry_check(&p, &ctx, 0));
+    return both;
+}
+
+static void test_sig_step(void **state)
+{
+    ent_t e1, e2;
+    int sig;
+    seal(&e1, device, &scope, &head0, body, bodylen);
+    mm_head_t head1 = { 1, { 0 } };
+    memcpy(head1.id, e1.id, 32);
+    seal(&e2, device, &scope, &head1, body, bodylen);
+
+    assert_rc(check_presig(&e1, &head0, &sig), MM_OK);
+    assert_rc(sig, MM_OK);
+    assert_rc(check_presig(&e2, &head1, &sig), MM_OK);
+    /* the steps before the signature come first, whatever it says */
+    assert_rc(check_presig(&e2, &head0, &sig), MM_ESEQGAP);
+    assert_rc(sig, MM_OK);
+
+    /* a flipped signature byte, a flipped signed byte (time) */
+    e1.b[e1.len - 1] ^= 0x01;
+    assert_rc(check_presig(&e1, &head0, &sig), MM_EBADSIG);
+    assert_rc(sig, MM_EBADSIG);
+    assert_rc(check_presig(&e1, &head1, &sig), MM_ESEQDUP);
+    e1.b[e1.len - 1] ^= 0x01;
+    mm_entry_t p;
+    assert_rc(mm_entry_parse(e1.b, e1.len, &p), MM_OK);
+    e1.b[p.adlen - 1] ^= 0x01;
+    assert_rc(check_presig(&e1, &head0, &sig), MM_EBADSIG);
+    e1.b[p.adlen - 1] ^= 0x01;
+    /* signed by another device of the same person: its cert is not this one */
+    resign(&e1, device3);
+    assert_rc(check_presig(&e1, &head0, &sig), MM_EBADSIG);
+    assert_rc(sig, MM_EBADSIG);
+
+    /* any answer but MM_OK fails the step; MM_OK lets the box be opened */
+    mm_verify_ctx_t ctx = { &head0, &cert, &scope };
+    resign(&e1, device);
+    assert_rc(mm_entry_parse(e1.b, e1.len, &p), MM_OK);
+    assert_rc(mm_entry_check_sig(&p, &ctx, 0, MM_EIO), MM_EBADSIG);
+    assert_rc(mm_entry_check_sig(&p, &ctx, 0, 1), MM_EBADSIG);
+    e1.b[(size_t) (p.box - e1.b)] ^= 0x01;
+    resign(&e1, device);
+    assert_rc(mm_entry_parse(e1.b, e1.len, &p), MM_OK);
+    assert_rc(mm_entry_sig(&p), MM_OK);
+    assert_rc(mm_entry_check_sig(&p, &ctx, 0, MM_OK), MM_EDECRYPT);
+    ent_free(&e1);
+    ent_free(&e2);
+}
+
 static void test_flip_every_byte(void **state)
 {
     ent_t e1, e2;
@@ -959,6 +1021,7 @@ int main(void)
         cmocka_unit_test(test_body_errors_through_verify),
         cmocka_unit_test(test_sig_trusted),
         cmocka_unit_test(test_check_and_own),
+        cmocka_unit_test(test_sig_step),
         cmocka_unit_test(test_flip_every_byte),
         cmocka_unit_test(test_scope_record),
         cmocka_unit_test(test_body_check),
