@@ -71,11 +71,11 @@ typedef struct {
  * that the caller has just sealed itself from a body it checked with
  * mm_body_check (opening it again would prove nothing new). */
 #define MM_VERIFY_OWN (MM_VERIFY_SIG_TRUSTED | 0x2u)
-/* Skip the signature check because a later entry of the same feed, stored
- * in the same transaction, has its signature checked and its hash chain
- * covers this entry; the caller aborts the transaction if that fails.
- * (Bulk sync: one Ed25519 verification per run, not per entry.) */
-#define MM_VERIFY_SIG_DEFERRED 0x4u
+/* There is no flag to skip the signature of an entry received from anyone:
+ * each entry's own signature must verify before it is stored, whatever
+ * later entry's chain covers it (PROTOCOL.md 5.1).  A receiver keeps bulk
+ * sync fast by checking a run's signatures in parallel (core/vpool.h,
+ * mm_entry_check_sig), never by leaving any out. */
 
 /* Build, encrypt and sign the entry that follows head in feed
  * (author = device, scope->id).  nonce NULL means a fresh random one (the
@@ -94,7 +94,9 @@ int mm_entry_seal(const mm_keypair_t *device, const mm_scope_t *scope,
 int mm_entry_parse(const uint8_t *buf, size_t len, mm_entry_t *e);
 
 /* THE verifier.  Every path that stores an entry, local or received, goes
- * through it.  In order: mm_entry_parse errors; MM_ESCOPE (scope is NULL or
+ * through it, and every received entry with its own signature checked
+ * (mm_entry_check, or mm_entry_check_sig with mm_entry_sig's answer for
+ * it).  In order: mm_entry_parse errors; MM_ESCOPE (scope is NULL or
  * not the entry's, or the author's identity is not a member); MM_ENOCERT (no
  * cert); MM_EBADCERT (cert is not for this author); MM_ESEQDUP (seq <= head);
  * MM_ESEQGAP (seq > head + 1); MM_EPREV (prev is not the head's id, or not
