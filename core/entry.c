@@ -173,12 +173,10 @@ static int check(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned flags
     if (e->seq == 1 ? e->prev != NULL
                    : (!e->prev || memcmp(e->prev, ctx->head->id, MM_HASH_BYTES) != 0))
         return MM_EPREV;
-    if (!(flags & MM_VERIFY_SIG_TRUSTED)) {
-        int rc = sig_rc == SIG_HERE ? mm_entry_sig(e) : sig_rc;
-        if (rc)
-            return rc;
-    }
-    if ((flags & MM_VERIFY_OWN) == MM_VERIFY_OWN)
+    int rc = sig_rc == SIG_HERE ? mm_entry_sig(e) : sig_rc;
+    if (rc)
+        return rc;
+    if (flags & MM_VERIFY_OWN)
         return MM_OK;
     return check_box(e, s->key);
 }

@@ -228,8 +228,10 @@ int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,
         time = mm_now_ms();
     if ((rc = mm_entry_seal(device, &scope, &head, time, NULL, body, bodylen, buf, cap, &len)))
         goto out;
-    /* Our own entry still goes through the verifier; only the signature and
-     * the box we have just made (from a checked body) are taken as given. */
+    /* Our own entry goes through the verifier too, its signature included:
+     * a signature spoilt while it was made (a fault, a bug) is caught here,
+     * before any peer can receive it.  Only the box we have just sealed from
+     * a checked body is taken as given. */
     mm_entry_t e;
     mm_verify_ctx_t ctx = { &head, &cert, &scope };
     if ((rc = mm_entry_parse(buf, len, &e)) || (rc = mm_entry_check(&e, &ctx, MM_VERIFY_OWN))
