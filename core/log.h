@@ -28,9 +28,9 @@ int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_entry_t *e);
  * verifier pool (core/vpool.h).  Entries at or below the stored head that
  * are byte-identical to what is stored are skipped, so a run can be
  * received twice; every other entry goes through the whole verifier, in
- * order, each against the head its predecessor makes.  The answer is
- * therefore that of the first entry that fails, and for it the first check
- * it fails, as if the entries were put one by one with mm_log_put.  On any
+ * order, each against the head its predecessor makes.  Past the run's
+ * shape, the answer is that of the first entry that fails, and for it the
+ * first check it fails, as mm_log_put would give entry by entry.  On any
  * error nothing of the run is stored and the caller must abort txn
  * (earlier entries of the run may already be in it).  *stored (may be
  * NULL) gets the number newly stored.  Errors, in the order checked: the
