@@ -143,9 +143,20 @@ int mm_entry_verify(const uint8_t *buf, size_t len, const mm_verify_ctx_t *ctx,
     return rc;
 }
 
-int mm_entry_check(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned flags)
+int mm_entry_sig(const mm_entry_t *e)
 {
-    int rc;
+    uint8_t digest[MM_HASH_BYTES];
+    mm_hash(digest, e->bytes, e->signedlen);
+    return mm_verify_digest(e->author, MM_CTX_ENTRY, digest, e->sig);
+}
+
+/* Steps 2..7 of the verifier.  sig_rc is mm_entry_sig's answer for e when
+ * the caller already has it, or SIG_HERE to run that step here, in its
+ * place in the order. */
+#define SIG_HERE 1
+
+static int check(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned flags, int sig_rc)
+{
     const mm_scope_t *s = ctx->scope;
     if (!s || memcmp(s->id, e->scope, 32) != 0)
         return MM_ESCOPE;
@@ -163,13 +174,22 @@ int mm_entry_check(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned fla
     if (e->seq == 1 ? e->prev != NULL
                    : (!e->prev || memcmp(e->prev, ctx->head->id, MM_HASH_BYTES) != 0))
         return MM_EPREV;
-    if (!(flags & (MM_VERIFY_SIG_TRUSTED | MM_VERIFY_SIG_DEFERRED))) {
-        uint8_t digest[MM_HASH_BYTES];
-        mm_hash(digest, e->bytes, e->signedlen);
-        if ((rc = mm_verify_digest(e->author, MM_CTX_ENTRY, digest, e->sig)))
-            return rc;
-    }
-    if ((flags & MM_VERIFY_OWN) == MM_VERIFY_OWN)
+    int rc = sig_rc == SIG_HERE ? mm_entry_sig(e) : sig_rc;
+    if (rc)
+        return rc;
+    if (flags & MM_VERIFY_OWN)
         return MM_OK;
     return check_box(e, s->key);
+}
+
+int mm_entry_check(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned flags)
+{
+    return check(e, ctx, flags, SIG_HERE);
+}
+
+int mm_entry_check_sig(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned flags,
+                       int sig_rc)
+{
+    /* anything but MM_OK is a failed signature step, SIG_HERE included */
+    return check(e, ctx, flags, sig_rc == MM_OK ? MM_OK : MM_EBADSIG);
 }

@@ -64,18 +64,16 @@ typedef struct {
     const mm_scope_t *scope;        /* the scope named by the entry, or NULL */
 } mm_verify_ctx_t;
 
-/* Skip the Ed25519 check: only for an entry that the caller has just signed
- * with its own device key (verifying it again would cost three signatures). */
-#define MM_VERIFY_SIG_TRUSTED 0x1u
-/* Skip the signature check and the opening of the box: only for an entry
- * that the caller has just sealed itself from a body it checked with
- * mm_body_check (opening it again would prove nothing new). */
-#define MM_VERIFY_OWN (MM_VERIFY_SIG_TRUSTED | 0x2u)
-/* Skip the signature check because a later entry of the same feed, stored
- * in the same transaction, has its signature checked and its hash chain
- * covers this entry; the caller aborts the transaction if that fails.
- * (Bulk sync: one Ed25519 verification per run, not per entry.) */
-#define MM_VERIFY_SIG_DEFERRED 0x4u
+/* Skip the opening of the box: only for an entry that the caller has just
+ * sealed itself from a body it checked with mm_body_check (opening it again
+ * would prove nothing new).  Its signature is still checked. */
+#define MM_VERIFY_OWN 0x2u
+/* There is no flag to skip a signature, neither of an entry received from
+ * anyone nor of one we have just signed: each entry's own signature must
+ * verify before it is stored, whatever later entry's chain covers it
+ * (PROTOCOL.md 5.1).  A receiver keeps bulk sync fast by checking a run's
+ * signatures in parallel (core/vpool.h, mm_entry_check_sig), never by
+ * leaving any out. */
 
 /* Build, encrypt and sign the entry that follows head in feed
  * (author = device, scope->id).  nonce NULL means a fresh random one (the
@@ -94,13 +92,15 @@ int mm_entry_seal(const mm_keypair_t *device, const mm_scope_t *scope,
 int mm_entry_parse(const uint8_t *buf, size_t len, mm_entry_t *e);
 
 /* THE verifier.  Every path that stores an entry, local or received, goes
- * through it.  In order: mm_entry_parse errors; MM_ESCOPE (scope is NULL or
- * not the entry's, or the author's identity is not a member); MM_ENOCERT (no
- * cert); MM_EBADCERT (cert is not for this author); MM_ESEQDUP (seq <= head);
- * MM_ESEQGAP (seq > head + 1); MM_EPREV (prev is not the head's id, or not
- * nil at seq 1); MM_EBADSIG; MM_EDECRYPT (box does not open under the scope
- * key); MM_EBODY (plaintext is not a valid body).  The cert must already
- * have passed mm_cert_parse.  On MM_OK *out describes the entry. */
+ * through it, every entry with its own signature checked (by mm_entry_check,
+ * or by mm_entry_check_sig with mm_entry_sig's answer for it).  In order:
+ * mm_entry_parse errors; MM_ESCOPE (scope is NULL or not the entry's, or the
+ * author's identity is not a member); MM_ENOCERT (no cert); MM_EBADCERT
+ * (cert is not for this author); MM_ESEQDUP (seq <= head); MM_ESEQGAP (seq >
+ * head + 1); MM_EPREV (prev is not the head's id, or not nil at seq 1);
+ * MM_EBADSIG; MM_EDECRYPT (box does not open under the scope key); MM_EBODY
+ * (plaintext is not a valid body).  The cert must already have passed
+ * mm_cert_parse.  On MM_OK *out describes the entry. */
 int mm_entry_verify(const uint8_t *buf, size_t len, const mm_verify_ctx_t *ctx,
                     unsigned flags, mm_entry_t *out);
 
@@ -108,6 +108,21 @@ int mm_entry_verify(const uint8_t *buf, size_t len, const mm_verify_ctx_t *ctx,
  * with mm_entry_parse (to learn its feed): everything after parsing, with
  * the same errors.  mm_entry_verify = mm_entry_parse + mm_entry_check. */
 int mm_entry_check(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned flags);
+
+/* The verifier's signature step alone (step MM_EBADSIG above): the
+ * author's Ed25519 signature over MM_CTX_ENTRY || BLAKE2b-256(the bytes
+ * before field 8) of a parsed entry.  MM_OK or MM_EBADSIG.  Reads only e
+ * and the bytes it points to, so any number of threads may run it at once
+ * (core/vpool.h does, on the entries of a received run). */
+int mm_entry_sig(const mm_entry_t *e);
+
+/* mm_entry_check for a caller that has already run the signature step on
+ * this very e: sig_rc is what mm_entry_sig(e) returned, and stands in that
+ * step's place; every other step runs here, in the same order, so the
+ * answer is mm_entry_check's.  Any sig_rc but MM_OK is MM_EBADSIG.  A
+ * caller without mm_entry_sig's answer for e calls mm_entry_check. */
+int mm_entry_check_sig(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned flags,
+                       int sig_rc);
 
 /* Decrypt e's body with key into out[0..cap), cap >= e->boxlen - 16.
  * MM_OK with *outlen; MM_EDECRYPT; MM_ETOOBIG if cap is too small. */

@@ -6,12 +6,15 @@
 #include "core/log.h"
 #include "core/store_int.h"
 #include "core/body.h"
+#include "core/vpool.h"
 #include "crypto/error.h"
 #include "core/be64.h"
 
 #define FEED_KEY  64                /* author || scope */
 #define ENTRY_KEY 72                /* author || scope || seq (big-endian) */
 #define HEAD_VAL  40                /* seq (big-endian) || id */
+
+_Static_assert(MM_LOG_RUN_MAX <= MM_VPOOL_MAX, "a run fits one call of the verifier pool");
 
 static void entry_key(uint8_t k[ENTRY_KEY], const uint8_t *author, const uint8_t *scope,
                       uint64_t seq)
@@ -91,27 +94,24 @@ static int context(mm_txn_t *txn, const uint8_t *author, const uint8_t *scope_id
     return MM_OK;
 }
 
-static int verify_and_store(mm_txn_t *txn, const mm_entry_t *e, unsigned flags)
+int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_entry_t *out)
 {
     mm_head_t head;
     mm_cert_t cert;
     mm_scope_t scope;
+    mm_entry_t e;
     int have_cert, have_scope;
-    int rc = context(txn, e->author, e->scope, &head, &cert, &have_cert, &scope, &have_scope);
+    int rc = mm_entry_parse(buf, len, &e);
+    if (rc)
+        return rc;
+    rc = context(txn, e.author, e.scope, &head, &cert, &have_cert, &scope, &have_scope);
     if (rc == MM_OK) {
         mm_verify_ctx_t ctx = { &head, have_cert ? &cert : NULL, have_scope ? &scope : NULL };
-        rc = mm_entry_check(e, &ctx, flags);
+        rc = mm_entry_check(&e, &ctx, 0);
     }
     mm_scope_wipe(&scope);
-    return rc ? rc : store(txn, e);
-}
-
-int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, unsigned flags, mm_entry_t *out)
-{
-    mm_entry_t e;
-    int rc = mm_entry_parse(buf, len, &e);
     if (rc == MM_OK)
-        rc = verify_and_store(txn, &e, flags);
+        rc = store(txn, &e);
     if (rc == MM_OK && out)
         *out = e;
     return rc;
@@ -123,53 +123,75 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
     mm_head_t head;
     mm_cert_t cert;
     mm_scope_t scope;
-    mm_entry_t e, first;
     int have_cert, have_scope;
-    size_t count = 0;
+    size_t count = 0, fresh;
+    int rc = MM_ENOMEM;
     if (stored)
         *stored = 0;
     if (n == 0)
         return MM_OK;
-    int rc = mm_entry_parse(bufs[0], lens[0], &first);
-    if (rc)
-        return rc;
-    rc = context(txn, first.author, first.scope, &head, &cert, &have_cert, &scope, &have_scope);
-    if (rc)
+    if (n > MM_LOG_RUN_MAX)
+        return MM_ETOOBIG;
+    memset(&scope, 0, sizeof scope);
+    mm_entry_t *ents = malloc(n * sizeof *ents);
+    int *sigs = malloc(n * sizeof *sigs);
+    if (!ents || !sigs)
         goto out;
-    mm_verify_ctx_t ctx = { &head, have_cert ? &cert : NULL, have_scope ? &scope : NULL };
+    /* the run's shape: every entry parses, one feed, consecutive */
     for (size_t i = 0; i < n; i++) {
-        if ((rc = mm_entry_parse(bufs[i], lens[i], &e)))
+        if ((rc = mm_entry_parse(bufs[i], lens[i], &ents[i])))
             goto out;
-        if (memcmp(e.author, first.author, 32) || memcmp(e.scope, first.scope, 32)
-            || e.seq != first.seq + i) {
+        if (memcmp(ents[i].author, ents[0].author, 32) || memcmp(ents[i].scope, ents[0].scope, 32)
+            || ents[i].seq != ents[0].seq + i) {
             rc = MM_EPROTO;
             goto out;
         }
-        if (e.seq <= head.seq) {        /* already have that position: same bytes? */
+    }
+    rc = context(txn, ents[0].author, ents[0].scope, &head, &cert, &have_cert, &scope,
+                 &have_scope);
+    if (rc)
+        goto out;
+    /* Entries from `fresh` on lie above the head and would be stored: every
+     * one of their signatures is checked, all at once on the verifier pool,
+     * before anything is stored.  (Those below are compared byte for byte
+     * with what is stored, which was checked when it was stored.) */
+    fresh = 0;
+    if (head.seq >= ents[0].seq)    /* the run is consecutive: those come first */
+        fresh = head.seq - ents[0].seq < n ? (size_t) (head.seq - ents[0].seq) + 1 : n;
+    rc = fresh < n ? mm_vpool_verify(NULL, ents + fresh, n - fresh, sigs + fresh) : MM_OK;
+    if (rc && rc != MM_EBADSIG)     /* a bad signature is reported in order, below */
+        goto out;
+    /* then the rest of the verifier, entry by entry in order, each against
+     * the head its predecessor made: the first fault found is the answer */
+    mm_verify_ctx_t ctx = { &head, have_cert ? &cert : NULL, have_scope ? &scope : NULL };
+    for (size_t i = 0; i < n; i++) {
+        const mm_entry_t *e = &ents[i];
+        if (i < fresh) {                /* already have that position: same bytes? */
             const uint8_t *old;
             size_t oldlen;
-            if ((rc = mm_log_get(txn, e.author, e.scope, e.seq, &old, &oldlen)))
+            if ((rc = mm_log_get(txn, e->author, e->scope, e->seq, &old, &oldlen)))
                 goto out;
-            if (oldlen != e.len || memcmp(old, e.bytes, e.len) != 0) {
+            if (oldlen != e->len || memcmp(old, e->bytes, e->len) != 0) {
                 rc = MM_EFORK;
                 goto out;
             }
             continue;
         }
-        unsigned flags = i + 1 < n ? MM_VERIFY_SIG_DEFERRED : 0;
-        if ((rc = mm_entry_check(&e, &ctx, flags)) || (rc = store_entry(txn, &e)))
+        if ((rc = mm_entry_check_sig(e, &ctx, 0, sigs[i])) || (rc = store_entry(txn, e)))
             goto out;
-        head.seq = e.seq;
-        memcpy(head.id, e.id, MM_HASH_BYTES);
+        head.seq = e->seq;
+        memcpy(head.id, e->id, MM_HASH_BYTES);
         count++;
     }
-    /* one head write for the run: e is its last entry */
-    if (count && (rc = store_head(txn, &e)))
+    /* one head write for the run, at its last entry */
+    if (count && (rc = store_head(txn, &ents[n - 1])))
         goto out;
     if (stored)
         *stored = count;
 out:
     mm_scope_wipe(&scope);
+    free(sigs);
+    free(ents);
     return rc;
 }
 
@@ -205,8 +227,10 @@ int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,
         time = mm_now_ms();
     if ((rc = mm_entry_seal(device, &scope, &head, time, NULL, body, bodylen, buf, cap, &len)))
         goto out;
-    /* Our own entry still goes through the verifier; only the signature and
-     * the box we have just made (from a checked body) are taken as given. */
+    /* Our own entry goes through the verifier too, its signature included:
+     * a signature spoilt while it was made (a fault, a bug) is caught here,
+     * before any peer can receive it.  Only the box we have just sealed from
+     * a checked body is taken as given. */
     mm_entry_t e;
     mm_verify_ctx_t ctx = { &head, &cert, &scope };
     if ((rc = mm_entry_parse(buf, len, &e)) || (rc = mm_entry_check(&e, &ctx, MM_VERIFY_OWN))

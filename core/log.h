@@ -1,10 +1,10 @@
 /*  log.h -- the append-only log: feeds of signed entries in the store.
  *
  *  No function here modifies or deletes a stored entry.  Every entry is
- *  stored through mm_log_put, which runs the one verifier (mm_entry_verify)
- *  against the stored feed head, certificate and scope, then writes the
- *  entry and the new head in the caller's transaction, so a commit stores
- *  both or neither.
+ *  stored through mm_log_put, mm_log_put_run or mm_log_append, each of
+ *  which runs the one verifier (core/entry.h) against the stored feed head,
+ *  certificate and scope, then writes the entry and the new head in the
+ *  caller's transaction, so a commit stores both or neither.
  */
 #ifndef MM_LOG_H
 #define MM_LOG_H
@@ -14,21 +14,30 @@
 #include "core/store.h"
 #include "core/entry.h"
 
-/* Verify buf against the store and store it.  flags as mm_entry_verify.
+/* Entries in one run of mm_log_put_run: one ENTRIES frame (PROTOCOL.md 8.1). */
+#define MM_LOG_RUN_MAX 4096
+
+/* Verify buf against the store, through the whole verifier, and store it.
  * MM_OK (e filled if non-NULL, pointing into buf); any verifier error;
  * MM_EFULL, MM_EIO.  On error nothing is written. */
-int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, unsigned flags,
-               mm_entry_t *e);
+int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_entry_t *e);
 
 /* Verify and store a run of entries of one feed, in seq order, as received
- * from a peer: the hash links of every entry are checked and the Ed25519
- * signature of the last one only (it covers the chain).  Entries at or
- * below the stored head that are byte-identical to what is stored are
- * skipped, so a run can be received twice.  On any error nothing of the run
- * is stored and the caller must abort txn (earlier entries of the run may
- * already be in it).  *stored (may be NULL) gets the number newly stored.
- * Errors: the verifier's; MM_EFORK (a different entry is stored at one of
- * the positions); MM_EPROTO (entries not of one feed or not contiguous). */
+ * from a peer.  Every entry's own signature is checked, however the sender
+ * cut its runs: all of them before anything is stored, in parallel on the
+ * verifier pool (core/vpool.h).  Entries at or below the stored head that
+ * are byte-identical to what is stored are skipped, so a run can be
+ * received twice; every other entry goes through the whole verifier, in
+ * order, each against the head its predecessor makes.  Past the run's
+ * shape, the answer is that of the first entry that fails, and for it the
+ * first check it fails, as mm_log_put would give entry by entry.  On any
+ * error nothing of the run is stored and the caller must abort txn
+ * (earlier entries of the run may already be in it).  *stored (may be
+ * NULL) gets the number newly stored.  Errors, in the order checked: the
+ * parse errors of any entry and MM_EPROTO (entries not of one feed or not
+ * contiguous); then per entry MM_EFORK (a different entry is stored at its
+ * position) or the verifier's; MM_ETOOBIG if n > MM_LOG_RUN_MAX; MM_ENOMEM;
+ * MM_EFULL, MM_EIO. */
 int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens, size_t n,
                    size_t *stored);
 

@@ -604,6 +604,9 @@ static int on_cert(mm_session_t *s, const mm_msg_t *m)
     return rc ? fail(s, rc, "CERT refused: %s", mm_strerror(rc)) : MM_OK;
 }
 
+/* a received frame is one run of mm_log_put_run */
+_Static_assert(MM_RUN_MAX <= MM_LOG_RUN_MAX, "an ENTRIES frame fits one stored run");
+
 static int on_entries(mm_session_t *s, const mm_msg_t *m)
 {
     mm_entry_t e;

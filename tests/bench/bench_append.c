@@ -3,12 +3,17 @@
  *  Reports, in one run on this machine:
  *    - Ed25519 signatures/s as mm makes them (the baseline: an append can
  *      never be faster than one signature);
+ *    - Ed25519 verifications/s of real entries as mm makes them (the
+ *      verifier's signature step, mm_entry_sig) on one core, and on the
+ *      verifier pool in runs of 4,096 (one lane per core): the ceiling of
+ *      a receiver's sync, which checks every entry's signature;
  *    - durable appends/s of 256-byte notes, one transaction (fsync) each,
  *      as `mm note add` does;
- *    - appends/s batched 1,000 per transaction, and its ratio to signing;
+ *    - appends/s batched 1,000 per transaction, and its ratio to signing
+ *      and to signing plus one verification (what an append does);
  *    - full re-verification (mm_log_check) entries/s;
  *    - with --mm PATH: the median wall time of `mm note add` as a process.
- *  Usage: bench_append [--batched N] [--durable N] [--mm PATH] [--runs N]
+ *  Usage: bench_append [--batched N] [--durable N] [--verify N] [--mm PATH] [--runs N]
  */
 #include <spawn.h>
 #include <stdio.h>
@@ -21,6 +26,7 @@
 #include "core/home.h"
 #include "core/body.h"
 #include "core/mp.h"
+#include "core/vpool.h"
 #include "crypto/error.h"
 
 extern char **environ;
@@ -64,6 +70,77 @@ static double bench_sign(int n)
     }
     t = now_s() - t;
     mm_keypair_destroy(&kp);
+    return n / t;
+}
+
+#define VERIFY_RUN MM_VPOOL_MAX
+
+/* n entries of 256-byte notes sealed in h's self scope, parsed into e
+ * (pointing into *store, which the caller frees). */
+static void seal_entries(mm_home_t *h, int n, mm_entry_t *e, uint8_t **store)
+{
+    size_t cap = 512 + MM_ENTRY_OVERHEAD;
+    mm_scope_t sc;
+    mm_txn_t *txn;
+    mm_head_t head = { 0, { 0 } };
+    int rc = mm_store_begin(mm_home_store(h), 0, &txn);
+    if (rc || (rc = mm_scope_get(txn, mm_home_self_scope(h), &sc)))
+        die("scope", rc);
+    mm_txn_abort(&txn);
+    if (!(*store = malloc((size_t) n * cap)))
+        die("seal", MM_ENOMEM);
+    for (int i = 0; i < n; i++) {
+        uint8_t body[512], *buf = *store + (size_t) i * cap;
+        size_t len, blen = note_body(body, sizeof body, i);
+        if ((rc = mm_entry_seal(mm_home_device(h), &sc, &head, 1, NULL, body, blen, buf, cap,
+                                &len)) || (rc = mm_entry_parse(buf, len, &e[i])))
+            die("seal", rc);
+        head.seq++;
+        memcpy(head.id, e[i].id, sizeof head.id);
+    }
+    mm_scope_wipe(&sc);
+}
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double) ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Signature checks per wall second: on this thread alone, or on the
+ * verifier pool in runs of VERIFY_RUN.  *per_cpu gets them per CPU second
+ * of the process (every lane's), which a busy machine does not skew. */
+static double bench_verify(mm_home_t *h, int n, int pool, unsigned *lanes, double *per_cpu)
+{
+    mm_entry_t *e = malloc((size_t) n * sizeof *e);
+    int *rcs = malloc((size_t) n * sizeof *rcs);
+    uint8_t *store;
+    mm_vpool_t *p = NULL;
+    if (!e || !rcs)
+        die("verify", MM_ENOMEM);
+    seal_entries(h, n, e, &store);
+    int rc = pool ? mm_vpool_new(0, &p) : MM_OK;
+    if (rc)
+        die("pool", rc);
+    *lanes = p ? mm_vpool_lanes(p) : 1;
+    double c = cpu_s(), t = now_s();
+    for (int i = 0; i < n; i += VERIFY_RUN) {
+        size_t k = (size_t) (n - i < VERIFY_RUN ? n - i : VERIFY_RUN);
+        if (p)
+            rc = mm_vpool_verify(p, e + i, k, rcs + i);
+        else
+            for (size_t j = 0; j < k && rc == MM_OK; j++)
+                rc = mm_entry_sig(&e[i + (int) j]);
+        if (rc)
+            die("verify", rc);
+    }
+    t = now_s() - t;
+    *per_cpu = n / (cpu_s() - c);
+    mm_vpool_destroy(&p);
+    free(store);
+    free(rcs);
+    free(e);
     return n / t;
 }
 
@@ -139,19 +216,21 @@ static double bench_process(const char *mm, const char *home, int runs)
 
 int main(int argc, char **argv)
 {
-    int batched = 100000, durable = 500, runs = 51;
+    int batched = 100000, durable = 500, runs = 51, verify = 20000;
     const char *mm = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--batched") && i + 1 < argc) batched = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--durable") && i + 1 < argc) durable = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--mm") && i + 1 < argc) mm = argv[++i];
         else if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--verify") && i + 1 < argc) verify = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench_append [--batched N] [--durable N] [--mm PATH] [--runs N]\n");
+            fprintf(stderr, "usage: bench_append [--batched N] [--durable N] [--verify N] "
+                            "[--mm PATH] [--runs N]\n");
             return 2;
         }
     }
-    if (mm_crypto_init() || batched < 1 || durable < 1 || runs < 1)
+    if (mm_crypto_init() || batched < 1 || durable < 1 || runs < 1 || verify < 1)
         return 2;
     char dir[] = "/tmp/mm-bench-XXXXXX", home[64];
     if (!mkdtemp(dir))
@@ -162,6 +241,10 @@ int main(int argc, char **argv)
     if (rc || (rc = mm_home_open(home, &h)))
         die("home", rc);
 
+    unsigned lanes;
+    double ver1c, verpc;
+    double ver1 = bench_verify(h, verify, 0, &lanes, &ver1c);
+    double verp = bench_verify(h, verify, 1, &lanes, &verpc);
     double sign = bench_sign(20000);
     double dur = bench_append(h, durable, 1);
     double bat = bench_append(h, batched, 1000);
@@ -173,9 +256,16 @@ int main(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru);
 
     printf("ed25519 signatures            %9.0f /s   (baseline)\n", base);
+    printf("ed25519 verifications, 1 core %9.0f /s   %6.0f per CPU s "
+           "(mm_entry_sig, %d entries)\n", ver1, ver1c, verify);
+    printf("  on the verifier pool, %2u lanes%8.0f /s   %6.0f per CPU s, %.2fx one core "
+           "(runs of %d)\n", lanes, verp, verpc, verp / ver1, VERIFY_RUN);
     printf("appends, durable, 1 per txn   %9.0f /s   %6.1f%% of signing\n", dur, 100 * dur / base);
     printf("appends, batched 1000 per txn %9.0f /s   %6.1f%% of signing (goal >= 80%%)\n",
            bat, 100 * bat / base);
+    /* an append signs its entry and verifies the signature before storing it */
+    printf("                                            %6.1f%% of signing + verifying once\n",
+           100 * bat * (1 / base + 1 / ver1));
     printf("full verify (mm_log_check)    %9.0f /s   over %llu entries\n", chk,
            (unsigned long long) n);
     printf("peak RSS                      %9ld KiB\n", ru.ru_maxrss);

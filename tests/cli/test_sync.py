@@ -276,6 +276,23 @@ class TestRogue(SyncBase):
         p = self.one_result(self.sync(self.ada, "grace"), "grace")
         self.assertEqual(p["sent"], 1, p)
 
+    def test_bad_signature_first_of_run(self):
+        """A run of two: the first entry's signature broken, the second valid
+        and chained over it (so the last signature covers the run).  Every
+        entry's own signature is checked: refused whole with MM_EBADSIG."""
+        mark = self.srv.mark()
+        out = self.check_error_answer("hello-then-badrun")
+        self.assertEqual(out.split()[0], "MM_EBADSIG", out)
+        self.assertIsNotNone(self.srv.wait_line(r"MM_EBADSIG", start=mark), self.srv)
+        self.assertEqual(len([e for e in self.scope_entries(self.grace, self.scope)
+                              if e["author"] == self.aid["device"]]), 2)
+        # Ada herself still syncs normally afterwards, from the real head
+        self.fill(self.ada, "grace", 2)
+        p = self.one_result(self.sync(self.ada, "grace"), "grace")
+        self.assertEqual(p["sent"], 2, p)
+        self.assertEqual(self.ids(self.grace, self.scope), self.ids(self.ada, self.scope))
+        self.assert_verify_ok(self.grace)
+
     def test_curve_random_key_refused(self):
         mark = self.srv.mark()
         r = self.tool("mm_rogue", "--curve-random", self.srv.endpoint, self.gid["device"],

@@ -5,6 +5,7 @@
  *      the peer's device as server key), send one kind of bad input, and
  *      print on stdout, as one line, what came back:
  *        "MM_E... text"  the ERROR frame the peer sent (its code first)
+ *        "acked"         the peer stored the entries we sent (ACK)
  *        "closed"        the peer dropped the connection
  *        "timeout"       nothing came back in time
  *        "refused"       the handshake was refused (before anything was sent)
@@ -18,6 +19,11 @@
  *                                 frame whose one entry (the next of our feed
  *                                 in the relationship scope, as the peer's
  *                                 HAVE tells) has one signature byte flipped
+ *            hello-then-badrun    the same, but the frame is a run of two: the
+ *                                 first entry with one signature byte flipped
+ *                                 (nothing re-encoded), the second validly
+ *                                 signed and chained over the first's id, so
+ *                                 that the last signature covers the run
  *      Exit 0 if the handshake succeeded (we could talk), 1 if not or on a
  *      local failure (said on stderr).
  *
@@ -199,7 +205,8 @@ static void print_error(const mm_msg_t *m)
 }
 
 /* Wait for the peer's verdict on what we sent and print it.  Other frames
- * (the peer's own ENTRIES, DONE...) are skipped when skip is set, else
+ * (the peer's own ENTRIES, DONE...) are skipped when skip is set (we sent
+ * entries: their verdict is an ERROR, or an ACK if they were stored), else
  * reported as "answer TYPE". */
 static void await_verdict(link_t *l, uint64_t deadline, mm_msg_t *m, int skip)
 {
@@ -218,6 +225,10 @@ static void await_verdict(link_t *l, uint64_t deadline, mm_msg_t *m, int skip)
         }
         if (m->type == MM_MSG_ERROR) {
             print_error(m);
+            return;
+        }
+        if (skip && m->type == MM_MSG_ACK) {
+            printf("acked\n");
             return;
         }
         if (!skip) {
@@ -258,10 +269,14 @@ static int send_hello_have(link_t *l, mm_home_t *home, uint8_t *frame)
     return mm_mp_writer_status(&w) ? -1 : link_send(l, w.buf, w.len);
 }
 
-/* Seal the entry after seq `theirs` of our feed in scope, as the peer will
- * expect it, then flip its last signature byte.  0 or -1. */
-static int forge_entry(mm_home_t *home, const uint8_t scope_id[32], uint64_t theirs,
-                       uint8_t *out, size_t cap, size_t *outlen)
+#define FORGED_MAX 2               /* entries in a forged run */
+#define FORGED_CAP 1024             /* bytes of one forged entry */
+
+/* Seal n entries after seq `theirs` of our feed in scope, as the peer will
+ * expect them, flipping the last signature byte of the first before the
+ * next is chained over its id.  0 or -1. */
+static int forge_run(mm_home_t *home, const uint8_t scope_id[32], uint64_t theirs, int n,
+                     uint8_t out[][FORGED_CAP], size_t *outlen)
 {
     static const char text[] = "written by mm_rogue";
     const uint8_t *dev = mm_keypair_pk(mm_home_device(home));
@@ -297,28 +312,33 @@ static int forge_entry(mm_home_t *home, const uint8_t scope_id[32], uint64_t the
             goto out;
         memcpy(head.id, e.id, sizeof head.id);
     }
-    if ((rc = mm_entry_seal(mm_home_device(home), &sc, &head, mm_now_ms(), NULL, body, w.len,
-                            out, cap, outlen)))
-        goto out;
-    out[*outlen - 1] ^= 0x01;       /* the signature is the last field */
+    for (int i = 0; i < n; i++) {
+        if ((rc = mm_entry_seal(mm_home_device(home), &sc, &head, mm_now_ms(), NULL, body,
+                                w.len, out[i], FORGED_CAP, &outlen[i])))
+            goto out;
+        if (i == 0)
+            out[0][outlen[0] - 1] ^= 0x01;  /* the signature is the last field */
+        head.seq++;
+        mm_hash(head.id, out[i], outlen[i]);    /* the next is chained over these bytes */
+    }
 out:
     mm_scope_wipe(&sc);
     mm_txn_abort(&txn);
     if (rc)
-        fprintf(stderr, "mm_rogue: cannot build the entry: %s\n", mm_strerror(rc));
+        fprintf(stderr, "mm_rogue: cannot build the entries: %s\n", mm_strerror(rc));
     return rc ? -1 : 0;
 }
 
 /* HELLO, HAVE, the peer's HAVE (to learn how much of our feed it holds),
- * then the forged entry.  0 once the entry is sent; 1 if the peer's answer
- * came first (printed: its ERROR or the connection's fate); -1 on a local
- * failure (on stderr). */
-static int send_bad_entry(link_t *l, mm_home_t *home, const mm_peer_t *p, uint64_t deadline,
-                          mm_msg_t *m)
+ * then a forged run of n entries in one ENTRIES frame.  0 once it is sent;
+ * 1 if the peer's answer came first (printed: its ERROR or the
+ * connection's fate); -1 on a local failure (on stderr). */
+static int send_bad_run(link_t *l, mm_home_t *home, const mm_peer_t *p, uint64_t deadline,
+                        mm_msg_t *m, int n)
 {
     const uint8_t *dev = mm_keypair_pk(mm_home_device(home));
-    uint8_t frame[SMALL_FRAME], entry[1024];
-    size_t entrylen;
+    uint8_t frame[SMALL_FRAME], entries[FORGED_MAX][FORGED_CAP];
+    size_t lens[FORGED_MAX];
     uint64_t theirs = 0;
     mm_have_t h;
     int last = 0;
@@ -345,12 +365,13 @@ static int send_bad_entry(link_t *l, mm_home_t *home, const mm_peer_t *p, uint64
                 theirs = h.seq;
         last = m->u.have.last;
     }
-    if (forge_entry(home, p->scope, theirs, entry, sizeof entry, &entrylen))
+    if (forge_run(home, p->scope, theirs, n, entries, lens))
         return -1;
     mm_mp_writer_t w;
     mm_mp_writer_init(&w, frame, sizeof frame);
-    mm_wire_entries_begin(&w, 1);
-    mm_wire_entries_add(&w, entry, entrylen);
+    mm_wire_entries_begin(&w, (uint32_t) n);
+    for (int i = 0; i < n; i++)
+        mm_wire_entries_add(&w, entries[i], lens[i]);
     return mm_mp_writer_status(&w) ? -1 : link_send(l, w.buf, w.len);
 }
 
@@ -399,8 +420,10 @@ static int run_send(const char *home_path, const char *who, const char *kind,
         printf("%s\n", ev == EV_FRAME ? "frame-before-handshake" : ev_word(ev));
         goto out;
     }
-    if (!strcmp(kind, "hello-then-badentry")) {
-        if ((rc = send_bad_entry(&l, home, &p, deadline, m))) {
+    int run = !strcmp(kind, "hello-then-badentry") ? 1
+            : !strcmp(kind, "hello-then-badrun") ? 2 : 0;
+    if (run) {
+        if ((rc = send_bad_run(&l, home, &p, deadline, m, run))) {
             ex = rc > 0 ? 0 : 1;    /* answered early: we did talk */
             goto out;
         }
@@ -424,7 +447,7 @@ static int run_send(const char *home_path, const char *who, const char *kind,
             goto out;
     }
     ex = 0;                         /* we talked; now report the answer */
-    await_verdict(&l, deadline, m, !strcmp(kind, "hello-then-badentry"));
+    await_verdict(&l, deadline, m, run);
     if (!strcmp(kind, "stray")) {   /* a frame already in flight when the ERROR came */
         uint8_t junk[GARBAGE_BYTES];
         mm_random_bytes(junk, sizeof junk);
@@ -468,7 +491,7 @@ static int usage(void)
     fprintf(stderr,
             "usage: mm_rogue --home DIR --peer PEER --send KIND [--endpoint EP] [--timeout MS]\n"
             "       mm_rogue --curve-random ENDPOINT SERVER_DEVICE_CODE [--timeout MS]\n"
-            "KIND: garbage, bigcount, oversize, hello-then-badentry\n");
+            "KIND: garbage, bigcount, oversize, hello-then-badentry, hello-then-badrun\n");
     return 2;
 }
 
@@ -510,8 +533,8 @@ int main(int argc, char **argv)
                                                                  timeout_ms);
     if (!home || !peer || !kind
         || (strcmp(kind, "garbage") && strcmp(kind, "bigcount") && strcmp(kind, "oversize")
-            && strcmp(kind, "stray")
-            && strcmp(kind, "hello-then-badentry")))
+            && strcmp(kind, "stray") && strcmp(kind, "hello-then-badentry")
+            && strcmp(kind, "hello-then-badrun")))
         return usage();
     return run_send(home, peer, kind, endpoint, timeout_ms);
 }

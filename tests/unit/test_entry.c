@@ -559,58 +559,56 @@ static void test_body_errors_through_verify(void **state)
     ent_free(&e);
 }
 
-static void test_sig_trusted(void **state)
+/* No flag skips a signature: a broken one fails whatever the caller asks,
+ * and every other check still runs in its place in the order. */
+static void test_no_flag_skips_sig(void **state)
 {
+    static const unsigned flags[] = { 0, 0x1u, MM_VERIFY_OWN, 0x4u, ~0u };
     ent_t e1, e2;
     seal(&e1, device, &scope, &head0, body, bodylen);
     mm_head_t head1 = { 1, { 0 } };
     memcpy(head1.id, e1.id, 32);
 
-    /* a bad signature passes only with the flag */
     e1.b[e1.len - 1] ^= 0x01;
-    assert_rc(verify_at(&e1, &head0, 0), MM_EBADSIG);
-    assert_rc(verify_at(&e1, &head0, MM_VERIFY_SIG_TRUSTED), MM_OK);
+    for (size_t f = 0; f < sizeof flags / sizeof flags[0]; f++) {
+        assert_rc(verify_at(&e1, &head0, flags[f]), MM_EBADSIG);
+        /* the checks before the signature come first */
+        assert_rc(verify_at(&e1, &head1, flags[f]), MM_ESEQDUP);
+        assert_rc(verify(e1.b, e1.len, &head0, NULL, &scope, flags[f]), MM_ENOCERT);
+        assert_rc(verify(e1.b, e1.len, &head0, &cert3, &scope, flags[f]), MM_EBADCERT);
+        assert_rc(verify(e1.b, e1.len, &head0, &cert_foreign, &scope, flags[f]), MM_ESCOPE);
+        assert_rc(verify(e1.b, e1.len, &head0, &cert, NULL, flags[f]), MM_ESCOPE);
+        assert_rc(verify(e1.b, e1.len - 1, &head0, &cert, &scope, flags[f]), MM_ETRUNC);
+    }
+    e1.b[e1.len - 1] ^= 0x01;
 
-    /* ... and everything else is still checked */
-    assert_rc(verify_at(&e1, &head1, MM_VERIFY_SIG_TRUSTED), MM_ESEQDUP);
-    assert_rc(verify(e1.b, e1.len, &head0, NULL, &scope, MM_VERIFY_SIG_TRUSTED),
-              MM_ENOCERT);
-    assert_rc(verify(e1.b, e1.len, &head0, &cert3, &scope, MM_VERIFY_SIG_TRUSTED),
-              MM_EBADCERT);
-    assert_rc(verify(e1.b, e1.len, &head0, &cert_foreign, &scope, MM_VERIFY_SIG_TRUSTED),
-              MM_ESCOPE);
-    assert_rc(verify(e1.b, e1.len, &head0, &cert, NULL, MM_VERIFY_SIG_TRUSTED), MM_ESCOPE);
-    assert_rc(verify(e1.b, e1.len - 1, &head0, &cert, &scope, MM_VERIFY_SIG_TRUSTED),
-              MM_ETRUNC);
-
-    /* an altered box, with or without a valid signature */
+    /* an altered box: refused unsigned, refused re-signed unless our own */
     mm_entry_t p;
     assert_rc(mm_entry_parse(e1.b, e1.len, &p), MM_OK);
     size_t box_at = (size_t) (p.box - e1.b);
     e1.b[box_at] ^= 0x01;
-    assert_rc(verify_at(&e1, &head0, MM_VERIFY_SIG_TRUSTED), MM_EDECRYPT);
+    assert_rc(verify_at(&e1, &head0, MM_VERIFY_OWN), MM_EBADSIG);
     resign(&e1, device);
-    assert_rc(verify_at(&e1, &head0, MM_VERIFY_SIG_TRUSTED), MM_EDECRYPT);
     assert_rc(verify_at(&e1, &head0, 0), MM_EDECRYPT);
+    assert_rc(verify_at(&e1, &head0, MM_VERIFY_OWN), MM_OK);
 
-    /* wrong prev, with the signature skipped */
+    /* wrong prev, validly signed */
     mm_head_t wrong = head1;
     wrong.id[5] ^= 0x10;
     seal(&e2, device, &scope, &wrong, body, bodylen);
-    assert_rc(verify_at(&e2, &head1, MM_VERIFY_SIG_TRUSTED), MM_EPREV);
-
-    /* a body that is not a body, with the signature skipped */
+    assert_rc(verify_at(&e2, &head1, MM_VERIFY_OWN), MM_EPREV);
     ent_free(&e2);
+    /* a body that is not a body, validly signed */
     static const uint8_t junk[] = { 0x01 };
     seal(&e2, device, &scope, &head0, junk, sizeof junk);
-    assert_rc(verify_at(&e2, &head0, MM_VERIFY_SIG_TRUSTED), MM_EBODY);
+    assert_rc(verify_at(&e2, &head0, 0), MM_EBODY);
 
     ent_free(&e1);
     ent_free(&e2);
 }
 
 /* mm_entry_check is the verifier after parsing: same answers, and
- * MM_VERIFY_OWN skips exactly the signature and the box. */
+ * MM_VERIFY_OWN skips exactly the opening of the box. */
 static int check_at(const ent_t *e, const mm_head_t *head, const mm_cert_t *c,
                     const mm_scope_t *s, unsigned flags)
 {
@@ -642,16 +640,18 @@ static void test_check_and_own(void **state)
     assert_rc(check_at(&e1, &head0, &cert_foreign, &scope, 0), MM_ESCOPE);
     assert_rc(check_at(&e1, &head0, &cert, NULL, 0), MM_ESCOPE);
 
-    /* a bad signature and an altered box both pass as our own ... */
+    /* an altered box passes as our own, a bad signature never does ... */
     mm_entry_t p;
     assert_rc(mm_entry_parse(e1.b, e1.len, &p), MM_OK);
     size_t box_at = (size_t) (p.box - e1.b);
     e1.b[box_at] ^= 0x01;
-    e1.b[e1.len - 1] ^= 0x01;
-    assert_rc(check_at(&e1, &head0, &cert, &scope, 0), MM_EBADSIG);
-    assert_rc(check_at(&e1, &head0, &cert, &scope, MM_VERIFY_SIG_TRUSTED), MM_EDECRYPT);
+    assert_rc(check_at(&e1, &head0, &cert, &scope, MM_VERIFY_OWN), MM_EBADSIG);
+    resign(&e1, device);
+    assert_rc(check_at(&e1, &head0, &cert, &scope, 0), MM_EDECRYPT);
     assert_rc(check_at(&e1, &head0, &cert, &scope, MM_VERIFY_OWN), MM_OK);
     assert_rc(verify_at(&e1, &head0, MM_VERIFY_OWN), MM_OK);
+    e1.b[e1.len - 1] ^= 0x01;
+    assert_rc(check_at(&e1, &head0, &cert, &scope, MM_VERIFY_OWN), MM_EBADSIG);
     /* ... but feed, certificate and scope are still checked */
     assert_rc(check_at(&e1, &head1, &cert, &scope, MM_VERIFY_OWN), MM_ESEQDUP);
     assert_rc(check_at(&e1, &head0, NULL, &scope, MM_VERIFY_OWN), MM_ENOCERT);
@@ -660,6 +660,68 @@ static void test_check_and_own(void **state)
     assert_rc(verify(e1.b, e1.len - 1, &head0, &cert, &scope, MM_VERIFY_OWN), MM_ETRUNC);
     assert_rc(check_at(&e2, &wrong, &cert, &scope, MM_VERIFY_OWN), MM_EPREV);
     assert_rc(check_at(&e2, &head0, &cert, &scope, MM_VERIFY_OWN), MM_ESEQGAP);
+    ent_free(&e1);
+    ent_free(&e2);
+}
+
+/* The signature step alone, and the check that takes its answer: the same
+ * verdict as mm_entry_check, in the same order, whoever ran the step. */
+static int check_presig(const ent_t *e, const mm_head_t *head, int *sig_rc)
+{
+    mm_entry_t p;
+    int rc = mm_entry_parse(e->b, e->len, &p);
+    if (rc)
+        return rc;
+    mm_verify_ctx_t ctx = { head, &cert, &scope };
+    *sig_rc = mm_entry_sig(&p);
+    int both = mm_entry_check_sig(&p, &ctx, 0, *sig_rc);
+    assert_rc(both, mm_entry_check(&p, &ctx, 0));
+    return both;
+}
+
+static void test_sig_step(void **state)
+{
+    ent_t e1, e2;
+    int sig;
+    seal(&e1, device, &scope, &head0, body, bodylen);
+    mm_head_t head1 = { 1, { 0 } };
+    memcpy(head1.id, e1.id, 32);
+    seal(&e2, device, &scope, &head1, body, bodylen);
+
+    assert_rc(check_presig(&e1, &head0, &sig), MM_OK);
+    assert_rc(sig, MM_OK);
+    assert_rc(check_presig(&e2, &head1, &sig), MM_OK);
+    /* the steps before the signature come first, whatever it says */
+    assert_rc(check_presig(&e2, &head0, &sig), MM_ESEQGAP);
+    assert_rc(sig, MM_OK);
+
+    /* a flipped signature byte, a flipped signed byte (time) */
+    e1.b[e1.len - 1] ^= 0x01;
+    assert_rc(check_presig(&e1, &head0, &sig), MM_EBADSIG);
+    assert_rc(sig, MM_EBADSIG);
+    assert_rc(check_presig(&e1, &head1, &sig), MM_ESEQDUP);
+    e1.b[e1.len - 1] ^= 0x01;
+    mm_entry_t p;
+    assert_rc(mm_entry_parse(e1.b, e1.len, &p), MM_OK);
+    e1.b[p.adlen - 1] ^= 0x01;
+    assert_rc(check_presig(&e1, &head0, &sig), MM_EBADSIG);
+    e1.b[p.adlen - 1] ^= 0x01;
+    /* signed by another device of the same person: its cert is not this one */
+    resign(&e1, device3);
+    assert_rc(check_presig(&e1, &head0, &sig), MM_EBADSIG);
+    assert_rc(sig, MM_EBADSIG);
+
+    /* any answer but MM_OK fails the step; MM_OK lets the box be opened */
+    mm_verify_ctx_t ctx = { &head0, &cert, &scope };
+    resign(&e1, device);
+    assert_rc(mm_entry_parse(e1.b, e1.len, &p), MM_OK);
+    assert_rc(mm_entry_check_sig(&p, &ctx, 0, MM_EIO), MM_EBADSIG);
+    assert_rc(mm_entry_check_sig(&p, &ctx, 0, 1), MM_EBADSIG);
+    e1.b[(size_t) (p.box - e1.b)] ^= 0x01;
+    resign(&e1, device);
+    assert_rc(mm_entry_parse(e1.b, e1.len, &p), MM_OK);
+    assert_rc(mm_entry_sig(&p), MM_OK);
+    assert_rc(mm_entry_check_sig(&p, &ctx, 0, MM_OK), MM_EDECRYPT);
     ent_free(&e1);
     ent_free(&e2);
 }
@@ -1165,8 +1227,9 @@ int main(void)
         cmocka_unit_test(test_truncated_trailing),
         cmocka_unit_test(test_hand_built_format_errors),
         cmocka_unit_test(test_body_errors_through_verify),
-        cmocka_unit_test(test_sig_trusted),
+        cmocka_unit_test(test_no_flag_skips_sig),
         cmocka_unit_test(test_check_and_own),
+        cmocka_unit_test(test_sig_step),
         cmocka_unit_test(test_flip_every_byte),
         cmocka_unit_test(test_scope_record),
         cmocka_unit_test(test_body_check),

@@ -589,7 +589,7 @@ static void test_put_other_device(void **state)
 
     txn = begin(st, 1);
     mm_entry_t e;
-    assert_rc(mm_log_put(txn, bufs[0], lens[0], 0, &e), MM_OK);
+    assert_rc(mm_log_put(txn, bufs[0], lens[0], &e), MM_OK);
     assert_true(e.seq == 1);
     assert_memory_equal(e.id, ids[0], 32);
     mm_head_t h = head_of(txn, mm_keypair_pk(dev2), self);
@@ -597,13 +597,13 @@ static void test_put_other_device(void **state)
     assert_memory_equal(h.id, ids[0], 32);
 
     /* refusals leave the feed as it was */
-    assert_rc(mm_log_put(txn, bufs[0], lens[0], 0, NULL), MM_ESEQDUP);
-    assert_rc(mm_log_put(txn, bufs[2], lens[2], 0, NULL), MM_ESEQGAP);
+    assert_rc(mm_log_put(txn, bufs[0], lens[0], NULL), MM_ESEQDUP);
+    assert_rc(mm_log_put(txn, bufs[2], lens[2], NULL), MM_ESEQGAP);
     uint8_t forged[512];
     memcpy(forged, bufs[1], lens[1]);
     forged[lens[1] - 1] ^= 0x01;
-    assert_rc(mm_log_put(txn, forged, lens[1], 0, NULL), MM_EBADSIG);
-    assert_rc(mm_log_put(txn, bufs[1], lens[1] - 1, 0, NULL), MM_ETRUNC);
+    assert_rc(mm_log_put(txn, forged, lens[1], NULL), MM_EBADSIG);
+    assert_rc(mm_log_put(txn, bufs[1], lens[1] - 1, NULL), MM_ETRUNC);
     h = head_of(txn, mm_keypair_pk(dev2), self);
     assert_true(h.seq == 1);
     assert_memory_equal(h.id, ids[0], 32);
@@ -616,14 +616,14 @@ static void test_put_other_device(void **state)
     mm_hash(forged_id, forged, lens[1]);
     assert_rc(find_hex(txn, forged_id), MM_ENOTFOUND);
 
-    assert_rc(mm_log_put(txn, bufs[1], lens[1], 0, NULL), MM_OK);
-    assert_rc(mm_log_put(txn, bufs[2], lens[2], 0, NULL), MM_OK);
+    assert_rc(mm_log_put(txn, bufs[1], lens[1], NULL), MM_OK);
+    assert_rc(mm_log_put(txn, bufs[2], lens[2], NULL), MM_OK);
     assert_rc(mm_txn_commit(&txn), MM_OK);
 
     /* replays are refused against the committed head too */
     txn = begin(st, 1);
-    assert_rc(mm_log_put(txn, bufs[0], lens[0], 0, NULL), MM_ESEQDUP);
-    assert_rc(mm_log_put(txn, bufs[2], lens[2], 0, NULL), MM_ESEQDUP);
+    assert_rc(mm_log_put(txn, bufs[0], lens[0], NULL), MM_ESEQDUP);
+    assert_rc(mm_log_put(txn, bufs[2], lens[2], NULL), MM_ESEQDUP);
     h = head_of(txn, mm_keypair_pk(dev2), self);
     assert_true(h.seq == 3);
     assert_memory_equal(h.id, ids[2], 32);
@@ -634,12 +634,12 @@ static void test_put_other_device(void **state)
     uint8_t b6[1][512], i6[1][32];
     size_t l6[1];
     seal_chain(dev6, &sc, 1, b6, l6, i6);
-    assert_rc(mm_log_put(txn, b6[0], l6[0], 0, NULL), MM_ENOCERT);
+    assert_rc(mm_log_put(txn, b6[0], l6[0], NULL), MM_ENOCERT);
     assert_rc(mm_cert_make(other, mm_keypair_pk(dev7), T0, "x", cbuf, sizeof cbuf, &clen),
               MM_OK);
     assert_rc(mm_cert_put(txn, cbuf, clen, &c), MM_OK);
     seal_chain(dev7, &sc, 1, b6, l6, i6);
-    assert_rc(mm_log_put(txn, b6[0], l6[0], 0, NULL), MM_ESCOPE);
+    assert_rc(mm_log_put(txn, b6[0], l6[0], NULL), MM_ESCOPE);
     h = head_of(txn, mm_keypair_pk(dev7), self);
     assert_true(h.seq == 0);
     mm_txn_abort(&txn);
@@ -669,6 +669,187 @@ static void test_put_other_device(void **state)
 
     mm_scope_wipe(&sc);
     mm_keypair_destroy(&dev2);
+}
+
+/* ---- runs: every entry's own signature ---------------------------------- */
+
+#define LONG_RUN 4096               /* MM_LOG_RUN_MAX: one ENTRIES frame */
+#define BROKEN   999                /* index of entry 1000 */
+
+typedef struct {
+    uint8_t (*b)[512];
+    size_t *len;
+    const uint8_t **p;
+    uint8_t (*id)[32];
+} run_t;
+
+static void run_alloc(run_t *r, size_t n)
+{
+    r->b = calloc(n, sizeof *r->b);
+    r->len = calloc(n, sizeof *r->len);
+    r->p = calloc(n, sizeof *r->p);
+    r->id = calloc(n, sizeof *r->id);
+    assert_true(r->b && r->len && r->p && r->id);
+}
+
+static void run_free(run_t *r)
+{
+    free(r->b);
+    free(r->len);
+    free(r->p);
+    free(r->id);
+}
+
+/* Seal entries [from, to) of r as dev's feed in sc, chained over r's entry
+ * from-1 (or after head when from = 0) as its bytes are now. */
+static void run_seal(run_t *r, size_t from, size_t to, const mm_keypair_t *dev,
+                     const mm_scope_t *sc, const mm_head_t *head)
+{
+    mm_head_t h = *head;
+    if (from > 0) {
+        h.seq = head->seq + from;
+        mm_hash(h.id, r->b[from - 1], r->len[from - 1]);
+    }
+    for (size_t i = from; i < to; i++) {
+        uint8_t body[64];
+        char text[32];
+        snprintf(text, sizeof text, "run entry %zu", i);
+        size_t blen = fx_note_body(body, sizeof body, text);
+        assert_rc(mm_entry_seal(dev, sc, &h, T0 + i, NULL, body, blen, r->b[i], 512,
+                                &r->len[i]), MM_OK);
+        mm_hash(r->id[i], r->b[i], r->len[i]);
+        r->p[i] = r->b[i];
+        h.seq++;
+        memcpy(h.id, r->id[i], 32);
+    }
+}
+
+/* Flip a byte of entry i's signature (re-encoding nothing) and re-seal every
+ * later entry chained over the broken bytes, each validly signed. */
+static void run_break(run_t *r, size_t i, size_t n, const mm_keypair_t *dev,
+                      const mm_scope_t *sc, const mm_head_t *head)
+{
+    r->b[i][r->len[i] - 7] ^= 0x40;
+    mm_hash(r->id[i], r->b[i], r->len[i]);
+    run_seal(r, i + 1, n, dev, sc, head);
+}
+
+/* Put r[0..n) in a transaction of its own, committed only on MM_OK. */
+static int put_run(mm_store_t *st, const run_t *r, size_t n, size_t *stored)
+{
+    mm_txn_t *txn = begin(st, 1);
+    int rc = mm_log_put_run(txn, r->p, r->len, n, stored);
+    if (rc == MM_OK)
+        assert_rc(mm_txn_commit(&txn), MM_OK);
+    mm_txn_abort(&txn);
+    return rc;
+}
+
+static void print_fault(int rc, const char *what, void *arg)
+{
+    print_error("fault %s: %s\n", mm_errname(rc), what);
+}
+
+/* The store as committed: the feed's head, whether ids are stored, and the
+ * whole store re-verified from scratch. */
+static void expect_feed(mm_store_t *st, const uint8_t *dev, const uint8_t *scope,
+                        uint64_t seq, const run_t *r, size_t from, size_t to, int stored)
+{
+    mm_txn_t *txn = begin(st, 0);
+    assert_true(head_of(txn, dev, scope).seq == seq);
+    for (size_t i = from; i < to; i++)
+        assert_rc(find_hex(txn, r->id[i]), stored ? MM_OK : MM_ENOTFOUND);
+    uint64_t n = 0;
+    assert_rc(mm_log_check(txn, print_fault, NULL, &n), MM_OK);
+    mm_txn_abort(&txn);
+}
+
+/* A run of two whose first entry's signature is broken and whose second is
+ * valid and chained over it: the second's signature covers the first's
+ * bytes, yet the first must not be stored (nor the second). */
+static void test_run_first_of_two_forged(void **state)
+{
+    home_state_t *s = *state;
+    const mm_keypair_t *dev = mm_home_device(s->home);
+    const uint8_t *self = mm_home_self_scope(s->home);
+    mm_store_t *st = mm_home_store(s->home);
+    uint8_t hist[2][32];
+    mm_txn_t *txn = begin(st, 1);
+    for (int i = 0; i < 2; i++)     /* a history, so the run is not the feed's start */
+        assert_rc(append_note(txn, dev, self, T0, "before the run", hist[i]), MM_OK);
+    mm_head_t head = head_of(txn, dev_pk(s), self);
+    mm_scope_t sc;
+    assert_rc(mm_scope_get(txn, self, &sc), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+
+    run_t r;
+    run_alloc(&r, 2);
+    run_seal(&r, 0, 2, dev, &sc, &head);
+    run_break(&r, 0, 2, dev, &sc, &head);
+    size_t stored = 99;
+    assert_rc(put_run(st, &r, 2, &stored), MM_EBADSIG);
+    assert_int_equal(stored, 0);
+    expect_feed(st, dev_pk(s), self, 2, &r, 0, 2, 0);
+    /* the same entries one by one: the first is refused the same way */
+    txn = begin(st, 1);
+    assert_rc(mm_log_put(txn, r.b[0], r.len[0], NULL), MM_EBADSIG);
+    assert_rc(mm_log_put(txn, r.b[1], r.len[1], NULL), MM_ESEQGAP);
+    mm_txn_abort(&txn);
+    /* the broken entry alone is refused, the valid one alone is a gap; the
+     * feed goes on from its real head */
+    assert_rc(put_run(st, &r, 1, NULL), MM_EBADSIG);
+    txn = begin(st, 1);
+    assert_rc(mm_log_put_run(txn, r.p + 1, r.len + 1, 1, NULL), MM_ESEQGAP);
+    mm_txn_abort(&txn);
+    run_seal(&r, 0, 2, dev, &sc, &head);
+    assert_rc(put_run(st, &r, 2, &stored), MM_OK);
+    assert_int_equal(stored, 2);
+    expect_feed(st, dev_pk(s), self, 4, &r, 0, 2, 1);
+    mm_scope_wipe(&sc);
+    run_free(&r);
+}
+
+/* A whole frame's worth, one broken entry deep inside (entry 1000 of 4096),
+ * every later entry validly signed and chained over it. */
+static void test_run_long_forged_in_middle(void **state)
+{
+    home_state_t *s = *state;
+    const mm_keypair_t *dev = mm_home_device(s->home);
+    const uint8_t *self = mm_home_self_scope(s->home);
+    mm_store_t *st = mm_home_store(s->home);
+    mm_head_t head0 = { 0, { 0 } };
+    mm_scope_t sc;
+    mm_txn_t *txn = begin(st, 0);
+    assert_rc(mm_scope_get(txn, self, &sc), MM_OK);
+    mm_txn_abort(&txn);
+
+    run_t r;
+    run_alloc(&r, LONG_RUN + 1);
+    run_seal(&r, 0, LONG_RUN, dev, &sc, &head0);
+    run_break(&r, BROKEN, LONG_RUN, dev, &sc, &head0);
+    size_t stored = 99;
+    assert_rc(put_run(st, &r, LONG_RUN, &stored), MM_EBADSIG);
+    assert_int_equal(stored, 0);
+    expect_feed(st, dev_pk(s), self, 0, &r, 0, LONG_RUN, 0);
+    /* more than one frame's worth is refused before anything is looked at */
+    r.p[LONG_RUN] = r.b[0];
+    r.len[LONG_RUN] = r.len[0];
+    assert_rc(put_run(st, &r, LONG_RUN + 1, NULL), MM_ETOOBIG);
+
+    /* the good entries before it are stored; the run again stores no more */
+    assert_rc(put_run(st, &r, BROKEN, &stored), MM_OK);
+    assert_int_equal(stored, BROKEN);
+    assert_rc(put_run(st, &r, LONG_RUN, &stored), MM_EBADSIG);
+    expect_feed(st, dev_pk(s), self, BROKEN, &r, BROKEN, LONG_RUN, 0);
+    expect_feed(st, dev_pk(s), self, BROKEN, &r, 0, BROKEN, 1);
+
+    /* the honest run, resent whole: the stored part skipped, the rest stored */
+    run_seal(&r, BROKEN, LONG_RUN, dev, &sc, &head0);
+    assert_rc(put_run(st, &r, LONG_RUN, &stored), MM_OK);
+    assert_int_equal(stored, LONG_RUN - BROKEN);
+    expect_feed(st, dev_pk(s), self, LONG_RUN, &r, 0, LONG_RUN, 1);
+    mm_scope_wipe(&sc);
+    run_free(&r);
 }
 
 static void test_abort_leaves_nothing(void **state)
@@ -968,6 +1149,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_head_tracking, home_setup, home_teardown),
         cmocka_unit_test_setup_teardown(test_append_errors, home_setup, home_teardown),
         cmocka_unit_test_setup_teardown(test_put_other_device, home_setup, home_teardown),
+        cmocka_unit_test_setup_teardown(test_run_first_of_two_forged, home_setup,
+                                        home_teardown),
+        cmocka_unit_test_setup_teardown(test_run_long_forged_in_middle, home_setup,
+                                        home_teardown),
         cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, home_setup, home_teardown),
         cmocka_unit_test_setup_teardown(test_batch_check_find, home_setup, home_teardown),
         cmocka_unit_test_setup_teardown(test_check_finds_corruption, home_setup, home_teardown),

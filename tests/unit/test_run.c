@@ -1,6 +1,5 @@
-/*  test_run.c -- what sync stores: runs of received entries with one
- *  signature check per run, invite codes, and peer records (last_sync
- *  included). */
+/*  test_run.c -- what sync stores: runs of received entries, every
+ *  signature checked, invite codes, and peer records (last_sync included). */
 #include "fixture.h"
 #include "core/home.h"
 #include "core/log.h"
@@ -118,7 +117,7 @@ static void test_run_stored_and_idempotent(void **state)
     mm_txn_abort(&txn);
 }
 
-static void test_run_last_signature_guards_all(void **state)
+static void test_run_every_signature_checked(void **state)
 {
     world_t *w = *state;
     size_t lens[RUN];
@@ -134,18 +133,44 @@ static void test_run_last_signature_guards_all(void **state)
     assert_rc(put(w, ptrs, lens, RUN, NULL), MM_EBADSIG);
     assert_int_equal(head_seq(w), 0);
     copy[RUN - 1][lens[RUN - 1] - 5] ^= 1;
-    /* a middle entry's signature is not checked, but changing any of its
-     * bytes breaks the next entry's link */
+    /* a middle entry's own signature is checked too (it fails before the
+     * next entry's link to it is looked at) */
     copy[3][lens[3] - 5] ^= 1;
-    assert_rc(put(w, ptrs, lens, RUN, NULL), MM_EPREV);
+    assert_rc(put(w, ptrs, lens, RUN, NULL), MM_EBADSIG);
     assert_int_equal(head_seq(w), 0);
-    copy[3][lens[3] - 5] ^= 1;
+    /* ... also when every later entry is validly signed and chained over
+     * the broken one, so that the last signature covers it */
+    uint8_t body[300];
+    mm_head_t head = { 4, { 0 } };
+    mm_hash(head.id, copy[3], lens[3]);
+    for (int i = 4; i < RUN; i++) {
+        size_t blen = fx_note_body(body, sizeof body, "chained over a forgery");
+        mm_entry_t e;
+        assert_rc(mm_entry_seal(w->bob_dev, &w->scope, &head, 2000 + i, NULL, body, blen,
+                                copy[i], sizeof copy[i], &lens[i]), MM_OK);
+        assert_rc(mm_entry_parse(copy[i], lens[i], &e), MM_OK);
+        head.seq = e.seq;
+        memcpy(head.id, e.id, 32);
+    }
+    assert_rc(put(w, ptrs, lens, RUN, NULL), MM_EBADSIG);
+    assert_rc(put(w, ptrs + 3, lens + 3, RUN - 3, NULL), MM_ESEQGAP);
+    assert_int_equal(head_seq(w), 0);
+    /* the good first three are stored; the broken fourth still is not */
+    assert_rc(put(w, ptrs, lens, 3, NULL), MM_OK);
+    assert_rc(put(w, ptrs, lens, RUN, NULL), MM_EBADSIG);
+    assert_rc(put(w, ptrs + 3, lens + 3, RUN - 3, NULL), MM_EBADSIG);
+    assert_int_equal(head_seq(w), 3);
+    for (int i = 3; i < RUN; i++) {
+        memcpy(copy[i], w->entries[i], w->lens[i]);
+        lens[i] = w->lens[i];
+    }
     /* a changed box: the AEAD check still runs on every entry */
-    copy[2][lens[2] - 80] ^= 1;
+    copy[5][lens[5] - 80] ^= 1;
     assert_int_not_equal(put(w, ptrs, lens, RUN, NULL), MM_OK);
-    assert_int_equal(head_seq(w), 0);
-    copy[2][lens[2] - 80] ^= 1;
+    assert_int_equal(head_seq(w), 3);
+    copy[5][lens[5] - 80] ^= 1;
     assert_rc(put(w, ptrs, lens, RUN, NULL), MM_OK);
+    assert_int_equal(head_seq(w), RUN);
 }
 
 static void test_run_shape_and_fork(void **state)
@@ -318,7 +343,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_run_stored_and_idempotent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_run_last_signature_guards_all, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_every_signature_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_shape_and_fork, setup, teardown),
         cmocka_unit_test(test_invite_code),
         cmocka_unit_test_setup_teardown(test_invite_record_used_once, setup, teardown),

@@ -1,0 +1,238 @@
+/*  test_vpool.c -- the verifier pool (core/vpool.h): every signature of a
+ *  batch checked, each result in its own slot, whatever the lane count;
+ *  the shared pool across destroy and fork; signals stay off the workers. */
+#include "fixture.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include "core/entry.h"
+#include "core/vpool.h"
+
+#define N    97                     /* not a multiple of any lane count used */
+#define CAP  (3000 + MM_ENTRY_OVERHEAD)
+
+static mm_keypair_t *device;
+static mm_scope_t scope;
+static uint8_t (*bufs)[CAP];
+static mm_entry_t ents[N];
+
+/* N entries of one feed, bodies of varied sizes, parsed into ents. */
+static int setup(void **state)
+{
+    if (fx_setup_crypto(state) != 0)
+        return -1;
+    device = fx_keypair(7);
+    fx_self_scope(&scope, mm_keypair_pk(device), 0x33);
+    bufs = calloc(N, sizeof *bufs);
+    assert_non_null(bufs);
+    mm_head_t head = { 0, { 0 } };
+    char text[3001];
+    for (int i = 0; i < N; i++) {
+        uint8_t body[3100];
+        size_t tlen = (size_t) (i * 131) % 3000;
+        memset(text, 'a' + i % 26, tlen);
+        text[tlen] = '\0';
+        size_t blen = fx_note_body(body, sizeof body, text), len;
+        assert_rc(mm_entry_seal(device, &scope, &head, 1000 + (uint64_t) i, NULL, body, blen,
+                                bufs[i], CAP, &len), MM_OK);
+        assert_rc(mm_entry_parse(bufs[i], len, &ents[i]), MM_OK);
+        head.seq = ents[i].seq;
+        memcpy(head.id, ents[i].id, 32);
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    mm_vpool_shared_destroy();
+    mm_keypair_destroy(&device);
+    mm_scope_wipe(&scope);
+    free(bufs);
+    return 0;
+}
+
+static void flip_sig(int i)
+{
+    bufs[i][ents[i].len - 1] ^= 0x01;
+}
+
+/* Verify ents[0..n) on pool p (NULL: shared); each slot must say OK except
+ * those in bad[0..nbad). */
+static void expect(mm_vpool_t *p, size_t n, const int *bad, int nbad)
+{
+    int rcs[N];
+    for (size_t i = 0; i < n; i++)
+        rcs[i] = 12345;             /* every slot must be written */
+    assert_rc(mm_vpool_verify(p, ents, n, rcs), nbad ? MM_EBADSIG : MM_OK);
+    for (size_t i = 0; i < n; i++) {
+        int want = MM_OK;
+        for (int k = 0; k < nbad; k++)
+            if ((size_t) bad[k] == i)
+                want = MM_EBADSIG;
+        if (rcs[i] != want)
+            print_error("entry %zu of %zu\n", i, n);
+        assert_rc(rcs[i], want);
+    }
+}
+
+static void exercise(mm_vpool_t *p)
+{
+    unsigned lanes = p ? mm_vpool_lanes(p) : 1;
+    expect(p, N, NULL, 0);
+    expect(p, 0, NULL, 0);
+    expect(p, 1, NULL, 0);
+    expect(p, 2, NULL, 0);
+    /* broken signatures at the ends, at a lane boundary and in the middle */
+    int cand[] = { 0, (int) lanes - 1, (int) lanes, N / 2, N - 1 }, uniq[5], nbad = 0;
+    for (int c = 0; c < 5; c++) {
+        int dup = cand[c] >= N;
+        for (int k = 0; k < nbad; k++)
+            dup |= uniq[k] == cand[c];
+        if (!dup)
+            uniq[nbad++] = cand[c];
+    }
+    for (int k = 0; k < nbad; k++)
+        flip_sig(uniq[k]);
+    expect(p, N, uniq, nbad);
+    /* a failure in one call leaves nothing behind for the next */
+    for (int k = 0; k < nbad; k++)
+        flip_sig(uniq[k]);
+    expect(p, N, NULL, 0);
+    /* one broken entry at each position in turn, a few lanes' worth */
+    for (int i = 0; i < 20; i++) {
+        flip_sig(i);
+        expect(p, 21, &i, 1);
+        flip_sig(i);
+    }
+    /* many short calls back to back: the hand-offs, more than the work */
+    for (int r = 0; r < 400; r++)
+        expect(p, (size_t) (r % 9) + 1, NULL, 0);
+}
+
+static void test_lanes(void **state)
+{
+    static const unsigned counts[] = { 1, 2, 3, 5, MM_VPOOL_LANES_MAX, MM_VPOOL_LANES_MAX + 9 };
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        mm_vpool_t *p = NULL;
+        assert_rc(mm_vpool_new(counts[c], &p), MM_OK);
+        unsigned want = counts[c] > MM_VPOOL_LANES_MAX ? MM_VPOOL_LANES_MAX : counts[c];
+        assert_int_equal(mm_vpool_lanes(p), want);
+        exercise(p);
+        mm_vpool_destroy(&p);
+        assert_null(p);
+    }
+    /* one lane per core, capped */
+    mm_vpool_t *p = NULL;
+    assert_rc(mm_vpool_new(0, &p), MM_OK);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned want = cores < 1 ? 1 : cores > MM_VPOOL_LANES_MAX ? MM_VPOOL_LANES_MAX
+                                                               : (unsigned) cores;
+    assert_int_equal(mm_vpool_lanes(p), want);
+    mm_vpool_destroy(&p);
+    mm_vpool_destroy(&p);
+    mm_vpool_destroy(NULL);
+}
+
+static void test_shared_and_limits(void **state)
+{
+    exercise(NULL);
+    mm_vpool_shared_destroy();
+    mm_vpool_shared_destroy();
+    expect(NULL, N, NULL, 0);       /* made again on use */
+
+    /* more than a run: refused, the slots untouched */
+    static mm_entry_t many[MM_VPOOL_MAX + 1];
+    static int rcs[MM_VPOOL_MAX + 1];
+    for (size_t i = 0; i < MM_VPOOL_MAX + 1; i++) {
+        many[i] = ents[i % N];
+        rcs[i] = 77;
+    }
+    assert_rc(mm_vpool_verify(NULL, many, MM_VPOOL_MAX + 1, rcs), MM_ETOOBIG);
+    for (size_t i = 0; i < MM_VPOOL_MAX + 1; i++)
+        assert_int_equal(rcs[i], 77);
+    /* a whole run, one broken entry deep inside it */
+    flip_sig(1000 % N);
+    assert_rc(mm_vpool_verify(NULL, many, MM_VPOOL_MAX, rcs), MM_EBADSIG);
+    for (size_t i = 0; i < MM_VPOOL_MAX; i++)
+        assert_rc(rcs[i], i % N == 1000 % N ? MM_EBADSIG : MM_OK);
+    flip_sig(1000 % N);
+    assert_rc(mm_vpool_verify(NULL, many, MM_VPOOL_MAX, rcs), MM_OK);
+}
+
+/* A child forked after the shared pool has threads makes its own. */
+static void test_fork(void **state)
+{
+    expect(NULL, N, NULL, 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int rcs[N], ok = 1;
+        for (int r = 0; r < 20 && ok; r++)
+            ok = mm_vpool_verify(NULL, ents, N, rcs) == MM_OK;
+        flip_sig(5);
+        ok = ok && mm_vpool_verify(NULL, ents, N, rcs) == MM_EBADSIG && rcs[5] == MM_EBADSIG
+             && rcs[4] == MM_OK;
+        exit(ok ? 0 : 1);           /* runs the child's at-exit destroy */
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    expect(NULL, N, NULL, 0);       /* the parent's pool is unharmed */
+}
+
+/* A signal sent to the process is never handled on a worker: with the main
+ * thread blocking it, it stays pending while the workers run (a worker that
+ * did not block it would take it at once), and comes to the main thread
+ * when it unblocks it. */
+static pthread_t main_thread;
+static volatile sig_atomic_t on_main, on_other;
+
+static void on_usr1(int sig)
+{
+    if (pthread_equal(pthread_self(), main_thread))
+        on_main++;
+    else
+        on_other++;
+}
+
+static void test_signals_stay_off_workers(void **state)
+{
+    struct sigaction sa, old;
+    sigset_t usr1, prev;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+    main_thread = pthread_self();
+    mm_vpool_t *p = NULL;
+    assert_rc(mm_vpool_new(4, &p), MM_OK);      /* made with SIGUSR1 open */
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    assert_int_equal(pthread_sigmask(SIG_BLOCK, &usr1, &prev), 0);
+    int rcs[N];
+    for (int i = 0; i < 50; i++) {
+        kill(getpid(), SIGUSR1);
+        assert_rc(mm_vpool_verify(p, ents, N, rcs), MM_OK);
+    }
+    assert_int_equal(on_other, 0);
+    assert_int_equal(on_main, 0);
+    assert_int_equal(pthread_sigmask(SIG_SETMASK, &prev, NULL), 0);
+    assert_int_equal(on_main, 1);   /* pending once: signals of a kind do not queue */
+    mm_vpool_destroy(&p);
+    assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+    assert_int_equal(on_other, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lanes),
+        cmocka_unit_test(test_shared_and_limits),
+        cmocka_unit_test(test_fork),
+        cmocka_unit_test(test_signals_stay_off_workers),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
