@@ -347,14 +347,15 @@ static void body_value(json_t *j, const char *key, mm_mp_reader_t *r, int depth)
             char *k = body_key(r);
             if (k)
                 body_value(j, k, r, depth + 1);
-            else if (mm_mp_skip(r) == MM_OK)
-                mm_mp_skip(r);
+            else if (mm_mp_skip(r) != MM_OK || mm_mp_skip(r) != MM_OK)
+                n = i + 1;          /* a checked body: never, but stop if so */
             free(k);
         }
         json_obj_end(j);
     } else {
-        mm_mp_skip(r);
         json_null(j, key);
+        if (mm_mp_skip(r) != MM_OK)
+            return;                 /* a checked body: never */
     }
 }
 

@@ -98,8 +98,8 @@ static uint64_t their_away(const cli_t *cli, const cmd_rel_t *r)
     for (size_t i = 0; i < r->items.n; i++) {
         const mm_item_t *it = &r->items.v[i];
         if (strcmp(it->type, MM_T_AWAY) == 0 && !cmd_engage_me(cli, it->author)) {
-            until = 0;
-            mm_body_uint(it->pt, it->ptlen, "until", &until);
+            if (mm_body_uint(it->pt, it->ptlen, "until", &until) != MM_OK)
+                until = 0;
         }
     }
     return until;
@@ -197,7 +197,8 @@ static void print_body(cli_t *cli, const cmd_rel_t *r, const mm_item_t *it,
         }
     } else if (!strcmp(it->type, MM_T_QUEUE)) {
         s = cmd_engage_field(it, "state", &n);
-        mm_body_uint(it->pt, it->ptlen, "ahead", &u);
+        if (mm_body_uint(it->pt, it->ptlen, "ahead", &u) != MM_OK)
+            u = 0;
         if (n == 8 && !memcmp(s, "released", 8))
             printf("  released to %s%s inbox\n", mine ? "your" : name,
                    mine ? "" : "'s");
@@ -208,7 +209,8 @@ static void print_body(cli_t *cli, const cmd_rel_t *r, const mm_item_t *it,
             printf("  held: %s's budget is full; %llu ahead of you\n", name,
                    (unsigned long long) u);
     } else if (!strcmp(it->type, MM_T_AWAY)) {
-        mm_body_uint(it->pt, it->ptlen, "until", &u);
+        if (mm_body_uint(it->pt, it->ptlen, "until", &u) != MM_OK)
+            u = 0;
         cmd_engage_date(date, u);
         if (u)
             printf("  away until %s\n", date);

@@ -7,6 +7,7 @@
 #define MM_AMBITION_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 #include "core/item.h"
 
@@ -19,6 +20,6 @@ typedef struct {
  * entry that closed it.  *out is malloc'd (free it), pointing into
  * self_items.  MM_OK or MM_ENOMEM. */
 int mm_ambitions(const mm_items_t *self_items, const uint8_t me[32],
-                 mm_ambition_t **out, size_t *n);
+                 mm_ambition_t **out, size_t *n) MM_NODISCARD;
 
 #endif

@@ -13,6 +13,7 @@
 #define MM_BODY_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 
 #define MM_BODY_FIELDS_MAX 32
@@ -49,17 +50,17 @@ typedef struct {
  * mm_body_check requires.  At most MM_BODY_FIELDS_MAX - 1 fields.  MM_OK
  * with *len; MM_ETOOBIG; MM_EINVAL (too many fields, or a key twice). */
 int mm_body_build(uint8_t *out, size_t cap, size_t *len, const char *type,
-                  const mm_field_t *fields, size_t n);
+                  const mm_field_t *fields, size_t n) MM_NODISCARD;
 
 /* Check that pt is a valid body: a map, "t" first, the other keys str in
  * mm_mp_key_cmp order, each once, every value canonical, and, for a type
  * mm knows, its fields as its row of the schema says (schema.h: required
  * fields there, each of its type and within its limits).  MM_OK or
  * MM_EBODY. */
-int mm_body_check(const uint8_t *pt, size_t len);
+int mm_body_check(const uint8_t *pt, size_t len) MM_NODISCARD;
 
 /* The type string of a checked body (not NUL-terminated). */
-int mm_body_type(const uint8_t *pt, size_t len, const char **t, uint32_t *tlen);
+int mm_body_type(const uint8_t *pt, size_t len, const char **t, uint32_t *tlen) MM_NODISCARD;
 
 /* 1 if body pt has type t. */
 int mm_body_is(const uint8_t *pt, size_t len, const char *t);
@@ -67,9 +68,9 @@ int mm_body_is(const uint8_t *pt, size_t len, const char *t);
 /* Field lookups in a checked body: MM_OK, MM_ENOTFOUND (no such key), or
  * MM_EBODY (present with another type).  Pointers point into pt. */
 int mm_body_str(const uint8_t *pt, size_t len, const char *key,
-                const char **s, uint32_t *n);
+                const char **s, uint32_t *n) MM_NODISCARD;
 int mm_body_bin(const uint8_t *pt, size_t len, const char *key,
-                const uint8_t **p, uint32_t *n);
-int mm_body_uint(const uint8_t *pt, size_t len, const char *key, uint64_t *v);
+                const uint8_t **p, uint32_t *n) MM_NODISCARD;
+int mm_body_uint(const uint8_t *pt, size_t len, const char *key, uint64_t *v) MM_NODISCARD;
 
 #endif

@@ -22,11 +22,12 @@ int mm_budget_get_txn(mm_home_t *home, mm_txn_t *txn, mm_capacity_t *out)
         if (memcmp(it->author, mm_home_identity_pk(home), 32))
             continue;
         if (mm_item_is(it, MM_T_CAPACITY)) {
-            mm_body_uint(it->pt, it->ptlen, "n", &out->n);
+            if (mm_body_uint(it->pt, it->ptlen, "n", &out->n) != MM_OK)
+                out->n = 0;             /* the schema requires it: never, in practice */
             mm_item_str(it, "per", out->per, sizeof out->per);
         } else {
-            out->away_until = 0;
-            mm_body_uint(it->pt, it->ptlen, "until", &out->away_until);
+            if (mm_body_uint(it->pt, it->ptlen, "until", &out->away_until) != MM_OK)
+                out->away_until = 0;
         }
     }
     mm_items_free(&items);

@@ -13,6 +13,7 @@
 #define MM_BUDGET_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 #include "core/home.h"
 
@@ -27,9 +28,9 @@ typedef struct {
 } mm_capacity_t;
 
 /* The budget as the self scope says in txn.  MM_OK; store errors. */
-int mm_budget_get_txn(mm_home_t *home, mm_txn_t *txn, mm_capacity_t *out);
+int mm_budget_get_txn(mm_home_t *home, mm_txn_t *txn, mm_capacity_t *out) MM_NODISCARD;
 /* The same in a read transaction of its own. */
-int mm_budget_get(mm_home_t *home, mm_capacity_t *out);
+int mm_budget_get(mm_home_t *home, mm_capacity_t *out) MM_NODISCARD;
 
 typedef struct {
     size_t released;                /* newly released to the inbox */
@@ -40,6 +41,6 @@ typedef struct {
  * two settles (mm serve, mm inbox, mm answer in other processes) can
  * release more than the budget between them.  Writes only what changed;
  * out may be NULL.  MM_OK; store errors (then nothing is written). */
-int mm_budget_settle(mm_home_t *home, mm_settle_t *out);
+int mm_budget_settle(mm_home_t *home, mm_settle_t *out) MM_NODISCARD;
 
 #endif

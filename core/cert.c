@@ -23,9 +23,11 @@ int mm_cert_make(const mm_keypair_t *identity, const uint8_t device_pk[MM_PK_BYT
     size_t signedlen = w.len;
     uint8_t digest[MM_HASH_BYTES], sig[MM_SIG_BYTES];
     mm_hash(digest, out, signedlen);
-    mm_sign_digest(identity, MM_CTX_CERT, digest, sig);
+    int rc = mm_sign_digest(identity, MM_CTX_CERT, digest, sig);
+    if (rc)
+        return rc;
     mm_mp_put_bin(&w, sig, sizeof sig);
-    int rc = mm_mp_writer_status(&w);
+    rc = mm_mp_writer_status(&w);
     if (rc == MM_OK)
         *outlen = w.len;
     return rc;

@@ -16,6 +16,7 @@
 #define MM_CERT_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 #include "crypto/sign.h"
 #include "core/store.h"
@@ -37,31 +38,31 @@ typedef struct {
  * MM_ETOOBIG if cap is too small. */
 int mm_cert_make(const mm_keypair_t *identity, const uint8_t device_pk[MM_PK_BYTES],
                  uint64_t created, const char *name,
-                 uint8_t *out, size_t cap, size_t *outlen);
+                 uint8_t *out, size_t cap, size_t *outlen) MM_NODISCARD;
 
 /* Parse a certificate and check its signature.  On MM_OK *out is filled.
  * Errors: MM_ETOOBIG (len > MM_CERT_MAX), MM_ETRUNC, MM_ETRAILING,
  * MM_EMALFORMED, MM_ENONCANON, MM_EVERSION, MM_EBADSIG. */
-int mm_cert_parse(const uint8_t *buf, size_t len, mm_cert_t *out);
+int mm_cert_parse(const uint8_t *buf, size_t len, mm_cert_t *out) MM_NODISCARD;
 
 /* As mm_cert_parse without the signature check: only for certificates read
  * back from the store, which were checked when they were admitted. */
-int mm_cert_decode(const uint8_t *buf, size_t len, mm_cert_t *out);
+int mm_cert_decode(const uint8_t *buf, size_t len, mm_cert_t *out) MM_NODISCARD;
 
 /* Admit a certificate: parse and verify it, then store it under its device
  * with its row in the curves index (see mm_cert_by_curve).
  * MM_OK (also when the same cert is already there); mm_cert_parse's errors;
  * MM_EEXIST if a different cert is stored for that device. */
-int mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out);
+int mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out) MM_NODISCARD;
 /* The admitted certificate of device.  MM_OK, MM_ENOTFOUND, MM_ECORRUPT.
  * raw/rawlen (may be NULL) point into the map until the txn ends. */
 int mm_cert_get(mm_txn_t *txn, const uint8_t device[32], mm_cert_t *out,
-                const uint8_t **raw, size_t *rawlen);
+                const uint8_t **raw, size_t *rawlen) MM_NODISCARD;
 
 /* Call fn for each admitted certificate (decoded; raw bytes point into the
  * map).  Non-zero from fn stops the walk and is returned. */
 typedef int (*mm_cert_fn)(const mm_cert_t *c, const uint8_t *raw, size_t len, void *arg);
-int mm_cert_foreach(mm_txn_t *txn, mm_cert_fn fn, void *arg);
+int mm_cert_foreach(mm_txn_t *txn, mm_cert_fn fn, void *arg) MM_NODISCARD;
 
 /* Call fn for each admitted certificate whose device key has X25519 form
  * x25519 (the key a CURVE client proved), in device key order: one lookup
@@ -72,7 +73,7 @@ int mm_cert_foreach(mm_txn_t *txn, mm_cert_fn fn, void *arg);
  * stops the walk and is returned.  MM_OK; MM_ENOTFOUND (none); MM_ECORRUPT.
  * In a format-1 store opened read-only (no index) this walks every
  * certificate instead, with the same result. */
-int mm_cert_by_curve(mm_txn_t *txn, const uint8_t x25519[32], mm_cert_fn fn, void *arg);
+int mm_cert_by_curve(mm_txn_t *txn, const uint8_t x25519[32], mm_cert_fn fn, void *arg) MM_NODISCARD;
 
 /* Add to the curves index every stored certificate it lacks (write txn);
  * *added (may be NULL) gets how many.  Opening a format-1 store for writing
@@ -81,6 +82,6 @@ int mm_cert_by_curve(mm_txn_t *txn, const uint8_t x25519[32], mm_cert_fn fn, voi
  * it (an mm serve left running across an upgrade), so mm serve does it as
  * it starts.  Reads every certificate; writes only what is missing.
  * MM_OK; MM_ECORRUPT; MM_EFULL; MM_EIO. */
-int mm_cert_reindex(mm_txn_t *txn, size_t *added);
+int mm_cert_reindex(mm_txn_t *txn, size_t *added) MM_NODISCARD;
 
 #endif

@@ -16,6 +16,7 @@
 #define MM_ENGAGE_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 #include "core/home.h"
 #include "core/peer.h"
@@ -43,7 +44,7 @@ typedef struct {
 
 /* A valid TEXT: 1..max bytes of UTF-8, no NUL, not only blanks.  MM_OK;
  * MM_ETOOBIG; MM_EINVAL. */
-int mm_engage_text_check(const char *s, size_t len, size_t max);
+int mm_engage_text_check(const char *s, size_t len, size_t max) MM_NODISCARD;
 
 /* Ask the mentor with identity peer a power question (text, and the text of
  * the ambition it serves or NULL).  MM_OK; MM_ENOTFOUND (no such peer, or
@@ -51,37 +52,37 @@ int mm_engage_text_check(const char *s, size_t len, size_t max);
  * MM_EPENDING (out->qid is my pending question to them); MM_EINVAL or
  * MM_ETOOBIG (text); store errors. */
 int mm_engage_ask(mm_home_t *home, const uint8_t peer[32], const char *text, size_t len,
-                  const char *ambition, size_t alen, mm_engage_out_t *out);
+                  const char *ambition, size_t alen, mm_engage_out_t *out) MM_NODISCARD;
 
 /* Do act to the question whose id starts with the hex digits qprefix (4 to
  * 64), found in whichever relationship holds it, with text (NULL for a
  * withdraw).  MM_OK; MM_ENOTFOUND (no such question); MM_EAMBIG; MM_EINVAL
  * (prefix, text); MM_ETOOBIG; MM_EROLE; MM_ESTATE; store errors. */
-int mm_engage_withdraw(mm_home_t *home, const char *qprefix, mm_engage_out_t *out);
+int mm_engage_withdraw(mm_home_t *home, const char *qprefix, mm_engage_out_t *out) MM_NODISCARD;
 int mm_engage_thank(mm_home_t *home, const char *qprefix, const char *text, size_t len,
-                    const char *offer, size_t olen, mm_engage_out_t *out);
+                    const char *offer, size_t olen, mm_engage_out_t *out) MM_NODISCARD;
 int mm_engage_report(mm_home_t *home, const char *qprefix, const char *text, size_t len,
-                     mm_engage_out_t *out);
+                     mm_engage_out_t *out) MM_NODISCARD;
 int mm_engage_answer(mm_home_t *home, const char *qprefix, const char *text, size_t len,
-                     mm_engage_out_t *out);
+                     mm_engage_out_t *out) MM_NODISCARD;
 /* refer (may be NULL): the identity of another peer of mine to refer the
  * asker to; MM_ENOTFOUND if it is not a peer, MM_EINVAL if it is the asker. */
 int mm_engage_decline(mm_home_t *home, const char *qprefix, const char *text, size_t len,
-                      const uint8_t *refer, mm_engage_out_t *out);
+                      const uint8_t *refer, mm_engage_out_t *out) MM_NODISCARD;
 int mm_engage_askback(mm_home_t *home, const char *qprefix, const char *text, size_t len,
-                      mm_engage_out_t *out);
+                      mm_engage_out_t *out) MM_NODISCARD;
 
 /* Append a body of type with fields to scope (this device's feed), for the
  * entries that carry no engagement rule (ambitions, capacity, away, notes).
  * Durable before it returns.  id_out may be NULL. */
 int mm_engage_append(mm_home_t *home, const uint8_t scope[32], const char *type,
-                     const mm_field_t *fields, size_t n, uint8_t id_out[32]);
+                     const mm_field_t *fields, size_t n, uint8_t id_out[32]) MM_NODISCARD;
 
 /* Entries this device just stored from a sync (scope, by device, seqs
  * first..last): record the questions among them (qindex.h) and say
  * whether they change the mentor's budget (a mentee asked, withdrew or
  * thanked): then *settle is 1.  MM_OK; store errors. */
 int mm_engage_received(mm_home_t *home, const uint8_t scope[32], const uint8_t device[32],
-                       uint64_t first, uint64_t last, int *settle);
+                       uint64_t first, uint64_t last, int *settle) MM_NODISCARD;
 
 #endif

@@ -40,12 +40,15 @@ int mm_entry_seal(const mm_keypair_t *device, const mm_scope_t *scope,
     msgpack_pack_bin(&w.pk, boxlen);
     if (mm_mp_writer_status(&w) || cap - w.len < boxlen)
         return MM_ETOOBIG;
-    mm_aead_seal(out + w.len, body, bodylen, out, adlen, n, scope->key);
+    int rc = mm_aead_seal(out + w.len, body, bodylen, out, adlen, n, scope->key);
+    if (rc)
+        return rc;
     w.len += boxlen;
     mm_hash(digest, out, w.len);
-    mm_sign_digest(device, MM_CTX_ENTRY, digest, sig);
+    if ((rc = mm_sign_digest(device, MM_CTX_ENTRY, digest, sig)))
+        return rc;
     mm_mp_put_bin(&w, sig, sizeof sig);
-    int rc = mm_mp_writer_status(&w);
+    rc = mm_mp_writer_status(&w);
     if (rc == MM_OK)
         *outlen = w.len;
     return rc;
@@ -75,7 +78,8 @@ int mm_entry_parse(const uint8_t *buf, size_t len, mm_entry_t *e)
     if (e->seq == 0)
         return MM_EMALFORMED;
     if (mm_mp_peek_nil(&r)) {
-        mm_mp_nil(&r);
+        if ((rc = mm_mp_nil(&r)))
+            return rc;
         e->prev = NULL;
     } else if ((rc = mm_mp_bin_n(&r, &e->prev, MM_HASH_BYTES))) {
         return rc;

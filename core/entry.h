@@ -21,6 +21,7 @@
 #define MM_ENTRY_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 #include "crypto/sign.h"
 #include "crypto/aead.h"
@@ -84,12 +85,12 @@ int mm_entry_seal(const mm_keypair_t *device, const mm_scope_t *scope,
                   const mm_head_t *head, uint64_t time,
                   const uint8_t nonce[MM_NONCE_BYTES],
                   const uint8_t *body, size_t bodylen,
-                  uint8_t *out, size_t cap, size_t *outlen);
+                  uint8_t *out, size_t cap, size_t *outlen) MM_NODISCARD;
 
 /* Parse the structure only: canonical encoding, types, sizes, version.
  * Fills *e (and e->id).  Errors: MM_ETOOBIG, MM_ETRUNC, MM_ETRAILING,
  * MM_EMALFORMED, MM_ENONCANON, MM_EVERSION. */
-int mm_entry_parse(const uint8_t *buf, size_t len, mm_entry_t *e);
+int mm_entry_parse(const uint8_t *buf, size_t len, mm_entry_t *e) MM_NODISCARD;
 
 /* THE verifier.  Every path that stores an entry, local or received, goes
  * through it, every entry with its own signature checked (by mm_entry_check,
@@ -102,19 +103,19 @@ int mm_entry_parse(const uint8_t *buf, size_t len, mm_entry_t *e);
  * (plaintext is not a valid body).  The cert must already have passed
  * mm_cert_parse.  On MM_OK *out describes the entry. */
 int mm_entry_verify(const uint8_t *buf, size_t len, const mm_verify_ctx_t *ctx,
-                    unsigned flags, mm_entry_t *out);
+                    unsigned flags, mm_entry_t *out) MM_NODISCARD;
 
 /* The verifier's second half, for a caller that already parsed the entry
  * with mm_entry_parse (to learn its feed): everything after parsing, with
  * the same errors.  mm_entry_verify = mm_entry_parse + mm_entry_check. */
-int mm_entry_check(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned flags);
+int mm_entry_check(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned flags) MM_NODISCARD;
 
 /* The verifier's signature step alone (step MM_EBADSIG above): the
  * author's Ed25519 signature over MM_CTX_ENTRY || BLAKE2b-256(the bytes
  * before field 8) of a parsed entry.  MM_OK or MM_EBADSIG.  Reads only e
  * and the bytes it points to, so any number of threads may run it at once
  * (core/vpool.h does, on the entries of a received run). */
-int mm_entry_sig(const mm_entry_t *e);
+int mm_entry_sig(const mm_entry_t *e) MM_NODISCARD;
 
 /* mm_entry_check for a caller that has already run the signature step on
  * this very e: sig_rc is what mm_entry_sig(e) returned, and stands in that
@@ -122,11 +123,11 @@ int mm_entry_sig(const mm_entry_t *e);
  * answer is mm_entry_check's.  Any sig_rc but MM_OK is MM_EBADSIG.  A
  * caller without mm_entry_sig's answer for e calls mm_entry_check. */
 int mm_entry_check_sig(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned flags,
-                       int sig_rc);
+                       int sig_rc) MM_NODISCARD;
 
 /* Decrypt e's body with key into out[0..cap), cap >= e->boxlen - 16.
  * MM_OK with *outlen; MM_EDECRYPT; MM_ETOOBIG if cap is too small. */
 int mm_entry_open(const mm_entry_t *e, const uint8_t key[MM_KEY_BYTES],
-                  uint8_t *out, size_t cap, size_t *outlen);
+                  uint8_t *out, size_t cap, size_t *outlen) MM_NODISCARD;
 
 #endif

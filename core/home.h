@@ -11,6 +11,7 @@
 #define MM_HOME_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 #include "crypto/sign.h"
 #include "core/store.h"
@@ -24,7 +25,7 @@ typedef struct mm_home mm_home_t;
 /* Resolve the home directory: flag if non-NULL, else $MM_HOME, else
  * $XDG_DATA_HOME/micromentor, else $HOME/.local/share/micromentor.
  * MM_OK; MM_EINVAL (no way to find one, or the path is too long). */
-int mm_home_resolve(const char *flag, char *out, size_t cap);
+int mm_home_resolve(const char *flag, char *out, size_t cap) MM_NODISCARD;
 
 /* Create a new home at path, atomically: everything is built in a sibling
  * temporary directory and renamed into place, so a crash leaves no half
@@ -33,18 +34,18 @@ int mm_home_resolve(const char *flag, char *out, size_t cap);
  * MM_OK; MM_EEXIST (path exists and is not empty: nothing is changed);
  * MM_EINVAL (name empty or too long); MM_EPERM; MM_EIO; MM_EFULL. */
 int mm_home_init(const char *path, const char *name, const char *devname,
-                 uint64_t now);
+                 uint64_t now) MM_NODISCARD;
 /* The same with given identity and device key pairs (not taken over): a
  * restored identity, or the fixed keys of test vectors. */
 int mm_home_init_keys(const char *path, const char *name, const char *devname, uint64_t now,
-                      const mm_keypair_t *identity, const mm_keypair_t *device);
+                      const mm_keypair_t *identity, const mm_keypair_t *device) MM_NODISCARD;
 
 /* Open an existing home: loads the device key and opens the store.  The
  * identity key is not loaded (see mm_home_identity_key) and may be absent,
  * but a present one whose mode lets group or others in gives MM_EPERM.
  * MM_OK; MM_ENOTFOUND (no home there); MM_EPERM; MM_EKEYFILE; MM_ECORRUPT;
  * MM_EVERSION; MM_EIO; MM_ENOMEM. */
-int  mm_home_open(const char *path, mm_home_t **out);
+int  mm_home_open(const char *path, mm_home_t **out) MM_NODISCARD;
 void mm_home_close(mm_home_t **self_p);
 
 mm_store_t         *mm_home_store(mm_home_t *self);
@@ -57,6 +58,6 @@ const char         *mm_home_path(const mm_home_t *self);
 
 /* Load the identity secret key (only commands that certify need it).
  * Caller destroys *out.  Errors as mm_keyfile_read. */
-int mm_home_identity_key(const mm_home_t *self, mm_keypair_t **out);
+int mm_home_identity_key(const mm_home_t *self, mm_keypair_t **out) MM_NODISCARD;
 
 #endif

@@ -278,7 +278,7 @@ int mm_invite_prepare(mm_home_t *home, const mm_invite_code_t *code, const char 
         snprintf(out->name, sizeof out->name, "%s", mm_home_name(home));
         mm_invite_keys(code->secret, pk, sk);
         accept_digest(d, pk, code->device);
-        mm_sign_digest(mm_home_device(home), MM_CTX_ACCEPT, d, out->sig);
+        rc = mm_sign_digest(mm_home_device(home), MM_CTX_ACCEPT, d, out->sig);
     }
     mm_txn_abort(&txn);
     sodium_memzero(sk, sizeof sk);

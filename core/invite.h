@@ -18,6 +18,7 @@
 #define MM_INVITE_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 #include "core/store.h"
 #include "core/peer.h"
@@ -50,17 +51,17 @@ typedef struct {
 void mm_invite_keys(const uint8_t secret[32], uint8_t pk[32], uint8_t sk[32]);
 
 /* Text form of c into out (MM_INVITE_CODE_MAX).  MM_OK or MM_EINVAL. */
-int mm_invite_code_encode(const mm_invite_code_t *c, char *out, size_t cap);
+int mm_invite_code_encode(const mm_invite_code_t *c, char *out, size_t cap) MM_NODISCARD;
 
 /* Parse a code.  MM_OK; MM_EINVAL (not an invite code: prefix, alphabet,
  * length); MM_ECHECKSUM (damaged or altered); MM_EMALFORMED etc. */
-int mm_invite_code_decode(const char *text, mm_invite_code_t *c);
+int mm_invite_code_decode(const char *text, mm_invite_code_t *c) MM_NODISCARD;
 
 /* Invite records.  put: MM_EEXIST if the key is taken. */
-int mm_invite_put(mm_txn_t *txn, const mm_invite_t *inv);
-int mm_invite_get(mm_txn_t *txn, const uint8_t key[32], mm_invite_t *inv);
+int mm_invite_put(mm_txn_t *txn, const mm_invite_t *inv) MM_NODISCARD;
+int mm_invite_get(mm_txn_t *txn, const uint8_t key[32], mm_invite_t *inv) MM_NODISCARD;
 /* Mark used at time now: MM_OK; MM_ENOTFOUND; MM_EEXIST if already used. */
-int mm_invite_use(mm_txn_t *txn, const uint8_t key[32], uint64_t now);
+int mm_invite_use(mm_txn_t *txn, const uint8_t key[32], uint64_t now) MM_NODISCARD;
 
 /* ---- accepting an invite (PROTOCOL.md 9) ----
  *
@@ -117,7 +118,7 @@ typedef struct {
  * petname not a valid peer name); MM_EEXIST (already peers with the
  * inviter, or another peer has petname); store errors. */
 int mm_invite_prepare(mm_home_t *home, const mm_invite_code_t *code, const char *petname,
-                      uint64_t now, mm_invite_request_t *out, char *why, size_t whycap);
+                      uint64_t now, mm_invite_request_t *out, char *why, size_t whycap) MM_NODISCARD;
 
 /* Inviter: redeem the invite whose key is invite_pk (the CURVE key the
  * invitee connected with) for the ACCEPT a, at time now.  In this order it
@@ -134,7 +135,7 @@ int mm_invite_prepare(mm_home_t *home, const mm_invite_code_t *code, const char 
  * caller wipes it); store errors (MM_EFULL, MM_EIO...).  *out is wiped on
  * failure. */
 int mm_invite_redeem(mm_home_t *home, const uint8_t invite_pk[32], const mm_invite_accept_t *a,
-                     uint64_t now, mm_invite_grant_t *out, char *why, size_t whycap);
+                     uint64_t now, mm_invite_grant_t *out, char *why, size_t whycap) MM_NODISCARD;
 
 /* Invitee, on WELCOME w for code: check that its certificate is the
  * inviter's device named in the code (MM_EBADCERT) and its role known
@@ -145,7 +146,7 @@ int mm_invite_redeem(mm_home_t *home, const uint8_t invite_pk[32], const mm_invi
  * meanwhile); store errors. */
 int mm_invite_join(mm_home_t *home, const mm_invite_code_t *code, const char *petname,
                    const mm_invite_welcome_t *w, uint64_t now, mm_peer_t *out,
-                   char *why, size_t whycap);
+                   char *why, size_t whycap) MM_NODISCARD;
 
 /* Wipe *g (the scope key with it). */
 void mm_invite_grant_wipe(mm_invite_grant_t *g);

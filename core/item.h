@@ -9,6 +9,7 @@
 #define MM_ITEM_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 #include "core/store.h"
 #include "core/body.h"
@@ -40,10 +41,10 @@ extern const char *const MM_ITEM_TYPES[];
  * kept.  Free with mm_items_free (also on failure).  MM_OK; MM_ENOTFOUND
  * (unknown scope); MM_ENOMEM; MM_ECORRUPT (an entry that does not open). */
 int  mm_items_load_txn(mm_txn_t *txn, const uint8_t scope[32], const char *const *types,
-                       mm_items_t *out);
+                       mm_items_t *out) MM_NODISCARD;
 /* The same in a read transaction of its own. */
 int  mm_items_load(mm_store_t *store, const uint8_t scope[32], const char *const *types,
-                   mm_items_t *out);
+                   mm_items_t *out) MM_NODISCARD;
 void mm_items_free(mm_items_t *items);
 
 /* 1 if it has type t. */
@@ -58,7 +59,7 @@ int  mm_item_ref(const mm_item_t *it, const char *key, const uint8_t **ref);
  * MM_ETOOBIG; MM_ENOMEM; mm_log_append's errors. */
 int  mm_item_append(mm_txn_t *txn, const mm_keypair_t *device, const uint8_t scope[32],
                     const char *type, const mm_field_t *fields, size_t n, uint64_t time,
-                    uint8_t id_out[32]);
+                    uint8_t id_out[32]) MM_NODISCARD;
 
 /* (time, id) order, for qsort over mm_item_t. */
 int  mm_item_cmp_time(const void *a, const void *b);

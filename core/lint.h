@@ -9,6 +9,7 @@
 #define MM_LINT_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 
 #define MM_LINT_MAX 8               /* findings reported at most */
 
@@ -19,7 +20,7 @@ typedef struct {
 
 /* Check text (UTF-8).  Returns the number of findings (0: a good power
  * question) and fills out[0..MM_LINT_MAX). */
-int mm_lint(const char *text, mm_lint_finding_t out[MM_LINT_MAX]);
+int mm_lint(const char *text, mm_lint_finding_t out[MM_LINT_MAX]) MM_NODISCARD;
 
 /* Number of rules, and the name and one-line description of rule i, for
  * `mm help lint` and tests. */

@@ -10,6 +10,7 @@
 #define MM_LOG_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 #include "core/store.h"
 #include "core/entry.h"
@@ -20,7 +21,7 @@
 /* Verify buf against the store, through the whole verifier, and store it.
  * MM_OK (e filled if non-NULL, pointing into buf); any verifier error;
  * MM_EFULL, MM_EIO.  On error nothing is written. */
-int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_entry_t *e);
+int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_entry_t *e) MM_NODISCARD;
 
 /* Verify and store a run of entries of one feed, in seq order, as received
  * from a peer.  Every entry's own signature is checked, however the sender
@@ -39,7 +40,7 @@ int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_entry_t *e);
  * position) or the verifier's; MM_ETOOBIG if n > MM_LOG_RUN_MAX; MM_ENOMEM;
  * MM_EFULL, MM_EIO. */
 int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens, size_t n,
-                   size_t *stored);
+                   size_t *stored) MM_NODISCARD;
 
 /* Seal body as the next entry of this device's feed in scope_id and store it
  * (through mm_log_put).  time 0 means now.  id_out may be NULL.
@@ -47,16 +48,16 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
  * MM_EBODY (body fails mm_body_check); MM_ETOOBIG; MM_EFULL; MM_EIO. */
 int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,
                   const uint8_t scope_id[32], uint64_t time,
-                  const uint8_t *body, size_t bodylen, uint8_t id_out[32]);
+                  const uint8_t *body, size_t bodylen, uint8_t id_out[32]) MM_NODISCARD;
 
 /* The head of feed (author, scope); seq 0 if empty.  MM_OK or MM_ECORRUPT. */
 int mm_log_head(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32],
-                mm_head_t *head);
+                mm_head_t *head) MM_NODISCARD;
 
 /* Entry seq of feed (author, scope).  *buf points into the map, valid until
  * the txn ends (NULL, with *len 0, on failure).  MM_OK or MM_ENOTFOUND. */
 int mm_log_get(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32],
-               uint64_t seq, const uint8_t **buf, size_t *len);
+               uint64_t seq, const uint8_t **buf, size_t *len) MM_NODISCARD;
 
 /* The entry whose id starts with the hex digits in prefix (1..64 of them),
  * among the entries of scope (NULL: of every scope).  This scans the scope:
@@ -64,19 +65,19 @@ int mm_log_get(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32],
  * until the txn ends.  MM_OK; MM_ENOTFOUND; MM_EAMBIG (more than one
  * matches); MM_EINVAL (not 1..64 hex digits). */
 int mm_log_find(mm_txn_t *txn, const uint8_t *scope, const char *prefix,
-                const uint8_t **buf, size_t *len);
+                const uint8_t **buf, size_t *len) MM_NODISCARD;
 
 /* Call fn for each feed, in (author, scope) order.  fn returning non-zero
  * stops the walk and that value is returned. */
 typedef int (*mm_feed_fn)(const uint8_t author[32], const uint8_t scope[32],
                           const mm_head_t *head, void *arg);
-int mm_log_feeds(mm_txn_t *txn, mm_feed_fn fn, void *arg);
+int mm_log_feeds(mm_txn_t *txn, mm_feed_fn fn, void *arg) MM_NODISCARD;
 
 /* Call fn for entries from_seq.. of one feed, in seq order.  buf points into
  * the map, valid until the txn ends.  fn returning non-zero stops the walk. */
 typedef int (*mm_entry_fn)(const uint8_t *buf, size_t len, uint64_t seq, void *arg);
 int mm_log_walk(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32],
-                uint64_t from_seq, mm_entry_fn fn, void *arg);
+                uint64_t from_seq, mm_entry_fn fn, void *arg) MM_NODISCARD;
 
 /* Re-check the whole store from scratch, entry by entry, through the
  * verifier with signatures and decryption, and the feed heads.
@@ -84,7 +85,7 @@ int mm_log_walk(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32]
  * description; *nentries gets the number of entries checked.  MM_OK if no
  * fault, else the code of the first fault. */
 typedef void (*mm_fault_fn)(int rc, const char *what, void *arg);
-int mm_log_check(mm_txn_t *txn, mm_fault_fn fn_fault, void *arg, uint64_t *nentries);
+int mm_log_check(mm_txn_t *txn, mm_fault_fn fn_fault, void *arg, uint64_t *nentries) MM_NODISCARD;
 
 /* Milliseconds since the Unix epoch, UTC: the clock of entry times. */
 uint64_t mm_now_ms(void);

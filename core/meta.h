@@ -8,6 +8,7 @@
 #define MM_META_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 #include "core/store.h"
 
@@ -15,9 +16,9 @@
 
 /* The value of key.  *val points into the map, valid until the txn ends.
  * MM_OK, MM_ENOTFOUND. */
-int mm_meta_get(mm_txn_t *txn, const char *key, const uint8_t **val, size_t *len);
+int mm_meta_get(mm_txn_t *txn, const char *key, const uint8_t **val, size_t *len) MM_NODISCARD;
 /* Set key to val[0..len) (write txn), replacing any value.
  * MM_OK, MM_EFULL, MM_EIO, MM_ETOOBIG (len > MM_META_VALUE_MAX). */
-int mm_meta_put(mm_txn_t *txn, const char *key, const void *val, size_t len);
+int mm_meta_put(mm_txn_t *txn, const char *key, const void *val, size_t len) MM_NODISCARD;
 
 #endif

@@ -16,6 +16,7 @@
 #define MM_MP_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 #include <msgpack.h>
 
@@ -32,16 +33,16 @@ size_t mm_mp_left(const mm_mp_reader_t *r);
 /* Each reads one value of its type at r->p and advances past it.  On error r
  * is left where it was.  Errors: MM_ETRUNC (bytes end first), MM_EMALFORMED
  * (another type is there), MM_ENONCANON (not the shortest form). */
-int mm_mp_array(mm_mp_reader_t *r, uint32_t *n);
-int mm_mp_map(mm_mp_reader_t *r, uint32_t *n);
-int mm_mp_uint(mm_mp_reader_t *r, uint64_t *v);
-int mm_mp_bin(mm_mp_reader_t *r, const uint8_t **p, uint32_t *n);
-int mm_mp_str(mm_mp_reader_t *r, const char **s, uint32_t *n);
-int mm_mp_nil(mm_mp_reader_t *r);
-int mm_mp_bool(mm_mp_reader_t *r, int *v);
+int mm_mp_array(mm_mp_reader_t *r, uint32_t *n) MM_NODISCARD;
+int mm_mp_map(mm_mp_reader_t *r, uint32_t *n) MM_NODISCARD;
+int mm_mp_uint(mm_mp_reader_t *r, uint64_t *v) MM_NODISCARD;
+int mm_mp_bin(mm_mp_reader_t *r, const uint8_t **p, uint32_t *n) MM_NODISCARD;
+int mm_mp_str(mm_mp_reader_t *r, const char **s, uint32_t *n) MM_NODISCARD;
+int mm_mp_nil(mm_mp_reader_t *r) MM_NODISCARD;
+int mm_mp_bool(mm_mp_reader_t *r, int *v) MM_NODISCARD;
 
 /* A bin of exactly n bytes (else MM_EMALFORMED). */
-int mm_mp_bin_n(mm_mp_reader_t *r, const uint8_t **p, uint32_t n);
+int mm_mp_bin_n(mm_mp_reader_t *r, const uint8_t **p, uint32_t n) MM_NODISCARD;
 
 /* 1 if the next byte is nil, else 0 (also at end of input). */
 int mm_mp_peek_nil(const mm_mp_reader_t *r);
@@ -52,7 +53,7 @@ int mm_mp_peek_nil(const mm_mp_reader_t *r);
  * ext (a timestamp too), a form that is not the shortest, a map whose keys
  * are not str in strictly increasing mm_mp_key_cmp order.  MM_EMALFORMED
  * for 0xc1 (never used), MM_ETRUNC when the bytes end first. */
-int mm_mp_skip(mm_mp_reader_t *r);
+int mm_mp_skip(mm_mp_reader_t *r) MM_NODISCARD;
 
 /* The order of map keys (PROTOCOL.md 2): bytewise over the raw key bytes,
  * compared as unsigned; a key that is a prefix of another comes first

@@ -7,6 +7,7 @@
 #define MM_NOTE_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 #include "core/home.h"
 #include "core/utf8.h"
@@ -30,16 +31,16 @@ typedef struct {
 /* Append a note.  text must be valid UTF-8, 1..MM_NOTE_MAX bytes, no NUL.
  * MM_OK; MM_EINVAL (empty, NUL or invalid UTF-8); MM_ETOOBIG; the store's
  * errors.  Returns only after the commit is durable. */
-int mm_note_add(mm_home_t *home, const char *text, size_t len, uint8_t id_out[32]);
+int mm_note_add(mm_home_t *home, const char *text, size_t len, uint8_t id_out[32]) MM_NODISCARD;
 
 /* All notes of the self scope from every device of the person, newest first.
  * Free with mm_note_list_free.  MM_OK, MM_ENOMEM, MM_EDECRYPT, MM_ECORRUPT. */
-int  mm_note_list(mm_home_t *home, mm_note_list_t *out);
+int  mm_note_list(mm_home_t *home, mm_note_list_t *out) MM_NODISCARD;
 void mm_note_list_free(mm_note_list_t *list);
 
 /* The note whose entry id starts with hex prefix.  *out is a one-element list.
  * MM_OK; MM_ENOTFOUND (no such entry, or it is not a note); MM_EAMBIG;
  * MM_EINVAL. */
-int  mm_note_get(mm_home_t *home, const char *prefix, mm_note_list_t *out);
+int  mm_note_get(mm_home_t *home, const char *prefix, mm_note_list_t *out) MM_NODISCARD;
 
 #endif

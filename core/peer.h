@@ -13,6 +13,7 @@
 #define MM_PEER_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 #include "core/store.h"
 
@@ -42,27 +43,27 @@ typedef struct {
 /* Insert or replace the record of p->identity.  MM_OK; MM_EINVAL (bad
  * petname, endpoint or count); MM_EEXIST (another peer has that petname);
  * MM_EFULL; MM_EIO. */
-int mm_peer_put(mm_txn_t *txn, const mm_peer_t *p);
+int mm_peer_put(mm_txn_t *txn, const mm_peer_t *p) MM_NODISCARD;
 
 /* The record of identity.  MM_OK, MM_ENOTFOUND, MM_ECORRUPT. */
-int mm_peer_get(mm_txn_t *txn, const uint8_t identity[32], mm_peer_t *p);
+int mm_peer_get(mm_txn_t *txn, const uint8_t identity[32], mm_peer_t *p) MM_NODISCARD;
 
 /* Record that a session with identity completed at now: sets last_sync,
  * nothing else.  The one place that writes it.  MM_OK; MM_ENOTFOUND (not a
  * peer, e.g. one's own device); MM_ECORRUPT; MM_EFULL; MM_EIO. */
-int mm_peer_touch(mm_txn_t *txn, const uint8_t identity[32], uint64_t now);
+int mm_peer_touch(mm_txn_t *txn, const uint8_t identity[32], uint64_t now) MM_NODISCARD;
 
 /* Delete the record (the log keeps everything).  MM_OK or MM_ENOTFOUND. */
-int mm_peer_del(mm_txn_t *txn, const uint8_t identity[32]);
+int mm_peer_del(mm_txn_t *txn, const uint8_t identity[32]) MM_NODISCARD;
 
 /* Find a peer by petname (exact, case-insensitive) or by a prefix of its
  * identity code ("mmi..." of at least 6 characters).  MM_OK; MM_ENOTFOUND;
  * MM_EAMBIG. */
-int mm_peer_find(mm_txn_t *txn, const char *what, mm_peer_t *p);
+int mm_peer_find(mm_txn_t *txn, const char *what, mm_peer_t *p) MM_NODISCARD;
 
 /* Call fn for every peer in identity order; non-zero from fn stops. */
 typedef int (*mm_peer_fn)(const mm_peer_t *p, void *arg);
-int mm_peer_foreach(mm_txn_t *txn, mm_peer_fn fn, void *arg);
+int mm_peer_foreach(mm_txn_t *txn, mm_peer_fn fn, void *arg) MM_NODISCARD;
 
 /* 1 if s is a valid petname: 1..64 bytes of UTF-8, no control characters,
  * not starting with "mmi" (that prefix names identity codes) */

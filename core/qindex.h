@@ -12,21 +12,22 @@
 #define MM_QINDEX_H
 
 #include <stdint.h>
+#include "crypto/error.h"
 #include "core/store.h"
 
 /* Record question qid of scope, if it is not recorded yet, with the next
  * arrival number.  *arrival (may be NULL) gets its number, old or new.
  * MM_OK; MM_EFULL; MM_EIO; MM_ECORRUPT. */
 int mm_qindex_put(mm_txn_t *txn, const uint8_t qid[32], const uint8_t scope[32],
-                  uint64_t *arrival);
+                  uint64_t *arrival) MM_NODISCARD;
 
 /* The scope and arrival number of qid.  Either out may be NULL.  MM_OK;
  * MM_ENOTFOUND; MM_ECORRUPT. */
-int mm_qindex_get(mm_txn_t *txn, const uint8_t qid[32], uint8_t scope[32], uint64_t *arrival);
+int mm_qindex_get(mm_txn_t *txn, const uint8_t qid[32], uint8_t scope[32], uint64_t *arrival) MM_NODISCARD;
 
 /* The one question whose id starts with the hex digits of prefix (1..64,
  * either case).  MM_OK with qid and scope; MM_ENOTFOUND; MM_EAMBIG (more
  * than one); MM_EINVAL (not hex digits). */
-int mm_qindex_find(mm_txn_t *txn, const char *prefix, uint8_t qid[32], uint8_t scope[32]);
+int mm_qindex_find(mm_txn_t *txn, const char *prefix, uint8_t qid[32], uint8_t scope[32]) MM_NODISCARD;
 
 #endif

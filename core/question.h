@@ -11,6 +11,7 @@
 #define MM_QUESTION_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 #include "core/item.h"
 
@@ -48,7 +49,7 @@ typedef struct {
 
 /* The questions among items, in (time, id) order, with their state.  *out
  * is malloc'd (free it) and points into items.  MM_OK or MM_ENOMEM. */
-int mm_questions(const mm_items_t *items, mm_question_t **out, size_t *n);
+int mm_questions(const mm_items_t *items, mm_question_t **out, size_t *n) MM_NODISCARD;
 
 /* 1 if q still counts for the one-at-a-time rule: neither thanked,
  * withdrawn nor declined. */
@@ -74,7 +75,7 @@ typedef enum {
 /* May the person who do act to q now?  MM_OK; MM_EROLE (an asker's act by
  * the other member, or the other's by the asker); MM_ESTATE (not in this
  * state: q->state, q->nanswers and q->askback say why). */
-int mm_question_may(const mm_question_t *q, const uint8_t who[32], mm_act_t act);
+int mm_question_may(const mm_question_t *q, const uint8_t who[32], mm_act_t act) MM_NODISCARD;
 
 /* The body type an act writes (MM_T_*). */
 const char *mm_act_type(mm_act_t act);

@@ -14,6 +14,7 @@
 #define MM_SCOPE_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 #include "core/store.h"
 
@@ -39,20 +40,20 @@ int mm_scope_has_member(const mm_scope_t *s, const uint8_t identity_pk[32]);
 
 /* Encode s (without its id, which is the table key).  MM_OK; MM_ETOOBIG;
  * MM_EINVAL if s has no members or more than MM_SCOPE_MEMBERS_MAX. */
-int mm_scope_encode(const mm_scope_t *s, uint8_t *out, size_t cap, size_t *outlen);
+int mm_scope_encode(const mm_scope_t *s, uint8_t *out, size_t cap, size_t *outlen) MM_NODISCARD;
 
 /* Decode a record into *s (s->id is left untouched).  MM_OK, MM_ETRUNC,
  * MM_ETRAILING, MM_EMALFORMED (also: 0 or too many members), MM_ENONCANON,
  * MM_EVERSION, MM_ETOOBIG (record longer than MM_SCOPE_RECORD_MAX). */
-int mm_scope_decode(const uint8_t *buf, size_t len, mm_scope_t *s);
+int mm_scope_decode(const uint8_t *buf, size_t len, mm_scope_t *s) MM_NODISCARD;
 
 /* Wipe the key and everything else in s. */
 void mm_scope_wipe(mm_scope_t *s);
 
 /* Store a scope record in table "scopes".  Replaces nothing: MM_EEXIST if
  * the id is taken. */
-int mm_scope_put(mm_txn_t *txn, const mm_scope_t *s);
+int mm_scope_put(mm_txn_t *txn, const mm_scope_t *s) MM_NODISCARD;
 /* MM_OK, MM_ENOTFOUND, MM_ECORRUPT.  Wipe *s with mm_scope_wipe after use. */
-int mm_scope_get(mm_txn_t *txn, const uint8_t id[32], mm_scope_t *s);
+int mm_scope_get(mm_txn_t *txn, const uint8_t id[32], mm_scope_t *s) MM_NODISCARD;
 
 #endif

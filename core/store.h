@@ -28,6 +28,7 @@
 #define MM_STORE_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 
 #define MM_STORE_FORMAT 2           /* meta "format"; 2 added "curves" */
@@ -52,7 +53,7 @@ typedef struct mm_txn mm_txn_t;
  * MM_STORE_RDONLY it is read as it is.  MM_OK; MM_ENOTFOUND (no store and
  * no MM_STORE_CREATE); MM_EPERM; MM_ECORRUPT (not an mm store, or damaged);
  * MM_EVERSION (newer format); MM_EIO; MM_ENOMEM. */
-int  mm_store_open(const char *dir, unsigned flags, mm_store_t **out);
+int  mm_store_open(const char *dir, unsigned flags, mm_store_t **out) MM_NODISCARD;
 void mm_store_close(mm_store_t **self_p);
 
 /* Drop this process's mappings of store pages (they stay in the page
@@ -75,10 +76,10 @@ unsigned mm_store_migrated(const mm_store_t *self);
  * transaction failed.  MM_OK; MM_ENOMEM; MM_EBUSY (no reader slot, or
  * another process grew the map while we hold a transaction open);
  * MM_ECORRUPT; MM_EIO. */
-int  mm_store_begin(mm_store_t *self, int write, mm_txn_t **out);
+int  mm_store_begin(mm_store_t *self, int write, mm_txn_t **out) MM_NODISCARD;
 /* Commit and free *txn_p (also on failure).  MM_OK; MM_EFULL (disk full,
  * or the map is at its maximum); MM_EIO. */
-int  mm_txn_commit(mm_txn_t **txn_p);
+int  mm_txn_commit(mm_txn_t **txn_p) MM_NODISCARD;
 /* Abort and free *txn_p.  Accepts NULL. */
 void mm_txn_abort(mm_txn_t **txn_p);
 /* The store a transaction belongs to. */

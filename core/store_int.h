@@ -10,6 +10,7 @@
 #define MM_STORE_INT_H
 
 #include <lmdb.h>
+#include "crypto/error.h"
 #include "core/store.h"
 
 struct mm_store {
@@ -34,6 +35,6 @@ struct mm_txn {
 };
 
 /* Translate an LMDB (or errno) code into an MM_E code. */
-int mm_store_rc(int mdb_rc);
+int mm_store_rc(int mdb_rc) MM_NODISCARD;
 
 #endif

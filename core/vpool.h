@@ -19,6 +19,7 @@
 #define MM_VPOOL_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include "core/entry.h"
 
 #define MM_VPOOL_MAX        4096    /* entries per call: one received run */
@@ -30,7 +31,7 @@ typedef struct mm_vpool mm_vpool_t;
  * (sysconf(_SC_NPROCESSORS_ONLN)).  Either way at most MM_VPOOL_LANES_MAX;
  * 1 means no worker thread at all.  MM_OK with *out; MM_ENOMEM if memory
  * or a thread could not be had (nothing is left behind). */
-int mm_vpool_new(unsigned lanes, mm_vpool_t **out);
+int mm_vpool_new(unsigned lanes, mm_vpool_t **out) MM_NODISCARD;
 
 /* Stop and join the workers, free the pool, set *self_p = NULL.  Accepts
  * NULL and *self_p == NULL.  No call on the pool may be running. */
@@ -48,7 +49,7 @@ unsigned mm_vpool_lanes(const mm_vpool_t *self);
  * mm_vpool_shared_destroy); if it cannot be made, the signatures are
  * checked on the calling thread alone.  Every signature is checked on every
  * path.  Calls on one pool from several threads take turns. */
-int mm_vpool_verify(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *rcs);
+int mm_vpool_verify(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *rcs) MM_NODISCARD;
 
 /* Destroy the shared pool now (the next mm_vpool_verify(NULL, ...) makes a
  * new one).  No call on it may be running. */

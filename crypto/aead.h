@@ -8,6 +8,7 @@
 #define MM_AEAD_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 
 #define MM_KEY_BYTES   32
@@ -18,13 +19,13 @@
  * c and m must not overlap.  Always MM_OK. */
 int mm_aead_seal(uint8_t *c, const uint8_t *m, size_t mlen,
                  const uint8_t *ad, size_t adlen,
-                 const uint8_t nonce[MM_NONCE_BYTES], const uint8_t key[MM_KEY_BYTES]);
+                 const uint8_t nonce[MM_NONCE_BYTES], const uint8_t key[MM_KEY_BYTES]) MM_NODISCARD;
 
 /* m = open(c); m must hold clen - MM_TAG_BYTES bytes.
  * MM_OK, or MM_EDECRYPT if clen is too short or the tag does not verify
  * (m is then zeroed). */
 int mm_aead_open(uint8_t *m, const uint8_t *c, size_t clen,
                  const uint8_t *ad, size_t adlen,
-                 const uint8_t nonce[MM_NONCE_BYTES], const uint8_t key[MM_KEY_BYTES]);
+                 const uint8_t nonce[MM_NONCE_BYTES], const uint8_t key[MM_KEY_BYTES]) MM_NODISCARD;
 
 #endif

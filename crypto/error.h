@@ -48,6 +48,10 @@ enum {
     MM_EROLE      = -35,  /* not allowed to this member (asker vs answerer, mentee vs mentor) */
 };
 
+/* On every function returning an MM_E code: a caller that drops the code
+ * is a compile error (-Werror).  To ignore one on purpose, test it. */
+#define MM_NODISCARD __attribute__((warn_unused_result))
+
 /* Short, human description of rc ("bad signature").  Never NULL. */
 const char *mm_strerror(int rc);
 

@@ -21,7 +21,9 @@ void mm_idcode_encode(char out[MM_IDCODE_LEN + 1], const char *prefix, const uin
     memcpy(raw, pk, 32);
     checksum(raw + 32, prefix, pk);
     memcpy(out, prefix, PREFIX_LEN);
-    mm_encoding_base32(out + PREFIX_LEN, MM_IDCODE_LEN + 1 - PREFIX_LEN, raw, RAW_LEN);
+    /* out is sized for exactly this: it cannot fail, but say so if it did */
+    if (mm_encoding_base32(out + PREFIX_LEN, MM_IDCODE_LEN + 1 - PREFIX_LEN, raw, RAW_LEN))
+        out[0] = '\0';
 }
 
 int mm_idcode_decode(const char *code, const char *prefix, uint8_t pk[32])

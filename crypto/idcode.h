@@ -10,6 +10,7 @@
 #define MM_IDCODE_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 
 #define MM_IDCODE_LEN 59                 /* without the terminating NUL */
@@ -23,6 +24,6 @@ void mm_idcode_encode(char out[MM_IDCODE_LEN + 1], const char *prefix,
 /* Parse a whole code of the given prefix into pk.  Case-insensitive.
  * MM_OK; MM_EINVAL if not of that kind, length or alphabet;
  * MM_ECHECKSUM if the checksum does not match. */
-int mm_idcode_decode(const char *code, const char *prefix, uint8_t pk[32]);
+int mm_idcode_decode(const char *code, const char *prefix, uint8_t pk[32]) MM_NODISCARD;
 
 #endif

@@ -9,6 +9,7 @@
 #define MM_KEYFILE_H
 
 #include <stdint.h>
+#include "crypto/error.h"
 #include "crypto/sign.h"
 
 #define MM_KEYFILE_BYTES 80
@@ -18,13 +19,13 @@
 /* Create path holding kp's seed.  MM_OK; MM_EEXIST if path exists (also a
  * symlink); MM_EIO / MM_EPERM / MM_EFULL on a failed create, write or fsync,
  * in which case the partial file is removed. */
-int mm_keyfile_write(const char *path, int kind, const mm_keypair_t *kp);
+int mm_keyfile_write(const char *path, int kind, const mm_keypair_t *kp) MM_NODISCARD;
 
 /* Load the key pair of the given kind from path into *out.
  * MM_OK; MM_ENOTFOUND if missing; MM_EPERM if unreadable or if its mode
  * allows group/other access; MM_EKEYFILE if it is not a valid key file of
  * that kind (wrong size, magic, kind, checksum, or pk not derived from seed);
  * MM_ENOMEM. */
-int mm_keyfile_read(const char *path, int kind, mm_keypair_t **out);
+int mm_keyfile_read(const char *path, int kind, mm_keypair_t **out) MM_NODISCARD;
 
 #endif

@@ -9,6 +9,7 @@
 #define MM_SIGN_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 
 #define MM_PK_BYTES   32
@@ -24,7 +25,7 @@
 typedef struct mm_keypair mm_keypair_t;
 
 /* Initialise libsodium.  Call once before anything else; MM_OK or MM_EINVAL. */
-int mm_crypto_init(void);
+int mm_crypto_init(void) MM_NODISCARD;
 
 /* A key pair from a fresh random seed.  NULL on out of memory. */
 mm_keypair_t *mm_keypair_new(void);
@@ -43,15 +44,15 @@ const uint8_t *mm_keypair_seed(const mm_keypair_t *self);
 
 /* Sign ctx || digest.  ctx is MM_CTX_BYTES long.  Always MM_OK. */
 int mm_sign_digest(const mm_keypair_t *self, const char *ctx,
-                   const uint8_t digest[32], uint8_t sig[MM_SIG_BYTES]);
+                   const uint8_t digest[32], uint8_t sig[MM_SIG_BYTES]) MM_NODISCARD;
 
 /* Verify a signature made by mm_sign_digest: MM_OK or MM_EBADSIG. */
 int mm_verify_digest(const uint8_t pk[MM_PK_BYTES], const char *ctx,
-                     const uint8_t digest[32], const uint8_t sig[MM_SIG_BYTES]);
+                     const uint8_t digest[32], const uint8_t sig[MM_SIG_BYTES]) MM_NODISCARD;
 
 /* X25519 public key of an Ed25519 public key (for ZeroMQ CURVE).
  * MM_OK, or MM_EINVAL if ed is not a valid point. */
-int mm_pk_to_x25519(uint8_t x[32], const uint8_t ed[MM_PK_BYTES]);
+int mm_pk_to_x25519(uint8_t x[32], const uint8_t ed[MM_PK_BYTES]) MM_NODISCARD;
 
 /* X25519 key pair of an Ed25519 key pair; wipe sk after use. */
 void mm_keypair_x25519(const mm_keypair_t *self, uint8_t pk[32], uint8_t sk[32]);

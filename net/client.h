@@ -3,6 +3,7 @@
 #define MM_CLIENT_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 
 typedef struct mm_client mm_client_t;
@@ -11,19 +12,19 @@ typedef struct mm_client mm_client_t;
  * Ed25519 key is server_device, with our X25519 key pair (pk, sk).
  * MM_OK, MM_ENOMEM, MM_EINVAL (bad key or endpoint), MM_EIO. */
 int  mm_client_open(const char *endpoint, const uint8_t server_device[32],
-                    const uint8_t pk[32], const uint8_t sk[32], mm_client_t **out);
+                    const uint8_t pk[32], const uint8_t sk[32], mm_client_t **out) MM_NODISCARD;
 /* Close; with flush, wait (up to 2 s) for frames not yet delivered, as
  * after a session's last ACK and DONE; without, drop them at once, as
  * after a failure, so an unreachable peer costs no extra wait. */
 void mm_client_close(mm_client_t **self_p, int flush);
 
 /* Send one frame: MM_OK or MM_EIO. */
-int  mm_client_send(void *self, const void *buf, size_t len);
+int  mm_client_send(void *self, const void *buf, size_t len) MM_NODISCARD;
 
 /* Wait up to timeout_ms for one frame; *buf is valid until the next call.
  * MM_OK; MM_ETIMEOUT; MM_EREFUSED (the server's authentication refused us);
  * MM_EPROTO (handshake failed: not an mm server, or the wrong key). */
-int  mm_client_recv(mm_client_t *self, int timeout_ms, const uint8_t **buf, size_t *len);
+int  mm_client_recv(mm_client_t *self, int timeout_ms, const uint8_t **buf, size_t *len) MM_NODISCARD;
 
 /* Wipe the frame last received (it held a secret).  Accepts NULL. */
 void mm_client_wipe(mm_client_t *self);

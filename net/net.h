@@ -10,6 +10,7 @@
 #define MM_NET_H
 
 #include <signal.h>
+#include "crypto/error.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "core/home.h"
@@ -32,12 +33,12 @@ typedef void (*mm_serve_log_fn)(void *arg, const char *line);
  * MM_EINVAL (bad endpoint); MM_EIO (cannot bind: errtext says why). */
 int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
                  volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
-                 char *errtext, size_t errcap);
+                 char *errtext, size_t errcap) MM_NODISCARD;
 
 /* Endpoints of the mm serve running for the home at path, wildcards
  * replaced by this machine's addresses.  MM_OK; MM_ENOTFOUND (none runs). */
 int mm_serve_endpoints(const char *home_path, char out[][MM_ENDPOINT_MAX + 1],
-                       unsigned max, unsigned *n);
+                       unsigned max, unsigned *n) MM_NODISCARD;
 
 /* One sync session with peer p (or with one's own device when p->identity
  * is one's own), trying its endpoints in order.  On success updates the
@@ -45,7 +46,7 @@ int mm_serve_endpoints(const char *home_path, char out[][MM_ENDPOINT_MAX + 1],
  * silent); MM_EREFUSED (its device refused us); a session error (errtext
  * says more). */
 int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
-                mm_sync_stats_t *stats, char *errtext, size_t errcap);
+                mm_sync_stats_t *stats, char *errtext, size_t errcap) MM_NODISCARD;
 
 /* Accept an invite: connect with the invite's key, present our device,
  * and on WELCOME store the peer (named petname), its certificate and our
@@ -53,6 +54,6 @@ int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
  * (expired, or our own); MM_EEXIST (already a peer, or petname taken);
  * MM_EREFUSED (used, withdrawn or foreign code); MM_ETIMEOUT. */
 int mm_net_accept(mm_home_t *home, const mm_invite_code_t *code, const char *petname,
-                  int timeout_ms, mm_peer_t *out, char *errtext, size_t errcap);
+                  int timeout_ms, mm_peer_t *out, char *errtext, size_t errcap) MM_NODISCARD;
 
 #endif

@@ -383,8 +383,8 @@ static void end_conn(server_t *sv, conn_t *c, int rc)
               (unsigned long long) st->entries_sent, (unsigned long long) st->entries_recv);
         mm_txn_t *txn;
         if (who && mm_store_begin(mm_home_store(sv->home), 1, &txn) == MM_OK) {
-            if (mm_peer_touch(txn, who, mm_now_ms()) == MM_OK)
-                mm_txn_commit(&txn);
+            if (mm_peer_touch(txn, who, mm_now_ms()) != MM_OK || mm_txn_commit(&txn) != MM_OK)
+                logf_(sv, "could not record the time of the sync with %s", label);
             mm_txn_abort(&txn);
         }
     } else {

@@ -21,6 +21,7 @@
 #define MM_SESSION_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 #include "core/home.h"
 
@@ -64,22 +65,22 @@ typedef void (*mm_session_event_fn)(void *arg, mm_session_event_t ev, const void
  * MM_OK or MM_ENOMEM / store errors. */
 int  mm_session_new(mm_home_t *home, int client, const uint8_t remote_key[32],
                     const uint8_t *expect_identity, mm_session_send_fn send, void *arg,
-                    mm_session_t **out);
+                    mm_session_t **out) MM_NODISCARD;
 void mm_session_destroy(mm_session_t **self_p);
 
 /* Be told of what the session stores (fn may be NULL). */
 void mm_session_on_event(mm_session_t *self, mm_session_event_fn fn, void *arg);
 
 /* Client only: send HELLO and HAVE. */
-int  mm_session_start(mm_session_t *self);
+int  mm_session_start(mm_session_t *self) MM_NODISCARD;
 
 /* Process one received frame, sending whatever follows from it.  MM_OK, or
  * the error that ended the session: a local one (the remote has been sent
  * ERROR with it) or the one the remote sent (see mm_session_error_text). */
-int  mm_session_input(mm_session_t *self, const uint8_t *buf, size_t len);
+int  mm_session_input(mm_session_t *self, const uint8_t *buf, size_t len) MM_NODISCARD;
 
 /* 1 once both sides have said DONE and every frame sent was acknowledged. */
-int  mm_session_done(const mm_session_t *self);
+int  mm_session_done(const mm_session_t *self) MM_NODISCARD;
 
 /* Text of the error the remote sent, or "" */
 const char *mm_session_error_text(const mm_session_t *self);

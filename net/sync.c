@@ -13,8 +13,21 @@ static void on_event(void *arg, mm_session_event_t ev, const void *what)
 {
     const mm_session_stored_t *st = what;
     int settle;
-    if (ev == MM_SESSION_STORED)
-        mm_engage_received(arg, st->scope, st->device, st->first, st->last, &settle);
+    /* A failure only delays the index: the next settle records what it misses. */
+    if (ev == MM_SESSION_STORED
+        && mm_engage_received(arg, st->scope, st->device, st->first, st->last, &settle) != MM_OK)
+        return;
+}
+
+/* Record when we last synced with identity. */
+static int touch(mm_home_t *home, const uint8_t identity[32])
+{
+    mm_txn_t *txn;
+    int rc = mm_store_begin(mm_home_store(home), 1, &txn);
+    if (rc == MM_OK && (rc = mm_peer_touch(txn, identity, mm_now_ms())) == MM_OK)
+        rc = mm_txn_commit(&txn);
+    mm_txn_abort(&txn);
+    return rc;
 }
 
 static int one_endpoint(mm_home_t *home, const mm_peer_t *p, const char *ep, int timeout_ms,
@@ -75,12 +88,7 @@ int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
     }
     sodium_memzero(sk, sizeof sk);
     if (rc == MM_OK && memcmp(p->identity, mm_home_identity_pk(home), 32) != 0) {
-        mm_txn_t *txn;
-        if (mm_store_begin(mm_home_store(home), 1, &txn) == MM_OK) {
-            if (mm_peer_touch(txn, p->identity, mm_now_ms()) == MM_OK)
-                mm_txn_commit(&txn);
-            mm_txn_abort(&txn);
-        }
+        (void) touch(home, p->identity);    /* bookkeeping: the sync succeeded either way */
     }
     return rc;
 }

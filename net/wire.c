@@ -75,11 +75,10 @@ int mm_wire_have_next(mm_msg_t *m, mm_have_t *h)
     if (m->have_pos >= m->have_end)
         return 0;
     mm_mp_reader_init(&r, m->have_pos, (size_t) (m->have_end - m->have_pos));
-    /* already validated by mm_wire_decode */
-    mm_mp_array(&r, &k);
-    mm_mp_bin_n(&r, &a, 32);
-    mm_mp_bin_n(&r, &s, 32);
-    mm_mp_uint(&r, &h->seq);
+    /* validated by mm_wire_decode: a failure here would be our own bug */
+    if (mm_mp_array(&r, &k) || mm_mp_bin_n(&r, &a, 32) || mm_mp_bin_n(&r, &s, 32)
+        || mm_mp_uint(&r, &h->seq))
+        return 0;
     memcpy(h->author, a, 32);
     memcpy(h->scope, s, 32);
     m->have_pos = r.p;

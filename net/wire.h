@@ -10,6 +10,7 @@
 #define MM_WIRE_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 #include "core/mp.h"
 
@@ -58,10 +59,10 @@ typedef struct {
  * MM_ETRUNC, MM_ETRAILING, MM_EMALFORMED, MM_ENONCANON; MM_EPROTO (unknown
  * type).  For HAVE, the feeds are validated here and read with
  * mm_wire_have_next. */
-int mm_wire_decode(const uint8_t *buf, size_t len, mm_msg_t *m);
+int mm_wire_decode(const uint8_t *buf, size_t len, mm_msg_t *m) MM_NODISCARD;
 
 /* Next feed of a decoded HAVE: 1 and *h filled, or 0 at the end. */
-int mm_wire_have_next(mm_msg_t *m, mm_have_t *h);
+int mm_wire_have_next(mm_msg_t *m, mm_have_t *h) MM_NODISCARD;
 
 /* i-th refused identity of a decoded HAVE (i < nrefuse). */
 const uint8_t *mm_wire_refuse(const mm_msg_t *m, uint32_t i);
@@ -84,6 +85,6 @@ void mm_wire_welcome(mm_mp_writer_t *w, const uint8_t *cert, size_t certlen, con
 
 /* Map an error name ("MM_EBADSIG") received in ERROR back to its code;
  * MM_EPROTO if unknown. */
-int mm_wire_errcode(const char *name, size_t len);
+int mm_wire_errcode(const char *name, size_t len) MM_NODISCARD;
 
 #endif

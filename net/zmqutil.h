@@ -3,11 +3,12 @@
 #define MM_ZMQUTIL_H
 
 #include <stddef.h>
+#include "crypto/error.h"
 #include <stdint.h>
 #include "net/net.h"
 
 /* Options every mm socket gets: frame size limit, linger, no IPv6 surprises. */
-int mm_zmq_common(void *sock);
+int mm_zmq_common(void *sock) MM_NODISCARD;
 
 /* Server side of an invite: one ACCEPT frame from the holder of invite
  * key `key`; answers WELCOME or ERROR through router to rid. */

@@ -204,7 +204,7 @@ static void resign(ent_t *e, const mm_keypair_t *signer)
     uint8_t digest[32];
     size_t signedlen = e->len - 2 - MM_SIG_BYTES;
     mm_hash(digest, e->b, signedlen);
-    mm_sign_digest(signer, MM_CTX_ENTRY, digest, e->b + signedlen + 2);
+    assert_rc(mm_sign_digest(signer, MM_CTX_ENTRY, digest, e->b + signedlen + 2), MM_OK);
     mm_hash(e->id, e->b, e->len);
 }
 

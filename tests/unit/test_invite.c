@@ -112,7 +112,7 @@ static void sign_by_hand(mm_home_t *h, const mm_invite_code_t *code, mm_invite_r
     snprintf(req->name, sizeof req->name, "%s", mm_home_name(h));
     invite_pk(code, pk);
     mm_hash2(d, pk, 32, code->device, 32);
-    mm_sign_digest(mm_home_device(h), MM_CTX_ACCEPT, d, req->sig);
+    assert_rc(mm_sign_digest(mm_home_device(h), MM_CTX_ACCEPT, d, req->sig), MM_OK);
 }
 
 static uint64_t used_at(world_t *w, const mm_invite_code_t *code)
