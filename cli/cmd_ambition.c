@@ -6,8 +6,14 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_ambition.h"
+#include "cli/cmd_peer.h"
 #include "cli/json.h"
+#include "cli/rel.h"
+#include "cli/util.h"
 #include "core/engage.h"
+#include "core/entry.h"
+#include "core/log.h"
 #include "crypto/error.h"
 #include "crypto/idcode.h"
 
@@ -92,7 +98,7 @@ int cmd_ambition_find(cli_t *cli, const cmd_ambitions_t *a, const char *arg,
     size_t hits = 0, len;
     int ex;
 
-    if ((ex = cmd_engage_prefix(cli, arg, "an ambition", prefix)) != CLI_EXIT_OK)
+    if ((ex = cli_id_prefix(cli, arg, "an ambition", prefix)) != CLI_EXIT_OK)
         return ex;
     len = strlen(prefix);
     for (size_t i = 0; i < a->n; i++) {
@@ -127,11 +133,11 @@ static void ambition_json(json_t *j, const char *key, const mm_ambition_t *a,
 
     json_obj_begin(j, key);
     json_hex(j, "id", a->it->id, 32);
-    s = cmd_engage_field(a->it, "kind", &n);
+    s = rel_field(a->it, "kind", &n);
     json_strn(j, "kind", s, n);
-    s = cmd_engage_field(a->it, "text", &n);
+    s = rel_field(a->it, "text", &n);
     json_strn(j, "text", s, n);
-    cmd_engage_json_time(j, a->it->time);
+    rel_json_time(j, a->it->time);
     json_str(j, "state", state);
 }
 
@@ -144,12 +150,39 @@ void cmd_ambition_json(json_t *j, const char *key, const mm_ambition_t *a)
 static int kind_is(const mm_ambition_t *a, const char *k)
 {
     size_t n;
-    const char *s = cmd_engage_field(a->it, "kind", &n);
+    const char *s = rel_field(a->it, "kind", &n);
 
     return n == strlen(k) && memcmp(s, k, n) == 0;
 }
 
 /* --- add ----------------------------------------------------------------- */
+
+/* The time the entry id of scope was written with, read back after
+ * mm_engage_append.  Exit code; prints errors. */
+static int entry_time(cli_t *cli, const uint8_t scope[32], const uint8_t id[32],
+                      uint64_t *ms)
+{
+    char hex[2 * 32 + 1];
+    const uint8_t *buf;
+    mm_txn_t *txn = NULL;
+    mm_entry_t e;
+    size_t len;
+    int rc;
+
+    mm_hex(hex, id, 32);
+    rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
+    if (rc == MM_OK)
+        rc = mm_log_find(txn, scope, hex, &buf, &len);
+    if (rc == MM_OK)
+        rc = mm_entry_parse(buf, len, &e);
+    if (rc == MM_OK)
+        *ms = e.time;
+    mm_txn_abort(&txn);
+    if (rc != MM_OK)
+        return cli_fail(cli, "wrote entry %.*s but cannot read it back: %s; %s",
+                        CLI_SHORT_ID, hex, mm_strerror(rc), cli_hint(rc));
+    return CLI_EXIT_OK;
+}
 
 int cmd_ambition_add(cli_t *cli, int argc, char **argv)
 {
@@ -169,7 +202,7 @@ int cmd_ambition_add(cli_t *cli, int argc, char **argv)
         cli->optn[CLI_OPT_NEAR] + cli->optn[CLI_OPT_LONG] > 1)
         return cli_usage(cli, "give one ambition: --near TEXT or --long TEXT");
     len = strlen(text);
-    if ((ex = cmd_engage_check(cli, "ambition", text, len)) != CLI_EXIT_OK)
+    if ((ex = cli_text_check(cli, "ambition", text, len)) != CLI_EXIT_OK)
         return ex;
     if (memchr(text, '\n', len) || memchr(text, '\r', len))
         return cli_fail(cli, "an ambition is one line; write several "
@@ -188,7 +221,7 @@ int cmd_ambition_add(cli_t *cli, int argc, char **argv)
                CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET));
         return CLI_EXIT_OK;
     }
-    if ((ex = cmd_engage_time(cli, mm_home_self_scope(cli->home), id, &ms))
+    if ((ex = entry_time(cli, mm_home_self_scope(cli->home), id, &ms))
         != CLI_EXIT_OK)
         return ex;
     json_init(&j, stdout);
@@ -196,7 +229,7 @@ int cmd_ambition_add(cli_t *cli, int argc, char **argv)
     json_str(&j, "id", hex);
     json_str(&j, "kind", kind);
     json_str(&j, "text", text);
-    cmd_engage_json_time(&j, ms);
+    rel_json_time(&j, ms);
     json_str(&j, "state", "active");
     json_obj_end(&j);
     json_finish(&j);
@@ -232,9 +265,9 @@ static int list_text(cli_t *cli, const cmd_ambitions_t *a, int all)
         const mm_ambition_t *x = &a->v[i];
         if (x->closed && !all)
             continue;
-        s = cmd_engage_field(x->it, "kind", &n);
+        s = rel_field(x->it, "kind", &n);
         kind = cli_line(s, n, 4);
-        s = cmd_engage_field(x->it, "text", &n);
+        s = rel_field(x->it, "text", &n);
         text = cli_line(s, n, TEXT_CHARS);
         mm_hex(hex, x->it->id, 32);
         printf("%s%.*s%s  %-4s  %s%*s  ", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
@@ -322,7 +355,7 @@ static int close_ambition(cli_t *cli, int argc, char **argv, const char *type)
         json_obj_end(&j);
         json_finish(&j);
     } else {
-        s = cmd_engage_field(x->it, "text", &n);
+        s = rel_field(x->it, "text", &n);
         text = cli_line(s, n, TEXT_CHARS);
         printf("%s ambition %s%.*s%s: %s\n", done ? "reached" : "dropped",
                cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET),
@@ -357,7 +390,7 @@ static int join_kind(const cmd_ambitions_t *a, const char *k, char **out,
 
     for (size_t i = 0; i < a->n; i++)
         if (!a->v[i].closed && kind_is(&a->v[i], k)) {
-            cmd_engage_field(a->v[i].it, "text", &n);
+            rel_field(a->v[i].it, "text", &n);
             total += n + 1;
         }
     if (!(buf = malloc(total + 1)))
@@ -365,7 +398,7 @@ static int join_kind(const cmd_ambitions_t *a, const char *k, char **out,
     for (size_t i = 0; i < a->n; i++) {
         if (a->v[i].closed || !kind_is(&a->v[i], k))
             continue;
-        s = cmd_engage_field(a->v[i].it, "text", &n);
+        s = rel_field(a->v[i].it, "text", &n);
         if (o)
             buf[o++] = '\n';
         memcpy(buf + o, s, n);
@@ -422,30 +455,30 @@ int cmd_ambition_share(cli_t *cli, int argc, char **argv)
         cmd_peer_name(name, p.petname);
         printf("shared %zu ambition%s with %s\n", count, count == 1 ? "" : "s",
                name);
-        cmd_engage_hint(cli, &p);
+        rel_hint(cli, &p);
         ex = CLI_EXIT_OK;
         goto out;
     }
-    if ((ex = cmd_engage_time(cli, p.scope, id, &ms)) != CLI_EXIT_OK)
+    if ((ex = entry_time(cli, p.scope, id, &ms)) != CLI_EXIT_OK)
         goto out;
     mm_hex(hex, id, sizeof id);
     json_init(&j, stdout);
     json_obj_begin(&j, NULL);
     json_str(&j, "id", hex);
     json_str(&j, "peer", p.petname);
-    cmd_engage_json_time(&j, ms);
+    rel_json_time(&j, ms);
     json_obj_begin(&j, "ambitions");
     json_arr_begin(&j, "near");
     for (size_t i = 0; i < a.n; i++)
         if (!a.v[i].closed && kind_is(&a.v[i], "near")) {
-            const char *s = cmd_engage_field(a.v[i].it, "text", &nlen);
+            const char *s = rel_field(a.v[i].it, "text", &nlen);
             json_strn(&j, NULL, s, nlen);
         }
     json_arr_end(&j);
     json_arr_begin(&j, "long");
     for (size_t i = 0; i < a.n; i++)
         if (!a.v[i].closed && kind_is(&a.v[i], "long")) {
-            const char *s = cmd_engage_field(a.v[i].it, "text", &llen);
+            const char *s = rel_field(a.v[i].it, "text", &llen);
             json_strn(&j, NULL, s, llen);
         }
     json_arr_end(&j);

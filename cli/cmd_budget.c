@@ -7,7 +7,10 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_peer.h"
 #include "cli/json.h"
+#include "cli/rel.h"
+#include "cli/util.h"
 #include "core/engage.h"
 #include "crypto/error.h"
 
@@ -102,7 +105,7 @@ static int parse_budget(const char *s, uint64_t *n, const char **per)
 }
 
 /* My mentees' released engagements still pending, and the held ones. */
-static void count_budget(cli_t *cli, const cmd_rels_t *all, uint64_t *open,
+static void count_budget(cli_t *cli, const rels_t *all, uint64_t *open,
                          uint64_t *held)
 {
     *open = *held = 0;
@@ -111,7 +114,7 @@ static void count_budget(cli_t *cli, const cmd_rels_t *all, uint64_t *open,
             continue;
         for (size_t k = 0; k < all->v[i].nq; k++) {
             const mm_question_t *q = &all->v[i].qs[k];
-            if (cmd_engage_me(cli, q->q->author))
+            if (rel_me(cli, q->q->author))
                 continue;
             *open += q->state == MM_QS_OPEN || q->state == MM_QS_ANSWERED;
             *held += q->state == MM_QS_HELD;
@@ -125,7 +128,7 @@ int cmd_capacity(cli_t *cli, int argc, char **argv)
     const char *per = "week";
     uint64_t n = 0, open, held, now = mm_now_ms();
     mm_capacity_t budget;
-    cmd_rels_t all;
+    rels_t all;
     int ex, rc, set = argc == 1;
     json_t j;
 
@@ -148,7 +151,7 @@ int cmd_capacity(cli_t *cli, int argc, char **argv)
     }
     if ((rc = mm_budget_get(cli->home, &budget)) != MM_OK)
         return cli_fail_rc(cli, rc, "cannot read your budget");
-    if ((ex = cmd_engage_all(cli, &all)) != CLI_EXIT_OK)
+    if ((ex = rel_all(cli, &all)) != CLI_EXIT_OK)
         goto out;
     count_budget(cli, &all, &open, &held);
     if (cli->json) {
@@ -179,11 +182,11 @@ int cmd_capacity(cli_t *cli, int argc, char **argv)
     else
         printf("no budget set: every question goes straight to your inbox\n");
     if (budget.away_until > now) {
-        cmd_engage_date(until, budget.away_until);
+        cli_time_date(until, budget.away_until);
         printf("away until %s: nothing new is released\n", until);
     }
 out:
-    cmd_engage_all_free(&all);
+    rel_all_free(&all);
     return ex;
 }
 
@@ -224,7 +227,7 @@ int cmd_away(cli_t *cli, int argc, char **argv)
     char when[CLI_TIME_MAX];
     uint64_t until = 0;
     size_t told = 0;
-    cmd_rels_t all;
+    rels_t all;
     json_t j;
 
     memset(&all, 0, sizeof all);
@@ -243,7 +246,7 @@ int cmd_away(cli_t *cli, int argc, char **argv)
     if (rc != MM_OK)
         return cli_fail_rc(cli, rc, "cannot record it");
     /* Copied into each relationship so that the askers see it. */
-    if ((ex = cmd_engage_all(cli, &all)) != CLI_EXIT_OK)
+    if ((ex = rel_all(cli, &all)) != CLI_EXIT_OK)
         goto out;
     for (size_t i = 0; i < all.n; i++) {
         const mm_peer_t *p = &all.v[i].peer;
@@ -279,6 +282,6 @@ int cmd_away(cli_t *cli, int argc, char **argv)
     if (told)
         printf("(delivered on the next 'mm sync')\n");
 out:
-    cmd_engage_all_free(&all);
+    rel_all_free(&all);
     return ex;
 }

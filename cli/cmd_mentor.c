@@ -5,7 +5,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_peer.h"
 #include "cli/json.h"
+#include "cli/rel.h"
+#include "cli/util.h"
 #include "core/engage.h"
 #include "crypto/error.h"
 #include "crypto/idcode.h"
@@ -170,7 +173,7 @@ static void print_on_file(const char *indent, const mm_item_t *it)
 
     printf("%son file: ", indent);
     for (size_t x = 0; it && x < 2; x++) {
-        s = cmd_engage_field(it, kinds[x], &n);
+        s = rel_field(it, kinds[x], &n);
         int first = 1;
         for (i = 0; i < n; i = k + 1) {
             for (k = i; k < n && s[k] != '\n'; k++)
@@ -202,7 +205,7 @@ static void print_labelled(const char *indent, const char *label,
     free(line);
     if (nl) {
         snprintf(deeper, sizeof deeper, "%s    ", indent);
-        cmd_engage_lines(deeper, nl + 1, n - (size_t) (nl + 1 - s));
+        cli_print_lines(deeper, nl + 1, n - (size_t) (nl + 1 - s));
     }
 }
 
@@ -212,9 +215,9 @@ static void print_question_body(const mm_question_t *q)
     const char *s;
     size_t n;
 
-    s = cmd_engage_field(q->q, "text", &n);
-    cmd_engage_lines("  ", s, n);
-    s = cmd_engage_field(q->q, "ambition", &n);
+    s = rel_field(q->q, "text", &n);
+    cli_print_lines("  ", s, n);
+    s = rel_field(q->q, "ambition", &n);
     if (n)
         print_labelled("  ", "serves", s, n);
 }
@@ -222,7 +225,7 @@ static void print_question_body(const mm_question_t *q)
 /* --- inbox --------------------------------------------------------------- */
 
 typedef struct {
-    const cmd_rel_t     *r;
+    const rel_t         *r;
     const mm_question_t *q;
 } open_t;
 
@@ -241,7 +244,7 @@ int cmd_inbox(cli_t *cli, int argc, char **argv)
     uint64_t now = mm_now_ms(), held = 0;
     size_t n = 0, cap = 0;
     open_t *v = NULL;
-    cmd_rels_t all;
+    rels_t all;
     mm_capacity_t budget;
     const char *s;
     size_t len;
@@ -251,8 +254,8 @@ int cmd_inbox(cli_t *cli, int argc, char **argv)
     memset(&all, 0, sizeof all);
     if (argc > 0)
         return cli_usage(cli, "unexpected argument '%s'", argv[0]);
-    if ((ex = cmd_engage_settle(cli)) != CLI_EXIT_OK ||
-        (ex = cmd_engage_all(cli, &all)) != CLI_EXIT_OK)
+    if ((ex = rel_settle(cli)) != CLI_EXIT_OK ||
+        (ex = rel_all(cli, &all)) != CLI_EXIT_OK)
         goto out;
     ex = CLI_EXIT_FAIL;
     if ((rc = mm_budget_get(cli->home, &budget)) != MM_OK) {
@@ -262,7 +265,7 @@ int cmd_inbox(cli_t *cli, int argc, char **argv)
     for (size_t i = 0; i < all.n; i++) {
         for (size_t k = 0; k < all.v[i].nq; k++) {
             const mm_question_t *q = &all.v[i].qs[k];
-            if (cmd_engage_me(cli, q->q->author))
+            if (rel_me(cli, q->q->author))
                 continue;
             held += q->state == MM_QS_HELD;
             if (q->state != MM_QS_OPEN)
@@ -290,16 +293,16 @@ int cmd_inbox(cli_t *cli, int argc, char **argv)
             json_obj_begin(&j, NULL);
             json_hex(&j, "id", it->id, 32);
             json_str(&j, "from", v[i].r->peer.petname);
-            cmd_engage_json_time(&j, it->time);
-            s = cmd_engage_field(it, "text", &len);
+            rel_json_time(&j, it->time);
+            s = rel_field(it, "text", &len);
             json_strn(&j, "text", s, len);
-            s = cmd_engage_field(it, "ambition", &len);
+            s = rel_field(it, "ambition", &len);
             if (len)
                 json_strn(&j, "ambition", s, len);
             else
                 json_null(&j, "ambition");
-            cmd_engage_on_file_json(&j, "ambitions",
-                                    cmd_engage_on_file(v[i].r, it->author));
+            rel_on_file_json(&j, "ambitions",
+                             rel_on_file(v[i].r, it->author));
             json_obj_end(&j);
         }
         json_arr_end(&j);
@@ -310,7 +313,7 @@ int cmd_inbox(cli_t *cli, int argc, char **argv)
         goto out;
     }
     if (budget.away_until > now) {
-        cmd_engage_date(when, budget.away_until);
+        cli_time_date(when, budget.away_until);
         printf("you are away until %s: nothing new is released; back with "
                "'mm away --off'\n\n", when);
     }
@@ -324,21 +327,21 @@ int cmd_inbox(cli_t *cli, int argc, char **argv)
         printf("%s%s%.*s%s  %s  %s\n", i ? "\n" : "", cli_c(cli, CLI_YELLOW),
                CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET), name, when);
         print_question_body(v[i].q);
-        print_on_file("  ", cmd_engage_on_file(v[i].r, it->author));
+        print_on_file("  ", rel_on_file(v[i].r, it->author));
     }
     if (held)
         printf("\n%llu held beyond your budget\n", (unsigned long long) held);
     ex = CLI_EXIT_OK;
 out:
     free(v);
-    cmd_engage_all_free(&all);
+    rel_all_free(&all);
     return ex;
 }
 
 /* --- brief --------------------------------------------------------------- */
 
 /* The entries referring to q, as indented lines. */
-static void print_history(cli_t *cli, const cmd_rel_t *r, const mm_question_t *q,
+static void print_history(cli_t *cli, const rel_t *r, const mm_question_t *q,
                           uint64_t now)
 {
     char label[CLI_NAME_SAFE + CLI_TIME_MAX + 32], when[CLI_TIME_MAX];
@@ -370,16 +373,16 @@ static void print_history(cli_t *cli, const cmd_rel_t *r, const mm_question_t *q
             continue;
         cli_time_rel(when, it->time, now);
         snprintf(label, sizeof label, "%s (%s, %s)", what,
-                 cmd_engage_me(cli, it->author) ? "you" : name, when);
-        s = cmd_engage_field(it, "text", &n);
+                 rel_me(cli, it->author) ? "you" : name, when);
+        s = rel_field(it, "text", &n);
         if (n)
             print_labelled("  ", label, s, n);
         else
             printf("  %s\n", label);
-        s = cmd_engage_field(it, "offer", &n);
+        s = rel_field(it, "offer", &n);
         if (n && it == q->thanks)
             print_labelled("    ", "offers", s, n);
-        s = cmd_engage_field(it, "refer_name", &n);
+        s = rel_field(it, "refer_name", &n);
         if (n && it == q->decline)
             print_labelled("    ", "refers to", s, n);
     }
@@ -390,7 +393,7 @@ int cmd_brief(cli_t *cli, int argc, char **argv)
     char hex[2 * 32 + 1], name[CLI_NAME_SAFE], when[CLI_TIME_MAX];
     uint64_t now = mm_now_ms();
     const mm_item_t *file;
-    cmd_rel_t r;
+    rel_t r;
     const char *s;
     size_t n;
     int ex;
@@ -398,18 +401,18 @@ int cmd_brief(cli_t *cli, int argc, char **argv)
 
     if (argc != 1)
         return cli_usage(cli, argc ? "give one PEER" : "missing the PEER");
-    if ((ex = cmd_engage_rel(cli, argv[0], &r)) != CLI_EXIT_OK)
+    if ((ex = rel_get(cli, argv[0], &r)) != CLI_EXIT_OK)
         goto out;
-    file = cmd_engage_on_file(&r, r.peer.identity);
+    file = rel_on_file(&r, r.peer.identity);
     if (cli->json) {
         json_init(&j, stdout);
         json_obj_begin(&j, NULL);
         json_str(&j, "peer", r.peer.petname);
         json_str(&j, "role", cmd_peer_role(r.peer.role));
-        cmd_engage_on_file_json(&j, "ambitions", file);
+        rel_on_file_json(&j, "ambitions", file);
         json_arr_begin(&j, "questions");
         for (size_t i = 0; i < r.nq; i++) {
-            cmd_engage_question_json(cli, &j, NULL, &r, &r.qs[i]);
+            rel_question_json(cli, &j, NULL, &r, &r.qs[i]);
             json_obj_end(&j);
         }
         json_arr_end(&j);
@@ -428,7 +431,7 @@ int cmd_brief(cli_t *cli, int argc, char **argv)
         printf("ambitions on file, shared %s:\n", when);
         for (size_t x = 0; x < 2; x++) {
             size_t i, k;
-            s = cmd_engage_field(file, kinds[x], &n);
+            s = rel_field(file, kinds[x], &n);
             for (i = 0; i < n; i = k + 1) {
                 for (k = i; k < n && s[k] != '\n'; k++)
                     ;
@@ -448,7 +451,7 @@ int cmd_brief(cli_t *cli, int argc, char **argv)
         cli_time_rel(when, q->q->time, now);
         printf("\n%s%.*s%s  %s  %s  %s", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
                hex, cli_c(cli, CLI_RESET),
-               cmd_engage_me(cli, q->q->author) ? "you" : name, when,
+               rel_me(cli, q->q->author) ? "you" : name, when,
                mm_qstate_name(q->state));
         if (q->state == MM_QS_HELD)
             printf(" (%llu ahead)", (unsigned long long) q->ahead);
@@ -457,14 +460,14 @@ int cmd_brief(cli_t *cli, int argc, char **argv)
         print_history(cli, &r, q, now);
     }
 out:
-    cmd_engage_rel_free(&r);
+    rel_free(&r);
     return ex;
 }
 
 /* --- answer, decline, ask-back ------------------------------------------------ */
 
 /* Why a question cannot get a reply yet: held or waiting.  Exit code. */
-static int not_released(cli_t *cli, const cmd_reply_t *c)
+static int not_released(cli_t *cli, const rel_reply_t *c)
 {
     if (c->out.state == MM_QS_HELD && c->out.hold == MM_HOLD_ONE)
         return cli_fail(cli, "question %.*s is held: %s has another question "
@@ -479,7 +482,7 @@ static int not_released(cli_t *cli, const cmd_reply_t *c)
                     "yet; run 'mm inbox'", CLI_SHORT_ID, c->hex);
 }
 
-static int answer_refused(cli_t *cli, cmd_reply_t *c)
+static int answer_refused(cli_t *cli, rel_reply_t *c)
 {
     switch (c->out.state) {
     case MM_QS_OPEN: case MM_QS_ANSWERED:
@@ -494,7 +497,7 @@ static int answer_refused(cli_t *cli, cmd_reply_t *c)
     }
 }
 
-static void answer_build(cli_t *cli, cmd_reply_t *c)
+static void answer_build(cli_t *cli, rel_reply_t *c)
 {
     snprintf(c->said, sizeof c->said, "%s %s: %s%.*s%s",
              c->out.nanswers ? "clarified your answer to" : "answered",
@@ -504,17 +507,17 @@ static void answer_build(cli_t *cli, cmd_reply_t *c)
 
 int cmd_answer(cli_t *cli, int argc, char **argv)
 {
-    static const cmd_reply_spec_t spec = {
+    static const rel_reply_spec_t spec = {
         MM_ACT_ANSWER, "answer", "answer",
         { "give the question ID and the TEXT of your answer",
           "missing the TEXT of your answer" },
         answer_refused, answer_build,
     };
 
-    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL, NULL);
+    return rel_reply(cli, argc, argv, &spec, NULL, NULL);
 }
 
-static int decline_refused(cli_t *cli, cmd_reply_t *c)
+static int decline_refused(cli_t *cli, rel_reply_t *c)
 {
     if (c->out.state == MM_QS_DECLINED)
         return cli_fail(cli, "question %.*s is already declined",
@@ -524,7 +527,7 @@ static int decline_refused(cli_t *cli, cmd_reply_t *c)
                     mm_qstate_name(c->out.state));
 }
 
-static void decline_build(cli_t *cli, cmd_reply_t *c)
+static void decline_build(cli_t *cli, rel_reply_t *c)
 {
     const mm_peer_t *to = c->own;
     char other[CLI_NAME_SAFE];
@@ -539,7 +542,7 @@ static void decline_build(cli_t *cli, cmd_reply_t *c)
 
 int cmd_decline(cli_t *cli, int argc, char **argv)
 {
-    static const cmd_reply_spec_t spec = {
+    static const rel_reply_spec_t spec = {
         MM_ACT_DECLINE, "decline", "decline",
         { "give the question ID and a line of explanation",
           "missing the TEXT of your decline" },
@@ -553,11 +556,11 @@ int cmd_decline(cli_t *cli, int argc, char **argv)
     if (argc >= 2 && refer &&
         (ex = cmd_peer_get(cli, refer, &to)) != CLI_EXIT_OK)
         return ex;
-    return cmd_engage_reply_to(cli, argc, argv, &spec,
-                               refer ? to.identity : NULL, refer ? &to : NULL);
+    return rel_reply(cli, argc, argv, &spec, refer ? to.identity : NULL,
+                     refer ? &to : NULL);
 }
 
-static int askback_refused(cli_t *cli, cmd_reply_t *c)
+static int askback_refused(cli_t *cli, rel_reply_t *c)
 {
     if (c->out.askback)
         return cli_fail(cli, "you already asked %s back on question %.*s; one "
@@ -572,7 +575,7 @@ static int askback_refused(cli_t *cli, cmd_reply_t *c)
     }
 }
 
-static void askback_build(cli_t *cli, cmd_reply_t *c)
+static void askback_build(cli_t *cli, rel_reply_t *c)
 {
     snprintf(c->said, sizeof c->said, "asked %s back on %s%.*s%s", c->name,
              cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, c->hex,
@@ -581,12 +584,12 @@ static void askback_build(cli_t *cli, cmd_reply_t *c)
 
 int cmd_askback(cli_t *cli, int argc, char **argv)
 {
-    static const cmd_reply_spec_t spec = {
+    static const rel_reply_spec_t spec = {
         MM_ACT_ASKBACK, "ask back on", "question",
         { "give the question ID and the TEXT of your question",
           "missing the TEXT of your question" },
         askback_refused, askback_build,
     };
 
-    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL, NULL);
+    return rel_reply(cli, argc, argv, &spec, NULL, NULL);
 }

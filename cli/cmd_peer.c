@@ -6,7 +6,9 @@
 #include <strings.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_peer.h"
 #include "cli/json.h"
+#include "cli/util.h"
 #include "core/log.h"
 #include "core/peer.h"
 #include "crypto/error.h"

@@ -5,7 +5,11 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_ambition.h"
+#include "cli/cmd_peer.h"
 #include "cli/json.h"
+#include "cli/rel.h"
+#include "cli/util.h"
 #include "core/engage.h"
 #include "core/log.h"
 #include "crypto/error.h"
@@ -91,13 +95,13 @@ const char cmd_status_help[] =
 /* --- entries for people ------------------------------------------------------ */
 
 /* The latest "away" the other member of r wrote: its until, or 0. */
-static uint64_t their_away(const cli_t *cli, const cmd_rel_t *r)
+static uint64_t their_away(const cli_t *cli, const rel_t *r)
 {
     uint64_t until = 0;
 
     for (size_t i = 0; i < r->items.n; i++) {
         const mm_item_t *it = &r->items.v[i];
-        if (strcmp(it->type, MM_T_AWAY) == 0 && !cmd_engage_me(cli, it->author)) {
+        if (strcmp(it->type, MM_T_AWAY) == 0 && !rel_me(cli, it->author)) {
             until = 0;
             mm_body_uint(it->pt, it->ptlen, "until", &until);
         }
@@ -144,7 +148,7 @@ static void print_referral(cli_t *cli, const mm_item_t *it, int mine)
 }
 
 /* The body of one entry of a thread, indented under its header. */
-static void print_body(cli_t *cli, const cmd_rel_t *r, const mm_item_t *it,
+static void print_body(cli_t *cli, const rel_t *r, const mm_item_t *it,
                        int mine)
 {
     char name[CLI_NAME_SAFE], hex[2 * 32 + 1], date[CLI_TIME_MAX];
@@ -153,13 +157,13 @@ static void print_body(cli_t *cli, const cmd_rel_t *r, const mm_item_t *it,
     size_t n;
 
     cmd_peer_name(name, r->peer.petname);
-    s = cmd_engage_field(it, strcmp(it->type, MM_T_INVITE) ? "text" : "note", &n);
-    cmd_engage_lines("  ", s, n);
+    s = rel_field(it, strcmp(it->type, MM_T_INVITE) ? "text" : "note", &n);
+    cli_print_lines("  ", s, n);
     if (!strcmp(it->type, MM_T_AMBITIONS)) {
         static const char *const kinds[] = { "near", "long" };
         for (size_t x = 0; x < 2; x++) {
             size_t i, k;
-            s = cmd_engage_field(it, kinds[x], &n);
+            s = rel_field(it, kinds[x], &n);
             for (i = 0; i < n; i = k + 1) {
                 for (k = i; k < n && s[k] != '\n'; k++)
                     ;
@@ -171,7 +175,7 @@ static void print_body(cli_t *cli, const cmd_rel_t *r, const mm_item_t *it,
             }
         }
     } else if (!strcmp(it->type, MM_T_QUESTION)) {
-        s = cmd_engage_field(it, "ambition", &n);
+        s = rel_field(it, "ambition", &n);
         if (n) {
             char *line = cli_line(s, n, MM_TEXT_MAX);
             printf("  serves: %s\n", line ? line : "?");
@@ -181,14 +185,14 @@ static void print_body(cli_t *cli, const cmd_rel_t *r, const mm_item_t *it,
         printf("  id: %.*s\n", CLI_SHORT_ID, hex);
         return;
     } else if (!strcmp(it->type, MM_T_THANKS)) {
-        s = cmd_engage_field(it, "offer", &n);
+        s = rel_field(it, "offer", &n);
         if (n) {
             char *line = cli_line(s, n, MM_TEXT_MAX);
             printf("  offers: %s\n", line ? line : "?");
             free(line);
         }
     } else if (!strcmp(it->type, MM_T_DECLINE)) {
-        s = cmd_engage_field(it, "refer_name", &n);
+        s = rel_field(it, "refer_name", &n);
         if (n) {
             char *line = cli_line(s, n, MM_PETNAME_MAX);
             printf("  refers %s to %s", mine ? name : "you", line ? line : "?");
@@ -196,7 +200,7 @@ static void print_body(cli_t *cli, const cmd_rel_t *r, const mm_item_t *it,
             free(line);
         }
     } else if (!strcmp(it->type, MM_T_QUEUE)) {
-        s = cmd_engage_field(it, "state", &n);
+        s = rel_field(it, "state", &n);
         mm_body_uint(it->pt, it->ptlen, "ahead", &u);
         if (n == 8 && !memcmp(s, "released", 8))
             printf("  released to %s%s inbox\n", mine ? "your" : name,
@@ -209,7 +213,7 @@ static void print_body(cli_t *cli, const cmd_rel_t *r, const mm_item_t *it,
                    (unsigned long long) u);
     } else if (!strcmp(it->type, MM_T_AWAY)) {
         mm_body_uint(it->pt, it->ptlen, "until", &u);
-        cmd_engage_date(date, u);
+        cli_time_date(date, u);
         if (u)
             printf("  away until %s\n", date);
         else
@@ -227,7 +231,7 @@ typedef struct {
     size_t            n;
 } merged_t;
 
-static int merge(const cmd_rel_t *r, const mm_items_t *self, merged_t *m)
+static int merge(const rel_t *r, const mm_items_t *self, merged_t *m)
 {
     size_t i = 0, k = 0, cap = r->items.n + (self ? self->n : 0);
 
@@ -235,7 +239,7 @@ static int merge(const cmd_rel_t *r, const mm_items_t *self, merged_t *m)
     if (!(m->v = calloc(cap ? cap : 1, sizeof *m->v)))
         return MM_ENOMEM;
     while (i < r->items.n || (self && k < self->n)) {
-        if (self && k < self->n && !cmd_engage_note_about(&self->v[k], r->peer.identity)) {
+        if (self && k < self->n && !rel_note_about(&self->v[k], r->peer.identity)) {
             k++;
             continue;
         }
@@ -265,12 +269,12 @@ int cmd_thread(cli_t *cli, int argc, char **argv)
     size_t wwho, wwhen = 0, n;
     const char *text;
     uint32_t tlen;
-    cmd_rel_t r;
+    rel_t r;
     json_t j;
 
     if (argc != 1)
         return cli_usage(cli, argc ? "give one PEER" : "missing the PEER");
-    if ((ex = cmd_engage_rel(cli, argv[0], &r)) != CLI_EXIT_OK)
+    if ((ex = rel_get(cli, argv[0], &r)) != CLI_EXIT_OK)
         goto out;
     ex = CLI_EXIT_FAIL;
     if (priv && (rc = mm_items_load(mm_home_store(cli->home), mm_home_self_scope(cli->home), NULL,
@@ -291,12 +295,12 @@ int cmd_thread(cli_t *cli, int argc, char **argv)
             const mm_item_t *it = m.v[i];
             json_obj_begin(&j, NULL);
             json_hex(&j, "id", it->id, 32);
-            json_str(&j, "who", cmd_engage_me(cli, it->author) ? "me" : "them");
+            json_str(&j, "who", rel_me(cli, it->author) ? "me" : "them");
             json_str(&j, "type", it->type);
-            cmd_engage_json_time(&j, it->time);
+            rel_json_time(&j, it->time);
             if (mm_body_str(it->pt, it->ptlen, "text", &text, &tlen) != MM_OK)
                 json_null(&j, "text");
-            cmd_engage_json_body(&j, it, skip);
+            rel_json_body(&j, it, skip);
             json_obj_end(&j);
         }
         json_arr_end(&j);
@@ -323,7 +327,7 @@ int cmd_thread(cli_t *cli, int argc, char **argv)
     }
     for (size_t i = 0; i < m.n; i++) {
         const mm_item_t *it = m.v[i];
-        int mine = cmd_engage_me(cli, it->author);
+        int mine = rel_me(cli, it->author);
         const char *who = mine ? "you" : name;
         type = cli_line(it->type, strlen(it->type), MM_BODY_TYPE_MAX);
         printf("%s%s%*s  %s%*s  %s%s%s\n", i ? "\n" : "", who,
@@ -338,14 +342,14 @@ out:
     free(when);
     free(m.v);
     mm_items_free(&self);
-    cmd_engage_rel_free(&r);
+    rel_free(&r);
     return ex;
 }
 
 /* --- status -------------------------------------------------------------- */
 
 /* A question of r as one line of a status list, and what to do. */
-static void status_line(cli_t *cli, const cmd_rel_t *r, const mm_question_t *q,
+static void status_line(cli_t *cli, const rel_t *r, const mm_question_t *q,
                         const mm_item_t *at, const char *state, uint64_t now)
 {
     char hex[2 * 32 + 1], name[CLI_NAME_SAFE], when[CLI_TIME_MAX];
@@ -356,8 +360,8 @@ static void status_line(cli_t *cli, const cmd_rel_t *r, const mm_question_t *q,
     mm_hex(hex, q->q->id, 32);
     cmd_peer_name(name, r->peer.petname);
     cli_time_rel(when, at->time, now);
-    s = cmd_engage_field(q->q, "text", &n);
-    line = cmd_engage_first(s, n, LINE_CHARS);
+    s = rel_field(q->q, "text", &n);
+    line = cli_first_line(s, n, LINE_CHARS);
     printf("  %s%.*s%s  %s  %s  %s  %s\n", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
            hex, cli_c(cli, CLI_RESET), name, state, when, line ? line : "?");
     free(line);
@@ -365,7 +369,7 @@ static void status_line(cli_t *cli, const cmd_rel_t *r, const mm_question_t *q,
 
 /* An ask-back on one of my questions still waits on me until I report
  * after it. */
-static int askback_pending(const cmd_rel_t *r, const mm_question_t *q)
+static int askback_pending(const rel_t *r, const mm_question_t *q)
 {
     const uint8_t *ref;
 
@@ -382,7 +386,7 @@ static int askback_pending(const cmd_rel_t *r, const mm_question_t *q)
 }
 
 /* The time of the latest question of mine that serves ambition text s. */
-static uint64_t last_served(cli_t *cli, const cmd_rels_t *all, const char *s,
+static uint64_t last_served(cli_t *cli, const rels_t *all, const char *s,
                             size_t n)
 {
     uint64_t last = 0;
@@ -392,9 +396,9 @@ static uint64_t last_served(cli_t *cli, const cmd_rels_t *all, const char *s,
     for (size_t i = 0; i < all->n; i++)
         for (size_t k = 0; k < all->v[i].nq; k++) {
             const mm_item_t *q = all->v[i].qs[k].q;
-            if (!cmd_engage_me(cli, q->author))
+            if (!rel_me(cli, q->author))
                 continue;
-            a = cmd_engage_field(q, "ambition", &an);
+            a = rel_field(q, "ambition", &an);
             if (an == n && memcmp(a, s, n) == 0 && q->time > last)
                 last = q->time;
         }
@@ -403,11 +407,11 @@ static uint64_t last_served(cli_t *cli, const cmd_rels_t *all, const char *s,
 
 /* 1 if ambition a went QUIET_MS without a question of mine on it; *last is
  * when the last one was asked (0: never). */
-static int quiet(cli_t *cli, const cmd_rels_t *all, const mm_ambition_t *a,
+static int quiet(cli_t *cli, const rels_t *all, const mm_ambition_t *a,
                  uint64_t now, uint64_t *last)
 {
     size_t n;
-    const char *s = cmd_engage_field(a->it, "text", &n);
+    const char *s = rel_field(a->it, "text", &n);
     uint64_t since;
 
     *last = last_served(cli, all, s, n);
@@ -421,7 +425,7 @@ typedef enum { L_INBOX, L_ASKBACK, L_WAITING, L_HELD, L_UNTHANKED, L_REPORTS,
 /* Which list q belongs to (L_N: none); ask-backs are counted apart. */
 static list_t which(cli_t *cli, const mm_question_t *q)
 {
-    if (!cmd_engage_me(cli, q->q->author))
+    if (!rel_me(cli, q->q->author))
         return q->state == MM_QS_OPEN ? L_INBOX : L_N;
     switch (q->state) {
     case MM_QS_WAITING: case MM_QS_OPEN: return L_WAITING;
@@ -432,7 +436,7 @@ static list_t which(cli_t *cli, const mm_question_t *q)
     }
 }
 
-static void status_json(cli_t *cli, const cmd_rels_t *all,
+static void status_json(cli_t *cli, const rels_t *all,
                         const cmd_ambitions_t *amb, uint64_t now)
 {
     static const char *const keys[] = { "waiting_on_others", "held",
@@ -446,13 +450,13 @@ static void status_json(cli_t *cli, const cmd_rels_t *all,
     json_arr_begin(&j, "waiting_on_me");
     for (size_t i = 0; i < all->n; i++)
         for (size_t k = 0; k < all->v[i].nq; k++) {
-            const cmd_rel_t *r = &all->v[i];
+            const rel_t *r = &all->v[i];
             const mm_question_t *q = &r->qs[k];
             if (which(cli, q) == L_INBOX) {
-                cmd_engage_question_json(cli, &j, NULL, r, q);
+                rel_question_json(cli, &j, NULL, r, q);
                 json_str(&j, "kind", "question");
                 json_obj_end(&j);
-            } else if (cmd_engage_me(cli, q->q->author) && askback_pending(r, q)) {
+            } else if (rel_me(cli, q->q->author) && askback_pending(r, q)) {
                 const char *s;
                 size_t n;
                 json_obj_begin(&j, NULL);
@@ -460,8 +464,8 @@ static void status_json(cli_t *cli, const cmd_rels_t *all,
                 json_hex(&j, "id", q->askback->id, 32);
                 json_hex(&j, "ref", q->q->id, 32);
                 json_str(&j, "peer", r->peer.petname);
-                cmd_engage_json_time(&j, q->askback->time);
-                s = cmd_engage_field(q->askback, "text", &n);
+                rel_json_time(&j, q->askback->time);
+                s = rel_field(q->askback, "text", &n);
                 json_strn(&j, "text", s, n);
                 json_obj_end(&j);
             }
@@ -471,10 +475,10 @@ static void status_json(cli_t *cli, const cmd_rels_t *all,
         json_arr_begin(&j, keys[l]);
         for (size_t i = 0; i < all->n; i++)
             for (size_t k = 0; k < all->v[i].nq; k++) {
-                const cmd_rel_t *r = &all->v[i];
+                const rel_t *r = &all->v[i];
                 if (which(cli, &r->qs[k]) != lists[l])
                     continue;
-                cmd_engage_question_json(cli, &j, NULL, r, &r->qs[k]);
+                rel_question_json(cli, &j, NULL, r, &r->qs[k]);
                 if (lists[l] == L_HELD) {
                     uint64_t away = their_away(cli, r);
                     cli_time_iso(when, away);
@@ -509,7 +513,7 @@ static void heading(const char **pending)
     }
 }
 
-static void status_text(cli_t *cli, const cmd_rels_t *all,
+static void status_text(cli_t *cli, const rels_t *all,
                         const cmd_ambitions_t *amb, uint64_t now)
 {
     static const char *const titles[] = {
@@ -524,7 +528,7 @@ static void status_text(cli_t *cli, const cmd_rels_t *all,
         for (size_t k = 0; k < all->v[i].nq; k++) {
             const mm_question_t *q = &all->v[i].qs[k];
             inbox += which(cli, q) == L_INBOX;
-            held += !cmd_engage_me(cli, q->q->author) && q->state == MM_QS_HELD;
+            held += !rel_me(cli, q->q->author) && q->state == MM_QS_HELD;
         }
     if (inbox || held) {
         heading(&pending);
@@ -536,11 +540,11 @@ static void status_text(cli_t *cli, const cmd_rels_t *all,
     }
     for (size_t i = 0; i < all->n; i++)
         for (size_t k = 0; k < all->v[i].nq; k++) {
-            const cmd_rel_t *r = &all->v[i];
+            const rel_t *r = &all->v[i];
             const mm_question_t *q = &r->qs[k];
             const char *s;
             size_t n;
-            if (!cmd_engage_me(cli, q->q->author) || !askback_pending(r, q))
+            if (!rel_me(cli, q->q->author) || !askback_pending(r, q))
                 continue;
             heading(&pending);
             mm_hex(hex, q->q->id, 32);
@@ -548,8 +552,8 @@ static void status_text(cli_t *cli, const cmd_rels_t *all,
             cli_time_rel(when, q->askback->time, now);
             printf("  %s%.*s%s  %s asked you back, %s:\n", cli_c(cli, CLI_YELLOW),
                    CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET), name, when);
-            s = cmd_engage_field(q->askback, "text", &n);
-            cmd_engage_lines("    ", s, n);
+            s = rel_field(q->askback, "text", &n);
+            cli_print_lines("    ", s, n);
             printf("    reply with 'mm report %.*s TEXT'\n", CLI_SHORT_ID, hex);
             shown++;
         }
@@ -557,7 +561,7 @@ static void status_text(cli_t *cli, const cmd_rels_t *all,
         pending = titles[l];
         for (size_t i = 0; i < all->n; i++)
             for (size_t k = 0; k < all->v[i].nq; k++) {
-                const cmd_rel_t *r = &all->v[i];
+                const rel_t *r = &all->v[i];
                 const mm_question_t *q = &r->qs[k];
                 const mm_item_t *at = q->q;
                 if (which(cli, q) != l)
@@ -573,7 +577,7 @@ static void status_text(cli_t *cli, const cmd_rels_t *all,
                 if (l == L_HELD) {
                     uint64_t away = their_away(cli, r);
                     if (away > now) {
-                        cmd_engage_date(when, away);
+                        cli_time_date(when, away);
                         printf("    held: %s is away until %s; %llu ahead of "
                                "you\n", name, when,
                                (unsigned long long) q->ahead);
@@ -598,10 +602,10 @@ static void status_text(cli_t *cli, const cmd_rels_t *all,
         size_t n;
         if (!quiet(cli, all, a, now, &last))
             continue;
-        const char *s = cmd_engage_field(a->it, "text", &n);
+        const char *s = rel_field(a->it, "text", &n);
         heading(&pending);
-        char *line = cmd_engage_first(s, n, LINE_CHARS);
-        const char *k = cmd_engage_field(a->it, "kind", &n);
+        char *line = cli_first_line(s, n, LINE_CHARS);
+        const char *k = rel_field(a->it, "kind", &n);
         mm_hex(hex, a->it->id, 32);
         printf("  %s%.*s%s  %.*s  %s\n", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
                hex, cli_c(cli, CLI_RESET), (int) (n < 4 ? n : 4), k,
@@ -617,15 +621,15 @@ static void status_text(cli_t *cli, const cmd_rels_t *all,
 int cmd_status(cli_t *cli, int argc, char **argv)
 {
     cmd_ambitions_t amb;
-    cmd_rels_t all;
+    rels_t all;
     int ex;
 
     memset(&amb, 0, sizeof amb);
     memset(&all, 0, sizeof all);
     if (argc > 0)
         return cli_usage(cli, "unexpected argument '%s'", argv[0]);
-    if ((ex = cmd_engage_settle(cli)) != CLI_EXIT_OK ||
-        (ex = cmd_engage_all(cli, &all)) != CLI_EXIT_OK ||
+    if ((ex = rel_settle(cli)) != CLI_EXIT_OK ||
+        (ex = rel_all(cli, &all)) != CLI_EXIT_OK ||
         (ex = cmd_ambitions_load(cli, &amb)) != CLI_EXIT_OK)
         goto out;
     if (cli->json)
@@ -634,6 +638,6 @@ int cmd_status(cli_t *cli, int argc, char **argv)
         status_text(cli, &all, &amb, mm_now_ms());
 out:
     cmd_ambitions_free(&amb);
-    cmd_engage_all_free(&all);
+    rel_all_free(&all);
     return ex;
 }
