@@ -1,5 +1,6 @@
 /*  cmd_thread.c -- the views over relationships: mm thread (one as a
  *  conversation) and mm status (what waits on whom, across all). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,42 +122,185 @@ static void print_ref(const mm_item_t *it)
     printf("  re: %.*s\n", CLI_SHORT_ID, hex);
 }
 
-/* After "refers you to X": who X is among my peers, if one. */
-static void print_referral(cli_t *cli, const mm_item_t *it, int mine)
+/* --- thread -------------------------------------------------------------- */
+
+#define NO_REFER SIZE_MAX
+
+/* One entry of the thread. */
+typedef struct {
+    const mm_item_t *it;
+    int              mine;      /* I wrote it */
+    size_t           refer;     /* who a decline to me refers me to, if they
+                                 * are my peer: index in refs; or NO_REFER */
+} thread_entry_t;
+
+/* What mm thread shows, gathered before a word of it is printed. */
+typedef struct {
+    rel_t           r;
+    mm_items_t      self;       /* my private notes (--private) */
+    thread_entry_t *v;          /* the relationship's entries and my notes
+                                 * about the peer, in (time, id) order */
+    size_t          n;
+    mm_peer_t      *refs;       /* the peers declines refer me to */
+    size_t          nrefs, caprefs;
+    uint64_t        now;
+} thread_view_t;
+
+/* The thread's entries: the relationship's, and (self) my notes about the
+ * peer, merged in (time, id) order. */
+static int merge(cli_t *cli, thread_view_t *v, const mm_items_t *self)
+{
+    const rel_t *r = &v->r;
+    size_t i = 0, k = 0, cap = r->items.n + (self ? self->n : 0);
+
+    v->n = 0;
+    if (!(v->v = calloc(cap ? cap : 1, sizeof *v->v)))
+        return MM_ENOMEM;
+    while (i < r->items.n || (self && k < self->n)) {
+        if (self && k < self->n && !rel_note_about(&self->v[k], r->peer.identity)) {
+            k++;
+            continue;
+        }
+        const mm_item_t *a = i < r->items.n ? &r->items.v[i] : NULL;
+        const mm_item_t *b = self && k < self->n ? &self->v[k] : NULL;
+        const mm_item_t *it;
+        if (a && (!b || a->time < b->time ||
+                  (a->time == b->time && memcmp(a->id, b->id, 32) < 0))) {
+            it = a;
+            i++;
+        } else {
+            it = b;
+            k++;
+        }
+        v->v[v->n++] = (thread_entry_t) { it, rel_me(cli, it->author), NO_REFER };
+    }
+    return MM_OK;
+}
+
+/* For each decline to me that refers me to someone, that someone if they
+ * are my peer.  A store error leaves the referral unnamed, as if they
+ * were not. */
+static int find_referrals(cli_t *cli, thread_view_t *v)
+{
+    mm_txn_t *txn = NULL;
+    const uint8_t *id;
+    uint32_t n;
+    size_t len;
+
+    for (size_t i = 0; i < v->n; i++) {
+        const mm_item_t *it = v->v[i].it;
+        if (v->v[i].mine || strcmp(it->type, MM_T_DECLINE) != 0)
+            continue;
+        rel_field(it, "refer_name", &len);
+        if (len == 0 ||
+            mm_body_bin(it->pt, it->ptlen, "refer", &id, &n) != MM_OK || n != 32)
+            continue;
+        if (!txn && mm_store_begin(mm_home_store(cli->home), 0, &txn) != MM_OK)
+            break;
+        if (v->nrefs == v->caprefs) {
+            size_t cap = v->caprefs ? 2 * v->caprefs : 4;
+            mm_peer_t *nv = realloc(v->refs, cap * sizeof *nv);
+            if (!nv) {
+                mm_txn_abort(&txn);
+                return MM_ENOMEM;
+            }
+            v->refs = nv;
+            v->caprefs = cap;
+        }
+        if (mm_peer_get(txn, id, &v->refs[v->nrefs]) == MM_OK)
+            v->v[i].refer = v->nrefs++;
+    }
+    mm_txn_abort(&txn);
+    return MM_OK;
+}
+
+/* Load the relationship with the peer named what and, with priv, my notes
+ * about them.  Exit code; prints errors.  Free v with thread_free, also on
+ * failure. */
+static int thread_build(cli_t *cli, const char *what, int priv,
+                        thread_view_t *v)
+{
+    int ex, rc;
+
+    memset(v, 0, sizeof *v);
+    v->now = mm_now_ms();
+    if ((ex = rel_get(cli, what, &v->r)) != CLI_EXIT_OK)
+        return ex;
+    if (priv && (rc = mm_items_load(mm_home_store(cli->home),
+                                    mm_home_self_scope(cli->home), NULL,
+                                    &v->self)) != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot read your private notes");
+    if ((rc = merge(cli, v, priv ? &v->self : NULL)) != MM_OK ||
+        (rc = find_referrals(cli, v)) != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot show the thread");
+    return CLI_EXIT_OK;
+}
+
+static void thread_free(thread_view_t *v)
+{
+    free(v->refs);
+    free(v->v);
+    mm_items_free(&v->self);
+    rel_free(&v->r);
+    memset(v, 0, sizeof *v);
+}
+
+static void thread_json(const thread_view_t *v)
+{
+    static const char *const skip[] = { "id", "who", "type", "time", "time_ms",
+                                        NULL };
+    const char *text;
+    uint32_t tlen;
+    json_t j;
+
+    json_init(&j, stdout);
+    json_obj_begin(&j, NULL);
+    json_str(&j, "peer", v->r.peer.petname);
+    json_arr_begin(&j, "entries");
+    for (size_t i = 0; i < v->n; i++) {
+        const mm_item_t *it = v->v[i].it;
+        json_obj_begin(&j, NULL);
+        json_hex(&j, "id", it->id, 32);
+        json_str(&j, "who", v->v[i].mine ? "me" : "them");
+        json_str(&j, "type", it->type);
+        rel_json_time(&j, it->time);
+        if (mm_body_str(it->pt, it->ptlen, "text", &text, &tlen) != MM_OK)
+            json_null(&j, "text");
+        rel_json_body(&j, it, skip);
+        json_obj_end(&j);
+    }
+    json_arr_end(&j);
+    json_obj_end(&j);
+    json_finish(&j);
+}
+
+/* After "refers you to X": who X is among my peers (p), if one. */
+static void print_referral(const mm_peer_t *p)
 {
     char arg[CLI_NAME_SAFE];
-    const uint8_t *id;
-    mm_txn_t *txn = NULL;
-    mm_peer_t p;
-    uint32_t n;
-    int found = 0;
 
-    if (mm_body_bin(it->pt, it->ptlen, "refer", &id, &n) == MM_OK && n == 32 &&
-        mm_store_begin(mm_home_store(cli->home), 0, &txn) == MM_OK) {
-        found = mm_peer_get(txn, id, &p) == MM_OK;
-        mm_txn_abort(&txn);
-    }
-    if (!found || mine) {
+    if (!p) {
         putchar('\n');
         return;
     }
-    cmd_peer_arg(arg, &p);
-    if (p.role == MM_ROLE_MENTOR)
+    cmd_peer_arg(arg, p);
+    if (p->role == MM_ROLE_MENTOR)
         printf(", your mentor '%s': ask with 'mm ask %s TEXT'\n", arg, arg);
     else
         printf(", your peer '%s'\n", arg);
 }
 
 /* The body of one entry of a thread, indented under its header. */
-static void print_body(cli_t *cli, const rel_t *r, const mm_item_t *it,
-                       int mine)
+static void print_body(const thread_view_t *v, const thread_entry_t *e)
 {
     char name[CLI_NAME_SAFE], hex[2 * 32 + 1], date[CLI_TIME_MAX];
+    const mm_item_t *it = e->it;
+    int mine = e->mine;
     const char *s;
     uint64_t u = 0;
     size_t n;
 
-    cmd_peer_name(name, r->peer.petname);
+    cmd_peer_name(name, v->r.peer.petname);
     s = rel_field(it, strcmp(it->type, MM_T_INVITE) ? "text" : "note", &n);
     cli_print_lines("  ", s, n);
     if (!strcmp(it->type, MM_T_AMBITIONS)) {
@@ -196,7 +340,7 @@ static void print_body(cli_t *cli, const rel_t *r, const mm_item_t *it,
         if (n) {
             char *line = cli_line(s, n, MM_PETNAME_MAX);
             printf("  refers %s to %s", mine ? name : "you", line ? line : "?");
-            print_referral(cli, it, mine);
+            print_referral(e->refer == NO_REFER ? NULL : &v->refs[e->refer]);
             free(line);
         }
     } else if (!strcmp(it->type, MM_T_QUEUE)) {
@@ -222,127 +366,51 @@ static void print_body(cli_t *cli, const rel_t *r, const mm_item_t *it,
     print_ref(it);
 }
 
-/* --- thread -------------------------------------------------------------- */
-
-/* The thread's entries: the relationship's, and (private) my notes about
- * the peer, merged in (time, id) order. */
-typedef struct {
-    const mm_item_t **v;
-    size_t            n;
-} merged_t;
-
-static int merge(const rel_t *r, const mm_items_t *self, merged_t *m)
+static void thread_text(const cli_t *cli, const thread_view_t *v)
 {
-    size_t i = 0, k = 0, cap = r->items.n + (self ? self->n : 0);
+    char name[CLI_NAME_SAFE], when[CLI_TIME_MAX], *type;
+    size_t wwho, wwhen = 0, n;
 
-    m->n = 0;
-    if (!(m->v = calloc(cap ? cap : 1, sizeof *m->v)))
-        return MM_ENOMEM;
-    while (i < r->items.n || (self && k < self->n)) {
-        if (self && k < self->n && !rel_note_about(&self->v[k], r->peer.identity)) {
-            k++;
-            continue;
-        }
-        const mm_item_t *a = i < r->items.n ? &r->items.v[i] : NULL;
-        const mm_item_t *b = self && k < self->n ? &self->v[k] : NULL;
-        if (a && (!b || a->time < b->time ||
-                  (a->time == b->time && memcmp(a->id, b->id, 32) < 0))) {
-            m->v[m->n++] = a;
-            i++;
-        } else {
-            m->v[m->n++] = b;
-            k++;
-        }
+    cmd_peer_name(name, v->r.peer.petname);
+    if (v->n == 0) {
+        printf("nothing with %s yet\n", name);
+        return;
     }
-    return MM_OK;
+    wwho = cli_width(name) > 3 ? cli_width(name) : 3;
+    for (size_t i = 0; i < v->n; i++) {
+        cli_time_rel(when, v->v[i].it->time, v->now);
+        if ((n = cli_width(when)) > wwhen)
+            wwhen = n;
+    }
+    for (size_t i = 0; i < v->n; i++) {
+        const thread_entry_t *e = &v->v[i];
+        const char *who = e->mine ? "you" : name;
+        cli_time_rel(when, e->it->time, v->now);
+        type = cli_line(e->it->type, strlen(e->it->type), MM_BODY_TYPE_MAX);
+        printf("%s%s%*s  %s%*s  %s%s%s\n", i ? "\n" : "", who,
+               (int) (wwho - cli_width(who)), "", when,
+               (int) (wwhen - cli_width(when)), "", cli_c(cli, CLI_YELLOW),
+               type ? type : "?", cli_c(cli, CLI_RESET));
+        free(type);
+        print_body(v, e);
+    }
 }
 
 int cmd_thread(cli_t *cli, int argc, char **argv)
 {
-    static const char *const skip[] = { "id", "who", "type", "time", "time_ms",
-                                        NULL };
-    char name[CLI_NAME_SAFE], (*when)[CLI_TIME_MAX] = NULL, *type;
-    int priv = cli->opt[CLI_OPT_PRIVATE] != NULL, ex, rc;
-    mm_items_t self = { 0 };
-    merged_t m = { 0 };
-    uint64_t now = mm_now_ms();
-    size_t wwho, wwhen = 0, n;
-    const char *text;
-    uint32_t tlen;
-    rel_t r;
-    json_t j;
+    thread_view_t v;
+    int ex;
 
     if (argc != 1)
         return cli_usage(cli, argc ? "give one PEER" : "missing the PEER");
-    if ((ex = rel_get(cli, argv[0], &r)) != CLI_EXIT_OK)
-        goto out;
-    ex = CLI_EXIT_FAIL;
-    if (priv && (rc = mm_items_load(mm_home_store(cli->home), mm_home_self_scope(cli->home), NULL,
-                                    &self)) != MM_OK) {
-        cli_fail_rc(cli, rc, "cannot read your private notes");
-        goto out;
+    ex = thread_build(cli, argv[0], cli->opt[CLI_OPT_PRIVATE] != NULL, &v);
+    if (ex == CLI_EXIT_OK) {
+        if (cli->json)
+            thread_json(&v);
+        else
+            thread_text(cli, &v);
     }
-    if ((rc = merge(&r, priv ? &self : NULL, &m)) != MM_OK) {
-        cli_fail_rc(cli, rc, "cannot show the thread");
-        goto out;
-    }
-    if (cli->json) {
-        json_init(&j, stdout);
-        json_obj_begin(&j, NULL);
-        json_str(&j, "peer", r.peer.petname);
-        json_arr_begin(&j, "entries");
-        for (size_t i = 0; i < m.n; i++) {
-            const mm_item_t *it = m.v[i];
-            json_obj_begin(&j, NULL);
-            json_hex(&j, "id", it->id, 32);
-            json_str(&j, "who", rel_me(cli, it->author) ? "me" : "them");
-            json_str(&j, "type", it->type);
-            rel_json_time(&j, it->time);
-            if (mm_body_str(it->pt, it->ptlen, "text", &text, &tlen) != MM_OK)
-                json_null(&j, "text");
-            rel_json_body(&j, it, skip);
-            json_obj_end(&j);
-        }
-        json_arr_end(&j);
-        json_obj_end(&j);
-        json_finish(&j);
-        ex = CLI_EXIT_OK;
-        goto out;
-    }
-    cmd_peer_name(name, r.peer.petname);
-    if (m.n == 0) {
-        printf("nothing with %s yet\n", name);
-        ex = CLI_EXIT_OK;
-        goto out;
-    }
-    if (!(when = calloc(m.n, sizeof *when))) {
-        cli_fail_rc(cli, MM_ENOMEM, "cannot show the thread");
-        goto out;
-    }
-    wwho = cli_width(name) > 3 ? cli_width(name) : 3;
-    for (size_t i = 0; i < m.n; i++) {
-        cli_time_rel(when[i], m.v[i]->time, now);
-        if ((n = cli_width(when[i])) > wwhen)
-            wwhen = n;
-    }
-    for (size_t i = 0; i < m.n; i++) {
-        const mm_item_t *it = m.v[i];
-        int mine = rel_me(cli, it->author);
-        const char *who = mine ? "you" : name;
-        type = cli_line(it->type, strlen(it->type), MM_BODY_TYPE_MAX);
-        printf("%s%s%*s  %s%*s  %s%s%s\n", i ? "\n" : "", who,
-               (int) (wwho - cli_width(who)), "", when[i],
-               (int) (wwhen - cli_width(when[i])), "", cli_c(cli, CLI_YELLOW),
-               type ? type : "?", cli_c(cli, CLI_RESET));
-        free(type);
-        print_body(cli, &r, it, mine);
-    }
-    ex = CLI_EXIT_OK;
-out:
-    free(when);
-    free(m.v);
-    mm_items_free(&self);
-    rel_free(&r);
+    thread_free(&v);
     return ex;
 }
 
