@@ -238,79 +238,105 @@ int cmd_ambition_add(cli_t *cli, int argc, char **argv)
 
 /* --- list ---------------------------------------------------------------- */
 
-static int list_text(cli_t *cli, const cmd_ambitions_t *a, int all)
-{
-    char (*when)[CLI_TIME_MAX];
-    char hex[2 * 32 + 1], *text, *kind;
-    uint64_t now = mm_now_ms();
-    size_t w = 0, shown = 0, n;
-    const char *s;
+/* What mm ambition list shows, gathered before a word of it is printed. */
+typedef struct {
+    cmd_ambitions_t       a;
+    const mm_ambition_t **v;    /* the ones shown, oldest first */
+    size_t                n;
+    int                   all;  /* --all: the closed ones too */
+    uint64_t              now;
+} list_view_t;
 
-    if (!(when = calloc(a->n ? a->n : 1, sizeof *when)))
+/* Exit code; prints errors.  Free v with list_free, also on failure. */
+static int list_build(cli_t *cli, int all, list_view_t *v)
+{
+    int ex;
+
+    memset(v, 0, sizeof *v);
+    v->all = all;
+    v->now = mm_now_ms();
+    if ((ex = cmd_ambitions_load(cli, &v->a)) != CLI_EXIT_OK)
+        return ex;
+    if (v->a.n > 0 && !(v->v = calloc(v->a.n, sizeof *v->v)))
         return cli_fail_rc(cli, MM_ENOMEM, "cannot list the ambitions");
-    for (size_t i = 0; i < a->n; i++) {
-        if (a->v[i].closed && !all)
-            continue;
-        cli_time_rel(when[i], a->v[i].it->time, now);
-        if (cli_width(when[i]) > w)
-            w = cli_width(when[i]);
-        shown++;
-    }
-    if (shown == 0)
-        printf(a->n && !all ? "no current ambitions; see the closed ones with "
-               "'mm ambition list --all', or add one with 'mm ambition add "
-               "--near TEXT'\n"
-               : "no ambitions yet; add one with 'mm ambition add --near TEXT'\n");
-    for (size_t i = 0; i < a->n; i++) {
-        const mm_ambition_t *x = &a->v[i];
-        if (x->closed && !all)
-            continue;
-        s = rel_field(x->it, "kind", &n);
-        kind = cli_line(s, n, 4);
-        s = rel_field(x->it, "text", &n);
-        text = cli_line(s, n, TEXT_CHARS);
-        mm_hex(hex, x->it->id, 32);
-        printf("%s%.*s%s  %-4s  %s%*s  ", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
-               hex, cli_c(cli, CLI_RESET), kind ? kind : "?", when[i],
-               (int) (w - cli_width(when[i])), "");
-        if (all)
-            printf("%-7s  ", cmd_ambition_state(x));
-        printf("%s\n", text ? text : "?");
-        free(kind);
-        free(text);
-    }
-    free(when);
+    for (size_t i = 0; i < v->a.n; i++)
+        if (all || !v->a.v[i].closed)
+            v->v[v->n++] = &v->a.v[i];
     return CLI_EXIT_OK;
 }
 
-int cmd_ambition_list(cli_t *cli, int argc, char **argv)
+static void list_free(list_view_t *v)
 {
-    cmd_ambitions_t a;
-    int all = cli->opt[CLI_OPT_ALL] != NULL, ex;
+    free(v->v);
+    cmd_ambitions_free(&v->a);
+    memset(v, 0, sizeof *v);
+}
+
+static void list_json(const list_view_t *v)
+{
     json_t j;
 
-    if (argc > 0)
-        return cli_usage(cli, "unexpected argument '%s'", argv[0]);
-    if ((ex = cmd_ambitions_load(cli, &a)) != CLI_EXIT_OK)
-        goto out;
-    if (!cli->json) {
-        ex = list_text(cli, &a, all);
-        goto out;
-    }
     json_init(&j, stdout);
     json_obj_begin(&j, NULL);
     json_arr_begin(&j, "ambitions");
-    for (size_t i = 0; i < a.n; i++) {
-        if (a.v[i].closed && !all)
-            continue;
-        cmd_ambition_json(&j, NULL, &a.v[i]);
+    for (size_t i = 0; i < v->n; i++) {
+        cmd_ambition_json(&j, NULL, v->v[i]);
         json_obj_end(&j);
     }
     json_arr_end(&j);
     json_obj_end(&j);
     json_finish(&j);
-out:
-    cmd_ambitions_free(&a);
+}
+
+static void list_text(const cli_t *cli, const list_view_t *v)
+{
+    char when[CLI_TIME_MAX], hex[2 * 32 + 1], *text, *kind;
+    size_t w = 0, n;
+    const char *s;
+
+    for (size_t i = 0; i < v->n; i++) {
+        cli_time_rel(when, v->v[i]->it->time, v->now);
+        if (cli_width(when) > w)
+            w = cli_width(when);
+    }
+    if (v->n == 0)
+        printf(v->a.n && !v->all ? "no current ambitions; see the closed ones "
+               "with 'mm ambition list --all', or add one with 'mm ambition "
+               "add --near TEXT'\n"
+               : "no ambitions yet; add one with 'mm ambition add --near TEXT'\n");
+    for (size_t i = 0; i < v->n; i++) {
+        const mm_ambition_t *x = v->v[i];
+        s = rel_field(x->it, "kind", &n);
+        kind = cli_line(s, n, 4);
+        s = rel_field(x->it, "text", &n);
+        text = cli_line(s, n, TEXT_CHARS);
+        mm_hex(hex, x->it->id, 32);
+        cli_time_rel(when, x->it->time, v->now);
+        printf("%s%.*s%s  %-4s  %s%*s  ", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
+               hex, cli_c(cli, CLI_RESET), kind ? kind : "?", when,
+               (int) (w - cli_width(when)), "");
+        if (v->all)
+            printf("%-7s  ", cmd_ambition_state(x));
+        printf("%s\n", text ? text : "?");
+        free(kind);
+        free(text);
+    }
+}
+
+int cmd_ambition_list(cli_t *cli, int argc, char **argv)
+{
+    list_view_t v;
+    int ex;
+
+    if (argc > 0)
+        return cli_usage(cli, "unexpected argument '%s'", argv[0]);
+    if ((ex = list_build(cli, cli->opt[CLI_OPT_ALL] != NULL, &v)) == CLI_EXIT_OK) {
+        if (cli->json)
+            list_json(&v);
+        else
+            list_text(cli, &v);
+    }
+    list_free(&v);
     return ex;
 }
 
