@@ -6,8 +6,14 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_ambition.h"
+#include "cli/cmd_peer.h"
 #include "cli/json.h"
+#include "cli/rel.h"
+#include "cli/util.h"
 #include "core/engage.h"
+#include "core/entry.h"
+#include "core/log.h"
 #include "crypto/error.h"
 #include "crypto/encoding.h"
 
@@ -92,7 +98,7 @@ int cmd_ambition_find(cli_t *cli, const cmd_ambitions_t *a, const char *arg,
     size_t hits = 0, len;
     int ex;
 
-    if ((ex = cmd_engage_prefix(cli, arg, "an ambition", prefix)) != CLI_EXIT_OK)
+    if ((ex = cli_id_prefix(cli, arg, "an ambition", prefix)) != CLI_EXIT_OK)
         return ex;
     len = strlen(prefix);
     for (size_t i = 0; i < a->n; i++) {
@@ -127,11 +133,11 @@ static void ambition_json(json_t *j, const char *key, const mm_ambition_t *a,
 
     json_obj_begin(j, key);
     json_hex(j, "id", a->it->id, 32);
-    s = cmd_engage_field(a->it, "kind", &n);
+    s = rel_field(a->it, "kind", &n);
     json_strn(j, "kind", s, n);
-    s = cmd_engage_field(a->it, "text", &n);
+    s = rel_field(a->it, "text", &n);
     json_strn(j, "text", s, n);
-    cmd_engage_json_time(j, a->it->time);
+    rel_json_time(j, a->it->time);
     json_str(j, "state", state);
 }
 
@@ -144,12 +150,39 @@ void cmd_ambition_json(json_t *j, const char *key, const mm_ambition_t *a)
 static int kind_is(const mm_ambition_t *a, const char *k)
 {
     size_t n;
-    const char *s = cmd_engage_field(a->it, "kind", &n);
+    const char *s = rel_field(a->it, "kind", &n);
 
     return n == strlen(k) && memcmp(s, k, n) == 0;
 }
 
 /* --- add ----------------------------------------------------------------- */
+
+/* The time the entry id of scope was written with, read back after
+ * mm_engage_append.  Exit code; prints errors. */
+static int entry_time(cli_t *cli, const uint8_t scope[32], const uint8_t id[32],
+                      uint64_t *ms)
+{
+    char hex[2 * 32 + 1];
+    const uint8_t *buf;
+    mm_txn_t *txn = NULL;
+    mm_entry_t e;
+    size_t len;
+    int rc;
+
+    mm_encoding_hex(hex, id, 32);
+    rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
+    if (rc == MM_OK)
+        rc = mm_log_find(txn, scope, hex, &buf, &len);
+    if (rc == MM_OK)
+        rc = mm_entry_parse(buf, len, &e);
+    if (rc == MM_OK)
+        *ms = e.time;
+    mm_txn_abort(&txn);
+    if (rc != MM_OK)
+        return cli_fail(cli, "wrote entry %.*s but cannot read it back: %s; %s",
+                        CLI_SHORT_ID, hex, mm_strerror(rc), cli_hint(rc));
+    return CLI_EXIT_OK;
+}
 
 int cmd_ambition_add(cli_t *cli, int argc, char **argv)
 {
@@ -169,7 +202,7 @@ int cmd_ambition_add(cli_t *cli, int argc, char **argv)
         cli->optn[CLI_OPT_NEAR] + cli->optn[CLI_OPT_LONG] > 1)
         return cli_usage(cli, "give one ambition: --near TEXT or --long TEXT");
     len = strlen(text);
-    if ((ex = cmd_engage_check(cli, "ambition", text, len)) != CLI_EXIT_OK)
+    if ((ex = cli_text_check(cli, "ambition", text, len)) != CLI_EXIT_OK)
         return ex;
     if (memchr(text, '\n', len) || memchr(text, '\r', len))
         return cli_fail(cli, "an ambition is one line; write several "
@@ -188,7 +221,7 @@ int cmd_ambition_add(cli_t *cli, int argc, char **argv)
                CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET));
         return CLI_EXIT_OK;
     }
-    if ((ex = cmd_engage_time(cli, mm_home_self_scope(cli->home), id, &ms))
+    if ((ex = entry_time(cli, mm_home_self_scope(cli->home), id, &ms))
         != CLI_EXIT_OK)
         return ex;
     json_init(&j, stdout);
@@ -196,7 +229,7 @@ int cmd_ambition_add(cli_t *cli, int argc, char **argv)
     json_str(&j, "id", hex);
     json_str(&j, "kind", kind);
     json_str(&j, "text", text);
-    cmd_engage_json_time(&j, ms);
+    rel_json_time(&j, ms);
     json_str(&j, "state", "active");
     json_obj_end(&j);
     json_finish(&j);
@@ -205,79 +238,105 @@ int cmd_ambition_add(cli_t *cli, int argc, char **argv)
 
 /* --- list ---------------------------------------------------------------- */
 
-static int list_text(cli_t *cli, const cmd_ambitions_t *a, int all)
-{
-    char (*when)[CLI_TIME_MAX];
-    char hex[2 * 32 + 1], *text, *kind;
-    uint64_t now = mm_now_ms();
-    size_t w = 0, shown = 0, n;
-    const char *s;
+/* What mm ambition list shows, gathered before a word of it is printed. */
+typedef struct {
+    cmd_ambitions_t       a;
+    const mm_ambition_t **v;    /* the ones shown, oldest first */
+    size_t                n;
+    int                   all;  /* --all: the closed ones too */
+    uint64_t              now;
+} list_view_t;
 
-    if (!(when = calloc(a->n ? a->n : 1, sizeof *when)))
+/* Exit code; prints errors.  Free v with list_free, also on failure. */
+static int list_build(cli_t *cli, int all, list_view_t *v)
+{
+    int ex;
+
+    memset(v, 0, sizeof *v);
+    v->all = all;
+    v->now = mm_now_ms();
+    if ((ex = cmd_ambitions_load(cli, &v->a)) != CLI_EXIT_OK)
+        return ex;
+    if (v->a.n > 0 && !(v->v = calloc(v->a.n, sizeof *v->v)))
         return cli_fail_rc(cli, MM_ENOMEM, "cannot list the ambitions");
-    for (size_t i = 0; i < a->n; i++) {
-        if (a->v[i].closed && !all)
-            continue;
-        cli_time_rel(when[i], a->v[i].it->time, now);
-        if (cli_width(when[i]) > w)
-            w = cli_width(when[i]);
-        shown++;
-    }
-    if (shown == 0)
-        printf(a->n && !all ? "no current ambitions; see the closed ones with "
-               "'mm ambition list --all', or add one with 'mm ambition add "
-               "--near TEXT'\n"
-               : "no ambitions yet; add one with 'mm ambition add --near TEXT'\n");
-    for (size_t i = 0; i < a->n; i++) {
-        const mm_ambition_t *x = &a->v[i];
-        if (x->closed && !all)
-            continue;
-        s = cmd_engage_field(x->it, "kind", &n);
-        kind = cli_line(s, n, 4);
-        s = cmd_engage_field(x->it, "text", &n);
-        text = cli_line(s, n, TEXT_CHARS);
-        mm_encoding_hex(hex, x->it->id, 32);
-        printf("%s%.*s%s  %-4s  %s%*s  ", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
-               hex, cli_c(cli, CLI_RESET), kind ? kind : "?", when[i],
-               (int) (w - cli_width(when[i])), "");
-        if (all)
-            printf("%-7s  ", cmd_ambition_state(x));
-        printf("%s\n", text ? text : "?");
-        free(kind);
-        free(text);
-    }
-    free(when);
+    for (size_t i = 0; i < v->a.n; i++)
+        if (all || !v->a.v[i].closed)
+            v->v[v->n++] = &v->a.v[i];
     return CLI_EXIT_OK;
 }
 
-int cmd_ambition_list(cli_t *cli, int argc, char **argv)
+static void list_free(list_view_t *v)
 {
-    cmd_ambitions_t a;
-    int all = cli->opt[CLI_OPT_ALL] != NULL, ex;
+    free(v->v);
+    cmd_ambitions_free(&v->a);
+    memset(v, 0, sizeof *v);
+}
+
+static void list_json(const list_view_t *v)
+{
     json_t j;
 
-    if (argc > 0)
-        return cli_usage(cli, "unexpected argument '%s'", argv[0]);
-    if ((ex = cmd_ambitions_load(cli, &a)) != CLI_EXIT_OK)
-        goto out;
-    if (!cli->json) {
-        ex = list_text(cli, &a, all);
-        goto out;
-    }
     json_init(&j, stdout);
     json_obj_begin(&j, NULL);
     json_arr_begin(&j, "ambitions");
-    for (size_t i = 0; i < a.n; i++) {
-        if (a.v[i].closed && !all)
-            continue;
-        cmd_ambition_json(&j, NULL, &a.v[i]);
+    for (size_t i = 0; i < v->n; i++) {
+        cmd_ambition_json(&j, NULL, v->v[i]);
         json_obj_end(&j);
     }
     json_arr_end(&j);
     json_obj_end(&j);
     json_finish(&j);
-out:
-    cmd_ambitions_free(&a);
+}
+
+static void list_text(const cli_t *cli, const list_view_t *v)
+{
+    char when[CLI_TIME_MAX], hex[2 * 32 + 1], *text, *kind;
+    size_t w = 0, n;
+    const char *s;
+
+    for (size_t i = 0; i < v->n; i++) {
+        cli_time_rel(when, v->v[i]->it->time, v->now);
+        if (cli_width(when) > w)
+            w = cli_width(when);
+    }
+    if (v->n == 0)
+        printf(v->a.n && !v->all ? "no current ambitions; see the closed ones "
+               "with 'mm ambition list --all', or add one with 'mm ambition "
+               "add --near TEXT'\n"
+               : "no ambitions yet; add one with 'mm ambition add --near TEXT'\n");
+    for (size_t i = 0; i < v->n; i++) {
+        const mm_ambition_t *x = v->v[i];
+        s = rel_field(x->it, "kind", &n);
+        kind = cli_line(s, n, 4);
+        s = rel_field(x->it, "text", &n);
+        text = cli_line(s, n, TEXT_CHARS);
+        mm_encoding_hex(hex, x->it->id, 32);
+        cli_time_rel(when, x->it->time, v->now);
+        printf("%s%.*s%s  %-4s  %s%*s  ", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
+               hex, cli_c(cli, CLI_RESET), kind ? kind : "?", when,
+               (int) (w - cli_width(when)), "");
+        if (v->all)
+            printf("%-7s  ", cmd_ambition_state(x));
+        printf("%s\n", text ? text : "?");
+        free(kind);
+        free(text);
+    }
+}
+
+int cmd_ambition_list(cli_t *cli, int argc, char **argv)
+{
+    list_view_t v;
+    int ex;
+
+    if (argc > 0)
+        return cli_usage(cli, "unexpected argument '%s'", argv[0]);
+    if ((ex = list_build(cli, cli->opt[CLI_OPT_ALL] != NULL, &v)) == CLI_EXIT_OK) {
+        if (cli->json)
+            list_json(&v);
+        else
+            list_text(cli, &v);
+    }
+    list_free(&v);
     return ex;
 }
 
@@ -322,7 +381,7 @@ static int close_ambition(cli_t *cli, int argc, char **argv, const char *type)
         json_obj_end(&j);
         json_finish(&j);
     } else {
-        s = cmd_engage_field(x->it, "text", &n);
+        s = rel_field(x->it, "text", &n);
         text = cli_line(s, n, TEXT_CHARS);
         printf("%s ambition %s%.*s%s: %s\n", done ? "reached" : "dropped",
                cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET),
@@ -357,7 +416,7 @@ static int join_kind(const cmd_ambitions_t *a, const char *k, char **out,
 
     for (size_t i = 0; i < a->n; i++)
         if (!a->v[i].closed && kind_is(&a->v[i], k)) {
-            cmd_engage_field(a->v[i].it, "text", &n);
+            rel_field(a->v[i].it, "text", &n);
             total += n + 1;
         }
     if (!(buf = malloc(total + 1)))
@@ -365,7 +424,7 @@ static int join_kind(const cmd_ambitions_t *a, const char *k, char **out,
     for (size_t i = 0; i < a->n; i++) {
         if (a->v[i].closed || !kind_is(&a->v[i], k))
             continue;
-        s = cmd_engage_field(a->v[i].it, "text", &n);
+        s = rel_field(a->v[i].it, "text", &n);
         if (o)
             buf[o++] = '\n';
         memcpy(buf + o, s, n);
@@ -422,30 +481,30 @@ int cmd_ambition_share(cli_t *cli, int argc, char **argv)
         cmd_peer_name(name, p.petname);
         printf("shared %zu ambition%s with %s\n", count, count == 1 ? "" : "s",
                name);
-        cmd_engage_hint(cli, &p);
+        rel_hint(cli, &p);
         ex = CLI_EXIT_OK;
         goto out;
     }
-    if ((ex = cmd_engage_time(cli, p.scope, id, &ms)) != CLI_EXIT_OK)
+    if ((ex = entry_time(cli, p.scope, id, &ms)) != CLI_EXIT_OK)
         goto out;
     mm_encoding_hex(hex, id, sizeof id);
     json_init(&j, stdout);
     json_obj_begin(&j, NULL);
     json_str(&j, "id", hex);
     json_str(&j, "peer", p.petname);
-    cmd_engage_json_time(&j, ms);
+    rel_json_time(&j, ms);
     json_obj_begin(&j, "ambitions");
     json_arr_begin(&j, "near");
     for (size_t i = 0; i < a.n; i++)
         if (!a.v[i].closed && kind_is(&a.v[i], "near")) {
-            const char *s = cmd_engage_field(a.v[i].it, "text", &nlen);
+            const char *s = rel_field(a.v[i].it, "text", &nlen);
             json_strn(&j, NULL, s, nlen);
         }
     json_arr_end(&j);
     json_arr_begin(&j, "long");
     for (size_t i = 0; i < a.n; i++)
         if (!a.v[i].closed && kind_is(&a.v[i], "long")) {
-            const char *s = cmd_engage_field(a.v[i].it, "text", &llen);
+            const char *s = rel_field(a.v[i].it, "text", &llen);
             json_strn(&j, NULL, s, llen);
         }
     json_arr_end(&j);

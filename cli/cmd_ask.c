@@ -5,7 +5,11 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_ambition.h"
+#include "cli/cmd_peer.h"
 #include "cli/json.h"
+#include "cli/rel.h"
+#include "cli/util.h"
 #include "core/engage.h"
 #include "core/lint.h"
 #include "crypto/error.h"
@@ -247,7 +251,7 @@ int cmd_ask(cli_t *cli, int argc, char **argv)
         ex = ask_refused(cli, name, &o, MM_EROLE);
         goto out;
     }
-    if ((ex = cmd_engage_text(cli, argc - 1, argv + 1, "question", &text, &len))
+    if ((ex = cli_text_read(cli, argc - 1, argv + 1, "question", &text, &len))
         != CLI_EXIT_OK)
         goto out;
     ex = CLI_EXIT_FAIL;
@@ -266,7 +270,7 @@ int cmd_ask(cli_t *cli, int argc, char **argv)
                       cmd_ambition_state(amb));
             goto out;
         }
-        atext = cmd_engage_field(amb->it, "text", &alen);
+        atext = rel_field(amb->it, "text", &alen);
     }
     /* One at a time, the role and the text: core's rules (mm_engage_ask). */
     rc = mm_engage_ask(cli->home, p.identity, text, len, atext, alen, &o);
@@ -279,14 +283,14 @@ int cmd_ask(cli_t *cli, int argc, char **argv)
     if (!cli->json) {
         printf("asked %s: %s%.*s%s\n", name, cli_c(cli, CLI_YELLOW),
                CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET));
-        cmd_engage_hint(cli, &p);
+        rel_hint(cli, &p);
         goto out;
     }
     json_init(&j, stdout);
     json_obj_begin(&j, NULL);
     json_str(&j, "id", hex);
     json_str(&j, "peer", p.petname);
-    cmd_engage_json_time(&j, o.time);
+    rel_json_time(&j, o.time);
     json_strn(&j, "text", text, len);
     if (atext)
         json_strn(&j, "ambition", atext, alen);
@@ -296,7 +300,7 @@ int cmd_ask(cli_t *cli, int argc, char **argv)
     json_obj_end(&j);
     json_finish(&j);
 out:
-    cmd_engage_text_free(text, len);
+    cli_text_free(text, len);
     cmd_ambitions_free(&a);
     return ex;
 }
@@ -313,7 +317,7 @@ int cmd_lint(cli_t *cli, int argc, char **argv)
 
     if (argc == 0)
         return cli_usage(cli, "missing the question's TEXT");
-    if ((ex = cmd_engage_text(cli, argc, argv, "question", &text, &len))
+    if ((ex = cli_text_read(cli, argc, argv, "question", &text, &len))
         != CLI_EXIT_OK)
         return ex;
     n = mm_lint(text, f);
@@ -339,13 +343,13 @@ int cmd_lint(cli_t *cli, int argc, char **argv)
         for (int i = 0; i < n; i++)
             printf("%s: %s\n", f[i].rule, f[i].advice);
     }
-    cmd_engage_text_free(text, len);
+    cli_text_free(text, len);
     return n == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
 /* --- withdraw, thank, report ------------------------------------------------ */
 
-static int withdraw_refused(cli_t *cli, cmd_reply_t *c)
+static int withdraw_refused(cli_t *cli, rel_reply_t *c)
 {
     switch (c->out.state) {
     case MM_QS_ANSWERED:
@@ -362,7 +366,7 @@ static int withdraw_refused(cli_t *cli, cmd_reply_t *c)
     }
 }
 
-static void withdraw_build(cli_t *cli, cmd_reply_t *c)
+static void withdraw_build(cli_t *cli, rel_reply_t *c)
 {
     snprintf(c->said, sizeof c->said, "withdrew question %s%.*s%s to %s",
              cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, c->hex,
@@ -371,16 +375,16 @@ static void withdraw_build(cli_t *cli, cmd_reply_t *c)
 
 int cmd_withdraw(cli_t *cli, int argc, char **argv)
 {
-    static const cmd_reply_spec_t spec = {
+    static const rel_reply_spec_t spec = {
         MM_ACT_WITHDRAW, "withdraw", NULL,
         { "missing the question ID", "give one question ID" },
         withdraw_refused, withdraw_build,
     };
 
-    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL, NULL);
+    return rel_reply(cli, argc, argv, &spec, NULL, NULL);
 }
 
-static int thank_refused(cli_t *cli, cmd_reply_t *c)
+static int thank_refused(cli_t *cli, rel_reply_t *c)
 {
     switch (c->out.state) {
     case MM_QS_THANKED:
@@ -398,7 +402,7 @@ static int thank_refused(cli_t *cli, cmd_reply_t *c)
     }
 }
 
-static void thank_build(cli_t *cli, cmd_reply_t *c)
+static void thank_build(cli_t *cli, rel_reply_t *c)
 {
     const char *offer = cli->opt[CLI_OPT_OFFER];
 
@@ -409,7 +413,7 @@ static void thank_build(cli_t *cli, cmd_reply_t *c)
 
 int cmd_thank(cli_t *cli, int argc, char **argv)
 {
-    static const cmd_reply_spec_t spec = {
+    static const rel_reply_spec_t spec = {
         MM_ACT_THANK, "thank for", "thanks",
         { "give the question ID and the TEXT of your thanks",
           "missing the TEXT of your thanks" },
@@ -420,13 +424,13 @@ int cmd_thank(cli_t *cli, int argc, char **argv)
 
     /* After the usage check, before the question is looked for. */
     if (argc >= 2 && offer &&
-        (ex = cmd_engage_check(cli, "offer", offer, strlen(offer)))
+        (ex = cli_text_check(cli, "offer", offer, strlen(offer)))
         != CLI_EXIT_OK)
         return ex;
-    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL, NULL);
+    return rel_reply(cli, argc, argv, &spec, NULL, NULL);
 }
 
-static int report_refused(cli_t *cli, cmd_reply_t *c)
+static int report_refused(cli_t *cli, rel_reply_t *c)
 {
     /* Core wants an answer to act on, or a question asked back. */
     return cli_fail(cli, "question %.*s is %s; report back once %s has "
@@ -434,7 +438,7 @@ static int report_refused(cli_t *cli, cmd_reply_t *c)
                     mm_qstate_name(c->out.state), c->name);
 }
 
-static void report_build(cli_t *cli, cmd_reply_t *c)
+static void report_build(cli_t *cli, rel_reply_t *c)
 {
     snprintf(c->said, sizeof c->said, "reported back to %s on %s%.*s%s",
              c->name, cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, c->hex,
@@ -443,12 +447,12 @@ static void report_build(cli_t *cli, cmd_reply_t *c)
 
 int cmd_report(cli_t *cli, int argc, char **argv)
 {
-    static const cmd_reply_spec_t spec = {
+    static const rel_reply_spec_t spec = {
         MM_ACT_REPORT, "report on", "report",
         { "give the question ID and the TEXT of your report",
           "missing the TEXT of your report" },
         report_refused, report_build,
     };
 
-    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL, NULL);
+    return rel_reply(cli, argc, argv, &spec, NULL, NULL);
 }

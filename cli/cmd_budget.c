@@ -7,7 +7,10 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_peer.h"
 #include "cli/json.h"
+#include "cli/rel.h"
+#include "cli/util.h"
 #include "core/engage.h"
 #include "crypto/error.h"
 
@@ -99,35 +102,93 @@ static int parse_budget(const char *s, uint64_t *n, const char **per)
     return -1;
 }
 
-/* My mentees' released engagements still pending, and the held ones. */
-static void count_budget(cli_t *cli, const cmd_rels_t *all, uint64_t *open,
-                         uint64_t *held)
+/* What mm capacity shows, gathered before a word of it is printed. */
+typedef struct {
+    int           set;          /* this run set the budget */
+    mm_capacity_t budget;
+    uint64_t      open, held;   /* my mentees' engagements open, and held */
+    uint64_t      away_until;   /* when I am back, or 0 if I am not away */
+} capacity_view_t;
+
+/* Read the budget and count my mentees' released engagements still
+ * pending, and the held ones.  Exit code; prints errors. */
+static int capacity_build(cli_t *cli, int set, capacity_view_t *v)
 {
-    *open = *held = 0;
-    for (size_t i = 0; i < all->n; i++) {
-        if (all->v[i].peer.role != MM_ROLE_MENTEE)
+    uint64_t now = mm_now_ms();
+    rels_t all;
+    int ex, rc;
+
+    memset(v, 0, sizeof *v);
+    v->set = set;
+    if ((rc = mm_budget_get(cli->home, &v->budget)) != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot read your budget");
+    v->away_until = v->budget.away_until > now ? v->budget.away_until : 0;
+    if ((ex = rel_all(cli, &all)) != CLI_EXIT_OK)
+        goto out;
+    for (size_t i = 0; i < all.n; i++) {
+        if (all.v[i].peer.role != MM_ROLE_MENTEE)
             continue;
-        for (size_t k = 0; k < all->v[i].nq; k++) {
-            const mm_question_t *q = &all->v[i].qs[k];
-            if (cmd_engage_me(cli, q->q->author))
+        for (size_t k = 0; k < all.v[i].nq; k++) {
+            const mm_question_t *q = &all.v[i].qs[k];
+            if (rel_me(cli, q->q->author))
                 continue;
-            *open += q->state == MM_QS_OPEN || q->state == MM_QS_ANSWERED;
-            *held += q->state == MM_QS_HELD;
+            v->open += q->state == MM_QS_OPEN || q->state == MM_QS_ANSWERED;
+            v->held += q->state == MM_QS_HELD;
         }
+    }
+out:
+    rel_all_free(&all);
+    return ex;
+}
+
+static void capacity_json(const capacity_view_t *v)
+{
+    char until[CLI_TIME_MAX];
+    json_t j;
+
+    json_init(&j, stdout);
+    json_obj_begin(&j, NULL);
+    json_uint(&j, "n", v->budget.n);
+    if (v->budget.n)
+        json_str(&j, "per", v->budget.per);
+    else
+        json_null(&j, "per");
+    json_uint(&j, "open", v->open);
+    json_uint(&j, "held", v->held);
+    cli_time_iso(until, v->away_until);
+    json_str(&j, "away_until", v->away_until ? until : NULL);
+    json_uint(&j, "away_until_ms", v->away_until);
+    json_obj_end(&j);
+    json_finish(&j);
+}
+
+static void capacity_text(const capacity_view_t *v)
+{
+    char until[CLI_TIME_MAX];
+
+    if (v->set && v->budget.n)
+        printf("budget set: at most %llu engagement%s open at once; new "
+               "questions beyond it are held\n",
+               (unsigned long long) v->budget.n, v->budget.n == 1 ? "" : "s");
+    if (v->budget.n)
+        printf("budget %llu/%s: %llu open, %llu held\n",
+               (unsigned long long) v->budget.n, v->budget.per,
+               (unsigned long long) v->open, (unsigned long long) v->held);
+    else
+        printf("no budget set: every question goes straight to your inbox\n");
+    if (v->away_until) {
+        cli_time_date(until, v->away_until);
+        printf("away until %s: nothing new is released\n", until);
     }
 }
 
 int cmd_capacity(cli_t *cli, int argc, char **argv)
 {
-    char until[CLI_TIME_MAX];
     const char *per = "week";
-    uint64_t n = 0, open, held, now = mm_now_ms();
-    mm_capacity_t budget;
-    cmd_rels_t all;
+    capacity_view_t v;
+    uint64_t n = 0;
     int ex, rc, set = argc == 1;
-    json_t j;
 
-    memset(&all, 0, sizeof all);
     if (argc > 1)
         return cli_usage(cli, "give one budget, like 2/week");
     if (set && strcmp(argv[0], "off") != 0 && parse_budget(argv[0], &n, &per) != 0)
@@ -144,45 +205,13 @@ int cmd_capacity(cli_t *cli, int argc, char **argv)
         if (rc != MM_OK)
             return cli_fail_rc(cli, rc, "cannot set the budget");
     }
-    if ((rc = mm_budget_get(cli->home, &budget)) != MM_OK)
-        return cli_fail_rc(cli, rc, "cannot read your budget");
-    if ((ex = cmd_engage_all(cli, &all)) != CLI_EXIT_OK)
-        goto out;
-    count_budget(cli, &all, &open, &held);
-    if (cli->json) {
-        json_init(&j, stdout);
-        json_obj_begin(&j, NULL);
-        json_uint(&j, "n", budget.n);
-        if (budget.n)
-            json_str(&j, "per", budget.per);
-        else
-            json_null(&j, "per");
-        json_uint(&j, "open", open);
-        json_uint(&j, "held", held);
-        cli_time_iso(until, budget.away_until);
-        json_str(&j, "away_until", budget.away_until > now ? until : NULL);
-        json_uint(&j, "away_until_ms", budget.away_until > now ? budget.away_until : 0);
-        json_obj_end(&j);
-        json_finish(&j);
-        goto out;
-    }
-    if (set && budget.n)
-        printf("budget set: at most %llu engagement%s open at once; new "
-               "questions beyond it are held\n", (unsigned long long) budget.n,
-               budget.n == 1 ? "" : "s");
-    if (budget.n)
-        printf("budget %llu/%s: %llu open, %llu held\n",
-               (unsigned long long) budget.n, budget.per,
-               (unsigned long long) open, (unsigned long long) held);
+    if ((ex = capacity_build(cli, set, &v)) != CLI_EXIT_OK)
+        return ex;
+    if (cli->json)
+        capacity_json(&v);
     else
-        printf("no budget set: every question goes straight to your inbox\n");
-    if (budget.away_until > now) {
-        cmd_engage_date(until, budget.away_until);
-        printf("away until %s: nothing new is released\n", until);
-    }
-out:
-    cmd_engage_all_free(&all);
-    return ex;
+        capacity_text(&v);
+    return CLI_EXIT_OK;
 }
 
 /* --- away ---------------------------------------------------------------- */
@@ -215,33 +244,63 @@ static int parse_date(const char *s, uint64_t *ms)
     return 0;
 }
 
+/* What mm away did. */
+typedef struct {
+    const char *date;           /* --until as given, or NULL (--off) */
+    uint64_t    until;          /* the start of that day in ms, or 0 */
+    size_t      told;           /* mentees whose relationship got the note */
+} away_view_t;
+
+static void away_json(const away_view_t *v)
+{
+    char when[CLI_TIME_MAX];
+    json_t j;
+
+    json_init(&j, stdout);
+    json_obj_begin(&j, NULL);
+    cli_time_iso(when, v->until);
+    json_str(&j, "until", v->until ? when : NULL);
+    json_uint(&j, "until_ms", v->until);
+    json_uint(&j, "mentees", v->told);
+    json_obj_end(&j);
+    json_finish(&j);
+}
+
+static void away_text(const away_view_t *v)
+{
+    if (v->until)
+        printf("away until %s: nothing new reaches your inbox; told %zu "
+               "mentee%s\n", v->date, v->told, v->told == 1 ? "" : "s");
+    else
+        printf("back: held questions are released on your next 'mm inbox'; "
+               "told %zu mentee%s\n", v->told, v->told == 1 ? "" : "s");
+    if (v->told)
+        printf("(delivered on the next 'mm sync')\n");
+}
+
 int cmd_away(cli_t *cli, int argc, char **argv)
 {
-    const char *date = cli->opt[CLI_OPT_UNTIL];
+    away_view_t v = { cli->opt[CLI_OPT_UNTIL], 0, 0 };
     int off = cli->opt[CLI_OPT_OFF] != NULL, ex, rc;
-    char when[CLI_TIME_MAX];
-    uint64_t until = 0;
-    size_t told = 0;
-    cmd_rels_t all;
-    json_t j;
+    rels_t all;
 
     memset(&all, 0, sizeof all);
     if (argc > 0)
         return cli_usage(cli, "unexpected argument '%s'", argv[0]);
-    if ((date != NULL) == off)
+    if ((v.date != NULL) == off)
         return cli_usage(cli, "give --until YYYY-MM-DD or --off");
-    if (date && parse_date(date, &until) != 0)
-        return cli_usage(cli, "'%s' is not a date like 2026-12-10", date);
-    if (date && until <= mm_now_ms())
+    if (v.date && parse_date(v.date, &v.until) != 0)
+        return cli_usage(cli, "'%s' is not a date like 2026-12-10", v.date);
+    if (v.date && v.until <= mm_now_ms())
         return cli_fail(cli, "%s is not in the future; give a later date, or "
-                        "'mm away --off' when you are back", date);
-    mm_field_t f[1] = { { "until", MM_F_UINT, NULL, 0, until } };
+                        "'mm away --off' when you are back", v.date);
+    mm_field_t f[1] = { { "until", MM_F_UINT, NULL, 0, v.until } };
     rc = mm_engage_append(cli->home, mm_home_self_scope(cli->home), MM_T_AWAY,
                           f, 1, NULL);
     if (rc != MM_OK)
         return cli_fail_rc(cli, rc, "cannot record it");
     /* Copied into each relationship so that the askers see it. */
-    if ((ex = cmd_engage_all(cli, &all)) != CLI_EXIT_OK)
+    if ((ex = rel_all(cli, &all)) != CLI_EXIT_OK)
         goto out;
     for (size_t i = 0; i < all.n; i++) {
         const mm_peer_t *p = &all.v[i].peer;
@@ -255,28 +314,13 @@ int cmd_away(cli_t *cli, int argc, char **argv)
                           mm_strerror(rc), cli_hint(rc));
             goto out;
         }
-        told++;
+        v.told++;
     }
-    if (cli->json) {
-        json_init(&j, stdout);
-        json_obj_begin(&j, NULL);
-        cli_time_iso(when, until);
-        json_str(&j, "until", until ? when : NULL);
-        json_uint(&j, "until_ms", until);
-        json_uint(&j, "mentees", told);
-        json_obj_end(&j);
-        json_finish(&j);
-        goto out;
-    }
-    if (until)
-        printf("away until %s: nothing new reaches your inbox; told %zu "
-               "mentee%s\n", date, told, told == 1 ? "" : "s");
+    if (cli->json)
+        away_json(&v);
     else
-        printf("back: held questions are released on your next 'mm inbox'; "
-               "told %zu mentee%s\n", told, told == 1 ? "" : "s");
-    if (told)
-        printf("(delivered on the next 'mm sync')\n");
+        away_text(&v);
 out:
-    cmd_engage_all_free(&all);
+    rel_all_free(&all);
     return ex;
 }

@@ -5,7 +5,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_peer.h"
 #include "cli/json.h"
+#include "cli/rel.h"
+#include "cli/util.h"
 #include "core/engage.h"
 #include "core/log.h"
 #include "core/mp.h"
@@ -201,7 +204,7 @@ static int parts_collect(cli_t *cli, const char *peer, int priv, parts_t *p)
 /* 1 if entry it of part x is exported. */
 static int part_shows(const part_t *x, const mm_item_t *it)
 {
-    return !x->about || cmd_engage_note_about(it, x->about);
+    return !x->about || rel_note_about(it, x->about);
 }
 
 static void export_json(cli_t *cli, const parts_t *p)
@@ -243,11 +246,11 @@ static void export_json(cli_t *cli, const parts_t *p)
             json_hex(&j, "id", it->id, 32);
             mm_idcode_encode(code, MM_IDCODE_IDENTITY, it->author);
             json_str(&j, "author", code);
-            json_str(&j, "who", cmd_engage_me(cli, it->author) ? "me" : "them");
+            json_str(&j, "who", rel_me(cli, it->author) ? "me" : "them");
             json_str(&j, "type", it->type);
-            cmd_engage_json_time(&j, it->time);
+            rel_json_time(&j, it->time);
             json_obj_begin(&j, "body");
-            cmd_engage_json_body(&j, it, NULL);
+            rel_json_body(&j, it, NULL);
             json_obj_end(&j);
             json_obj_end(&j);
         }
@@ -273,10 +276,10 @@ static void md_body(const mm_item_t *it)
     size_t tn;
     int list = 0;
 
-    text = cmd_engage_field(it, strcmp(it->type, MM_T_INVITE) ? "text" : "note", &tn);
+    text = rel_field(it, strcmp(it->type, MM_T_INVITE) ? "text" : "note", &tn);
     if (tn) {
         putchar('\n');
-        cmd_engage_lines("", text, tn);
+        cli_print_lines("", text, tn);
     }
     mm_mp_reader_init(&r, it->pt, it->ptlen);
     if (mm_mp_map(&r, &nkeys) != MM_OK)
@@ -304,14 +307,14 @@ static void md_body(const mm_item_t *it)
             /* Several lines (ambitions) as a nested list. */
             printf("- %s:%s", key ? key : "?", memchr(s, '\n', n) ? "\n" : " ");
             if (memchr(s, '\n', n))
-                cmd_engage_lines("  - ", s, n);
+                cli_print_lines("  - ", s, n);
             else
-                cmd_engage_lines("", s, n);
+                cli_print_lines("", s, n);
             if (n == 0)
                 putchar('\n');
         } else if (mm_mp_uint(&r, &u) == MM_OK) {
             if (kn == 5 && !memcmp(k, "until", 5)) {
-                cmd_engage_date(date, u);
+                cli_time_date(date, u);
                 printf("- %s: %s\n", key ? key : "?", u ? date : "back");
             } else {
                 printf("- %s: %llu\n", key ? key : "?", (unsigned long long) u);
@@ -370,7 +373,7 @@ static void export_md(cli_t *cli, const parts_t *p)
             mm_encoding_hex(hex, it->id, 32);
             type = cli_line(it->type, strlen(it->type), MM_BODY_TYPE_MAX);
             printf("\n### %s · %s · %s %.*s\n", when,
-                   cmd_engage_me(cli, it->author) ? "you" : name,
+                   rel_me(cli, it->author) ? "you" : name,
                    type ? type : "?", CLI_SHORT_ID, hex);
             free(type);
             md_body(it);

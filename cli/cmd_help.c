@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "cli/util.h"
 
 const char cmd_help_help[] =
     "show the help of a command\n"

@@ -3,6 +3,7 @@
 
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "cli/util.h"
 #include "crypto/idcode.h"
 
 const char cmd_id_help[] =

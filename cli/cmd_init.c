@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/util.h"
 #include "core/cert.h"
 #include "core/utf8.h"
 #include "crypto/error.h"

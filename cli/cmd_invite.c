@@ -13,7 +13,10 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_peer.h"
+#include "cli/cmd_sync.h"
 #include "cli/json.h"
+#include "cli/util.h"
 #include "core/invite.h"
 #include "core/log.h"
 #include "core/utf8.h"

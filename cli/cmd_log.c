@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "cli/util.h"
 #include "core/body.h"
 #include "core/entry.h"
 #include "core/log.h"

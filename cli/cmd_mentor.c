@@ -5,7 +5,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_peer.h"
 #include "cli/json.h"
+#include "cli/rel.h"
+#include "cli/util.h"
 #include "core/engage.h"
 #include "crypto/error.h"
 #include "crypto/encoding.h"
@@ -66,7 +69,7 @@ const char cmd_brief_help[] =
     "    --json prints {\"peer\", \"role\", \"ambitions\": {\"near\": [...], \"long\":\n"
     "    [...]}, \"questions\": [...]}, each question {\"id\", \"peer\", \"asker\"\n"
     "    (\"me\" or \"them\"), \"time\", \"time_ms\", \"text\", \"ambition\", \"state\",\n"
-    "    \"ahead\" (held only), \"answers\", \"thanks\", \"reports\", \"ask_back\",\n"
+    "    \"ahead\" and \"reason\" (held only), \"answers\", \"thanks\", \"reports\", \"ask_back\",\n"
     "    \"decline\", \"withdrawn\"}.\n"
     "\n"
     "EXAMPLES\n"
@@ -158,7 +161,6 @@ const char cmd_askback_help[] =
 
 /* --- shared ---------------------------------------------------------------- */
 
-
 /* "near: A / B; long: C" of a snapshot (or "nothing shared yet"). */
 static void print_on_file(const char *indent, const mm_item_t *it)
 {
@@ -170,7 +172,7 @@ static void print_on_file(const char *indent, const mm_item_t *it)
 
     printf("%son file: ", indent);
     for (size_t x = 0; it && x < 2; x++) {
-        s = cmd_engage_field(it, kinds[x], &n);
+        s = rel_field(it, kinds[x], &n);
         int first = 1;
         for (i = 0; i < n; i = k + 1) {
             for (k = i; k < n && s[k] != '\n'; k++)
@@ -202,7 +204,7 @@ static void print_labelled(const char *indent, const char *label,
     free(line);
     if (nl) {
         snprintf(deeper, sizeof deeper, "%s    ", indent);
-        cmd_engage_lines(deeper, nl + 1, n - (size_t) (nl + 1 - s));
+        cli_print_lines(deeper, nl + 1, n - (size_t) (nl + 1 - s));
     }
 }
 
@@ -212,259 +214,387 @@ static void print_question_body(const mm_question_t *q)
     const char *s;
     size_t n;
 
-    s = cmd_engage_field(q->q, "text", &n);
-    cmd_engage_lines("  ", s, n);
-    s = cmd_engage_field(q->q, "ambition", &n);
+    s = rel_field(q->q, "text", &n);
+    cli_print_lines("  ", s, n);
+    s = rel_field(q->q, "ambition", &n);
     if (n)
         print_labelled("  ", "serves", s, n);
 }
 
 /* --- inbox --------------------------------------------------------------- */
 
+/* One open question of the inbox. */
 typedef struct {
-    const cmd_rel_t     *r;
+    const rel_t         *r;     /* the asker's relationship */
     const mm_question_t *q;
-} open_t;
+    const mm_item_t     *file;  /* the asker's ambitions on file, or NULL */
+} inbox_item_t;
+
+/* What mm inbox shows, gathered before a word of it is printed. */
+typedef struct {
+    rels_t        all;          /* what the items point into */
+    inbox_item_t *v;            /* the open questions, oldest first */
+    size_t        n, cap;
+    uint64_t      held;         /* questions held beyond my budget */
+    uint64_t      away_until;   /* when I am back, or 0 if I am not away */
+    uint64_t      now;
+} inbox_view_t;
 
 static int by_time(const void *a, const void *b)
 {
-    const mm_item_t *x = ((const open_t *) a)->q->q, *y = ((const open_t *) b)->q->q;
+    const mm_item_t *x = ((const inbox_item_t *) a)->q->q;
+    const mm_item_t *y = ((const inbox_item_t *) b)->q->q;
 
     if (x->time != y->time)
         return x->time < y->time ? -1 : 1;
     return memcmp(x->id, y->id, 32);
 }
 
-int cmd_inbox(cli_t *cli, int argc, char **argv)
+/* Settle the budget, then gather the questions my mentees wait on me to
+ * answer.  Exit code; prints errors.  Free v with inbox_free, also on
+ * failure. */
+static int inbox_build(cli_t *cli, inbox_view_t *v)
 {
-    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], when[CLI_TIME_MAX];
-    uint64_t now = mm_now_ms(), held = 0;
-    size_t n = 0, cap = 0;
-    open_t *v = NULL;
-    cmd_rels_t all;
     mm_capacity_t budget;
-    const char *s;
-    size_t len;
     int ex, rc;
-    json_t j;
 
-    memset(&all, 0, sizeof all);
-    if (argc > 0)
-        return cli_usage(cli, "unexpected argument '%s'", argv[0]);
-    if ((ex = cmd_engage_settle(cli)) != CLI_EXIT_OK ||
-        (ex = cmd_engage_all(cli, &all)) != CLI_EXIT_OK)
-        goto out;
-    ex = CLI_EXIT_FAIL;
-    if ((rc = mm_budget_get(cli->home, &budget)) != MM_OK) {
-        cli_fail_rc(cli, rc, "cannot read your budget");
-        goto out;
-    }
-    for (size_t i = 0; i < all.n; i++) {
-        for (size_t k = 0; k < all.v[i].nq; k++) {
-            const mm_question_t *q = &all.v[i].qs[k];
-            if (cmd_engage_me(cli, q->q->author))
+    memset(v, 0, sizeof *v);
+    v->now = mm_now_ms();
+    if ((ex = rel_settle(cli)) != CLI_EXIT_OK ||
+        (ex = rel_all(cli, &v->all)) != CLI_EXIT_OK)
+        return ex;
+    if ((rc = mm_budget_get(cli->home, &budget)) != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot read your budget");
+    v->away_until = budget.away_until > v->now ? budget.away_until : 0;
+    for (size_t i = 0; i < v->all.n; i++) {
+        const rel_t *r = &v->all.v[i];
+        for (size_t k = 0; k < r->nq; k++) {
+            const mm_question_t *q = &r->qs[k];
+            if (rel_me(cli, q->q->author))
                 continue;
-            held += q->state == MM_QS_HELD;
+            /* one-at-a-time holds wait on the asker, not on the budget */
+            v->held += q->state == MM_QS_HELD && q->hold != MM_HOLD_ONE;
             if (q->state != MM_QS_OPEN)
                 continue;
-            if (n == cap) {
-                open_t *nv = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof *v);
-                if (!nv) {
-                    cli_fail_rc(cli, MM_ENOMEM, "cannot list the inbox");
-                    goto out;
-                }
-                v = nv;
+            if (v->n == v->cap) {
+                size_t cap = v->cap ? 2 * v->cap : 16;
+                inbox_item_t *nv = realloc(v->v, cap * sizeof *nv);
+                if (!nv)
+                    return cli_fail_rc(cli, MM_ENOMEM, "cannot list the inbox");
+                v->v = nv;
+                v->cap = cap;
             }
-            v[n].r = &all.v[i];
-            v[n++].q = q;
+            v->v[v->n++] = (inbox_item_t) { r, q, rel_on_file(r, q->q->author) };
         }
     }
-    if (n > 1)
-        qsort(v, n, sizeof *v, by_time);
-    if (cli->json) {
-        json_init(&j, stdout);
+    if (v->n > 1)
+        qsort(v->v, v->n, sizeof *v->v, by_time);
+    return CLI_EXIT_OK;
+}
+
+static void inbox_free(inbox_view_t *v)
+{
+    free(v->v);
+    rel_all_free(&v->all);
+    memset(v, 0, sizeof *v);
+}
+
+static void inbox_json(const inbox_view_t *v)
+{
+    const char *s;
+    size_t len;
+    json_t j;
+
+    json_init(&j, stdout);
+    json_obj_begin(&j, NULL);
+    json_arr_begin(&j, "inbox");
+    for (size_t i = 0; i < v->n; i++) {
+        const mm_item_t *it = v->v[i].q->q;
         json_obj_begin(&j, NULL);
-        json_arr_begin(&j, "inbox");
-        for (size_t i = 0; i < n; i++) {
-            const mm_item_t *it = v[i].q->q;
-            json_obj_begin(&j, NULL);
-            json_hex(&j, "id", it->id, 32);
-            json_str(&j, "from", v[i].r->peer.petname);
-            cmd_engage_json_time(&j, it->time);
-            s = cmd_engage_field(it, "text", &len);
-            json_strn(&j, "text", s, len);
-            s = cmd_engage_field(it, "ambition", &len);
-            if (len)
-                json_strn(&j, "ambition", s, len);
-            else
-                json_null(&j, "ambition");
-            cmd_engage_on_file_json(&j, "ambitions",
-                                    cmd_engage_on_file(v[i].r, it->author));
-            json_obj_end(&j);
-        }
-        json_arr_end(&j);
-        json_uint(&j, "held", held);
+        json_hex(&j, "id", it->id, 32);
+        json_str(&j, "from", v->v[i].r->peer.petname);
+        rel_json_time(&j, it->time);
+        s = rel_field(it, "text", &len);
+        json_strn(&j, "text", s, len);
+        s = rel_field(it, "ambition", &len);
+        if (len)
+            json_strn(&j, "ambition", s, len);
+        else
+            json_null(&j, "ambition");
+        rel_on_file_json(&j, "ambitions", v->v[i].file);
         json_obj_end(&j);
-        json_finish(&j);
-        ex = CLI_EXIT_OK;
-        goto out;
     }
-    if (budget.away_until > now) {
-        cmd_engage_date(when, budget.away_until);
+    json_arr_end(&j);
+    json_uint(&j, "held", v->held);
+    json_obj_end(&j);
+    json_finish(&j);
+}
+
+static void inbox_text(const cli_t *cli, const inbox_view_t *v)
+{
+    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], when[CLI_TIME_MAX];
+
+    if (v->away_until) {
+        cli_time_date(when, v->away_until);
         printf("you are away until %s: nothing new is released; back with "
                "'mm away --off'\n\n", when);
     }
-    if (n == 0)
+    if (v->n == 0)
         printf("inbox empty\n");
-    for (size_t i = 0; i < n; i++) {
-        const mm_item_t *it = v[i].q->q;
+    for (size_t i = 0; i < v->n; i++) {
+        const mm_item_t *it = v->v[i].q->q;
         mm_encoding_hex(hex, it->id, 32);
-        cmd_peer_name(name, v[i].r->peer.petname);
-        cli_time_rel(when, it->time, now);
+        cmd_peer_name(name, v->v[i].r->peer.petname);
+        cli_time_rel(when, it->time, v->now);
         printf("%s%s%.*s%s  %s  %s\n", i ? "\n" : "", cli_c(cli, CLI_YELLOW),
                CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET), name, when);
-        print_question_body(v[i].q);
-        print_on_file("  ", cmd_engage_on_file(v[i].r, it->author));
+        print_question_body(v->v[i].q);
+        print_on_file("  ", v->v[i].file);
     }
-    if (held)
-        printf("\n%llu held beyond your budget\n", (unsigned long long) held);
-    ex = CLI_EXIT_OK;
-out:
-    free(v);
-    cmd_engage_all_free(&all);
+    if (v->held)
+        printf("\n%llu held beyond your budget\n", (unsigned long long) v->held);
+}
+
+int cmd_inbox(cli_t *cli, int argc, char **argv)
+{
+    inbox_view_t v;
+    int ex;
+
+    if (argc > 0)
+        return cli_usage(cli, "unexpected argument '%s'", argv[0]);
+    if ((ex = inbox_build(cli, &v)) == CLI_EXIT_OK) {
+        if (cli->json)
+            inbox_json(&v);
+        else
+            inbox_text(cli, &v);
+    }
+    inbox_free(&v);
     return ex;
 }
 
 /* --- brief --------------------------------------------------------------- */
 
-/* The entries referring to q, as indented lines. */
-static void print_history(cli_t *cli, const cmd_rel_t *r, const mm_question_t *q,
-                          uint64_t now)
+/* One entry that refers to a question, under the name the brief gives it. */
+typedef struct {
+    const mm_item_t *it;
+    const char      *what;      /* "answer", "thanks", "ask-back", ... */
+    int              mine;      /* I wrote it */
+    int              offer;     /* it is the question's thanks: show the offer */
+    int              refer;     /* it is the question's decline: show the referral */
+} brief_entry_t;
+
+/* One question of the brief and its history. */
+typedef struct {
+    const mm_question_t *q;
+    int                  mine;  /* I asked it */
+    size_t               first, n;  /* its history: h[first .. first + n) */
+} brief_question_t;
+
+/* What mm brief shows, gathered before a word of it is printed. */
+typedef struct {
+    rel_t             r;
+    const mm_item_t  *file;     /* the ambitions they last shared, or NULL */
+    brief_question_t *qs;       /* as r.qs */
+    brief_entry_t    *h;        /* the histories, question after question */
+    size_t            nh, cap;
+    uint64_t          now;
+} brief_view_t;
+
+/* What the brief calls it, an entry of q's relationship, or NULL if it is
+ * not part of q's history: what derivation counted, and every report of
+ * the asker. */
+static const char *brief_what(const mm_question_t *q, const mm_item_t *it)
+{
+    const uint8_t *ref;
+
+    if (!mm_item_ref(it, "ref", &ref) || memcmp(ref, q->q->id, 32) != 0)
+        return NULL;
+    if (it == q->answers[0] || (q->nanswers > 1 && it == q->answers[1]))
+        return "answer";
+    if (it == q->thanks && q->state == MM_QS_THANKED)
+        return "thanks";
+    if (it == q->askback)
+        return "ask-back";
+    if (it == q->decline)
+        return "decline";
+    if (it == q->withdraw && q->state == MM_QS_WITHDRAWN)
+        return "withdrawn";
+    if (!strcmp(it->type, MM_T_REPORT) && !memcmp(it->author, q->q->author, 32))
+        return "report";
+    return NULL;
+}
+
+/* Load the relationship with the peer named what and each question's
+ * history.  Exit code; prints errors.  Free v with brief_free, also on
+ * failure. */
+static int brief_build(cli_t *cli, const char *what, brief_view_t *v)
+{
+    int ex;
+
+    memset(v, 0, sizeof *v);
+    v->now = mm_now_ms();
+    if ((ex = rel_get(cli, what, &v->r)) != CLI_EXIT_OK)
+        return ex;
+    v->file = rel_on_file(&v->r, v->r.peer.identity);
+    if (v->r.nq > 0 && !(v->qs = calloc(v->r.nq, sizeof *v->qs)))
+        return cli_fail_rc(cli, MM_ENOMEM, "cannot show the brief");
+    for (size_t i = 0; i < v->r.nq; i++) {
+        brief_question_t *bq = &v->qs[i];
+        bq->q = &v->r.qs[i];
+        bq->mine = rel_me(cli, bq->q->q->author);
+        bq->first = v->nh;
+        for (size_t k = 0; k < v->r.items.n; k++) {
+            const mm_item_t *it = &v->r.items.v[k];
+            const char *label = brief_what(bq->q, it);
+            if (!label)
+                continue;
+            if (v->nh == v->cap) {
+                size_t cap = v->cap ? 2 * v->cap : 16;
+                brief_entry_t *nh = realloc(v->h, cap * sizeof *nh);
+                if (!nh)
+                    return cli_fail_rc(cli, MM_ENOMEM, "cannot show the brief");
+                v->h = nh;
+                v->cap = cap;
+            }
+            v->h[v->nh++] = (brief_entry_t) {
+                it, label, rel_me(cli, it->author), it == bq->q->thanks,
+                it == bq->q->decline,
+            };
+            bq->n++;
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
+static void brief_free(brief_view_t *v)
+{
+    free(v->h);
+    free(v->qs);
+    rel_free(&v->r);
+    memset(v, 0, sizeof *v);
+}
+
+static void brief_json(const cli_t *cli, const brief_view_t *v)
+{
+    json_t j;
+
+    json_init(&j, stdout);
+    json_obj_begin(&j, NULL);
+    json_str(&j, "peer", v->r.peer.petname);
+    json_str(&j, "role", cmd_peer_role(v->r.peer.role));
+    rel_on_file_json(&j, "ambitions", v->file);
+    json_arr_begin(&j, "questions");
+    for (size_t i = 0; i < v->r.nq; i++) {
+        rel_question_json(cli, &j, NULL, &v->r, v->qs[i].q);
+        json_obj_end(&j);
+    }
+    json_arr_end(&j);
+    json_obj_end(&j);
+    json_finish(&j);
+}
+
+/* The history of one question, as indented lines; name is the peer's. */
+static void print_history(const brief_view_t *v, const brief_question_t *bq,
+                          const char *name)
 {
     char label[CLI_NAME_SAFE + CLI_TIME_MAX + 32], when[CLI_TIME_MAX];
-    char name[CLI_NAME_SAFE];
-    const uint8_t *ref;
-    const char *s, *what;
+    const char *s;
     size_t n;
 
-    cmd_peer_name(name, r->peer.petname);
-    for (size_t i = 0; i < r->items.n; i++) {
-        const mm_item_t *it = &r->items.v[i];
-        if (!mm_item_ref(it, "ref", &ref) || memcmp(ref, q->q->id, 32) != 0)
-            continue;
-        /* What derivation counts, and every report of the asker. */
-        if (it == q->answers[0] || (q->nanswers > 1 && it == q->answers[1]))
-            what = "answer";
-        else if (it == q->thanks && q->state == MM_QS_THANKED)
-            what = "thanks";
-        else if (it == q->askback)
-            what = "ask-back";
-        else if (it == q->decline)
-            what = "decline";
-        else if (it == q->withdraw && q->state == MM_QS_WITHDRAWN)
-            what = "withdrawn";
-        else if (!strcmp(it->type, MM_T_REPORT) &&
-                 !memcmp(it->author, q->q->author, 32))
-            what = "report";
-        else
-            continue;
-        cli_time_rel(when, it->time, now);
-        snprintf(label, sizeof label, "%s (%s, %s)", what,
-                 cmd_engage_me(cli, it->author) ? "you" : name, when);
-        s = cmd_engage_field(it, "text", &n);
+    for (size_t i = bq->first; i < bq->first + bq->n; i++) {
+        const brief_entry_t *e = &v->h[i];
+        cli_time_rel(when, e->it->time, v->now);
+        snprintf(label, sizeof label, "%s (%s, %s)", e->what,
+                 e->mine ? "you" : name, when);
+        s = rel_field(e->it, "text", &n);
         if (n)
             print_labelled("  ", label, s, n);
         else
             printf("  %s\n", label);
-        s = cmd_engage_field(it, "offer", &n);
-        if (n && it == q->thanks)
+        s = rel_field(e->it, "offer", &n);
+        if (n && e->offer)
             print_labelled("    ", "offers", s, n);
-        s = cmd_engage_field(it, "refer_name", &n);
-        if (n && it == q->decline)
+        s = rel_field(e->it, "refer_name", &n);
+        if (n && e->refer)
             print_labelled("    ", "refers to", s, n);
     }
 }
 
-int cmd_brief(cli_t *cli, int argc, char **argv)
+/* The ambitions on file, one per line under their kind. */
+static void print_ambitions(const brief_view_t *v)
+{
+    static const char *const kinds[] = { "near", "long" };
+    char when[CLI_TIME_MAX];
+    const char *s;
+    size_t n, i, k;
+
+    if (!v->file) {
+        printf("no ambitions on file yet\n");
+        return;
+    }
+    cli_time_rel(when, v->file->time, v->now);
+    printf("ambitions on file, shared %s:\n", when);
+    for (size_t x = 0; x < 2; x++) {
+        s = rel_field(v->file, kinds[x], &n);
+        for (i = 0; i < n; i = k + 1) {
+            for (k = i; k < n && s[k] != '\n'; k++)
+                ;
+            if (k == i)
+                continue;
+            char *line = cli_line(s + i, k - i, MM_TEXT_MAX);
+            printf("  %s  %s\n", kinds[x], line ? line : "?");
+            free(line);
+        }
+    }
+}
+
+static void brief_text(const cli_t *cli, const brief_view_t *v)
 {
     char hex[2 * 32 + 1], name[CLI_NAME_SAFE], when[CLI_TIME_MAX];
-    uint64_t now = mm_now_ms();
-    const mm_item_t *file;
-    cmd_rel_t r;
-    const char *s;
-    size_t n;
-    int ex;
-    json_t j;
+    unsigned role = v->r.peer.role;
 
-    if (argc != 1)
-        return cli_usage(cli, argc ? "give one PEER" : "missing the PEER");
-    if ((ex = cmd_engage_rel(cli, argv[0], &r)) != CLI_EXIT_OK)
-        goto out;
-    file = cmd_engage_on_file(&r, r.peer.identity);
-    if (cli->json) {
-        json_init(&j, stdout);
-        json_obj_begin(&j, NULL);
-        json_str(&j, "peer", r.peer.petname);
-        json_str(&j, "role", cmd_peer_role(r.peer.role));
-        cmd_engage_on_file_json(&j, "ambitions", file);
-        json_arr_begin(&j, "questions");
-        for (size_t i = 0; i < r.nq; i++) {
-            cmd_engage_question_json(cli, &j, NULL, &r, &r.qs[i]);
-            json_obj_end(&j);
-        }
-        json_arr_end(&j);
-        json_obj_end(&j);
-        json_finish(&j);
-        goto out;
-    }
-    cmd_peer_name(name, r.peer.petname);
-    printf("%s: %s\n", name, r.peer.role == MM_ROLE_MENTEE ? "you mentor them" :
-           r.peer.role == MM_ROLE_MENTOR ? "they mentor you" : "a peer");
-    if (!file) {
-        printf("no ambitions on file yet\n");
-    } else {
-        static const char *const kinds[] = { "near", "long" };
-        cli_time_rel(when, file->time, now);
-        printf("ambitions on file, shared %s:\n", when);
-        for (size_t x = 0; x < 2; x++) {
-            size_t i, k;
-            s = cmd_engage_field(file, kinds[x], &n);
-            for (i = 0; i < n; i = k + 1) {
-                for (k = i; k < n && s[k] != '\n'; k++)
-                    ;
-                if (k == i)
-                    continue;
-                char *line = cli_line(s + i, k - i, MM_TEXT_MAX);
-                printf("  %s  %s\n", kinds[x], line ? line : "?");
-                free(line);
-            }
-        }
-    }
-    if (r.nq == 0)
+    cmd_peer_name(name, v->r.peer.petname);
+    printf("%s: %s\n", name, role == MM_ROLE_MENTEE ? "you mentor them" :
+           role == MM_ROLE_MENTOR ? "they mentor you" : "a peer");
+    print_ambitions(v);
+    if (v->r.nq == 0)
         printf("\nno questions yet\n");
-    for (size_t i = 0; i < r.nq; i++) {
-        const mm_question_t *q = &r.qs[i];
+    for (size_t i = 0; i < v->r.nq; i++) {
+        const mm_question_t *q = v->qs[i].q;
         mm_encoding_hex(hex, q->q->id, 32);
-        cli_time_rel(when, q->q->time, now);
+        cli_time_rel(when, q->q->time, v->now);
         printf("\n%s%.*s%s  %s  %s  %s", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
-               hex, cli_c(cli, CLI_RESET),
-               cmd_engage_me(cli, q->q->author) ? "you" : name, when,
+               hex, cli_c(cli, CLI_RESET), v->qs[i].mine ? "you" : name, when,
                mm_qstate_name(q->state));
         if (q->state == MM_QS_HELD)
             printf(" (%llu ahead)", (unsigned long long) q->ahead);
         putchar('\n');
         print_question_body(q);
-        print_history(cli, &r, q, now);
+        print_history(v, &v->qs[i], name);
     }
-out:
-    cmd_engage_rel_free(&r);
+}
+
+int cmd_brief(cli_t *cli, int argc, char **argv)
+{
+    brief_view_t v;
+    int ex;
+
+    if (argc != 1)
+        return cli_usage(cli, argc ? "give one PEER" : "missing the PEER");
+    if ((ex = brief_build(cli, argv[0], &v)) == CLI_EXIT_OK) {
+        if (cli->json)
+            brief_json(cli, &v);
+        else
+            brief_text(cli, &v);
+    }
+    brief_free(&v);
     return ex;
 }
 
 /* --- answer, decline, ask-back ------------------------------------------------ */
 
 /* Why a question cannot get a reply yet: held or waiting.  Exit code. */
-static int not_released(cli_t *cli, const cmd_reply_t *c)
+static int not_released(cli_t *cli, const rel_reply_t *c)
 {
     if (c->out.state == MM_QS_HELD && c->out.hold == MM_HOLD_ONE)
         return cli_fail(cli, "question %.*s is held: %s has another question "
@@ -479,7 +609,7 @@ static int not_released(cli_t *cli, const cmd_reply_t *c)
                     "yet; run 'mm inbox'", CLI_SHORT_ID, c->hex);
 }
 
-static int answer_refused(cli_t *cli, cmd_reply_t *c)
+static int answer_refused(cli_t *cli, rel_reply_t *c)
 {
     switch (c->out.state) {
     case MM_QS_OPEN: case MM_QS_ANSWERED:
@@ -494,7 +624,7 @@ static int answer_refused(cli_t *cli, cmd_reply_t *c)
     }
 }
 
-static void answer_build(cli_t *cli, cmd_reply_t *c)
+static void answer_build(cli_t *cli, rel_reply_t *c)
 {
     snprintf(c->said, sizeof c->said, "%s %s: %s%.*s%s",
              c->out.nanswers ? "clarified your answer to" : "answered",
@@ -504,17 +634,17 @@ static void answer_build(cli_t *cli, cmd_reply_t *c)
 
 int cmd_answer(cli_t *cli, int argc, char **argv)
 {
-    static const cmd_reply_spec_t spec = {
+    static const rel_reply_spec_t spec = {
         MM_ACT_ANSWER, "answer", "answer",
         { "give the question ID and the TEXT of your answer",
           "missing the TEXT of your answer" },
         answer_refused, answer_build,
     };
 
-    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL, NULL);
+    return rel_reply(cli, argc, argv, &spec, NULL, NULL);
 }
 
-static int decline_refused(cli_t *cli, cmd_reply_t *c)
+static int decline_refused(cli_t *cli, rel_reply_t *c)
 {
     if (c->out.state == MM_QS_DECLINED)
         return cli_fail(cli, "question %.*s is already declined",
@@ -524,7 +654,7 @@ static int decline_refused(cli_t *cli, cmd_reply_t *c)
                     mm_qstate_name(c->out.state));
 }
 
-static void decline_build(cli_t *cli, cmd_reply_t *c)
+static void decline_build(cli_t *cli, rel_reply_t *c)
 {
     const mm_peer_t *to = c->own;
     char other[CLI_NAME_SAFE];
@@ -539,7 +669,7 @@ static void decline_build(cli_t *cli, cmd_reply_t *c)
 
 int cmd_decline(cli_t *cli, int argc, char **argv)
 {
-    static const cmd_reply_spec_t spec = {
+    static const rel_reply_spec_t spec = {
         MM_ACT_DECLINE, "decline", "decline",
         { "give the question ID and a line of explanation",
           "missing the TEXT of your decline" },
@@ -553,11 +683,11 @@ int cmd_decline(cli_t *cli, int argc, char **argv)
     if (argc >= 2 && refer &&
         (ex = cmd_peer_get(cli, refer, &to)) != CLI_EXIT_OK)
         return ex;
-    return cmd_engage_reply_to(cli, argc, argv, &spec,
-                               refer ? to.identity : NULL, refer ? &to : NULL);
+    return rel_reply(cli, argc, argv, &spec, refer ? to.identity : NULL,
+                     refer ? &to : NULL);
 }
 
-static int askback_refused(cli_t *cli, cmd_reply_t *c)
+static int askback_refused(cli_t *cli, rel_reply_t *c)
 {
     if (c->out.askback)
         return cli_fail(cli, "you already asked %s back on question %.*s; one "
@@ -572,7 +702,7 @@ static int askback_refused(cli_t *cli, cmd_reply_t *c)
     }
 }
 
-static void askback_build(cli_t *cli, cmd_reply_t *c)
+static void askback_build(cli_t *cli, rel_reply_t *c)
 {
     snprintf(c->said, sizeof c->said, "asked %s back on %s%.*s%s", c->name,
              cli_c(cli, CLI_YELLOW), CLI_SHORT_ID, c->hex,
@@ -581,12 +711,12 @@ static void askback_build(cli_t *cli, cmd_reply_t *c)
 
 int cmd_askback(cli_t *cli, int argc, char **argv)
 {
-    static const cmd_reply_spec_t spec = {
+    static const rel_reply_spec_t spec = {
         MM_ACT_ASKBACK, "ask back on", "question",
         { "give the question ID and the TEXT of your question",
           "missing the TEXT of your question" },
         askback_refused, askback_build,
     };
 
-    return cmd_engage_reply_to(cli, argc, argv, &spec, NULL, NULL);
+    return rel_reply(cli, argc, argv, &spec, NULL, NULL);
 }

@@ -8,7 +8,9 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_peer.h"
 #include "cli/json.h"
+#include "cli/util.h"
 #include "core/engage.h"
 #include "core/note.h"
 #include "crypto/error.h"

@@ -6,7 +6,9 @@
 #include <strings.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_peer.h"
 #include "cli/json.h"
+#include "cli/util.h"
 #include "core/log.h"
 #include "core/peer.h"
 #include "crypto/error.h"
@@ -309,11 +311,46 @@ int cmd_peer_list(cli_t *cli, int argc, char **argv)
 
 /* --- show ---------------------------------------------------------------- */
 
-int cmd_peer_show(cli_t *cli, int argc, char **argv)
+/* The peer record, one field per line; now for the relative times. */
+static void show_text(const cli_t *cli, const mm_peer_t *p, uint64_t now)
 {
     char name[CLI_NAME_SAFE], theirs[CLI_NAME_SAFE];
     char ident[MM_IDCODE_LEN + 1], dev[MM_IDCODE_LEN + 1], scope[2 * 32 + 1];
     char local[CLI_TIME_MAX], rel[CLI_TIME_MAX];
+
+    cmd_peer_name(name, p->petname);
+    cmd_peer_name(theirs, p->name);
+    mm_idcode_encode(ident, MM_IDCODE_IDENTITY, p->identity);
+    mm_idcode_encode(dev, MM_IDCODE_DEVICE, p->device);
+    mm_encoding_hex(scope, p->scope, sizeof p->scope);
+    printf("name        %s\n", name);
+    printf("their name  %s\n", theirs);
+    printf("identity    %s%s%s\n", cli_c(cli, CLI_YELLOW), ident,
+           cli_c(cli, CLI_RESET));
+    printf("device      %s\n", dev);
+    printf("role        %s (%s)\n", cmd_peer_role(p->role),
+           p->role == MM_ROLE_MENTOR ? "they mentor you" :
+           p->role == MM_ROLE_MENTEE ? "you mentor them" : "not known");
+    printf("state       %s\n", p->blocked ? "blocked" : "active");
+    if (p->nendpoints == 0)
+        printf("endpoints   none (set one with 'mm peer set-addr')\n");
+    for (unsigned i = 0; i < p->nendpoints; i++)
+        printf("%-12s%s\n", i == 0 ? "endpoints" : "", p->endpoints[i]);
+    cli_time_local(local, p->added);
+    cli_time_rel(rel, p->added, now);
+    printf("added       %s (%s)\n", local, rel);
+    if (p->last_sync) {
+        cli_time_local(local, p->last_sync);
+        cli_time_rel(rel, p->last_sync, now);
+        printf("last sync   %s (%s)\n", local, rel);
+    } else {
+        printf("last sync   never\n");
+    }
+    printf("scope       %s\n", scope);
+}
+
+int cmd_peer_show(cli_t *cli, int argc, char **argv)
+{
     uint64_t now = mm_now_ms();
     mm_peer_t p;
     int ex;
@@ -327,37 +364,9 @@ int cmd_peer_show(cli_t *cli, int argc, char **argv)
         json_init(&j, stdout);
         cmd_peer_json(&j, NULL, &p);
         json_finish(&j);
-        return CLI_EXIT_OK;
-    }
-    cmd_peer_name(name, p.petname);
-    cmd_peer_name(theirs, p.name);
-    mm_idcode_encode(ident, MM_IDCODE_IDENTITY, p.identity);
-    mm_idcode_encode(dev, MM_IDCODE_DEVICE, p.device);
-    mm_encoding_hex(scope, p.scope, sizeof p.scope);
-    printf("name        %s\n", name);
-    printf("their name  %s\n", theirs);
-    printf("identity    %s%s%s\n", cli_c(cli, CLI_YELLOW), ident,
-           cli_c(cli, CLI_RESET));
-    printf("device      %s\n", dev);
-    printf("role        %s (%s)\n", cmd_peer_role(p.role),
-           p.role == MM_ROLE_MENTOR ? "they mentor you" :
-           p.role == MM_ROLE_MENTEE ? "you mentor them" : "not known");
-    printf("state       %s\n", p.blocked ? "blocked" : "active");
-    if (p.nendpoints == 0)
-        printf("endpoints   none (set one with 'mm peer set-addr')\n");
-    for (unsigned i = 0; i < p.nendpoints; i++)
-        printf("%-12s%s\n", i == 0 ? "endpoints" : "", p.endpoints[i]);
-    cli_time_local(local, p.added);
-    cli_time_rel(rel, p.added, now);
-    printf("added       %s (%s)\n", local, rel);
-    if (p.last_sync) {
-        cli_time_local(local, p.last_sync);
-        cli_time_rel(rel, p.last_sync, now);
-        printf("last sync   %s (%s)\n", local, rel);
     } else {
-        printf("last sync   never\n");
+        show_text(cli, &p, now);
     }
-    printf("scope       %s\n", scope);
     return CLI_EXIT_OK;
 }
 

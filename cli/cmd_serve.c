@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "cli/util.h"
 #include "core/log.h"
 #include "crypto/error.h"
 #include "net/net.h"

@@ -7,7 +7,11 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_peer.h"
+#include "cli/cmd_sync.h"
 #include "cli/json.h"
+#include "cli/rel.h"
+#include "cli/util.h"
 #include "core/peer.h"
 #include "crypto/error.h"
 #include "net/net.h"
@@ -330,7 +334,7 @@ int cmd_sync(cli_t *cli, int argc, char **argv)
     /* A mentor sorts the questions just received into the budget, so the
      * askers learn where they stand on the next sync. */
     if (ex == CLI_EXIT_OK)
-        ex = cmd_engage_settle(cli);
+        ex = rel_settle(cli);
 out:
     free(res);
     free(t.v);

@@ -1,11 +1,16 @@
 /*  cmd_thread.c -- the views over relationships: mm thread (one as a
  *  conversation) and mm status (what waits on whom, across all). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_ambition.h"
+#include "cli/cmd_peer.h"
 #include "cli/json.h"
+#include "cli/rel.h"
+#include "cli/util.h"
 #include "core/engage.h"
 #include "core/log.h"
 #include "crypto/error.h"
@@ -91,13 +96,13 @@ const char cmd_status_help[] =
 /* --- entries for people ------------------------------------------------------ */
 
 /* The latest "away" the other member of r wrote: its until, or 0. */
-static uint64_t their_away(const cli_t *cli, const cmd_rel_t *r)
+static uint64_t their_away(const cli_t *cli, const rel_t *r)
 {
     uint64_t until = 0;
 
     for (size_t i = 0; i < r->items.n; i++) {
         const mm_item_t *it = &r->items.v[i];
-        if (strcmp(it->type, MM_T_AWAY) == 0 && !cmd_engage_me(cli, it->author)) {
+        if (strcmp(it->type, MM_T_AWAY) == 0 && !rel_me(cli, it->author)) {
             if (mm_body_uint(it->pt, it->ptlen, "until", &until) != MM_OK)
                 until = 0;
         }
@@ -117,49 +122,192 @@ static void print_ref(const mm_item_t *it)
     printf("  re: %.*s\n", CLI_SHORT_ID, hex);
 }
 
-/* After "refers you to X": who X is among my peers, if one. */
-static void print_referral(cli_t *cli, const mm_item_t *it, int mine)
+/* --- thread -------------------------------------------------------------- */
+
+#define NO_REFER SIZE_MAX
+
+/* One entry of the thread. */
+typedef struct {
+    const mm_item_t *it;
+    int              mine;      /* I wrote it */
+    size_t           refer;     /* who a decline to me refers me to, if they
+                                 * are my peer: index in refs; or NO_REFER */
+} thread_entry_t;
+
+/* What mm thread shows, gathered before a word of it is printed. */
+typedef struct {
+    rel_t           r;
+    mm_items_t      self;       /* my private notes (--private) */
+    thread_entry_t *v;          /* the relationship's entries and my notes
+                                 * about the peer, in (time, id) order */
+    size_t          n;
+    mm_peer_t      *refs;       /* the peers declines refer me to */
+    size_t          nrefs, caprefs;
+    uint64_t        now;
+} thread_view_t;
+
+/* The thread's entries: the relationship's, and (self) my notes about the
+ * peer, merged in (time, id) order. */
+static int merge(cli_t *cli, thread_view_t *v, const mm_items_t *self)
+{
+    const rel_t *r = &v->r;
+    size_t i = 0, k = 0, cap = r->items.n + (self ? self->n : 0);
+
+    v->n = 0;
+    if (!(v->v = calloc(cap ? cap : 1, sizeof *v->v)))
+        return MM_ENOMEM;
+    while (i < r->items.n || (self && k < self->n)) {
+        if (self && k < self->n && !rel_note_about(&self->v[k], r->peer.identity)) {
+            k++;
+            continue;
+        }
+        const mm_item_t *a = i < r->items.n ? &r->items.v[i] : NULL;
+        const mm_item_t *b = self && k < self->n ? &self->v[k] : NULL;
+        const mm_item_t *it;
+        if (a && (!b || a->time < b->time ||
+                  (a->time == b->time && memcmp(a->id, b->id, 32) < 0))) {
+            it = a;
+            i++;
+        } else {
+            it = b;
+            k++;
+        }
+        v->v[v->n++] = (thread_entry_t) { it, rel_me(cli, it->author), NO_REFER };
+    }
+    return MM_OK;
+}
+
+/* For each decline to me that refers me to someone, that someone if they
+ * are my peer.  A store error leaves the referral unnamed, as if they
+ * were not. */
+static int find_referrals(cli_t *cli, thread_view_t *v)
+{
+    mm_txn_t *txn = NULL;
+    const uint8_t *id;
+    uint32_t n;
+    size_t len;
+
+    for (size_t i = 0; i < v->n; i++) {
+        const mm_item_t *it = v->v[i].it;
+        if (v->v[i].mine || strcmp(it->type, MM_T_DECLINE) != 0)
+            continue;
+        rel_field(it, "refer_name", &len);
+        if (len == 0 ||
+            mm_body_bin(it->pt, it->ptlen, "refer", &id, &n) != MM_OK || n != 32)
+            continue;
+        if (!txn && mm_store_begin(mm_home_store(cli->home), 0, &txn) != MM_OK)
+            break;
+        if (v->nrefs == v->caprefs) {
+            size_t cap = v->caprefs ? 2 * v->caprefs : 4;
+            mm_peer_t *nv = realloc(v->refs, cap * sizeof *nv);
+            if (!nv) {
+                mm_txn_abort(&txn);
+                return MM_ENOMEM;
+            }
+            v->refs = nv;
+            v->caprefs = cap;
+        }
+        if (mm_peer_get(txn, id, &v->refs[v->nrefs]) == MM_OK)
+            v->v[i].refer = v->nrefs++;
+    }
+    mm_txn_abort(&txn);
+    return MM_OK;
+}
+
+/* Load the relationship with the peer named what and, with priv, my notes
+ * about them.  Exit code; prints errors.  Free v with thread_free, also on
+ * failure. */
+static int thread_build(cli_t *cli, const char *what, int priv,
+                        thread_view_t *v)
+{
+    int ex, rc;
+
+    memset(v, 0, sizeof *v);
+    v->now = mm_now_ms();
+    if ((ex = rel_get(cli, what, &v->r)) != CLI_EXIT_OK)
+        return ex;
+    if (priv && (rc = mm_items_load(mm_home_store(cli->home),
+                                    mm_home_self_scope(cli->home), NULL,
+                                    &v->self)) != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot read your private notes");
+    if ((rc = merge(cli, v, priv ? &v->self : NULL)) != MM_OK ||
+        (rc = find_referrals(cli, v)) != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot show the thread");
+    return CLI_EXIT_OK;
+}
+
+static void thread_free(thread_view_t *v)
+{
+    free(v->refs);
+    free(v->v);
+    mm_items_free(&v->self);
+    rel_free(&v->r);
+    memset(v, 0, sizeof *v);
+}
+
+static void thread_json(const thread_view_t *v)
+{
+    static const char *const skip[] = { "id", "who", "type", "time", "time_ms",
+                                        NULL };
+    const char *text;
+    uint32_t tlen;
+    json_t j;
+
+    json_init(&j, stdout);
+    json_obj_begin(&j, NULL);
+    json_str(&j, "peer", v->r.peer.petname);
+    json_arr_begin(&j, "entries");
+    for (size_t i = 0; i < v->n; i++) {
+        const mm_item_t *it = v->v[i].it;
+        json_obj_begin(&j, NULL);
+        json_hex(&j, "id", it->id, 32);
+        json_str(&j, "who", v->v[i].mine ? "me" : "them");
+        json_str(&j, "type", it->type);
+        rel_json_time(&j, it->time);
+        if (mm_body_str(it->pt, it->ptlen, "text", &text, &tlen) != MM_OK)
+            json_null(&j, "text");
+        rel_json_body(&j, it, skip);
+        json_obj_end(&j);
+    }
+    json_arr_end(&j);
+    json_obj_end(&j);
+    json_finish(&j);
+}
+
+/* After "refers you to X": who X is among my peers (p), if one. */
+static void print_referral(const mm_peer_t *p)
 {
     char arg[CLI_NAME_SAFE];
-    const uint8_t *id;
-    mm_txn_t *txn = NULL;
-    mm_peer_t p;
-    uint32_t n;
-    int found = 0;
 
-    if (mm_body_bin(it->pt, it->ptlen, "refer", &id, &n) == MM_OK && n == 32 &&
-        mm_store_begin(mm_home_store(cli->home), 0, &txn) == MM_OK) {
-        found = mm_peer_get(txn, id, &p) == MM_OK;
-        mm_txn_abort(&txn);
-    }
-    if (!found || mine) {
+    if (!p) {
         putchar('\n');
         return;
     }
-    cmd_peer_arg(arg, &p);
-    if (p.role == MM_ROLE_MENTOR)
+    cmd_peer_arg(arg, p);
+    if (p->role == MM_ROLE_MENTOR)
         printf(", your mentor '%s': ask with 'mm ask %s TEXT'\n", arg, arg);
     else
         printf(", your peer '%s'\n", arg);
 }
 
 /* The body of one entry of a thread, indented under its header. */
-static void print_body(cli_t *cli, const cmd_rel_t *r, const mm_item_t *it,
-                       int mine)
+static void print_body(const thread_view_t *v, const thread_entry_t *e)
 {
     char name[CLI_NAME_SAFE], hex[2 * 32 + 1], date[CLI_TIME_MAX];
+    const mm_item_t *it = e->it;
+    int mine = e->mine;
     const char *s;
     uint64_t u = 0;
     size_t n;
 
-    cmd_peer_name(name, r->peer.petname);
-    s = cmd_engage_field(it, strcmp(it->type, MM_T_INVITE) ? "text" : "note", &n);
-    cmd_engage_lines("  ", s, n);
+    cmd_peer_name(name, v->r.peer.petname);
+    s = rel_field(it, strcmp(it->type, MM_T_INVITE) ? "text" : "note", &n);
+    cli_print_lines("  ", s, n);
     if (!strcmp(it->type, MM_T_AMBITIONS)) {
         static const char *const kinds[] = { "near", "long" };
         for (size_t x = 0; x < 2; x++) {
             size_t i, k;
-            s = cmd_engage_field(it, kinds[x], &n);
+            s = rel_field(it, kinds[x], &n);
             for (i = 0; i < n; i = k + 1) {
                 for (k = i; k < n && s[k] != '\n'; k++)
                     ;
@@ -171,7 +319,7 @@ static void print_body(cli_t *cli, const cmd_rel_t *r, const mm_item_t *it,
             }
         }
     } else if (!strcmp(it->type, MM_T_QUESTION)) {
-        s = cmd_engage_field(it, "ambition", &n);
+        s = rel_field(it, "ambition", &n);
         if (n) {
             char *line = cli_line(s, n, MM_TEXT_MAX);
             printf("  serves: %s\n", line ? line : "?");
@@ -181,27 +329,33 @@ static void print_body(cli_t *cli, const cmd_rel_t *r, const mm_item_t *it,
         printf("  id: %.*s\n", CLI_SHORT_ID, hex);
         return;
     } else if (!strcmp(it->type, MM_T_THANKS)) {
-        s = cmd_engage_field(it, "offer", &n);
+        s = rel_field(it, "offer", &n);
         if (n) {
             char *line = cli_line(s, n, MM_TEXT_MAX);
             printf("  offers: %s\n", line ? line : "?");
             free(line);
         }
     } else if (!strcmp(it->type, MM_T_DECLINE)) {
-        s = cmd_engage_field(it, "refer_name", &n);
+        s = rel_field(it, "refer_name", &n);
         if (n) {
             char *line = cli_line(s, n, MM_PETNAME_MAX);
             printf("  refers %s to %s", mine ? name : "you", line ? line : "?");
-            print_referral(cli, it, mine);
+            print_referral(e->refer == NO_REFER ? NULL : &v->refs[e->refer]);
             free(line);
         }
     } else if (!strcmp(it->type, MM_T_QUEUE)) {
-        s = cmd_engage_field(it, "state", &n);
+        size_t rn;
+        const char *why = rel_field(it, "reason", &rn);
+        s = rel_field(it, "state", &n);
         if (mm_body_uint(it->pt, it->ptlen, "ahead", &u) != MM_OK)
             u = 0;
         if (n == 8 && !memcmp(s, "released", 8))
             printf("  released to %s%s inbox\n", mine ? "your" : name,
                    mine ? "" : "'s");
+        else if (rn == 13 && !memcmp(why, "one-at-a-time", 13))
+            printf(mine ? "  held: one question at a time; %s has another open with you\n"
+                        : "  held: one question at a time; it reaches %s once your open "
+                          "one is closed\n", name);
         else if (mine)
             printf("  held beyond your budget; %llu ahead of it\n",
                    (unsigned long long) u);
@@ -211,7 +365,7 @@ static void print_body(cli_t *cli, const cmd_rel_t *r, const mm_item_t *it,
     } else if (!strcmp(it->type, MM_T_AWAY)) {
         if (mm_body_uint(it->pt, it->ptlen, "until", &u) != MM_OK)
             u = 0;
-        cmd_engage_date(date, u);
+        cli_time_date(date, u);
         if (u)
             printf("  away until %s\n", date);
         else
@@ -220,134 +374,58 @@ static void print_body(cli_t *cli, const cmd_rel_t *r, const mm_item_t *it,
     print_ref(it);
 }
 
-/* --- thread -------------------------------------------------------------- */
-
-/* The thread's entries: the relationship's, and (private) my notes about
- * the peer, merged in (time, id) order. */
-typedef struct {
-    const mm_item_t **v;
-    size_t            n;
-} merged_t;
-
-static int merge(const cmd_rel_t *r, const mm_items_t *self, merged_t *m)
+static void thread_text(const cli_t *cli, const thread_view_t *v)
 {
-    size_t i = 0, k = 0, cap = r->items.n + (self ? self->n : 0);
+    char name[CLI_NAME_SAFE], when[CLI_TIME_MAX], *type;
+    size_t wwho, wwhen = 0, n;
 
-    m->n = 0;
-    if (!(m->v = calloc(cap ? cap : 1, sizeof *m->v)))
-        return MM_ENOMEM;
-    while (i < r->items.n || (self && k < self->n)) {
-        if (self && k < self->n && !cmd_engage_note_about(&self->v[k], r->peer.identity)) {
-            k++;
-            continue;
-        }
-        const mm_item_t *a = i < r->items.n ? &r->items.v[i] : NULL;
-        const mm_item_t *b = self && k < self->n ? &self->v[k] : NULL;
-        if (a && (!b || a->time < b->time ||
-                  (a->time == b->time && memcmp(a->id, b->id, 32) < 0))) {
-            m->v[m->n++] = a;
-            i++;
-        } else {
-            m->v[m->n++] = b;
-            k++;
-        }
+    cmd_peer_name(name, v->r.peer.petname);
+    if (v->n == 0) {
+        printf("nothing with %s yet\n", name);
+        return;
     }
-    return MM_OK;
+    wwho = cli_width(name) > 3 ? cli_width(name) : 3;
+    for (size_t i = 0; i < v->n; i++) {
+        cli_time_rel(when, v->v[i].it->time, v->now);
+        if ((n = cli_width(when)) > wwhen)
+            wwhen = n;
+    }
+    for (size_t i = 0; i < v->n; i++) {
+        const thread_entry_t *e = &v->v[i];
+        const char *who = e->mine ? "you" : name;
+        cli_time_rel(when, e->it->time, v->now);
+        type = cli_line(e->it->type, strlen(e->it->type), MM_BODY_TYPE_MAX);
+        printf("%s%s%*s  %s%*s  %s%s%s\n", i ? "\n" : "", who,
+               (int) (wwho - cli_width(who)), "", when,
+               (int) (wwhen - cli_width(when)), "", cli_c(cli, CLI_YELLOW),
+               type ? type : "?", cli_c(cli, CLI_RESET));
+        free(type);
+        print_body(v, e);
+    }
 }
 
 int cmd_thread(cli_t *cli, int argc, char **argv)
 {
-    static const char *const skip[] = { "id", "who", "type", "time", "time_ms",
-                                        NULL };
-    char name[CLI_NAME_SAFE], (*when)[CLI_TIME_MAX] = NULL, *type;
-    int priv = cli->opt[CLI_OPT_PRIVATE] != NULL, ex, rc;
-    mm_items_t self = { 0 };
-    merged_t m = { 0 };
-    uint64_t now = mm_now_ms();
-    size_t wwho, wwhen = 0, n;
-    const char *text;
-    uint32_t tlen;
-    cmd_rel_t r;
-    json_t j;
+    thread_view_t v;
+    int ex;
 
     if (argc != 1)
         return cli_usage(cli, argc ? "give one PEER" : "missing the PEER");
-    if ((ex = cmd_engage_rel(cli, argv[0], &r)) != CLI_EXIT_OK)
-        goto out;
-    ex = CLI_EXIT_FAIL;
-    if (priv && (rc = mm_items_load(mm_home_store(cli->home), mm_home_self_scope(cli->home), NULL,
-                                    &self)) != MM_OK) {
-        cli_fail_rc(cli, rc, "cannot read your private notes");
-        goto out;
+    ex = thread_build(cli, argv[0], cli->opt[CLI_OPT_PRIVATE] != NULL, &v);
+    if (ex == CLI_EXIT_OK) {
+        if (cli->json)
+            thread_json(&v);
+        else
+            thread_text(cli, &v);
     }
-    if ((rc = merge(&r, priv ? &self : NULL, &m)) != MM_OK) {
-        cli_fail_rc(cli, rc, "cannot show the thread");
-        goto out;
-    }
-    if (cli->json) {
-        json_init(&j, stdout);
-        json_obj_begin(&j, NULL);
-        json_str(&j, "peer", r.peer.petname);
-        json_arr_begin(&j, "entries");
-        for (size_t i = 0; i < m.n; i++) {
-            const mm_item_t *it = m.v[i];
-            json_obj_begin(&j, NULL);
-            json_hex(&j, "id", it->id, 32);
-            json_str(&j, "who", cmd_engage_me(cli, it->author) ? "me" : "them");
-            json_str(&j, "type", it->type);
-            cmd_engage_json_time(&j, it->time);
-            if (mm_body_str(it->pt, it->ptlen, "text", &text, &tlen) != MM_OK)
-                json_null(&j, "text");
-            cmd_engage_json_body(&j, it, skip);
-            json_obj_end(&j);
-        }
-        json_arr_end(&j);
-        json_obj_end(&j);
-        json_finish(&j);
-        ex = CLI_EXIT_OK;
-        goto out;
-    }
-    cmd_peer_name(name, r.peer.petname);
-    if (m.n == 0) {
-        printf("nothing with %s yet\n", name);
-        ex = CLI_EXIT_OK;
-        goto out;
-    }
-    if (!(when = calloc(m.n, sizeof *when))) {
-        cli_fail_rc(cli, MM_ENOMEM, "cannot show the thread");
-        goto out;
-    }
-    wwho = cli_width(name) > 3 ? cli_width(name) : 3;
-    for (size_t i = 0; i < m.n; i++) {
-        cli_time_rel(when[i], m.v[i]->time, now);
-        if ((n = cli_width(when[i])) > wwhen)
-            wwhen = n;
-    }
-    for (size_t i = 0; i < m.n; i++) {
-        const mm_item_t *it = m.v[i];
-        int mine = cmd_engage_me(cli, it->author);
-        const char *who = mine ? "you" : name;
-        type = cli_line(it->type, strlen(it->type), MM_BODY_TYPE_MAX);
-        printf("%s%s%*s  %s%*s  %s%s%s\n", i ? "\n" : "", who,
-               (int) (wwho - cli_width(who)), "", when[i],
-               (int) (wwhen - cli_width(when[i])), "", cli_c(cli, CLI_YELLOW),
-               type ? type : "?", cli_c(cli, CLI_RESET));
-        free(type);
-        print_body(cli, &r, it, mine);
-    }
-    ex = CLI_EXIT_OK;
-out:
-    free(when);
-    free(m.v);
-    mm_items_free(&self);
-    cmd_engage_rel_free(&r);
+    thread_free(&v);
     return ex;
 }
 
 /* --- status -------------------------------------------------------------- */
 
 /* A question of r as one line of a status list, and what to do. */
-static void status_line(cli_t *cli, const cmd_rel_t *r, const mm_question_t *q,
+static void status_line(cli_t *cli, const rel_t *r, const mm_question_t *q,
                         const mm_item_t *at, const char *state, uint64_t now)
 {
     char hex[2 * 32 + 1], name[CLI_NAME_SAFE], when[CLI_TIME_MAX];
@@ -358,8 +436,8 @@ static void status_line(cli_t *cli, const cmd_rel_t *r, const mm_question_t *q,
     mm_encoding_hex(hex, q->q->id, 32);
     cmd_peer_name(name, r->peer.petname);
     cli_time_rel(when, at->time, now);
-    s = cmd_engage_field(q->q, "text", &n);
-    line = cmd_engage_first(s, n, LINE_CHARS);
+    s = rel_field(q->q, "text", &n);
+    line = cli_first_line(s, n, LINE_CHARS);
     printf("  %s%.*s%s  %s  %s  %s  %s\n", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
            hex, cli_c(cli, CLI_RESET), name, state, when, line ? line : "?");
     free(line);
@@ -367,7 +445,7 @@ static void status_line(cli_t *cli, const cmd_rel_t *r, const mm_question_t *q,
 
 /* An ask-back on one of my questions still waits on me until I report
  * after it. */
-static int askback_pending(const cmd_rel_t *r, const mm_question_t *q)
+static int askback_pending(const rel_t *r, const mm_question_t *q)
 {
     const uint8_t *ref;
 
@@ -384,7 +462,7 @@ static int askback_pending(const cmd_rel_t *r, const mm_question_t *q)
 }
 
 /* The time of the latest question of mine that serves ambition text s. */
-static uint64_t last_served(cli_t *cli, const cmd_rels_t *all, const char *s,
+static uint64_t last_served(cli_t *cli, const rels_t *all, const char *s,
                             size_t n)
 {
     uint64_t last = 0;
@@ -394,9 +472,9 @@ static uint64_t last_served(cli_t *cli, const cmd_rels_t *all, const char *s,
     for (size_t i = 0; i < all->n; i++)
         for (size_t k = 0; k < all->v[i].nq; k++) {
             const mm_item_t *q = all->v[i].qs[k].q;
-            if (!cmd_engage_me(cli, q->author))
+            if (!rel_me(cli, q->author))
                 continue;
-            a = cmd_engage_field(q, "ambition", &an);
+            a = rel_field(q, "ambition", &an);
             if (an == n && memcmp(a, s, n) == 0 && q->time > last)
                 last = q->time;
         }
@@ -405,11 +483,11 @@ static uint64_t last_served(cli_t *cli, const cmd_rels_t *all, const char *s,
 
 /* 1 if ambition a went QUIET_MS without a question of mine on it; *last is
  * when the last one was asked (0: never). */
-static int quiet(cli_t *cli, const cmd_rels_t *all, const mm_ambition_t *a,
+static int quiet(cli_t *cli, const rels_t *all, const mm_ambition_t *a,
                  uint64_t now, uint64_t *last)
 {
     size_t n;
-    const char *s = cmd_engage_field(a->it, "text", &n);
+    const char *s = rel_field(a->it, "text", &n);
     uint64_t since;
 
     *last = last_served(cli, all, s, n);
@@ -423,7 +501,7 @@ typedef enum { L_INBOX, L_ASKBACK, L_WAITING, L_HELD, L_UNTHANKED, L_REPORTS,
 /* Which list q belongs to (L_N: none); ask-backs are counted apart. */
 static list_t which(cli_t *cli, const mm_question_t *q)
 {
-    if (!cmd_engage_me(cli, q->q->author))
+    if (!rel_me(cli, q->q->author))
         return q->state == MM_QS_OPEN ? L_INBOX : L_N;
     switch (q->state) {
     case MM_QS_WAITING: case MM_QS_OPEN: return L_WAITING;
@@ -434,7 +512,7 @@ static list_t which(cli_t *cli, const mm_question_t *q)
     }
 }
 
-static void status_json(cli_t *cli, const cmd_rels_t *all,
+static void status_json(cli_t *cli, const rels_t *all,
                         const cmd_ambitions_t *amb, uint64_t now)
 {
     static const char *const keys[] = { "waiting_on_others", "held",
@@ -448,13 +526,13 @@ static void status_json(cli_t *cli, const cmd_rels_t *all,
     json_arr_begin(&j, "waiting_on_me");
     for (size_t i = 0; i < all->n; i++)
         for (size_t k = 0; k < all->v[i].nq; k++) {
-            const cmd_rel_t *r = &all->v[i];
+            const rel_t *r = &all->v[i];
             const mm_question_t *q = &r->qs[k];
             if (which(cli, q) == L_INBOX) {
-                cmd_engage_question_json(cli, &j, NULL, r, q);
+                rel_question_json(cli, &j, NULL, r, q);
                 json_str(&j, "kind", "question");
                 json_obj_end(&j);
-            } else if (cmd_engage_me(cli, q->q->author) && askback_pending(r, q)) {
+            } else if (rel_me(cli, q->q->author) && askback_pending(r, q)) {
                 const char *s;
                 size_t n;
                 json_obj_begin(&j, NULL);
@@ -462,8 +540,8 @@ static void status_json(cli_t *cli, const cmd_rels_t *all,
                 json_hex(&j, "id", q->askback->id, 32);
                 json_hex(&j, "ref", q->q->id, 32);
                 json_str(&j, "peer", r->peer.petname);
-                cmd_engage_json_time(&j, q->askback->time);
-                s = cmd_engage_field(q->askback, "text", &n);
+                rel_json_time(&j, q->askback->time);
+                s = rel_field(q->askback, "text", &n);
                 json_strn(&j, "text", s, n);
                 json_obj_end(&j);
             }
@@ -473,10 +551,10 @@ static void status_json(cli_t *cli, const cmd_rels_t *all,
         json_arr_begin(&j, keys[l]);
         for (size_t i = 0; i < all->n; i++)
             for (size_t k = 0; k < all->v[i].nq; k++) {
-                const cmd_rel_t *r = &all->v[i];
+                const rel_t *r = &all->v[i];
                 if (which(cli, &r->qs[k]) != lists[l])
                     continue;
-                cmd_engage_question_json(cli, &j, NULL, r, &r->qs[k]);
+                rel_question_json(cli, &j, NULL, r, &r->qs[k]);
                 if (lists[l] == L_HELD) {
                     uint64_t away = their_away(cli, r);
                     cli_time_iso(when, away);
@@ -511,7 +589,7 @@ static void heading(const char **pending)
     }
 }
 
-static void status_text(cli_t *cli, const cmd_rels_t *all,
+static void status_text(cli_t *cli, const rels_t *all,
                         const cmd_ambitions_t *amb, uint64_t now)
 {
     static const char *const titles[] = {
@@ -526,7 +604,7 @@ static void status_text(cli_t *cli, const cmd_rels_t *all,
         for (size_t k = 0; k < all->v[i].nq; k++) {
             const mm_question_t *q = &all->v[i].qs[k];
             inbox += which(cli, q) == L_INBOX;
-            held += !cmd_engage_me(cli, q->q->author) && q->state == MM_QS_HELD;
+            held += !rel_me(cli, q->q->author) && q->state == MM_QS_HELD;
         }
     if (inbox || held) {
         heading(&pending);
@@ -538,11 +616,11 @@ static void status_text(cli_t *cli, const cmd_rels_t *all,
     }
     for (size_t i = 0; i < all->n; i++)
         for (size_t k = 0; k < all->v[i].nq; k++) {
-            const cmd_rel_t *r = &all->v[i];
+            const rel_t *r = &all->v[i];
             const mm_question_t *q = &r->qs[k];
             const char *s;
             size_t n;
-            if (!cmd_engage_me(cli, q->q->author) || !askback_pending(r, q))
+            if (!rel_me(cli, q->q->author) || !askback_pending(r, q))
                 continue;
             heading(&pending);
             mm_encoding_hex(hex, q->q->id, 32);
@@ -550,8 +628,8 @@ static void status_text(cli_t *cli, const cmd_rels_t *all,
             cli_time_rel(when, q->askback->time, now);
             printf("  %s%.*s%s  %s asked you back, %s:\n", cli_c(cli, CLI_YELLOW),
                    CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET), name, when);
-            s = cmd_engage_field(q->askback, "text", &n);
-            cmd_engage_lines("    ", s, n);
+            s = rel_field(q->askback, "text", &n);
+            cli_print_lines("    ", s, n);
             printf("    reply with 'mm report %.*s TEXT'\n", CLI_SHORT_ID, hex);
             shown++;
         }
@@ -559,7 +637,7 @@ static void status_text(cli_t *cli, const cmd_rels_t *all,
         pending = titles[l];
         for (size_t i = 0; i < all->n; i++)
             for (size_t k = 0; k < all->v[i].nq; k++) {
-                const cmd_rel_t *r = &all->v[i];
+                const rel_t *r = &all->v[i];
                 const mm_question_t *q = &r->qs[k];
                 const mm_item_t *at = q->q;
                 if (which(cli, q) != l)
@@ -574,8 +652,11 @@ static void status_text(cli_t *cli, const cmd_rels_t *all,
                 cmd_peer_name(name, r->peer.petname);
                 if (l == L_HELD) {
                     uint64_t away = their_away(cli, r);
-                    if (away > now) {
-                        cmd_engage_date(when, away);
+                    if (q->hold == MM_HOLD_ONE) {
+                        printf("    held: one question at a time; it reaches %s once "
+                               "your open one is closed\n", name);
+                    } else if (away > now) {
+                        cli_time_date(when, away);
                         printf("    held: %s is away until %s; %llu ahead of "
                                "you\n", name, when,
                                (unsigned long long) q->ahead);
@@ -600,10 +681,10 @@ static void status_text(cli_t *cli, const cmd_rels_t *all,
         size_t n;
         if (!quiet(cli, all, a, now, &last))
             continue;
-        const char *s = cmd_engage_field(a->it, "text", &n);
+        const char *s = rel_field(a->it, "text", &n);
         heading(&pending);
-        char *line = cmd_engage_first(s, n, LINE_CHARS);
-        const char *k = cmd_engage_field(a->it, "kind", &n);
+        char *line = cli_first_line(s, n, LINE_CHARS);
+        const char *k = rel_field(a->it, "kind", &n);
         mm_encoding_hex(hex, a->it->id, 32);
         printf("  %s%.*s%s  %.*s  %s\n", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
                hex, cli_c(cli, CLI_RESET), (int) (n < 4 ? n : 4), k,
@@ -619,15 +700,15 @@ static void status_text(cli_t *cli, const cmd_rels_t *all,
 int cmd_status(cli_t *cli, int argc, char **argv)
 {
     cmd_ambitions_t amb;
-    cmd_rels_t all;
+    rels_t all;
     int ex;
 
     memset(&amb, 0, sizeof amb);
     memset(&all, 0, sizeof all);
     if (argc > 0)
         return cli_usage(cli, "unexpected argument '%s'", argv[0]);
-    if ((ex = cmd_engage_settle(cli)) != CLI_EXIT_OK ||
-        (ex = cmd_engage_all(cli, &all)) != CLI_EXIT_OK ||
+    if ((ex = rel_settle(cli)) != CLI_EXIT_OK ||
+        (ex = rel_all(cli, &all)) != CLI_EXIT_OK ||
         (ex = cmd_ambitions_load(cli, &amb)) != CLI_EXIT_OK)
         goto out;
     if (cli->json)
@@ -636,6 +717,6 @@ int cmd_status(cli_t *cli, int argc, char **argv)
         status_text(cli, &all, &amb, mm_now_ms());
 out:
     cmd_ambitions_free(&amb);
-    cmd_engage_all_free(&all);
+    rel_all_free(&all);
     return ex;
 }

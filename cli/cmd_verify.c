@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "cli/util.h"
 #include "core/log.h"
 #include "core/store.h"
 #include "crypto/error.h"

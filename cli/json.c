@@ -2,8 +2,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "cli/cli.h"
 #include "cli/json.h"
+#include "cli/util.h"
 
 void json_init(json_t *j, FILE *f)
 {

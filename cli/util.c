@@ -1,6 +1,8 @@
 /*  util.c -- what every command shares: messages, option parsing, opening
- *  the home, and formatting times and text for the terminal.
+ *  the home, the TEXT and id arguments, and formatting times and text for
+ *  the terminal.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,7 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "cli/cli.h"
+#include "cli/util.h"
+#include "core/question.h"
+#include "core/utf8.h"
 #include "crypto/error.h"
 
 /* --- messages ------------------------------------------------------------ */
@@ -328,6 +335,11 @@ void cli_time_local(char out[CLI_TIME_MAX], uint64_t ms)
     cli_time_fmt(out, ms, 0);
 }
 
+void cli_time_date(char out[CLI_TIME_MAX], uint64_t ms)
+{
+    cli_time_fmt(out, ms, 1);
+}
+
 void cli_time_rel(char out[CLI_TIME_MAX], uint64_t ms, uint64_t now)
 {
     static const struct { uint64_t secs; const char *unit; } units[] = {
@@ -442,6 +454,32 @@ char *cli_line(const char *str, size_t n, size_t maxchars)
     return out;
 }
 
+void cli_print_lines(const char *indent, const char *s, size_t n)
+{
+    size_t i = 0;
+    const char *nl;
+    char *line;
+
+    while (i < n) {
+        line = cli_line(s + i, n - i, MM_TEXT_MAX);
+        printf("%s%s\n", indent, line ? line : "?");
+        free(line);
+        nl = memchr(s + i, '\n', n - i);
+        if (!nl)
+            break;
+        i = (size_t) (nl - s) + 1;
+    }
+}
+
+char *cli_first_line(const char *s, size_t n, size_t maxchars)
+{
+    size_t i = 0;
+
+    while (i < n && isspace((unsigned char) s[i]))
+        i++;
+    return cli_line(s + i, n - i, maxchars);
+}
+
 size_t cli_width(const char *s)
 {
     size_t w = 0;
@@ -457,7 +495,7 @@ const char *cli_c(const cli_t *cli, const char *esc)
     return cli->color ? esc : "";
 }
 
-/* --- input ----------------------------------------------------------------- */
+/* --- arguments ------------------------------------------------------------- */
 
 int cli_join_words(int argc, char **argv, size_t max, char **out,
                    size_t *outlen)
@@ -518,4 +556,83 @@ int cli_read_stdin(char **bufp, size_t *lenp, size_t max)
     *bufp = buf;
     *lenp = len;
     return 0;
+}
+
+int cli_id_prefix(cli_t *cli, const char *arg, const char *what,
+                  char out[2 * 32 + 1])
+{
+    size_t len = strlen(arg);
+
+    if (len < CLI_ID_MIN || len > 64 ||
+        strspn(arg, "0123456789abcdefABCDEF") != len)
+        return cli_usage(cli, "'%s' is not %s id: give %d to 64 of its hex "
+                         "digits", arg, what, CLI_ID_MIN);
+    for (size_t i = 0; i <= len; i++)
+        out[i] = (char) tolower((unsigned char) arg[i]);
+    return CLI_EXIT_OK;
+}
+
+int cli_text_check(cli_t *cli, const char *what, const char *s, size_t len)
+{
+    size_t i = 0;
+
+    if (len > MM_TEXT_MAX)
+        return cli_fail(cli, "the %s is %zu bytes, longer than %d; shorten it",
+                        what, len, MM_TEXT_MAX);
+    while (i < len && isspace((unsigned char) s[i]))
+        i++;
+    if (i == len)
+        return cli_fail(cli, "the %s is empty; give some text", what);
+    if (memchr(s, '\0', len))
+        return cli_fail(cli, "the %s contains a NUL byte; give UTF-8 text "
+                        "without NUL bytes", what);
+    if (!mm_utf8_valid(s, len))
+        return cli_fail(cli, "the %s is not valid UTF-8; convert it first, "
+                        "e.g. with iconv -t UTF-8", what);
+    return CLI_EXIT_OK;
+}
+
+void cli_text_free(char *text, size_t len)
+{
+    if (!text)
+        return;
+    sodium_memzero(text, len);
+    free(text);
+}
+
+int cli_text_read(cli_t *cli, int argc, char **argv, const char *what,
+                  char **out, size_t *outlen)
+{
+    size_t len = 0;
+    char *text;
+    int r, ex;
+
+    *out = NULL;
+    *outlen = 0;
+    if (argc == 1 && strcmp(argv[0], "-") == 0) {
+        /* One byte more than the limit: the newline dropped below. */
+        r = cli_read_stdin(&text, &len, MM_TEXT_MAX + 1);
+        if (r < 0)
+            return cli_fail(cli, "cannot read the %s from stdin: %s; check "
+                            "what is piped in", what, strerror(errno));
+        if (r > 0)
+            return cli_fail(cli, "the %s on stdin is longer than %d bytes; "
+                            "shorten it", what, MM_TEXT_MAX);
+        if (len > 0 && text[len - 1] == '\n')
+            text[--len] = '\0';
+    } else {
+        r = cli_join_words(argc, argv, MM_TEXT_MAX, &text, &len);
+        if (r > 0)
+            return cli_fail(cli, "the %s is longer than %d bytes; shorten "
+                            "it", what, MM_TEXT_MAX);
+        if (r < 0)
+            return cli_fail_rc(cli, MM_ENOMEM, "cannot read the text");
+    }
+    if ((ex = cli_text_check(cli, what, text, len)) != CLI_EXIT_OK) {
+        cli_text_free(text, len);
+        return ex;
+    }
+    *out = text;
+    *outlen = len;
+    return CLI_EXIT_OK;
 }

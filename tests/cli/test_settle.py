@@ -43,6 +43,36 @@ class OneSync(test_engage.EngageBase):
         self.assert_one_line_error(r)
 
 
+class PiledQuestions(test_engage.EngageBase):
+    """A modified client writes two questions straight into the log (mm_fill
+    --type question): Grace's device holds the second, one at a time, and
+    both people see why after one sync."""
+
+    def setUp(self):
+        super().setUp()
+        self.grace = self.mentor("Grace")
+        self.ada = self.person("Ada")
+        self.connect(self.grace, self.ada, "grace", "ada")
+
+    def test_second_pending_question_is_held_one_at_a_time(self):
+        r = self.tool("mm_fill", "--home", self.ada, "--peer", "grace", "--count", "2",
+                      "--type", "question", "--size", "80")
+        self.assertEqual(r.rc, 0, r)
+        self.sync(self.ada, "grace")
+        st = self.status(self.ada)
+        [held] = st["held"]
+        self.assertEqual((held["state"], held.get("reason")), ("held", "one-at-a-time"), held)
+        self.assertEqual([q["state"] for q in st["waiting_on_others"]], ["open"], st)
+        human = self.ok("status", home=self.ada).out
+        self.assertRegex(human, r"(?i)held: one question at a time; it reaches grace once your "
+                         r"open one is closed")
+        j = self.inbox(self.grace)
+        self.assertEqual(len(j["inbox"]), 1, j)
+        self.assertEqual(j["held"], 0, "a one-at-a-time hold is not beyond the budget: %r" % j)
+        t = self.ok("thread", "ada", home=self.grace).out
+        self.assertRegex(t, r"(?i)held: one question at a time; ada has another open with you")
+
+
 class Concurrent(test_engage.EngageBase):
     """mm serve receives questions from three mentees while mm inbox and
     mm answer run in a loop on the mentor's home."""

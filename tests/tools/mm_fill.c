@@ -1,6 +1,6 @@
 /*  mm_fill.c -- fill a relationship scope with entries (a test tool).
  *
- *  mm_fill --home H --peer NAME --count N [--devices K] [--size B]
+ *  mm_fill --home H --peer NAME --count N [--devices K] [--size B] [--type T]
  *
  *  Appends N entries to the scope shared with peer NAME, in write
  *  transactions of FILL_TXN entries.  Each body is
@@ -9,6 +9,9 @@
  *  identity key first, and the entries are dealt round-robin over the K+1
  *  devices, so the scope gets K+1 feeds of this person.  The extra device
  *  keys are not kept: those feeds can be synced but never extended.
+ *  --type T writes bodies of type T instead of "fill" (e.g. "question":
+ *  a modified client piling questions past the one-at-a-time rule; the
+ *  "n" key is then one the type does not know, which readers ignore).
  *  Exit 0 with one line on stdout; 1 on failure; 2 on a usage error.
  */
 #include <errno.h>
@@ -26,11 +29,11 @@
 #define FILL_TXN        1000        /* entries per write transaction */
 #define FILL_TEXT_MAX   60000       /* keeps the body under MM_BODY_MAX */
 #define FILL_DEVICES    1000
-#define FILL_BODY_EXTRA 32          /* map, "t", "fill", "n", uint, "text", str header */
+#define FILL_BODY_EXTRA 64          /* map, "t", "fill", "n", uint, "text", str header */
 #define FILL_T          "fill"
 
 static const char usage[] =
-    "usage: mm_fill --home DIR --peer NAME --count N [--devices K] [--size BYTES]\n";
+    "usage: mm_fill --home DIR --peer NAME --count N [--devices K] [--size BYTES] [--type T]\n";
 
 typedef struct {
     const char *home;
@@ -38,6 +41,7 @@ typedef struct {
     unsigned long long count;
     unsigned long devices;
     unsigned long size;
+    const char *type;
 } opts_t;
 
 static int parse_num(const char *s, unsigned long long max, unsigned long long *out)
@@ -58,6 +62,7 @@ static int parse_args(int argc, char **argv, opts_t *o)
     unsigned long long v;
     memset(o, 0, sizeof *o);
     o->size = 256;
+    o->type = FILL_T;
     int have_count = 0;
     if (argc % 2 == 0)              /* every option takes a value: pairs after argv[0] */
         return -1;
@@ -74,6 +79,8 @@ static int parse_args(int argc, char **argv, opts_t *o)
             o->devices = (unsigned long) v;
         else if (!strcmp(a, "--size") && !parse_num(val, FILL_TEXT_MAX, &v))
             o->size = (unsigned long) v;
+        else if (!strcmp(a, "--type") && *val && strlen(val) <= 32)
+            o->type = val;
         else
             return -1;
     }
@@ -118,13 +125,14 @@ out:
 
 /* The body of entry n: {"t":"fill","n":n,"text":text}, keys after "t" in
  * bytewise order.  Returns its length (0 if it did not fit). */
-static size_t fill_body(uint8_t *out, size_t cap, uint64_t n, const char *text, size_t len)
+static size_t fill_body(uint8_t *out, size_t cap, const char *type, uint64_t n,
+                        const char *text, size_t len)
 {
     mm_mp_writer_t w;
     mm_mp_writer_init(&w, out, cap);
     mm_mp_put_map(&w, 3);
     mm_mp_put_cstr(&w, "t");
-    mm_mp_put_cstr(&w, FILL_T);
+    mm_mp_put_cstr(&w, type);
     mm_mp_put_cstr(&w, "n");
     mm_mp_put_uint(&w, n);
     mm_mp_put_cstr(&w, "text");
@@ -143,7 +151,8 @@ static void fill_text(char *text, size_t len, uint64_t n)
 }
 
 static int fill(mm_home_t *home, const uint8_t scope[32], mm_keypair_t *const *dev,
-                unsigned long ndev, unsigned long long count, size_t size, uint64_t *bytes)
+                unsigned long ndev, const char *type, unsigned long long count, size_t size,
+                uint64_t *bytes)
 {
     size_t cap = size + FILL_BODY_EXTRA;
     uint8_t *body = malloc(cap);
@@ -155,7 +164,7 @@ static int fill(mm_home_t *home, const uint8_t scope[32], mm_keypair_t *const *d
         goto out;
     for (unsigned long long i = 0; i < count; i++) {
         fill_text(text, size, i);
-        size_t len = fill_body(body, cap, i, text, size);
+        size_t len = fill_body(body, cap, type, i, text, size);
         if (!len) {
             rc = MM_ETOOBIG;
             goto out;
@@ -214,7 +223,7 @@ int main(int argc, char **argv)
         goto out;
     what = "append";
     double t = now_s();
-    if ((rc = fill(home, p.scope, dev, ndev, o.count, o.size, &bytes)))
+    if ((rc = fill(home, p.scope, dev, ndev, o.type, o.count, o.size, &bytes)))
         goto out;
     t = now_s() - t;
     printf("mm_fill: appended %llu entries (%llu body bytes) to the scope of '%s' "

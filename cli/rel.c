@@ -1,22 +1,16 @@
-/*  cmd_engage.c -- what the engagement commands share: a relationship and
- *  its questions loaded from the log, a question found by id prefix, the
- *  TEXT argument, and entries and questions as JSON. */
-#include <ctype.h>
-#include <errno.h>
+/*  rel.c -- a relationship loaded for the views, its entries and questions
+ *  as JSON, and the reply commands; see rel.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#include <sodium.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_peer.h"
 #include "cli/json.h"
+#include "cli/rel.h"
+#include "cli/util.h"
 #include "core/engage.h"
-#include "core/entry.h"
-#include "core/log.h"
 #include "core/mp.h"
-#include "core/utf8.h"
 #include "crypto/error.h"
 #include "crypto/encoding.h"
 #include "crypto/idcode.h"
@@ -25,7 +19,7 @@
 
 /* --- relationships --------------------------------------------------------- */
 
-int cmd_engage_rel_load(cli_t *cli, const mm_peer_t *p, cmd_rel_t *r)
+int rel_load(cli_t *cli, const mm_peer_t *p, rel_t *r)
 {
     char name[CLI_NAME_SAFE];
     int rc;
@@ -44,7 +38,7 @@ int cmd_engage_rel_load(cli_t *cli, const mm_peer_t *p, cmd_rel_t *r)
                     mm_strerror(rc), cli_hint(rc));
 }
 
-int cmd_engage_rel(cli_t *cli, const char *what, cmd_rel_t *r)
+int rel_get(cli_t *cli, const char *what, rel_t *r)
 {
     mm_peer_t p;
     int ex;
@@ -52,17 +46,17 @@ int cmd_engage_rel(cli_t *cli, const char *what, cmd_rel_t *r)
     memset(r, 0, sizeof *r);
     if ((ex = cmd_peer_get(cli, what, &p)) != CLI_EXIT_OK)
         return ex;
-    return cmd_engage_rel_load(cli, &p, r);
+    return rel_load(cli, &p, r);
 }
 
-void cmd_engage_rel_free(cmd_rel_t *r)
+void rel_free(rel_t *r)
 {
     free(r->qs);
     mm_items_free(&r->items);
     memset(r, 0, sizeof *r);
 }
 
-int cmd_engage_all(cli_t *cli, cmd_rels_t *all)
+int rel_all(cli_t *cli, rels_t *all)
 {
     cmd_peers_t l;
     int ex;
@@ -76,22 +70,22 @@ int cmd_engage_all(cli_t *cli, cmd_rels_t *all)
     }
     for (size_t i = 0; i < l.n; i++) {
         all->n++;
-        if ((ex = cmd_engage_rel_load(cli, &l.v[i], &all->v[i])) != CLI_EXIT_OK)
+        if ((ex = rel_load(cli, &l.v[i], &all->v[i])) != CLI_EXIT_OK)
             break;
     }
     free(l.v);
     return ex;
 }
 
-void cmd_engage_all_free(cmd_rels_t *all)
+void rel_all_free(rels_t *all)
 {
     for (size_t i = 0; i < all->n; i++)
-        cmd_engage_rel_free(&all->v[i]);
+        rel_free(&all->v[i]);
     free(all->v);
     memset(all, 0, sizeof *all);
 }
 
-int cmd_engage_settle(cli_t *cli)
+int rel_settle(cli_t *cli)
 {
     cmd_peers_t l;
     int ex, rc;
@@ -108,132 +102,14 @@ int cmd_engage_settle(cli_t *cli)
     return CLI_EXIT_OK;
 }
 
-/* --- ids ----------------------------------------------------------------- */
-
-int cmd_engage_prefix(cli_t *cli, const char *arg, const char *what,
-                      char out[2 * 32 + 1])
-{
-    size_t len = strlen(arg);
-
-    if (len < CLI_ID_MIN || len > 64 ||
-        strspn(arg, "0123456789abcdefABCDEF") != len)
-        return cli_usage(cli, "'%s' is not %s id: give %d to 64 of its hex "
-                         "digits", arg, what, CLI_ID_MIN);
-    for (size_t i = 0; i <= len; i++)
-        out[i] = (char) tolower((unsigned char) arg[i]);
-    return CLI_EXIT_OK;
-}
-
-/* --- text ---------------------------------------------------------------- */
-
-int cmd_engage_check(cli_t *cli, const char *what, const char *s, size_t len)
-{
-    size_t i = 0;
-
-    if (len > MM_TEXT_MAX)
-        return cli_fail(cli, "the %s is %zu bytes, longer than %d; shorten it",
-                        what, len, MM_TEXT_MAX);
-    while (i < len && isspace((unsigned char) s[i]))
-        i++;
-    if (i == len)
-        return cli_fail(cli, "the %s is empty; give some text", what);
-    if (memchr(s, '\0', len))
-        return cli_fail(cli, "the %s contains a NUL byte; give UTF-8 text "
-                        "without NUL bytes", what);
-    if (!mm_utf8_valid(s, len))
-        return cli_fail(cli, "the %s is not valid UTF-8; convert it first, "
-                        "e.g. with iconv -t UTF-8", what);
-    return CLI_EXIT_OK;
-}
-
-void cmd_engage_text_free(char *text, size_t len)
-{
-    if (!text)
-        return;
-    sodium_memzero(text, len);
-    free(text);
-}
-
-int cmd_engage_text(cli_t *cli, int argc, char **argv, const char *what,
-                    char **out, size_t *outlen)
-{
-    size_t len = 0;
-    char *text;
-    int r, ex;
-
-    *out = NULL;
-    *outlen = 0;
-    if (argc == 1 && strcmp(argv[0], "-") == 0) {
-        /* One byte more than the limit: the newline dropped below. */
-        r = cli_read_stdin(&text, &len, MM_TEXT_MAX + 1);
-        if (r < 0)
-            return cli_fail(cli, "cannot read the %s from stdin: %s; check "
-                            "what is piped in", what, strerror(errno));
-        if (r > 0)
-            return cli_fail(cli, "the %s on stdin is longer than %d bytes; "
-                            "shorten it", what, MM_TEXT_MAX);
-        if (len > 0 && text[len - 1] == '\n')
-            text[--len] = '\0';
-    } else {
-        r = cli_join_words(argc, argv, MM_TEXT_MAX, &text, &len);
-        if (r > 0)
-            return cli_fail(cli, "the %s is longer than %d bytes; shorten "
-                            "it", what, MM_TEXT_MAX);
-        if (r < 0)
-            return cli_fail_rc(cli, MM_ENOMEM, "cannot read the text");
-    }
-    if ((ex = cmd_engage_check(cli, what, text, len)) != CLI_EXIT_OK) {
-        cmd_engage_text_free(text, len);
-        return ex;
-    }
-    *out = text;
-    *outlen = len;
-    return CLI_EXIT_OK;
-}
-
 /* --- entries --------------------------------------------------------------- */
 
-int cmd_engage_time(cli_t *cli, const uint8_t scope[32], const uint8_t id[32],
-                    uint64_t *ms)
-{
-    char hex[2 * 32 + 1];
-    const uint8_t *buf;
-    mm_txn_t *txn = NULL;
-    mm_entry_t e;
-    size_t len;
-    int rc;
-
-    mm_encoding_hex(hex, id, 32);
-    rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
-    if (rc == MM_OK)
-        rc = mm_log_find(txn, scope, hex, &buf, &len);
-    if (rc == MM_OK)
-        rc = mm_entry_parse(buf, len, &e);
-    if (rc == MM_OK)
-        *ms = e.time;
-    mm_txn_abort(&txn);
-    if (rc != MM_OK)
-        return cli_fail(cli, "wrote entry %.*s but cannot read it back: %s; %s",
-                        CLI_SHORT_ID, hex, mm_strerror(rc), cli_hint(rc));
-    return CLI_EXIT_OK;
-}
-
-void cmd_engage_hint(const cli_t *cli, const mm_peer_t *p)
-{
-    char arg[CLI_NAME_SAFE];
-
-    if (cli->json)
-        return;
-    cmd_peer_arg(arg, p);
-    printf("(delivered on the next 'mm sync %s')\n", arg);
-}
-
-int cmd_engage_me(const cli_t *cli, const uint8_t ident[32])
+int rel_me(const cli_t *cli, const uint8_t ident[32])
 {
     return memcmp(ident, mm_home_identity_pk(cli->home), 32) == 0;
 }
 
-const char *cmd_engage_field(const mm_item_t *it, const char *key, size_t *n)
+const char *rel_field(const mm_item_t *it, const char *key, size_t *n)
 {
     const char *s;
     uint32_t len;
@@ -246,35 +122,30 @@ const char *cmd_engage_field(const mm_item_t *it, const char *key, size_t *n)
     return s;
 }
 
-void cmd_engage_lines(const char *indent, const char *s, size_t n)
+int rel_note_about(const mm_item_t *it, const uint8_t identity[32])
 {
-    size_t i = 0;
-    const char *nl;
-    char *line;
+    const uint8_t *p;
+    uint32_t n;
 
-    while (i < n) {
-        line = cli_line(s + i, n - i, MM_TEXT_MAX);
-        printf("%s%s\n", indent, line ? line : "?");
-        free(line);
-        nl = memchr(s + i, '\n', n - i);
-        if (!nl)
-            break;
-        i = (size_t) (nl - s) + 1;
-    }
+    return strcmp(it->type, MM_T_NOTE) == 0 &&
+           mm_body_bin(it->pt, it->ptlen, "about", &p, &n) == MM_OK &&
+           n == 32 && memcmp(p, identity, 32) == 0;
 }
 
-char *cmd_engage_first(const char *s, size_t n, size_t maxchars)
+const mm_item_t *rel_on_file(const rel_t *r, const uint8_t who[32])
 {
-    size_t i = 0;
-
-    while (i < n && isspace((unsigned char) s[i]))
-        i++;
-    return cli_line(s + i, n - i, maxchars);
+    for (size_t i = r->items.n; i-- > 0;) {
+        const mm_item_t *it = &r->items.v[i];
+        if (strcmp(it->type, MM_T_AMBITIONS) == 0 &&
+            memcmp(it->author, who, 32) == 0)
+            return it;
+    }
+    return NULL;
 }
 
 /* --- JSON ------------------------------------------------------------------ */
 
-void cmd_engage_json_time(json_t *j, uint64_t ms)
+void rel_json_time(json_t *j, uint64_t ms)
 {
     char when[CLI_TIME_MAX];
 
@@ -359,8 +230,7 @@ static void body_value(json_t *j, const char *key, mm_mp_reader_t *r, int depth)
     }
 }
 
-void cmd_engage_json_body(json_t *j, const mm_item_t *it,
-                          const char *const *skip)
+void rel_json_body(json_t *j, const mm_item_t *it, const char *const *skip)
 {
     mm_mp_reader_t r;
     uint32_t n;
@@ -386,22 +256,11 @@ void cmd_engage_json_body(json_t *j, const mm_item_t *it,
     }
 }
 
-const mm_item_t *cmd_engage_on_file(const cmd_rel_t *r, const uint8_t who[32])
-{
-    for (size_t i = r->items.n; i-- > 0;) {
-        const mm_item_t *it = &r->items.v[i];
-        if (strcmp(it->type, MM_T_AMBITIONS) == 0 &&
-            memcmp(it->author, who, 32) == 0)
-            return it;
-    }
-    return NULL;
-}
-
 /* The non-blank lines of field key of it as a JSON array. */
 static void lines_json(json_t *j, const char *key, const mm_item_t *it)
 {
     size_t n = 0, i = 0, k;
-    const char *s = it ? cmd_engage_field(it, key, &n) : "";
+    const char *s = it ? rel_field(it, key, &n) : "";
 
     json_arr_begin(j, key);
     while (i < n) {
@@ -414,7 +273,7 @@ static void lines_json(json_t *j, const char *key, const mm_item_t *it)
     json_arr_end(j);
 }
 
-void cmd_engage_on_file_json(json_t *j, const char *key, const mm_item_t *it)
+void rel_on_file_json(json_t *j, const char *key, const mm_item_t *it)
 {
     json_obj_begin(j, key);
     lines_json(j, "near", it);
@@ -433,13 +292,13 @@ static void ref_json(json_t *j, const char *key, const mm_item_t *it)
     }
     json_obj_begin(j, key);
     json_hex(j, "id", it->id, 32);
-    cmd_engage_json_time(j, it->time);
-    cmd_engage_json_body(j, it, skip);
+    rel_json_time(j, it->time);
+    rel_json_body(j, it, skip);
     json_obj_end(j);
 }
 
-void cmd_engage_question_json(const cli_t *cli, json_t *j, const char *key,
-                              const cmd_rel_t *r, const mm_question_t *q)
+void rel_question_json(const cli_t *cli, json_t *j, const char *key,
+                       const rel_t *r, const mm_question_t *q)
 {
     const mm_item_t *it = q->q;
     const uint8_t *ref;
@@ -449,18 +308,20 @@ void cmd_engage_question_json(const cli_t *cli, json_t *j, const char *key,
     json_obj_begin(j, key);
     json_hex(j, "id", it->id, 32);
     json_str(j, "peer", r->peer.petname);
-    json_str(j, "asker", cmd_engage_me(cli, it->author) ? "me" : "them");
-    cmd_engage_json_time(j, it->time);
-    s = cmd_engage_field(it, "text", &n);
+    json_str(j, "asker", rel_me(cli, it->author) ? "me" : "them");
+    rel_json_time(j, it->time);
+    s = rel_field(it, "text", &n);
     json_strn(j, "text", s, n);
-    s = cmd_engage_field(it, "ambition", &n);
+    s = rel_field(it, "ambition", &n);
     if (n)
         json_strn(j, "ambition", s, n);
     else
         json_null(j, "ambition");
     json_str(j, "state", mm_qstate_name(q->state));
-    if (q->state == MM_QS_HELD)
+    if (q->state == MM_QS_HELD) {
         json_uint(j, "ahead", q->ahead);
+        json_str(j, "reason", mm_hold_name(q->hold));
+    }
     json_arr_begin(j, "answers");
     for (int i = 0; i < q->nanswers; i++)
         ref_json(j, NULL, q->answers[i]);
@@ -480,8 +341,10 @@ void cmd_engage_question_json(const cli_t *cli, json_t *j, const char *key,
     ref_json(j, "withdrawn", q->state == MM_QS_WITHDRAWN ? q->withdraw : NULL);
 }
 
+/* --- replies --------------------------------------------------------------- */
+
 /* Call the core verb of spec->act. */
-static int reply_call(cli_t *cli, const cmd_reply_spec_t *spec, const char *qid,
+static int reply_call(cli_t *cli, const rel_reply_spec_t *spec, const char *qid,
                       const char *text, size_t len, const uint8_t *refer,
                       mm_engage_out_t *out)
 {
@@ -506,8 +369,8 @@ static int reply_call(cli_t *cli, const cmd_reply_spec_t *spec, const char *qid,
 }
 
 /* The words for a refusal core gave. */
-static int reply_refused(cli_t *cli, const cmd_reply_spec_t *spec,
-                         cmd_reply_t *c, const char *prefix, int rc)
+static int reply_refused(cli_t *cli, const rel_reply_spec_t *spec,
+                         rel_reply_t *c, const char *prefix, int rc)
 {
     int askers = spec->act == MM_ACT_WITHDRAW || spec->act == MM_ACT_THANK ||
                  spec->act == MM_ACT_REPORT;
@@ -538,12 +401,11 @@ static int reply_refused(cli_t *cli, const cmd_reply_spec_t *spec,
     }
 }
 
-int cmd_engage_reply_to(cli_t *cli, int argc, char **argv,
-                        const cmd_reply_spec_t *spec, const uint8_t *refer,
-                        void *own)
+int rel_reply(cli_t *cli, int argc, char **argv, const rel_reply_spec_t *spec,
+              const uint8_t *refer, void *own)
 {
     char prefix[2 * 32 + 1];
-    cmd_reply_t c;
+    rel_reply_t c;
     char *text = NULL;
     size_t len = 0;
     int ex, rc;
@@ -553,10 +415,10 @@ int cmd_engage_reply_to(cli_t *cli, int argc, char **argv,
     c.own = own;
     if (spec->text ? argc < 2 : argc != 1)
         return cli_usage(cli, "%s", spec->usage[argc ? 1 : 0]);
-    if ((ex = cmd_engage_prefix(cli, argv[0], "a question", prefix)) != CLI_EXIT_OK)
+    if ((ex = cli_id_prefix(cli, argv[0], "a question", prefix)) != CLI_EXIT_OK)
         return ex;
-    if (spec->text && (ex = cmd_engage_text(cli, argc - 1, argv + 1, spec->text,
-                                            &text, &len)) != CLI_EXIT_OK)
+    if (spec->text && (ex = cli_text_read(cli, argc - 1, argv + 1, spec->text,
+                                          &text, &len)) != CLI_EXIT_OK)
         return ex;
     rc = reply_call(cli, spec, prefix, text, len,
                     spec->act == MM_ACT_DECLINE ? refer : NULL, &c.out);
@@ -570,7 +432,7 @@ int cmd_engage_reply_to(cli_t *cli, int argc, char **argv,
     ex = CLI_EXIT_OK;
     if (!cli->json) {
         printf("%s\n", c.said);
-        cmd_engage_hint(cli, &c.out.peer);
+        rel_hint(cli, &c.out.peer);
         goto out;
     }
     json_init(&j, stdout);
@@ -579,30 +441,20 @@ int cmd_engage_reply_to(cli_t *cli, int argc, char **argv,
     json_hex(&j, "ref", c.out.qid, 32);
     json_str(&j, "peer", c.out.peer.petname);
     json_str(&j, "type", mm_act_type(spec->act));
-    cmd_engage_json_time(&j, c.out.time);
+    rel_json_time(&j, c.out.time);
     json_obj_end(&j);
     json_finish(&j);
 out:
-    cmd_engage_text_free(text, len);
+    cli_text_free(text, len);
     return ex;
 }
 
-void cmd_engage_date(char out[CLI_TIME_MAX], uint64_t ms)
+void rel_hint(const cli_t *cli, const mm_peer_t *p)
 {
-    time_t t = (time_t) (ms / 1000);
-    struct tm tm;
+    char arg[CLI_NAME_SAFE];
 
-    if (!localtime_r(&t, &tm) || strftime(out, CLI_TIME_MAX, "%Y-%m-%d", &tm) == 0)
-        snprintf(out, CLI_TIME_MAX, "?");
-}
-
-/* 1 if it is a note about identity. */
-int cmd_engage_note_about(const mm_item_t *it, const uint8_t identity[32])
-{
-    const uint8_t *p;
-    uint32_t n;
-
-    return strcmp(it->type, MM_T_NOTE) == 0 &&
-           mm_body_bin(it->pt, it->ptlen, "about", &p, &n) == MM_OK &&
-           n == 32 && memcmp(p, identity, 32) == 0;
+    if (cli->json)
+        return;
+    cmd_peer_arg(arg, p);
+    printf("(delivered on the next 'mm sync %s')\n", arg);
 }
