@@ -17,9 +17,18 @@
 #include "core/invite.h"
 #include "net/session.h"
 
-#define MM_SERVE_SESSIONS_MAX 64    /* concurrent sessions in one mm serve */
-#define MM_SESSION_IDLE_MS    60000 /* a session silent this long is dropped */
+/* Limits of mm serve (PROTOCOL.md 8.6, "Limits"). */
+#define MM_SERVE_SESSIONS_MAX 64     /* concurrent sessions in one mm serve */
+#define MM_SESSIONS_PER_PEER  4      /* of which one identity may hold at most */
+#define MM_SESSION_IDLE_MS    60000  /* a session that makes no progress this long ends */
+#define MM_SESSION_MAX_MS     600000 /* no session lasts longer, progress or not */
 #define MM_DEFAULT_PORT       7460
+
+/* Test knobs: mm serve reads MM_SESSION_IDLE_MS and MM_SESSION_MAX_MS from
+ * its environment, a number of milliseconds from 100 to 86,400,000 that
+ * replaces the default of the same name (anything else is ignored), so
+ * that tests see the timers fire without waiting minutes.  Not for use:
+ * the defaults are the protocol's. */
 
 /* Lines mm serve reports (connections, syncs, refusals), for the caller
  * to print; never secrets. */

@@ -30,9 +30,15 @@
 typedef struct {
     uint8_t       rid[ROUTING_MAX];
     size_t        ridlen;
+    uint8_t       key[32];          /* the CURVE key the session was opened with */
     mm_session_t *session;
-    uint64_t      last_ms;
+    uint64_t      start_ms;
+    uint64_t      last_ms;          /* of the last frame that made progress */
+    uint64_t      progress;         /* mm_session_progress then */
     int           settle;           /* core says what it stored changes the budget */
+    int           foreign;          /* a frame with another key named it: logged once */
+    int           known;            /* identity holds the one its HELLO certified */
+    uint8_t       identity[32];
 } conn_t;
 
 typedef struct {
@@ -42,6 +48,7 @@ typedef struct {
     void      *logarg;
     conn_t     conns[MM_SERVE_SESSIONS_MAX];
     conn_t    *current;             /* whose frame is being sent */
+    uint64_t   idle_ms, max_ms;     /* MM_SESSION_IDLE_MS, MM_SESSION_MAX_MS or the knobs */
     /* Connections whose one session (or invite exchange) is over: their
      * stray frames are dropped unanswered (PROTOCOL.md 8.2, step 7), not
      * taken for a new session.  A ring: the oldest is forgotten first. */
@@ -370,9 +377,21 @@ static void on_event(void *arg, mm_session_event_t ev, const void *what)
               out.released == 1 ? "" : "s");
 }
 
-static void end_conn(server_t *sv, conn_t *c, int rc)
+/* "60 s", or "1.5 s" for a test knob's time. */
+static void fmt_secs(char out[24], uint64_t ms)
+{
+    if (ms % 1000 == 0)
+        snprintf(out, 24, "%llu s", (unsigned long long) (ms / 1000));
+    else
+        snprintf(out, 24, "%.1f s", (double) ms / 1000.0);
+}
+
+/* End c's session with rc; why, if given, says why in the log. */
+static void end_conn(server_t *sv, conn_t *c, int rc, const char *why)
 {
     const uint8_t *who = mm_session_remote_identity(c->session);
+    if (!who && c->known)
+        who = c->identity;
     const mm_sync_stats_t *st = mm_session_stats(c->session);
     char label[MM_PETNAME_MAX + 16] = "unknown device";
     if (who)
@@ -387,12 +406,35 @@ static void end_conn(server_t *sv, conn_t *c, int rc)
             mm_txn_abort(&txn);
         }
     } else {
-        logf_(sv, "session with %s ended: %s (%s)", label,
-              *mm_session_error_text(c->session) ? mm_session_error_text(c->session)
-                                                  : mm_strerror(rc), mm_errname(rc));
+        if (!why)
+            why = *mm_session_error_text(c->session) ? mm_session_error_text(c->session)
+                                                      : mm_strerror(rc);
+        logf_(sv, "session with %s ended: %s (%s)", label, why, mm_errname(rc));
     }
     remember_ended(sv, c->rid, c->ridlen);
     mm_session_destroy(&c->session);
+}
+
+/* The session gate (PROTOCOL.md 8.6): one identity holds at most
+ * MM_SESSIONS_PER_PEER of the server's sessions.  Asked at HELLO, before
+ * the session answers, so a peer past its share costs one ERROR. */
+static int hello_gate(void *arg, const uint8_t identity[32], char *why, size_t cap)
+{
+    server_t *sv = arg;
+    int n = 0;
+    memcpy(sv->current->identity, identity, 32);    /* for the log, if refused */
+    sv->current->known = 1;
+    for (int i = 0; i < MM_SERVE_SESSIONS_MAX; i++) {
+        const uint8_t *who = sv->conns[i].session
+                             ? mm_session_remote_identity(sv->conns[i].session) : NULL;
+        if (who && memcmp(who, identity, 32) == 0)
+            n++;
+    }
+    if (n < MM_SESSIONS_PER_PEER)
+        return MM_OK;
+    snprintf(why, cap, "you already have %d sessions open with this device, the most one "
+             "peer may hold; let them end first", n);
+    return MM_EBUSY;
 }
 
 static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t *msg)
@@ -406,6 +448,16 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
     const uint8_t *buf = zmq_msg_data(msg);
     size_t len = zmq_msg_size(msg);
     conn_t *c = find_conn(sv, rid, ridlen);
+    if (c && memcmp(c->key, key, 32) != 0) {
+        /* A routing id is the connection's name, not its proof: only a
+         * client that chose its own could reuse that of a session whose
+         * connection is gone.  Its frames never reach that session. */
+        if (!c->foreign++)
+            logf_(sv, "refused frames naming the session of another device");
+        send_error(sv, rid, ridlen, MM_EREFUSED,
+                   "this connection's key is not the one its session was opened with");
+        return;
+    }
     if (!c && has_ended(sv, rid, ridlen))
         return;                     /* in flight when its session ended: dropped */
     if (!c) {
@@ -426,7 +478,8 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
             if (!sv->conns[i].session)
                 c = &sv->conns[i];
         if (!c || ridlen > ROUTING_MAX) {
-            send_error(sv, rid, ridlen, MM_EBUSY, "too many sessions; try again later");
+            send_error(sv, rid, ridlen, MM_EBUSY, "this device is serving as many sessions as "
+                       "it can at once; try again in a minute");
             return;
         }
         memcpy(c->rid, rid, ridlen);
@@ -436,14 +489,24 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
             send_error(sv, rid, ridlen, MM_ENOMEM, "out of memory");
             return;
         }
+        memcpy(c->key, key, 32);
         c->settle = 0;
+        c->foreign = 0;
+        c->start_ms = c->last_ms = mm_now_ms();
+        c->progress = 0;
+        c->known = 0;
         mm_session_on_event(c->session, on_event, sv);
+        mm_session_on_hello(c->session, hello_gate, sv);
     }
     sv->current = c;
-    c->last_ms = mm_now_ms();
     int rc = mm_session_input(c->session, buf, len);
+    /* only a frame that moved the session on restarts its idle timer */
+    if (rc == MM_OK && mm_session_progress(c->session) != c->progress) {
+        c->progress = mm_session_progress(c->session);
+        c->last_ms = mm_now_ms();
+    }
     if (rc != MM_OK || mm_session_done(c->session))
-        end_conn(sv, c, rc);
+        end_conn(sv, c, rc, NULL);
 }
 
 static void on_router(server_t *sv)
@@ -473,19 +536,49 @@ out:
     zmq_msg_close(&msg);
 }
 
-static void reap_idle(server_t *sv)
+/* Sessions past a time limit (PROTOCOL.md 8.6) end with an ERROR that says
+ * which. */
+static void reap(server_t *sv)
 {
     uint64_t now = mm_now_ms();
-    for (int i = 0; i < MM_SERVE_SESSIONS_MAX; i++)
-        if (sv->conns[i].session && now - sv->conns[i].last_ms > MM_SESSION_IDLE_MS)
-            end_conn(sv, &sv->conns[i], MM_ETIMEOUT);
+    char why[160], t[24];
+    for (int i = 0; i < MM_SERVE_SESSIONS_MAX; i++) {
+        conn_t *c = &sv->conns[i];
+        if (!c->session)
+            continue;
+        if (now - c->start_ms >= sv->max_ms) {
+            fmt_secs(t, sv->max_ms);
+            snprintf(why, sizeof why, "the session lasted %s, the most one may; sync again "
+                     "to go on from what was stored", t);
+        } else if (now - c->last_ms >= sv->idle_ms) {
+            fmt_secs(t, sv->idle_ms);
+            snprintf(why, sizeof why, "no progress for %s", t);
+        } else {
+            continue;
+        }
+        send_error(sv, c->rid, c->ridlen, MM_ETIMEOUT, why);
+        end_conn(sv, c, MM_ETIMEOUT, why);
+    }
+}
+
+/* A test knob (net.h): the number of milliseconds in $name, or def. */
+static uint64_t knob_ms(const char *name, uint64_t def)
+{
+    const char *v = getenv(name);
+    char *end;
+    if (!v || *v < '0' || *v > '9')
+        return def;
+    unsigned long long ms = strtoull(v, &end, 10);
+    return *end || ms < 100 || ms > 86400000ull ? def : (uint64_t) ms;
 }
 
 int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
                  volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
                  char *errtext, size_t errcap)
 {
-    server_t sv = { .home = home, .log = log, .logarg = arg };
+    server_t sv = { .home = home, .log = log, .logarg = arg,
+                    .idle_ms = knob_ms("MM_SESSION_IDLE_MS", MM_SESSION_IDLE_MS),
+                    .max_ms = knob_ms("MM_SESSION_MAX_MS", MM_SESSION_MAX_MS) };
     char eps[MM_PEER_ENDPOINTS][MM_ENDPOINT_MAX + 1], bound[MM_ENDPOINT_MAX + 1];
     unsigned neps = 0;
     uint8_t pk[32], sk[32];
@@ -537,6 +630,11 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
     }
     for (unsigned i = 0; i < neps; i++)
         logf_(&sv, "reachable at %s", eps[i]);
+    char tidle[24], tmax[24];
+    fmt_secs(tidle, sv.idle_ms);
+    fmt_secs(tmax, sv.max_ms);
+    logf_(&sv, "serving at most %d sessions, %d per peer; a session ends after %s without "
+          "progress or %s in all", MM_SERVE_SESSIONS_MAX, MM_SESSIONS_PER_PEER, tidle, tmax);
     /* admission finds devices through the curves index: complete it, in
      * case an older mm serve stored certificates after the migration */
     mm_txn_t *txn;
@@ -550,9 +648,13 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
     else if (added)
         logf_(&sv, "indexed %zu certificate%s stored by an older mm", added,
               added == 1 ? "" : "s");
+    /* wake often enough that a timer fires within an eighth of its time */
+    uint64_t tick = sv.idle_ms < sv.max_ms ? sv.idle_ms / 8 : sv.max_ms / 8;
+    if (tick > 1000)
+        tick = 1000;
     while (!*stop) {
         zmq_pollitem_t items[] = { { sv.router, 0, ZMQ_POLLIN, 0 }, { zap, 0, ZMQ_POLLIN, 0 } };
-        if (zmq_poll(items, 2, 1000) < 0) {
+        if (zmq_poll(items, 2, (long) tick) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
             break;
@@ -561,7 +663,7 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
             zap_handle(&sv, zap);
         if (items[0].revents & ZMQ_POLLIN)
             on_router(&sv);
-        reap_idle(&sv);
+        reap(&sv);
     }
     rc = MM_OK;
 out:
