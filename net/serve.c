@@ -11,9 +11,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sodium.h>
 #include <zmq.h>
 #include "net/net.h"
+#include "net/conntab.h"
 #include "net/wire.h"
 #include "net/zmqutil.h"
 #include "core/body.h"
@@ -31,6 +33,8 @@ typedef struct {
     uint8_t       rid[ROUTING_MAX];
     size_t        ridlen;
     uint8_t       key[32];          /* the CURVE key the session was opened with */
+    int           fd;               /* its connection (ZMQ_SRCFD) and conntab ticket */
+    uint64_t      ticket;
     mm_session_t *session;
     uint64_t      start_ms;
     uint64_t      last_ms;          /* of the last frame that made progress */
@@ -49,6 +53,8 @@ typedef struct {
     conn_t     conns[MM_SERVE_SESSIONS_MAX];
     conn_t    *current;             /* whose frame is being sent */
     uint64_t   idle_ms, max_ms;     /* MM_SESSION_IDLE_MS, MM_SESSION_MAX_MS or the knobs */
+    mm_conntab_t *conns_tab;        /* every connection, and which have a session */
+    uint64_t   closed_logged, closed_log_ms;
     /* Connections whose one session (or invite exchange) is over: their
      * stray frames are dropped unanswered (PROTOCOL.md 8.2, step 7), not
      * taken for a new session.  A ring: the oldest is forgotten first. */
@@ -412,6 +418,7 @@ static void end_conn(server_t *sv, conn_t *c, int rc, const char *why)
         logf_(sv, "session with %s ended: %s (%s)", label, why, mm_errname(rc));
     }
     remember_ended(sv, c->rid, c->ridlen);
+    mm_conntab_release(sv->conns_tab, c->fd, c->ticket, mm_now_ms());
     mm_session_destroy(&c->session);
 }
 
@@ -437,7 +444,7 @@ static int hello_gate(void *arg, const uint8_t identity[32], char *why, size_t c
     return MM_EBUSY;
 }
 
-static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t *msg)
+static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t *msg, int fd)
 {
     const char *user = zmq_msg_gets(msg, "User-Id");
     uint8_t key[32];
@@ -490,6 +497,8 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
             return;
         }
         memcpy(c->key, key, 32);
+        c->fd = fd;
+        c->ticket = mm_conntab_hold(sv->conns_tab, fd);
         c->settle = 0;
         c->foreign = 0;
         c->start_ms = c->last_ms = mm_now_ms();
@@ -530,7 +539,7 @@ static void on_router(server_t *sv)
         send_error(sv, zmq_msg_data(&rid), zmq_msg_size(&rid), MM_EPROTO, "multipart message");
         goto out;
     }
-    on_frame(sv, zmq_msg_data(&rid), zmq_msg_size(&rid), &msg);
+    on_frame(sv, zmq_msg_data(&rid), zmq_msg_size(&rid), &msg, zmq_msg_get(&msg, ZMQ_SRCFD));
 out:
     zmq_msg_close(&rid);
     zmq_msg_close(&msg);
@@ -546,6 +555,10 @@ static void reap(server_t *sv)
         conn_t *c = &sv->conns[i];
         if (!c->session)
             continue;
+        if (!mm_conntab_alive(sv->conns_tab, c->fd, c->ticket)) {
+            end_conn(sv, c, MM_EIO, "the connection was closed");
+            continue;
+        }
         if (now - c->start_ms >= sv->max_ms) {
             fmt_secs(t, sv->max_ms);
             snprintf(why, sizeof why, "the session lasted %s, the most one may; sync again "
@@ -559,6 +572,40 @@ static void reap(server_t *sv)
         send_error(sv, c->rid, c->ridlen, MM_ETIMEOUT, why);
         end_conn(sv, c, MM_ETIMEOUT, why);
     }
+}
+
+/* Say how many connections were closed for carrying no session: at once
+ * the first time, then at most every 10 s (a flood would flood the log). */
+static void log_closed(server_t *sv, uint64_t now, int force)
+{
+    const mm_conntab_stats_t *st = mm_conntab_stats(sv->conns_tab);
+    uint64_t closed = st->closed_over + st->closed_quiet;
+    if (closed == sv->closed_logged || (!force && sv->closed_log_ms
+                                        && now - sv->closed_log_ms < 10000))
+        return;
+    logf_(sv, "closed %llu connection%s that started no session: %llu over the limit, %llu "
+          "after %d s (up to %u open at once)", (unsigned long long) closed,
+          closed == 1 ? "" : "s", (unsigned long long) st->closed_over,
+          (unsigned long long) st->closed_quiet, MM_LOOSE_MS / 1000, st->loose_peak);
+    sv->closed_logged = closed;
+    sv->closed_log_ms = now;
+}
+
+/* Descriptors: the soft limit raised to the hard one where allowed, so
+ * that the cap on loose connections, not the limit, is what a flood meets
+ * first.  Returns the limit now. */
+static int raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = { rl.rlim_max, rl.rlim_max };
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+            rl.rlim_cur = rl.rlim_max;
+    }
+    return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1u << 30) ? 1 << 30
+                                                                  : (int) rl.rlim_cur;
 }
 
 /* A test knob (net.h): the number of milliseconds in $name, or def. */
@@ -583,6 +630,10 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
     unsigned neps = 0;
     uint8_t pk[32], sk[32];
     int lockfd = -1, rc = MM_EIO;
+    int fd_limit = raise_fd_limit();
+    int loose_max = fd_limit > 2 * 16 + MM_FD_RESERVE ? (fd_limit - MM_FD_RESERVE) / 2 : 16;
+    if (loose_max > MM_LOOSE_MAX)
+        loose_max = MM_LOOSE_MAX;
     void *ctx = zmq_ctx_new(), *zap = NULL;
     *errtext = '\0';
     if (!ctx)
@@ -596,14 +647,23 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
     }
     sv.router = zmq_socket(ctx, ZMQ_ROUTER);
     mm_keypair_x25519(mm_home_device(home), pk, sk);
-    int one = 1;
+    int one = 1, handshake = MM_HANDSHAKE_MS;
     if (!sv.router || mm_zmq_common(sv.router)
         || zmq_setsockopt(sv.router, ZMQ_CURVE_SERVER, &one, sizeof one)
         || zmq_setsockopt(sv.router, ZMQ_CURVE_SECRETKEY, sk, 32)
-        || zmq_setsockopt(sv.router, ZMQ_ZAP_DOMAIN, "mm", 2)) {
+        || zmq_setsockopt(sv.router, ZMQ_ZAP_DOMAIN, "mm", 2)
+        || zmq_setsockopt(sv.router, ZMQ_HANDSHAKE_IVL, &handshake, sizeof handshake)) {
         snprintf(errtext, errcap, "cannot set up the socket: %s", zmq_strerror(zmq_errno()));
         goto out;
     }
+    /* before binding: every connection is counted from the first */
+    if ((rc = mm_conntab_new(ctx, sv.router, (unsigned) loose_max, MM_LOOSE_MS, fd_limit,
+                             &sv.conns_tab))) {
+        snprintf(errtext, errcap, "cannot watch the socket's connections: %s",
+                 zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    rc = MM_EIO;
     for (size_t i = 0; i < nlisten; i++) {
         size_t blen = sizeof bound;
         if (!mm_endpoint_valid(listen[i]) && strncmp(listen[i], "tcp://", 6) != 0) {
@@ -635,6 +695,8 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
     fmt_secs(tmax, sv.max_ms);
     logf_(&sv, "serving at most %d sessions, %d per peer; a session ends after %s without "
           "progress or %s in all", MM_SERVE_SESSIONS_MAX, MM_SESSIONS_PER_PEER, tidle, tmax);
+    logf_(&sv, "keeping at most %d connections without a session, each for %d s "
+          "(descriptor limit %d)", loose_max, MM_LOOSE_MS / 1000, fd_limit);
     /* admission finds devices through the curves index: complete it, in
      * case an older mm serve stored certificates after the migration */
     mm_txn_t *txn;
@@ -653,23 +715,29 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
     if (tick > 1000)
         tick = 1000;
     while (!*stop) {
-        zmq_pollitem_t items[] = { { sv.router, 0, ZMQ_POLLIN, 0 }, { zap, 0, ZMQ_POLLIN, 0 } };
-        if (zmq_poll(items, 2, (long) tick) < 0) {
+        zmq_pollitem_t items[] = { { sv.router, 0, ZMQ_POLLIN, 0 }, { zap, 0, ZMQ_POLLIN, 0 },
+                                   { mm_conntab_socket(sv.conns_tab), 0, ZMQ_POLLIN, 0 } };
+        if (zmq_poll(items, 3, (long) tick) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
             break;
         }
+        /* connections first: a message's descriptor is then one we know */
+        mm_conntab_update(sv.conns_tab, mm_now_ms());
         if (items[1].revents & ZMQ_POLLIN)
             zap_handle(&sv, zap);
         if (items[0].revents & ZMQ_POLLIN)
             on_router(&sv);
         reap(&sv);
+        log_closed(&sv, mm_now_ms(), 0);
     }
+    log_closed(&sv, mm_now_ms(), 1);
     rc = MM_OK;
 out:
     sodium_memzero(sk, sizeof sk);
     for (int i = 0; i < MM_SERVE_SESSIONS_MAX; i++)
         mm_session_destroy(&sv.conns[i].session);
+    mm_conntab_destroy(&sv.conns_tab);
     if (lockfd >= 0) {
         char path[MM_PATH_MAX + 16];
         if (lock_path(path, sizeof path, mm_home_path(home)) == MM_OK)
