@@ -146,6 +146,11 @@ static void sync_hint(char *out, size_t cap, int rc, const char *arg)
         snprintf(out, cap, "ask them whether they blocked or removed you "
                  "(see 'mm peer list' on their side)");
         break;
+    case MM_EBUSY:
+        /* their mm serve has no session to spare (the text says why), or,
+         * rarely, this store had no reader slot: never "another mm" alone */
+        snprintf(out, cap, "try again in a minute");
+        break;
     case MM_EPROTO:
     case MM_EINVAL:
         snprintf(out, cap, "check the address with 'mm peer show %s'; it may "

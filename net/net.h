@@ -18,9 +18,22 @@
 #include "core/invite.h"
 #include "net/session.h"
 
-#define MM_SERVE_SESSIONS_MAX 64    /* concurrent sessions in one mm serve */
-#define MM_SESSION_IDLE_MS    60000 /* a session silent this long is dropped */
+/* Limits of mm serve (PROTOCOL.md 8.6, "Limits"). */
+#define MM_SERVE_SESSIONS_MAX 64     /* concurrent sessions in one mm serve */
+#define MM_SESSIONS_PER_PEER  4      /* of which one identity may hold at most */
+#define MM_SESSION_IDLE_MS    60000  /* a session that makes no progress this long ends */
+#define MM_SESSION_MAX_MS     600000 /* no session lasts longer, progress or not */
+#define MM_HANDSHAKE_MS       5000   /* to finish the CURVE handshake (ZMQ_HANDSHAKE_IVL) */
+#define MM_LOOSE_MAX          1024   /* connections without a session kept at once, at most */
+#define MM_LOOSE_MS           10000  /* a connection without a session is closed after this */
+#define MM_FD_RESERVE         (MM_SERVE_SESSIONS_MAX + 64)  /* descriptors kept for the rest */
 #define MM_DEFAULT_PORT       7460
+
+/* Test knobs: mm serve reads MM_SESSION_IDLE_MS and MM_SESSION_MAX_MS from
+ * its environment, a number of milliseconds from 100 to 86,400,000 that
+ * replaces the default of the same name (anything else is ignored), so
+ * that tests see the timers fire without waiting minutes.  Not for use:
+ * the defaults are the protocol's. */
 
 /* Lines mm serve reports (connections, syncs, refusals), for the caller
  * to print; never secrets. */
@@ -29,6 +42,9 @@ typedef void (*mm_serve_log_fn)(void *arg, const char *line);
 /* Serve this home on the given endpoints ("tcp://HOST:PORT", port may be
  * "*") until *stop becomes non-zero (a signal handler sets it).  Records
  * the endpoints actually bound in HOME/serve.lock, locked while running.
+ * Raises the process's soft RLIMIT_NOFILE to its hard limit, and keeps at
+ * most min(MM_LOOSE_MAX, (limit - MM_FD_RESERVE) / 2) connections that
+ * carry no session (PROTOCOL.md 8.6).
  * MM_OK after a clean stop; MM_EBUSY (another mm serve runs for this home);
  * MM_EINVAL (bad endpoint); MM_EIO (cannot bind: errtext says why). */
 int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,

@@ -11,9 +11,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sodium.h>
 #include <zmq.h>
 #include "net/net.h"
+#include "net/conntab.h"
 #include "net/wire.h"
 #include "net/zmqutil.h"
 #include "core/body.h"
@@ -31,9 +33,17 @@
 typedef struct {
     uint8_t       rid[ROUTING_MAX];
     size_t        ridlen;
+    uint8_t       key[32];          /* the CURVE key the session was opened with */
+    int           fd;               /* its connection (ZMQ_SRCFD) and conntab ticket */
+    uint64_t      ticket;
     mm_session_t *session;
-    uint64_t      last_ms;
+    uint64_t      start_ms;
+    uint64_t      last_ms;          /* of the last frame that made progress */
+    uint64_t      progress;         /* mm_session_progress then */
     int           settle;           /* core says what it stored changes the budget */
+    int           foreign;          /* a frame with another key named it: logged once */
+    int           known;            /* identity holds the one its HELLO certified */
+    uint8_t       identity[32];
 } conn_t;
 
 typedef struct {
@@ -43,6 +53,9 @@ typedef struct {
     void      *logarg;
     conn_t     conns[MM_SERVE_SESSIONS_MAX];
     conn_t    *current;             /* whose frame is being sent */
+    uint64_t   idle_ms, max_ms;     /* MM_SESSION_IDLE_MS, MM_SESSION_MAX_MS or the knobs */
+    mm_conntab_t *conns_tab;        /* every connection, and which have a session */
+    uint64_t   closed_logged, closed_log_ms;
     /* Connections whose one session (or invite exchange) is over: their
      * stray frames are dropped unanswered (PROTOCOL.md 8.2, step 7), not
      * taken for a new session.  A ring: the oldest is forgotten first. */
@@ -371,9 +384,21 @@ static void on_event(void *arg, mm_session_event_t ev, const void *what)
               out.released == 1 ? "" : "s");
 }
 
-static void end_conn(server_t *sv, conn_t *c, int rc)
+/* "60 s", or "1.5 s" for a test knob's time. */
+static void fmt_secs(char out[24], uint64_t ms)
+{
+    if (ms % 1000 == 0)
+        snprintf(out, 24, "%llu s", (unsigned long long) (ms / 1000));
+    else
+        snprintf(out, 24, "%.1f s", (double) ms / 1000.0);
+}
+
+/* End c's session with rc; why, if given, says why in the log. */
+static void end_conn(server_t *sv, conn_t *c, int rc, const char *why)
 {
     const uint8_t *who = mm_session_remote_identity(c->session);
+    if (!who && c->known)
+        who = c->identity;
     const mm_sync_stats_t *st = mm_session_stats(c->session);
     char label[MM_PETNAME_MAX + 16] = "unknown device";
     if (who)
@@ -388,15 +413,39 @@ static void end_conn(server_t *sv, conn_t *c, int rc)
             mm_txn_abort(&txn);
         }
     } else {
-        logf_(sv, "session with %s ended: %s (%s)", label,
-              *mm_session_error_text(c->session) ? mm_session_error_text(c->session)
-                                                  : mm_strerror(rc), mm_errname(rc));
+        if (!why)
+            why = *mm_session_error_text(c->session) ? mm_session_error_text(c->session)
+                                                      : mm_strerror(rc);
+        logf_(sv, "session with %s ended: %s (%s)", label, why, mm_errname(rc));
     }
     remember_ended(sv, c->rid, c->ridlen);
+    mm_conntab_release(sv->conns_tab, c->fd, c->ticket, mm_now_ms());
     mm_session_destroy(&c->session);
 }
 
-static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t *msg)
+/* The session gate (PROTOCOL.md 8.6): one identity holds at most
+ * MM_SESSIONS_PER_PEER of the server's sessions.  Asked at HELLO, before
+ * the session answers, so a peer past its share costs one ERROR. */
+static int hello_gate(void *arg, const uint8_t identity[32], char *why, size_t cap)
+{
+    server_t *sv = arg;
+    int n = 0;
+    memcpy(sv->current->identity, identity, 32);    /* for the log, if refused */
+    sv->current->known = 1;
+    for (int i = 0; i < MM_SERVE_SESSIONS_MAX; i++) {
+        const uint8_t *who = sv->conns[i].session
+                             ? mm_session_remote_identity(sv->conns[i].session) : NULL;
+        if (who && memcmp(who, identity, 32) == 0)
+            n++;
+    }
+    if (n < MM_SESSIONS_PER_PEER)
+        return MM_OK;
+    snprintf(why, cap, "you already have %d sessions open with this device, the most one "
+             "peer may hold; let them end first", n);
+    return MM_EBUSY;
+}
+
+static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t *msg, int fd)
 {
     const char *user = zmq_msg_gets(msg, "User-Id");
     uint8_t key[32];
@@ -407,6 +456,16 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
     const uint8_t *buf = zmq_msg_data(msg);
     size_t len = zmq_msg_size(msg);
     conn_t *c = find_conn(sv, rid, ridlen);
+    if (c && memcmp(c->key, key, 32) != 0) {
+        /* A routing id is the connection's name, not its proof: only a
+         * client that chose its own could reuse that of a session whose
+         * connection is gone.  Its frames never reach that session. */
+        if (!c->foreign++)
+            logf_(sv, "refused frames naming the session of another device");
+        send_error(sv, rid, ridlen, MM_EREFUSED,
+                   "this connection's key is not the one its session was opened with");
+        return;
+    }
     if (!c && has_ended(sv, rid, ridlen))
         return;                     /* in flight when its session ended: dropped */
     if (!c) {
@@ -427,7 +486,8 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
             if (!sv->conns[i].session)
                 c = &sv->conns[i];
         if (!c || ridlen > ROUTING_MAX) {
-            send_error(sv, rid, ridlen, MM_EBUSY, "too many sessions; try again later");
+            send_error(sv, rid, ridlen, MM_EBUSY, "this device is serving as many sessions as "
+                       "it can at once; try again in a minute");
             return;
         }
         memcpy(c->rid, rid, ridlen);
@@ -437,14 +497,26 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
             send_error(sv, rid, ridlen, MM_ENOMEM, "out of memory");
             return;
         }
+        memcpy(c->key, key, 32);
+        c->fd = fd;
+        c->ticket = mm_conntab_hold(sv->conns_tab, fd);
         c->settle = 0;
+        c->foreign = 0;
+        c->start_ms = c->last_ms = mm_now_ms();
+        c->progress = 0;
+        c->known = 0;
         mm_session_on_event(c->session, on_event, sv);
+        mm_session_on_hello(c->session, hello_gate, sv);
     }
     sv->current = c;
-    c->last_ms = mm_now_ms();
     int rc = mm_session_input(c->session, buf, len);
+    /* only a frame that moved the session on restarts its idle timer */
+    if (rc == MM_OK && mm_session_progress(c->session) != c->progress) {
+        c->progress = mm_session_progress(c->session);
+        c->last_ms = mm_now_ms();
+    }
     if (rc != MM_OK || mm_session_done(c->session))
-        end_conn(sv, c, rc);
+        end_conn(sv, c, rc, NULL);
 }
 
 static void on_router(server_t *sv)
@@ -468,29 +540,101 @@ static void on_router(server_t *sv)
         send_error(sv, zmq_msg_data(&rid), zmq_msg_size(&rid), MM_EPROTO, "multipart message");
         goto out;
     }
-    on_frame(sv, zmq_msg_data(&rid), zmq_msg_size(&rid), &msg);
+    on_frame(sv, zmq_msg_data(&rid), zmq_msg_size(&rid), &msg, zmq_msg_get(&msg, ZMQ_SRCFD));
 out:
     zmq_msg_close(&rid);
     zmq_msg_close(&msg);
 }
 
-static void reap_idle(server_t *sv)
+/* Sessions past a time limit (PROTOCOL.md 8.6) end with an ERROR that says
+ * which. */
+static void reap(server_t *sv)
 {
     uint64_t now = mm_now_ms();
-    for (int i = 0; i < MM_SERVE_SESSIONS_MAX; i++)
-        if (sv->conns[i].session && now - sv->conns[i].last_ms > MM_SESSION_IDLE_MS)
-            end_conn(sv, &sv->conns[i], MM_ETIMEOUT);
+    char why[160], t[24];
+    for (int i = 0; i < MM_SERVE_SESSIONS_MAX; i++) {
+        conn_t *c = &sv->conns[i];
+        if (!c->session)
+            continue;
+        if (!mm_conntab_alive(sv->conns_tab, c->fd, c->ticket)) {
+            end_conn(sv, c, MM_EIO, "the connection was closed");
+            continue;
+        }
+        if (now - c->start_ms >= sv->max_ms) {
+            fmt_secs(t, sv->max_ms);
+            snprintf(why, sizeof why, "the session lasted %s, the most one may; sync again "
+                     "to go on from what was stored", t);
+        } else if (now - c->last_ms >= sv->idle_ms) {
+            fmt_secs(t, sv->idle_ms);
+            snprintf(why, sizeof why, "no progress for %s", t);
+        } else {
+            continue;
+        }
+        send_error(sv, c->rid, c->ridlen, MM_ETIMEOUT, why);
+        end_conn(sv, c, MM_ETIMEOUT, why);
+    }
+}
+
+/* Say how many connections were closed for carrying no session: at once
+ * the first time, then at most every 10 s (a flood would flood the log). */
+static void log_closed(server_t *sv, uint64_t now, int force)
+{
+    const mm_conntab_stats_t *st = mm_conntab_stats(sv->conns_tab);
+    uint64_t closed = st->closed_over + st->closed_quiet;
+    if (closed == sv->closed_logged || (!force && sv->closed_log_ms
+                                        && now - sv->closed_log_ms < 10000))
+        return;
+    logf_(sv, "closed %llu connection%s that started no session: %llu over the limit, %llu "
+          "after %d s (up to %u open at once)", (unsigned long long) closed,
+          closed == 1 ? "" : "s", (unsigned long long) st->closed_over,
+          (unsigned long long) st->closed_quiet, MM_LOOSE_MS / 1000, st->loose_peak);
+    sv->closed_logged = closed;
+    sv->closed_log_ms = now;
+}
+
+/* Descriptors: the soft limit raised to the hard one where allowed, so
+ * that the cap on loose connections, not the limit, is what a flood meets
+ * first.  Returns the limit now. */
+static int raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = { rl.rlim_max, rl.rlim_max };
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+            rl.rlim_cur = rl.rlim_max;
+    }
+    return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1u << 30) ? 1 << 30
+                                                                  : (int) rl.rlim_cur;
+}
+
+/* A test knob (net.h): the number of milliseconds in $name, or def. */
+static uint64_t knob_ms(const char *name, uint64_t def)
+{
+    const char *v = getenv(name);
+    char *end;
+    if (!v || *v < '0' || *v > '9')
+        return def;
+    unsigned long long ms = strtoull(v, &end, 10);
+    return *end || ms < 100 || ms > 86400000ull ? def : (uint64_t) ms;
 }
 
 int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
                  volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
                  char *errtext, size_t errcap)
 {
-    server_t sv = { .home = home, .log = log, .logarg = arg };
+    server_t sv = { .home = home, .log = log, .logarg = arg,
+                    .idle_ms = knob_ms("MM_SESSION_IDLE_MS", MM_SESSION_IDLE_MS),
+                    .max_ms = knob_ms("MM_SESSION_MAX_MS", MM_SESSION_MAX_MS) };
     char eps[MM_PEER_ENDPOINTS][MM_ENDPOINT_MAX + 1], bound[MM_ENDPOINT_MAX + 1];
     unsigned neps = 0;
     uint8_t pk[32], sk[32];
     int lockfd = -1, rc = MM_EIO;
+    int fd_limit = raise_fd_limit();
+    int loose_max = fd_limit > 2 * 16 + MM_FD_RESERVE ? (fd_limit - MM_FD_RESERVE) / 2 : 16;
+    if (loose_max > MM_LOOSE_MAX)
+        loose_max = MM_LOOSE_MAX;
     void *ctx = zmq_ctx_new(), *zap = NULL;
     *errtext = '\0';
     if (!ctx)
@@ -504,14 +648,23 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
     }
     sv.router = zmq_socket(ctx, ZMQ_ROUTER);
     mm_keypair_x25519(mm_home_device(home), pk, sk);
-    int one = 1;
+    int one = 1, handshake = MM_HANDSHAKE_MS;
     if (!sv.router || mm_zmq_common(sv.router)
         || zmq_setsockopt(sv.router, ZMQ_CURVE_SERVER, &one, sizeof one)
         || zmq_setsockopt(sv.router, ZMQ_CURVE_SECRETKEY, sk, 32)
-        || zmq_setsockopt(sv.router, ZMQ_ZAP_DOMAIN, "mm", 2)) {
+        || zmq_setsockopt(sv.router, ZMQ_ZAP_DOMAIN, "mm", 2)
+        || zmq_setsockopt(sv.router, ZMQ_HANDSHAKE_IVL, &handshake, sizeof handshake)) {
         snprintf(errtext, errcap, "cannot set up the socket: %s", zmq_strerror(zmq_errno()));
         goto out;
     }
+    /* before binding: every connection is counted from the first */
+    if ((rc = mm_conntab_new(ctx, sv.router, (unsigned) loose_max, MM_LOOSE_MS, fd_limit,
+                             &sv.conns_tab))) {
+        snprintf(errtext, errcap, "cannot watch the socket's connections: %s",
+                 zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    rc = MM_EIO;
     for (size_t i = 0; i < nlisten; i++) {
         size_t blen = sizeof bound;
         if (!mm_endpoint_valid(listen[i]) && strncmp(listen[i], "tcp://", 6) != 0) {
@@ -538,6 +691,13 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
     }
     for (unsigned i = 0; i < neps; i++)
         logf_(&sv, "reachable at %s", eps[i]);
+    char tidle[24], tmax[24];
+    fmt_secs(tidle, sv.idle_ms);
+    fmt_secs(tmax, sv.max_ms);
+    logf_(&sv, "serving at most %d sessions, %d per peer; a session ends after %s without "
+          "progress or %s in all", MM_SERVE_SESSIONS_MAX, MM_SESSIONS_PER_PEER, tidle, tmax);
+    logf_(&sv, "keeping at most %d connections without a session, each for %d s "
+          "(descriptor limit %d)", loose_max, MM_LOOSE_MS / 1000, fd_limit);
     /* admission finds devices through the curves index: complete it, in
      * case an older mm serve stored certificates after the migration */
     mm_txn_t *txn;
@@ -551,24 +711,34 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
     else if (added)
         logf_(&sv, "indexed %zu certificate%s stored by an older mm", added,
               added == 1 ? "" : "s");
+    /* wake often enough that a timer fires within an eighth of its time */
+    uint64_t tick = sv.idle_ms < sv.max_ms ? sv.idle_ms / 8 : sv.max_ms / 8;
+    if (tick > 1000)
+        tick = 1000;
     while (!*stop) {
-        zmq_pollitem_t items[] = { { sv.router, 0, ZMQ_POLLIN, 0 }, { zap, 0, ZMQ_POLLIN, 0 } };
-        if (zmq_poll(items, 2, 1000) < 0) {
+        zmq_pollitem_t items[] = { { sv.router, 0, ZMQ_POLLIN, 0 }, { zap, 0, ZMQ_POLLIN, 0 },
+                                   { mm_conntab_socket(sv.conns_tab), 0, ZMQ_POLLIN, 0 } };
+        if (zmq_poll(items, 3, (long) tick) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
             break;
         }
+        /* connections first: a message's descriptor is then one we know */
+        mm_conntab_update(sv.conns_tab, mm_now_ms());
         if (items[1].revents & ZMQ_POLLIN)
             zap_handle(&sv, zap);
         if (items[0].revents & ZMQ_POLLIN)
             on_router(&sv);
-        reap_idle(&sv);
+        reap(&sv);
+        log_closed(&sv, mm_now_ms(), 0);
     }
+    log_closed(&sv, mm_now_ms(), 1);
     rc = MM_OK;
 out:
     sodium_memzero(sk, sizeof sk);
     for (int i = 0; i < MM_SERVE_SESSIONS_MAX; i++)
         mm_session_destroy(&sv.conns[i].session);
+    mm_conntab_destroy(&sv.conns_tab);
     if (lockfd >= 0) {
         char path[MM_PATH_MAX + 16];
         if (lock_path(path, sizeof path, mm_home_path(home)) == MM_OK)

@@ -39,6 +39,10 @@ struct mm_session {
     int         failed;
     mm_session_event_fn on_event;
     void       *event_arg;
+    mm_session_hello_fn on_hello;
+    void       *hello_arg;
+    unsigned    have_frames;        /* HAVE frames received */
+    uint64_t    progress;           /* frames that moved the session forward */
     char        errtext[256];
     mm_have_t  *rhave;              /* the remote's feeds, sorted once complete */
     size_t      nrhave, caprhave;
@@ -117,7 +121,14 @@ void mm_session_on_event(mm_session_t *self, mm_session_event_fn fn, void *arg)
     self->event_arg = arg;
 }
 
+void mm_session_on_hello(mm_session_t *self, mm_session_hello_fn fn, void *arg)
+{
+    self->on_hello = fn;
+    self->hello_arg = arg;
+}
+
 const mm_sync_stats_t *mm_session_stats(const mm_session_t *self) { return &self->stats; }
+uint64_t mm_session_progress(const mm_session_t *self) { return self->progress; }
 const char *mm_session_error_text(const mm_session_t *self) { return self->errtext; }
 
 const uint8_t *mm_session_remote_identity(const mm_session_t *self)
@@ -520,6 +531,11 @@ static int on_hello(mm_session_t *s, const mm_msg_t *m)
         return fail(s, rc, "HELLO certificate: %s", mm_strerror(rc));
     if (mm_pk_to_x25519(x, c.device) || memcmp(x, s->remote_key, 32) != 0)
         return fail(s, MM_EBADCERT, "HELLO certificate is not for the key you connected with");
+    if (s->on_hello) {
+        char why[sizeof s->errtext] = "";
+        if ((rc = s->on_hello(s->hello_arg, c.identity, why, sizeof why)))
+            return fail(s, rc, "%s", *why ? why : mm_strerror(rc));
+    }
     const uint8_t *me = mm_home_identity_pk(s->home);
     if ((rc = mm_store_begin(s->store, 1, &txn)))
         return fail(s, rc, "cannot open the store");
@@ -542,6 +558,7 @@ static int on_hello(mm_session_t *s, const mm_msg_t *m)
         return fail(s, rc, "cannot store your certificate: %s", mm_strerror(rc));
     memcpy(s->remote_identity, c.identity, 32);
     s->got_hello = 1;
+    s->progress++;
     if (!s->client && ((rc = send_hello(s)) || (rc = send_have(s))))
         return fail(s, rc, "cannot answer HELLO: %s", mm_strerror(rc));
     return MM_OK;
@@ -552,12 +569,16 @@ static int on_have(mm_session_t *s, mm_msg_t *m)
     mm_have_t h;
     if (!s->got_hello || s->got_have_last)
         return fail(s, MM_EPROTO, "HAVE out of order");
+    if (++s->have_frames > MM_HAVE_FRAMES_MAX)
+        return fail(s, MM_ETOOBIG, "more than %d HAVE frames", MM_HAVE_FRAMES_MAX);
     if (s->nrhave + m->u.have.n > MM_HAVE_TOTAL_MAX)
         return fail(s, MM_ETOOBIG, "more than %d feeds listed", MM_HAVE_TOTAL_MAX);
     if (grow((void **) &s->rhave, &s->caprhave, s->nrhave + m->u.have.n, sizeof *s->rhave))
         return fail(s, MM_ENOMEM, "out of memory");
     while (mm_wire_have_next(m, &h))
         s->rhave[s->nrhave++] = h;
+    if (m->u.have.n || m->u.have.last)
+        s->progress++;              /* an empty non-last HAVE says nothing */
     if (!m->u.have.last)
         return MM_OK;
     if (m->u.have.nrefuse) {
@@ -654,6 +675,8 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
     }
     s->stats.frames_recv++;
     s->stats.entries_recv += stored;
+    if (stored)
+        s->progress++;              /* a run held already moves nothing */
     for (uint32_t i = 0; i < m->u.entries.n; i++)
         s->stats.bytes_recv += m->u.entries.lens[i];
     if (++s->since_trim >= TRIM_EVERY) {
@@ -695,13 +718,16 @@ int mm_session_input(mm_session_t *s, const uint8_t *buf, size_t len)
         }
         s->frames_acked += m->u.ack.frames;
         s->credit += (int) m->u.ack.frames;
+        s->progress++;
         rc = pump(s);
         break;
     case MM_MSG_DONE:
         if (!s->got_have_last || s->got_done)
             rc = fail(s, MM_EPROTO, "DONE out of order");
-        else
+        else {
             s->got_done = 1;
+            s->progress++;
+        }
         break;
     case MM_MSG_ERROR:
         snprintf(s->errtext, sizeof s->errtext, "%.*s", (int) m->u.error.textlen,

@@ -24,8 +24,12 @@
 #include "crypto/error.h"
 #include <stdint.h>
 #include "core/home.h"
+#include "net/wire.h"
 
 #define MM_HAVE_TOTAL_MAX 100000     /* feeds a remote may list in one session */
+/* HAVE frames a remote may send in one session: enough for MM_HAVE_TOTAL_MAX
+ * feeds at MM_HAVE_MAX a frame (7), so a sender fills every frame but the last. */
+#define MM_HAVE_FRAMES_MAX ((MM_HAVE_TOTAL_MAX + MM_HAVE_MAX - 1) / MM_HAVE_MAX)
 
 typedef struct mm_session mm_session_t;
 
@@ -71,6 +75,15 @@ void mm_session_destroy(mm_session_t **self_p);
 /* Be told of what the session stores (fn may be NULL). */
 void mm_session_on_event(mm_session_t *self, mm_session_event_fn fn, void *arg);
 
+/* Asked once the remote's HELLO certificate verified and certifies its key,
+ * before the session stores anything or answers: MM_OK lets the session go
+ * on; any other code ends it with an ERROR of that code and text `why`
+ * (the callback writes at most cap bytes there).  Server only; fn may be
+ * NULL.  This is how mm serve caps the sessions of one identity. */
+typedef int (*mm_session_hello_fn)(void *arg, const uint8_t identity[32], char *why,
+                                   size_t cap);
+void mm_session_on_hello(mm_session_t *self, mm_session_hello_fn fn, void *arg);
+
 /* Client only: send HELLO and HAVE. */
 int  mm_session_start(mm_session_t *self) MM_NODISCARD;
 
@@ -78,6 +91,14 @@ int  mm_session_start(mm_session_t *self) MM_NODISCARD;
  * the error that ended the session: a local one (the remote has been sent
  * ERROR with it) or the one the remote sent (see mm_session_error_text). */
 int  mm_session_input(mm_session_t *self, const uint8_t *buf, size_t len) MM_NODISCARD;
+
+/* How many frames so far moved the session forward: HELLO; a HAVE that
+ * lists a feed or is the last; an ENTRIES frame that stored an entry not
+ * held before; ACK; DONE.  A CERT, an empty non-last HAVE or a run already
+ * held does not: the server's idle timer restarts only when this grows
+ * (PROTOCOL.md 8.6), so a remote cannot keep a session alive with frames
+ * that carry nothing. */
+uint64_t mm_session_progress(const mm_session_t *self);
 
 /* 1 once both sides have said DONE and every frame sent was acknowledged. */
 int  mm_session_done(const mm_session_t *self) MM_NODISCARD;

@@ -59,6 +59,7 @@ FORWARD(int, zmq_msg_close, (zmq_msg_t *m), (m), -1)
 FORWARD(void *, zmq_msg_data, (zmq_msg_t *m), (m), NULL)
 FORWARD(size_t, zmq_msg_size, (const zmq_msg_t *m), (m), 0)
 FORWARD(int, zmq_msg_more, (const zmq_msg_t *m), (m), 0)
+FORWARD(int, zmq_msg_get, (const zmq_msg_t *m, int p), (m, p), -1)
 FORWARD(const char *, zmq_msg_gets, (const zmq_msg_t *m, const char *p), (m, p), NULL)
 
 int zmq_errno(void)

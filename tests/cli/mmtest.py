@@ -456,13 +456,13 @@ class Server:
     """A running `mm serve`; a thread reads its stdout line by line (mm
     serve flushes each line), another collects stderr."""
 
-    def __init__(self, argv, env):
+    def __init__(self, argv, env, preexec_fn=None):
         self.argv = argv
         self.lines = []
         self.err = b""
         self.cond = threading.Condition()
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=env)
+                                     stderr=subprocess.PIPE, env=env, preexec_fn=preexec_fn)
         self._threads = [threading.Thread(target=self._read_out, daemon=True),
                          threading.Thread(target=self._read_err, daemon=True)]
         for t in self._threads:
@@ -543,14 +543,17 @@ class SyncTestCase(MMTestCase):
     """MMTestCase with mm serve processes, invites, peers and test tools.
     Every server started is stopped when the test ends."""
 
-    def serve(self, home, port=None):
+    def serve(self, home, port=None, env=None, preexec_fn=None):
         """Start `mm serve --listen tcp://127.0.0.1:PORT` (a free port if
-        none) and wait until it says it is reachable.  Returns the Server,
-        with .home, .port and .endpoint."""
+        none) and wait until it says it is reachable.  env replaces
+        self.env(); preexec_fn runs in the child first (e.g. to set a
+        resource limit).  Returns the Server, with .home, .port and
+        .endpoint."""
         for attempt in range(3):
             p = port or free_port()
             ep = "tcp://127.0.0.1:%d" % p
-            srv = Server([MM_BIN, "--home", home, "serve", "--listen", ep], self.env())
+            srv = Server([MM_BIN, "--home", home, "serve", "--listen", ep],
+                         env if env is not None else self.env(), preexec_fn)
             srv.home, srv.port, srv.endpoint = home, p, ep
             self.addCleanup(self.stop_server, srv)
             if srv.wait_line(r" reachable at ") is not None:

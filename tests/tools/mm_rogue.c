@@ -1,9 +1,11 @@
 /*  mm_rogue.c -- a misbehaving peer, for the integration tests.
  *
  *  mm_rogue --home DIR --peer PEER --send KIND [--endpoint EP] [--timeout MS]
+ *           [--routing-id ID]
  *      Connect to PEER the way mm sync does (CURVE, this home's device key,
- *      the peer's device as server key), send one kind of bad input, and
- *      print on stdout, as one line, what came back:
+ *      the peer's device as server key; with --routing-id, under that ZeroMQ
+ *      routing id instead of the one the peer's ROUTER would pick), send one
+ *      kind of bad input, and print on stdout, as one line, what came back:
  *        "MM_E... text"  the ERROR frame the peer sent (its code first)
  *        "acked"         the peer stored the entries we sent (ACK)
  *        "closed"        the peer dropped the connection
@@ -24,8 +26,25 @@
  *                                 (nothing re-encoded), the second validly
  *                                 signed and chained over the first's id, so
  *                                 that the last signature covers the run
+ *            slow-ack             a valid HELLO and last HAVE, then ACK each of the
+ *                                 peer's ENTRIES frames --every MS after it came:
+ *                                 a slow reader that makes progress; prints the
+ *                                 peer's ERROR, or "done" at its DONE
  *      Exit 0 if the handshake succeeded (we could talk), 1 if not or on a
  *      local failure (said on stderr).
+ *
+ *  mm_rogue --home DIR --peer PEER --send hold [--sessions N] [--every MS]
+ *           [--feeds K] [--endpoint EP] [--timeout MS] [--routing-id ID]
+ *      Open N sessions (default 1) one after the other, each on its own
+ *      connection: HELLO, then wait for the answer.  Print "holding H of N",
+ *      H the sessions the peer answered with its HELLO.  Then, until
+ *      --timeout after the start, keep them open with one non-last HAVE
+ *      every MS milliseconds (default 1000) on each, listing K made-up feeds
+ *      (default 0: an empty HAVE, which says nothing).  Then print one line
+ *      per session, in order: "held" (still open), the peer's ERROR
+ *      ("MM_E... text"), "closed", "timeout" (HELLO never answered), and
+ *      close them all.  With --routing-id, one session only.  Exit 0 if
+ *      every handshake succeeded.
  *
  *  mm_rogue --curve-random ENDPOINT SERVER_DEVICE_CODE [--timeout MS]
  *      Connect with a fresh random CURVE key pair, which no mm serve can
@@ -37,6 +56,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sodium.h>
 #include <zmq.h>
 #include "core/body.h"
@@ -85,6 +105,8 @@ static void link_close(link_t *l)
 /* A CURVE DEALER to endpoint with key pair (pk, sk), expecting the server
  * key server_x, watched by a monitor.  Reconnection is off, so a dropped
  * connection stays dropped and shows as "closed". */
+static const char *routing_id;     /* --routing-id */
+
 static int link_open(link_t *l, const char *endpoint, const uint8_t server_x[32],
                      const uint8_t pk[32], const uint8_t sk[32])
 {
@@ -96,7 +118,9 @@ static int link_open(link_t *l, const char *endpoint, const uint8_t server_x[32]
     if (zmq_setsockopt(l->sock, ZMQ_RECONNECT_IVL, &off, sizeof off)
         || zmq_setsockopt(l->sock, ZMQ_CURVE_SERVERKEY, server_x, 32)
         || zmq_setsockopt(l->sock, ZMQ_CURVE_PUBLICKEY, pk, 32)
-        || zmq_setsockopt(l->sock, ZMQ_CURVE_SECRETKEY, sk, 32))
+        || zmq_setsockopt(l->sock, ZMQ_CURVE_SECRETKEY, sk, 32)
+        || (routing_id && zmq_setsockopt(l->sock, ZMQ_ROUTING_ID, routing_id,
+                                         strlen(routing_id))))
         goto fail;
     if (zmq_socket_monitor(l->sock, "inproc://mm-rogue-monitor",
                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
@@ -193,15 +217,23 @@ static const char *msg_name(mm_msg_type_t t)
     return (unsigned) t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 
-/* Print an ERROR frame as "CODE text", control bytes shown as '?'. */
+/* An ERROR frame as "CODE text", control bytes shown as '?'. */
+static void format_error(const mm_msg_t *m, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%.*s ", (int) m->u.error.codelen, m->u.error.code);
+    size_t k = n > 0 && (size_t) n < cap ? (size_t) n : 0;
+    for (uint32_t i = 0; i < m->u.error.textlen && k + 1 < cap; i++) {
+        unsigned char c = (unsigned char) m->u.error.text[i];
+        out[k++] = c < 0x20 || c == 0x7f ? '?' : (char) c;
+    }
+    out[k] = '\0';
+}
+
 static void print_error(const mm_msg_t *m)
 {
-    printf("%.*s ", (int) m->u.error.codelen, m->u.error.code);
-    for (uint32_t i = 0; i < m->u.error.textlen; i++) {
-        unsigned char c = (unsigned char) m->u.error.text[i];
-        putchar(c < 0x20 || c == 0x7f ? '?' : c);
-    }
-    putchar('\n');
+    char line[1100];
+    format_error(m, line, sizeof line);
+    printf("%s\n", line);
 }
 
 /* Wait for the peer's verdict on what we sent and print it.  Other frames
@@ -240,8 +272,8 @@ static void await_verdict(link_t *l, uint64_t deadline, mm_msg_t *m, int skip)
 
 /* ---- the bad entry ---- */
 
-/* HELLO and an empty last HAVE, as net/session.c's client sends them. */
-static int send_hello_have(link_t *l, mm_home_t *home, uint8_t *frame)
+/* HELLO, as net/session.c's client sends it. */
+static int send_hello(link_t *l, mm_home_t *home, uint8_t *frame)
 {
     mm_txn_t *txn;
     mm_cert_t c;
@@ -261,12 +293,29 @@ static int send_hello_have(link_t *l, mm_home_t *home, uint8_t *frame)
         fprintf(stderr, "mm_rogue: no certificate for this device: %s\n", mm_strerror(rc));
         return -1;
     }
-    if (link_send(l, w.buf, w.len))
-        return -1;
+    return link_send(l, w.buf, w.len);
+}
+
+/* A HAVE listing n made-up feeds (n <= 64 fits SMALL_FRAME); 0 or -1. */
+static int send_have(link_t *l, uint8_t *frame, int last, uint32_t n)
+{
+    mm_mp_writer_t w;
+    mm_have_t h;
     mm_mp_writer_init(&w, frame, SMALL_FRAME);
-    mm_wire_have_begin(&w, 1, 0);
+    mm_wire_have_begin(&w, last, n);
+    for (uint32_t i = 0; i < n; i++) {
+        randombytes_buf(&h, sizeof h);
+        h.seq = 1;
+        mm_wire_have_feed(&w, &h);
+    }
     mm_wire_have_end(&w, NULL, 0);
     return mm_mp_writer_status(&w) ? -1 : link_send(l, w.buf, w.len);
+}
+
+/* HELLO and an empty last HAVE, as net/session.c's client sends them. */
+static int send_hello_have(link_t *l, mm_home_t *home, uint8_t *frame)
+{
+    return send_hello(l, home, frame) || send_have(l, frame, 1, 0) ? -1 : 0;
 }
 
 #define FORGED_MAX 2               /* entries in a forged run */
@@ -375,10 +424,191 @@ static int send_bad_run(link_t *l, mm_home_t *home, const mm_peer_t *p, uint64_t
     return mm_mp_writer_status(&w) ? -1 : link_send(l, w.buf, w.len);
 }
 
+/* ---- a slow reader ---- */
+
+static void pause_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+/* HELLO, last HAVE, DONE: we have nothing to send.  Then ACK each ENTRIES
+ * frame every_ms after it came, until the peer's DONE ("done") or ERROR. */
+static void slow_ack(link_t *l, mm_home_t *home, uint64_t deadline, int every_ms, mm_msg_t *m)
+{
+    uint8_t frame[SMALL_FRAME];
+    mm_mp_writer_t w;
+    if (send_hello_have(l, home, frame)) {
+        printf("error\n");
+        return;
+    }
+    mm_mp_writer_init(&w, frame, sizeof frame);
+    mm_wire_done(&w);
+    if (link_send(l, w.buf, w.len)) {
+        printf("error\n");
+        return;
+    }
+    while (1) {
+        ev_t ev = link_wait(l, deadline);
+        if (ev == EV_READY)
+            continue;
+        if (ev != EV_FRAME) {
+            printf("%s\n", ev_word(ev));
+            return;
+        }
+        if (mm_wire_decode(zmq_msg_data(&l->msg), zmq_msg_size(&l->msg), m)) {
+            printf("undecodable-answer\n");
+            return;
+        }
+        if (m->type == MM_MSG_ERROR) {
+            print_error(m);
+            return;
+        }
+        if (m->type == MM_MSG_DONE) {
+            printf("done\n");
+            return;
+        }
+        if (m->type != MM_MSG_ENTRIES)
+            continue;
+        pause_ms(every_ms);
+        mm_mp_writer_init(&w, frame, sizeof frame);
+        mm_wire_ack(&w, 1);
+        if (link_send(l, w.buf, w.len)) {
+            printf("error\n");
+            return;
+        }
+    }
+}
+
+/* ---- holding sessions open ---- */
+
+#define HOLD_MAX 256
+
+typedef struct {
+    int    sessions, every_ms;      /* --sessions, --every */
+    uint32_t feeds;                 /* --feeds */
+} hold_opts_t;
+
+typedef struct {
+    link_t l;
+    int    open;                    /* the link exists */
+    int    held;                    /* the peer answered HELLO and has not ended it */
+    char   verdict[1100];
+} held_t;
+
+/* One answer on h's link: the verdict is set unless it was a frame other
+ * than ERROR (or the handshake's end, which says nothing). */
+static void hold_answer(held_t *h, ev_t ev, mm_msg_t *m)
+{
+    if (ev == EV_READY)
+        return;
+    if (ev != EV_FRAME) {
+        snprintf(h->verdict, sizeof h->verdict, "%s", ev_word(ev));
+        h->held = 0;
+        return;
+    }
+    if (mm_wire_decode(zmq_msg_data(&h->l.msg), zmq_msg_size(&h->l.msg), m)) {
+        snprintf(h->verdict, sizeof h->verdict, "undecodable-answer");
+        h->held = 0;
+    } else if (m->type == MM_MSG_ERROR) {
+        format_error(m, h->verdict, sizeof h->verdict);
+        h->held = 0;
+    }
+}
+
+static int run_hold(mm_home_t *home, const char *endpoint, const uint8_t server_x[32],
+                    const uint8_t pk[32], const uint8_t sk[32], const hold_opts_t *o,
+                    uint64_t deadline, mm_msg_t *m)
+{
+    uint8_t frame[SMALL_FRAME];
+    held_t *hs = calloc((size_t) o->sessions, sizeof *hs);
+    int ex = 0, nheld = 0;
+    if (!hs) {
+        fprintf(stderr, "mm_rogue: out of memory\n");
+        return 1;
+    }
+    /* open them one by one, each answered before the next */
+    for (int i = 0; i < o->sessions; i++) {
+        held_t *h = &hs[i];
+        snprintf(h->verdict, sizeof h->verdict, "timeout");
+        if (link_open(&h->l, endpoint, server_x, pk, sk)) {
+            ex = 1;
+            break;
+        }
+        h->open = 1;
+        ev_t ev = link_wait(&h->l, deadline);
+        if (ev != EV_READY) {
+            hold_answer(h, ev, m);
+            ex = 1;
+            continue;
+        }
+        if (send_hello(&h->l, home, frame)) {
+            ex = 1;
+            break;
+        }
+        ev = link_wait(&h->l, deadline);
+        if (ev == EV_FRAME && mm_wire_decode(zmq_msg_data(&h->l.msg), zmq_msg_size(&h->l.msg),
+                                             m) == MM_OK && m->type == MM_MSG_HELLO) {
+            h->held = 1;
+            nheld++;
+            continue;
+        }
+        hold_answer(h, ev, m);
+    }
+    printf("holding %d of %d\n", nheld, o->sessions);
+    fflush(stdout);
+    /* keep them open: a non-last HAVE on each every every_ms */
+    zmq_pollitem_t *items = calloc(2 * (size_t) o->sessions, sizeof *items);
+    int *who = calloc(2 * (size_t) o->sessions, sizeof *who);
+    uint64_t next = mm_now_ms();
+    while (items && who && mm_now_ms() < deadline) {
+        int n = 0;
+        if (mm_now_ms() >= next) {
+            for (int i = 0; i < o->sessions; i++)
+                if (hs[i].held && send_have(&hs[i].l, frame, 0, o->feeds)) {
+                    snprintf(hs[i].verdict, sizeof hs[i].verdict, "send-failed");
+                    hs[i].held = 0;
+                }
+            next += (uint64_t) o->every_ms;
+        }
+        for (int i = 0; i < o->sessions; i++)
+            if (hs[i].held) {
+                items[n] = (zmq_pollitem_t) { hs[i].l.sock, 0, ZMQ_POLLIN, 0 };
+                who[n++] = i;
+                items[n] = (zmq_pollitem_t) { hs[i].l.mon, 0, ZMQ_POLLIN, 0 };
+                who[n++] = i;
+            }
+        uint64_t now = mm_now_ms(), until = next < deadline ? next : deadline;
+        if (zmq_poll(items, n, now < until ? (long) (until - now) : 0) < 0)
+            break;
+        for (int k = 0; k < n; k++) {
+            held_t *h = &hs[who[k]];
+            if (!(items[k].revents & ZMQ_POLLIN) || !h->held)
+                continue;
+            if (k % 2 == 0)
+                hold_answer(h, zmq_msg_recv(&h->l.msg, h->l.sock, 0) < 0 ? EV_ERROR : EV_FRAME,
+                            m);
+            else
+                hold_answer(h, monitor_event(&h->l), m);
+        }
+    }
+    free(items);
+    free(who);
+    for (int i = 0; i < o->sessions; i++) {
+        if (hs[i].held)
+            snprintf(hs[i].verdict, sizeof hs[i].verdict, "held");
+        printf("%s\n", hs[i].verdict);
+        if (hs[i].open)
+            link_close(&hs[i].l);
+    }
+    free(hs);
+    return ex;
+}
+
 /* ---- the two modes ---- */
 
 static int run_send(const char *home_path, const char *who, const char *kind,
-                    const char *endpoint, int timeout_ms)
+                    const char *endpoint, int timeout_ms, const hold_opts_t *o)
 {
     static const uint8_t bigcount[] = { 0xdd, 0xff, 0xff, 0xff, 0xff };
     mm_home_t *home = NULL;
@@ -410,6 +640,12 @@ static int run_send(const char *home_path, const char *who, const char *kind,
         goto out;
     }
     mm_keypair_x25519(mm_home_device(home), pk, sk);
+    if (!strcmp(kind, "hold")) {
+        ex = run_hold(home, endpoint ? endpoint : p.endpoints[0], server_x, pk, sk, o,
+                      deadline, m);
+        sodium_memzero(sk, sizeof sk);
+        goto out;
+    }
     rc = link_open(&l, endpoint ? endpoint : p.endpoints[0], server_x, pk, sk);
     sodium_memzero(sk, sizeof sk);
     if (rc)
@@ -418,6 +654,11 @@ static int run_send(const char *home_path, const char *who, const char *kind,
     ev_t ev = link_wait(&l, deadline);
     if (ev != EV_READY) {
         printf("%s\n", ev == EV_FRAME ? "frame-before-handshake" : ev_word(ev));
+        goto out;
+    }
+    if (!strcmp(kind, "slow-ack")) {
+        ex = 0;
+        slow_ack(&l, home, deadline, o->every_ms, m);
         goto out;
     }
     int run = !strcmp(kind, "hello-then-badentry") ? 1
@@ -490,8 +731,10 @@ static int usage(void)
 {
     fprintf(stderr,
             "usage: mm_rogue --home DIR --peer PEER --send KIND [--endpoint EP] [--timeout MS]\n"
+            "                [--routing-id ID] [--sessions N] [--every MS] [--feeds K]\n"
             "       mm_rogue --curve-random ENDPOINT SERVER_DEVICE_CODE [--timeout MS]\n"
-            "KIND: garbage, bigcount, oversize, hello-then-badentry, hello-then-badrun\n");
+            "KIND: garbage, bigcount, oversize, stray, hello-then-badentry, hello-then-badrun,\n"
+            "      slow-ack, hold\n");
     return 2;
 }
 
@@ -500,6 +743,7 @@ int main(int argc, char **argv)
     const char *home = NULL, *peer = NULL, *kind = NULL, *endpoint = NULL;
     const char *crandom_ep = NULL, *crandom_dev = NULL;
     int timeout_ms = TIMEOUT_DEFAULT_MS;
+    hold_opts_t o = { 1, 1000, 0 };
     for (int i = 1; i < argc; i += 2) {     /* options all take a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
@@ -512,12 +756,22 @@ int main(int argc, char **argv)
             kind = v;
         else if (!strcmp(a, "--endpoint"))
             endpoint = v;
-        else if (!strcmp(a, "--timeout")) {
+        else if (!strcmp(a, "--routing-id"))
+            routing_id = v;
+        else if (!strcmp(a, "--timeout") || !strcmp(a, "--sessions") || !strcmp(a, "--every")
+                 || !strcmp(a, "--feeds")) {
             char *end;
             long t = strtol(v, &end, 10);
-            if (*end || t <= 0 || t > 3600000)
+            if (*end || t < 0 || t > 3600000 || (t == 0 && strcmp(a, "--feeds")))
                 return usage();
-            timeout_ms = (int) t;
+            if (!strcmp(a, "--timeout"))
+                timeout_ms = (int) t;
+            else if (!strcmp(a, "--sessions"))
+                o.sessions = (int) t;
+            else if (!strcmp(a, "--every"))
+                o.every_ms = (int) t;
+            else
+                o.feeds = (uint32_t) t;
         } else if (!strcmp(a, "--curve-random") && i + 2 < argc) {
             crandom_ep = v;         /* two values: step over one more */
             crandom_dev = argv[++i + 1];
@@ -533,8 +787,9 @@ int main(int argc, char **argv)
                                                                  timeout_ms);
     if (!home || !peer || !kind
         || (strcmp(kind, "garbage") && strcmp(kind, "bigcount") && strcmp(kind, "oversize")
-            && strcmp(kind, "stray") && strcmp(kind, "hello-then-badentry")
-            && strcmp(kind, "hello-then-badrun")))
+            && strcmp(kind, "stray") && strcmp(kind, "slow-ack") && strcmp(kind, "hold")
+            && strcmp(kind, "hello-then-badentry") && strcmp(kind, "hello-then-badrun"))
+        || o.sessions > HOLD_MAX || o.feeds > 64 || (routing_id && o.sessions != 1))
         return usage();
-    return run_send(home, peer, kind, endpoint, timeout_ms);
+    return run_send(home, peer, kind, endpoint, timeout_ms, &o);
 }

@@ -395,6 +395,106 @@ static void test_errors_after_hello(void **state)
     expect_error(w, s, fbuf, n, MM_EPROTO);
 }
 
+/* ---- 5. limits: HAVE frames, progress, the HELLO gate ---- */
+
+/* A non-last HAVE listing n made-up feeds (n <= 64). */
+static size_t have_frame(uint8_t *out, size_t cap, uint32_t n)
+{
+    mm_mp_writer_t wr;
+    mm_have_t h;
+    mm_mp_writer_init(&wr, out, cap);
+    mm_wire_have_begin(&wr, 0, n);
+    for (uint32_t i = 0; i < n; i++) {
+        memset(&h, (int) i + 1, sizeof h);
+        h.seq = i + 1;
+        mm_wire_have_feed(&wr, &h);
+    }
+    mm_wire_have_end(&wr, NULL, 0);
+    assert_rc(mm_mp_writer_status(&wr), MM_OK);
+    return wr.len;
+}
+
+static void test_have_frames_capped(void **state)
+{
+    world_t *w = *state;
+    mm_session_t *s = server(w, w->ada, 1);
+    size_t n = have_frame(fbuf, sizeof fbuf, 1);
+    assert_int_equal(MM_HAVE_FRAMES_MAX, 7);   /* ceil(100,000 / 16,384) */
+    for (int i = 0; i < MM_HAVE_FRAMES_MAX; i++)
+        assert_rc(mm_session_input(s, fbuf, n), MM_OK);
+    assert_int_equal(w->to_ada.n, 0);
+    expect_error(w, s, fbuf, n, MM_ETOOBIG);
+}
+
+static void test_progress(void **state)
+{
+    world_t *w = *state;
+    mm_session_t *s = server(w, w->ada, 1);
+    size_t n;
+    assert_int_equal(mm_session_progress(s), 1);            /* HELLO */
+    n = have_frame(fbuf, sizeof fbuf, 0);
+    for (int i = 0; i < 3; i++)
+        assert_rc(mm_session_input(s, fbuf, n), MM_OK);
+    assert_int_equal(mm_session_progress(s), 1);            /* empty, not last: nothing */
+    n = have_frame(fbuf, sizeof fbuf, 2);
+    assert_rc(mm_session_input(s, fbuf, n), MM_OK);
+    assert_int_equal(mm_session_progress(s), 2);
+    n = FRAME(MM_MSG_HAVE, NULL);                           /* last, empty */
+    assert_rc(mm_session_input(s, fbuf, n), MM_OK);
+    assert_int_equal(mm_session_progress(s), 3);
+    n = FRAME(MM_MSG_DONE, NULL);
+    assert_rc(mm_session_input(s, fbuf, n), MM_OK);
+    assert_int_equal(mm_session_progress(s), 4);
+    chan_drain(&w->to_ada);
+    mm_session_destroy(&s);
+    /* a whole session: every frame of it counts on both sides but CERTs */
+    note(w->ada, w->scope, "One for Grace.");
+    run(w);
+    assert_true(mm_session_progress(w->srv) >= 4);         /* HELLO, HAVE, ENTRIES, DONE */
+    assert_true(mm_session_progress(w->cli) >= 4);         /* HELLO, HAVE, ACK, DONE */
+}
+
+typedef struct {
+    const uint8_t *want;
+    int calls;
+} gate_t;
+
+static int gate_busy(void *arg, const uint8_t identity[32], char *why, size_t cap)
+{
+    gate_t *g = arg;
+    g->calls++;
+    assert_memory_equal(identity, g->want, 32);
+    snprintf(why, cap, "you have too many sessions");
+    return MM_EBUSY;
+}
+
+static int gate_open(void *arg, const uint8_t identity[32], char *why, size_t cap)
+{
+    ((gate_t *) arg)->calls++;
+    return MM_OK;
+}
+
+static void test_hello_gate(void **state)
+{
+    world_t *w = *state;
+    gate_t g = { mm_home_identity_pk(w->ada), 0 };
+    mm_session_t *s = server(w, w->ada, 0);
+    mm_session_on_hello(s, gate_busy, &g);
+    size_t n = FRAME(MM_MSG_HELLO, w->ada);
+    expect_error(w, s, fbuf, n, MM_EBUSY);          /* nothing answered but the ERROR */
+    assert_int_equal(g.calls, 1);
+    /* a HELLO that does not verify never reaches the gate */
+    s = server(w, w->carl, 0);
+    mm_session_on_hello(s, gate_busy, &g);
+    n = FRAME(MM_MSG_HELLO, w->ada);
+    expect_error(w, s, fbuf, n, MM_EBADCERT);
+    assert_int_equal(g.calls, 1);
+    /* an open gate: the session goes on as before */
+    mm_session_on_hello(w->srv, gate_open, &g);
+    run(w);
+    assert_int_equal(g.calls, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +503,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server_replans_after_done, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_before_hello, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_after_hello, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_have_frames_capped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_progress, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hello_gate, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }
