@@ -58,8 +58,8 @@ enum {
 #define CLI_OPT_REPEAT_MAX 8
 
 #define CLI_NEEDS_HOME 0x1u     /* main opens the home before run() */
-#define CLI_HIDDEN     0x2u     /* for scripts: not in the listing or the
-                                   manual */
+#define CLI_HIDDEN     0x2u     /* for scripts: not in the listing, manual
+                                   or completions (mm __complete) */
 
 typedef struct cli cli_t;
 
@@ -136,6 +136,8 @@ int cmd_away(cli_t *cli, int argc, char **argv);
 int cmd_thread(cli_t *cli, int argc, char **argv);
 int cmd_status(cli_t *cli, int argc, char **argv);
 int cmd_export(cli_t *cli, int argc, char **argv);
+int cmd_completion(cli_t *cli, int argc, char **argv);
+int cmd_complete(cli_t *cli, int argc, char **argv);
 
 /* Long help texts, next to the code they describe. */
 extern const char cmd_init_help[], cmd_id_help[], cmd_note_help[],
@@ -147,7 +149,8 @@ extern const char cmd_init_help[], cmd_id_help[], cmd_note_help[],
                   cmd_inbox_help[], cmd_brief_help[], cmd_answer_help[],
                   cmd_decline_help[], cmd_askback_help[], cmd_capacity_help[],
                   cmd_away_help[], cmd_thread_help[], cmd_status_help[],
-                  cmd_export_help[];
+                  cmd_export_help[], cmd_completion_help[],
+                  cmd_complete_help[];
 
 /* The name / identity / device block of mm id and mm init (cmd_id.c);
  * init adds the "Initialised" line first and drops the home line. */

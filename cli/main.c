@@ -240,6 +240,13 @@ const cli_cmd_t cli_commands[] = {
       "print the version of mm",
       "mm version\n"
       "mm --version", cmd_version_help },
+    { "completion", cmd_completion, 0, NULL,
+      "print a shell completion script (bash, zsh or fish)",
+      "mm completion bash|zsh|fish", cmd_completion_help },
+    { "__complete", cmd_complete, CLI_NEEDS_HOME | CLI_HIDDEN, NULL,
+      "the words a completion script offers (for the scripts)",
+      "mm __complete peers\n"
+      "mm __complete qids COMMAND", cmd_complete_help },
 };
 const size_t cli_ncommands = sizeof cli_commands / sizeof cli_commands[0];
 
