@@ -65,6 +65,21 @@ class InstallCase(mmtest.SyncTestCase):
         self.assertEqual((p.returncode, p.stderr.decode()), (0, ""), "fish: %r" % (p,))
         return [w.split("\t")[0] for w in p.stdout.decode().split("\n") if w]
 
+    def zsh_words(self, script, words):
+        """What the zsh script hands compadd for words (the last being
+        completed): outside a real completion widget, compadd and _files
+        are stand-ins that print their words.  zsh itself then keeps the
+        ones matching what is typed."""
+        prog = ('compdef() { }; source $1 || exit 3; shift; '
+                'compadd() { [[ $1 == -- ]] && shift; print -rl -- "$@"; }; '
+                '_files() { print -r -- "(files $*)"; }; '
+                'words=("$@"); CURRENT=$#words; _mm')
+        p = subprocess.run(["zsh", "-f", "-c", prog, "zsh", script] + list(words),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           env=self.env(), timeout=mmtest.RUN_TIMEOUT)
+        self.assertEqual((p.returncode, p.stderr.decode()), (0, ""), "zsh: %r" % (p,))
+        return [w for w in p.stdout.decode().split("\n") if w]
+
     def listing(self):
         """The command names of mm help: "init", "note add", ... (a name
         and its summary are apart by two spaces or more)."""
@@ -216,12 +231,34 @@ class TestBashCompletion(InstallCase):
         self.assertEqual(self.words("--home", grace, "decline", ""), [])
         # a home that is not there completes nothing, quietly
         self.assertEqual(self.words("--home", self.path("none"), "answer", ""), [])
+        if shutil.which("zsh"):
+            zsh = os.path.join(self.prefix, FILES["zsh"])
+            self.assertEqual(self.zsh_words(zsh, [self.mm_path, "--home", grace,
+                                                  "answer", ""]), [short])
+            self.assertEqual(self.zsh_words(zsh, [self.mm_path, "--home", ada,
+                                                  "thread", ""]), ["grace"])
         if shutil.which("fish"):
             fish = os.path.join(self.prefix, FILES["fish"])
             line = "%s --home %s " % (self.mm_path, ada)
             self.assertEqual(self.fish_words(fish, line + "thread "), ["grace"])
             self.assertEqual(self.fish_words(fish, line + "withdraw "), [short])
             self.assertEqual(self.fish_words(fish, line + "answer "), [])
+
+    def test_zsh_offers_the_same_words(self):
+        if not shutil.which("zsh"):
+            self.skipTest("zsh is not installed (.ci/run installs it)")
+        zsh = os.path.join(self.prefix, FILES["zsh"])
+        mm = [self.mm_path]
+        groups = self.zsh_words(zsh, mm + ["th"])
+        self.assertEqual([g for g in groups if g.startswith("th")], ["thank", "thread"])
+        self.assertNotIn("__complete", groups)
+        self.assertEqual(self.zsh_words(zsh, mm + ["peer", ""]), self.words("peer", ""))
+        self.assertEqual(self.zsh_words(zsh, mm + ["invite", "--role", ""]),
+                         ["mentor", "mentee"])
+        self.assertEqual(self.zsh_words(zsh, mm + ["completion", ""]),
+                         ["bash", "zsh", "fish"])
+        self.assertIn("--about", self.zsh_words(zsh, mm + ["note", "add", "--"]))
+        self.assertEqual(self.zsh_words(zsh, mm + ["--home", ""]), ["(files -/)"])
 
     def test_fish_completes_the_same_words(self):
         if not shutil.which("fish"):
