@@ -50,6 +50,7 @@ enum {
     CLI_OPT_PRIVATE,            /* thread, export --private */
     CLI_OPT_FORMAT,             /* export --format md|json */
     CLI_OPT_ABOUT,              /* note add --about PEER */
+    CLI_OPT_MAN,                /* help --man */
     CLI_OPT_MAX
 };
 
@@ -57,6 +58,8 @@ enum {
 #define CLI_OPT_REPEAT_MAX 8
 
 #define CLI_NEEDS_HOME 0x1u     /* main opens the home before run() */
+#define CLI_HIDDEN     0x2u     /* for scripts: not in the listing, manual
+                                   or completions (mm __complete) */
 
 typedef struct cli cli_t;
 
@@ -133,6 +136,8 @@ int cmd_away(cli_t *cli, int argc, char **argv);
 int cmd_thread(cli_t *cli, int argc, char **argv);
 int cmd_status(cli_t *cli, int argc, char **argv);
 int cmd_export(cli_t *cli, int argc, char **argv);
+int cmd_completion(cli_t *cli, int argc, char **argv);
+int cmd_complete(cli_t *cli, int argc, char **argv);
 
 /* Long help texts, next to the code they describe. */
 extern const char cmd_init_help[], cmd_id_help[], cmd_note_help[],
@@ -144,7 +149,8 @@ extern const char cmd_init_help[], cmd_id_help[], cmd_note_help[],
                   cmd_inbox_help[], cmd_brief_help[], cmd_answer_help[],
                   cmd_decline_help[], cmd_askback_help[], cmd_capacity_help[],
                   cmd_away_help[], cmd_thread_help[], cmd_status_help[],
-                  cmd_export_help[];
+                  cmd_export_help[], cmd_completion_help[],
+                  cmd_complete_help[];
 
 /* The name / identity / device block of mm id and mm init (cmd_id.c);
  * init adds the "Initialised" line first and drops the home line. */
@@ -154,5 +160,13 @@ int  cmd_id_print(cli_t *cli, int init);
  * (cmd_help.c).  cli_print_help: 0, or -1 if no command belongs to group. */
 void cli_print_listing(FILE *f);
 int  cli_print_help(FILE *f, const char *group);
+
+/* Texts the listing, the help and the manual share (cmd_help.c): the
+ * synopsis of mm, what it is, and the common options (each ends in a
+ * newline). */
+extern const char cli_synopsis[], cli_about[], cli_common_options[];
+
+/* mm(1) as roff, from the table and the help texts (man.c). */
+void cli_print_man(FILE *f);
 
 #endif

@@ -19,10 +19,17 @@ const char cmd_help_help[] =
     "    exit status.  'mm COMMAND --help' and 'mm COMMAND -h' are the same as\n"
     "    'mm help COMMAND'.\n"
     "\n"
+    "OPTIONS\n"
+    "    --man\n"
+    "        Print the whole manual, mm(1), as roff: every command's\n"
+    "        synopsis and help, files, environment and exit status.\n"
+    "        The build installs it (man mm).\n"
+    "\n"
     "EXAMPLES\n"
     "    mm help\n"
     "    mm help note\n"
     "    mm note add --help\n"
+    "    mm help --man > mm.1\n"
     "\n"
     "EXIT STATUS\n"
     "    0  the help was shown\n"
@@ -38,7 +45,13 @@ const char cmd_version_help[] =
     "EXIT STATUS\n"
     "    0  always, unless the command line is wrong (2)\n";
 
-static const char common_options[] =
+const char cli_synopsis[] = "mm [--home DIR] [--json] COMMAND [ARGS...]\n";
+
+const char cli_about[] =
+    "micromentor keeps your notes and mentoring records in a signed,\n"
+    "end-to-end encrypted, append-only log on your own devices.\n";
+
+const char cli_common_options[] =
     "COMMON OPTIONS\n"
     "    --home DIR\n"
     "        Use the micromentor home in DIR.  Without it: $MM_HOME, else\n"
@@ -58,14 +71,10 @@ void cli_print_listing(FILE *f)
     for (size_t i = 0; i < cli_ncommands; i++)
         if (strlen(cli_commands[i].name) > w)
             w = strlen(cli_commands[i].name);
-    fputs("usage: mm [--home DIR] [--json] COMMAND [ARGS...]\n"
-          "\n"
-          "micromentor keeps your notes and mentoring records in a signed,\n"
-          "end-to-end encrypted, append-only log on your own devices.\n"
-          "\n"
-          "commands:\n", f);
+    fprintf(f, "usage: %s\n%s\ncommands:\n", cli_synopsis, cli_about);
     for (size_t i = 0; i < cli_ncommands; i++)
-        fprintf(f, "  %-*s  %s\n", (int) w, cli_commands[i].name,
+        if (!(cli_commands[i].flags & CLI_HIDDEN))
+            fprintf(f, "  %-*s  %s\n", (int) w, cli_commands[i].name,
                 cli_commands[i].summary);
     fputs("\n"
           "common options (before or after the command):\n"
@@ -117,7 +126,7 @@ int cli_print_help(FILE *f, const char *group)
     body = strchr(help, '\n');
     fputs(body ? body + 1 : "\n", f);
     if (strcmp(group, "help") != 0 && strcmp(group, "version") != 0)
-        fprintf(f, "\n%s", common_options);
+        fprintf(f, "\n%s", cli_common_options);
     return 0;
 }
 
@@ -125,6 +134,12 @@ int cmd_help(cli_t *cli, int argc, char **argv)
 {
     char group[32];
 
+    if (cli->opt[CLI_OPT_MAN]) {
+        if (argc > 0)
+            return cli_usage(cli, "--man prints the whole manual; give no command");
+        cli_print_man(stdout);
+        return CLI_EXIT_OK;
+    }
     if (argc == 0) {
         cli_print_listing(stdout);
         return CLI_EXIT_OK;

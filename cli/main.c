@@ -102,6 +102,11 @@ static const struct option export_opts[] = {
     { 0 },
 };
 
+static const struct option help_opts[] = {
+    { "man", no_argument, NULL, CLI_OPT_MAN },
+    { 0 },
+};
+
 const cli_cmd_t cli_commands[] = {
     { "init", cmd_init, 0, init_opts,
       "create a new home: identity, device key and store",
@@ -226,14 +231,22 @@ const cli_cmd_t cli_commands[] = {
     { "verify", cmd_verify, CLI_NEEDS_HOME, NULL,
       "re-check every signature, hash chain and encoding",
       "mm verify [--json]", cmd_verify_help },
-    { "help", cmd_help, 0, NULL,
+    { "help", cmd_help, 0, help_opts,
       "show the help of a command",
       "mm help [COMMAND]\n"
-      "mm COMMAND --help", cmd_help_help },
+      "mm COMMAND --help\n"
+      "mm help --man", cmd_help_help },
     { "version", cmd_version, 0, NULL,
       "print the version of mm",
       "mm version\n"
       "mm --version", cmd_version_help },
+    { "completion", cmd_completion, 0, NULL,
+      "print a shell completion script (bash, zsh or fish)",
+      "mm completion bash|zsh|fish", cmd_completion_help },
+    { "__complete", cmd_complete, CLI_NEEDS_HOME | CLI_HIDDEN, NULL,
+      "the words a completion script offers (for the scripts)",
+      "mm __complete peers\n"
+      "mm __complete qids COMMAND", cmd_complete_help },
 };
 const size_t cli_ncommands = sizeof cli_commands / sizeof cli_commands[0];
 
