@@ -364,6 +364,14 @@ int main(int argc, char **argv)
     }
     ex = dispatch(&cli, argc - first, argv + first);
 out:
+    /* A usage error can come before --json is parsed (mm tank --json). */
+    for (int i = 1; i < argc && !cli.json && ex != CLI_EXIT_OK; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        cli.json = strcmp(argv[i], "--json") == 0;
+    }
+    if (cli.json)
+        cli_error_json(&cli, ex);
     /* A failed write (full disk, closed pipe) must not look like success. */
     if (fflush(stdout) != 0 || ferror(stdout)) {
         cli_error(&cli, "cannot write the output; check where stdout goes");

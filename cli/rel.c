@@ -375,6 +375,7 @@ static int reply_refused(cli_t *cli, const rel_reply_spec_t *spec,
     int askers = spec->act == MM_ACT_WITHDRAW || spec->act == MM_ACT_THANK ||
                  spec->act == MM_ACT_REPORT;
 
+    cli_set_code(rc);
     switch (rc) {
     case MM_ENOTFOUND:
         return cli_fail(cli, "no question with id '%s'; see 'mm status' for "

@@ -1,0 +1,82 @@
+"""Errors that help: 'did you mean' for mistyped commands and options, the
+candidates of an ambiguous id prefix, and failures under --json as one
+{"error": {"code", "message"}} document on stdout (README, `mm help`).
+
+Every message is asserted whole, with its exit status; mmtest checks that
+any failure given --json prints exactly one JSON document.
+"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mmtest  # noqa: E402
+from test_engage import EngageBase, GOOD_Q, GOOD_Q2, BAD_Q  # noqa: E402
+
+
+class TestJsonErrors(EngageBase):
+    """A failed command given --json: the error object, and stderr as before."""
+
+    def setUp(self):
+        super().setUp()
+        self.grace = self.mentor("Grace")
+        self.ada = self.person("Ada")
+        self.connect(self.grace, self.ada, "grace", "ada")
+
+    def error(self, code, *args, home=None):
+        """Run mm --json ARGS, expect exit code; returns (error object, stderr line)."""
+        r = self.fails(code, "--json", *args, home=home or self.ada)
+        doc = json.loads(r.out)
+        self.assertEqual(list(doc), ["error"], r)
+        return doc["error"], r.err
+
+    def test_unknown_peer(self):
+        e, err = self.error(1, "thread", "nobody")
+        self.assertEqual(err, "mm thread: no peer 'nobody'; see 'mm peer list'\n")
+        self.assertEqual(e, {"code": "MM_ENOTFOUND",
+                             "message": "no peer 'nobody'; see 'mm peer list'"})
+
+    def test_pending_question(self):
+        qid = self.ask(self.ada, "grace", GOOD_Q)
+        e, err = self.error(1, "ask", "grace", GOOD_Q2)
+        msg = ("you already have an open question to grace (%s, waiting); thank, "
+               "withdraw, or wait for the answer before asking again" % qid[:12])
+        self.assertEqual(err, "mm ask: %s\n" % msg)
+        self.assertEqual(e, {"code": "MM_EPENDING", "message": msg})
+
+    def test_wrong_state(self):
+        qid = self.ask(self.ada, "grace", GOOD_Q)
+        self.ok("withdraw", qid, home=self.ada)
+        e, err = self.error(1, "withdraw", qid[:8])
+        self.assertEqual(e["code"], "MM_ESTATE")
+        self.assertEqual(err, "mm withdraw: %s\n" % e["message"])
+        # the same words as without --json, on stderr only
+        r = self.fails(1, "withdraw", qid[:8], home=self.ada)
+        self.assertEqual((r.out, r.err), ("", err))
+
+    def test_usage_error(self):
+        e, err = self.error(2, "thank")
+        self.assertEqual(e["code"], "usage")
+        self.assertEqual(err, "mm thank: %s\n" % e["message"])
+        self.assertTrue(e["message"].endswith("; see 'mm help thank'"), e)
+        # before --json is even read: an unknown command
+        r = self.fails(2, "frobnicate", "--json", home=self.ada)
+        self.assertEqual(json.loads(r.out), {"error": {
+            "code": "usage", "message": "unknown command 'frobnicate'; see 'mm help'"}})
+
+    def test_no_code(self):
+        # a failure with no MM_E code behind it: the ask refused by the lint
+        e, err = self.error(1, "ask", "grace", BAD_Q)
+        self.assertIsNone(e["code"])
+        self.assertEqual(err, "mm ask: %s\n" % e["message"])
+        self.assertEqual([f["rule"] for f in e["findings"]], ["yes-no"])
+        self.assertEqual(set(e["findings"][0]), {"rule", "advice"})
+        self.assertIn(e["findings"][0]["advice"], e["message"])
+
+    def test_missing_home(self):
+        r = self.fails(1, "--json", "id", home=self.path("nowhere"))
+        self.assertEqual(json.loads(r.out)["error"]["code"], "MM_ENOTFOUND")
+
+
+if __name__ == "__main__":
+    mmtest.main()
