@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/suggest.h"
 #include "cli/util.h"
 #include "crypto/error.h"
 #include "crypto/sign.h"
@@ -283,6 +284,30 @@ static void list_subcommands(const char *group, char *out, size_t cap)
     }
 }
 
+/* Usage error for an unknown command (group NULL) or subcommand of group,
+ * naming the nearest known ones when some are near. */
+static int unknown(cli_t *cli, const char *group, const char *typed)
+{
+    char near[CLI_SUGGEST_MAX * 72 + 32];
+    size_t n = group ? strlen(group) : 0;
+    cli_suggest_t s;
+
+    cli_suggest_init(&s, typed);
+    for (size_t i = 0; i < cli_ncommands; i++) {
+        const char *name = cli_commands[i].name;
+        if (!group)
+            cli_suggest_addn(&s, name, strcspn(name, " "));
+        else if (strncmp(name, group, n) == 0 && name[n] == ' ')
+            cli_suggest_add(&s, name + n + 1);
+    }
+    cli_suggest_text(&s, "", near, sizeof near);
+    if (*near)
+        return cli_usage_said(cli, "unknown %s '%s'; %s",
+                              group ? "subcommand" : "command", typed, near);
+    return cli_usage(cli, "unknown %s '%s'", group ? "subcommand" : "command",
+                     typed);
+}
+
 /* Run the command at argv[0]; returns the exit code. */
 static int dispatch(cli_t *cli, int argc, char **argv)
 {
@@ -291,7 +316,7 @@ static int dispatch(cli_t *cli, int argc, char **argv)
     int has_sub = 0, first = 0, ex;
 
     if (!find_group(group, &has_sub))
-        return cli_usage(cli, "unknown command '%s'", group);
+        return unknown(cli, NULL, group);
     if (has_sub) {
         /* Common options may come between the group and its subcommand. */
         cli->name = group;
@@ -307,7 +332,7 @@ static int dispatch(cli_t *cli, int argc, char **argv)
         }
         cli->cmd = find_command(group, argv[first]);
         if (!cli->cmd)
-            return cli_usage(cli, "unknown subcommand '%s'", argv[first]);
+            return unknown(cli, group, argv[first]);
         argc -= first;
         argv += first;
     } else {

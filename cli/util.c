@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/util.h"
 #include "cli/json.h"
+#include "cli/suggest.h"
 #include "core/question.h"
 #include "core/utf8.h"
 #include "crypto/error.h"
@@ -146,6 +147,16 @@ const char *cli_hint(int rc)
     }
 }
 
+int cli_usage_said(const cli_t *cli, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    cli_verror(cli, NULL, fmt, ap);
+    va_end(ap);
+    return CLI_EXIT_USAGE;
+}
+
 int cli_fail_code(const cli_t *cli, int rc, const char *fmt, ...)
 {
     va_list ap;
@@ -188,9 +199,21 @@ static int opt_error(cli_t *cli, int c, const struct option *opts,
             return cli_usage(cli, "option '--%s' needs a value", name);
         return cli_usage(cli, "option '-%c' needs a value", optopt);
     }
-    if (optopt == 0)            /* an unknown long option */
+    if (optopt == 0) {          /* an unknown long option */
+        char typed[64], near[CLI_SUGGEST_MAX * 72 + 32];
+        cli_suggest_t sg;
+        const char *w = strncmp(arg, "--", 2) == 0 ? arg + 2 : arg;
+        snprintf(typed, sizeof typed, "%.*s", (int) strcspn(w, "="), w);
+        cli_suggest_init(&sg, typed);
+        for (const struct option *o = opts; o->name; o++)
+            cli_suggest_add(&sg, o->name);
+        cli_suggest_text(&sg, "--", near, sizeof near);
+        if (*near)
+            return cli_usage_said(cli, "unknown option '%.*s'; %s",
+                                  (int) strcspn(arg, "="), arg, near);
         return cli_usage(cli, "unknown option '%.*s'",
                          (int) strcspn(arg, "="), arg);
+    }
     if (name && strncmp(arg, "--", 2) == 0)
         return cli_usage(cli, "option '--%s' takes no value", name);
     if (optopt > 32 && optopt < 127)

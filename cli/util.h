@@ -24,6 +24,9 @@ int  cli_usage(const cli_t *cli, const char *fmt, ...)
 /* cli_fail, remembering rc (the MM_E code of the failure) for --json. */
 int  cli_fail_code(const cli_t *cli, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* cli_error (the message says what to do), then CLI_EXIT_USAGE. */
+int  cli_usage_said(const cli_t *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* "mm CMD: WHAT: <mm_strerror(rc)>; <what to do>", then CLI_EXIT_FAIL. */
 int  cli_fail_rc(const cli_t *cli, int rc, const char *what);
 /* What to do next after an error code, for the second half of a message. */

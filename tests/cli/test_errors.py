@@ -78,5 +78,50 @@ class TestJsonErrors(EngageBase):
         self.assertEqual(json.loads(r.out)["error"]["code"], "MM_ENOTFOUND")
 
 
+class TestDidYouMean(mmtest.MMTestCase):
+    """A mistyped command, subcommand or option names the nearest ones."""
+
+    def test_command(self):
+        home, _ = self.new_home()
+        for typed, said in (("tank", "'thank'"), ("inite", "one of 'init', 'invite'"),
+                            ("sevre", "'serve'"), ("ak", "'ask'")):
+            r = self.fails(2, typed, "x", home=home)
+            self.assertEqual(r.err, "mm: unknown command '%s'; did you mean %s?\n"
+                             % (typed, said))
+            self.assertEqual(r.out, "")
+        # nothing near: the old words, pointing to the listing
+        r = self.fails(2, "frobnicate", home=home)
+        self.assertEqual(r.err, "mm: unknown command 'frobnicate'; see 'mm help'\n")
+
+    def test_subcommand(self):
+        home, _ = self.new_home()
+        r = self.fails(2, "peer", "lst", home=home)
+        self.assertEqual(r.err, "mm peer: unknown subcommand 'lst'; did you mean 'list'?\n")
+        r = self.fails(2, "ambition", "dorp", "1a2b", home=home)
+        self.assertEqual(r.err, "mm ambition: unknown subcommand 'dorp'; did you mean "
+                         "'drop'?\n")
+        r = self.fails(2, "note", "frobnicate", home=home)
+        self.assertEqual(r.err, "mm note: unknown subcommand 'frobnicate'; see 'mm help "
+                         "note'\n")
+
+    def test_option(self):
+        home, _ = self.new_home()
+        r = self.fails(2, "thank", "1a2b", "thanks", "--ofer", "x", home=home)
+        self.assertEqual(r.err, "mm thank: unknown option '--ofer'; did you mean "
+                         "'--offer'?\n")
+        r = self.fails(2, "note", "list", "--jsn", home=home)
+        self.assertEqual(r.err, "mm note list: unknown option '--jsn'; did you mean "
+                         "'--json'?\n")
+        r = self.fails(2, "--hme", home, "id")
+        self.assertEqual(r.err, "mm: unknown option '--hme'; did you mean '--home'?\n")
+        r = self.fails(2, "ambition", "add", "--nera=x", home=home)
+        self.assertEqual(r.err, "mm ambition add: unknown option '--nera'; did you mean "
+                         "'--near'?\n")
+        # and under --json, a usage error object
+        r = self.fails(2, "--json", "note", "lst", home=home)
+        self.assertEqual(json.loads(r.out), {"error": {
+            "code": "usage", "message": "unknown subcommand 'lst'; did you mean 'list'?"}})
+
+
 if __name__ == "__main__":
     mmtest.main()
