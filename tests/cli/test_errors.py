@@ -1,5 +1,5 @@
 """Errors that help: 'did you mean' for mistyped commands and options, the
-candidates of an ambiguous id prefix, and failures under --json as one
+candidates of an ambiguous id prefix (of questions), and failures under --json as one
 {"error": {"code", "message"}} document on stdout (README, `mm help`).
 
 Every message is asserted whole, with its exit status; mmtest checks that
@@ -121,6 +121,57 @@ class TestDidYouMean(mmtest.MMTestCase):
         r = self.fails(2, "--json", "note", "lst", home=home)
         self.assertEqual(json.loads(r.out), {"error": {
             "code": "usage", "message": "unknown subcommand 'lst'; did you mean 'list'?"}})
+
+
+def shared_prefix(ids):
+    """Four hex digits that exactly two of ids start with (sorted pair)."""
+    by = {}
+    for i in ids:
+        by.setdefault(i[:4], []).append(i)
+    pairs = sorted(v for v in by.values() if len(v) == 2)
+    if not pairs:
+        raise AssertionError("no two of %d ids share 4 digits" % len(ids))
+    return sorted(pairs[0])
+
+
+# Entries piled by mm_fill: among 2000 ids, two share 4 hex digits but for
+# odds of about e^-30.
+PILE = 2000
+
+
+class TestAmbiguousIds(EngageBase):
+    """An ambiguous id prefix names its candidates, as git does."""
+
+    def test_question_prefix(self):
+        grace = self.mentor("Grace")
+        ada = self.person("Ada")
+        self.connect(grace, ada, "grace", "ada")
+        r = self.tool("mm_fill", "--home", ada, "--peer", "grace", "--type", "question",
+                      "--count", PILE, "--size", 16)
+        self.assertEqual(r.rc, 0, r)
+        ids = [e["id"] for e in self.ok_json("log", home=ada)["entries"]
+               if e["type"] == "question"]
+        self.assertEqual(len(ids), PILE)
+        a, b = shared_prefix(ids)
+        for verb in (["withdraw"], ["thank"], ["report"]):
+            r = self.fails(1, *verb, a[:4], *(["Thanks."] if verb != ["withdraw"] else []),
+                           home=ada)
+            self.assertEqual(r.err, "mm %s: id prefix '%s' matches 2 questions: %s (to "
+                             "grace, waiting), %s (to grace, waiting); give more digits\n"
+                             % (verb[0], a[:4], a[:12], b[:12]))
+        r = self.fails(1, "--json", "withdraw", a[:4], home=ada)
+        e = json.loads(r.out)["error"]
+        self.assertEqual(e["code"], "MM_EAMBIG")
+        self.assertEqual(e["candidates"], [
+            {"id": a, "peer": "grace", "direction": "to", "state": "waiting"},
+            {"id": b, "peer": "grace", "direction": "to", "state": "waiting"}])
+        # the mentor's side, after a sync: from ada, held one at a time
+        self.sync(ada, "grace")
+        self.inbox(grace)
+        r = self.fails(1, "answer", a[:4], "Start small.", home=grace)
+        self.assertRegex(r.err, r"^mm answer: id prefix '%s' matches 2 questions: %s "
+                         r"\(from Ada, (held|open)\), %s \(from Ada, (held|open)\); give "
+                         r"more digits\n$" % (a[:4], a[:12], b[:12]))
 
 
 if __name__ == "__main__":
