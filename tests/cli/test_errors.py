@@ -1,5 +1,6 @@
 """Errors that help: 'did you mean' for mistyped commands and options, the
-candidates of an ambiguous id prefix (of questions), and failures under --json as one
+candidates of an ambiguous id prefix (notes and questions here; ambitions,
+whose bodies mm_fill cannot make, in unit/test_ambition.c), and failures under --json as one
 {"error": {"code", "message"}} document on stdout (README, `mm help`).
 
 Every message is asserted whole, with its exit status; mmtest checks that
@@ -141,6 +142,35 @@ PILE = 2000
 
 class TestAmbiguousIds(EngageBase):
     """An ambiguous id prefix names its candidates, as git does."""
+
+    def test_note_prefix(self):
+        ada = self.person("Ada")
+        r = self.tool("mm_fill", "--home", ada, "--peer", "@self", "--type", "note",
+                      "--count", PILE, "--size", 16)
+        self.assertEqual(r.rc, 0, r)
+        listed = self.ok_json("note", "list", home=ada)["notes"]
+        notes = {n["id"]: n for n in listed}
+        self.assertEqual(len(notes), PILE)
+        a, b = shared_prefix(notes)
+        r = self.fails(1, "note", "show", a[:4].upper(), home=ada)
+        # in the order of mm note list: newest first
+        pair = [n["id"] for n in listed if n["id"] in (a, b)]
+        said = ", ".join("%s (%s)" % (i[:12], notes[i]["text"].lstrip()) for i in pair)
+        self.assertEqual(r.err, "mm note show: id prefix '%s' matches 2 notes: %s; give "
+                         "more digits\n" % (a[:4].upper(), said))
+        # more digits find it
+        self.assertEqual(self.ok_json("note", "show", a[:12], home=ada)["id"], a)
+        r = self.fails(1, "--json", "note", "show", a[:4], home=ada)
+        e = json.loads(r.out)["error"]
+        self.assertEqual(e["code"], "MM_EAMBIG")
+        self.assertEqual(sorted(c["id"] for c in e["candidates"]), [a, b])
+        # a prefix of no note
+        free = next(p for p in ("%04x" % i for i in range(65536))
+                    if not any(i.startswith(p) for i in notes))
+        r = self.fails(1, "--json", "note", "show", free, home=ada)
+        self.assertEqual(r.err, "mm note show: no note with id '%s'; see 'mm note list'\n"
+                         % free)
+        self.assertEqual(json.loads(r.out)["error"]["code"], "MM_ENOTFOUND")
 
     def test_question_prefix(self):
         grace = self.mentor("Grace")
