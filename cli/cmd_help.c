@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "cli/suggest.h"
 #include "cli/util.h"
 
 const char cmd_help_help[] =
@@ -154,6 +155,15 @@ int cmd_help(cli_t *cli, int argc, char **argv)
         }
     }
     if (cli_print_help(stdout, group) != 0) {
+        char near[CLI_SUGGEST_MAX * 72 + 32];
+        cli_suggest_t sg;
+        cli_suggest_init(&sg, group);
+        for (size_t i = 0; i < cli_ncommands; i++)
+            cli_suggest_addn(&sg, cli_commands[i].name,
+                             strcspn(cli_commands[i].name, " "));
+        cli_suggest_text(&sg, "", near, sizeof near);
+        if (*near)
+            return cli_usage_said(cli, "unknown command '%s'; %s", argv[0], near);
         cli_error(cli, "unknown command '%s'; run 'mm help' for the list",
                   argv[0]);
         return CLI_EXIT_USAGE;

@@ -90,6 +90,8 @@ class TestDidYouMean(mmtest.MMTestCase):
             self.assertEqual(r.err, "mm: unknown command '%s'; did you mean %s?\n"
                              % (typed, said))
             self.assertEqual(r.out, "")
+        r = self.fails(2, "help", "tank", home=home)
+        self.assertEqual(r.err, "mm help: unknown command 'tank'; did you mean 'thank'?\n")
         # nothing near: the old words, pointing to the listing
         r = self.fails(2, "frobnicate", home=home)
         self.assertEqual(r.err, "mm: unknown command 'frobnicate'; see 'mm help'\n")
