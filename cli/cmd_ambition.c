@@ -91,30 +91,43 @@ void cmd_ambitions_free(cmd_ambitions_t *a)
     memset(a, 0, sizeof *a);
 }
 
+#define CMD_AMBITION_CAND 8      /* ambitions named for an ambiguous prefix */
+
 int cmd_ambition_find(cli_t *cli, const cmd_ambitions_t *a, const char *arg,
                       const mm_ambition_t **out)
 {
-    char prefix[2 * 32 + 1], hex[2 * 32 + 1];
-    size_t hits = 0, len;
-    int ex;
+    char prefix[2 * 32 + 1], hex[2 * 32 + 1], kind[16];
+    char list[CMD_AMBITION_CAND * 64];
+    size_t idx[CMD_AMBITION_CAND], hits, o = 0, kl;
+    const char *k;
+    int ex, rc;
 
     if ((ex = cli_id_prefix(cli, arg, "an ambition", prefix)) != CLI_EXIT_OK)
         return ex;
-    len = strlen(prefix);
-    for (size_t i = 0; i < a->n; i++) {
-        mm_encoding_hex(hex, a->v[i].it->id, 32);
-        if (strncmp(hex, prefix, len) == 0) {
-            *out = &a->v[i];
-            hits++;
-        }
+    rc = mm_ambition_find(a->v, a->n, prefix, idx, CMD_AMBITION_CAND, &hits);
+    if (rc == MM_OK) {
+        *out = &a->v[idx[0]];
+        return CLI_EXIT_OK;
     }
-    if (hits == 0)
-        return cli_fail(cli, "no ambition with id '%s'; see 'mm ambition list "
-                        "--all'", prefix);
-    if (hits > 1)
-        return cli_fail(cli, "id prefix '%s' matches %zu ambitions; give more "
-                        "digits", prefix, hits);
-    return CLI_EXIT_OK;
+    if (rc == MM_ENOTFOUND)
+        return cli_fail_code(cli, rc, "no ambition with id '%s'; see 'mm "
+                             "ambition list --all'", prefix);
+    if (rc != MM_EAMBIG)
+        return cli_fail_rc(cli, rc, "cannot find the ambition");
+    list[0] = '\0';
+    for (size_t i = 0; i < hits && i < CMD_AMBITION_CAND && o < sizeof list; i++) {
+        const mm_ambition_t *x = &a->v[idx[i]];
+        mm_encoding_hex(hex, x->it->id, 32);
+        k = rel_field(x->it, "kind", &kl);
+        snprintf(kind, sizeof kind, "%.*s", k && kl < sizeof kind ? (int) kl : 1,
+                 k && kl < sizeof kind ? k : "?");
+        o += (size_t) snprintf(list + o, sizeof list - o, "%s%.*s (%s, %s)",
+                               i ? ", " : "", CLI_SHORT_ID, hex, kind,
+                               cmd_ambition_state(x));
+    }
+    return cli_fail_code(cli, rc, "id prefix '%s' matches %zu ambitions: %s%s; "
+                         "give more digits", prefix, hits, list,
+                         hits > CMD_AMBITION_CAND ? ", ..." : "");
 }
 
 const char *cmd_ambition_state(const mm_ambition_t *a)

@@ -172,11 +172,32 @@ const char cmd_report_help[] =
 
 /* --- ask ----------------------------------------------------------------- */
 
-/* "not sent: advice; advice; rephrase it..." for the findings of text.
- * Returns the number of findings. */
+/* The findings of a refused question, for the --json error object. */
+static struct {
+    mm_lint_finding_t f[MM_LINT_MAX];
+    int               n;
+} refused;
+
+/* "findings": [{"rule", "advice"}] in the error object. */
+static void findings_json(json_t *j, const void *arg)
+{
+    (void) arg;
+    json_arr_begin(j, "findings");
+    for (int i = 0; i < refused.n; i++) {
+        json_obj_begin(j, NULL);
+        json_str(j, "rule", refused.f[i].rule);
+        json_str(j, "advice", refused.f[i].advice);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+}
+
+/* "not sent: advice; advice; rephrase it..." for the findings of text
+ * (with --json, also in the error object).  Returns the number of
+ * findings. */
 static int lint_refusal(cli_t *cli, const char *text)
 {
-    mm_lint_finding_t f[MM_LINT_MAX];
+    mm_lint_finding_t *f = refused.f;
     char msg[MM_LINT_MAX * (sizeof f[0].advice + 2) + 16];
     size_t o = 0;
     int n = mm_lint(text, f);
@@ -185,6 +206,8 @@ static int lint_refusal(cli_t *cli, const char *text)
         return 0;
     if (n > MM_LINT_MAX)
         n = MM_LINT_MAX;
+    refused.n = n;
+    cli_set_extra(findings_json, NULL);
     msg[0] = '\0';
     for (int i = 0; i < n; i++)
         o += (size_t) snprintf(msg + o, sizeof msg - o, "%s%s", i ? "; " : "",
@@ -200,6 +223,7 @@ static int ask_refused(cli_t *cli, const char *name, const mm_engage_out_t *o,
 {
     char hex[2 * 32 + 1];
 
+    cli_set_code(rc);
     switch (rc) {
     case MM_EROLE:
         if (o->peer.role == MM_ROLE_MENTEE)

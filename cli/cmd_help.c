@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "cli/suggest.h"
 #include "cli/util.h"
 
 const char cmd_help_help[] =
@@ -58,7 +59,11 @@ const char cli_common_options[] =
     "        $XDG_DATA_HOME/micromentor, else ~/.local/share/micromentor.\n"
     "    --json\n"
     "        Print one JSON document on stdout instead of text.  Field names\n"
-    "        are stable; errors still go to stderr.\n"
+    "        are stable.  Errors still go to stderr as one line; a command\n"
+    "        that fails before printing its document prints instead\n"
+    "        {\"error\": {\"code\": C, \"message\": M}}: M is the line's text,\n"
+    "        C the error's stable name (\"MM_ENOTFOUND\", \"MM_EPENDING\", ...),\n"
+    "        \"usage\" for a usage error (exit 2), or null when there is none.\n"
     "    -h, --help\n"
     "        Show this help.\n"
     "    Common options may come before or after the command:\n"
@@ -165,6 +170,15 @@ int cmd_help(cli_t *cli, int argc, char **argv)
         }
     }
     if (cli_print_help(stdout, group) != 0) {
+        char near[CLI_SUGGEST_MAX * 72 + 32];
+        cli_suggest_t sg;
+        cli_suggest_init(&sg, group);
+        for (size_t i = 0; i < cli_ncommands; i++)
+            cli_suggest_addn(&sg, cli_commands[i].name,
+                             strcspn(cli_commands[i].name, " "));
+        cli_suggest_text(&sg, "", near, sizeof near);
+        if (*near)
+            return cli_usage_said(cli, "unknown command '%s'; %s", argv[0], near);
         cli_error(cli, "unknown command '%s'; run 'mm help' for the list",
                   argv[0]);
         return CLI_EXIT_USAGE;

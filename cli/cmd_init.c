@@ -103,6 +103,7 @@ int cmd_init(cli_t *cli, int argc, char **argv)
         return ex;
 
     rc = mm_home_init(cli->path, name, devname, mm_now_ms());
+    cli_set_code(rc);
     switch (rc) {
     case MM_OK:
         break;

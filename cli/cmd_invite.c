@@ -296,6 +296,7 @@ static int read_code(cli_t *cli, char *arg, char out[MM_INVITE_CODE_MAX + 1])
 
 static int decode_error(cli_t *cli, int rc, const char *text)
 {
+    cli_set_code(rc);
     switch (rc) {
     case MM_ECHECKSUM:
         return cli_fail(cli, "this invite code is damaged (a character is "
@@ -322,6 +323,7 @@ static int decode_error(cli_t *cli, int rc, const char *text)
 static int accept_error(cli_t *cli, int rc, const char *why,
                         const mm_invite_code_t *code)
 {
+    cli_set_code(rc);
     switch (rc) {
     case MM_EINVAL:
         if (code->expires < mm_now_ms())

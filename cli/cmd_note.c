@@ -75,6 +75,8 @@ const char cmd_note_help[] =
 #define SHORT_ID 12              /* hex digits of an id shown in lists */
 #define LINE_CHARS 60            /* first line shown by list */
 #define ID_MIN 4                 /* hex digits of a prefix given to show */
+#define NOTE_CAND_MAX 8          /* notes named for an ambiguous prefix */
+#define NOTE_CAND_LINE 24        /* characters of each one's first line */
 
 /* One note as a JSON object (an element of list, or the result of show). */
 static void note_json(json_t *j, const mm_note_t *n)
@@ -288,6 +290,56 @@ int cmd_note_list(cli_t *cli, int argc, char **argv)
     return ex;
 }
 
+/* The candidates of an ambiguous prefix, for the --json error object. */
+static mm_note_list_t candidates;
+
+static void candidates_json(json_t *j, const void *arg)
+{
+    char hex[2 * 32 + 1];
+
+    (void) arg;
+    json_arr_begin(j, "candidates");
+    for (size_t i = 0; i < candidates.n && i < NOTE_CAND_MAX; i++) {
+        mm_encoding_hex(hex, candidates.v[i].id, 32);
+        json_obj_begin(j, NULL);
+        json_str(j, "id", hex);
+        json_uint(j, "time_ms", candidates.v[i].time);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+}
+
+/* "id prefix 'P' matches 2 notes: 1a2b3c4d5e6f (first line), ...; give
+ * more digits" for the notes core found (got, newest first; freed). */
+static int note_ambiguous(cli_t *cli, const char *prefix, mm_note_list_t *got)
+{
+    char list[NOTE_CAND_MAX * (CLI_SHORT_ID + 4 * NOTE_CAND_LINE + 16)];
+    char hex[2 * 32 + 1], *line;
+    size_t o = 0, n = got->n;
+    int ex;
+
+    list[0] = '\0';
+    for (size_t i = 0; i < n && i < NOTE_CAND_MAX && o < sizeof list; i++) {
+        mm_encoding_hex(hex, got->v[i].id, 32);
+        line = cli_first_line(got->v[i].text, got->v[i].len, NOTE_CAND_LINE);
+        o += (size_t) snprintf(list + o, sizeof list - o, "%s%.*s (%s)", i ? ", " : "",
+                               CLI_SHORT_ID, hex, line ? line : "?");
+        free(line);
+    }
+    ex = cli_fail_code(cli, MM_EAMBIG, "id prefix '%s' matches %zu notes: %s%s; give "
+                       "more digits", prefix, n, list, n > NOTE_CAND_MAX ? ", ..." : "");
+    /* the ids stay for the error object; the texts go now */
+    for (size_t i = 0; i < n; i++) {
+        sodium_memzero(got->v[i].text, got->v[i].len);
+        got->v[i].len = 0;
+    }
+    mm_note_list_free(&candidates);
+    candidates = *got;
+    memset(got, 0, sizeof *got);
+    cli_set_extra(candidates_json, NULL);
+    return ex;
+}
+
 int cmd_note_show(cli_t *cli, int argc, char **argv)
 {
     char prefix[2 * 32 + 1], hex[2 * 32 + 1], dev[MM_IDCODE_LEN + 1];
@@ -309,10 +361,10 @@ int cmd_note_show(cli_t *cli, int argc, char **argv)
 
     rc = mm_note_get(cli->home, prefix, &got);
     if (rc == MM_ENOTFOUND)
-        return cli_fail(cli, "no note with id '%s'; see 'mm note list'", argv[0]);
+        return cli_fail_code(cli, rc, "no note with id '%s'; see 'mm note list'",
+                             argv[0]);
     if (rc == MM_EAMBIG)
-        return cli_fail(cli, "id prefix '%s' is ambiguous; give more digits",
-                        argv[0]);
+        return note_ambiguous(cli, argv[0], &got);
     if (rc != MM_OK)
         return cli_fail_rc(cli, rc, "cannot read the note");
     if (got.n != 1) {

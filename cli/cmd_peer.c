@@ -127,6 +127,7 @@ int cmd_peer_find(cli_t *cli, mm_txn_t *txn, const char *what, mm_peer_t *p)
 {
     int rc = mm_peer_find(txn, what, p);
 
+    cli_set_code(rc);
     switch (rc) {
     case MM_OK:
         return CLI_EXIT_OK;

@@ -171,6 +171,7 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
     errtext[0] = '\0';
     rc = mm_serve_run(cli->home, addrs, n, &stop, log_line, cli, errtext,
                       sizeof errtext);
+    cli_set_code(rc);
     switch (rc) {
     case MM_OK:
         log_line(cli, "stopped");

@@ -188,6 +188,7 @@ void cmd_sync_print(const cli_t *cli, const cmd_sync_result_t *r)
     cmd_peer_name(name, r->name);
     if (r->rc != MM_OK) {
         sync_hint(hint, sizeof hint, r->rc, r->arg);
+        cli_set_code(r->rc);
         cli_error(cli, "%s: %s; %s", name, r->error, hint);
         return;
     }

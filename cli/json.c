@@ -5,10 +5,19 @@
 #include "cli/json.h"
 #include "cli/util.h"
 
+static int stdout_used;
+
 void json_init(json_t *j, FILE *f)
 {
     memset(j, 0, sizeof *j);
     j->f = f;
+    if (f == stdout)
+        stdout_used = 1;
+}
+
+int json_stdout_used(void)
+{
+    return stdout_used;
 }
 
 static void json_escape(FILE *f, const char *str, size_t n);

@@ -16,7 +16,7 @@
 
 #define JSON_DEPTH_MAX 16
 
-typedef struct {
+typedef struct json {
     FILE    *f;
     int      depth;
     unsigned char more[JSON_DEPTH_MAX + 1]; /* level already has a member */
@@ -36,6 +36,9 @@ void json_uint(json_t *j, const char *key, uint64_t v);
 void json_int(json_t *j, const char *key, int64_t v);
 void json_bool(json_t *j, const char *key, int v);
 void json_null(json_t *j, const char *key);
+
+/* 1 once a document has been begun on stdout in this process. */
+int json_stdout_used(void);
 
 /* End the document with a newline.  0, or -1 if the stream had an error. */
 int json_finish(json_t *j);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/suggest.h"
 #include "cli/util.h"
 #include "crypto/error.h"
 #include "crypto/sign.h"
@@ -296,6 +297,30 @@ static void list_subcommands(const char *group, char *out, size_t cap)
     }
 }
 
+/* Usage error for an unknown command (group NULL) or subcommand of group,
+ * naming the nearest known ones when some are near. */
+static int unknown(cli_t *cli, const char *group, const char *typed)
+{
+    char near[CLI_SUGGEST_MAX * 72 + 32];
+    size_t n = group ? strlen(group) : 0;
+    cli_suggest_t s;
+
+    cli_suggest_init(&s, typed);
+    for (size_t i = 0; i < cli_ncommands; i++) {
+        const char *name = cli_commands[i].name;
+        if (!group)
+            cli_suggest_addn(&s, name, strcspn(name, " "));
+        else if (strncmp(name, group, n) == 0 && name[n] == ' ')
+            cli_suggest_add(&s, name + n + 1);
+    }
+    cli_suggest_text(&s, "", near, sizeof near);
+    if (*near)
+        return cli_usage_said(cli, "unknown %s '%s'; %s",
+                              group ? "subcommand" : "command", typed, near);
+    return cli_usage(cli, "unknown %s '%s'", group ? "subcommand" : "command",
+                     typed);
+}
+
 /* Run the command at argv[0]; returns the exit code. */
 static int dispatch(cli_t *cli, int argc, char **argv)
 {
@@ -304,7 +329,7 @@ static int dispatch(cli_t *cli, int argc, char **argv)
     int has_sub = 0, first = 0, ex;
 
     if (!find_group(group, &has_sub))
-        return cli_usage(cli, "unknown command '%s'", group);
+        return unknown(cli, NULL, group);
     if (has_sub) {
         /* Common options may come between the group and its subcommand. */
         cli->name = group;
@@ -320,7 +345,7 @@ static int dispatch(cli_t *cli, int argc, char **argv)
         }
         cli->cmd = find_command(group, argv[first]);
         if (!cli->cmd)
-            return cli_usage(cli, "unknown subcommand '%s'", argv[first]);
+            return unknown(cli, group, argv[first]);
         argc -= first;
         argv += first;
     } else {
@@ -377,6 +402,14 @@ int main(int argc, char **argv)
     }
     ex = dispatch(&cli, argc - first, argv + first);
 out:
+    /* A usage error can come before --json is parsed (mm tank --json). */
+    for (int i = 1; i < argc && !cli.json && ex != CLI_EXIT_OK; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        cli.json = strcmp(argv[i], "--json") == 0;
+    }
+    if (cli.json)
+        cli_error_json(&cli, ex);
     /* A failed write (full disk, closed pipe) must not look like success. */
     if (fflush(stdout) != 0 || ferror(stdout)) {
         cli_error(&cli, "cannot write the output; check where stdout goes");

@@ -368,6 +368,53 @@ static int reply_call(cli_t *cli, const rel_reply_spec_t *spec, const char *qid,
     return MM_EINVAL;
 }
 
+/* The candidates of an ambiguous prefix, for the --json error object. */
+static void candidates_json(json_t *j, const void *arg)
+{
+    const mm_engage_out_t *o = arg;
+    char hex[2 * 32 + 1];
+
+    json_arr_begin(j, "candidates");
+    for (size_t i = 0; i < o->ncand; i++) {
+        mm_encoding_hex(hex, o->cand[i].qid, 32);
+        json_obj_begin(j, NULL);
+        json_str(j, "id", hex);
+        json_str(j, "peer", o->cand[i].peer[0] ? o->cand[i].peer : NULL);
+        json_str(j, "direction", o->cand[i].mine ? "to" : "from");
+        json_str(j, "state", mm_qstate_name(o->cand[i].state));
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+}
+
+int rel_ambiguous(cli_t *cli, const char *prefix, const mm_engage_out_t *o)
+{
+    char list[MM_ENGAGE_CAND_MAX * (CLI_NAME_SAFE + 48)], name[CLI_NAME_SAFE];
+    char hex[2 * 32 + 1];
+    size_t n = 0;
+
+    list[0] = '\0';
+    for (size_t i = 0; i < o->ncand && n < sizeof list; i++) {
+        mm_encoding_hex(hex, o->cand[i].qid, 32);
+        cmd_peer_name(name, o->cand[i].peer[0] ? o->cand[i].peer : "?");
+        n += (size_t) snprintf(list + n, sizeof list - n, "%s%.*s (%s %s, %s)",
+                               i ? ", " : "", CLI_SHORT_ID, hex,
+                               o->cand[i].mine ? "to" : "from", name,
+                               mm_qstate_name(o->cand[i].state));
+    }
+    static mm_engage_out_t kept;    /* the error object is written by main */
+
+    kept = *o;
+    cli_set_extra(candidates_json, &kept);
+    if (o->ncand < 2)       /* core named none: say it without them */
+        return cli_fail_code(cli, MM_EAMBIG, "id prefix '%s' matches more "
+                             "than one question; give more digits", prefix);
+    return cli_fail_code(cli, MM_EAMBIG, "id prefix '%s' matches %s%zu "
+                         "questions: %s%s; give more digits", prefix,
+                         o->more ? "more than " : "", o->ncand, list,
+                         o->more ? ", ..." : "");
+}
+
 /* The words for a refusal core gave. */
 static int reply_refused(cli_t *cli, const rel_reply_spec_t *spec,
                          rel_reply_t *c, const char *prefix, int rc)
@@ -375,13 +422,13 @@ static int reply_refused(cli_t *cli, const rel_reply_spec_t *spec,
     int askers = spec->act == MM_ACT_WITHDRAW || spec->act == MM_ACT_THANK ||
                  spec->act == MM_ACT_REPORT;
 
+    cli_set_code(rc);
     switch (rc) {
     case MM_ENOTFOUND:
         return cli_fail(cli, "no question with id '%s'; see 'mm status' for "
                         "yours and 'mm inbox' for your mentees'", prefix);
     case MM_EAMBIG:
-        return cli_fail(cli, "id prefix '%s' matches more than one question; "
-                        "give more of its digits", prefix);
+        return rel_ambiguous(cli, prefix, &c->out);
     case MM_EROLE:
         if (askers)
             return cli_fail(cli, "question %.*s was asked by %s, not by you; "

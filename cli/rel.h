@@ -112,6 +112,11 @@ typedef struct {
  * identity a decline refers the asker to, or NULL.  Exit code. */
 int  rel_reply(cli_t *cli, int argc, char **argv, const rel_reply_spec_t *spec,
                const uint8_t *refer, void *own);
+/* MM_EAMBIG for the question id prefix: "id prefix 'P' matches 2
+ * questions: 1a2b3c4d5e6f (to grace, open), ...; give more digits", with
+ * the candidates (o->cand) in the --json error object as "candidates":
+ * [{"id", "peer", "direction": "to"|"from", "state"}].  CLI_EXIT_FAIL. */
+int  rel_ambiguous(cli_t *cli, const char *prefix, const mm_engage_out_t *o);
 /* "(delivered on the next 'mm sync grace')" on stdout (not with --json). */
 void rel_hint(const cli_t *cli, const mm_peer_t *p);
 

@@ -16,6 +16,8 @@
 
 #include "cli/cli.h"
 #include "cli/util.h"
+#include "cli/json.h"
+#include "cli/suggest.h"
 #include "core/question.h"
 #include "core/utf8.h"
 #include "crypto/error.h"
@@ -38,18 +40,62 @@ static void cli_verror(const cli_t *cli, const char *see, const char *fmt,
                        va_list ap)
     __attribute__((format(printf, 3, 0)));
 
+/* The last error said, for the --json error object (cli_error_json). */
+static struct {
+    char        msg[4096];
+    int         rc;                 /* its MM_E code, or 0 */
+    cli_extra_fn extra;
+    const void *arg;
+} last;
+
+void cli_set_code(int rc)
+{
+    last.rc = rc;
+}
+
+void cli_set_extra(cli_extra_fn fn, const void *arg)
+{
+    last.extra = fn;
+    last.arg = arg;
+}
+
 static void cli_verror(const cli_t *cli, const char *see, const char *fmt,
                        va_list ap)
 {
+    size_t n;
+
     fflush(stdout);
-    if (cli && cli->name)
-        fprintf(stderr, "mm %s: ", cli->name);
-    else
-        fputs("mm: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(last.msg, sizeof last.msg, fmt, ap);
+    n = strlen(last.msg);
     if (see)
-        fprintf(stderr, "; see 'mm help%s%s'", *see ? " " : "", see);
-    fputc('\n', stderr);
+        snprintf(last.msg + n, sizeof last.msg - n, "; see 'mm help%s%s'",
+                 *see ? " " : "", see);
+    if (cli && cli->name)
+        fprintf(stderr, "mm %s: %s\n", cli->name, last.msg);
+    else
+        fprintf(stderr, "mm: %s\n", last.msg);
+}
+
+void cli_error_json(const cli_t *cli, int ex)
+{
+    json_t j;
+
+    (void) cli;
+    if (ex == CLI_EXIT_OK || json_stdout_used())
+        return;
+    json_init(&j, stdout);
+    json_obj_begin(&j, NULL);
+    json_obj_begin(&j, "error");
+    if (ex == CLI_EXIT_USAGE)
+        json_str(&j, "code", "usage");
+    else
+        json_str(&j, "code", last.rc ? mm_errname(last.rc) : NULL);
+    json_str(&j, "message", last.msg[0] ? last.msg : "the command failed");
+    if (last.extra)
+        last.extra(&j, last.arg);
+    json_obj_end(&j);
+    json_obj_end(&j);
+    (void) json_finish(&j);
 }
 
 void cli_error(const cli_t *cli, const char *fmt, ...)
@@ -101,9 +147,30 @@ const char *cli_hint(int rc)
     }
 }
 
+int cli_usage_said(const cli_t *cli, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    cli_verror(cli, NULL, fmt, ap);
+    va_end(ap);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_fail_code(const cli_t *cli, int rc, const char *fmt, ...)
+{
+    va_list ap;
+
+    last.rc = rc;
+    va_start(ap, fmt);
+    cli_verror(cli, NULL, fmt, ap);
+    va_end(ap);
+    return CLI_EXIT_FAIL;
+}
+
 int cli_fail_rc(const cli_t *cli, int rc, const char *what)
 {
-    return cli_fail(cli, "%s: %s; %s", what, mm_strerror(rc), cli_hint(rc));
+    return cli_fail_code(cli, rc, "%s: %s; %s", what, mm_strerror(rc), cli_hint(rc));
 }
 
 /* --- options --------------------------------------------------------------- */
@@ -132,9 +199,21 @@ static int opt_error(cli_t *cli, int c, const struct option *opts,
             return cli_usage(cli, "option '--%s' needs a value", name);
         return cli_usage(cli, "option '-%c' needs a value", optopt);
     }
-    if (optopt == 0)            /* an unknown long option */
+    if (optopt == 0) {          /* an unknown long option */
+        char typed[64], near[CLI_SUGGEST_MAX * 72 + 32];
+        cli_suggest_t sg;
+        const char *w = strncmp(arg, "--", 2) == 0 ? arg + 2 : arg;
+        snprintf(typed, sizeof typed, "%.*s", (int) strcspn(w, "="), w);
+        cli_suggest_init(&sg, typed);
+        for (const struct option *o = opts; o->name; o++)
+            cli_suggest_add(&sg, o->name);
+        cli_suggest_text(&sg, "--", near, sizeof near);
+        if (*near)
+            return cli_usage_said(cli, "unknown option '%.*s'; %s",
+                                  (int) strcspn(arg, "="), arg, near);
         return cli_usage(cli, "unknown option '%.*s'",
                          (int) strcspn(arg, "="), arg);
+    }
     if (name && strncmp(arg, "--", 2) == 0)
         return cli_usage(cli, "option '--%s' takes no value", name);
     if (optopt > 32 && optopt < 127)
@@ -277,6 +356,7 @@ int cli_home_open(cli_t *cli)
         return CLI_EXIT_OK;
     }
     path_join(key, sizeof key, cli->path, "device.key");
+    cli_set_code(rc);
     switch (rc) {
     case MM_ENOTFOUND:
         return home_missing_error(cli, key);

@@ -21,10 +21,35 @@ int  cli_fail(const cli_t *cli, const char *fmt, ...)
 /* cli_error with "; see 'mm help GROUP'" appended, then CLI_EXIT_USAGE. */
 int  cli_usage(const cli_t *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* cli_fail, remembering rc (the MM_E code of the failure) for --json. */
+int  cli_fail_code(const cli_t *cli, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* cli_error (the message says what to do), then CLI_EXIT_USAGE. */
+int  cli_usage_said(const cli_t *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* "mm CMD: WHAT: <mm_strerror(rc)>; <what to do>", then CLI_EXIT_FAIL. */
 int  cli_fail_rc(const cli_t *cli, int rc, const char *what);
 /* What to do next after an error code, for the second half of a message. */
 const char *cli_hint(int rc);
+
+/* The MM_E code of the failure about to be reported with cli_fail or
+ * cli_error (a switch over a core code calls it once, before its words). */
+void cli_set_code(int rc);
+
+/* Members added to the --json error object: fn(j, arg) writes them into
+ * the open "error" object.  arg must live until main returns. */
+struct json;
+typedef void (*cli_extra_fn)(struct json *j, const void *arg);
+void cli_set_extra(cli_extra_fn fn, const void *arg);
+
+/* With --json, a failed run (exit code ex, not 0) prints on stdout
+ *   {"error": {"code": C, "message": M}}
+ * where M is the last message said on stderr (without "mm CMD: ") and C
+ * is "usage" for exit 2, else the MM_E name remembered by cli_fail_code,
+ * cli_fail_rc or cli_set_code, else null.  Nothing when the command
+ * already began a JSON document on stdout: one document per run.  Called
+ * once, by main. */
+void cli_error_json(const cli_t *cli, int ex);
 
 /* The group of a command name ("note add" -> "note") into out. */
 void cli_group(const char *name, char *out, size_t cap);

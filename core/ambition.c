@@ -38,3 +38,27 @@ int mm_ambitions(const mm_items_t *items, const uint8_t me[32], mm_ambition_t **
     *n = na;
     return MM_OK;
 }
+
+int mm_ambition_find(const mm_ambition_t *v, size_t n, const char *prefix, size_t *idx,
+                     size_t max, size_t *nmatch)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t len = strlen(prefix), hits = 0;
+    *nmatch = 0;
+    if (len == 0 || len > 64 || strspn(prefix, digits) != len)
+        return MM_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        size_t k;
+        for (k = 0; k < len; k++)
+            if (digits[(k % 2 ? v[i].it->id[k / 2] : v[i].it->id[k / 2] >> 4) & 0xf]
+                != prefix[k])
+                break;
+        if (k < len)
+            continue;
+        if (hits < max)
+            idx[hits] = i;
+        hits++;
+    }
+    *nmatch = hits;
+    return hits == 0 ? MM_ENOTFOUND : hits > 1 ? MM_EAMBIG : MM_OK;
+}

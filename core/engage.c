@@ -1,6 +1,7 @@
 /*  engage.c -- the verbs of an engagement: find, check, append, in one
  *  write transaction each. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -110,7 +111,37 @@ static int scan_peer(const mm_peer_t *p, void *arg)
     return rc ? (s->rc = rc) : 0;
 }
 
-static int find_question(mm_txn_t *txn, const char *prefix, uint8_t qid[32], uint8_t scope[32])
+/* The questions an ambiguous prefix (lower case) matched, into out->cand:
+ * the slow path of find_question has indexed them all by now. */
+static int candidates(mm_home_t *home, mm_txn_t *txn, const char *low, mm_engage_out_t *out)
+{
+    mm_qmatch_t m[MM_ENGAGE_CAND_MAX];
+    size_t n;
+    int rc = mm_qindex_matches(txn, low, m, MM_ENGAGE_CAND_MAX, &n);
+    out->more = n > MM_ENGAGE_CAND_MAX;
+    for (size_t i = 0; rc == MM_OK && i < n && i < MM_ENGAGE_CAND_MAX; i++) {
+        mm_qcand_t *c = &out->cand[out->ncand++];
+        const mm_question_t *q;
+        mm_peer_t p;
+        rel_t r;
+        memcpy(c->qid, m[i].qid, 32);
+        if ((rc = scope_peer(home, txn, m[i].scope, &p)) == MM_OK)
+            snprintf(c->peer, sizeof c->peer, "%s", p.petname);
+        else if (rc == MM_ENOTFOUND)
+            rc = MM_OK;             /* a peer since removed: nameless */
+        if (rc || (rc = rel_load(txn, m[i].scope, &r)))
+            break;
+        if ((q = mm_question_by_id(r.qs, r.nq, m[i].qid))) {
+            c->mine = !memcmp(q->q->author, mm_home_identity_pk(home), 32);
+            c->state = q->state;
+        }
+        rel_free(&r);
+    }
+    return rc;
+}
+
+static int find_question(mm_home_t *home, mm_txn_t *txn, const char *prefix, uint8_t qid[32],
+                         uint8_t scope[32], mm_engage_out_t *out)
 {
     char low[65];
     size_t n = strlen(prefix);
@@ -119,6 +150,8 @@ static int find_question(mm_txn_t *txn, const char *prefix, uint8_t qid[32], uin
     for (size_t i = 0; i <= n; i++)
         low[i] = (char) tolower((unsigned char) prefix[i]);
     int rc = mm_qindex_find(txn, low, qid, scope);
+    if (rc == MM_EAMBIG)
+        return (rc = candidates(home, txn, low, out)) ? rc : MM_EAMBIG;
     if (rc != MM_ENOTFOUND)
         return rc;
     scan_t s = { .txn = txn, .prefix = low, .plen = n };
@@ -127,7 +160,9 @@ static int find_question(mm_txn_t *txn, const char *prefix, uint8_t qid[32], uin
         return rc > 0 ? s.rc : rc;
     memcpy(qid, s.qid, 32);
     memcpy(scope, s.scope, 32);
-    return s.hits == 0 ? MM_ENOTFOUND : s.hits > 1 ? MM_EAMBIG : MM_OK;
+    if (s.hits > 1)
+        return (rc = candidates(home, txn, low, out)) ? rc : MM_EAMBIG;
+    return s.hits == 0 ? MM_ENOTFOUND : MM_OK;
 }
 
 /* Find the question, check the act, append it with fields f[0..n) after
@@ -143,7 +178,7 @@ static int act(mm_home_t *home, mm_act_t a, const char *prefix, const mm_field_t
     int rc = mm_store_begin(mm_home_store(home), 1, &txn);
     if (rc)
         return rc;
-    if ((rc = find_question(txn, prefix, out->qid, scope)))
+    if ((rc = find_question(home, txn, prefix, out->qid, scope, out)))
         goto out;
     if ((rc = scope_peer(home, txn, scope, &out->peer)))
         goto out;

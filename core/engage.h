@@ -28,6 +28,16 @@
 
 #define MM_OFFER_MAX 1000           /* bytes of a thanks' offer */
 
+#define MM_ENGAGE_CAND_MAX 8         /* questions named for an ambiguous id prefix */
+
+/* A question an ambiguous id prefix matched, as a front end names it. */
+typedef struct {
+    uint8_t     qid[32];
+    char        peer[MM_PETNAME_MAX + 1];   /* the other member's petname, or "" */
+    int         mine;               /* 1: I asked it (to peer); 0: peer asked me */
+    mm_qstate_t state;
+} mm_qcand_t;
+
 typedef struct {
     uint8_t     id[32];             /* the entry written */
     uint64_t    time;               /* its time */
@@ -40,6 +50,12 @@ typedef struct {
     uint64_t    ahead;
     int         nanswers;           /* answers it had before */
     int         askback;            /* 1 if it had been asked back on */
+    /* MM_EAMBIG: the questions the prefix matched, in id order: cand[0..ncand)
+     * (at least 2), and more is 1 if there were others past
+     * MM_ENGAGE_CAND_MAX. */
+    mm_qcand_t  cand[MM_ENGAGE_CAND_MAX];
+    size_t      ncand;
+    int         more;
 } mm_engage_out_t;
 
 /* A valid TEXT: 1..max bytes of UTF-8, no NUL, not only blanks.  MM_OK;
@@ -56,7 +72,8 @@ int mm_engage_ask(mm_home_t *home, const uint8_t peer[32], const char *text, siz
 
 /* Do act to the question whose id starts with the hex digits qprefix (4 to
  * 64), found in whichever relationship holds it, with text (NULL for a
- * withdraw).  MM_OK; MM_ENOTFOUND (no such question); MM_EAMBIG; MM_EINVAL
+ * withdraw).  MM_OK; MM_ENOTFOUND (no such question); MM_EAMBIG (more
+ * than one: out->cand names them); MM_EINVAL
  * (prefix, text); MM_ETOOBIG; MM_EROLE; MM_ESTATE; store errors. */
 int mm_engage_withdraw(mm_home_t *home, const char *qprefix, mm_engage_out_t *out) MM_NODISCARD;
 int mm_engage_thank(mm_home_t *home, const char *qprefix, const char *text, size_t len,

@@ -184,6 +184,27 @@ static int get_one(collect_t *c, const void *prefix)
     return add_note(c, buf, len);
 }
 
+/* Every note whose id starts with prefix (lower-case hex), newest first. */
+static int matching(mm_home_t *home, const char *prefix, mm_note_list_t *out)
+{
+    char hex[2 * 32 + 1];
+    size_t len = strlen(prefix), k = 0;
+    int rc = mm_note_list(home, out);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < out->n; i++) {
+        sodium_bin2hex(hex, sizeof hex, out->v[i].id, 32);
+        if (strncmp(hex, prefix, len) == 0) {
+            out->v[k++] = out->v[i];
+        } else {
+            sodium_memzero(out->v[i].text, out->v[i].len);
+            free(out->v[i].text);
+        }
+    }
+    out->n = k;
+    return MM_OK;
+}
+
 int mm_note_get(mm_home_t *home, const char *prefix, mm_note_list_t *out)
 {
     memset(out, 0, sizeof *out);
@@ -191,6 +212,14 @@ int mm_note_get(mm_home_t *home, const char *prefix, mm_note_list_t *out)
     int rc = with_self(home, &c, get_one, prefix);
     if (rc == MM_OK && out->n != 1)
         rc = MM_ENOTFOUND;
+    if (rc == MM_EAMBIG) {
+        /* more than one entry: other kinds (ambitions) do not count */
+        mm_note_list_free(out);
+        if ((rc = matching(home, prefix, out)) == MM_OK && out->n != 1)
+            rc = out->n ? MM_EAMBIG : MM_ENOTFOUND;
+        if (rc == MM_EAMBIG)
+            return rc;
+    }
     if (rc)
         mm_note_list_free(out);
     return rc;

@@ -38,9 +38,11 @@ int mm_note_add(mm_home_t *home, const char *text, size_t len, uint8_t id_out[32
 int  mm_note_list(mm_home_t *home, mm_note_list_t *out) MM_NODISCARD;
 void mm_note_list_free(mm_note_list_t *list);
 
-/* The note whose entry id starts with hex prefix.  *out is a one-element list.
- * MM_OK; MM_ENOTFOUND (no such entry, or it is not a note); MM_EAMBIG;
- * MM_EINVAL. */
+/* The note whose entry id starts with hex prefix (lower case).  *out is a
+ * one-element list.  MM_OK; MM_ENOTFOUND (no such entry, or it is not a
+ * note); MM_EAMBIG (more than one note: *out holds them all, newest first;
+ * free it); MM_EINVAL.  An entry of another kind sharing the prefix does
+ * not make it ambiguous. */
 int  mm_note_get(mm_home_t *home, const char *prefix, mm_note_list_t *out) MM_NODISCARD;
 
 #endif

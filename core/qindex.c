@@ -70,13 +70,15 @@ static int nibble(char c)
     return -1;
 }
 
-int mm_qindex_find(mm_txn_t *txn, const char *prefix, uint8_t qid[32], uint8_t scope[32])
+int mm_qindex_matches(mm_txn_t *txn, const char *prefix, mm_qmatch_t *out, size_t max,
+                      size_t *n)
 {
     uint8_t lo[32] = { 0 };
-    size_t n = strlen(prefix), hits = 0;
-    if (n == 0 || n > 64)
+    size_t len = strlen(prefix), hits = 0;
+    *n = 0;
+    if (len == 0 || len > 64)
         return MM_EINVAL;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < len; i++) {
         int d = nibble(prefix[i]);
         if (d < 0)
             return MM_EINVAL;
@@ -88,7 +90,7 @@ int mm_qindex_find(mm_txn_t *txn, const char *prefix, uint8_t qid[32], uint8_t s
         return mm_store_rc(rc);
     MDB_val k = { 32, lo }, v;
     /* keys are ids in byte order: the matches are contiguous from lo on */
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && hits < 2;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && hits <= max;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         const uint8_t *key = k.mv_data;
         size_t i;
@@ -96,18 +98,34 @@ int mm_qindex_find(mm_txn_t *txn, const char *prefix, uint8_t qid[32], uint8_t s
             mdb_cursor_close(cur);
             return MM_ECORRUPT;
         }
-        for (i = 0; i < n; i++)
+        for (i = 0; i < len; i++)
             if (((i % 2 ? key[i / 2] : key[i / 2] >> 4) & 0xf) != nibble(prefix[i]))
                 break;
-        if (i < n)
+        if (i < len)
             break;
-        if (hits++ == 0) {
-            memcpy(qid, key, 32);
-            memcpy(scope, v.mv_data, 32);
+        if (hits < max) {
+            memcpy(out[hits].qid, key, 32);
+            memcpy(out[hits].scope, v.mv_data, 32);
         }
+        hits++;
     }
     mdb_cursor_close(cur);
     if (rc && rc != MDB_NOTFOUND)
         return mm_store_rc(rc);
-    return hits == 0 ? MM_ENOTFOUND : hits > 1 ? MM_EAMBIG : MM_OK;
+    *n = hits;
+    return MM_OK;
+}
+
+int mm_qindex_find(mm_txn_t *txn, const char *prefix, uint8_t qid[32], uint8_t scope[32])
+{
+    mm_qmatch_t m;
+    size_t n;
+    int rc = mm_qindex_matches(txn, prefix, &m, 1, &n);
+    if (rc)
+        return rc;
+    if (n != 1)
+        return n == 0 ? MM_ENOTFOUND : MM_EAMBIG;
+    memcpy(qid, m.qid, 32);
+    memcpy(scope, m.scope, 32);
+    return MM_OK;
 }

@@ -25,6 +25,20 @@ int mm_qindex_put(mm_txn_t *txn, const uint8_t qid[32], const uint8_t scope[32],
  * MM_ENOTFOUND; MM_ECORRUPT. */
 int mm_qindex_get(mm_txn_t *txn, const uint8_t qid[32], uint8_t scope[32], uint64_t *arrival) MM_NODISCARD;
 
+/* A question an id prefix matched: its id and its relationship scope. */
+typedef struct {
+    uint8_t qid[32];
+    uint8_t scope[32];
+} mm_qmatch_t;
+
+/* The questions whose ids start with the hex digits of prefix (1..64,
+ * either case), in id order: out[0..min(*n, max)) gets the first max of
+ * them, and *n counts them up to max + 1 (more than max: *n is max + 1).
+ * max may be 0 (only count, up to 1).  MM_OK (also with *n 0); MM_EINVAL
+ * (not hex digits); MM_ECORRUPT; store errors. */
+int mm_qindex_matches(mm_txn_t *txn, const char *prefix, mm_qmatch_t *out, size_t max,
+                      size_t *n) MM_NODISCARD;
+
 /* The one question whose id starts with the hex digits of prefix (1..64,
  * either case).  MM_OK with qid and scope; MM_ENOTFOUND; MM_EAMBIG (more
  * than one); MM_EINVAL (not hex digits). */

@@ -221,7 +221,32 @@ class MMTestCase(unittest.TestCase):
                                 % (-p.returncode, r))
         for mark in SANITIZER_MARKS:
             self.assertNotIn(mark, err, "sanitizer report\n%r" % r)
+        opts = list(args)[:list(args).index("--")] if "--" in args else list(args)
+        if p.returncode != 0 and "--json" in opts:
+            self.assert_json_failure(r)
         return r
+
+    def assert_json_failure(self, r):
+        """A failed run given --json prints one JSON document on stdout:
+        {"error": {"code", "message"}} with the message of stderr's line."""
+        try:
+            doc = json.loads(r.out)
+        except ValueError as e:
+            self.fail("a failure with --json must print one JSON document "
+                      "(%s)\n%r" % (e, r))
+        if os.environ.get("MM_JSON_FAIL_LOG") and "error" not in doc:
+            with open(os.environ["MM_JSON_FAIL_LOG"], "a") as f:
+                f.write("%r\n" % (r,))
+        if "error" not in doc:
+            return      # a command's own report of a partial failure
+        e = doc["error"]
+        self.assertEqual(set(e) - {"findings", "candidates"}, {"code", "message"}, r)
+        if r.rc == 2:
+            self.assertEqual(e["code"], "usage", r)
+        else:
+            self.assertTrue(e["code"] is None or e["code"].startswith("MM_E"), r)
+        line = r.err.rstrip("\n").split("\n")[-1]
+        self.assertTrue(line.endswith(": " + e["message"]), r)
 
     # --- assertions -----------------------------------------------------
 

@@ -176,7 +176,11 @@ class TestNotes(mmtest.MMTestCase):
             self.skipTest("no shared 4-digit prefix among %d notes" % n)
         (id1, t1), (id2, t2) = pair
         r = self.fails(1, "note", "show", id1[:4], home=self.home)
-        self.assertIn("ambiguous", r.err)
+        # the candidates are named (test_errors.py checks the whole message)
+        self.assertTrue(r.err.startswith("mm note show: id prefix '%s' matches "
+                                         % id1[:4]), r)
+        for nid, t in ((id1, t1), (id2, t2)):
+            self.assertIn("%s (%s)" % (nid[:12], t), r.err)
         k = next(k for k in range(4, 64) if id1[k] != id2[k]) + 1
         for nid, t in ((id1, t1), (id2, t2)):
             j = self.ok_json("note", "show", nid[:k], home=self.home)

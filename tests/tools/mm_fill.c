@@ -2,7 +2,9 @@
  *
  *  mm_fill --home H --peer NAME --count N [--devices K] [--size B] [--type T]
  *
- *  Appends N entries to the scope shared with peer NAME, in write
+ *  Appends N entries to the scope shared with peer NAME (or, for NAME
+ *  "@self", to the person's own self scope: with --type note, private
+ *  notes), in write
  *  transactions of FILL_TXN entries.  Each body is
  *  {"t":"fill","n":i,"text":<B bytes of ASCII text>} (B defaults to 256).
  *  With --devices K, K extra device keys are made and certified by the
@@ -208,9 +210,14 @@ int main(int argc, char **argv)
     if (rc)
         goto out;
     what = "find peer";
-    if ((rc = mm_store_begin(mm_home_store(home), 0, &txn))
-        || (rc = mm_peer_find(txn, o.peer, &p)))
+    memset(&p, 0, sizeof p);
+    if (!strcmp(o.peer, "@self")) {
+        memcpy(p.scope, mm_home_self_scope(home), 32);
+        snprintf(p.petname, sizeof p.petname, "@self");
+    } else if ((rc = mm_store_begin(mm_home_store(home), 0, &txn))
+               || (rc = mm_peer_find(txn, o.peer, &p))) {
         goto out;
+    }
     mm_txn_abort(&txn);
     what = "make devices";
     if (!(dev = calloc(ndev, sizeof *dev))) {

@@ -315,6 +315,75 @@ static void test_mentor_holds_a_piled_question(void **state)
     assert_rc(mm_engage_answer(w->grace, id, S("Yes."), &o), MM_OK);
 }
 
+/* An ambiguous question id prefix: the verb names every question it
+ * matched, with its peer, whose it is and its state.  Two questions whose
+ * ids share four hex digits come from piling many into one transaction
+ * (as a modified client could): among 2000, some two share a prefix but
+ * for odds of about e^-30. */
+#define PILE 2000
+static void test_ambiguous_prefix_names_candidates(void **state)
+{
+    world_t *w = *state;
+    uint8_t (*ids)[32] = calloc(PILE, 32);
+    char text[80], got[65], a[65], b[65], prefix[5];
+    mm_engage_out_t o;
+    mm_txn_t *txn;
+    size_t i, j = 0, k;
+    assert_non_null(ids);
+    assert_rc(mm_store_begin(mm_home_store(w->ada), 1, &txn), MM_OK);
+    for (i = 0; i < PILE; i++) {
+        int n = snprintf(text, sizeof text, "What would you do first, case %zu?", i);
+        mm_field_t f[] = { { "text", MM_F_STR, text, (size_t) n, 0 } };
+        assert_rc(mm_item_append(txn, mm_home_device(w->ada), w->scope, MM_T_QUESTION, f, 1,
+                                 0, ids[i]), MM_OK);
+    }
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    /* two whose ids share 4 digits, and no third that shares them */
+    for (i = 0; i < PILE; i++) {
+        size_t same = 0;
+        for (k = 0; k < PILE; k++)
+            if (ids[k][0] == ids[i][0] && ids[k][1] == ids[i][1])
+                same++, j = k != i ? k : j;
+        if (same == 2)
+            break;
+    }
+    assert_true(i < PILE);
+    hex(a, ids[i]);
+    hex(b, ids[j]);
+    if (strcmp(a, b) > 0) {         /* candidates come in id order */
+        char t[65];
+        memcpy(t, a, 65), memcpy(a, b, 65), memcpy(b, t, 65);
+    }
+    memcpy(prefix, a, 4);
+    prefix[4] = '\0';
+    /* first on the slow path (nothing indexed yet), then from the index,
+     * which withdrawing the first by its whole id fills */
+    for (int pass = 0; pass < 2; pass++) {
+        assert_rc(mm_engage_withdraw(w->ada, prefix, &o), MM_EAMBIG);
+        assert_int_equal(o.ncand, 2);
+        assert_int_equal(o.more, 0);
+        hex(got, o.cand[0].qid);
+        assert_string_equal(got, a);
+        hex(got, o.cand[1].qid);
+        assert_string_equal(got, b);
+        for (k = 0; k < 2; k++) {
+            assert_string_equal(o.cand[k].peer, "grace");
+            assert_int_equal(o.cand[k].mine, 1);
+        }
+        assert_int_equal(o.cand[0].state, pass ? MM_QS_WITHDRAWN : MM_QS_WAITING);
+        assert_int_equal(o.cand[1].state, MM_QS_WAITING);
+        if (pass == 0)
+            assert_rc(mm_engage_withdraw(w->ada, a, &o), MM_OK);
+    }
+    /* the mentor's side: from ada, not mine */
+    carry(w->ada, w->grace, w->scope);
+    assert_rc(mm_engage_answer(w->grace, prefix, S("Start small."), &o), MM_EAMBIG);
+    assert_int_equal(o.ncand, 2);
+    assert_string_equal(o.cand[1].peer, "ada");
+    assert_int_equal(o.cand[1].mine, 0);
+    free(ids);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +394,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_decline_refer_name_is_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_question_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mentor_holds_a_piled_question, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ambiguous_prefix_names_candidates, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }

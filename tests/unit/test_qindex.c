@@ -84,11 +84,59 @@ static void test_arrivals_only_grow(void **state)
     assert_int_equal(n2, n1 + 1);
 }
 
+/* An ambiguous prefix names its questions, in id order with their scopes;
+ * past max they are counted, not copied. */
+static void test_matches(void **state)
+{
+    static const char *const ids[] = { "1a2b99887766", "1a2b3c4d5e6f", "1a2bff", "1a2c00" };
+    uint8_t id[32], s[32];
+    mm_qmatch_t m[4];
+    size_t n = 99;
+    mm_txn_t *txn;
+    assert_rc(mm_store_begin(fs.store, 1, &txn), MM_OK);
+    for (size_t i = 0; i < 4; i++) {
+        id_of(id, ids[i]);
+        memset(s, (int) i + 1, 32);
+        assert_rc(mm_qindex_put(txn, id, s, NULL), MM_OK);
+    }
+    assert_rc(mm_qindex_matches(txn, "1A2B", m, 4, &n), MM_OK);
+    assert_int_equal(n, 3);
+    id_of(id, "1a2b3c4d5e6f");
+    assert_memory_equal(m[0].qid, id, 32);
+    memset(s, 2, 32);
+    assert_memory_equal(m[0].scope, s, 32);
+    id_of(id, "1a2b99887766");
+    assert_memory_equal(m[1].qid, id, 32);
+    memset(s, 1, 32);
+    assert_memory_equal(m[1].scope, s, 32);
+    id_of(id, "1a2bff");
+    assert_memory_equal(m[2].qid, id, 32);
+    /* only two kept: n says there were more */
+    memset(m, 0, sizeof m);
+    assert_rc(mm_qindex_matches(txn, "1a2b", m, 2, &n), MM_OK);
+    assert_int_equal(n, 3);
+    id_of(id, "1a2b99887766");
+    assert_memory_equal(m[1].qid, id, 32);
+    uint8_t zero[32] = { 0 };
+    assert_memory_equal(m[2].qid, zero, 32);
+    assert_rc(mm_qindex_matches(txn, "1a2b", NULL, 0, &n), MM_OK);
+    assert_int_equal(n, 1);
+    assert_rc(mm_qindex_matches(txn, "1a2", m, 4, &n), MM_OK);
+    assert_int_equal(n, 4);
+    assert_rc(mm_qindex_matches(txn, "1a2d", m, 4, &n), MM_OK);
+    assert_int_equal(n, 0);
+    assert_rc(mm_qindex_matches(txn, "1a2g", m, 4, &n), MM_EINVAL);
+    assert_rc(mm_qindex_find(txn, "1a2b", id, s), MM_EAMBIG);
+    assert_rc(mm_qindex_find(txn, "1a2b9", id, s), MM_OK);
+    mm_txn_abort(&txn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_find_by_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_arrivals_only_grow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_matches, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }
