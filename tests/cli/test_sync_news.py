@@ -3,7 +3,8 @@
 Grace mentors Ada, Bob and Cy and runs `mm serve` on 127.0.0.1.  After the
 usual line, each `mm sync` prints one indented line per engagement event
 the session brought (an answer, an ask-back, a release, a hold, an away),
-and --json gives the same as a "news" array per peer.
+and --json gives the same as a "news" array per peer.  `mm ask` notes, on
+stderr, that the mentor is away, and asks all the same.
 """
 import datetime
 import os
@@ -72,11 +73,14 @@ class TestSyncNews(EngageBase):
         self.assertEqual(self.news(bob), ["  your question %s is held: you are next" % qb])
         self.assertEqual(self.sync(bob, "grace")["news"], [])
 
-        # away: Cy learns it on sync
+        # away: Cy learns it on sync, and mm ask says so, and asks
         until = (datetime.date.today() + datetime.timedelta(days=10)).isoformat()
         self.ok("away", "--until", until, home=grace)
         self.assertEqual(self.news(cy), ["  grace is away until %s" % until])
         r = self.ok("ask", "grace", LIN_Q, home=cy)
+        self.assertEqual(r.err.splitlines(),
+                         ["mm ask: note: grace is away until %s; your question waits "
+                          "until then" % until], r)
         self.assertRegex(r.out, r"(?m)^asked grace: [0-9a-f]{12}$", r)
         qc = re.search(r"(?m)^asked grace: ([0-9a-f]{12})$", r.out).group(1)
         [line] = self.news(cy)
@@ -88,9 +92,12 @@ class TestSyncNews(EngageBase):
         self.assertEqual((away["peer"], away["question"]), ("grace", None), away)
         self.assertTrue(away["until"].startswith(until), away)
 
-        # back
+        # back: no note any more
         self.ok("away", "--off", home=grace)
         self.assertIn("  grace is back", self.news(cy))
+        self.ok("withdraw", qc, home=cy)
+        r = self.ok("ask", "grace", LIN_Q, home=cy)
+        self.assertEqual(r.err, "", r)
 
 
 if __name__ == "__main__":
