@@ -14,7 +14,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mmtest  # noqa: E402
 from mmtest import ISO_UTC  # noqa: E402
-from test_engage import EngageBase, GOOD_Q, GOOD_Q2, LIN_Q, ANSWER, ASKBACK, THANKS, short  # noqa: E402
+from test_engage import (EngageBase, GOOD_Q, GOOD_Q2, LIN_Q, ANSWER, ASKBACK, THANKS,  # noqa: E402
+                         DECLINE, short)  # noqa: E402
 
 SUMMARY = re.compile(r"^grace: sent \d+, received \d+ entries \([0-9.]+ [kMG]?B\) in \d+ ms$")
 
@@ -98,6 +99,22 @@ class TestSyncNews(EngageBase):
         self.ok("withdraw", qc, home=cy)
         r = self.ok("ask", "grace", LIN_Q, home=cy)
         self.assertEqual(r.err, "", r)
+
+    def test_decline_names_whom_they_suggest(self):
+        grace, ada = self.grace, self.ada
+        lin = self.mentor("Lin")
+        self.connect(lin, ada, "lin", "ada")
+        self.connect(grace, lin, "grace", "lin")    # so that Lin can refer Ada to Grace
+        q = short(self.ask(ada, "lin", LIN_Q))
+        r = self.ok("sync", "lin", home=ada)
+        self.assertEqual(r.out.splitlines()[1:], ["  your question %s is open in lin's inbox" % q])
+        self.ok("decline", q, DECLINE, "--refer", "grace", home=lin)
+        gid = self.ident(grace)["identity"]
+        r = self.ok("sync", "lin", home=ada)
+        self.assertEqual(r.out.splitlines()[1:],
+                         ["  lin declined %s and suggests Grace (%s)" % (q, gid)], r)
+        j = self.ok_json("sync", "lin", home=ada)
+        self.assertEqual(j["peers"][0]["news"], [], j)
 
 
 if __name__ == "__main__":
