@@ -324,6 +324,24 @@ static void test_withdraw_and_runs(void **state)
     assert_string_equal(mm_news_kind_name(MM_NEWS_ASKED_BACK), "asked-back");
 }
 
+/* A flood of questions (a modified client writes them straight into the
+ * log) keeps MM_NEWS_MAX events, the first ones, and counts the rest. */
+static void test_news_is_bounded(void **state)
+{
+    world_t *w = *state;
+    mm_news_list_t n = { 0 };
+    mm_field_t f[] = { { "text", MM_F_STR, S(Q1), 0 } };
+    uint8_t first[32];
+    for (int i = 0; i < MM_NEWS_MAX + 5; i++)
+        assert_rc(mm_engage_append(w->ada, w->scope, MM_T_QUESTION, f, 1, i ? NULL : first),
+                  MM_OK);
+    carry(w->ada, w->grace, w->scope, &n);
+    assert_int_equal(n.n, MM_NEWS_MAX);
+    assert_int_equal(n.more, 5);
+    assert_event(&n.v[0], MM_NEWS_ASKED, w->ada, first);
+    mm_news_free(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +349,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_only_what_arrived, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_and_away_latest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_withdraw_and_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_news_is_bounded, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }
