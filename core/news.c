@@ -252,8 +252,9 @@ out:
 /* ---- what stands after all of them ---- */
 
 /* Events that say the same thing about the same subject: of each group only
- * the latest counts (queue, away), or the first two in order (answers). */
-enum { G_NONE = 0, G_ANSWER, G_QUEUE, G_AWAY };
+ * the latest counts (queue, away), the first two in order (answers), or
+ * the first (an ask-back or a decline: later ones are ignored, 5.3). */
+enum { G_NONE = 0, G_ANSWER, G_QUEUE, G_AWAY, G_ASKBACK, G_DECLINE };
 
 static int group_of(const mm_news_t *e)
 {
@@ -261,6 +262,8 @@ static int group_of(const mm_news_t *e)
     case MM_NEWS_ANSWERED: case MM_NEWS_CLARIFIED: return G_ANSWER;
     case MM_NEWS_RELEASED: case MM_NEWS_HELD:      return G_QUEUE;
     case MM_NEWS_AWAY: case MM_NEWS_BACK:          return G_AWAY;
+    case MM_NEWS_ASKED_BACK:                       return G_ASKBACK;
+    case MM_NEWS_DECLINED:                         return G_DECLINE;
     default:                                       return G_NONE;
     }
 }
@@ -313,6 +316,8 @@ static void settle_groups(mm_news_list_t *l)
             e->kind = rank ? MM_NEWS_CLARIFIED : MM_NEWS_ANSWERED;
         } else if ((g == G_QUEUE || g == G_AWAY) && later) {
             continue;                   /* a later one says where it stands */
+        } else if ((g == G_ASKBACK || g == G_DECLINE) && rank) {
+            continue;                   /* the first one counts */
         }
         l->v[keep++] = *e;
     }

@@ -14,9 +14,10 @@
  *
  *  Because nothing outside the runs is read, two things are judged within
  *  them alone: a second answer to a question is "clarified" only when the
- *  first arrived in the same runs, and of the queue entries of one question
- *  (and the away entries of one peer) only the latest among the runs is
- *  news, since it says where things stand now.
+ *  first arrived in the same runs (a third is ignored), a second ask-back
+ *  or decline is ignored only when the first is among them, and of the
+ *  queue entries of one question (and the away entries of one peer) only
+ *  the latest among the runs is news, since it says where things stand.
  */
 #ifndef MM_NEWS_H
 #define MM_NEWS_H

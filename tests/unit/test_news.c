@@ -162,6 +162,10 @@ static void test_answer_clarify_askback(void **state)
     assert_rc(mm_engage_answer(w->grace, id, S("Listen first."), &o), MM_OK);
     assert_rc(mm_engage_answer(w->grace, id, S("I mean: to the team."), &o), MM_OK);
     assert_rc(mm_engage_askback(w->grace, id, S("What did they say?"), &o), MM_OK);
+    /* a modified client writes a third answer and a second ask-back: ignored */
+    mm_field_t more[] = { { "ref", MM_F_BIN, q, 32, 0 }, { "text", MM_F_STR, S("Again."), 0 } };
+    assert_rc(mm_engage_append(w->grace, w->scope, MM_T_ANSWER, more, 2, NULL), MM_OK);
+    assert_rc(mm_engage_append(w->grace, w->scope, MM_T_ASKBACK, more, 2, NULL), MM_OK);
     carry(w->grace, w->ada, w->scope, &n);
     assert_int_equal(n.n, 3);
     assert_event(&n.v[0], MM_NEWS_ANSWERED, w->grace, q);
