@@ -92,8 +92,8 @@ void mm_news_runs_add(mm_news_runs_t *runs, const uint8_t scope[32], const uint8
 void mm_news_runs_free(mm_news_runs_t *runs);
 
 /* The events among the entries of runs[0..n) for this home's person, in
- * one read transaction, into *out (emptied first; free with mm_news_free,
- * also on failure).  Runs of other scopes than relationships, and entries
+ * one read transaction, into *out (overwritten: free a list it held
+ * first; free the new one with mm_news_free, also on failure).  Runs of other scopes than relationships, and entries
  * of my own devices, say nothing.  MM_OK; MM_ENOMEM; MM_ECORRUPT (a stored
  * entry does not open); store errors. */
 int mm_news_of(mm_home_t *home, const mm_news_run_t *runs, size_t n,

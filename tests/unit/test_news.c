@@ -208,6 +208,7 @@ static void test_only_what_arrived(void **state)
     memcpy(run.scope, w->scope, 32);
     memcpy(run.device, mm_keypair_pk(mm_home_device(w->grace)), 32);
     run.first = run.last = h.seq;
+    mm_news_free(&n);
     assert_rc(mm_news_of(w->ada, &run, 1, &n), MM_OK);
     assert_int_equal(n.n, 1);
     assert_event(&n.v[0], MM_NEWS_ANSWERED, w->grace, q);
@@ -226,6 +227,7 @@ static void test_only_what_arrived(void **state)
     assert_int_equal(n.n, 0);
     /* a scope that is not a relationship says nothing */
     memcpy(run.scope, mm_home_self_scope(w->ada), 32);
+    mm_news_free(&n);
     assert_rc(mm_news_of(w->ada, &run, 1, &n), MM_OK);
     assert_int_equal(n.n, 0);
     mm_news_free(&n);
