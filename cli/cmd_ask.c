@@ -10,7 +10,9 @@
 #include "cli/json.h"
 #include "cli/rel.h"
 #include "cli/util.h"
+#include "core/budget.h"
 #include "core/engage.h"
+#include "core/log.h"
 #include "core/lint.h"
 #include "crypto/error.h"
 #include "crypto/encoding.h"
@@ -44,6 +46,9 @@ const char cmd_ask_help[] =
     "OUTPUT\n"
     "    asked grace: 1a2b3c4d5e6f\n"
     "    (delivered on the next 'mm sync grace')\n"
+    "    When the mentor is away (as of your last sync), a note on stderr,\n"
+    "    and the question is asked all the same:\n"
+    "    mm ask: note: grace is away until 2026-12-10; your question waits until then\n"
     "\n"
     "    --json prints {\"id\", \"peer\", \"time\", \"time_ms\", \"text\",\n"
     "    \"ambition\", \"state\"}.\n"
@@ -256,7 +261,8 @@ int cmd_ask(cli_t *cli, int argc, char **argv)
     size_t alen = 0, len = 0;
     cmd_ambitions_t a;
     mm_engage_out_t o;
-    char *text = NULL;
+    char *text = NULL, until[CLI_TIME_MAX];
+    uint64_t away = 0;
     mm_peer_t p;
     int ex, rc;
     json_t j;
@@ -304,6 +310,13 @@ int cmd_ask(cli_t *cli, int argc, char **argv)
     }
     mm_encoding_hex(hex, o.id, sizeof o.id);
     ex = CLI_EXIT_OK;
+    /* Asked all the same: it waits in their queue (budget.h); a failure
+     * to read the away only costs the note. */
+    if (mm_budget_away_of(cli->home, p.identity, mm_now_ms(), &away) == MM_OK && away) {
+        cli_time_date(until, away);
+        cli_error(cli, "note: %s is away until %s; your question waits until then",
+                  name, until);
+    }
     if (!cli->json) {
         printf("asked %s: %s%.*s%s\n", name, cli_c(cli, CLI_YELLOW),
                CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET));

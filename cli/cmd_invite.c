@@ -454,10 +454,11 @@ int cmd_accept(cli_t *cli, int argc, char **argv)
         json_init(&j, stdout);
         json_obj_begin(&j, NULL);
         cmd_peer_json(&j, "peer", &peer);
-        cmd_sync_json(&j, "sync", &res);
+        cmd_sync_json(cli, &j, "sync", &res);
         json_obj_end(&j);
         json_finish(&j);
     }
+    cmd_sync_result_free(&res);
 out:
     sodium_memzero(&code, sizeof code);
     sodium_memzero(text, sizeof text);

@@ -12,8 +12,11 @@
 #include "cli/json.h"
 #include "cli/rel.h"
 #include "cli/util.h"
+#include "core/news.h"
 #include "core/peer.h"
 #include "crypto/error.h"
+#include "crypto/encoding.h"
+#include "crypto/idcode.h"
 #include "net/net.h"
 
 const char cmd_sync_help[] =
@@ -40,13 +43,30 @@ const char cmd_sync_help[] =
     "    One line per peer:\n"
     "        grace: sent 3, received 5 entries (12.3 kB) in 45 ms\n"
     "    sent and received count entries; the size is of the entries sent\n"
-    "    and received together.  A failed peer is a line on stderr,\n"
+    "    and received together.  Then one indented line for each\n"
+    "    engagement event that arrived (nothing when none did):\n"
+    "          grace answered 98bf3c2a1d0e\n"
+    "          grace asked you back on 98bf3c2a1d0e\n"
+    "          grace declined 98bf3c2a1d0e and suggests Kim (mmi...)\n"
+    "          your question 98bf3c2a1d0e is open in grace's inbox\n"
+    "          your question 98bf3c2a1d0e is held: 2 ahead of you\n"
+    "          grace is away until 2026-12-10\n"
+    "          ada asked you 98bf3c2a1d0e\n"
+    "    and likewise for a clarification, a return, thanks, a report and a\n"
+    "    withdrawal.  After 100 such lines, the rest are counted:\n"
+    "          and 5 more; see 'mm status'\n"
+    "    A failed peer is a line on stderr,\n"
     "    'mm sync: grace: why; what to do'.  With no peer to sync with:\n"
     "        nothing to sync: no peer has an address; set one with 'mm peer set-addr'\n"
     "\n"
     "    --json prints {\"peers\": [{\"name\", \"ok\", \"sent\", \"received\",\n"
-    "    \"bytes_sent\", \"bytes_received\", \"ms\", \"error\"}]}; error is null or\n"
-    "    the reason the session failed.\n"
+    "    \"bytes_sent\", \"bytes_received\", \"ms\", \"error\", \"news\"}]}; error is\n"
+    "    null or the reason the session failed; news lists what arrived as\n"
+    "    {\"kind\", \"peer\", \"question\", \"time\", \"time_ms\"} (kind: answered,\n"
+    "    clarified, asked-back, declined, released, held, away, back, thanked,\n"
+    "    reported, asked, withdrew; question null for away and back), with\n"
+    "    \"ahead\" and \"reason\" for held, \"until\" for away, \"refer\" and\n"
+    "    \"refer_name\" for declined.\n"
     "\n"
     "EXAMPLES\n"
     "    mm sync\n"
@@ -103,6 +123,7 @@ int cmd_sync_peer(cli_t *cli, const mm_peer_t *p, int timeout_ms,
                   cmd_sync_result_t *r)
 {
     char err[sizeof r->error];
+    mm_news_runs_t runs = { 0 };
     uint64_t t0;
 
     memset(r, 0, sizeof *r);
@@ -120,11 +141,21 @@ int cmd_sync_peer(cli_t *cli, const mm_peer_t *p, int timeout_ms,
     }
     err[0] = '\0';
     t0 = mono_ms();
-    r->rc = mm_net_sync(cli->home, p, timeout_ms, &r->stats, err, sizeof err);
+    r->rc = mm_net_sync(cli->home, p, timeout_ms, &r->stats, &runs, err, sizeof err);
     r->ms = mono_ms() - t0;
     if (r->rc != MM_OK)
         set_error(r, *err ? err : mm_strerror(r->rc));
+    /* What arrived is stored either way; saying what it means is extra,
+     * so a failure here costs only the news lines. */
+    else if (mm_news_of(cli->home, runs.v, runs.n, &r->news) != MM_OK)
+        mm_news_free(&r->news);
+    mm_news_runs_free(&runs);
     return r->rc;
+}
+
+void cmd_sync_result_free(cmd_sync_result_t *r)
+{
+    mm_news_free(&r->news);
 }
 
 /* What to do after a failed session with the peer named arg, into out. */
@@ -181,6 +212,94 @@ static void fmt_bytes(char out[32], uint64_t n)
         snprintf(out, 32, "%.1f GB", (double) n / 1e9);
 }
 
+/* The petname of the peer with identity id, made safe, else the start
+ * of their identity code. */
+static void news_peer(const cli_t *cli, const uint8_t id[32], char out[CLI_NAME_SAFE])
+{
+    char code[MM_IDCODE_LEN + 1];
+    mm_txn_t *txn = NULL;
+    mm_peer_t p;
+
+    if (mm_store_begin(mm_home_store(cli->home), 0, &txn) == MM_OK
+        && mm_peer_get(txn, id, &p) == MM_OK) {
+        cmd_peer_name(out, p.petname);
+    } else {
+        mm_idcode_encode(code, MM_IDCODE_IDENTITY, id);
+        snprintf(out, CLI_NAME_SAFE, "%.12s", code);
+    }
+    mm_txn_abort(&txn);
+}
+
+/* One event as a line for people. */
+static void news_line(const cli_t *cli, const mm_news_t *e)
+{
+    char name[CLI_NAME_SAFE], refer[CLI_NAME_SAFE], when[CLI_TIME_MAX];
+    char q[2 * 32 + 1], code[MM_IDCODE_LEN + 1];
+    const char *held_for = "";
+
+    news_peer(cli, e->peer, name);
+    mm_encoding_hex(q, e->qid, 32);
+    q[CLI_SHORT_ID] = '\0';
+    switch (e->kind) {
+    case MM_NEWS_ANSWERED:
+        printf("  %s answered %s\n", name, q);
+        break;
+    case MM_NEWS_CLARIFIED:
+        printf("  %s clarified the answer to %s\n", name, q);
+        break;
+    case MM_NEWS_ASKED_BACK:
+        printf("  %s asked you back on %s\n", name, q);
+        break;
+    case MM_NEWS_DECLINED:
+        if (!e->have_refer) {
+            printf("  %s declined %s\n", name, q);
+            break;
+        }
+        mm_idcode_encode(code, MM_IDCODE_IDENTITY, e->refer);
+        cmd_peer_name(refer, e->refer_name);
+        if (*e->refer_name)
+            printf("  %s declined %s and suggests %s (%s)\n", name, q, refer, code);
+        else
+            printf("  %s declined %s and suggests %s\n", name, q, code);
+        break;
+    case MM_NEWS_RELEASED:
+        printf("  your question %s is open in %s's inbox\n", q, name);
+        break;
+    case MM_NEWS_HELD:
+        if (e->hold == MM_HOLD_ONE) {
+            printf("  your question %s is held: one question at a time\n", q);
+            break;
+        }
+        if (e->hold == MM_HOLD_AWAY)
+            held_for = " while they are away";
+        if (e->ahead == 0)
+            printf("  your question %s is held%s: you are next\n", q, held_for);
+        else
+            printf("  your question %s is held%s: %llu ahead of you\n", q, held_for,
+                   (unsigned long long) e->ahead);
+        break;
+    case MM_NEWS_AWAY:
+        cli_time_date(when, e->until);
+        printf("  %s is away until %s\n", name, when);
+        break;
+    case MM_NEWS_BACK:
+        printf("  %s is back\n", name);
+        break;
+    case MM_NEWS_THANKED:
+        printf("  %s thanked you for your answer to %s\n", name, q);
+        break;
+    case MM_NEWS_REPORTED:
+        printf("  %s reported back on %s\n", name, q);
+        break;
+    case MM_NEWS_ASKED:
+        printf("  %s asked you %s\n", name, q);
+        break;
+    case MM_NEWS_WITHDREW:
+        printf("  %s withdrew %s\n", name, q);
+        break;
+    }
+}
+
 void cmd_sync_print(const cli_t *cli, const cmd_sync_result_t *r)
 {
     char name[CLI_NAME_SAFE], size[32], hint[CLI_NAME_SAFE + 128];
@@ -197,9 +316,49 @@ void cmd_sync_print(const cli_t *cli, const cmd_sync_result_t *r)
            (unsigned long long) r->stats.entries_sent,
            (unsigned long long) r->stats.entries_recv, size,
            (unsigned long long) r->ms);
+    for (size_t i = 0; i < r->news.n; i++)
+        news_line(cli, &r->news.v[i]);
+    if (r->news.more)
+        printf("  and %zu more; see 'mm status'\n", r->news.more);
 }
 
-void cmd_sync_json(json_t *j, const char *key, const cmd_sync_result_t *r)
+static void news_json(const cli_t *cli, json_t *j, const mm_news_t *e)
+{
+    static const char *const reasons[] = {
+        [MM_HOLD_BUDGET] = "budget", [MM_HOLD_ONE] = "one-at-a-time", [MM_HOLD_AWAY] = "away",
+    };
+    char hex[2 * 32 + 1], when[CLI_TIME_MAX], code[MM_IDCODE_LEN + 1];
+    mm_txn_t *txn = NULL;
+    mm_peer_t p;
+
+    json_obj_begin(j, NULL);
+    json_str(j, "kind", mm_news_kind_name(e->kind));
+    if (mm_store_begin(mm_home_store(cli->home), 0, &txn) == MM_OK
+        && mm_peer_get(txn, e->peer, &p) == MM_OK) {
+        json_str(j, "peer", p.petname);
+    } else {
+        mm_idcode_encode(code, MM_IDCODE_IDENTITY, e->peer);
+        json_str(j, "peer", code);
+    }
+    mm_txn_abort(&txn);
+    mm_encoding_hex(hex, e->qid, 32);
+    json_str(j, "question", e->have_q ? hex : NULL);
+    rel_json_time(j, e->time);
+    if (e->kind == MM_NEWS_HELD) {
+        json_uint(j, "ahead", e->ahead);
+        json_str(j, "reason", reasons[e->hold]);
+    } else if (e->kind == MM_NEWS_AWAY) {
+        cli_time_iso(when, e->until);
+        json_str(j, "until", when);
+    } else if (e->kind == MM_NEWS_DECLINED) {
+        mm_idcode_encode(code, MM_IDCODE_IDENTITY, e->refer);
+        json_str(j, "refer", e->have_refer ? code : NULL);
+        json_str(j, "refer_name", e->have_refer && *e->refer_name ? e->refer_name : NULL);
+    }
+    json_obj_end(j);
+}
+
+void cmd_sync_json(const cli_t *cli, json_t *j, const char *key, const cmd_sync_result_t *r)
 {
     json_obj_begin(j, key);
     json_str(j, "name", r->name);
@@ -210,6 +369,10 @@ void cmd_sync_json(json_t *j, const char *key, const cmd_sync_result_t *r)
     json_uint(j, "bytes_received", r->stats.bytes_recv);
     json_uint(j, "ms", r->ms);
     json_str(j, "error", r->rc == MM_OK ? NULL : r->error);
+    json_arr_begin(j, "news");
+    for (size_t i = 0; i < r->news.n; i++)
+        news_json(cli, j, &r->news.v[i]);
+    json_arr_end(j);
     json_obj_end(j);
 }
 
@@ -331,7 +494,7 @@ int cmd_sync(cli_t *cli, int argc, char **argv)
         json_obj_begin(&j, NULL);
         json_arr_begin(&j, "peers");
         for (size_t i = 0; i < t.n; i++)
-            cmd_sync_json(&j, NULL, &res[i]);
+            cmd_sync_json(cli, &j, NULL, &res[i]);
         json_arr_end(&j);
         json_obj_end(&j);
         json_finish(&j);
@@ -342,6 +505,8 @@ int cmd_sync(cli_t *cli, int argc, char **argv)
     if (ex == CLI_EXIT_OK)
         ex = rel_settle(cli);
 out:
+    for (size_t i = 0; res && i < t.n; i++)
+        cmd_sync_result_free(&res[i]);
     free(res);
     free(t.v);
     return ex;

@@ -9,6 +9,31 @@
 #include "core/log.h"
 #include "crypto/error.h"
 
+int mm_budget_away_of(mm_home_t *home, const uint8_t peer[32], uint64_t now, uint64_t *until)
+{
+    static const char *const types[] = { MM_T_AWAY, NULL };
+    mm_items_t items = { 0 };
+    mm_txn_t *txn;
+    mm_peer_t p;
+    uint64_t u = 0;
+    *until = 0;
+    int rc = mm_store_begin(mm_home_store(home), 0, &txn);
+    if (rc)
+        return rc;
+    if ((rc = mm_peer_get(txn, peer, &p)) == MM_OK
+        && (rc = mm_items_load_txn(txn, p.scope, types, &items)) == MM_ENOTFOUND)
+        rc = MM_OK;                 /* no relationship scope yet: never away */
+    for (size_t i = 0; rc == MM_OK && i < items.n; i++)   /* in time order: the latest wins */
+        if (!memcmp(items.v[i].author, peer, 32)
+            && mm_body_uint(items.v[i].pt, items.v[i].ptlen, "until", &u) != MM_OK)
+            u = 0;
+    if (rc == MM_OK)
+        *until = u > now ? u : 0;
+    mm_items_free(&items);
+    mm_txn_abort(&txn);
+    return rc;
+}
+
 int mm_budget_get_txn(mm_home_t *home, mm_txn_t *txn, mm_capacity_t *out)
 {
     static const char *const types[] = { MM_T_CAPACITY, MM_T_AWAY, NULL };

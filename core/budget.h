@@ -32,6 +32,14 @@ int mm_budget_get_txn(mm_home_t *home, mm_txn_t *txn, mm_capacity_t *out) MM_NOD
 /* The same in a read transaction of its own. */
 int mm_budget_get(mm_home_t *home, mm_capacity_t *out) MM_NODISCARD;
 
+/* When the mentor with identity peer is away, as the latest "away" entry
+ * they wrote in our relationship says: *until is that entry's until when
+ * it is later than now (ms), else 0 (never away, back, or no longer).
+ * Reads that relationship only.  MM_OK; MM_ENOTFOUND (no such peer);
+ * store errors. */
+int mm_budget_away_of(mm_home_t *home, const uint8_t peer[32], uint64_t now,
+                      uint64_t *until) MM_NODISCARD;
+
 typedef struct {
     size_t released;                /* newly released to the inbox */
     size_t held;                    /* queue entries written for held questions */

@@ -16,6 +16,7 @@
 #include "core/home.h"
 #include "core/peer.h"
 #include "core/invite.h"
+#include "core/news.h"
 #include "net/session.h"
 
 /* Limits of mm serve (PROTOCOL.md 8.6, "Limits"). */
@@ -60,9 +61,12 @@ int mm_serve_endpoints(const char *home_path, char out[][MM_ENDPOINT_MAX + 1],
  * is one's own), trying its endpoints in order.  On success updates the
  * peer's last_sync.  MM_OK with *stats; MM_ETIMEOUT (unreachable or
  * silent); MM_EREFUSED (its device refused us); a session error (errtext
- * says more). */
+ * says more).  runs (may be NULL) gets every run the session stored, also
+ * when it fails later, uninterpreted: mm_news_of says what they mean; the
+ * caller frees it (mm_news_runs_free). */
 int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
-                mm_sync_stats_t *stats, char *errtext, size_t errcap) MM_NODISCARD;
+                mm_sync_stats_t *stats, mm_news_runs_t *runs, char *errtext,
+                size_t errcap) MM_NODISCARD;
 
 /* Accept an invite: connect with the invite's key, present our device,
  * and on WELCOME store the peer (named petname), its certificate and our

@@ -5,17 +5,29 @@
 #include "net/net.h"
 #include "net/client.h"
 #include "core/engage.h"
+#include "core/news.h"
 #include "crypto/error.h"
 
+typedef struct {
+    mm_home_t      *home;
+    mm_news_runs_t *runs;           /* NULL: not wanted */
+} events_t;
+
 /* Questions among what arrived are recorded by core (qindex.h); the
- * caller settles the budget after the session. */
+ * caller settles the budget after the session, and may ask core what the
+ * runs stored mean (news.h): net only notes where they are. */
 static void on_event(void *arg, mm_session_event_t ev, const void *what)
 {
     const mm_session_stored_t *st = what;
+    events_t *e = arg;
     int settle;
+    if (ev != MM_SESSION_STORED)
+        return;
+    if (e->runs)
+        mm_news_runs_add(e->runs, st->scope, st->device, st->first, st->last);
     /* A failure only delays the index: the next settle records what it misses. */
-    if (ev == MM_SESSION_STORED
-        && mm_engage_received(arg, st->scope, st->device, st->first, st->last, &settle) != MM_OK)
+    if (mm_engage_received(e->home, st->scope, st->device, st->first, st->last, &settle)
+        != MM_OK)
         return;
 }
 
@@ -32,8 +44,9 @@ static int touch(mm_home_t *home, const uint8_t identity[32])
 
 static int one_endpoint(mm_home_t *home, const mm_peer_t *p, const char *ep, int timeout_ms,
                         const uint8_t pk[32], const uint8_t sk[32], mm_sync_stats_t *stats,
-                        int *heard, char *errtext, size_t errcap)
+                        mm_news_runs_t *runs, int *heard, char *errtext, size_t errcap)
 {
+    events_t ev = { home, runs };
     mm_client_t *c = NULL;
     mm_session_t *s = NULL;
     uint8_t remote[32];
@@ -45,7 +58,7 @@ static int one_endpoint(mm_home_t *home, const mm_peer_t *p, const char *ep, int
         goto out;
     }
     if ((rc = mm_session_new(home, 1, remote, p->identity, mm_client_send, c, &s))
-        || (mm_session_on_event(s, on_event, home), rc = mm_session_start(s))) {
+        || (mm_session_on_event(s, on_event, &ev), rc = mm_session_start(s))) {
         snprintf(errtext, errcap, "cannot start a session: %s", mm_strerror(rc));
         goto out;
     }
@@ -72,7 +85,7 @@ out:
 }
 
 int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
-                mm_sync_stats_t *stats, char *errtext, size_t errcap)
+                mm_sync_stats_t *stats, mm_news_runs_t *runs, char *errtext, size_t errcap)
 {
     uint8_t pk[32], sk[32];
     int rc = MM_ENOTFOUND;
@@ -81,7 +94,7 @@ int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
     mm_keypair_x25519(mm_home_device(home), pk, sk);
     for (unsigned i = 0; i < p->nendpoints; i++) {
         int heard = 0;
-        rc = one_endpoint(home, p, p->endpoints[i], timeout_ms, pk, sk, stats, &heard,
+        rc = one_endpoint(home, p, p->endpoints[i], timeout_ms, pk, sk, stats, runs, &heard,
                           errtext, errcap);
         if (rc == MM_OK || heard || rc == MM_EREFUSED)
             break;                  /* only silence is worth another address */
