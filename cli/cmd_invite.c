@@ -124,9 +124,9 @@ static uint64_t parse_duration(const char *s)
         return 0;
     switch (s[i]) {
     case 's': unit = 1000; break;
-    case 'm': unit = 60 * 1000; break;
-    case 'h': unit = 3600 * 1000; break;
-    case 'd': unit = 86400 * 1000; break;
+    case 'm': unit = 60 * 1000ull; break;
+    case 'h': unit = 3600 * 1000ull; break;
+    case 'd': unit = 86400 * 1000ull; break;
     default:  return 0;
     }
     if (n == 0 || n > EXPIRES_MAX_MS / unit)

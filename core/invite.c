@@ -147,6 +147,7 @@ int mm_invite_put(mm_txn_t *txn, const mm_invite_t *inv)
 int mm_invite_get(mm_txn_t *txn, const uint8_t key[32], mm_invite_t *inv)
 {
     MDB_val k = { 32, (void *) key }, v;
+    memset(inv, 0, sizeof *inv);
     int rc = mdb_get(txn->txn, txn->store->invites, &k, &v);
     if (rc)
         return mm_store_rc(rc);
@@ -154,7 +155,6 @@ int mm_invite_get(mm_txn_t *txn, const uint8_t key[32], mm_invite_t *inv)
     uint32_t n, sn;
     uint64_t ver, role;
     const char *s;
-    memset(inv, 0, sizeof *inv);
     memcpy(inv->key, key, 32);
     mm_mp_reader_init(&r, v.mv_data, v.mv_size);
     if (mm_mp_array(&r, &n) || n != 6 || mm_mp_uint(&r, &ver) || ver != INVITE_VERSION

@@ -212,7 +212,7 @@ static int skip(mm_mp_reader_t *r, int depth)
         return mm_mp_bin(r, &d, &n);
     if (b >= 0xc7 && b <= 0xc9) {   /* ext 8/16/32: length, type byte, data */
         int w = 1 << (b - 0xc7);
-        if (mm_mp_left(r) < (size_t) (1 + w))
+        if (mm_mp_left(r) < 1 + (size_t) w)
             return MM_ETRUNC;
         uint64_t len = be(r->p + 1, w) + 1;
         if (len > mm_mp_left(r) - 1 - (size_t) w)

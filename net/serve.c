@@ -482,7 +482,7 @@ static void reap_idle(server_t *sv)
 }
 
 int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
-                 volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
+                 const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
                  char *errtext, size_t errcap)
 {
     server_t sv = { .home = home, .log = log, .logarg = arg };

@@ -561,7 +561,7 @@ static int on_have(mm_session_t *s, mm_msg_t *m)
     if (!m->u.have.last)
         return MM_OK;
     if (m->u.have.nrefuse) {
-        if (!(s->refuse = malloc(m->u.have.nrefuse * 32)))
+        if (!(s->refuse = malloc((size_t) m->u.have.nrefuse * 32)))
             return fail(s, MM_ENOMEM, "out of memory");
         for (uint32_t i = 0; i < m->u.have.nrefuse; i++)
             memcpy(s->refuse[i], mm_wire_refuse(m, i), 32);

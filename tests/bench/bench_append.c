@@ -29,7 +29,7 @@ static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + ts.tv_nsec / 1e9;
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 static void die(const char *what, int rc)
@@ -98,7 +98,7 @@ static double bench_check(mm_home_t *h, uint64_t *n)
         die("check", rc);
     t = now_s() - t;
     mm_txn_abort(&txn);
-    return *n / t;
+    return (double) *n / t;
 }
 
 static int cmp_double(const void *a, const void *b)

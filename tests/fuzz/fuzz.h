@@ -68,9 +68,9 @@ static inline int fz_verbose(void)
 /* The key pair whose seed is 32 bytes of tag. */
 static inline mm_keypair_t *fz_keypair(uint8_t tag)
 {
-    uint8_t seed[MM_SEED_BYTES];
-    memset(seed, tag, sizeof seed);
-    mm_keypair_t *kp = mm_keypair_new_from_seed(seed);
+    uint8_t bytes[MM_SEED_BYTES];
+    memset(bytes, tag, sizeof bytes);
+    mm_keypair_t *kp = mm_keypair_new_from_seed(bytes);
     FZ_ASSERT(kp);
     return kp;
 }
@@ -113,13 +113,13 @@ static inline void fz_pair_scope(mm_scope_t *s, const uint8_t grace[32], const u
 static inline size_t fz_seal(const mm_keypair_t *device, const mm_scope_t *s, mm_head_t *head,
                              uint8_t nonce_tag, const char *text, uint8_t *out, size_t cap)
 {
-    uint8_t body[1024], nonce[MM_NONCE_BYTES];
-    size_t bodylen, len;
+    uint8_t pt[1024], nonce[MM_NONCE_BYTES];
+    size_t ptlen, len;
     mm_field_t f[] = { { "text", MM_F_STR, text, strlen(text), 0 } };
-    FZ_OK(mm_body_build(body, sizeof body, &bodylen, MM_T_NOTE, f, 1));
+    FZ_OK(mm_body_build(pt, sizeof pt, &ptlen, MM_T_NOTE, f, 1));
     memset(nonce, nonce_tag, sizeof nonce);
-    FZ_OK(mm_entry_seal(device, s, head, FZ_TIME + head->seq + 1, nonce, body, bodylen, out,
-                        cap, &len));
+    FZ_OK(mm_entry_seal(device, s, head, FZ_TIME + head->seq + 1, nonce, pt, ptlen, out, cap,
+                        &len));
     head->seq++;
     mm_hash(head->id, out, len);
     return len;

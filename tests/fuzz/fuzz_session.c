@@ -347,10 +347,10 @@ void fz_seeds(const char *dir)
     simple(w, MM_MSG_DONE);
     fz_seed_buf(dir, "server-own-device", &seedbuf);
 
-    w = start(REMOTE(DAVE));
+    start(REMOTE(DAVE));
     fz_buf_frame(&seedbuf, remotes[DAVE].hello, remotes[DAVE].hellolen);
     fz_seed_buf(dir, "server-dave-blocked", &seedbuf);
-    w = start(INJECT_HELLO | REMOTE(CARL));
+    start(INJECT_HELLO | REMOTE(CARL));
     fz_seed_buf(dir, "server-carl-stranger", &seedbuf);
     w = start(CLIENT | INJECT_HELLO | REMOTE(CARL));
     have(w, 1, NULL, 0, NULL, 0);
