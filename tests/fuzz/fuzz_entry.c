@@ -48,6 +48,12 @@ static int say(const char *what, int rc)
     return rc;
 }
 
+/* At exit, before the directory goes (atexit runs in reverse order). */
+static void close_store(void)
+{
+    mm_store_close(&store);
+}
+
 static void put(mm_txn_t *txn, const uint8_t *buf, size_t len)
 {
     FZ_OK(mm_log_put(txn, buf, len, 0, NULL));
@@ -66,6 +72,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     ada_id = fz_keypair(FZ_ADA_ID);
     ada_dev = fz_keypair(FZ_ADA_DEV);
     FZ_OK(mm_store_open(fz_tmpdir(), MM_STORE_CREATE, &store));
+    atexit(close_store);
     FZ_OK(mm_store_begin(store, 1, &txn));
     len = fz_cert(grace_id, grace_dev, "laptop", raw);
     FZ_OK(mm_cert_put(txn, raw, len, &grace_cert));

@@ -100,6 +100,14 @@ static void store_restore(void)
     FZ_OK(mm_home_open(home_path, &grace));
 }
 
+/* At exit, before the directory goes (atexit runs in reverse order). */
+static void close_home(void)
+{
+    mm_home_close(&grace);
+    free(sent);
+    free(got);
+}
+
 static int check_send(void *arg, const void *buf, size_t len)
 {
     FZ_OK(mm_wire_decode(buf, len, sent));      /* the engine sends well-formed frames */
@@ -182,6 +190,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     copy_file(store_file, pristine);
     FZ_ASSERT(stat(store_file, &store_st) == 0);
     FZ_OK(mm_home_open(home_path, &grace));
+    atexit(close_home);
     return 0;
 }
 
