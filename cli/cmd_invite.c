@@ -190,6 +190,7 @@ int cmd_invite(cli_t *cli, int argc, char **argv)
     if (strcasecmp(role, "mentor") != 0 && strcasecmp(role, "mentee") != 0)
         return cli_usage(cli, "--role must be 'mentor' (you mentor them) or "
                          "'mentee' (they mentor you), not '%s'", role);
+    /* cppcheck-suppress redundantInitialization ; without --expires ttl keeps it */
     if (dur && (ttl = parse_duration(dur)) == 0)
         return cli_usage(cli, "--expires '%s' is not a duration like 30m, 24h "
                          "or 7d (at most 365d)", dur);

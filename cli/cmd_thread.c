@@ -232,6 +232,7 @@ static int merge(const cmd_rel_t *r, const mm_items_t *self, merged_t *m)
     size_t i = 0, k = 0, cap = r->items.n + (self ? self->n : 0);
 
     m->n = 0;
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     if (!(m->v = calloc(cap ? cap : 1, sizeof *m->v)))
         return MM_ENOMEM;
     while (i < r->items.n || (self && k < self->n)) {

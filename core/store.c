@@ -373,6 +373,7 @@ static void find_map(mm_store_t *s)
             continue;
         if (ino == (unsigned long) st.st_ino && off == 0
             && makedev(maj, mnr) == st.st_dev && hi - lo > s->maplen) {
+            /* NOLINTNEXTLINE(performance-no-int-to-ptr): an address read from maps */
             s->map = (void *) lo;
             s->maplen = hi - lo;
         }

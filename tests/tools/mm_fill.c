@@ -204,6 +204,7 @@ int main(int argc, char **argv)
         goto out;
     mm_txn_abort(&txn);
     what = "make devices";
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     if (!(dev = calloc(ndev, sizeof *dev))) {
         rc = MM_ENOMEM;
         goto out;
