@@ -27,6 +27,7 @@
 #include "crypto/sign.h"
 #include "core/body.h"
 #include "core/entry.h"
+#include "core/home.h"
 #include "core/mp.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -174,6 +175,57 @@ static inline const char *fz_tmpdir(void)
     FZ_ASSERT(mkdtemp(fz_dir));
     atexit(fz_tmpdir_remove);
     return fz_dir;
+}
+
+/* ---- a home every input meets as it was built ----
+ * A harness builds the home, then fz_home_keep(); after each input,
+ * fz_home_reset() puts the store file back if the input wrote to it (a
+ * commit changes its size or time), so each input, and a finding replayed
+ * alone, meets the same home. */
+
+typedef struct {
+    mm_home_t  *home;
+    char        path[FZ_PATH_MAX + 16];
+    char        store[FZ_PATH_MAX + 32];     /* path/store/data.mdb */
+    char        pristine[FZ_PATH_MAX + 32];  /* its copy as built */
+    struct stat st;                          /* of store, as built */
+} fz_home_t;
+
+static inline void fz_copy_file(const char *from, const char *to)
+{
+    static uint8_t buf[1 << 16];
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    size_t n;
+    FZ_ASSERT(in && out);
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        FZ_ASSERT(fwrite(buf, 1, n, out) == n);
+    FZ_ASSERT(!ferror(in) && fclose(in) == 0 && fclose(out) == 0);
+}
+
+/* h->home (open, at h->path) as it is now is what every input meets. */
+static inline void fz_home_keep(fz_home_t *h)
+{
+    snprintf(h->store, sizeof h->store, "%s/store/data.mdb", h->path);
+    snprintf(h->pristine, sizeof h->pristine, "%s.pristine.mdb", h->path);
+    mm_home_close(&h->home);
+    fz_copy_file(h->store, h->pristine);
+    FZ_ASSERT(stat(h->store, &h->st) == 0);
+    FZ_OK(mm_home_open(h->path, &h->home));
+}
+
+static inline void fz_home_reset(fz_home_t *h)
+{
+    struct stat st;
+    FZ_ASSERT(stat(h->store, &st) == 0);
+    if (st.st_size == h->st.st_size && st.st_mtim.tv_sec == h->st.st_mtim.tv_sec
+        && st.st_mtim.tv_nsec == h->st.st_mtim.tv_nsec)
+        return;
+    if (fz_verbose())
+        fprintf(stderr, "fuzz: the input wrote to %s: putting it back\n", h->path);
+    mm_home_close(&h->home);
+    fz_copy_file(h->pristine, h->store);
+    FZ_ASSERT(stat(h->store, &h->st) == 0);
+    FZ_OK(mm_home_open(h->path, &h->home));
 }
 
 /* ---- framed inputs: [u16 big-endian length][bytes]... ----
