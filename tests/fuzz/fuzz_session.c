@@ -4,15 +4,15 @@
  *  Grace's home is built once per process in a temporary directory: Ada is
  *  her peer (pair scope, Ada's certificate), Dave a blocked peer, Carl's
  *  certificate and her own other device's are known, and Grace's feeds
- *  hold an entry in the pair scope and one in her self scope.  Each input is one session of Grace's (mm_session_new over the
- *  remote's CURVE key) fed frame after frame through mm_session_input,
- *  until the session ends with an error or the frames run out.  Every
+ *  hold an entry in the pair scope and one in her self scope.  Each input
+ *  is one session of Grace's (mm_session_new over the remote's CURVE key)
+ *  fed frame after frame through mm_session_input.  As in mm serve and mm
+ *  sync, the session ends at its first error or once it is done.  Every
  *  frame the engine sends must decode, and it never has more than
- *  MM_CREDIT_INITIAL ENTRIES frames unacknowledged.  As in mm serve and
- *  mm sync, the session ends at its first error or once it is done.  An
- *  input that wrote to the store (a certificate, entries) is followed by
- *  putting back the store as it was built, so every input meets the same
- *  home and a finding replays alone.
+ *  MM_CREDIT_INITIAL ENTRIES frames unacknowledged.  An input that wrote
+ *  to the store (entries) is followed by putting the store back as it was
+ *  built (fz_home_reset), so every input meets the same home and a finding
+ *  replays alone.
  *
  *  Input: byte 0, then frames ([u16 BE length][frame]...).
  *    bit 0     first feed the remote's own valid HELLO (so mutations
