@@ -77,6 +77,16 @@ typedef struct {
 extern const cli_cmd_t cli_commands[];
 extern const size_t    cli_ncommands;
 
+/* The parse step of a command line (main.c), after the options before the
+ * command word: argv[0] is the command word.  Finds the command (a group's
+ * member by the word after the group, options allowed between) and parses
+ * its options into cli.  CLI_EXIT_OK with cli->cmd set, *argc and *argv
+ * moved past a subcommand and *first the index of the first positional
+ * argument; or CLI_EXIT_OK with cli->help set (cli->cmd may be NULL): show
+ * the help of argv[0]'s group.  CLI_EXIT_USAGE, the error printed, when the
+ * command or an option is wrong.  Opens no home and runs nothing. */
+int cli_parse_command(cli_t *cli, int *argc, char ***argv, int *first);
+
 /* State of one run of mm. */
 struct cli {
     const cli_cmd_t *cmd;       /* NULL until the command is known */

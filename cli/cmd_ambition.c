@@ -373,6 +373,9 @@ static int close_ambition(cli_t *cli, int argc, char **argv, const char *type)
         goto out;
     if ((ex = cmd_ambition_find(cli, &a, argv[0], &x)) != CLI_EXIT_OK)
         goto out;
+    /* x is set: cmd_ambition_find returns CLI_EXIT_OK only then (the
+     * analyzer cannot see that cli_fail never returns it) */
+    /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
     mm_encoding_hex(hex, x->it->id, 32);
     ex = CLI_EXIT_FAIL;
     if (x->closed) {

@@ -274,7 +274,6 @@ int cmd_ask(cli_t *cli, int argc, char **argv)
     if ((ex = cmd_peer_get(cli, argv[0], &p)) != CLI_EXIT_OK)
         goto out;
     cmd_peer_name(name, p.petname);
-    ex = CLI_EXIT_FAIL;
     /* Said before the text is read: no point writing a question for them. */
     if (p.role != MM_ROLE_MENTOR) {
         o.peer = p;

@@ -236,8 +236,9 @@ static int parse_date(const char *s, uint64_t *ms)
     tm.tm_mday = d;
     tm.tm_isdst = -1;
     t = mktime(&tm);
-    /* mktime accepts 2026-02-30 as March 2: such a date is not one. */
-    if (t == (time_t) -1 || t < 0 || tm.tm_year != y - 1900 ||
+    /* mktime accepts 2026-02-30 as March 2: such a date is not one.  Its
+     * error, (time_t) -1, is negative too. */
+    if (t < 0 || tm.tm_year != y - 1900 ||
         tm.tm_mon != m - 1 || tm.tm_mday != d)
         return -1;
     *ms = (uint64_t) t * 1000;

@@ -286,6 +286,8 @@ static void md_body(const mm_item_t *it)
         return;
     for (uint32_t i = 0; i < nkeys; i++) {
         if (mm_mp_str(&r, &k, &kn) != MM_OK) {
+            /* the key, then its value */
+            /* NOLINTNEXTLINE(misc-redundant-expression) */
             if (mm_mp_skip(&r) != MM_OK || mm_mp_skip(&r) != MM_OK)
                 return;
             continue;

@@ -127,9 +127,9 @@ static uint64_t parse_duration(const char *s)
         return 0;
     switch (s[i]) {
     case 's': unit = 1000; break;
-    case 'm': unit = 60 * 1000; break;
-    case 'h': unit = 3600 * 1000; break;
-    case 'd': unit = 86400 * 1000; break;
+    case 'm': unit = 60 * 1000ull; break;
+    case 'h': unit = 3600 * 1000ull; break;
+    case 'd': unit = 86400 * 1000ull; break;
     default:  return 0;
     }
     if (n == 0 || n > EXPIRES_MAX_MS / unit)
@@ -193,6 +193,7 @@ int cmd_invite(cli_t *cli, int argc, char **argv)
     if (strcasecmp(role, "mentor") != 0 && strcasecmp(role, "mentee") != 0)
         return cli_usage(cli, "--role must be 'mentor' (you mentor them) or "
                          "'mentee' (they mentor you), not '%s'", role);
+    /* cppcheck-suppress redundantInitialization ; without --expires ttl keeps it */
     if (dur && (ttl = parse_duration(dur)) == 0)
         return cli_usage(cli, "--expires '%s' is not a duration like 30m, 24h "
                          "or 7d (at most 365d)", dur);

@@ -196,6 +196,7 @@ int cmd_peer_get(cli_t *cli, const char *what, mm_peer_t *p)
     mm_txn_t *txn = NULL;
     int ex, rc;
 
+    memset(p, 0, sizeof *p);
     rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
     if (rc != MM_OK)
         return cli_fail_rc(cli, rc, "cannot read the peers");
@@ -379,6 +380,7 @@ static int peer_begin(cli_t *cli, const char *what, mm_txn_t **txn, mm_peer_t *p
 {
     int ex, rc;
 
+    memset(p, 0, sizeof *p);
     rc = mm_store_begin(mm_home_store(cli->home), 1, txn);
     if (rc != MM_OK)
         return cli_fail_rc(cli, rc, "cannot change the peer");

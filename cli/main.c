@@ -321,39 +321,50 @@ static int unknown(cli_t *cli, const char *group, const char *typed)
                      typed);
 }
 
-/* Run the command at argv[0]; returns the exit code. */
-static int dispatch(cli_t *cli, int argc, char **argv)
+int cli_parse_command(cli_t *cli, int *argcp, char ***argvp, int *first)
 {
     char subs[128];
+    int argc = *argcp;
+    char **argv = *argvp;
     const char *group = argv[0];
-    int has_sub = 0, first = 0, ex;
+    int has_sub = 0, ex;
 
+    *first = 0;
     if (!find_group(group, &has_sub))
         return unknown(cli, NULL, group);
     if (has_sub) {
         /* Common options may come between the group and its subcommand. */
         cli->name = group;
-        if ((ex = cli_parse(cli, argc, argv, 1, &first)) != CLI_EXIT_OK)
+        if ((ex = cli_parse(cli, argc, argv, 1, first)) != CLI_EXIT_OK)
             return ex;
-        if (first >= argc) {
-            if (cli->help) {
-                cli_print_help(stdout, group);
+        if (*first >= argc) {
+            if (cli->help)
                 return CLI_EXIT_OK;
-            }
             list_subcommands(group, subs, sizeof subs);
             return cli_usage(cli, "missing subcommand, one of: %s", subs);
         }
-        cli->cmd = find_command(group, argv[first]);
+        cli->cmd = find_command(group, argv[*first]);
         if (!cli->cmd)
-            return unknown(cli, group, argv[first]);
-        argc -= first;
-        argv += first;
+            return unknown(cli, group, argv[*first]);
+        argc -= *first;
+        argv += *first;
+        *argcp = argc;
+        *argvp = argv;
     } else {
         cli->cmd = find_command(group, NULL);
     }
     cli->name = cli->cmd->name;
+    return cli_parse(cli, argc, argv, 0, first);
+}
 
-    if ((ex = cli_parse(cli, argc, argv, 0, &first)) != CLI_EXIT_OK)
+#ifndef MM_CLI_NO_MAIN      /* tests/fuzz/fuzz_args.c links the parser without these */
+/* Run the command at argv[0]; returns the exit code. */
+static int dispatch(cli_t *cli, int argc, char **argv)
+{
+    const char *group = argv[0];
+    int first = 0, ex;
+
+    if ((ex = cli_parse_command(cli, &argc, &argv, &first)) != CLI_EXIT_OK)
         return ex;
     if (cli->help) {
         cli_print_help(stdout, group);
@@ -418,3 +429,4 @@ out:
     }
     return ex;
 }
+#endif

@@ -352,7 +352,7 @@ int cli_home_open(cli_t *cli)
         if (from)   /* said once, on stderr, so --json output stays clean */
             fprintf(stderr, "mm: upgraded the store of %s from format %u to %u; the old one "
                     "is kept as %s/store/format-%u.mdb\n", cli->path, from,
-                    MM_STORE_FORMAT, cli->path, from);
+                    (unsigned) MM_STORE_FORMAT, cli->path, from);
         return CLI_EXIT_OK;
     }
     path_join(key, sizeof key, cli->path, "device.key");
@@ -436,7 +436,7 @@ void cli_time_rel(char out[CLI_TIME_MAX], uint64_t ms, uint64_t now)
         return;
     }
     d = (now - ms) / 1000;
-    if (d > 30 * 86400) {
+    if (d > 30 * 86400ull) {
         cli_time_fmt(out, ms, 1);
         return;
     }

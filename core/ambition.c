@@ -30,7 +30,9 @@ int mm_ambitions(const mm_items_t *items, const uint8_t me[32], mm_ambition_t **
         if ((!mm_item_is(it, MM_T_AMBITION_DONE) && !mm_item_is(it, MM_T_AMBITION_DROP))
             || memcmp(it->author, me, 32) || !mm_item_ref(it, "ref", &ref))
             continue;
+        /* every a[j].it is set: the same pure test counted and filled them */
         for (size_t j = 0; j < na; j++)
+            /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
             if (!a[j].closed && !memcmp(a[j].it->id, ref, 32))
                 a[j].closed = it;
     }

@@ -121,7 +121,7 @@ int mm_body_build(uint8_t *out, size_t cap, size_t *len, const char *type,
         return MM_EINVAL;
     for (size_t i = 0; i < n; i++)
         sorted[i] = &fields[i];
-    qsort(sorted, n, sizeof *sorted, by_key);
+    qsort(sorted, n, sizeof *sorted, by_key);   /* NOLINT(bugprone-sizeof-expression): pointers */
     for (size_t i = 0; i < n; i++)
         if (!strcmp(sorted[i]->key, "t") || (i && !strcmp(sorted[i]->key, sorted[i - 1]->key)))
             return MM_EINVAL;

@@ -31,11 +31,10 @@ int mm_log_head(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32]
     memcpy(fk, author, 32);
     memcpy(fk + 32, scope, 32);
     MDB_val k = { FEED_KEY, fk }, v;
+    memset(head, 0, sizeof *head);
     int rc = mdb_get(txn->txn, txn->store->heads, &k, &v);
-    if (rc == MDB_NOTFOUND) {
-        memset(head, 0, sizeof *head);
+    if (rc == MDB_NOTFOUND)
         return MM_OK;
-    }
     if (rc)
         return mm_store_rc(rc);
     if (v.mv_size != HEAD_VAL)

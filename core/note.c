@@ -116,6 +116,7 @@ static int with_self(mm_home_t *home, collect_t *c, int (*fn)(collect_t *c, cons
     if (rc == MM_OK) {
         c->scope = &scope;
         rc = fn(c, arg);
+        c->scope = NULL;            /* scope is about to go out of scope */
     }
     mm_scope_wipe(&scope);
     mm_txn_abort(&c->txn);

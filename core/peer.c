@@ -81,9 +81,8 @@ static int decode(const uint8_t *buf, size_t len, mm_peer_t *p)
     uint32_t n, ne;
     uint64_t v, role;
     const uint8_t *b;
-    int rc;
     mm_mp_reader_init(&r, buf, len);
-    if ((rc = mm_mp_array(&r, &n)) || n != 10 || (rc = mm_mp_uint(&r, &v)) || v != PEER_VERSION)
+    if (mm_mp_array(&r, &n) || n != 10 || mm_mp_uint(&r, &v) || v != PEER_VERSION)
         return MM_ECORRUPT;
     if (copy_str(&r, p->petname, MM_PETNAME_MAX) || mm_mp_uint(&r, &role)
         || mm_mp_bin_n(&r, &b, 32))
@@ -142,10 +141,10 @@ int mm_peer_put(mm_txn_t *txn, const mm_peer_t *p)
 int mm_peer_get(mm_txn_t *txn, const uint8_t identity[32], mm_peer_t *p)
 {
     MDB_val k = { 32, (void *) identity }, v;
+    memset(p, 0, sizeof *p);
     int rc = mdb_get(txn->txn, txn->store->peers, &k, &v);
     if (rc)
         return mm_store_rc(rc);
-    memset(p, 0, sizeof *p);
     memcpy(p->identity, identity, 32);
     return decode(v.mv_data, v.mv_size, p);
 }

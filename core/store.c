@@ -121,8 +121,10 @@ static int stored_format(mm_store_t *s, unsigned *format)
         && (rc = mdb_get(txn, meta, &k, &v)) == 0)
         *format = v.mv_size == 1 ? *(uint8_t *) v.mv_data : 0;
     mdb_txn_abort(txn);
-    if (rc == MDB_NOTFOUND || (rc == 0 && (*format < 1 || *format > own_format())))
+    if (rc == MDB_NOTFOUND || (rc == 0 && *format < 1))
         return MM_ECORRUPT;
+    if (rc == 0 && *format > own_format())
+        return MM_EVERSION;         /* what check_format says of a newer store */
     return mm_store_rc(rc);
 }
 
@@ -305,8 +307,8 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
          * write transaction */
         mdb_txn_abort(txn);
         txn = NULL;
-        if ((rc == MM_OK || (rc = stored_format(s, &format)) == MM_OK)
-            && (rc = copy_aside(s, dir, format)))
+        if ((rc != MM_OK && (rc = stored_format(s, &format)))
+            || (rc = copy_aside(s, dir, format)))
             goto fail;
         write = 1;
         if ((rc = begin(s, 1, &txn)))
@@ -370,6 +372,7 @@ static void find_map(mm_store_t *s)
             continue;
         if (ino == (unsigned long) st.st_ino && off == 0
             && makedev(maj, mnr) == st.st_dev && hi - lo > s->maplen) {
+            /* NOLINTNEXTLINE(performance-no-int-to-ptr): an address read from maps */
             s->map = (void *) lo;
             s->maplen = hi - lo;
         }

@@ -40,7 +40,7 @@ static void layout(uint8_t f[MM_KEYFILE_BYTES], int kind, const mm_keypair_t *kp
 int mm_keyfile_write(const char *path, int kind, const mm_keypair_t *kp)
 {
     uint8_t f[MM_KEYFILE_BYTES];
-    int rc = MM_EIO;
+    int rc;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return errno == ELOOP ? MM_EEXIST : errno_rc(errno);

@@ -49,7 +49,7 @@ typedef void (*mm_serve_log_fn)(void *arg, const char *line);
  * MM_OK after a clean stop; MM_EBUSY (another mm serve runs for this home);
  * MM_EINVAL (bad endpoint); MM_EIO (cannot bind: errtext says why). */
 int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
-                 volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
+                 const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
                  char *errtext, size_t errcap) MM_NODISCARD;
 
 /* Endpoints of the mm serve running for the home at path, wildcards

@@ -75,6 +75,7 @@ static void remember_ended(server_t *sv, const uint8_t *rid, size_t ridlen)
 static int has_ended(const server_t *sv, const uint8_t *rid, size_t ridlen)
 {
     unsigned n = sv->nended < ENDED_MAX ? sv->nended : ENDED_MAX;
+    /* cppcheck-suppress knownConditionTrueFalse ; remember_ended raises nended */
     for (unsigned i = 0; i < n; i++)
         if (sv->ended[i].len == ridlen && !memcmp(sv->ended[i].id, rid, ridlen))
             return 1;
@@ -621,7 +622,7 @@ static uint64_t knob_ms(const char *name, uint64_t def)
 }
 
 int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
-                 volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
+                 const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
                  char *errtext, size_t errcap)
 {
     server_t sv = { .home = home, .log = log, .logarg = arg,

@@ -283,6 +283,7 @@ static int send_have(mm_session_t *s)
         mm_mp_writer_t w;
         mm_mp_writer_init(&w, s->frame, FRAME_CAP);
         mm_wire_have_begin(&w, last, (uint32_t) n);
+        /* cppcheck-suppress knownConditionTrueFalse ; collect_feed fills f */
         for (size_t k = 0; k < n; k++)
             mm_wire_have_feed(&w, &f.v[i + k]);
         mm_wire_have_end(&w, (const uint8_t (*)[32]) refuse, last ? (uint32_t) b.n : 0);
@@ -582,7 +583,7 @@ static int on_have(mm_session_t *s, mm_msg_t *m)
     if (!m->u.have.last)
         return MM_OK;
     if (m->u.have.nrefuse) {
-        if (!(s->refuse = malloc(m->u.have.nrefuse * 32)))
+        if (!(s->refuse = malloc((size_t) m->u.have.nrefuse * 32)))
             return fail(s, MM_ENOMEM, "out of memory");
         for (uint32_t i = 0; i < m->u.have.nrefuse; i++)
             memcpy(s->refuse[i], mm_wire_refuse(m, i), 32);

@@ -45,11 +45,12 @@ static int decode_have(mm_mp_reader_t *r, mm_msg_t *m)
     m->u.have.n = n;
     m->have_pos = r->p;
     for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *author, *scope;
         if ((rc = mm_mp_array(r, &k)))
             return rc;
         if (k != 3)
             return MM_EMALFORMED;
-        if ((rc = mm_mp_bin_n(r, &b, 32)) || (rc = mm_mp_bin_n(r, &b, 32))
+        if ((rc = mm_mp_bin_n(r, &author, 32)) || (rc = mm_mp_bin_n(r, &scope, 32))
             || (rc = mm_mp_uint(r, &seq)))
             return rc;
     }

@@ -27,7 +27,9 @@ static void *sym(const char *name)
     return lib ? dlsym(lib, name) : NULL;
 }
 
-/* One forwarding definition per function: look it up once, then call. */
+/* One forwarding definition per function: look it up once, then call.
+ * (ret is a type and params a parameter list: they cannot be parenthesised.) */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define FORWARD(ret, name, params, args, fail)                                \
     ret name params                                                           \
     {                                                                         \
@@ -38,6 +40,7 @@ static void *sym(const char *name)
         }                                                                     \
         return fn args;                                                       \
     }
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 FORWARD(void *, zmq_ctx_new, (void), (), NULL)
 FORWARD(int, zmq_ctx_term, (void *c), (c), -1)

@@ -93,7 +93,7 @@ static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + ts.tv_nsec / 1e9;
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 /* Make k device keys and certify each with the identity key, in one txn. */
@@ -220,6 +220,7 @@ int main(int argc, char **argv)
     }
     mm_txn_abort(&txn);
     what = "make devices";
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     if (!(dev = calloc(ndev, sizeof *dev))) {
         rc = MM_ENOMEM;
         goto out;

@@ -104,7 +104,7 @@ static mm_qstate_t state_of(world_t *w, const uint8_t id[32], size_t *nq)
     return s;
 }
 
-#define TEXT(s) MM_F_STR, s, sizeof s - 1, 0
+#define TEXT(s) MM_F_STR, s, sizeof(s) - 1, 0
 
 static int settle(world_t *w, size_t *released)
 {
@@ -223,7 +223,7 @@ static void test_first_come_is_arrival_not_clock(void **state)
     mm_field_t fw[] = { { "ref", MM_F_BIN, q1, 32, 0 } };
     store(w, buf, ada_seal(w, MM_T_WITHDRAW, fw, 1, 1700000000001ull, buf, wid));
     mm_field_t f2[] = { { "text", TEXT("What would you weigh first, given my goal to lead?") } };
-    uint64_t slow = 1700000100000ull - 48 * 3600 * 1000ull;
+    uint64_t slow = 1700000100000ull - 48ull * 3600 * 1000;
     store(w, buf, ada_seal(w, MM_T_QUESTION, f2, 1, slow, buf, q2));
     assert_rc(settle(w, &rel), MM_OK);
     assert_int_equal(rel, 1);

@@ -101,7 +101,7 @@ static void both_ways(world_t *w)
     carry(w->grace, w->ada, w->scope);
 }
 
-#define S(s) s, sizeof s - 1
+#define S(s) s, sizeof(s) - 1
 #define Q1 "What helped you most when you first led a team of five?"
 #define Q2 "How did you decide when to stop coding as a lead?"
 

@@ -426,7 +426,7 @@ static void test_petnames_made_unique(void **state)
     /* a long name is cut for the "-NNN" suffix, at a character boundary */
     char longname[MM_NAME_MAX + 1];
     memset(longname, 'a', 59);
-    strcpy(longname + 59, "\xc3\xa9");          /* 59 + 2 bytes: the cut falls inside */
+    memcpy(longname + 59, "\xc3\xa9", 3);       /* 59 + 2 bytes: the cut falls inside */
     mm_home_t *lng = new_home(w, "long", longname);
     issue(w, 0x63, T0 + HOUR, MM_ROLE_MENTOR, "", &code);
     invite_pk(&code, pk);

@@ -195,7 +195,7 @@ static void test_error_table_matches_code(void **state)
             in = !strncmp(line, "### 8.4 ", 8);
         char name[32];
         if (in && sscanf(line, "| `%31[A-Z_]` |", name) == 1 && ndoc < 64)
-            strcpy(doc[ndoc++], name);
+            snprintf(doc[ndoc++], sizeof doc[0], "%s", name);
     }
     fclose(f);
     assert_true(ndoc > 0);
