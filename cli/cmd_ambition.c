@@ -132,6 +132,7 @@ int cmd_ambition_find(cli_t *cli, const cmd_ambitions_t *a, const char *arg,
 
 const char *cmd_ambition_state(const mm_ambition_t *a)
 {
+    /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): callers pass a found ambition */
     if (!a->closed)
         return "active";
     return strcmp(a->closed->type, MM_T_AMBITION_DONE) == 0 ? "done" : "dropped";
@@ -203,7 +204,7 @@ int cmd_ambition_add(cli_t *cli, int argc, char **argv)
     const char *kind = nearv ? "near" : "long", *text = nearv ? nearv : longv;
     char hex[2 * 32 + 1];
     uint8_t id[32];
-    uint64_t ms;
+    uint64_t ms = 0;
     size_t len;
     int ex, rc;
     json_t j;
@@ -270,6 +271,7 @@ static int list_build(cli_t *cli, int all, list_view_t *v)
     v->now = mm_now_ms();
     if ((ex = cmd_ambitions_load(cli, &v->a)) != CLI_EXIT_OK)
         return ex;
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     if (v->a.n > 0 && !(v->v = calloc(v->a.n, sizeof *v->v)))
         return cli_fail_rc(cli, MM_ENOMEM, "cannot list the ambitions");
     for (size_t i = 0; i < v->a.n; i++)
@@ -308,6 +310,7 @@ static void list_text(const cli_t *cli, const list_view_t *v)
     const char *s;
 
     for (size_t i = 0; i < v->n; i++) {
+        /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): v->v[0..n) are set */
         cli_time_rel(when, v->v[i]->it->time, v->now);
         if (cli_width(when) > w)
             w = cli_width(when);
@@ -461,7 +464,7 @@ int cmd_ambition_share(cli_t *cli, int argc, char **argv)
     cmd_ambitions_t a;
     uint8_t id[32];
     mm_peer_t p;
-    uint64_t ms;
+    uint64_t ms = 0;
     int ex, rc;
     json_t j;
 

@@ -161,8 +161,11 @@ static void arg_kind(const cli_cmd_t *c, char *out, size_t cap)
             skip = o && o->has_arg != no_argument && p[n - 1] != ']';
         } else {
             kind_of(p, n, out, cap);
-            if (n > 3 && !strncmp(p + n - 3, "...", 3) && strlen(out) + 1 < cap)
-                strcat(out, "+");
+            size_t ol = strlen(out);
+            if (n > 3 && !strncmp(p + n - 3, "...", 3) && ol + 1 < cap) {
+                out[ol] = '+';
+                out[ol + 1] = '\0';
+            }
             return;
         }
         p += n;

@@ -21,7 +21,7 @@ static void roff_text(FILE *f, const char *s, size_t n)
     if (p < end && (*p == '.' || *p == '\''))
         fputs("\\&", f);
     while (p < end) {
-        unsigned c = *p, need = 0;
+        unsigned c = *p, need;
         if (c == '\\') {
             fputs("\\e", f);
         } else if (c == '-') {

@@ -180,6 +180,13 @@ static char *body_key(mm_mp_reader_t *r)
     return k;
 }
 
+/* Step over a map's key and its value. */
+static int skip_pair(mm_mp_reader_t *r)
+{
+    int rc = mm_mp_skip(r);
+    return rc ? rc : mm_mp_skip(r);
+}
+
 /* One msgpack value at r as JSON under key.  The body passed
  * mm_body_check, so mm_mp_skip can step over anything not shown. */
 static void body_value(json_t *j, const char *key, mm_mp_reader_t *r, int depth)
@@ -218,7 +225,7 @@ static void body_value(json_t *j, const char *key, mm_mp_reader_t *r, int depth)
             char *k = body_key(r);
             if (k)
                 body_value(j, k, r, depth + 1);
-            else if (mm_mp_skip(r) != MM_OK || mm_mp_skip(r) != MM_OK)
+            else if (skip_pair(r) != MM_OK)
                 n = i + 1;          /* a checked body: never, but stop if so */
             free(k);
         }

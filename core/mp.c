@@ -233,7 +233,7 @@ static int skip(mm_mp_reader_t *r, int depth)
         /* a map's keys: str, each greater than the one before */
         if (is_map) {
             if (r->p < r->end && !is_str(*r->p))
-                rc = MM_ENONCANON;
+                rc = MM_ENONCANON;  // NOLINT(bugprone-branch-clone): two reasons, one code
             else if ((rc = mm_mp_str(r, &key, &klen)) == MM_OK && i > 0
                      && mm_mp_key_cmp(prev, plen, key, klen) >= 0)
                 rc = MM_ENONCANON;

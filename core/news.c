@@ -33,6 +33,8 @@ void mm_news_runs_add(mm_news_runs_t *runs, const uint8_t scope[32], const uint8
         runs->v = v;
         runs->cap = cap;
     }
+    if (!runs->v)
+        return;                     /* cap was set without storage: never */
     r = &runs->v[runs->n++];
     memcpy(r->scope, scope, 32);
     memcpy(r->device, device, 32);
@@ -314,6 +316,7 @@ static void settle_groups(mm_news_list_t *l)
             if (rank >= MM_ANSWERS_MAX)
                 continue;               /* later answers are ignored */
             e->kind = rank ? MM_NEWS_CLARIFIED : MM_NEWS_ANSWERED;
+        /* NOLINTNEXTLINE(bugprone-branch-clone): each branch a rule of its own */
         } else if ((g == G_QUEUE || g == G_AWAY) && later) {
             continue;                   /* a later one says where it stands */
         } else if ((g == G_ASKBACK || g == G_DECLINE) && rank) {

@@ -665,7 +665,6 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
                  zmq_strerror(zmq_errno()));
         goto out;
     }
-    rc = MM_EIO;
     for (size_t i = 0; i < nlisten; i++) {
         size_t blen = sizeof bound;
         if (!mm_endpoint_valid(listen[i]) && strncmp(listen[i], "tcp://", 6) != 0) {

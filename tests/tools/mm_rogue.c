@@ -223,8 +223,10 @@ static void format_error(const mm_msg_t *m, char *out, size_t cap)
     int n = snprintf(out, cap, "%.*s ", (int) m->u.error.codelen, m->u.error.code);
     size_t k = n > 0 && (size_t) n < cap ? (size_t) n : 0;
     for (uint32_t i = 0; i < m->u.error.textlen && k + 1 < cap; i++) {
-        unsigned char c = (unsigned char) m->u.error.text[i];
-        out[k++] = c < 0x20 || c == 0x7f ? '?' : (char) c;
+        char c = m->u.error.text[i];
+        if ((unsigned char) c < 0x20 || c == 0x7f)
+            c = '?';
+        out[k++] = c;
     }
     out[k] = '\0';
 }

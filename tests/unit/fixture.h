@@ -88,7 +88,7 @@ static inline size_t fx_unhex(uint8_t *out, size_t cap, const char *hex)
         int hi = fx_hexval(hex[0]), lo = hex[1] ? fx_hexval(hex[1]) : -1;
         assert_true(hi >= 0 && lo >= 0);
         assert_true(n < cap);
-        out[n++] = (uint8_t) (hi << 4 | lo);
+        out[n++] = (uint8_t) ((unsigned) hi << 4 | (unsigned) lo);
         hex += 2;
     }
     return n;

@@ -195,7 +195,7 @@ static void test_held_until_released(void **state)
     for (int i = 0; i < MAX + 2; i++)
         fds[i] = tcp(w, 0);
     until_accepted(w, 1 + MAX + 2);
-    mm_conntab_update(w->t, mm_now_ms() + 2 * QUIET_MS);
+    mm_conntab_update(w->t, mm_now_ms() + 2 * (uint64_t) QUIET_MS);
     assert_true(mm_conntab_alive(w->t, fd, ticket));
     assert_int_equal(mm_conntab_stats(w->t)->loose, 0);
     /* released by one of its sessions: still held by the other */

@@ -682,7 +682,7 @@ static int check_presig(const ent_t *e, const mm_head_t *head, int *sig_rc)
 static void test_sig_step(void **state)
 {
     ent_t e1, e2;
-    int sig;
+    int sig = MM_EINVAL;
     seal(&e1, device, &scope, &head0, body, bodylen);
     mm_head_t head1 = { 1, { 0 } };
     memcpy(head1.id, e1.id, 32);

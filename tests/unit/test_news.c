@@ -111,7 +111,7 @@ static void carry(mm_home_t *a, mm_home_t *b, const uint8_t scope[32], mm_news_l
     mm_news_runs_free(&runs);
 }
 
-#define S(s) s, sizeof s - 1
+#define S(s) (s), sizeof (s) - 1
 #define Q1 "What helped you most when you first led a team of five?"
 #define Q2 "How did you decide when to stop coding as a lead?"
 
@@ -337,7 +337,7 @@ static void test_news_is_bounded(void **state)
     world_t *w = *state;
     mm_news_list_t n = { 0 };
     mm_field_t f[] = { { "text", MM_F_STR, S(Q1), 0 } };
-    uint8_t first[32];
+    uint8_t first[32] = { 0 };
     for (int i = 0; i < MM_NEWS_MAX + 5; i++)
         assert_rc(mm_engage_append(w->ada, w->scope, MM_T_QUESTION, f, 1, i ? NULL : first),
                   MM_OK);

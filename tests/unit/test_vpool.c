@@ -84,7 +84,8 @@ static void exercise(mm_vpool_t *p)
     expect(p, 1, NULL, 0);
     expect(p, 2, NULL, 0);
     /* broken signatures at the ends, at a lane boundary and in the middle */
-    int cand[] = { 0, (int) lanes - 1, (int) lanes, N / 2, N - 1 }, uniq[5], nbad = 0;
+    const int cand[] = { 0, (int) lanes - 1, (int) lanes, N / 2, N - 1 };
+    int uniq[5] = { 0 }, nbad = 0;
     for (int c = 0; c < 5; c++) {
         int dup = cand[c] >= N;
         for (int k = 0; k < nbad; k++)
