@@ -165,7 +165,10 @@ unsigned mm_vpool_lanes(const mm_vpool_t *self)
  * its parent's threads, so it leaves the parent's pool alone (never joined,
  * never freed: still reachable from `orphan`) and makes its own. */
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
-static mm_vpool_t *shared, *orphan;
+static mm_vpool_t *shared;
+/* volatile: written, never read, so an optimiser would drop the store and
+ * leave the parent's pool unreachable (a leak to Valgrind) */
+static mm_vpool_t *volatile orphan;
 static pid_t shared_pid;
 static int shared_failed, at_exit_set;
 
