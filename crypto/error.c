@@ -37,6 +37,10 @@ static const struct { int rc; const char *name; const char *text; } errors[] = {
     { MM_EPENDING,   "MM_EPENDING",   "a question to this mentor is still pending" },
     { MM_ESTATE,     "MM_ESTATE",     "not allowed in the question's state" },
     { MM_EROLE,      "MM_EROLE",      "not allowed in your role" },
+    { MM_EREVOKED,   "MM_EREVOKED",   "device is revoked" },
+    { MM_EFORKED,    "MM_EFORKED",    "this device key was used on another home (copied home)" },
+    { MM_ENOIDENTITY,"MM_ENOIDENTITY","needs the identity key (on the identity device)" },
+    { MM_EPASSPHRASE,"MM_EPASSPHRASE","wrong passphrase or damaged backup" },
 };
 
 static int find(int rc)

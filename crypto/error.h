@@ -46,6 +46,10 @@ enum {
     MM_EPENDING   = -33,  /* the asker already has a pending question to this mentor */
     MM_ESTATE     = -34,  /* not allowed in the question's current state */
     MM_EROLE      = -35,  /* not allowed to this member (asker vs answerer, mentee vs mentor) */
+    MM_EREVOKED   = -36,  /* the device is revoked (its entry or connection comes after it) */
+    MM_EFORKED    = -37,  /* this device's key wrote on two homes (a copied home): writing stops */
+    MM_ENOIDENTITY= -38,  /* needs the identity key, which only the identity device holds */
+    MM_EPASSPHRASE= -39,  /* wrong passphrase, or a damaged backup */
 };
 
 /* On every function returning an MM_E code: a caller that drops the code
