@@ -137,7 +137,8 @@ static int populate(const char *tmp, const mm_keypair_t *identity, const mm_keyp
         goto out;
     memcpy(self.members[0], mm_keypair_pk(identity), 32);
     mm_scope_self_id(self.id, mm_keypair_pk(identity));
-    mm_random_bytes(self.key, sizeof self.key);
+    mm_random_bytes(self.keys[0], 32);
+    self.nkeys = 1;
     if ((rc = mm_cert_make(identity, mm_keypair_pk(device), now, devname, cert, sizeof cert,
                            &certlen))
         || (rc = mm_cert_put(txn, cert, certlen, NULL))

@@ -350,7 +350,8 @@ int mm_invite_redeem(mm_home_t *home, const uint8_t invite_pk[32], const mm_invi
     memcpy(scope.members[1], cert.identity, 32);
     scope.created = now;
     mm_random_bytes(scope.id, 32);
-    mm_random_bytes(scope.key, 32);
+    mm_random_bytes(scope.keys[0], 32);
+    scope.nkeys = 1;
     memcpy(peer.scope, scope.id, 32);
     if ((rc = mm_invite_use(txn, invite_pk, now))
         || (rc = mm_cert_put(txn, a->cert, a->certlen, NULL))
@@ -367,7 +368,7 @@ int mm_invite_redeem(mm_home_t *home, const uint8_t invite_pk[32], const mm_invi
     out->certlen = mycertlen;
     snprintf(out->name, sizeof out->name, "%s", mm_home_name(home));
     memcpy(out->scope, scope.id, 32);
-    memcpy(out->key, scope.key, 32);
+    memcpy(out->key, mm_scope_key(&scope), 32);
     out->role = inv.role;
     snprintf(out->petname, sizeof out->petname, "%s", peer.petname);
     if ((rc = mm_txn_commit(&txn)))
@@ -406,7 +407,7 @@ int mm_invite_join(mm_home_t *home, const mm_invite_code_t *code, const char *pe
     peer.added = now;
     memset(&scope, 0, sizeof scope);
     memcpy(scope.id, w->scope, 32);
-    memcpy(scope.key, w->key, 32);
+    mm_scope_set_key(&scope, w->key);
     scope.kind = MM_SCOPE_PAIR;
     scope.nmembers = 2;
     memcpy(scope.members[0], code->identity, 32);

@@ -105,7 +105,7 @@ int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_entry_t *out)
         return rc;
     rc = context(txn, e.author, e.scope, &head, &cert, &have_cert, &scope, &have_scope);
     if (rc == MM_OK) {
-        mm_verify_ctx_t ctx = { &head, have_cert ? &cert : NULL, have_scope ? &scope : NULL };
+        mm_verify_ctx_t ctx = { &head, have_cert ? &cert : NULL, have_scope ? &scope : NULL, NULL, NULL };
         rc = mm_entry_check(&e, &ctx, 0);
     }
     mm_scope_wipe(&scope);
@@ -162,7 +162,7 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
         goto out;
     /* then the rest of the verifier, entry by entry in order, each against
      * the head its predecessor made: the first fault found is the answer */
-    mm_verify_ctx_t ctx = { &head, have_cert ? &cert : NULL, have_scope ? &scope : NULL };
+    mm_verify_ctx_t ctx = { &head, have_cert ? &cert : NULL, have_scope ? &scope : NULL, NULL, NULL };
     for (size_t i = 0; i < n; i++) {
         const mm_entry_t *e = &ents[i];
         if (i < fresh) {                /* already have that position: same bytes? */
@@ -231,7 +231,7 @@ int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,
      * before any peer can receive it.  Only the box we have just sealed from
      * a checked body is taken as given. */
     mm_entry_t e;
-    mm_verify_ctx_t ctx = { &head, &cert, &scope };
+    mm_verify_ctx_t ctx = { &head, &cert, &scope, NULL, NULL };
     if ((rc = mm_entry_parse(buf, len, &e)) || (rc = mm_entry_check(&e, &ctx, MM_VERIFY_OWN))
         || (rc = store(txn, &e)))
         goto out;
