@@ -291,6 +291,7 @@ int mm_home_open(const char *path, mm_home_t **out)
         goto fail;
     }
     mm_txn_abort(&txn);
+    mm_store_set_home(h->store, h->device, h->identity_pk);
     *out = h;
     return MM_OK;
 fail:

@@ -177,3 +177,30 @@ int mm_scope_add_key(mm_txn_t *txn, const uint8_t id[32], const uint8_t key[32])
     mm_scope_wipe(&s);
     return rc;
 }
+
+int mm_scope_foreach(mm_txn_t *txn, mm_scope_fn fn, void *arg)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    mm_scope_t s;
+    int rc = mdb_cursor_open(txn->txn, txn->store->scopes, &cur);
+    if (rc)
+        return mm_store_rc(rc);
+    int ret = MM_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 32 || mm_scope_decode(v.mv_data, v.mv_size, &s) != MM_OK) {
+            ret = MM_ECORRUPT;
+            break;
+        }
+        memcpy(s.id, k.mv_data, 32);
+        ret = fn(&s, arg);
+        if (ret)
+            break;
+    }
+    if (ret == MM_OK && rc != MDB_NOTFOUND && rc != MDB_SUCCESS)
+        ret = mm_store_rc(rc);
+    mdb_cursor_close(cur);
+    mm_scope_wipe(&s);
+    return ret;
+}

@@ -90,6 +90,11 @@ int mm_scope_put(mm_txn_t *txn, const mm_scope_t *s) MM_NODISCARD;
 /* MM_OK, MM_ENOTFOUND, MM_ECORRUPT.  Wipe *s with mm_scope_wipe after use. */
 int mm_scope_get(mm_txn_t *txn, const uint8_t id[32], mm_scope_t *s) MM_NODISCARD;
 
+/* Call fn for every stored scope, in id order (wiped after each call).
+ * Non-zero from fn stops the walk and is returned.  MM_OK; MM_ECORRUPT. */
+typedef int (*mm_scope_fn)(const mm_scope_t *s, void *arg);
+int mm_scope_foreach(mm_txn_t *txn, mm_scope_fn fn, void *arg) MM_NODISCARD;
+
 /* Add key as the newest key of scope id (the next epoch).  Idempotent: a
  * key the scope holds already changes nothing (MM_OK).  MM_OK;
  * MM_ENOTFOUND; MM_ETOOBIG (the scope has MM_SCOPE_KEYS_MAX keys already);

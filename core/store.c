@@ -457,3 +457,10 @@ void mm_txn_abort(mm_txn_t **txn_p)
     free(t);
     *txn_p = NULL;
 }
+
+void mm_store_set_home(mm_store_t *self, const struct mm_keypair *device,
+                       const uint8_t identity[32])
+{
+    self->device = device;
+    memcpy(self->identity, identity, 32);
+}

@@ -12,6 +12,7 @@
 #include <lmdb.h>
 #include "crypto/error.h"
 #include "core/store.h"
+#include "crypto/sign.h"
 
 struct mm_store {
     MDB_env *env;
@@ -26,6 +27,10 @@ struct mm_store {
     MDB_dbi curves;                 /* valid only if has_curves */
     int     has_curves;             /* 0: a format-1 store opened read-only */
     unsigned migrated_from;         /* the format this open migrated from, or 0 */
+    /* the home this store is, once mm_store_set_home was called: what the
+     * store path needs to apply rekeys and self-scope entries (log.c) */
+    const mm_keypair_t *device;     /* not owned; NULL: apply nothing */
+    uint8_t  identity[32];
 };
 
 struct mm_txn {

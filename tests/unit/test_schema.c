@@ -14,6 +14,7 @@
 #include "core/item.h"
 #include "core/log.h"
 #include "core/schema.h"
+#include "core/rekey.h"
 
 #define FMAX 8                      /* fields in one test body */
 
@@ -73,6 +74,69 @@ static mm_field_t uint_is(const char *key, uint64_t v)
     return (mm_field_t) { key, MM_F_UINT, NULL, 0, v };
 }
 
+/* An encoded array of n elements, each elem[0..elen), in one of a few
+ * rotating buffers (a body holds several such fields at once). */
+static mm_field_t array_of(const char *key, size_t n, const uint8_t *elem, size_t elen)
+{
+    static uint8_t pool[4][MM_REKEY_MAX * 128 + 16];
+    static unsigned next;
+    uint8_t *b = pool[next++ % 4];
+    size_t len = 0;
+    if (n < 16) {
+        b[len++] = (uint8_t) (0x90 | n);
+    } else {
+        b[len++] = 0xdc;
+        b[len++] = (uint8_t) (n >> 8);
+        b[len++] = (uint8_t) n;
+    }
+    for (size_t i = 0; i < n; i++, len += elen)
+        memcpy(b + len, elem, elen);
+    return (mm_field_t) { key, MM_F_RAW, b, len, 0 };
+}
+
+/* one element of MM_FK_IDS: bin8(32); of MM_FK_SEALS: [bin8(32), bin8(80)] */
+static const uint8_t *id_elem(size_t *len, size_t idlen)
+{
+    static uint8_t e[2 + 33];
+    memset(e, 0, sizeof e);
+    e[0] = 0xc4;
+    e[1] = (uint8_t) idlen;
+    *len = 2 + idlen;
+    return e;
+}
+
+static const uint8_t *seal_elem(size_t *len, size_t arity, size_t sealed)
+{
+    static uint8_t e[1 + 34 + 2 + 81 + 2];
+    size_t n = 0;
+    memset(e, 0, sizeof e);
+    e[n++] = (uint8_t) (0x90 | arity);
+    e[n++] = 0xc4;
+    e[n++] = 32;
+    n += 32;
+    e[n++] = 0xc4;
+    e[n++] = (uint8_t) sealed;
+    n += sealed;
+    if (arity == 3)
+        e[n++] = 0xc0;
+    *len = n;
+    return e;
+}
+
+static mm_field_t ids_of(const char *key, size_t n, size_t idlen)
+{
+    size_t el;
+    const uint8_t *e = id_elem(&el, idlen);
+    return array_of(key, n, e, el);
+}
+
+static mm_field_t seals_of(const char *key, size_t n, size_t arity, size_t sealed)
+{
+    size_t el;
+    const uint8_t *e = seal_elem(&el, arity, sealed);
+    return array_of(key, n, e, el);
+}
+
 /* ---- every row of the table --------------------------------------------- */
 
 /* A valid value for field f: the smallest (or, if at_max, the largest). */
@@ -82,6 +146,10 @@ static mm_field_t valid(const mm_schema_field_t *f, int at_max)
     case MM_FK_TEXT: return text_of(f->key, at_max ? f->max : f->min);
     case MM_FK_BIN:  return bin_of(f->key, at_max ? f->max : f->min);
     case MM_FK_UINT: return uint_is(f->key, at_max ? f->max : f->min);
+    case MM_FK_BOOL: return (mm_field_t) { f->key, MM_F_BOOL, NULL, 0, (uint64_t) at_max };
+    case MM_FK_IDS:  return ids_of(f->key, at_max ? f->max : f->min, 32);
+    case MM_FK_SEALS:
+        return seals_of(f->key, at_max ? f->max : f->min, 2, MM_REKEY_SEALED_BYTES);
     case MM_FK_WORD: break;
     }
     const char *const *w = f->words;
@@ -187,6 +255,34 @@ static void refuses(const mm_schema_t *s, size_t i)
         }
         break;
     }
+    case MM_FK_BOOL:
+        break;                      /* the other types, above, are all there is */
+    case MM_FK_IDS:
+        v = ids_of(f->key, f->max + 1, 32);
+        assert_rc(with(s, i, &v), MM_EBODY);
+        if (f->min > 0) {
+            v = ids_of(f->key, f->min - 1, 32);
+            assert_rc(with(s, i, &v), MM_EBODY);
+        }
+        v = ids_of(f->key, f->min ? f->min : 1, 31);
+        assert_rc(with(s, i, &v), MM_EBODY);
+        v = ids_of(f->key, f->min ? f->min : 1, 33);
+        assert_rc(with(s, i, &v), MM_EBODY);
+        break;
+    case MM_FK_SEALS:
+        v = seals_of(f->key, f->max + 1, 2, MM_REKEY_SEALED_BYTES);
+        assert_rc(with(s, i, &v), MM_EBODY);
+        if (f->min > 0) {
+            v = seals_of(f->key, f->min - 1, 2, MM_REKEY_SEALED_BYTES);
+            assert_rc(with(s, i, &v), MM_EBODY);
+        }
+        v = seals_of(f->key, 1, 2, MM_REKEY_SEALED_BYTES - 1);
+        assert_rc(with(s, i, &v), MM_EBODY);
+        v = seals_of(f->key, 1, 2, MM_REKEY_SEALED_BYTES + 1);
+        assert_rc(with(s, i, &v), MM_EBODY);
+        v = seals_of(f->key, 1, 3, MM_REKEY_SEALED_BYTES);
+        assert_rc(with(s, i, &v), MM_EBODY);
+        break;
     }
 }
 
@@ -222,7 +318,7 @@ static void test_every_row(void **state)
         f[n] = bin_of("zz-later", 3);
         assert_rc(check(s->type, f, n + 1), MM_OK);
     }
-    assert_int_equal(rows, 16);
+    assert_int_equal(rows, 20);
 }
 
 /* The table and the item loader know the same types. */
@@ -234,6 +330,10 @@ static void test_rows_are_the_types(void **state)
         assert_non_null(s);
         assert_string_equal(s->type, *t);
     }
+    /* and the types the store applies rather than shows (rekey.h, propagate.h) */
+    static const char *const applied[] = { MM_T_REKEY, MM_T_SCOPE, MM_T_PEER, MM_T_PEER_RM };
+    for (size_t i = 0; i < 4; i++, n++)
+        assert_non_null(mm_schema_find(applied[i], (uint32_t) strlen(applied[i])));
     size_t rows = 0;
     for (const mm_schema_t *s = MM_SCHEMA; s->type; s++)
         rows++;
