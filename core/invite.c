@@ -7,6 +7,7 @@
 #include "core/body.h"
 #include "core/log.h"
 #include "core/mp.h"
+#include "core/propagate.h"
 #include "crypto/random.h"
 #include "crypto/hash.h"
 #include "crypto/encoding.h"
@@ -358,6 +359,9 @@ int mm_invite_redeem(mm_home_t *home, const uint8_t invite_pk[32], const mm_invi
         || (rc = mm_scope_put(txn, &scope)) || (rc = mm_peer_put(txn, &peer))
         || (rc = invite_body(body, sizeof body, inv.note, inv.role, &bodylen))
         || (rc = mm_log_append(txn, mm_home_device(home), scope.id, now, body, bodylen, NULL))
+        /* and to own devices, in the same transaction (PROTOCOL.md 5.4) */
+        || (rc = mm_propagate_scope(txn, mm_home_device(home), scope.id, now))
+        || (rc = mm_propagate_peer(txn, mm_home_device(home), cert.identity, now))
         || (rc = mm_cert_get(txn, mm_keypair_pk(mm_home_device(home)), &mine, &mycert,
                              &mycertlen))
         || (rc = mycertlen > sizeof out->cert ? MM_ECORRUPT : MM_OK)) {
@@ -415,7 +419,10 @@ int mm_invite_join(mm_home_t *home, const mm_invite_code_t *code, const char *pe
     scope.created = now;
     if ((rc = mm_store_begin(mm_home_store(home), 1, &txn)) == MM_OK
         && (rc = mm_cert_put(txn, w->cert, w->certlen, NULL)) == MM_OK
-        && (rc = mm_scope_put(txn, &scope)) == MM_OK && (rc = mm_peer_put(txn, &peer)) == MM_OK)
+        && (rc = mm_scope_put(txn, &scope)) == MM_OK && (rc = mm_peer_put(txn, &peer)) == MM_OK
+        /* and to own devices, in the same transaction (PROTOCOL.md 5.4) */
+        && (rc = mm_propagate_scope(txn, mm_home_device(home), scope.id, now)) == MM_OK
+        && (rc = mm_propagate_peer(txn, mm_home_device(home), peer.identity, now)) == MM_OK)
         rc = mm_txn_commit(&txn);
     mm_txn_abort(&txn);
     mm_scope_wipe(&scope);

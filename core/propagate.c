@@ -105,6 +105,20 @@ int mm_propagate_peer_rm(mm_txn_t *txn, const mm_keypair_t *device,
     return rc;
 }
 
+int mm_propagate_peer_save(mm_txn_t *txn, const mm_keypair_t *device, const mm_peer_t *p,
+                           uint64_t now)
+{
+    int rc = mm_peer_put(txn, p);
+    return rc ? rc : mm_propagate_peer(txn, device, p->identity, now);
+}
+
+int mm_propagate_peer_remove(mm_txn_t *txn, const mm_keypair_t *device,
+                             const uint8_t identity[32], uint64_t now)
+{
+    int rc = mm_peer_del(txn, identity);
+    return rc ? rc : mm_propagate_peer_rm(txn, device, identity, now);
+}
+
 int mm_propagate_is(const uint8_t *pt, size_t len)
 {
     return mm_body_is(pt, len, MM_T_SCOPE) || mm_body_is(pt, len, MM_T_PEER)

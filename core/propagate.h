@@ -31,6 +31,7 @@
 #include "crypto/sign.h"
 #include "core/store.h"
 #include "core/scope.h"
+#include "core/peer.h"
 
 /* Append a `scope` body describing the stored scope scope_id (its current
  * keys) to device's feed in its self scope.  MM_OK; MM_ENOTFOUND (no such
@@ -47,6 +48,18 @@ int mm_propagate_peer(mm_txn_t *txn, const mm_keypair_t *device, const uint8_t i
  * MM_OK; mm_log_append's errors. */
 int mm_propagate_peer_rm(mm_txn_t *txn, const mm_keypair_t *device,
                          const uint8_t identity[32], uint64_t now) MM_NODISCARD;
+
+/* Store peer record p (mm_peer_put) and tell own devices (a `peer` entry
+ * by device), in txn: what a rename, block or unblock does.  Errors as
+ * mm_peer_put, then mm_propagate_peer's. */
+int mm_propagate_peer_save(mm_txn_t *txn, const mm_keypair_t *device, const mm_peer_t *p,
+                           uint64_t now) MM_NODISCARD;
+
+/* Delete the peer record of identity (mm_peer_del) and tell own devices
+ * (a `peer-rm` entry by device).  MM_OK; MM_ENOTFOUND; mm_log_append's
+ * errors. */
+int mm_propagate_peer_remove(mm_txn_t *txn, const mm_keypair_t *device,
+                             const uint8_t identity[32], uint64_t now) MM_NODISCARD;
 
 /* 1 if a body of type t[0..n) is one mm_propagate_apply acts on. */
 int mm_propagate_is(const uint8_t *pt, size_t len);

@@ -231,3 +231,42 @@ int mm_rekey_apply(mm_txn_t *txn, const mm_keypair_t *device, const mm_scope_t *
     sodium_memzero(key, sizeof key);
     return rc;
 }
+
+typedef struct {
+    const mm_scope_t *scope;
+    uint64_t last;
+    int found;
+} infeed_t;
+
+static int find_rekey(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
+{
+    infeed_t *f = arg;
+    uint8_t pt[64];                 /* a body's type is in its first bytes */
+    uint8_t *full = NULL;
+    mm_entry_t e;
+    size_t n;
+    if (seq > f->last)
+        return 1;
+    if (mm_entry_parse(buf, len, &e))
+        return MM_ECORRUPT;
+    size_t need = e.boxlen - MM_TAG_BYTES;
+    uint8_t *out = need <= sizeof pt ? pt : (full = malloc(need));
+    if (!out)
+        return MM_ENOMEM;
+    int rc = mm_entry_open_scope(&e, f->scope, out, need, &n);
+    if (rc == MM_OK && mm_body_is(out, n, MM_T_REKEY))
+        f->found = 1;
+    sodium_memzero(out, need);
+    free(full);
+    if (rc)
+        return MM_ECORRUPT;         /* it was verified when stored */
+    return f->found;
+}
+
+int mm_rekey_in_feed(mm_txn_t *txn, const mm_scope_t *scope, const uint8_t author[32],
+                     uint64_t from, uint64_t last)
+{
+    infeed_t f = { scope, last, 0 };
+    int rc = mm_log_walk(txn, author, scope->id, from, find_rekey, &f);
+    return rc < 0 ? rc : f.found;
+}

@@ -74,4 +74,13 @@ int mm_rekey_apply(mm_txn_t *txn, const mm_keypair_t *device, const mm_scope_t *
                    const uint8_t author_identity[32], const uint8_t *pt, size_t len,
                    int *added) MM_NODISCARD;
 
+/* 1 if entries from..last of feed (author, scope) hold a `rekey` body, 0
+ * if not, or a negative MM_E code (MM_ECORRUPT: an entry that does not
+ * open).  A sender orders such feeds first within their scope, so that a
+ * receiver learns a new key before entries sealed under it arrive from
+ * other feeds (PROTOCOL.md 8.2).  Opens the entries: meant for scopes with
+ * more than one key, where rekeys can be. */
+int mm_rekey_in_feed(mm_txn_t *txn, const mm_scope_t *scope, const uint8_t author[32],
+                     uint64_t from, uint64_t last);
+
 #endif

@@ -6,6 +6,7 @@
 #include "net/wire.h"
 #include "core/log.h"
 #include "core/peer.h"
+#include "core/rekey.h"
 #include <sodium.h>
 #include "crypto/error.h"
 #include "crypto/idcode.h"
@@ -485,6 +486,23 @@ static int remote_has(mm_session_t *s, const uint8_t author[32], const uint8_t s
     return MM_OK;
 }
 
+/* The pass of make_plan that sends feed v from seq from: 0 the self
+ * scope, 1 a feed whose entries to send hold a rekey (looked for only in
+ * scopes with more than one key: a scope never rekeyed costs nothing), 2
+ * any other. */
+static int plan_pass(mm_txn_t *txn, mm_session_t *s, const mm_have_t *v, uint64_t from)
+{
+    if (memcmp(v->scope, mm_home_self_scope(s->home), 32) == 0)
+        return 0;
+    mm_scope_t sc;
+    int pass = 2;
+    if (mm_scope_get(txn, v->scope, &sc) == MM_OK && sc.nkeys > 1
+        && mm_rekey_in_feed(txn, &sc, v->author, from, v->seq) == 1)
+        pass = 1;
+    mm_scope_wipe(&sc);
+    return pass;
+}
+
 /* Plan what the remote lacks of our shared feeds (its HAVE, and what went
  * either way since), after what is planned already. */
 static int make_plan(mm_session_t *s)
@@ -498,11 +516,24 @@ static int make_plan(mm_session_t *s)
         mm_txn_abort(&txn);
         return rc;
     }
+    /* In three passes (PROTOCOL.md 8.2 step 3): the self scope's feeds
+     * first, so that a scope or key they carry to an own device is applied
+     * before that scope's own entries arrive; then feeds that hold a rekey;
+     * then the rest, each pass in (author, scope) order. */
+    struct { int pass; uint64_t from; } *o = f.n ? malloc(f.n * sizeof *o) : NULL;
+    if (f.n && !o)
+        rc = MM_ENOMEM;
     for (size_t i = 0; i < f.n && rc == MM_OK; i++) {
         mm_have_t *theirs = s->nrhave ? bsearch(&f.v[i], s->rhave, s->nrhave,
                                                 sizeof *s->rhave, cmp_have) : NULL;
-        uint64_t from = theirs ? theirs->seq + 1 : 1;
-        if (from > f.v[i].seq || refused(s, txn, f.v[i].author))
+        o[i].from = theirs ? theirs->seq + 1 : 1;
+        o[i].pass = o[i].from > f.v[i].seq || refused(s, txn, f.v[i].author)
+                  ? -1 : plan_pass(txn, s, &f.v[i], o[i].from);
+    }
+    for (size_t k = 0; k < 3 * f.n && rc == MM_OK; k++) {
+        size_t i = k % f.n;
+        uint64_t from = o[i].from;
+        if (o[i].pass != (int) (k / f.n))
             continue;
         if ((rc = grow((void **) &s->plan, &s->capplan, s->nplan + 1, sizeof *s->plan)))
             break;
@@ -513,6 +544,7 @@ static int make_plan(mm_session_t *s)
         p->last = f.v[i].seq;
     }
     mm_txn_abort(&txn);
+    free(o);
     free(f.v);
     return rc;
 }
