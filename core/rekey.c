@@ -1,4 +1,4 @@
-/*  rekey.c -- new key epochs for a scope (PROTOCOL.md 4.3).
+/*  rekey.c -- new key epochs for a scope (PROTOCOL.md 4.1).
  *
  *  The new key is sealed to each recipient device with libsodium's sealed
  *  boxes (an ephemeral X25519 key, so the rekeying device needs no key

@@ -1,7 +1,7 @@
 /*  rekey.h -- a scope's next key epoch, delivered only to chosen devices.
  *
  *  When a device loses its access (revocation), every scope it could read
- *  gets a new key (PROTOCOL.md 4.3).  The new key travels in a `rekey`
+ *  gets a new key (PROTOCOL.md 4.1).  The new key travels in a `rekey`
  *  entry of the rekeying device's feed in that very scope:
  *
  *    body {t:"rekey", keys: array of fixarray(2) [device bin 32, sealed bin 80]}

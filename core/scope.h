@@ -5,7 +5,7 @@
  *  which all bodies in the scope are encrypted.  The self scope has one
  *  member (the person); a relationship scope has two.
  *
- *  A scope has one key per epoch (PROTOCOL.md 4.3): the first made with the
+ *  A scope has one key per epoch (PROTOCOL.md 4.1): the first made with the
  *  scope, then one more each time it is rekeyed (core/rekey.h), when a
  *  device loses its access.  Writers seal with the newest key; readers try
  *  the keys newest first (mm_scope_open).  Old keys are kept so that what
