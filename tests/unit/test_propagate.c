@@ -14,6 +14,7 @@
 #include "core/propagate.h"
 #include "core/rekey.h"
 #include "crypto/random.h"
+#include "net/session.h"
 
 #define T0   1767225600000ull
 #define HOUR 3600000ull
@@ -408,6 +409,110 @@ static void test_rekey_keys_in_self(void **state)
     mm_scope_wipe(&s2);
 }
 
+/* ---- a real session between the two devices, in memory ---- */
+
+typedef struct qframe {
+    struct qframe *next;
+    size_t len;
+    uint8_t b[];
+} qframe_t;
+
+typedef struct {
+    qframe_t *head, **tail;
+} queue_t;
+
+static int q_send(void *arg, const void *buf, size_t len)
+{
+    queue_t *q = arg;
+    qframe_t *f = malloc(sizeof *f + len);
+    assert_non_null(f);
+    memcpy(f->b, buf, len);
+    f->len = len;
+    f->next = NULL;
+    *q->tail = f;
+    q->tail = &f->next;
+    return MM_OK;
+}
+
+static int q_deliver(queue_t *q, mm_session_t *s)
+{
+    qframe_t *f = q->head;
+    if (!f)
+        return MM_OK;
+    if (!(q->head = f->next))
+        q->tail = &q->head;
+    int rc = mm_session_input(s, f->b, f->len);
+    free(f);
+    return rc;
+}
+
+/* client syncs with server, its own other device, until both are done. */
+static void session(mm_home_t *client, mm_home_t *server)
+{
+    queue_t to_c = { NULL, &to_c.head }, to_s = { NULL, &to_s.head };
+    mm_session_t *c, *sv;
+    uint8_t xc[32], xs[32];
+    assert_rc(mm_pk_to_x25519(xc, mm_keypair_pk(mm_home_device(client))), MM_OK);
+    assert_rc(mm_pk_to_x25519(xs, mm_keypair_pk(mm_home_device(server))), MM_OK);
+    assert_rc(mm_session_new(client, 1, xs, mm_home_identity_pk(server), q_send, &to_s, &c),
+              MM_OK);
+    assert_rc(mm_session_new(server, 0, xc, NULL, q_send, &to_c, &sv), MM_OK);
+    assert_rc(mm_session_start(c), MM_OK);
+    while (to_c.head || to_s.head) {
+        assert_rc(q_deliver(&to_s, sv), MM_OK);
+        assert_rc(q_deliver(&to_c, c), MM_OK);
+    }
+    assert_string_equal(mm_session_error_text(c), "");
+    assert_string_equal(mm_session_error_text(sv), "");
+    assert_true(mm_session_done(c) && mm_session_done(sv));
+    mm_session_destroy(&c);
+    mm_session_destroy(&sv);
+}
+
+/* The laptop accepted Grace's invite and wrote in the new scope; one sync
+ * with the phone carries the scope (self feed first) and then its entries,
+ * Grace's included, in the same session; after a rekey, one more sync
+ * carries the new key and what was written under it. */
+static void test_one_session_carries_new_scope(void **state)
+{
+    world_t *w = *state;
+    uint8_t r[32];
+    befriend(w->grace, w->a1, 7, "grace", r);
+    fx_give_cert(w->grace, w->a1);
+    assert_rc(carry(w->grace, w->a1, r), MM_OK);            /* Grace's invite entry */
+    note_in(w->a1, r, "from the laptop");
+    session(w->a2, w->a1);
+    mm_peer_t p;
+    assert_rc(get_peer(w->a2, mm_home_identity_pk(w->grace), &p), MM_OK);
+    const uint8_t *gdev = mm_keypair_pk(mm_home_device(w->grace));
+    mm_txn_t *txn;
+    mm_head_t hg, h1;
+    assert_rc(mm_store_begin(mm_home_store(w->a2), 0, &txn), MM_OK);
+    assert_rc(mm_log_head(txn, gdev, r, &hg), MM_OK);
+    assert_rc(mm_log_head(txn, mm_keypair_pk(w->d1), r, &h1), MM_OK);
+    mm_txn_abort(&txn);
+    assert_true(hg.seq == 1 && h1.seq == 1);
+
+    /* a rekey (to the laptop and Grace only), then a note under the new key */
+    uint8_t to[2][32];
+    memcpy(to[0], mm_keypair_pk(w->d1), 32);
+    memcpy(to[1], gdev, 32);
+    assert_rc(mm_store_begin(mm_home_store(w->a1), 1, &txn), MM_OK);
+    assert_rc(mm_rekey_scope(txn, w->d1, r, (const uint8_t (*)[32]) to, 2, T0 + 40, NULL),
+              MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    note_in(w->a1, r, "after the rekey");
+    session(w->a2, w->a1);
+    mm_scope_t s;
+    assert_rc(get_scope(w->a2, r, &s), MM_OK);
+    assert_int_equal(s.nkeys, 2);                   /* from the self scope's `scope` entry */
+    mm_scope_wipe(&s);
+    assert_rc(mm_store_begin(mm_home_store(w->a2), 0, &txn), MM_OK);
+    assert_rc(mm_log_head(txn, mm_keypair_pk(w->d1), r, &h1), MM_OK);
+    mm_txn_abort(&txn);
+    assert_true(h1.seq == 3);                       /* note, rekey, note */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +521,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_peer_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_only_from_self, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rekey_keys_in_self, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_session_carries_new_scope, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }
