@@ -529,6 +529,66 @@ static void test_key_list_bounds(void **state)
     mm_scope_wipe(&s);
     assert_rc(mm_scope_add_key(txn, (const uint8_t[32]) { 9 }, k), MM_ENOTFOUND);
     mm_txn_abort(&txn);
+
+    /* records by hand: version 2 with 0 or 65 keys, a short key; version 1 */
+    fx_buf_t t;
+    fx_buf_init(&t, 4096);
+    const uint32_t counts[] = { 0, MM_SCOPE_KEYS_MAX + 1, 2 };
+    const int rcs[] = { MM_EMALFORMED, MM_EMALFORMED, MM_OK };
+    for (int c = 0; c < 3; c++) {
+        t.len = 0;
+        fx_array(&t, 5);
+        fx_uint(&t, 2);
+        fx_uint(&t, MM_SCOPE_PAIR);
+        fx_array(&t, counts[c]);
+        for (uint32_t i = 0; i < counts[c]; i++) {
+            memset(k, (int) i + 1, 32);
+            fx_bin(&t, k, 32);
+        }
+        fx_array(&t, 2);
+        fx_bin(&t, w->r.members[0], 32);
+        fx_bin(&t, w->r.members[1], 32);
+        fx_uint(&t, 5);
+        mm_scope_t d;
+        /* 65 keys are also longer than any record: caught by its length first */
+        int rc = t.len > MM_SCOPE_RECORD_MAX ? MM_ETOOBIG : rcs[c];
+        assert_rc(mm_scope_decode(t.b, t.len, &d), rc);
+        if (rcs[c] == MM_OK) {
+            assert_int_equal(d.nkeys, 2);
+            memset(k, 2, 32);
+            assert_memory_equal(mm_scope_key(&d), k, 32);     /* the last is the newest */
+            assert_rc(mm_scope_encode(&d, enc, sizeof enc, &len), MM_OK);
+            assert_true(len == t.len && !memcmp(enc, t.b, len));
+        }
+        mm_scope_wipe(&d);
+    }
+    t.len = 0;                      /* a short key in a version-2 list */
+    fx_array(&t, 5);
+    fx_uint(&t, 2);
+    fx_uint(&t, MM_SCOPE_SELF);
+    fx_array(&t, 1);
+    fx_bin(&t, k, 31);
+    fx_array(&t, 1);
+    fx_bin(&t, w->r.members[0], 32);
+    fx_uint(&t, 5);
+    mm_scope_t d;
+    assert_rc(mm_scope_decode(t.b, t.len, &d), MM_EMALFORMED);
+    t.len = 0;                      /* version 1 reads as one key, and is written as 2 */
+    fx_array(&t, 5);
+    fx_uint(&t, 1);
+    fx_uint(&t, MM_SCOPE_SELF);
+    fx_bin(&t, k, 32);
+    fx_array(&t, 1);
+    fx_bin(&t, w->r.members[0], 32);
+    fx_uint(&t, 5);
+    assert_rc(mm_scope_decode(t.b, t.len, &d), MM_OK);
+    assert_int_equal(d.nkeys, 1);
+    assert_memory_equal(mm_scope_key(&d), k, 32);
+    assert_rc(mm_scope_encode(&d, enc, sizeof enc, &len), MM_OK);
+    assert_int_equal(enc[1], 0x02);
+    assert_int_equal(len, t.len + 1);                       /* the fixarray(1) of keys */
+    mm_scope_wipe(&d);
+    fx_buf_free(&t);
 }
 
 int main(void)
