@@ -548,6 +548,57 @@ static void test_store_paths(void **state)
     mm_keypair_destroy(&dev);
 }
 
+#define IDS(k, n)    ids_of(k, n, 32)
+#define SEALS(k, n)  seals_of(k, n, 2, 80)
+#define BOOLV(k, v)  ((mm_field_t) { k, MM_F_BOOL, NULL, 0, v })
+
+static void test_applied_types(void **state)
+{
+    OK("rekey", SEALS("keys", 1));
+    OK("rekey", SEALS("keys", 64));
+    BAD("rekey", SEALS("keys", 65));
+    BAD("rekey", SEALS("keys", 0));
+    BAD("rekey", seals_of("keys", 1, 2, 79));
+    BAD("rekey", seals_of("keys", 1, 2, 81));
+    BAD("rekey", seals_of("keys", 1, 3, 80));
+    BAD("rekey", IDS("keys", 1));
+    BAD("rekey", B("keys", 112));
+    assert_rc(check("rekey", NULL, 0), MM_EBODY);
+
+#define SCOPE_OK U("created", 1), B("id", 32), IDS("keys", 1), U("kind", 2), IDS("members", 2)
+    OK("scope", SCOPE_OK);
+    OK("scope", U("created", 1), B("id", 32), IDS("keys", 64), U("kind", 1), IDS("members", 1));
+    BAD("scope", U("created", 1), B("id", 32), IDS("keys", 65), U("kind", 2), IDS("members", 2));
+    BAD("scope", U("created", 1), B("id", 32), IDS("keys", 0), U("kind", 2), IDS("members", 2));
+    BAD("scope", U("created", 1), B("id", 32), IDS("keys", 1), U("kind", 3), IDS("members", 2));
+    BAD("scope", U("created", 1), B("id", 32), IDS("keys", 1), U("kind", 0), IDS("members", 2));
+    BAD("scope", U("created", 1), B("id", 32), IDS("keys", 1), U("kind", 2), IDS("members", 3));
+    BAD("scope", U("created", 1), B("id", 32), IDS("keys", 1), U("kind", 2), IDS("members", 0));
+    BAD("scope", U("created", 1), B("id", 31), IDS("keys", 1), U("kind", 2), IDS("members", 2));
+    BAD("scope", U("created", 1), B("id", 32), ids_of("keys", 1, 16), U("kind", 2),
+        IDS("members", 2));
+    BAD("scope", B("id", 32), IDS("keys", 1), U("kind", 2), IDS("members", 2));
+
+#define PEER_F(petname, role, blocked) U("added", 1), blocked, B("identity", 32), \
+        S("name", "Grace"), petname, S("role", role), B("scope", 32)
+    OK("peer", PEER_F(S("petname", "grace"), "mentor", BOOLV("blocked", 0)));
+    OK("peer", PEER_F(T("petname", 64), "mentee", BOOLV("blocked", 1)));
+    BAD("peer", PEER_F(T("petname", 65), "mentee", BOOLV("blocked", 1)));
+    BAD("peer", PEER_F(S("petname", ""), "mentee", BOOLV("blocked", 1)));
+    BAD("peer", PEER_F(S("petname", "grace"), "peer", BOOLV("blocked", 1)));
+    BAD("peer", PEER_F(S("petname", "grace"), "mentor", U("blocked", 1)));
+    OK("peer", U("added", 1), BOOLV("blocked", 0), B("identity", 32), S("name", ""),
+       S("petname", "g"), S("role", "mentor"), B("scope", 32));
+    BAD("peer", U("added", 1), BOOLV("blocked", 0), B("identity", 32), T("name", 65),
+        S("petname", "g"), S("role", "mentor"), B("scope", 32));
+    BAD("peer", U("added", 1), BOOLV("blocked", 0), B("identity", 32), S("petname", "g"),
+        S("role", "mentor"), B("scope", 32));
+
+    OK("peer-rm", B("identity", 32));
+    BAD("peer-rm", B("identity", 31));
+    assert_rc(check("peer-rm", NULL, 0), MM_EBODY);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -557,6 +608,7 @@ int main(void)
         cmocka_unit_test(test_self_types),
         cmocka_unit_test(test_question_and_acts),
         cmocka_unit_test(test_queue),
+        cmocka_unit_test(test_applied_types),
         cmocka_unit_test(test_unknown_type),
         cmocka_unit_test(test_store_paths),
     };
