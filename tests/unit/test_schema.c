@@ -562,7 +562,7 @@ static void test_applied_types(void **state)
     BAD("rekey", seals_of("keys", 1, 2, 81));
     BAD("rekey", seals_of("keys", 1, 3, 80));
     BAD("rekey", IDS("keys", 1));
-    BAD("rekey", B("keys", 112));
+    BAD("rekey", B("keys", 64));
     assert_rc(check("rekey", NULL, 0), MM_EBODY);
 
 #define SCOPE_OK U("created", 1), B("id", 32), IDS("keys", 1), U("kind", 2), IDS("members", 2)
