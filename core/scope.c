@@ -159,6 +159,7 @@ int mm_scope_get(mm_txn_t *txn, const uint8_t id[32], mm_scope_t *s)
 int mm_scope_add_key(mm_txn_t *txn, const uint8_t id[32], const uint8_t key[32])
 {
     mm_scope_t s;
+    memset(&s, 0, sizeof s);        /* rare, and no field is ever read unset */
     int rc = mm_scope_get(txn, id, &s);
     if (rc == MM_OK && !mm_scope_has_key(&s, key)) {
         if (s.nkeys >= MM_SCOPE_KEYS_MAX) {

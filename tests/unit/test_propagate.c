@@ -404,7 +404,7 @@ static void test_rekey_keys_in_self(void **state)
     assert_rc(carry(w->a1, w->a2, w->self), MM_OK);
     assert_rc(get_scope(w->a2, r, &s2), MM_OK);
     assert_int_equal(s2.nkeys, 2);
-    assert_memory_equal(s2.keys, s1.keys, 2 * 32);
+    assert_memory_equal(s2.keys, s1.keys, sizeof s1.keys[0] * 2);
     mm_scope_wipe(&s1);
     mm_scope_wipe(&s2);
 }
