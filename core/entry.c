@@ -123,7 +123,7 @@ int mm_entry_open_scope(const mm_entry_t *e, const mm_scope_t *s,
     size_t n = e->boxlen - MM_TAG_BYTES;
     if (cap < n)
         return MM_ETOOBIG;
-    int rc = mm_scope_open(s, out, e->box, e->boxlen, e->bytes, e->adlen, e->nonce);
+    int rc = mm_scope_open(s, out, e->box, e->boxlen, e->bytes, e->adlen, e->nonce, NULL);
     if (rc == MM_OK)
         *outlen = n;
     return rc;

@@ -234,39 +234,47 @@ int mm_rekey_apply(mm_txn_t *txn, const mm_keypair_t *device, const mm_scope_t *
 
 typedef struct {
     const mm_scope_t *scope;
-    uint64_t last;
-    int found;
-} infeed_t;
+    uint64_t last, from;            /* the range; the open segment's first seq */
+    unsigned need;
+    mm_rekey_seg_fn fn;
+    void *arg;
+} seg_t;
 
-static int find_rekey(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
+static int segment_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
 {
-    infeed_t *f = arg;
+    seg_t *g = arg;
     uint8_t pt[64];                 /* a body's type is in its first bytes */
     uint8_t *full = NULL;
     mm_entry_t e;
-    size_t n;
-    if (seq > f->last)
+    unsigned which;
+    if (seq > g->last)
         return 1;
     if (mm_entry_parse(buf, len, &e))
         return MM_ECORRUPT;
-    size_t need = e.boxlen - MM_TAG_BYTES;
-    uint8_t *out = need <= sizeof pt ? pt : (full = malloc(need));
+    size_t n = e.boxlen - MM_TAG_BYTES;
+    uint8_t *out = n <= sizeof pt ? pt : (full = malloc(n));
     if (!out)
         return MM_ENOMEM;
-    int rc = mm_entry_open_scope(&e, f->scope, out, need, &n);
-    if (rc == MM_OK && mm_body_is(out, n, MM_T_REKEY))
-        f->found = 1;
-    sodium_memzero(out, need);
+    int rc = mm_scope_open(g->scope, out, e.box, e.boxlen, e.bytes, e.adlen, e.nonce, &which);
+    int rekey = rc == MM_OK && mm_body_is(out, n, MM_T_REKEY);
+    sodium_memzero(out, n);
     free(full);
     if (rc)
         return MM_ECORRUPT;         /* it was verified when stored */
-    return f->found;
+    if (which > g->need)
+        g->need = which;
+    if (rekey || seq == g->last) {
+        if ((rc = g->fn(g->from, seq, g->need, g->arg)))
+            return rc;
+        g->from = seq + 1;
+    }
+    return seq == g->last;
 }
 
-int mm_rekey_in_feed(mm_txn_t *txn, const mm_scope_t *scope, const uint8_t author[32],
-                     uint64_t from, uint64_t last)
+int mm_rekey_segments(mm_txn_t *txn, const mm_scope_t *scope, const uint8_t author[32],
+                      uint64_t from, uint64_t last, mm_rekey_seg_fn fn, void *arg)
 {
-    infeed_t f = { scope, last, 0 };
-    int rc = mm_log_walk(txn, author, scope->id, from, find_rekey, &f);
-    return rc < 0 ? rc : f.found;
+    seg_t g = { scope, last, from, 0, fn, arg };
+    int rc = mm_log_walk(txn, author, scope->id, from, segment_entry, &g);
+    return rc == 1 ? MM_OK : rc;
 }

@@ -74,13 +74,20 @@ int mm_rekey_apply(mm_txn_t *txn, const mm_keypair_t *device, const mm_scope_t *
                    const uint8_t author_identity[32], const uint8_t *pt, size_t len,
                    int *added) MM_NODISCARD;
 
-/* 1 if entries from..last of feed (author, scope) hold a `rekey` body, 0
- * if not, or a negative MM_E code (MM_ECORRUPT: an entry that does not
- * open).  A sender orders such feeds first within their scope, so that a
- * receiver learns a new key before entries sealed under it arrive from
- * other feeds (PROTOCOL.md 8.2).  Opens the entries: meant for scopes with
- * more than one key, where rekeys can be. */
-int mm_rekey_in_feed(mm_txn_t *txn, const mm_scope_t *scope, const uint8_t author[32],
-                     uint64_t from, uint64_t last);
+/* The order in which a sender sends entries of a scope with more than one
+ * key (PROTOCOL.md 8.2): entries from..last of feed (author, scope) cut
+ * into segments, each ending with a `rekey` entry or at last; fn gets each
+ * segment's first and last seq and its `need`: the greatest index in
+ * scope->keys of a key that opens an entry of the segment or of an earlier
+ * one of the feed (so needs grow along a feed).  A key's index is when
+ * this device learnt it, and it could only learn a key after storing
+ * everything sealed under the keys before: sending every segment in order
+ * of need (and of the feed within it) lets a receiver open each entry
+ * with keys its predecessors brought.  Opens every entry of the range.
+ * fn returning an MM_E code stops and is returned.  MM_OK; MM_ECORRUPT (an
+ * entry that does not open); MM_ENOMEM. */
+typedef int (*mm_rekey_seg_fn)(uint64_t from, uint64_t to, unsigned need, void *arg);
+int mm_rekey_segments(mm_txn_t *txn, const mm_scope_t *scope, const uint8_t author[32],
+                      uint64_t from, uint64_t last, mm_rekey_seg_fn fn, void *arg) MM_NODISCARD;
 
 #endif

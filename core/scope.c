@@ -38,12 +38,15 @@ int mm_scope_has_key(const mm_scope_t *s, const uint8_t key[32])
 }
 
 int mm_scope_open(const mm_scope_t *s, uint8_t *out, const uint8_t *box, size_t boxlen,
-                  const uint8_t *ad, size_t adlen, const uint8_t *nonce)
+                  const uint8_t *ad, size_t adlen, const uint8_t *nonce, unsigned *which)
 {
     /* newest first: what is written now is of the newest epoch */
     for (unsigned i = s->nkeys; i-- > 0;)
-        if (mm_aead_open(out, box, boxlen, ad, adlen, nonce, s->keys[i]) == MM_OK)
+        if (mm_aead_open(out, box, boxlen, ad, adlen, nonce, s->keys[i]) == MM_OK) {
+            if (which)
+                *which = i;
             return MM_OK;
+        }
     return MM_EDECRYPT;
 }
 

@@ -65,10 +65,12 @@ int mm_scope_has_key(const mm_scope_t *s, const uint8_t key[32]);
 /* Open an AEAD box of this scope: try its keys newest first, so that the
  * common case (one key, or an entry of the current epoch) costs one try.
  * The one place where a box is opened with a scope key (entries, and any
- * other box sealed to a scope).  out[0..boxlen - 16) gets the plaintext.
+ * other box sealed to a scope).  out[0..boxlen - 16) gets the plaintext;
+ * *which (may be NULL) the index in s->keys of the key that opened it.
  * MM_OK; MM_EDECRYPT (no key of s opens it). */
 int mm_scope_open(const mm_scope_t *s, uint8_t *out, const uint8_t *box, size_t boxlen,
-                  const uint8_t *ad, size_t adlen, const uint8_t *nonce) MM_NODISCARD;
+                  const uint8_t *ad, size_t adlen, const uint8_t *nonce,
+                  unsigned *which) MM_NODISCARD;
 
 /* Encode s (without its id, which is the table key).  MM_OK; MM_ETOOBIG;
  * MM_EINVAL if s has no members or more than MM_SCOPE_MEMBERS_MAX, or no

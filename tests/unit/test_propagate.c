@@ -513,6 +513,58 @@ static void test_one_session_carries_new_scope(void **state)
     assert_true(h1.seq == 3);                       /* note, rekey, note */
 }
 
+/* A key learnt from one feed seals entries of another: the phone writes
+ * under the key the laptop's rekey brought, and a third device syncing
+ * with the phone must get the rekey first, whatever the order of the two
+ * device keys (the sender orders a rekeyed scope's entries by the keys
+ * they need, core/rekey.h). */
+static void test_session_orders_by_key(void **state)
+{
+    world_t *w = *state;
+    uint8_t r[32];
+    mm_keypair_t *d3 = fx_keypair(0x43);
+    mm_home_t *a3 = fx_home(w->dir, "a3", "Ada", w->ida, d3);
+    fx_give_cert(a3, w->a1);
+    fx_give_cert(a3, w->a2);
+    fx_give_cert(w->a1, a3);
+    fx_give_cert(w->a2, a3);
+    share_self(a3, w->a1);
+    befriend(w->grace, w->a1, 8, "grace", r);
+    mm_home_t *devs[] = { w->a2, a3 };
+    for (int i = 0; i < 2; i++) {
+        assert_rc(carry(w->a1, devs[i], w->self), MM_OK);
+        fx_give_cert(devs[i], w->grace);
+    }
+    /* the rekeyer has the greater device key, so that (author, scope)
+     * order alone would send the writer's feed first */
+    int a1_first = memcmp(mm_keypair_pk(w->d1), mm_keypair_pk(w->d2), 32) < 0;
+    mm_home_t *rk = a1_first ? w->a2 : w->a1, *wr = a1_first ? w->a1 : w->a2;
+    uint8_t to[4][32];
+    memcpy(to[0], mm_keypair_pk(w->d1), 32);
+    memcpy(to[1], mm_keypair_pk(w->d2), 32);
+    memcpy(to[2], mm_keypair_pk(d3), 32);
+    memcpy(to[3], mm_keypair_pk(mm_home_device(w->grace)), 32);
+    mm_txn_t *txn;
+    assert_rc(mm_store_begin(mm_home_store(rk), 1, &txn), MM_OK);
+    assert_rc(mm_rekey_scope(txn, mm_home_device(rk), r, (const uint8_t (*)[32]) to, 4, T0 + 50,
+                             NULL), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    assert_rc(carry(rk, wr, r), MM_OK);
+    note_in(wr, r, "under the new key");
+    session(a3, wr);
+    mm_head_t h;
+    assert_rc(mm_store_begin(mm_home_store(a3), 0, &txn), MM_OK);
+    assert_rc(mm_log_head(txn, mm_keypair_pk(mm_home_device(wr)), r, &h), MM_OK);
+    mm_txn_abort(&txn);
+    assert_true(h.seq == 1);
+    mm_scope_t sc;
+    assert_rc(get_scope(a3, r, &sc), MM_OK);
+    assert_int_equal(sc.nkeys, 2);
+    mm_scope_wipe(&sc);
+    mm_home_close(&a3);
+    mm_keypair_destroy(&d3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -522,6 +574,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_only_from_self, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rekey_keys_in_self, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_session_carries_new_scope, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_orders_by_key, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }
