@@ -138,7 +138,7 @@ static int populate(const char *tmp, const mm_keypair_t *identity, const mm_keyp
     memcpy(self.members[0], mm_keypair_pk(identity), 32);
     mm_scope_self_id(self.id, mm_keypair_pk(identity));
     mm_random_bytes(self.key, sizeof self.key);
-    if ((rc = mm_cert_make(identity, mm_keypair_pk(device), now, devname, cert, sizeof cert,
+    if ((rc = mm_cert_make(identity, device, now, devname, MM_CERT_IDENTITY, cert, sizeof cert,
                            &certlen))
         || (rc = mm_cert_put(txn, cert, certlen, NULL))
         || (rc = mm_scope_put(txn, &self))
@@ -238,6 +238,33 @@ static int meta_copy(mm_txn_t *txn, const char *key, void *out, size_t want)
     return MM_OK;
 }
 
+/* A home made before certificates carried the device's proof (PROTOCOL.md
+ * 3.1, 11) gets a version-2 certificate of its device, same name, with the
+ * identity-device flag, where the identity key is here to sign it (before
+ * version 2 every home was its identity's only device).  Without the
+ * identity key the old certificate stays: it still serves in HELLO. */
+static int reissue_cert(mm_home_t *h, const mm_cert_t *old)
+{
+    mm_keypair_t *idk = NULL;
+    mm_txn_t *txn = NULL;
+    uint8_t buf[MM_CERT_MAX];
+    size_t len;
+    int rc = mm_home_identity_key(h, &idk);
+    if (rc == MM_ENOTFOUND)
+        return MM_OK;
+    if (rc)
+        return rc;
+    uint64_t created = old->created + 1;    /* newer than the one it replaces */
+    if ((rc = mm_cert_make(idk, h->device, created, old->name, MM_CERT_IDENTITY, buf,
+                           sizeof buf, &len)) == MM_OK
+        && (rc = mm_store_begin(h->store, 1, &txn)) == MM_OK
+        && (rc = mm_cert_put(txn, buf, len, NULL)) == MM_OK)
+        rc = mm_txn_commit(&txn);
+    mm_txn_abort(&txn);
+    mm_keypair_destroy(&idk);
+    return rc;
+}
+
 int mm_home_open(const char *path, mm_home_t **out)
 {
     char p[MM_PATH_MAX];
@@ -290,6 +317,8 @@ int mm_home_open(const char *path, mm_home_t **out)
         goto fail;
     }
     mm_txn_abort(&txn);
+    if (cert.version < 2 && (rc = reissue_cert(h, &cert)))
+        goto fail;
     *out = h;
     return MM_OK;
 fail:
