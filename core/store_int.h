@@ -26,6 +26,13 @@ struct mm_store {
     MDB_dbi entries, heads, certs, scopes, meta, peers, invites, questions;
     MDB_dbi curves;                 /* valid only if has_curves */
     int     has_curves;             /* 0: a format-1 store opened read-only */
+    /* format 3 (devices): valid only if has_v3 (0: an older store opened
+     * read-only; treat these tables as empty) */
+    MDB_dbi revokes;                /* device (32) || H(revocation) (32) -> revocation */
+    MDB_dbi endpoints;              /* device (32) -> endpoints statement */
+    MDB_dbi forks;                  /* author (32) || scope (32) -> fork proof */
+    MDB_dbi seen;                   /* device (32) -> last complete session (8) */
+    int     has_v3;
     unsigned migrated_from;         /* the format this open migrated from, or 0 */
     /* the home this store is, once mm_store_set_home was called: what the
      * store path needs to apply rekeys and self-scope entries (log.c) */
