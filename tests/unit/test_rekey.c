@@ -591,6 +591,53 @@ static void test_key_list_bounds(void **state)
     fx_buf_free(&t);
 }
 
+/* mm device reset: the rotation's callback rekeys every scope away from
+ * the old key, written by the new one; and the store then opens rekeys
+ * for the new key (it follows the home's device, never the freed old). */
+static int rekey_away(mm_txn_t *txn, const mm_keypair_t *identity, const uint8_t old[32],
+                      const mm_keypair_t *new_device, void *arg)
+{
+    (void) identity;
+    size_t *n = arg;
+    return mm_rekey_scopes(txn, new_device, old, T1, n);
+}
+
+static void test_rotation_rekeys(void **state)
+{
+    world_t *w = *state;
+    uint8_t old[32];
+    size_t n = 0;
+    mm_scope_t s;
+    assert_rc(mm_home_rotate_device(w->a2, T1, rekey_away, &n, old), MM_OK);
+    assert_int_equal(n, 2);                         /* self, then R */
+    assert_memory_equal(old, mm_keypair_pk(w->d2), 32);
+    const uint8_t *nd = mm_keypair_pk(mm_home_device(w->a2));
+    assert_memory_not_equal(nd, old, 32);
+    scope_of(w->a2, w->r.id, &s);
+    assert_int_equal(s.nkeys, 2);
+    mm_scope_wipe(&s);
+    assert_true(head_of(w->a2, nd, w->r.id) == 1);  /* the rekey, by the new key */
+    /* the laptop learns the new device, and the new key of R from its rekey */
+    fx_give_cert(w->a1, w->a2);
+    assert_rc(carry(w->a2, w->a1, w->r.id), MM_OK);
+    scope_of(w->a1, w->r.id, &s);
+    assert_int_equal(s.nkeys, 2);
+    mm_scope_wipe(&s);
+    /* a rekey by the laptop, for the new key: the phone opens it */
+    uint8_t to[2][32];
+    memcpy(to[0], mm_keypair_pk(w->d1), 32);
+    memcpy(to[1], nd, 32);
+    mm_txn_t *txn;
+    assert_rc(mm_store_begin(mm_home_store(w->a1), 1, &txn), MM_OK);
+    assert_rc(mm_rekey_scope(txn, w->d1, w->r.id, (const uint8_t (*)[32]) to, 2, T1 + 1, NULL),
+              MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    assert_rc(carry(w->a1, w->a2, w->r.id), MM_OK);
+    scope_of(w->a2, w->r.id, &s);
+    assert_int_equal(s.nkeys, 3);
+    mm_scope_wipe(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -599,6 +646,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rekey_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rekey_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_list_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rotation_rekeys, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }
