@@ -79,9 +79,15 @@ static int apply(mm_txn_t *txn, const mm_keypair_t *device, const mm_cert_t *cer
                  mm_scope_t *scope, const uint8_t *pt, size_t len)
 {
     int changed = 0, rc = MM_OK;
-    if (mm_body_is(pt, len, MM_T_REKEY))
+    if (mm_body_is(pt, len, MM_T_REKEY)) {
         rc = mm_rekey_apply(txn, device, scope, cert->identity, pt, len, &changed);
-    else if (txn->store->device && mm_propagate_is(pt, len))
+        /* A peer's rekey may not list every own device (one it has not
+         * seen yet): relay the new key list to them through the self scope
+         * (PROTOCOL.md 5.4).  Our own rekeys wrote that entry already. */
+        if (rc == MM_OK && changed && scope->kind == MM_SCOPE_PAIR && txn->store->device
+            && memcmp(cert->identity, txn->store->identity, 32) != 0)
+            rc = mm_propagate_scope(txn, device, scope->id, 0);
+    } else if (txn->store->device && mm_propagate_is(pt, len))
         rc = mm_propagate_apply(txn, txn->store->identity, scope, cert->identity, pt, len,
                                 &changed);
     if (rc == MM_OK && changed)

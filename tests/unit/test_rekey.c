@@ -638,6 +638,40 @@ static void test_rotation_rekeys(void **state)
     mm_scope_wipe(&s);
 }
 
+/* Grace rekeys without knowing the phone: the laptop, listed, relays the
+ * key list to the phone through Ada's self scope, and the phone then reads
+ * what Grace writes under the new key. */
+static void test_peer_rekey_relayed(void **state)
+{
+    world_t *w = *state;
+    const uint8_t *gdev = mm_keypair_pk(mm_home_device(w->grace));
+    uint8_t to[2][32];
+    memcpy(to[0], gdev, 32);
+    memcpy(to[1], mm_keypair_pk(w->d1), 32);
+    mm_txn_t *txn;
+    assert_rc(mm_store_begin(mm_home_store(w->grace), 1, &txn), MM_OK);
+    assert_rc(mm_rekey_scope(txn, mm_home_device(w->grace), w->r.id,
+                             (const uint8_t (*)[32]) to, 2, T1, NULL), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    uint8_t id[32];
+    note_in(w->grace, w->r.id, "Grace, under her new key", id);
+    /* the phone alone cannot follow */
+    assert_rc(carry(w->grace, w->a2, w->r.id), MM_EDECRYPT);
+    /* the laptop can, and writes the key list into the self scope */
+    uint64_t self_before = head_of(w->a1, mm_keypair_pk(w->d1), w->self);
+    assert_rc(carry(w->grace, w->a1, w->r.id), MM_OK);
+    assert_true(head_of(w->a1, mm_keypair_pk(w->d1), w->self) == self_before + 1);
+    /* once: carrying the same again relays nothing more */
+    assert_rc(carry(w->grace, w->a1, w->r.id), MM_OK);
+    assert_true(head_of(w->a1, mm_keypair_pk(w->d1), w->self) == self_before + 1);
+    assert_rc(carry(w->a1, w->a2, w->self), MM_OK);
+    assert_rc(carry(w->grace, w->a2, w->r.id), MM_OK);
+    mm_scope_t s;
+    scope_of(w->a2, w->r.id, &s);
+    assert_int_equal(s.nkeys, 2);
+    mm_scope_wipe(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -647,6 +681,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rekey_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_list_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotation_rekeys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_rekey_relayed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }
