@@ -167,19 +167,58 @@ int mm_home_init(const char *path, const char *name, const char *devname, uint64
     return rc;
 }
 
+/* The steps every new home shares: normalise path_arg into path, refuse a
+ * non-empty place, make the parents and a temporary sibling tmp (0700). */
+static int begin_tmp(const char *path_arg, char path[MM_PATH_MAX], char tmp[MM_PATH_MAX],
+                     char parent[MM_PATH_MAX])
+{
+    size_t plen = strlen(path_arg);
+    struct stat st;
+    while (plen > 1 && path_arg[plen - 1] == '/')    /* "dir/" is "dir" */
+        plen--;
+    if (plen == 0 || plen >= MM_PATH_MAX)
+        return MM_EINVAL;
+    memcpy(path, path_arg, plen);
+    path[plen] = '\0';
+    /* fast, friendly refusal; the rename in finish_tmp is what makes it race-free */
+    if (lstat(path, &st) == 0 && (!S_ISDIR(st.st_mode) || !dir_is_empty(path)))
+        return MM_EEXIST;
+    int rc = make_parents(path);
+    if (rc)
+        return rc;
+    snprintf(parent, MM_PATH_MAX, "%s", path);
+    char *slash = strrchr(parent, '/');
+    if (slash == parent)
+        parent[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        strcpy(parent, ".");
+    if (snprintf(tmp, MM_PATH_MAX, "%s.init-XXXXXX", path) >= MM_PATH_MAX)
+        return MM_EINVAL;
+    if (!mkdtemp(tmp))                          /* mode 0700 */
+        return errno_rc(errno);
+    return MM_OK;
+}
+
+/* Rename the filled tmp into place, or remove it on failure (rc != 0). */
+static int finish_tmp(int rc, const char *tmp, const char *path, const char *parent)
+{
+    if (rc == MM_OK && (rc = fsync_dir(tmp)) == MM_OK) {
+        /* rename(2) replaces only a missing or empty directory: atomic refusal */
+        if (rename(tmp, path) == 0)
+            return fsync_dir(parent);
+        rc = errno_rc(errno);
+    }
+    remove_tmp(tmp);
+    return rc;
+}
+
 int mm_home_init_keys(const char *path_arg, const char *name, const char *devname, uint64_t now,
                       const mm_keypair_t *identity, const mm_keypair_t *device)
 {
     char host[MM_DEVNAME_MAX + 1] = "device";
     char path[MM_PATH_MAX], tmp[MM_PATH_MAX], parent[MM_PATH_MAX], p[MM_PATH_MAX];
-    size_t plen = strlen(path_arg);
-    while (plen > 1 && path_arg[plen - 1] == '/')    /* "dir/" is "dir" */
-        plen--;
-    if (plen == 0 || plen >= sizeof path)
-        return MM_EINVAL;
-    memcpy(path, path_arg, plen);
-    path[plen] = '\0';
-    struct stat st;
     size_t nlen = strlen(name);
     if (nlen == 0 || nlen > MM_NAME_MAX || !mm_utf8_valid(name, nlen))
         return MM_EINVAL;
@@ -191,40 +230,54 @@ int mm_home_init_keys(const char *path_arg, const char *name, const char *devnam
     }
     if (strlen(devname) > MM_DEVNAME_MAX || !mm_utf8_valid(devname, strlen(devname)))
         return MM_EINVAL;
-    /* fast, friendly refusal; the rename below is what makes it race-free */
-    if (lstat(path, &st) == 0 && (!S_ISDIR(st.st_mode) || !dir_is_empty(path)))
-        return MM_EEXIST;
-    int rc = make_parents(path);
+    int rc = begin_tmp(path_arg, path, tmp, parent);
     if (rc)
         return rc;
-    snprintf(parent, sizeof parent, "%s", path);
-    char *slash = strrchr(parent, '/');
-    if (slash == parent)
-        parent[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        strcpy(parent, ".");
-    if (snprintf(tmp, sizeof tmp, "%s.init-XXXXXX", path) >= (int) sizeof tmp)
+    if ((rc = join(p, sizeof p, tmp, IDENTITY_KEY)) == MM_OK
+        && (rc = mm_keyfile_write(p, MM_KEY_IDENTITY, identity)) == MM_OK
+        && (rc = join(p, sizeof p, tmp, DEVICE_KEY)) == MM_OK
+        && (rc = mm_keyfile_write(p, MM_KEY_DEVICE, device)) == MM_OK)
+        rc = populate(tmp, identity, device, name, devname, now);
+    return finish_tmp(rc, tmp, path, parent);
+}
+
+int mm_home_init_joined(const char *path_arg, const mm_keypair_t *device,
+                        const uint8_t identity_pk[32], const char *name, const uint8_t *cert,
+                        size_t certlen, mm_home_fill_fn fill, void *arg)
+{
+    char path[MM_PATH_MAX], tmp[MM_PATH_MAX], parent[MM_PATH_MAX], p[MM_PATH_MAX];
+    uint8_t self[32];
+    mm_store_t *store = NULL;
+    mm_txn_t *txn = NULL;
+    mm_cert_t c;
+    size_t nlen = strlen(name);
+    if (nlen == 0 || nlen > MM_NAME_MAX || !mm_utf8_valid(name, nlen))
         return MM_EINVAL;
-    if (!mkdtemp(tmp))                          /* mode 0700 */
-        return errno_rc(errno);
-    if ((rc = join(p, sizeof p, tmp, IDENTITY_KEY))
-        || (rc = mm_keyfile_write(p, MM_KEY_IDENTITY, identity))
-        || (rc = join(p, sizeof p, tmp, DEVICE_KEY))
-        || (rc = mm_keyfile_write(p, MM_KEY_DEVICE, device))
-        || (rc = populate(tmp, identity, device, name, devname, now))
-        || (rc = fsync_dir(tmp)))
-        goto fail;
-    /* rename(2) replaces only a missing or empty directory: atomic refusal */
-    if (rename(tmp, path) != 0) {
-        rc = errno_rc(errno);
-        goto fail;
+    int rc = mm_cert_parse(cert, certlen, &c);
+    if (rc || memcmp(c.device, mm_keypair_pk(device), 32) || memcmp(c.identity, identity_pk, 32))
+        return MM_EBADCERT;
+    if ((rc = begin_tmp(path_arg, path, tmp, parent)))
+        return rc;
+    mm_scope_self_id(self, identity_pk);
+    if ((rc = join(p, sizeof p, tmp, DEVICE_KEY)) == MM_OK
+        && (rc = mm_keyfile_write(p, MM_KEY_DEVICE, device)) == MM_OK
+        && (rc = join(p, sizeof p, tmp, STORE_DIR)) == MM_OK
+        && (rc = mm_store_open(p, MM_STORE_CREATE, &store)) == MM_OK
+        && (rc = mm_store_begin(store, 1, &txn)) == MM_OK
+        && (rc = mm_cert_put(txn, cert, certlen, NULL)) == MM_OK
+        && (rc = mm_meta_put(txn, "identity", identity_pk, 32)) == MM_OK
+        && (rc = mm_meta_put(txn, "device", mm_keypair_pk(device), 32)) == MM_OK
+        && (rc = mm_meta_put(txn, "self", self, 32)) == MM_OK
+        && (rc = mm_meta_put(txn, "name", name, nlen)) == MM_OK
+        && (rc = fill(txn, arg)) == MM_OK) {
+        mm_scope_t sc;
+        /* a home without its self scope could not be opened for notes */
+        rc = mm_scope_get(txn, self, &sc) == MM_OK ? mm_txn_commit(&txn) : MM_EPROTO;
+        mm_scope_wipe(&sc);
     }
-    return fsync_dir(parent);
-fail:
-    remove_tmp(tmp);
-    return rc;
+    mm_txn_abort(&txn);
+    mm_store_close(&store);
+    return finish_tmp(rc, tmp, path, parent);
 }
 
 static int meta_copy(mm_txn_t *txn, const char *key, void *out, size_t want)

@@ -40,6 +40,24 @@ int mm_home_init(const char *path, const char *name, const char *devname,
 int mm_home_init_keys(const char *path, const char *name, const char *devname, uint64_t now,
                       const mm_keypair_t *identity, const mm_keypair_t *device) MM_NODISCARD;
 
+/* Fills a new store inside mm_home_init_joined's one write transaction;
+ * MM_OK, or an error that abandons the new home. */
+typedef int (*mm_home_fill_fn)(mm_txn_t *txn, void *arg);
+
+/* Create the home of a device joining an existing identity (pairing,
+ * PROTOCOL.md 9.1), atomically as mm_home_init: device.key, a store whose
+ * meta names identity_pk, this device and its self scope H("mm self scope
+ * v1" || identity_pk), the person's name, with cert (this device's
+ * certificate by identity_pk, verified here) stored; then fill stores the
+ * rest (scopes, peers, certificates) in the same transaction.  No
+ * identity.key: this device cannot certify.  The self scope must be among
+ * what fill stored.  MM_OK; MM_EBADCERT (cert is not device's by
+ * identity_pk); MM_EPROTO (no self scope); MM_EEXIST, MM_EINVAL, MM_EPERM,
+ * MM_EIO, MM_EFULL as mm_home_init; fill's error. */
+int mm_home_init_joined(const char *path, const mm_keypair_t *device,
+                        const uint8_t identity_pk[32], const char *name, const uint8_t *cert,
+                        size_t certlen, mm_home_fill_fn fill, void *arg) MM_NODISCARD;
+
 /* Open an existing home: loads the device key and opens the store.  The
  * identity key is not loaded (see mm_home_identity_key) and may be absent,
  * but a present one whose mode lets group or others in gives MM_EPERM.

@@ -7,6 +7,7 @@
 #include <zmq.h>
 #include "net/client.h"
 #include "net/zmqutil.h"
+#include "core/log.h"
 #include "crypto/error.h"
 
 struct mm_client {
@@ -16,6 +17,7 @@ struct mm_client {
     zmq_msg_t msg;
     int have_msg;
     int drops;                      /* handshakes cut off by the server */
+    int ready;                      /* a handshake succeeded */
 };
 
 /* A server under a flood of connections closes the ones that have not
@@ -46,7 +48,8 @@ int mm_client_open(const char *endpoint, const uint8_t server_device[32],
         || zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, sk, 32))
         goto fail;
     snprintf(monep, sizeof monep, "inproc://mm-monitor-%d", seq++);
-    if (zmq_socket_monitor(c->sock, monep, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+    if (zmq_socket_monitor(c->sock, monep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                            | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
                            | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0
         || !(c->mon = zmq_socket(c->ctx, ZMQ_PAIR)) || zmq_connect(c->mon, monep) != 0)
@@ -111,6 +114,8 @@ static int monitor_event(mm_client_t *c)
         more = zmq_msg_more(&m);
         zmq_msg_close(&m);
     }
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+        c->ready = 1;
     if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
         return MM_EREFUSED;
     if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
@@ -145,6 +150,26 @@ int mm_client_recv(mm_client_t *c, int timeout_ms, const uint8_t **buf, size_t *
             return MM_OK;
         }
     }
+}
+
+int mm_client_handshake(mm_client_t *c, int timeout_ms)
+{
+    uint64_t deadline = mm_now_ms() + (uint64_t) timeout_ms;
+    zmq_pollitem_t item = { c->mon, 0, ZMQ_POLLIN, 0 };
+    while (!c->ready) {
+        uint64_t now = mm_now_ms();
+        if (now >= deadline)
+            return MM_ETIMEOUT;
+        int n = zmq_poll(&item, 1, (long) (deadline - now));
+        if (n < 0)
+            return MM_EIO;
+        if (n > 0) {
+            int rc = monitor_event(c);
+            if (rc)
+                return rc;
+        }
+    }
+    return MM_OK;
 }
 
 void mm_client_wipe(mm_client_t *c)

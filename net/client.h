@@ -26,6 +26,12 @@ int  mm_client_send(void *self, const void *buf, size_t len) MM_NODISCARD;
  * MM_EPROTO (handshake failed: not an mm server, or the wrong key). */
 int  mm_client_recv(mm_client_t *self, int timeout_ms, const uint8_t **buf, size_t *len) MM_NODISCARD;
 
+/* Wait up to timeout_ms for the CURVE handshake to complete (the server
+ * proved its key and its ZAP handler admitted ours), without reading a
+ * frame.  MM_OK; MM_ETIMEOUT (nothing there, or a server that cannot
+ * complete it: another key); MM_EREFUSED; MM_EPROTO. */
+int  mm_client_handshake(mm_client_t *self, int timeout_ms) MM_NODISCARD;
+
 /* Wipe the frame last received (it held a secret).  Accepts NULL. */
 void mm_client_wipe(mm_client_t *self);
 

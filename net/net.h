@@ -16,6 +16,7 @@
 #include "core/home.h"
 #include "core/peer.h"
 #include "core/invite.h"
+#include "core/pair.h"
 #include "core/news.h"
 #include "net/session.h"
 
@@ -75,5 +76,56 @@ int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
  * MM_EREFUSED (used, withdrawn or foreign code); MM_ETIMEOUT. */
 int mm_net_accept(mm_home_t *home, const mm_invite_code_t *code, const char *petname,
                   int timeout_ms, mm_peer_t *out, char *errtext, size_t errcap) MM_NODISCARD;
+
+/* ---- pairing a device (PROTOCOL.md 9.1) ---- */
+
+/* The identity device's listener, told what happens; each may be NULL but
+ * confirm.  ready: the code to show (text and fields), once bound.
+ * confirm: the joiner's name and short fingerprint, after its proof
+ * verified; 1 certifies it, 0 refuses (the code stays valid).  It may
+ * block: the listener waits for it. */
+typedef struct {
+    void (*ready)(void *arg, const char *code, const mm_pair_code_t *c);
+    int  (*confirm)(void *arg, const char *name, const char *fingerprint);
+    void (*certified)(void *arg, const char *name, const char *fingerprint);
+    void *arg;
+} mm_pair_events_t;
+
+/* What became of a pairing listener. */
+typedef struct {
+    int      certified;             /* a device was certified with the code */
+    int      synced;                /* and it then completed a sync session */
+    unsigned refused;               /* joiners refused (by the person, or by a rule) */
+    char     name[MM_DEVNAME_MAX + 1];
+    char     fingerprint[MM_PAIR_FP_LEN + 1];
+} mm_pair_outcome_t;
+
+/* `mm device pair`: make a code valid for ttl_ms, listen on listen (as
+ * mm serve does, beside it if one runs), and pair the first joiner the
+ * person confirms; want_name, if not NULL, is the only device name
+ * accepted.  Returns once the paired device completed its first sync, or
+ * the code expired, or *stop became non-zero.  MM_OK (paired and synced);
+ * MM_ENOIDENTITY (this home cannot certify); MM_ETIMEOUT (the code expired
+ * unused, or the paired device did not sync within MM_SESSION_MAX_MS);
+ * mm_serve_run's errors.  Stopped by *stop it returns MM_OK, and
+ * out->certified and out->synced tell how far it got. */
+int mm_net_pair_serve(mm_home_t *home, char *const *listen, size_t nlisten, uint64_t ttl_ms,
+                      const char *want_name, const mm_pair_events_t *ev,
+                      const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *logarg,
+                      mm_pair_outcome_t *out, char *errtext, size_t errcap) MM_NODISCARD;
+
+/* `mm init --join`: join code's identity as a new device named devname,
+ * building the home at path, then sync with the pairing device once.
+ * waiting (may be NULL) is told the fingerprint of the new device key
+ * before the answer is awaited, for the person to compare.  MM_OK with
+ * *sum and *stats; MM_EINVAL (expired code); MM_EREFUSED (refused, used,
+ * or a joiner already certified); MM_ETIMEOUT (nobody answers at the
+ * code's endpoints: the code was used or expired, or is of another
+ * device); MM_EEXIST (path holds a home); a sync failure after the home
+ * was built (*sum is then filled: the home exists).  errtext says which. */
+int mm_net_pair_join(const char *path, const mm_pair_code_t *code, const char *devname,
+                     int timeout_ms, void (*waiting)(void *arg, const char *fingerprint),
+                     void *arg, mm_pair_summary_t *sum, mm_sync_stats_t *stats,
+                     int *home_made, char *errtext, size_t errcap) MM_NODISCARD;
 
 #endif

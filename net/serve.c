@@ -16,6 +16,7 @@
 #include <zmq.h>
 #include "net/net.h"
 #include "net/conntab.h"
+#include "net/serve_hook.h"
 #include "net/wire.h"
 #include "net/zmqutil.h"
 #include "core/body.h"
@@ -61,6 +62,7 @@ typedef struct {
      * taken for a new session.  A ring: the oldest is forgotten first. */
     struct { uint8_t len, id[ENDED_ID]; } ended[ENDED_MAX];
     unsigned   nended;
+    const mm_serve_hook_t *hook;    /* mm device pair's listener, or NULL */
 } server_t;
 
 static void remember_ended(server_t *sv, const uint8_t *rid, size_t ridlen)
@@ -206,6 +208,10 @@ static int admit_cert(const mm_cert_t *c, const uint8_t *raw, size_t len, void *
     mm_peer_t p;
     if (memcmp(c->identity, mm_home_identity_pk(aw->sv->home), 32) == 0)
         return 1;
+    if (aw->sv->hook) {             /* a pairing listener serves own devices only */
+        snprintf(aw->why, aw->whycap, "not one of this person's devices");
+        return 0;
+    }
     if (mm_peer_get(aw->txn, c->identity, &p) != MM_OK)
         snprintf(aw->why, aw->whycap, "not a peer");
     else if (p.blocked)
@@ -225,7 +231,9 @@ static admit_t admit(server_t *sv, const uint8_t key[32], char *why, size_t whyc
         return ADMIT_NO;
     }
     admit_walk_t aw = { sv, txn, why, whycap };
-    if (mm_invite_get(txn, key, &inv) == MM_OK) {
+    if (sv->hook && sv->hook->owns(sv->hook->arg, key)) {
+        a = ADMIT_INVITE;           /* the hook's own exchange */
+    } else if (!sv->hook && mm_invite_get(txn, key, &inv) == MM_OK) {
         a = ADMIT_INVITE;           /* used or expired: ACCEPT says so in words */
     } else {
         /* one index lookup; any of the (rarely two) devices with this key
@@ -413,6 +421,8 @@ static void end_conn(server_t *sv, conn_t *c, int rc, const char *why)
                 logf_(sv, "could not record the time of the sync with %s", label);
             mm_txn_abort(&txn);
         }
+        if (sv->hook && who && !memcmp(who, mm_home_identity_pk(sv->home), 32))
+            sv->hook->synced(sv->hook->arg, c->key);
     } else {
         if (!why)
             why = *mm_session_error_text(c->session) ? mm_session_error_text(c->session)
@@ -469,11 +479,15 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
     }
     if (!c && has_ended(sv, rid, ridlen))
         return;                     /* in flight when its session ended: dropped */
+    if (!c && sv->hook && sv->hook->owns(sv->hook->arg, key)) {
+        sv->hook->frame(sv->hook->arg, key, buf, len, sv->router, rid, ridlen);
+        return;                     /* the hook says when its exchange is over */
+    }
     if (!c) {
         mm_txn_t *txn;
         mm_invite_t inv;
         int is_invite = 0;
-        if (mm_store_begin(mm_home_store(sv->home), 0, &txn) == MM_OK) {
+        if (!sv->hook && mm_store_begin(mm_home_store(sv->home), 0, &txn) == MM_OK) {
             is_invite = mm_invite_get(txn, key, &inv) == MM_OK;
             mm_txn_abort(&txn);
         }
@@ -625,7 +639,14 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
                  const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
                  char *errtext, size_t errcap)
 {
-    server_t sv = { .home = home, .log = log, .logarg = arg,
+    return mm_serve_run_hook(home, listen, nlisten, stop, log, arg, NULL, errtext, errcap);
+}
+
+int mm_serve_run_hook(mm_home_t *home, char *const *listen, size_t nlisten,
+                      const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
+                      const mm_serve_hook_t *hook, char *errtext, size_t errcap)
+{
+    server_t sv = { .home = home, .log = log, .logarg = arg, .hook = hook,
                     .idle_ms = knob_ms("MM_SESSION_IDLE_MS", MM_SESSION_IDLE_MS),
                     .max_ms = knob_ms("MM_SESSION_MAX_MS", MM_SESSION_MAX_MS) };
     char eps[MM_PEER_ENDPOINTS][MM_ENDPOINT_MAX + 1], bound[MM_ENDPOINT_MAX + 1];
@@ -683,7 +704,7 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
         neps += expand(bound, eps + neps, MM_PEER_ENDPOINTS - neps);
         logf_(&sv, "listening on %s", bound);
     }
-    if ((rc = write_lock(mm_home_path(home), eps, neps, &lockfd))) {
+    if (!hook && (rc = write_lock(mm_home_path(home), eps, neps, &lockfd))) {
         snprintf(errtext, errcap, rc == MM_EBUSY ? "another mm serve is running for this home"
                                                  : "cannot write %s/" LOCK_FILE,
                  mm_home_path(home));
@@ -691,6 +712,8 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
     }
     for (unsigned i = 0; i < neps; i++)
         logf_(&sv, "reachable at %s", eps[i]);
+    if (hook)
+        hook->ready(hook->arg, eps, neps);
     char tidle[24], tmax[24];
     fmt_secs(tidle, sv.idle_ms);
     fmt_secs(tmax, sv.max_ms);
@@ -731,6 +754,8 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
             on_router(&sv);
         reap(&sv);
         log_closed(&sv, mm_now_ms(), 0);
+        if (hook && hook->tick(hook->arg))
+            break;
     }
     log_closed(&sv, mm_now_ms(), 1);
     rc = MM_OK;
