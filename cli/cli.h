@@ -51,6 +51,10 @@ enum {
     CLI_OPT_FORMAT,             /* export --format md|json */
     CLI_OPT_ABOUT,              /* note add --about PEER */
     CLI_OPT_MAN,                /* help --man */
+    CLI_OPT_JOIN,               /* init --join CODE */
+    CLI_OPT_YES,                /* device pair --yes */
+    CLI_OPT_QR,                 /* device pair --qr */
+    CLI_OPT_OWN,                /* sync --device DEV (one's own device) */
     CLI_OPT_MAX
 };
 
@@ -148,6 +152,10 @@ int cmd_status(cli_t *cli, int argc, char **argv);
 int cmd_export(cli_t *cli, int argc, char **argv);
 int cmd_completion(cli_t *cli, int argc, char **argv);
 int cmd_complete(cli_t *cli, int argc, char **argv);
+int cmd_device_pair(cli_t *cli, int argc, char **argv);
+/* mm init --join CODE (cmd_pair.c): the home of a new device of an
+ * existing identity; devname may be NULL (the host name). */
+int cmd_init_join(cli_t *cli, const char *code, const char *devname);
 
 /* Long help texts, next to the code they describe. */
 extern const char cmd_init_help[], cmd_id_help[], cmd_note_help[],
@@ -160,7 +168,7 @@ extern const char cmd_init_help[], cmd_id_help[], cmd_note_help[],
                   cmd_decline_help[], cmd_askback_help[], cmd_capacity_help[],
                   cmd_away_help[], cmd_thread_help[], cmd_status_help[],
                   cmd_export_help[], cmd_completion_help[],
-                  cmd_complete_help[];
+                  cmd_complete_help[], cmd_device_help[];
 
 /* The name / identity / device block of mm id and mm init (cmd_id.c);
  * init adds the "Initialised" line first and drops the home line. */

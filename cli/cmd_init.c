@@ -25,6 +25,20 @@ const char cmd_init_help[] =
     "        Your display name (required; 1 to 64 bytes of UTF-8).\n"
     "    --device DEVNAME\n"
     "        A name for this device (up to 64 bytes; default: the host name).\n"
+    "    --join CODE\n"
+    "        Join your existing identity as a new device instead: CODE is\n"
+    "        the pairing code (mmp1...) that 'mm device pair' prints on your\n"
+    "        identity device.  This device shows its name and a short\n"
+    "        fingerprint (ABCD-EFGH) to compare with what the identity\n"
+    "        device asks you to confirm; then it gets its certificate, your\n"
+    "        scope keys, peers and certificates over the encrypted\n"
+    "        connection, and syncs everything once.  No --name: it is your\n"
+    "        identity's.  A used, expired, damaged or foreign code is\n"
+    "        refused with one line.\n"
+    "    --timeout SECONDS\n"
+    "        With --join: how long to wait for the identity device to be\n"
+    "        reached, and for the first sync (1 to 3600, default 10).  The\n"
+    "        confirmation itself may take until the code expires.\n"
     "\n"
     "OUTPUT\n"
     "    Initialised micromentor home at /home/ada/.local/share/micromentor\n"
@@ -34,13 +48,22 @@ const char cmd_init_help[] =
     "\n"
     "    --json prints {\"home\", \"name\", \"identity\", \"device\", \"device_name\"}.\n"
     "\n"
+    "    With --join: joined Ada's identity as device 'phone' (ABCD-EFGH):\n"
+    "    2 peers, 5 scopes, 10000 entries; --json prints {\"home\", \"name\",\n"
+    "    \"device_name\", \"fingerprint\", \"peers\", \"scopes\",\n"
+    "    \"certificates\", \"entries\"}.\n"
+    "\n"
     "EXAMPLES\n"
     "    mm init --name Ada\n"
     "    mm --home /tmp/ada init --name 'Ada Lovelace' --device laptop\n"
+    "    mm init --join mmp1... --device phone\n"
     "\n"
     "EXIT STATUS\n"
     "    0  the home was created\n"
-    "    1  it could not be created, or a home or other files are already there\n"
+    "    1  it could not be created, or a home or other files are already there;\n"
+    "       with --join: the code is not a pairing code (MM_EINVAL), damaged\n"
+    "       (MM_ECHECKSUM), expired (MM_EINVAL), refused or already used\n"
+    "       (MM_EREFUSED), or nothing answers it (MM_ETIMEOUT)\n"
     "    2  the command line is wrong (e.g. no --name)\n";
 
 /* 1 if s has a control character (names end up on terminals). */
@@ -92,6 +115,17 @@ int cmd_init(cli_t *cli, int argc, char **argv)
 
     if (argc > 0)
         return cli_usage(cli, "unexpected argument '%s'", argv[0]);
+    if (cli->opt[CLI_OPT_JOIN]) {
+        if (name)
+            return cli_usage(cli, "--join takes your name from your identity; name this "
+                             "device with --device DEVNAME");
+        if (devname &&
+            (ex = check_name(cli, "--device", devname, MM_DEVNAME_MAX)) != CLI_EXIT_OK)
+            return ex;
+        return cmd_init_join(cli, cli->opt[CLI_OPT_JOIN], devname);
+    }
+    if (cli->opt[CLI_OPT_TIMEOUT])
+        return cli_usage(cli, "--timeout goes with --join");
     if (!name)
         return cli_usage(cli, "missing --name NAME");
     if ((ex = check_name(cli, "--name", name, MM_NAME_MAX)) != CLI_EXIT_OK)

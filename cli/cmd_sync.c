@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cli/cli.h"
@@ -14,6 +15,7 @@
 #include "cli/util.h"
 #include "core/news.h"
 #include "core/peer.h"
+#include "core/cert.h"
 #include "crypto/error.h"
 #include "crypto/encoding.h"
 #include "crypto/idcode.h"
@@ -38,6 +40,11 @@ const char cmd_sync_help[] =
     "    --timeout SECONDS\n"
     "        How long to wait for an answer from a peer (1 to 3600, default\n"
     "        10).\n"
+    "    --device DEVICE --endpoint ENDPOINT...\n"
+    "        Sync with one of your own devices instead (every scope: notes,\n"
+    "        ambitions and every relationship), whose mm serve runs at\n"
+    "        ENDPOINT (tcp://HOST:PORT, up to 4).  DEVICE is its name or\n"
+    "        the start of its device code 'mmd...'.\n"
     "\n"
     "OUTPUT\n"
     "    One line per peer:\n"
@@ -447,6 +454,88 @@ out:
     return ex;
 }
 
+/* --- one's own device (mm sync --device) ----------------------------------- */
+
+typedef struct {
+    const uint8_t *identity, *me;
+    const char *what;
+    mm_peer_t *p;
+    int found;
+} own_find_t;
+
+static int own_match(const mm_cert_t *c, const uint8_t *raw, size_t len, void *arg)
+{
+    own_find_t *f = arg;
+    char code[MM_IDCODE_LEN + 1];
+    size_t n = strlen(f->what);
+
+    if (memcmp(c->identity, f->identity, 32) || !memcmp(c->device, f->me, 32))
+        return 0;
+    mm_idcode_encode(code, MM_IDCODE_DEVICE, c->device);
+    if (strcasecmp(c->name, f->what) != 0 && (n < 6 || strncmp(code, f->what, n) != 0))
+        return 0;
+    if (f->found++ == 0) {
+        memcpy(f->p->device, c->device, 32);
+        snprintf(f->p->petname, sizeof f->p->petname, "%s", c->name);
+    }
+    return 0;
+}
+
+static int sync_own(cli_t *cli, int timeout_ms)
+{
+    const char *what = cli->opt[CLI_OPT_OWN];
+    unsigned n = cli->optn[CLI_OPT_ENDPOINT];
+    own_find_t f;
+    cmd_sync_result_t r;
+    mm_txn_t *txn = NULL;
+    mm_peer_t p;
+    json_t j;
+    int rc;
+
+    if (n == 0 || n > MM_PEER_ENDPOINTS)
+        return cli_usage(cli, "--device needs 1 to %d --endpoint addresses of its mm serve",
+                         MM_PEER_ENDPOINTS);
+    memset(&p, 0, sizeof p);
+    memcpy(p.identity, mm_home_identity_pk(cli->home), 32);
+    for (unsigned i = 0; i < n; i++) {
+        if (!mm_endpoint_valid(cli->optv[CLI_OPT_ENDPOINT][i]))
+            return cli_usage(cli, "--endpoint '%s' is not an address like tcp://HOST:PORT",
+                             cli->optv[CLI_OPT_ENDPOINT][i]);
+        snprintf(p.endpoints[i], sizeof p.endpoints[i], "%s", cli->optv[CLI_OPT_ENDPOINT][i]);
+    }
+    p.nendpoints = n;
+    f = (own_find_t) { p.identity, mm_keypair_pk(mm_home_device(cli->home)), what, &p, 0 };
+    if ((rc = mm_store_begin(mm_home_store(cli->home), 0, &txn)) == MM_OK)
+        rc = mm_cert_foreach(txn, own_match, &f);
+    mm_txn_abort(&txn);
+    if (rc != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot read the certificates");
+    if (f.found > 1) {
+        cli_set_code(MM_EAMBIG);
+        return cli_fail(cli, "'%s' names %d of your devices; give more of its device code",
+                        what, f.found);
+    }
+    if (f.found == 0) {
+        cli_set_code(MM_ENOTFOUND);
+        return cli_fail(cli, "no other device of yours is named '%s'; give its name or "
+                        "device code", what);
+    }
+    rc = cmd_sync_peer(cli, &p, timeout_ms, &r);
+    if (!cli->json || r.rc != MM_OK)
+        cmd_sync_print(cli, &r);
+    if (cli->json) {
+        json_init(&j, stdout);
+        json_obj_begin(&j, NULL);
+        json_arr_begin(&j, "peers");
+        cmd_sync_json(cli, &j, NULL, &r);
+        json_arr_end(&j);
+        json_obj_end(&j);
+        json_finish(&j);
+    }
+    cmd_sync_result_free(&r);
+    return rc == MM_OK ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
 int cmd_sync(cli_t *cli, int argc, char **argv)
 {
     targets_t t = { 0 };
@@ -456,6 +545,13 @@ int cmd_sync(cli_t *cli, int argc, char **argv)
 
     if ((ex = cmd_sync_timeout(cli, &timeout_ms)) != CLI_EXIT_OK)
         return ex;
+    if (cli->opt[CLI_OPT_OWN]) {
+        if (argc > 0)
+            return cli_usage(cli, "--device syncs with one of your devices; no PEER with it");
+        return sync_own(cli, timeout_ms);
+    }
+    if (cli->optn[CLI_OPT_ENDPOINT])
+        return cli_usage(cli, "--endpoint goes with --device");
     if ((ex = find_targets(cli, argc, argv, &t)) != CLI_EXIT_OK)
         goto out;
     ex = CLI_EXIT_FAIL;

@@ -20,8 +20,19 @@
 #include "crypto/sign.h"
 
 static const struct option init_opts[] = {
-    { "name",   required_argument, NULL, CLI_OPT_NAME },
-    { "device", required_argument, NULL, CLI_OPT_DEVICE },
+    { "name",    required_argument, NULL, CLI_OPT_NAME },
+    { "device",  required_argument, NULL, CLI_OPT_DEVICE },
+    { "join",    required_argument, NULL, CLI_OPT_JOIN },
+    { "timeout", required_argument, NULL, CLI_OPT_TIMEOUT },
+    { 0 },
+};
+
+static const struct option device_pair_opts[] = {
+    { "name",    required_argument, NULL, CLI_OPT_NAME },
+    { "expires", required_argument, NULL, CLI_OPT_EXPIRES },
+    { "yes",     no_argument,       NULL, CLI_OPT_YES },
+    { "listen",  required_argument, NULL, CLI_OPT_LISTEN },
+    { "qr",      no_argument,       NULL, CLI_OPT_QR },
     { 0 },
 };
 
@@ -50,7 +61,9 @@ static const struct option accept_opts[] = {
 };
 
 static const struct option sync_opts[] = {
-    { "timeout", required_argument, NULL, CLI_OPT_TIMEOUT },
+    { "timeout",  required_argument, NULL, CLI_OPT_TIMEOUT },
+    { "device",   required_argument, NULL, CLI_OPT_OWN },
+    { "endpoint", required_argument, NULL, CLI_OPT_ENDPOINT },
     { 0 },
 };
 
@@ -111,7 +124,9 @@ static const struct option help_opts[] = {
 const cli_cmd_t cli_commands[] = {
     { "init", cmd_init, 0, init_opts,
       "create a new home: identity, device key and store",
-      "mm init --name NAME [--device DEVNAME] [--json]", cmd_init_help },
+      "mm init --name NAME [--device DEVNAME] [--json]\n"
+      "mm init --join CODE [--device DEVNAME] [--timeout SECONDS] [--json]",
+      cmd_init_help },
     { "id", cmd_id, CLI_NEEDS_HOME, NULL,
       "show your name, identity and device codes",
       "mm id [--json]", cmd_id_help },
@@ -139,7 +154,13 @@ const cli_cmd_t cli_commands[] = {
       "mm serve [--listen ENDPOINT]... [--json]", cmd_serve_help },
     { "sync", cmd_sync, CLI_NEEDS_HOME, sync_opts,
       "exchange entries with your peers now",
-      "mm sync [PEER]... [--timeout SECONDS] [--json]", cmd_sync_help },
+      "mm sync [PEER]... [--timeout SECONDS] [--json]\n"
+      "mm sync --device DEVICE --endpoint ENDPOINT... [--timeout SECONDS] [--json]",
+      cmd_sync_help },
+    { "device pair", cmd_device_pair, CLI_NEEDS_HOME, device_pair_opts,
+      "let another device of yours join your identity",
+      "mm device pair [--name DEVNAME] [--expires DUR] [--yes] [--listen ENDPOINT]...\n"
+      "               [--qr] [--json]", cmd_device_help },
     { "peer list", cmd_peer_list, CLI_NEEDS_HOME, NULL,
       "list your peers",
       "mm peer list [--json]", cmd_peer_help },

@@ -415,10 +415,13 @@ static int fill(mm_txn_t *txn, void *arg)
         if ((rc = mm_mp_array(r, &m)) || m != 2 || (rc = mm_mp_bin_n(r, &k, 32))
             || (rc = mm_mp_bin(r, &v, &vn)))
             return rc ? rc : MM_EMALFORMED;
-        if (mm_scope_decode(v, vn, &sc) != MM_OK || memcmp(sc.id, k, 32) != 0)
+        memset(&sc, 0, sizeof sc);
+        if (mm_scope_decode(v, vn, &sc) != MM_OK) {
             rc = MM_EPROTO;
-        else
+        } else {
+            memcpy(sc.id, k, 32);       /* the record holds no id: its key is the id */
             rc = mm_scope_put(txn, &sc);
+        }
         mm_scope_wipe(&sc);
         if (rc)
             return rc;
