@@ -6,6 +6,7 @@
 #include "core/cert.h"
 #include "core/pair.h"
 #include "core/scope.h"
+#include "crypto/encoding.h"
 
 #define T0 1767225600000ull         /* 2026-01-01T00:00:00Z */
 
@@ -252,11 +253,85 @@ static void test_join_parse_limits(void **state)
     fx_buf_free(&t);
 }
 
+/* ---- PROTOCOL.md 9.1's vectors: fixed keys, secret and time ---- */
+
+#define NPV 5
+
+static void pv_add(fx_vec_t *v, int *n, const char *name, const char *text)
+{
+    snprintf(v[*n].name, sizeof v[*n].name, "%s", name);
+    v[(*n)++].hex = strdup(text);
+}
+
+static void pv_hex(fx_vec_t *v, int *n, const char *name, const uint8_t *b, size_t len)
+{
+    char *h = malloc(2 * len + 1);
+    assert_non_null(h);
+    mm_encoding_hex(h, b, len);
+    pv_add(v, n, name, h);
+    free(h);
+}
+
+static void test_vectors(void **state)
+{
+    mm_keypair_t *id = fx_keypair(1), *dev = fx_keypair(2), *phone = fx_keypair(3);
+    mm_pair_code_t c;
+    char text[MM_PAIR_CODE_MAX], fp[MM_PAIR_FP_LEN + 1];
+    uint8_t pk[32], sk[32], join[MM_PAIR_JOIN_MAX];
+    size_t joinlen;
+    fx_vec_t made[NPV], doc[NPV];
+    int nmade = 0;
+    (void) state;
+    memset(&c, 0, sizeof c);
+    memcpy(c.identity, mm_keypair_pk(id), 32);
+    memcpy(c.device, mm_keypair_pk(dev), 32);
+    memset(c.secret, 0x33, 32);
+    c.expires = T0 + 600000;
+    c.nendpoints = 1;
+    strcpy(c.endpoints[0], "tcp://127.0.0.1:7461");
+    assert_rc(mm_pair_code_encode(&c, text, sizeof text), MM_OK);
+    mm_pair_keys(c.secret, pk, sk);
+    mm_pair_fingerprint(mm_keypair_pk(phone), fp);
+    assert_rc(mm_pair_join_build(phone, &c, "phone", T0, join, sizeof join, &joinlen), MM_OK);
+    pv_add(made, &nmade, "code", text);
+    pv_hex(made, &nmade, "pairing_pk", pk, 32);
+    pv_hex(made, &nmade, "joiner_device", mm_keypair_pk(phone), 32);
+    pv_add(made, &nmade, "fingerprint", fp);
+    pv_hex(made, &nmade, "join", join, joinlen);
+    if (getenv("MM_PRINT_VECTORS")) {
+        printf("```pair-vectors\n");
+        for (int i = 0; i < nmade; i++) {
+            const char *v = made[i].hex;
+            size_t len = strlen(v);
+            printf("%s = %.*s\n", made[i].name, (int) (len < 64 ? len : 64), v);
+            for (size_t o = 64; o < len; o += 64)
+                printf("    %.64s\n", v + o);
+        }
+        printf("```\n");
+    } else {
+        int n = fx_read_vectors("pair-vectors", doc, NPV);
+        assert_int_equal(n, nmade);
+        for (int i = 0; i < n; i++) {
+            assert_string_equal(doc[i].name, made[i].name);
+            if (strcmp(doc[i].hex, made[i].hex) != 0)
+                fail_msg("PROTOCOL.md pairing vector %s differs:\n doc  %s\n code %s",
+                         doc[i].name, doc[i].hex, made[i].hex);
+            free(doc[i].hex);
+        }
+    }
+    for (int i = 0; i < nmade; i++)
+        free(made[i].hex);
+    mm_keypair_destroy(&id);
+    mm_keypair_destroy(&dev);
+    mm_keypair_destroy(&phone);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_code_round_trip),
         cmocka_unit_test(test_fingerprint),
+        cmocka_unit_test(test_vectors),
         cmocka_unit_test(test_join_parse_limits),
         cmocka_unit_test_setup_teardown(test_grant_and_apply, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_checks_the_certificate, setup, teardown),
