@@ -233,6 +233,7 @@ int cmd_device_pair(cli_t *cli, int argc, char **argv)
 
     if (argc > 0)
         return cli_usage(cli, "unexpected argument '%s'", argv[0]);
+    /* cppcheck-suppress redundantInitialization ; without --expires ttl keeps it */
     if (dur && (ttl = parse_ttl(dur)) == 0)
         return cli_usage(cli, "--expires '%s' is not a duration like 90s, 10m or 2h "
                          "(at most 24h)", dur);
@@ -357,7 +358,7 @@ int cmd_init_join(cli_t *cli, const char *text, const char *devname)
     }
     if (!devname || !*devname) {
         if (gethostname(host, sizeof host - 1) != 0 || !*host)
-            strcpy(host, "device");
+            snprintf(host, sizeof host, "device");
         host[MM_DEVNAME_MAX] = '\0';
         devname = host;
     }

@@ -193,7 +193,7 @@ static int begin_tmp(const char *path_arg, char path[MM_PATH_MAX], char tmp[MM_P
     else if (slash)
         *slash = '\0';
     else
-        strcpy(parent, ".");
+        snprintf(parent, MM_PATH_MAX, ".");
     if (snprintf(tmp, MM_PATH_MAX, "%s.init-XXXXXX", path) >= MM_PATH_MAX)
         return MM_EINVAL;
     if (!mkdtemp(tmp))                          /* mode 0700 */
@@ -224,7 +224,7 @@ int mm_home_init_keys(const char *path_arg, const char *name, const char *devnam
         return MM_EINVAL;
     if (!devname || !*devname) {
         if (gethostname(host, sizeof host - 1) != 0 || !*host)
-            strcpy(host, "device");
+            snprintf(host, sizeof host, "device");
         host[MM_DEVNAME_MAX] = '\0';
         devname = host;
     }

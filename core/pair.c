@@ -394,9 +394,7 @@ void mm_pair_paired_free(uint8_t **frame, size_t len)
 
 typedef struct {
     const mm_pair_code_t *code;
-    const uint8_t *buf;             /* the frame */
-    size_t len;
-    mm_mp_reader_t r;               /* at the scopes */
+    mm_mp_reader_t r;               /* in the frame, at the scopes */
     mm_pair_summary_t *sum;
 } apply_t;
 
@@ -464,7 +462,7 @@ static int fill(mm_txn_t *txn, void *arg)
 int mm_pair_apply(const char *path, const mm_pair_code_t *code, const mm_keypair_t *device,
                   const uint8_t *buf, size_t len, uint64_t now, mm_pair_summary_t *out)
 {
-    apply_t a = { code, buf, len, { 0 }, out };
+    apply_t a = { code, { 0 }, out };
     uint32_t n, tn, cn, nn;
     const char *t, *name;
     const uint8_t *cert;

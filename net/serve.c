@@ -231,10 +231,11 @@ static admit_t admit(server_t *sv, const uint8_t key[32], char *why, size_t whyc
         return ADMIT_NO;
     }
     admit_walk_t aw = { sv, txn, why, whycap };
-    if (sv->hook && sv->hook->owns(sv->hook->arg, key)) {
-        a = ADMIT_INVITE;           /* the hook's own exchange */
-    } else if (!sv->hook && mm_invite_get(txn, key, &inv) == MM_OK) {
-        a = ADMIT_INVITE;           /* used or expired: ACCEPT says so in words */
+    /* the hook's own key (its exchange), or an invite (used or expired:
+     * ACCEPT says so in words) */
+    if (sv->hook ? sv->hook->owns(sv->hook->arg, key)
+                 : mm_invite_get(txn, key, &inv) == MM_OK) {
+        a = ADMIT_INVITE;
     } else {
         /* one index lookup; any of the (rarely two) devices with this key
          * may admit it: HELLO then binds the key to one certificate */
