@@ -54,8 +54,9 @@ const char cmd_device_help[] =
     "        scripts).  Without it the question needs a terminal.\n"
     "    --listen ENDPOINT\n"
     "        Where to listen, tcp://HOST:PORT, PORT may be '*' (up to 4\n"
-    "        times; default tcp://0.0.0.0:*, an ephemeral port on every\n"
-    "        address).  The code carries the addresses.\n"
+    "        times; default: an ephemeral port on each address of the mm\n"
+    "        serve running for this home, else on every address,\n"
+    "        tcp://0.0.0.0:*).  The code carries the addresses.\n"
     "    --qr\n"
     "        Print the QR code even when stdout is not a terminal.\n"
     "\n"
@@ -221,7 +222,7 @@ int cmd_device_pair(cli_t *cli, int argc, char **argv)
     static char default_listen[] = DEFAULT_LISTEN;
     const char *dur = cli->opt[CLI_OPT_EXPIRES];
     const char *want = cli->opt[CLI_OPT_NAME];
-    char *addrs[MM_PEER_ENDPOINTS];
+    char *addrs[MM_PEER_ENDPOINTS], served[MM_PEER_ENDPOINTS][MM_ENDPOINT_MAX + 1];
     char idname[MM_DEVNAME_MAX + 1], errtext[512];
     size_t n = cli->optn[CLI_OPT_LISTEN];
     uint64_t ttl = PAIR_TTL_DEFAULT_MS;
@@ -248,6 +249,20 @@ int cmd_device_pair(cli_t *cli, int argc, char **argv)
                              "tcp://0.0.0.0:* or tcp://127.0.0.1:7461",
                              cli->optv[CLI_OPT_LISTEN][i]);
         addrs[i] = (char *) cli->optv[CLI_OPT_LISTEN][i];
+    }
+    if (n == 0) {
+        /* the addresses mm serve uses, if one runs, each on an ephemeral port */
+        unsigned k = 0;
+        if (mm_serve_endpoints(mm_home_path(cli->home), served, MM_PEER_ENDPOINTS, &k) != MM_OK)
+            k = 0;
+        for (unsigned i = 0; i < k; i++) {
+            char *colon = strrchr(served[i], ':');
+            if (!colon || colon - served[i] > MM_ENDPOINT_MAX - 3)
+                continue;
+            colon[1] = '*';         /* room checked above */
+            colon[2] = '\0';
+            addrs[n++] = served[i];
+        }
     }
     if (n == 0)
         addrs[n++] = default_listen;

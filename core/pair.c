@@ -147,6 +147,23 @@ static int refuse(char *why, size_t cap, int rc, const char *fmt, ...)
     return rc;
 }
 
+int mm_pair_code_usable(const mm_pair_code_t *c, uint64_t now, char *why, size_t cap)
+{
+    if (now > c->expires)
+        return refuse(why, cap, MM_EINVAL, "this pairing code has expired; make a new one "
+                      "with 'mm device pair' on the identity device");
+    return MM_OK;
+}
+
+int mm_pair_code_open(const mm_pair_code_t *c, int used, uint64_t now, char *why, size_t cap)
+{
+    if (used)
+        return refuse(why, cap, MM_EREFUSED, "this pairing code was already used");
+    if (now > c->expires)
+        return refuse(why, cap, MM_EREFUSED, "this pairing code has expired");
+    return MM_OK;
+}
+
 /* ---- who may pair ---- */
 
 typedef struct {

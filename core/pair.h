@@ -61,6 +61,17 @@ int mm_pair_code_encode(const mm_pair_code_t *c, char *out, size_t cap) MM_NODIS
  * MM_ETRUNC, MM_ETRAILING (a payload that checks but does not parse). */
 int mm_pair_code_decode(const char *text, mm_pair_code_t *c) MM_NODISCARD;
 
+/* Joining device, before it connects: MM_OK if c may be used at now;
+ * MM_EINVAL (expired: why says so and what to do).  why may be NULL. */
+int mm_pair_code_usable(const mm_pair_code_t *c, uint64_t now, char *why, size_t cap)
+    MM_NODISCARD;
+
+/* Identity device, for each JOIN: may its code c, used or not (a code
+ * works once), still be answered at now?  MM_OK; MM_EREFUSED (used, or
+ * expired) with why.  why may be NULL. */
+int mm_pair_code_open(const mm_pair_code_t *c, int used, uint64_t now, char *why, size_t cap)
+    MM_NODISCARD;
+
 /* The short fingerprint people compare: the first 8 base32 characters,
  * upper case, of H("mm fingerprint v1" || device pk), as "ABCD-EFGH". */
 void mm_pair_fingerprint(const uint8_t device[32], char out[MM_PAIR_FP_LEN + 1]);

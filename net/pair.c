@@ -111,12 +111,8 @@ static void on_join(void *arg, const uint8_t key[32], const uint8_t *buf, size_t
     size_t certlen, flen = 0;
     char fp[MM_PAIR_FP_LEN + 1], why[256], text[400];
     int rc;
-    if (p->used) {
-        answer_error(p, router, rid, ridlen, MM_EREFUSED, "this pairing code was already used");
-        return;
-    }
-    if (mm_now_ms() > p->code.expires) {
-        answer_error(p, router, rid, ridlen, MM_EREFUSED, "this pairing code has expired");
+    if ((rc = mm_pair_code_open(&p->code, p->used, mm_now_ms(), why, sizeof why))) {
+        answer_error(p, router, rid, ridlen, rc, why);
         return;
     }
     if ((rc = mm_pair_join_parse(buf, len, &j))) {
@@ -143,8 +139,9 @@ static void on_join(void *arg, const uint8_t key[32], const uint8_t *buf, size_t
         answer_error(p, router, rid, ridlen, MM_EREFUSED, text);
         return;
     }
-    if (mm_now_ms() > p->code.expires) {    /* the question may have waited */
-        answer_error(p, router, rid, ridlen, MM_EREFUSED, "this pairing code has expired");
+    /* the question may have waited past the expiry */
+    if ((rc = mm_pair_code_open(&p->code, p->used, mm_now_ms(), why, sizeof why))) {
+        answer_error(p, router, rid, ridlen, rc, why);
         return;
     }
     if ((rc = mm_pair_grant(p->home, p->identity, &j, &frame, &flen, why, sizeof why))) {
@@ -333,9 +330,8 @@ int mm_net_pair_join(const char *path, const mm_pair_code_t *code, const char *d
     *home_made = 0;
     memset(sum, 0, sizeof *sum);
     memset(stats, 0, sizeof *stats);
-    if (code->expires < mm_now_ms())
-        return err(errtext, errcap, MM_EINVAL, "this pairing code has expired; make a new "
-                   "one with 'mm device pair' on the identity device");
+    if ((rc = mm_pair_code_usable(code, mm_now_ms(), errtext, errcap)))
+        return rc;
     if (!(device = mm_keypair_new()))
         return MM_ENOMEM;
     if ((rc = mm_pair_join_build(device, code, devname, mm_now_ms(), join, sizeof join,

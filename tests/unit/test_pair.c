@@ -85,6 +85,23 @@ static void test_code_round_trip(void **state)
     assert_rc(mm_pair_code_encode(&c, text, sizeof text), MM_EINVAL);
 }
 
+static void test_code_expiry_and_once(void **state)
+{
+    mm_pair_code_t c;
+    char why[128];
+    (void) state;
+    some_code(&c);
+    assert_rc(mm_pair_code_usable(&c, c.expires, why, sizeof why), MM_OK);
+    assert_rc(mm_pair_code_usable(&c, c.expires + 1, why, sizeof why), MM_EINVAL);
+    assert_non_null(strstr(why, "expired"));
+    assert_rc(mm_pair_code_open(&c, 0, c.expires, why, sizeof why), MM_OK);
+    assert_rc(mm_pair_code_open(&c, 0, c.expires + 1, why, sizeof why), MM_EREFUSED);
+    assert_non_null(strstr(why, "expired"));
+    assert_rc(mm_pair_code_open(&c, 1, T0, why, sizeof why), MM_EREFUSED);
+    assert_non_null(strstr(why, "already used"));
+    assert_rc(mm_pair_code_open(&c, 1, T0, NULL, 0), MM_EREFUSED);
+}
+
 static void test_fingerprint(void **state)
 {
     uint8_t k[32];
@@ -330,6 +347,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_code_round_trip),
+        cmocka_unit_test(test_code_expiry_and_once),
         cmocka_unit_test(test_fingerprint),
         cmocka_unit_test(test_vectors),
         cmocka_unit_test(test_join_parse_limits),
