@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -173,8 +175,10 @@ static int on_confirm(void *arg, const char *name, const char *fp)
     else
         printf("device '%s' (%s) wants to join\n", safe ? safe : "?", fp);
     if (!yes) {
-        printf("Certify device '%s' (%s) as yours? [y/N] ", safe ? safe : "?", fp);
-        fflush(stdout);
+        /* with --json, stdout holds only the JSON lines */
+        FILE *q = p->cli->json ? stderr : stdout;
+        fprintf(q, "Certify device '%s' (%s) as yours? [y/N] ", safe ? safe : "?", fp);
+        fflush(q);
         yes = fgets(answer, sizeof answer, stdin)
               && (answer[0] == 'y' || answer[0] == 'Y');
         if (!yes) {
@@ -336,6 +340,24 @@ static void on_waiting(void *arg, const char *fp)
     free(safe);
 }
 
+/* 1 if a new home may be built at path: missing, or an empty directory. */
+static int place_free(const char *path)
+{
+    struct stat st;
+    struct dirent *de;
+    DIR *d;
+    int empty = 1;
+
+    if (lstat(path, &st) != 0)
+        return 1;
+    if (!S_ISDIR(st.st_mode) || !(d = opendir(path)))
+        return 0;
+    while (empty && (de = readdir(d)))
+        empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+    closedir(d);
+    return empty;
+}
+
 int cmd_init_join(cli_t *cli, const char *text, const char *devname)
 {
     char host[MM_DEVNAME_MAX + 1] = "device", errtext[600], fp[MM_PAIR_FP_LEN + 1];
@@ -379,6 +401,13 @@ int cmd_init_join(cli_t *cli, const char *text, const char *devname)
     }
     if ((ex = cli_home_path(cli)) != CLI_EXIT_OK)
         goto out;
+    /* before the identity device certifies a key this home could not keep */
+    if (!place_free(cli->path)) {
+        cli_set_code(MM_EEXIST);
+        ex = cli_fail(cli, "%s exists and is not an empty directory, so nothing was "
+                      "changed; choose another with --home DIR", cli->path);
+        goto out;
+    }
     jn.cli = cli;
     jn.name = devname;
     rc = mm_net_pair_join(cli->path, &code, devname, timeout_ms, on_waiting, &jn, &sum, &st,

@@ -188,6 +188,25 @@ class PairTest(mmtest.SyncTestCase):
         self.assertEqual(srv.proc.wait(30), 0, srv)
         self.assertEqual(self.view(self.laptop), self.view(self.phone))
 
+    def test_join_into_a_used_place(self):
+        srv, code = self.pairer("--yes")
+        os.makedirs(self.phone)
+        with open(os.path.join(self.phone, "x"), "w") as f:
+            f.write("x")
+        r = self.join(code)
+        self.assertEqual(self.error_code(r), "MM_EEXIST")
+        # refused before connecting: the code is still good
+        os.remove(os.path.join(self.phone, "x"))
+        self.assertEqual(self.join(code).rc, 0)
+
+    def test_qr_on_request(self):
+        srv, code = self.pairer("--yes", "--expires", "1s", "--qr")
+        srv.proc.wait(30)
+        srv.stop()
+        qr = [line for line in srv.lines if "\u2588" in line]
+        self.assertGreater(len(qr), 10, srv)
+        self.assertEqual(len(set(len(line) for line in qr)), 1, srv)   # a square of cells
+
     def test_no_terminal_without_yes(self):
         r = self.mm("--json", "device", "pair", home=self.laptop)
         self.assertEqual(r.rc, 1, r)
@@ -197,6 +216,8 @@ class PairTest(mmtest.SyncTestCase):
     def test_expired_code(self):
         srv, code = self.pairer("--yes", "--expires", "1s")
         self.assertNotEqual(srv.proc.wait(30), 0, srv)     # it expired unused
+        srv.stop()
+        self.assertFalse(any("\u2588" in line for line in srv.lines), srv)  # no QR off a TTY
         self.assertIn("expired unused", srv.stderr)
         r = self.join(code)
         self.assertEqual(self.error_code(r), "MM_EINVAL")
