@@ -185,7 +185,7 @@ static void test_grant_and_apply(void **state)
     assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
     assert_rc(mm_scope_get(txn, mm_home_self_scope(h), &a), MM_OK);
     assert_rc(mm_scope_get(txn, w->rel.id, &b), MM_OK);
-    assert_memory_equal(b.key, w->rel.key, 32);
+    assert_memory_equal(mm_scope_key(&b), mm_scope_key(&w->rel), 32);
     assert_rc(mm_peer_get(txn, mm_home_identity_pk(w->grace), &p), MM_OK);
     assert_string_equal(p.petname, "grace");
     assert_rc(mm_cert_get(txn, mm_keypair_pk(mm_home_device(w->grace)), &c, NULL, NULL), MM_OK);
@@ -198,7 +198,7 @@ static void test_grant_and_apply(void **state)
     assert_rc(mm_store_begin(mm_home_store(w->ada), 0, &txn), MM_OK);
     assert_rc(mm_scope_get(txn, mm_home_self_scope(w->ada), &b), MM_OK);
     mm_txn_abort(&txn);
-    assert_memory_equal(a.key, b.key, 32);
+    assert_memory_equal(mm_scope_key(&a), mm_scope_key(&b), 32);
     mm_scope_wipe(&a);
     mm_scope_wipe(&b);
 
