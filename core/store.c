@@ -70,6 +70,11 @@ static int open_tables(mm_store_t *s, MDB_txn *txn, unsigned flags)
         flags &= ~(unsigned) MDB_CREATE;
     int rc = mdb_dbi_open(txn, "curves", flags | MDB_DUPSORT | MDB_DUPFIXED, &s->curves);
     s->has_curves = rc == MDB_SUCCESS;
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+        return mm_store_rc(rc);
+    /* format 3: read as empty where an older store opened read-only has none */
+    rc = mdb_dbi_open(txn, "catchup", flags, &s->catchup);
+    s->has_catchup = rc == MDB_SUCCESS;
     return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? MM_OK : mm_store_rc(rc);
 }
 
@@ -456,4 +461,22 @@ void mm_txn_abort(mm_txn_t **txn_p)
     t->store->ntxn--;
     free(t);
     *txn_p = NULL;
+}
+
+int mm_store_walk(mm_txn_t *txn, MDB_dbi dbi, mm_row_fn fn, void *arg)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn->txn, dbi, &cur);
+    if (rc)
+        return mm_store_rc(rc);
+    int ret = MM_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        if ((ret = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg)) != 0)
+            break;
+    if (ret == MM_OK && rc != MDB_NOTFOUND)
+        ret = mm_store_rc(rc);
+    mdb_cursor_close(cur);
+    return ret;
 }

@@ -24,6 +24,8 @@ struct mm_store {
     int      dead;                  /* a remap failed: LMDB has no map any more */
     MDB_dbi entries, heads, certs, scopes, meta, peers, invites, questions;
     MDB_dbi curves;                 /* valid only if has_curves */
+    MDB_dbi catchup;                /* valid only if has_catchup (format 3, catchup.h) */
+    int     has_catchup;            /* 0: an older store opened read-only (none: empty) */
     int     has_curves;             /* 0: a format-1 store opened read-only */
     unsigned migrated_from;         /* the format this open migrated from, or 0 */
 };
@@ -33,6 +35,10 @@ struct mm_txn {
     MDB_txn *txn;
     int write;
 };
+
+/* Call fn for every row of table dbi in key order; its non-zero value stops
+ * the walk and is returned.  MM_OK; store errors. */
+int mm_store_walk(mm_txn_t *txn, MDB_dbi dbi, mm_row_fn fn, void *arg) MM_NODISCARD;
 
 /* Translate an LMDB (or errno) code into an MM_E code. */
 int mm_store_rc(int mdb_rc) MM_NODISCARD;
