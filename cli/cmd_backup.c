@@ -228,7 +228,8 @@ static int no_identity(cli_t *cli)
         return cli_fail_code(cli, MM_ENOIDENTITY, "this device does not hold your identity "
                              "key; run mm backup on your identity device, one of: %s", o.text);
     return cli_fail_code(cli, MM_ENOIDENTITY, "this device does not hold your identity key; "
-                         "run mm backup on the device that holds identity.key");
+                         "run mm backup on your identity device (the one that holds "
+                         "identity.key)");
 }
 
 int cmd_backup(cli_t *cli, int argc, char **argv)
