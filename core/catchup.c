@@ -7,7 +7,7 @@
 
 int mm_catchup_add(mm_txn_t *txn, const uint8_t identity[32])
 {
-    if (!txn->store->has_catchup)
+    if (!txn->store->has_v3)
         return MM_ECORRUPT;
     MDB_val k = { 32, (void *) identity }, v = { 0, (void *) "" };
     return mm_store_rc(mdb_put(txn->txn, txn->store->catchup, &k, &v, 0));
@@ -35,7 +35,7 @@ int mm_catchup_pending(mm_txn_t *txn, uint8_t (*out)[32], size_t max, size_t *n)
 {
     pending_t p = { out, out ? max : 0, 0 };
     *n = 0;
-    if (!txn->store->has_catchup)
+    if (!txn->store->has_v3)
         return MM_OK;
     int rc = mm_store_walk(txn, txn->store->catchup, one, &p);
     if (rc == MM_OK)
@@ -49,7 +49,7 @@ int mm_catchup_synced(mm_txn_t *txn, const uint8_t own[32], const uint8_t identi
     int rc = mm_peer_touch(txn, identity, now);
     if (rc == MM_ENOTFOUND && memcmp(own, identity, 32) == 0)
         rc = MM_OK;
-    if (rc || !txn->store->has_catchup)
+    if (rc || !txn->store->has_v3)
         return rc;
     MDB_val k = { 32, (void *) identity };
     rc = mdb_del(txn->txn, txn->store->catchup, &k, NULL);

@@ -5,26 +5,101 @@
 #include "crypto/hash.h"
 #include "crypto/error.h"
 
-int mm_cert_make(const mm_keypair_t *identity, const uint8_t device_pk[MM_PK_BYTES],
-                 uint64_t created, const char *name,
+/* The fields before the proofs: header, version, keys, created, name and,
+ * in version 2, flags.  Returns the writer's status. */
+static int put_fields(mm_mp_writer_t *w, unsigned version, const uint8_t identity[32],
+                      const uint8_t device[32], uint64_t created, const char *name,
+                      size_t nlen, unsigned flags)
+{
+    mm_mp_put_array(w, version == 1 ? 6 : 8);
+    mm_mp_put_uint(w, version);
+    mm_mp_put_bin(w, identity, MM_PK_BYTES);
+    mm_mp_put_bin(w, device, MM_PK_BYTES);
+    mm_mp_put_uint(w, created);
+    mm_mp_put_str(w, name, nlen);
+    if (version >= 2)
+        mm_mp_put_uint(w, flags);
+    return mm_mp_writer_status(w);
+}
+
+static int check_fields(const char *name, unsigned flags, size_t *nlen)
+{
+    *nlen = strlen(name);
+    return *nlen > MM_DEVNAME_MAX || flags > MM_CERT_FLAGS_MAX ? MM_EINVAL : MM_OK;
+}
+
+int mm_cert_request(const mm_keypair_t *device, const uint8_t identity_pk[MM_PK_BYTES],
+                    uint64_t created, const char *name, unsigned flags,
+                    uint8_t devsig[MM_SIG_BYTES])
+{
+    uint8_t buf[MM_CERT_MAX], digest[MM_HASH_BYTES];
+    size_t nlen;
+    mm_mp_writer_t w;
+    int rc = check_fields(name, flags, &nlen);
+    if (rc)
+        return rc;
+    mm_mp_writer_init(&w, buf, sizeof buf);
+    if ((rc = put_fields(&w, 2, identity_pk, mm_keypair_pk(device), created, name, nlen, flags)))
+        return rc;
+    mm_hash(digest, buf, w.len);
+    return mm_sign_digest(device, MM_CTX_DEVICE, digest, devsig);
+}
+
+int mm_cert_complete(const mm_keypair_t *identity, const uint8_t device_pk[MM_PK_BYTES],
+                     uint64_t created, const char *name, unsigned flags,
+                     const uint8_t devsig[MM_SIG_BYTES],
+                     uint8_t *out, size_t cap, size_t *outlen)
+{
+    uint8_t digest[MM_HASH_BYTES], sig[MM_SIG_BYTES];
+    size_t nlen;
+    mm_mp_writer_t w;
+    int rc = check_fields(name, flags, &nlen);
+    if (rc)
+        return rc;
+    mm_mp_writer_init(&w, out, cap);
+    if ((rc = put_fields(&w, 2, mm_keypair_pk(identity), device_pk, created, name, nlen, flags)))
+        return rc;
+    mm_hash(digest, out, w.len);
+    if (mm_verify_digest(device_pk, MM_CTX_DEVICE, digest, devsig) != MM_OK)
+        return MM_EBADSIG;          /* never vouch for a key whose holder did not ask */
+    mm_mp_put_bin(&w, devsig, MM_SIG_BYTES);
+    mm_hash(digest, out, w.len);
+    if ((rc = mm_sign_digest(identity, MM_CTX_CERT, digest, sig)))
+        return rc;
+    mm_mp_put_bin(&w, sig, sizeof sig);
+    rc = mm_mp_writer_status(&w);
+    if (rc == MM_OK)
+        *outlen = w.len;
+    return rc;
+}
+
+int mm_cert_make(const mm_keypair_t *identity, const mm_keypair_t *device,
+                 uint64_t created, const char *name, unsigned flags,
                  uint8_t *out, size_t cap, size_t *outlen)
 {
-    size_t nlen = strlen(name);
-    if (nlen > MM_DEVNAME_MAX)
-        return MM_EINVAL;
-    mm_mp_writer_t w;
-    mm_mp_writer_init(&w, out, cap);
-    mm_mp_put_array(&w, 6);
-    mm_mp_put_uint(&w, MM_CERT_VERSION);
-    mm_mp_put_bin(&w, mm_keypair_pk(identity), MM_PK_BYTES);
-    mm_mp_put_bin(&w, device_pk, MM_PK_BYTES);
-    mm_mp_put_uint(&w, created);
-    mm_mp_put_str(&w, name, nlen);
-    size_t signedlen = w.len;
-    uint8_t digest[MM_HASH_BYTES], sig[MM_SIG_BYTES];
-    mm_hash(digest, out, signedlen);
-    int rc = mm_sign_digest(identity, MM_CTX_CERT, digest, sig);
+    uint8_t devsig[MM_SIG_BYTES];
+    int rc = mm_cert_request(device, mm_keypair_pk(identity), created, name, flags, devsig);
     if (rc)
+        return rc;
+    return mm_cert_complete(identity, mm_keypair_pk(device), created, name, flags, devsig,
+                            out, cap, outlen);
+}
+
+int mm_cert_make_v1(const mm_keypair_t *identity, const uint8_t device_pk[MM_PK_BYTES],
+                    uint64_t created, const char *name,
+                    uint8_t *out, size_t cap, size_t *outlen)
+{
+    uint8_t digest[MM_HASH_BYTES], sig[MM_SIG_BYTES];
+    size_t nlen;
+    mm_mp_writer_t w;
+    int rc = check_fields(name, 0, &nlen);
+    if (rc)
+        return rc;
+    mm_mp_writer_init(&w, out, cap);
+    if ((rc = put_fields(&w, 1, mm_keypair_pk(identity), device_pk, created, name, nlen, 0)))
+        return rc;
+    mm_hash(digest, out, w.len);
+    if ((rc = mm_sign_digest(identity, MM_CTX_CERT, digest, sig)))
         return rc;
     mm_mp_put_bin(&w, sig, sizeof sig);
     rc = mm_mp_writer_status(&w);
@@ -40,18 +115,20 @@ static int parse(const uint8_t *buf, size_t len, mm_cert_t *out, int check_sig)
     mm_mp_reader_t r;
     mm_mp_reader_init(&r, buf, len);
     uint32_t n, nlen;
-    uint64_t version;
-    const uint8_t *idk, *dev, *sig;
+    uint64_t version, flags = 0;
+    const uint8_t *idk, *dev, *sig, *devsig = NULL;
     const char *name;
     int rc;
     if ((rc = mm_mp_array(&r, &n)))
         return rc;
-    if (n != 6)
+    if (n != 6 && n != 8)
         return MM_EMALFORMED;
     if ((rc = mm_mp_uint(&r, &version)))
         return rc;
-    if (version != MM_CERT_VERSION)
+    if (version != 1 && version != 2)
         return MM_EVERSION;
+    if (n != (version == 1 ? 6u : 8u))
+        return MM_EMALFORMED;
     if ((rc = mm_mp_bin_n(&r, &idk, MM_PK_BYTES))
         || (rc = mm_mp_bin_n(&r, &dev, MM_PK_BYTES))
         || (rc = mm_mp_uint(&r, &out->created))
@@ -59,20 +136,42 @@ static int parse(const uint8_t *buf, size_t len, mm_cert_t *out, int check_sig)
         return rc;
     if (nlen > MM_DEVNAME_MAX || memchr(name, 0, nlen))
         return MM_EMALFORMED;
+    size_t devlen = 0;
+    if (version == 2) {
+        if ((rc = mm_mp_uint(&r, &flags)))
+            return rc;
+        if (flags > MM_CERT_FLAGS_MAX)
+            return MM_EMALFORMED;
+        devlen = (size_t) (r.p - buf);
+        if ((rc = mm_mp_bin_n(&r, &devsig, MM_SIG_BYTES)))
+            return rc;
+    }
     size_t signedlen = (size_t) (r.p - buf);
     if ((rc = mm_mp_bin_n(&r, &sig, MM_SIG_BYTES)))
         return rc;
     if (mm_mp_left(&r))
         return MM_ETRAILING;
     uint8_t digest[MM_HASH_BYTES];
-    if (check_sig)
+    if (check_sig && devsig) {
+        mm_hash(digest, buf, devlen);
+        if ((rc = mm_verify_digest(dev, MM_CTX_DEVICE, digest, devsig)))
+            return rc;
+    }
+    if (check_sig) {
         mm_hash(digest, buf, signedlen);
-    if (check_sig && (rc = mm_verify_digest(idk, MM_CTX_CERT, digest, sig)))
-        return rc;
+        if ((rc = mm_verify_digest(idk, MM_CTX_CERT, digest, sig)))
+            return rc;
+    }
+    out->version = (unsigned) version;
+    out->flags = (unsigned) flags;
     memcpy(out->identity, idk, MM_PK_BYTES);
     memcpy(out->device, dev, MM_PK_BYTES);
     memcpy(out->name, name, nlen);
     out->name[nlen] = '\0';
+    if (devsig)
+        memcpy(out->devsig, devsig, MM_SIG_BYTES);
+    else
+        memset(out->devsig, 0, MM_SIG_BYTES);
     memcpy(out->sig, sig, MM_SIG_BYTES);
     return MM_OK;
 }
@@ -87,21 +186,41 @@ int mm_cert_decode(const uint8_t *buf, size_t len, mm_cert_t *out)
     return parse(buf, len, out, 0);
 }
 
+int mm_cert_proven(const mm_cert_t *c)
+{
+    return c->version >= 2;
+}
+
 /* ---- the certs table: admitted certificates by device key ---- */
 
 static int cert_index(mm_txn_t *txn, const uint8_t device[32]);     /* below */
 
 int mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out)
 {
-    mm_cert_t c;
+    mm_cert_t c, old;
     int rc = mm_cert_parse(buf, len, &c);
     if (rc)
         return rc;
     MDB_val k = { MM_PK_BYTES, c.device }, v;
     rc = mdb_get(txn->txn, txn->store->certs, &k, &v);
     if (rc == MDB_SUCCESS) {
-        if (v.mv_size != len || memcmp(v.mv_data, buf, len) != 0)
+        if (v.mv_size == len && memcmp(v.mv_data, buf, len) == 0)
+            goto done;
+        if (mm_cert_decode(v.mv_data, v.mv_size, &old) != MM_OK)
+            return MM_ECORRUPT;
+        if (memcmp(old.identity, c.identity, MM_PK_BYTES) != 0)
             return MM_EEXIST;
+        /* the same identity's newer word on its device (a rename, or the
+         * version-2 certificate of an upgraded home) replaces the older;
+         * the device key, and so its curves row, stay the same */
+        if (old.version > c.version || (old.version == c.version && old.created >= c.created)) {
+            c = old;
+            goto done;
+        }
+        v.mv_size = len;
+        v.mv_data = (void *) buf;
+        if ((rc = mdb_put(txn->txn, txn->store->certs, &k, &v, 0)))
+            return mm_store_rc(rc);
     } else if (rc == MDB_NOTFOUND) {
         v.mv_size = len;
         v.mv_data = (void *) buf;
@@ -112,6 +231,7 @@ int mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out)
     } else {
         return mm_store_rc(rc);
     }
+done:
     if (out)
         *out = c;
     return MM_OK;

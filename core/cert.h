@@ -1,11 +1,18 @@
 /*  cert.h -- device certificates: an identity vouching for a device key.
  *
- *  cert = fixarray(6) [ version=1, identity pk (bin 32), device pk (bin 32),
+ *  Version 2 (written by this version):
+ *  cert = fixarray(8) [ version=2, identity pk (bin 32), device pk (bin 32),
  *                       created (uint, ms since the Unix epoch, UTC),
  *                       device name (str, 0..MM_DEVNAME_MAX bytes),
- *                       sig (bin 64) ]
- *  sig = Ed25519 by the identity key over
- *        MM_CTX_CERT || BLAKE2b-256(all bytes before the sig field).
+ *                       flags (uint 0..127; MM_CERT_IDENTITY),
+ *                       devsig (bin 64), sig (bin 64) ]
+ *  devsig = Ed25519 by the DEVICE key over MM_CTX_DEVICE || BLAKE2b-256(all
+ *           bytes before the devsig field): the device's proof that it holds
+ *           its key and agrees to belong to this identity;
+ *  sig    = Ed25519 by the identity key over MM_CTX_CERT || BLAKE2b-256(all
+ *           bytes before the sig field).
+ *  Version 1 (read only): fixarray(6) [1, identity, device, created, name,
+ *  sig], no proof; accepted only where the transport proves the key.
  *  See PROTOCOL.md, "Device certificate".
  *
  *  Admitted certificates are stored in table "certs", key device pk (32),
@@ -21,38 +28,73 @@
 #include "crypto/sign.h"
 #include "core/store.h"
 
-#define MM_CERT_VERSION 1
+#define MM_CERT_VERSION 2
 #define MM_DEVNAME_MAX  64
-#define MM_CERT_MAX     (1 + 1 + 2*34 + 9 + 2 + MM_DEVNAME_MAX + 66)
+#define MM_CERT_IDENTITY 1u         /* flags: the device holds the identity key */
+#define MM_CERT_FLAGS_MAX 127u
+/* version 1: header, version, 2 keys, created (uint64), name (str8), sig */
+#define MM_CERT_V1_MAX  (1 + 1 + 2*34 + 9 + 2 + MM_DEVNAME_MAX + 66)
+/* version 2: and flags (fixint), devsig */
+#define MM_CERT_MAX     (MM_CERT_V1_MAX + 1 + 66)
 
 typedef struct {
+    unsigned version;               /* 1 or 2 */
     uint8_t  identity[MM_PK_BYTES];
     uint8_t  device[MM_PK_BYTES];
     uint64_t created;
     char     name[MM_DEVNAME_MAX + 1];
+    unsigned flags;                 /* 0 in version 1 */
+    uint8_t  devsig[MM_SIG_BYTES];  /* zero in version 1 */
     uint8_t  sig[MM_SIG_BYTES];
 } mm_cert_t;
 
-/* Encode and sign a certificate for device_pk into out[0..cap).
- * MM_OK with *outlen set; MM_EINVAL if name is longer than MM_DEVNAME_MAX;
- * MM_ETOOBIG if cap is too small. */
-int mm_cert_make(const mm_keypair_t *identity, const uint8_t device_pk[MM_PK_BYTES],
-                 uint64_t created, const char *name,
+/* Device side: the proof (devsig) a device gives to be certified by
+ * identity_pk with these fields.  MM_OK; MM_EINVAL (name longer than
+ * MM_DEVNAME_MAX or holding NUL, flags above MM_CERT_FLAGS_MAX). */
+int mm_cert_request(const mm_keypair_t *device, const uint8_t identity_pk[MM_PK_BYTES],
+                    uint64_t created, const char *name, unsigned flags,
+                    uint8_t devsig[MM_SIG_BYTES]) MM_NODISCARD;
+/* Identity side: a version-2 certificate of device_pk from the device's
+ * proof, into out[0..cap).  MM_OK with *outlen set; MM_EINVAL as above;
+ * MM_EBADSIG if devsig is not device_pk's over these fields; MM_ETOOBIG
+ * if cap is too small (MM_CERT_MAX always fits). */
+int mm_cert_complete(const mm_keypair_t *identity, const uint8_t device_pk[MM_PK_BYTES],
+                     uint64_t created, const char *name, unsigned flags,
+                     const uint8_t devsig[MM_SIG_BYTES],
+                     uint8_t *out, size_t cap, size_t *outlen) MM_NODISCARD;
+/* Both at once, where one process holds both keys (a new home, a restore,
+ * tests). */
+int mm_cert_make(const mm_keypair_t *identity, const mm_keypair_t *device,
+                 uint64_t created, const char *name, unsigned flags,
                  uint8_t *out, size_t cap, size_t *outlen) MM_NODISCARD;
+/* A version-1 certificate (no proof): only for the test vectors and the
+ * fixtures of older homes. */
+int mm_cert_make_v1(const mm_keypair_t *identity, const uint8_t device_pk[MM_PK_BYTES],
+                    uint64_t created, const char *name,
+                    uint8_t *out, size_t cap, size_t *outlen) MM_NODISCARD;
 
-/* Parse a certificate and check its signature.  On MM_OK *out is filled.
+/* Parse a certificate (version 1 or 2) and check its signatures (both, in
+ * version 2: the device's first).  On MM_OK *out is filled.
  * Errors: MM_ETOOBIG (len > MM_CERT_MAX), MM_ETRUNC, MM_ETRAILING,
  * MM_EMALFORMED, MM_ENONCANON, MM_EVERSION, MM_EBADSIG. */
 int mm_cert_parse(const uint8_t *buf, size_t len, mm_cert_t *out) MM_NODISCARD;
-
-/* As mm_cert_parse without the signature check: only for certificates read
- * back from the store, which were checked when they were admitted. */
+/* As mm_cert_parse without the signature checks: only for certificates
+ * read back from the store, which were checked when they were admitted. */
 int mm_cert_decode(const uint8_t *buf, size_t len, mm_cert_t *out) MM_NODISCARD;
 
+/* 1 if the certificate itself proves that the device holds its key
+ * (version 2): only such a certificate may be relayed for another device
+ * (CERT frames, device statements).  A version-1 one is admitted only
+ * where the transport proved the key (HELLO, ACCEPT). */
+int mm_cert_proven(const mm_cert_t *c);
+
 /* Admit a certificate: parse and verify it, then store it under its device
- * with its row in the curves index (see mm_cert_by_curve).
- * MM_OK (also when the same cert is already there); mm_cert_parse's errors;
- * MM_EEXIST if a different cert is stored for that device. */
+ * with its row in the curves index (see mm_cert_by_curve).  For a device
+ * already certified by the same identity, the certificate with the greater
+ * (version, created) is kept (a rename is a newer certificate; an older one
+ * arriving late changes nothing, and *out then gets the one kept).
+ * MM_OK; mm_cert_parse's errors; MM_EEXIST if the stored certificate of
+ * that device names another identity. */
 int mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out) MM_NODISCARD;
 /* The admitted certificate of device.  MM_OK, MM_ENOTFOUND, MM_ECORRUPT.
  * raw/rawlen (may be NULL) point into the map until the txn ends. */

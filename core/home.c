@@ -16,6 +16,7 @@
 
 #define IDENTITY_KEY "identity.key"
 #define DEVICE_KEY   "device.key"
+#define DEVICE_NEXT  "device.key.new"   /* a reset in progress (mm_home_rotate_device) */
 #define STORE_DIR    "store"
 
 struct mm_home {
@@ -140,7 +141,7 @@ static int populate(const char *tmp, const mm_keypair_t *identity, const mm_keyp
     memcpy(self.members[0], mm_keypair_pk(identity), 32);
     mm_scope_self_id(self.id, mm_keypair_pk(identity));
     mm_random_bytes(self.key, sizeof self.key);
-    if ((rc = mm_cert_make(identity, mm_keypair_pk(device), now, devname, cert, sizeof cert,
+    if ((rc = mm_cert_make(identity, device, now, devname, MM_CERT_IDENTITY, cert, sizeof cert,
                            &certlen))
         || (rc = mm_cert_put(txn, cert, certlen, NULL))
         || (!fill && (rc = mm_scope_put(txn, &self)))
@@ -255,6 +256,135 @@ static int meta_copy(mm_txn_t *txn, const char *key, void *out, size_t want)
     return MM_OK;
 }
 
+/* A home made before certificates carried the device's proof (PROTOCOL.md
+ * 3.1, 11) gets a version-2 certificate of its device, same name, with the
+ * identity-device flag, where the identity key is here to sign it (before
+ * version 2 every home was its identity's only device).  Without the
+ * identity key the old certificate stays: it still serves in HELLO. */
+static int reissue_cert(mm_home_t *h, const mm_cert_t *old)
+{
+    mm_keypair_t *idk = NULL;
+    mm_txn_t *txn = NULL;
+    uint8_t buf[MM_CERT_MAX];
+    size_t len;
+    int rc = mm_home_identity_key(h, &idk);
+    if (rc == MM_ENOTFOUND)
+        return MM_OK;
+    if (rc)
+        return rc;
+    uint64_t created = old->created + 1;    /* newer than the one it replaces */
+    if ((rc = mm_cert_make(idk, h->device, created, old->name, MM_CERT_IDENTITY, buf,
+                           sizeof buf, &len)) == MM_OK
+        && (rc = mm_store_begin(h->store, 1, &txn)) == MM_OK
+        && (rc = mm_cert_put(txn, buf, len, NULL)) == MM_OK)
+        rc = mm_txn_commit(&txn);
+    mm_txn_abort(&txn);
+    mm_keypair_destroy(&idk);
+    return rc;
+}
+
+/* The device key the store names (meta "device"), read in a txn of its own
+ * from the store at HOME/store; MM_ENOTFOUND if there is no store. */
+static int stored_device(const char *home, uint8_t pk[32])
+{
+    char p[MM_PATH_MAX];
+    mm_store_t *st = NULL;
+    mm_txn_t *txn = NULL;
+    const uint8_t *v;
+    size_t n;
+    int rc = join(p, sizeof p, home, STORE_DIR);
+    if (rc || (rc = mm_store_open(p, 0, &st)))
+        return rc;
+    if ((rc = mm_store_begin(st, 0, &txn)) == MM_OK && (rc = mm_meta_get(txn, "device", &v, &n)) == MM_OK) {
+        if (n == 32)
+            memcpy(pk, v, 32);
+        else
+            rc = MM_ECORRUPT;
+    }
+    mm_txn_abort(&txn);
+    mm_store_close(&st);
+    return rc;
+}
+
+/* A reset interrupted by a crash (mm_home_rotate_device) is finished or
+ * undone here, by what the store says: the store's commit is the moment
+ * the new key became this device's.  If the store names the key in
+ * device.key.new, it is renamed into place; otherwise the new key was
+ * never used and is removed. */
+static int finish_rotation(const char *home)
+{
+    char next[MM_PATH_MAX], cur[MM_PATH_MAX];
+    struct stat st;
+    uint8_t pk[32];
+    mm_keypair_t *kp = NULL;
+    int rc;
+    if ((rc = join(next, sizeof next, home, DEVICE_NEXT)) || (rc = join(cur, sizeof cur, home, DEVICE_KEY)))
+        return rc;
+    if (lstat(next, &st) != 0)
+        return MM_OK;                       /* the usual case: no reset under way */
+    if ((rc = stored_device(home, pk)))
+        return rc;
+    if (mm_keyfile_read(next, MM_KEY_DEVICE, &kp) == MM_OK && memcmp(mm_keypair_pk(kp), pk, 32) == 0)
+        rc = rename(next, cur) == 0 ? fsync_dir(home) : errno_rc(errno);
+    else
+        rc = unlink(next) == 0 ? MM_OK : errno_rc(errno);
+    mm_keypair_destroy(&kp);
+    return rc;
+}
+
+int mm_home_rotate_device(mm_home_t *self, uint64_t now, mm_home_rotate_fn fn, void *arg,
+                          uint8_t old_pk[32])
+{
+    char next[MM_PATH_MAX], cur[MM_PATH_MAX];
+    mm_keypair_t *idk = NULL, *dev = NULL;
+    mm_txn_t *txn = NULL;
+    uint8_t cert[MM_CERT_MAX];
+    size_t certlen;
+    int rc = mm_home_identity_key(self, &idk);
+    if (rc == MM_ENOTFOUND)
+        return MM_ENOIDENTITY;
+    if (rc)
+        return rc;
+    memcpy(old_pk, mm_keypair_pk(self->device), 32);
+    if ((rc = join(next, sizeof next, self->path, DEVICE_NEXT))
+        || (rc = join(cur, sizeof cur, self->path, DEVICE_KEY)))
+        goto out;
+    if (!(dev = mm_keypair_new())) {
+        rc = MM_ENOMEM;
+        goto out;
+    }
+    /* 1: the new key on disk beside the old; 2: the store switches in one
+     * commit (certificate, meta, the caller's revocation); 3: the file is
+     * renamed over the old one.  A crash anywhere is finished or undone by
+     * the next open (finish_rotation). */
+    unlink(next);
+    if ((rc = mm_keyfile_write(next, MM_KEY_DEVICE, dev)) || (rc = fsync_dir(self->path)))
+        goto out;
+    if ((rc = mm_cert_make(idk, dev, now, self->devname, MM_CERT_IDENTITY, cert, sizeof cert,
+                           &certlen))
+        || (rc = mm_store_begin(self->store, 1, &txn))
+        || (rc = mm_cert_put(txn, cert, certlen, NULL))
+        || (rc = mm_meta_put(txn, "device", mm_keypair_pk(dev), 32))
+        || (fn && (rc = fn(txn, idk, old_pk, dev, arg)))
+        || (rc = mm_txn_commit(&txn)))
+        goto out;
+    if (rename(next, cur) != 0) {
+        rc = errno_rc(errno);               /* committed: the next open renames it */
+        goto out;
+    }
+    rc = fsync_dir(self->path);
+    mm_keypair_destroy(&self->device);
+    self->device = dev;
+    dev = NULL;
+out:
+    mm_txn_abort(&txn);
+    if (dev && rc)
+        unlink(next);
+    mm_keypair_destroy(&dev);
+    mm_keypair_destroy(&idk);
+    return rc;
+}
+
 int mm_home_open(const char *path, mm_home_t **out)
 {
     char p[MM_PATH_MAX];
@@ -273,7 +403,9 @@ int mm_home_open(const char *path, mm_home_t **out)
     if (!h)
         return MM_ENOMEM;
     snprintf(h->path, sizeof h->path, "%s", path);
-    int rc = mm_keyfile_read(p, MM_KEY_DEVICE, &h->device);
+    int rc = finish_rotation(path);
+    if (rc == MM_OK)
+        rc = mm_keyfile_read(p, MM_KEY_DEVICE, &h->device);
     if (rc)
         goto fail;
     /* The identity key is loaded only to certify, and may be kept offline;
@@ -307,6 +439,8 @@ int mm_home_open(const char *path, mm_home_t **out)
         goto fail;
     }
     mm_txn_abort(&txn);
+    if (cert.version < 2 && (rc = reissue_cert(h, &cert)))
+        goto fail;
     *out = h;
     return MM_OK;
 fail:

@@ -69,6 +69,24 @@ const char         *mm_home_name(const mm_home_t *self);
 const char         *mm_home_devname(const mm_home_t *self);
 const char         *mm_home_path(const mm_home_t *self);
 
+/* Give this home a new device key, for a key that must not be used again
+ * (a copied home, a device that may be compromised): `mm device reset`.
+ * Needs the identity key (MM_ENOIDENTITY without it).  In one store
+ * transaction it stores a version-2 certificate of a fresh key (same
+ * device name, identity-device flag), makes it the home's device, and
+ * calls fn (may be NULL) with the identity key, the old device key and
+ * the new key pair, so that the caller revokes the old key and rotates
+ * the scope keys in that same transaction; a non-zero return aborts it.
+ * The key file is replaced after the commit; a crash at any step is
+ * finished or undone by the next mm_home_open (the store decides).
+ * old_pk gets the old device key.  MM_OK; MM_ENOIDENTITY; MM_EKEYFILE;
+ * MM_EIO; MM_EFULL; fn's error. */
+typedef int (*mm_home_rotate_fn)(mm_txn_t *txn, const mm_keypair_t *identity,
+                                 const uint8_t old_device[32], const mm_keypair_t *new_device,
+                                 void *arg);
+int mm_home_rotate_device(mm_home_t *self, uint64_t now, mm_home_rotate_fn fn, void *arg,
+                          uint8_t old_pk[32]) MM_NODISCARD;
+
 /* Load the identity secret key (only commands that certify need it).
  * Caller destroys *out.  Errors as mm_keyfile_read. */
 int mm_home_identity_key(const mm_home_t *self, mm_keypair_t **out) MM_NODISCARD;

@@ -49,7 +49,9 @@ int mm_store_rc(int rc)
 static unsigned own_format(void)
 {
     const char *v = getenv(MM_STORE_FORMAT_ENV);
-    return v && !strcmp(v, "1") ? 1 : MM_STORE_FORMAT;
+    if (v && (!strcmp(v, "1") || !strcmp(v, "2")))
+        return (unsigned) (v[0] - '0');
+    return MM_STORE_FORMAT;
 }
 
 static int open_tables(mm_store_t *s, MDB_txn *txn, unsigned flags)
@@ -72,10 +74,22 @@ static int open_tables(mm_store_t *s, MDB_txn *txn, unsigned flags)
     s->has_curves = rc == MDB_SUCCESS;
     if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
         return mm_store_rc(rc);
-    /* format 3: read as empty where an older store opened read-only has none */
-    rc = mdb_dbi_open(txn, "catchup", flags, &s->catchup);
-    s->has_catchup = rc == MDB_SUCCESS;
-    return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? MM_OK : mm_store_rc(rc);
+    /* format 3; an older store opened read-only has none of them */
+    if (own_format() < 3)
+        flags &= ~(unsigned) MDB_CREATE;
+    struct { const char *name; MDB_dbi *dbi; } t3[] = {
+        { "revokes", &s->revokes }, { "endpoints", &s->endpoints },
+        { "forks", &s->forks }, { "seen", &s->seen }, { "catchup", &s->catchup },
+    };
+    s->has_v3 = 1;
+    for (unsigned i = 0; i < sizeof t3 / sizeof t3[0]; i++) {
+        rc = mdb_dbi_open(txn, t3[i].name, flags, t3[i].dbi);
+        if (rc == MDB_NOTFOUND)
+            s->has_v3 = 0;
+        else if (rc)
+            return mm_store_rc(rc);
+    }
+    return MM_OK;
 }
 
 static int put_format(mm_store_t *s, MDB_txn *txn, uint8_t f)
@@ -99,7 +113,9 @@ static int check_format(mm_store_t *s, MDB_txn *txn, int create, unsigned *forma
     *format = *(uint8_t *) v.mv_data;
     if (*format > own_format())
         return MM_EVERSION;
-    return *format >= 2 && !s->has_curves ? MM_ECORRUPT : MM_OK;
+    if ((*format >= 2 && !s->has_curves) || (*format >= 3 && !s->has_v3))
+        return MM_ECORRUPT;
+    return MM_OK;
 }
 
 /* Bring a store of an older format to this one, in the caller's write txn. */
@@ -109,6 +125,8 @@ static int migrate(mm_store_t *s, MDB_txn *txn, unsigned format)
     int rc = MM_OK;
     if (format < 2)                     /* 1 -> 2: index the certificates by CURVE key */
         rc = mm_cert_reindex(&t, NULL);
+    /* 2 -> 3: the device tables, created empty by open_tables; the home
+     * re-issues its own certificate as version 2 (home.c) */
     return rc ? rc : put_format(s, txn, (uint8_t) own_format());
 }
 

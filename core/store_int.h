@@ -24,9 +24,15 @@ struct mm_store {
     int      dead;                  /* a remap failed: LMDB has no map any more */
     MDB_dbi entries, heads, certs, scopes, meta, peers, invites, questions;
     MDB_dbi curves;                 /* valid only if has_curves */
-    MDB_dbi catchup;                /* valid only if has_catchup (format 3, catchup.h) */
-    int     has_catchup;            /* 0: an older store opened read-only (none: empty) */
     int     has_curves;             /* 0: a format-1 store opened read-only */
+    /* format 3 (devices): valid only if has_v3 (0: an older store opened
+     * read-only; treat these tables as empty) */
+    MDB_dbi revokes;                /* device (32) || H(revocation) (32) -> revocation */
+    MDB_dbi endpoints;              /* device (32) -> endpoints statement */
+    MDB_dbi forks;                  /* author (32) || scope (32) -> fork proof */
+    MDB_dbi seen;                   /* device (32) -> last complete session (8) */
+    MDB_dbi catchup;                /* identity (32) -> empty: still to sync with (catchup.h) */
+    int     has_v3;
     unsigned migrated_from;         /* the format this open migrated from, or 0 */
 };
 

@@ -21,6 +21,7 @@
 #define MM_CTX_ENTRY  "mm entry sig v1\0"
 #define MM_CTX_CERT   "mm cert sig v1\0\0"
 #define MM_CTX_ACCEPT "mm accept v1\0\0\0\0"
+#define MM_CTX_DEVICE "mm device sig v1"   /* a device's proof in its certificate (v2) */
 
 typedef struct mm_keypair mm_keypair_t;
 

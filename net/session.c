@@ -618,9 +618,20 @@ static int on_cert(mm_session_t *s, const mm_msg_t *m)
         return fail(s, rc, "CERT: %s", mm_strerror(rc));
     if ((rc = mm_store_begin(s->store, 1, &txn)))
         return fail(s, rc, "cannot open the store");
+    mm_cert_t held;
+    const uint8_t *raw = NULL;
+    size_t rawlen = 0;
     if (!cert_allowed(s, txn, c.identity))
         rc = MM_ESCOPE;
-    else if ((rc = mm_cert_put(txn, m->u.cert.cert, m->u.cert.certlen, NULL)) == MM_OK)
+    else if (!mm_cert_proven(&c)
+             && (mm_cert_get(txn, c.device, &held, &raw, &rawlen) != MM_OK
+                 || rawlen != m->u.cert.certlen || memcmp(raw, m->u.cert.cert, rawlen) != 0)) {
+        /* a relayed certificate must prove its device (PROTOCOL.md 3.1);
+         * one we hold already is a no-op either way */
+        mm_txn_abort(&txn);
+        return fail(s, MM_EBADCERT, "CERT without the device's proof (version 1) for a device "
+                    "we do not know");
+    } else if ((rc = mm_cert_put(txn, m->u.cert.cert, m->u.cert.certlen, NULL)) == MM_OK)
         rc = mm_txn_commit(&txn);
     mm_txn_abort(&txn);
     return rc ? fail(s, rc, "CERT refused: %s", mm_strerror(rc)) : MM_OK;

@@ -45,5 +45,38 @@ class Upgrade(mmtest.MMTestCase):
         self.assertEqual(len(self.notes(self.home)), 2)
 
 
+FIXTURE2 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures",
+                        "format2-home")
+NOTE2 = "A note from format 2, kept across the upgrade"
+QUESTION2 = "What helped you most when you first led a team of five?"
+
+
+class UpgradeFormat2(mmtest.MMTestCase):
+    """Format 2 (mm before devices: certificates of version 1) opens, migrates to 3
+    once, and the home's own certificate is re-issued in version 2."""
+
+    def setUp(self):
+        super().setUp()
+        self.home = self.path("old2")
+        shutil.copytree(FIXTURE2, self.home)
+        for root, dirs, files in os.walk(self.home):
+            os.chmod(root, 0o700)
+            for f in files:
+                os.chmod(os.path.join(root, f), 0o600)
+
+    def test_format2_home_migrates_and_keeps_everything(self):
+        r = self.ok("note", "list", home=self.home)
+        self.assertIn(NOTE2, r.out, r)
+        self.assertRegex(r.err.strip(), r"^mm: upgraded the store of .* from format 2 to 3; the "
+                         r"old one is kept as .*/store/format-2\.mdb$", r)
+        r = self.ok("note", "list", home=self.home)
+        self.assertEqual(r.err, "", r)
+        self.assertIn("lead a team of five", self.ok("ambition", "list", home=self.home).out)
+        self.assertIn(QUESTION2, self.ok("status", home=self.home).out)
+        self.assert_verify_ok(self.home)
+        self.ok("note", "add", "written after the upgrade", home=self.home)
+        self.assertEqual(len(self.notes(self.home)), 2)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -90,7 +90,7 @@ static inline size_t fz_cert(const mm_keypair_t *identity, const mm_keypair_t *d
                              const char *devname, uint8_t out[MM_CERT_MAX])
 {
     size_t len;
-    FZ_OK(mm_cert_make(identity, mm_keypair_pk(device), FZ_TIME, devname, out, MM_CERT_MAX,
+    FZ_OK(mm_cert_make(identity, device, FZ_TIME, devname, 0, out, MM_CERT_MAX,
                        &len));
     return len;
 }

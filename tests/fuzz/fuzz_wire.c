@@ -137,7 +137,7 @@ void fz_seeds(const char *dir)
     mm_head_t head = { 0 };
     const uint8_t body[] = { 0x81, 0xa1, 't', 0xa4, 'n', 'o', 't', 'e' };     /* {"t":"note"} */
 
-    FZ_OK(mm_cert_make(id, mm_keypair_pk(dev), FZ_TIME, "laptop", cert, sizeof cert, &certlen));
+    FZ_OK(mm_cert_make(id, dev, FZ_TIME, "laptop", 0, cert, sizeof cert, &certlen));
     memset(&sc, 0, sizeof sc);
     memset(sc.id, 0x41, 32);
     memset(sc.key, 0x42, 32);

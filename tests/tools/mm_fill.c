@@ -113,7 +113,7 @@ static int make_devices(mm_home_t *home, mm_keypair_t **dev, unsigned long k)
             rc = MM_ENOMEM;
             goto out;
         }
-        if ((rc = mm_cert_make(id, mm_keypair_pk(dev[i]), mm_now_ms(), name, cert,
+        if ((rc = mm_cert_make(id, dev[i], mm_now_ms(), name, 0, cert,
                                sizeof cert, &certlen))
             || (rc = mm_cert_put(txn, cert, certlen, NULL)))
             goto out;

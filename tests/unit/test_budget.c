@@ -41,7 +41,7 @@ static int setup(void **state)
     strcpy(p.petname, "ada");
     p.role = MM_ROLE_MENTEE;
     memcpy(p.scope, w->scope.id, 32);
-    assert_rc(mm_cert_make(w->ada_id, mm_keypair_pk(w->ada_dev), 1, "phone", cert, sizeof cert,
+    assert_rc(mm_cert_make(w->ada_id, w->ada_dev, 1, "phone", 0, cert, sizeof cert,
                            &certlen), MM_OK);
     assert_rc(mm_store_begin(mm_home_store(w->home), 1, &txn), MM_OK);
     assert_rc(mm_scope_put(txn, &w->scope), MM_OK);
@@ -184,7 +184,7 @@ static void bob_new(world_t *w, bob_t *b)
     strcpy(p.petname, "bob");
     p.role = MM_ROLE_MENTEE;
     memcpy(p.scope, b->scope.id, 32);
-    assert_rc(mm_cert_make(b->id, mm_keypair_pk(b->dev), 1, "phone", cert, sizeof cert,
+    assert_rc(mm_cert_make(b->id, b->dev, 1, "phone", 0, cert, sizeof cert,
                            &certlen), MM_OK);
     assert_rc(mm_store_begin(mm_home_store(w->home), 1, &txn), MM_OK);
     assert_rc(mm_scope_put(txn, &b->scope), MM_OK);

@@ -47,7 +47,7 @@ typedef struct {
 static hand_cert_t hand_default(void)
 {
     hand_cert_t h = {
-        .version = MM_CERT_VERSION,
+        .version = 1,               /* the layout below is version 1's */
         .identity_pk = mm_keypair_pk(identity),
         .identity_len = 32,
         .device_pk = mm_keypair_pk(device),
@@ -80,8 +80,8 @@ static void hand_build(const hand_cert_t *h, fx_buf_t *t)
 static size_t make_default(uint8_t out[MM_CERT_MAX])
 {
     size_t len = 0;
-    assert_rc(mm_cert_make(identity, mm_keypair_pk(device), 1700000000123ull, "laptop",
-                           out, MM_CERT_MAX, &len), MM_OK);
+    assert_rc(mm_cert_make_v1(identity, mm_keypair_pk(device), 1700000000123ull, "laptop",
+                              out, MM_CERT_MAX, &len), MM_OK);
     assert_true(len > 0 && len <= MM_CERT_MAX);
     return len;
 }
@@ -112,7 +112,7 @@ static void test_round_trip(void **state)
 
     /* the documented layout and signature */
     assert_int_equal(buf[0], 0x96);
-    assert_int_equal(buf[1], MM_CERT_VERSION);
+    assert_int_equal(buf[1], 1);
     uint8_t digest[32];
     mm_hash(digest, buf, len - 2 - MM_SIG_BYTES);
     assert_rc(mm_verify_digest(mm_keypair_pk(identity), MM_CTX_CERT, digest, c.sig), MM_OK);
@@ -131,17 +131,82 @@ static void test_round_trip(void **state)
     name64[MM_DEVNAME_MAX] = '\0';
     const char *names[] = { "", "x", name64, "téléphone" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        assert_rc(mm_cert_make(identity, mm_keypair_pk(device), 0, names[i],
+        assert_rc(mm_cert_make(identity, device, 0, names[i], 0,
                                buf, sizeof buf, &len), MM_OK);
         assert_rc(parse_copy(buf, len, &c), MM_OK);
         assert_string_equal(c.name, names[i]);
         assert_true(c.created == 0);
     }
     /* a certificate of the largest shape fits MM_CERT_MAX */
-    assert_rc(mm_cert_make(identity, mm_keypair_pk(device), UINT64_MAX, name64,
+    assert_rc(mm_cert_make(identity, device, UINT64_MAX, name64, 0,
                            buf, sizeof buf, &len), MM_OK);
     assert_rc(parse_copy(buf, len, &c), MM_OK);
     assert_true(c.created == UINT64_MAX);
+}
+
+/* Version 2: the device's own proof comes before the identity's signature,
+ * and a certificate without a valid proof is never made nor admitted. */
+static void test_v2_proof(void **state)
+{
+    (void) state;
+    uint8_t buf[MM_CERT_MAX], devsig[MM_SIG_BYTES];
+    size_t len = 0;
+    mm_cert_t c;
+    assert_rc(mm_cert_make(identity, device, 1700000000123ull, "laptop", MM_CERT_IDENTITY,
+                           buf, sizeof buf, &len), MM_OK);
+    assert_int_equal(buf[0], 0x98);
+    assert_int_equal(buf[1], 2);
+    assert_rc(mm_cert_parse(buf, len, &c), MM_OK);
+    assert_int_equal(c.version, 2);
+    assert_int_equal(c.flags, MM_CERT_IDENTITY);
+    assert_true(mm_cert_proven(&c));
+    assert_string_equal(c.name, "laptop");
+    /* the documented layout: devsig over the bytes before it, sig over
+     * the bytes before sig (devsig included) */
+    uint8_t digest[32];
+    size_t siglen = 2 + MM_SIG_BYTES;
+    mm_hash(digest, buf, len - 2 * siglen);
+    assert_rc(mm_verify_digest(mm_keypair_pk(device), MM_CTX_DEVICE, digest, c.devsig), MM_OK);
+    mm_hash(digest, buf, len - siglen);
+    assert_rc(mm_verify_digest(mm_keypair_pk(identity), MM_CTX_CERT, digest, c.sig), MM_OK);
+
+    /* split across two holders: the device asks, the identity completes */
+    uint8_t buf2[MM_CERT_MAX];
+    size_t len2 = 0;
+    assert_rc(mm_cert_request(device, mm_keypair_pk(identity), 1700000000123ull, "laptop",
+                              MM_CERT_IDENTITY, devsig), MM_OK);
+    assert_rc(mm_cert_complete(identity, mm_keypair_pk(device), 1700000000123ull, "laptop",
+                               MM_CERT_IDENTITY, devsig, buf2, sizeof buf2, &len2), MM_OK);
+    assert_int_equal(len2, len);
+    assert_memory_equal(buf2, buf, len);
+    /* a proof for other fields, or by another key, is refused */
+    assert_rc(mm_cert_complete(identity, mm_keypair_pk(device), 1700000000124ull, "laptop",
+                               MM_CERT_IDENTITY, devsig, buf2, sizeof buf2, &len2), MM_EBADSIG);
+    assert_rc(mm_cert_complete(identity, mm_keypair_pk(device), 1700000000123ull, "laptop",
+                               0, devsig, buf2, sizeof buf2, &len2), MM_EBADSIG);
+    assert_rc(mm_cert_complete(identity, mm_keypair_pk(stranger), 1700000000123ull, "laptop",
+                               MM_CERT_IDENTITY, devsig, buf2, sizeof buf2, &len2), MM_EBADSIG);
+    assert_rc(mm_cert_request(device, mm_keypair_pk(identity), 1, "x", MM_CERT_FLAGS_MAX + 1,
+                              devsig), MM_EINVAL);
+    /* a flipped byte in the proof or in the signature */
+    for (size_t at = len - 2 * siglen + 2; at < len; at += 17) {
+        buf[at] ^= 0x01;
+        assert_rc(mm_cert_parse(buf, len, &c), MM_EBADSIG);
+        assert_rc(mm_cert_decode(buf, len, &c), MM_OK);
+        buf[at] ^= 0x01;
+    }
+    /* a version-1 certificate parses, and is not proven */
+    assert_rc(mm_cert_make_v1(identity, mm_keypair_pk(device), 1, "old", buf, sizeof buf, &len),
+              MM_OK);
+    assert_rc(mm_cert_parse(buf, len, &c), MM_OK);
+    assert_int_equal(c.version, 1);
+    assert_false(mm_cert_proven(&c));
+    /* a version that does not match the shape */
+    assert_rc(mm_cert_make(identity, device, 1, "d", 0, buf, sizeof buf, &len), MM_OK);
+    buf[1] = 1;
+    assert_rc(mm_cert_parse(buf, len, &c), MM_EMALFORMED);
+    buf[1] = 3;
+    assert_rc(mm_cert_parse(buf, len, &c), MM_EVERSION);
 }
 
 static void test_make_errors(void **state)
@@ -151,15 +216,17 @@ static void test_make_errors(void **state)
     char name65[MM_DEVNAME_MAX + 2];
     memset(name65, 'n', MM_DEVNAME_MAX + 1);
     name65[MM_DEVNAME_MAX + 1] = '\0';
-    assert_rc(mm_cert_make(identity, mm_keypair_pk(device), 1, name65,
+    assert_rc(mm_cert_make(identity, device, 1, name65, 0,
                            buf, sizeof buf, &len), MM_EINVAL);
 
-    size_t need = make_default(buf);
-    assert_rc(mm_cert_make(identity, mm_keypair_pk(device), 1700000000123ull, "laptop",
+    size_t need = 0;
+    assert_rc(mm_cert_make(identity, device, 1700000000123ull, "laptop", 0,
+                           buf, sizeof buf, &need), MM_OK);
+    assert_rc(mm_cert_make(identity, device, 1700000000123ull, "laptop", 0,
                            buf, need - 1, &len), MM_ETOOBIG);
-    assert_rc(mm_cert_make(identity, mm_keypair_pk(device), 1700000000123ull, "laptop",
+    assert_rc(mm_cert_make(identity, device, 1700000000123ull, "laptop", 0,
                            buf, 0, &len), MM_ETOOBIG);
-    assert_rc(mm_cert_make(identity, mm_keypair_pk(device), 1700000000123ull, "laptop",
+    assert_rc(mm_cert_make(identity, device, 1700000000123ull, "laptop", 0,
                            buf, need, &len), MM_OK);
     assert_int_equal(len, need);
 }
@@ -236,7 +303,11 @@ static void test_version_and_shape(void **state)
 
     /* correctly signed in every respect but the version */
     hand_cert_t h = hand_default();
-    h.version = 2;
+    h.version = 2;                  /* version 2 in version 1's shape */
+    hand_build(&h, &t);
+    assert_rc(parse_copy(t.b, t.len, &c), MM_EMALFORMED);
+    fx_buf_free(&t);
+    h.version = 3;
     hand_build(&h, &t);
     assert_rc(parse_copy(t.b, t.len, &c), MM_EVERSION);
     fx_buf_free(&t);
@@ -320,7 +391,7 @@ static void test_decode_without_sig(void **state)
     buf[len] = 0;
     assert_rc(mm_cert_decode(buf, len + 1, &c), MM_ETRAILING);
     hand_cert_t h = hand_default();
-    h.version = 2;
+    h.version = 3;
     fx_buf_t t;
     hand_build(&h, &t);
     assert_rc(mm_cert_decode(t.b, t.len, &c), MM_EVERSION);
@@ -359,7 +430,7 @@ static int put_cert_rc(mm_store_t *st, const mm_keypair_t *id, const uint8_t dev
     uint8_t buf[MM_CERT_MAX];
     size_t len;
     mm_txn_t *txn;
-    assert_rc(mm_cert_make(id, device_pk, 1700000000123ull, "d", buf, sizeof buf, &len), MM_OK);
+    assert_rc(mm_cert_make_v1(id, device_pk, 1700000000123ull, "d", buf, sizeof buf, &len), MM_OK);
     assert_rc(mm_store_begin(st, 1, &txn), MM_OK);
     int rc = mm_cert_put(txn, buf, len, NULL);
     if (rc == MM_OK)
@@ -549,7 +620,7 @@ static void test_reindex_repairs(void **state)
     uint8_t buf[MM_CERT_MAX];
     size_t len;
     char c;
-    assert_rc(mm_cert_make(stranger, mm_keypair_pk(d2), 1, "old", buf, sizeof buf, &len), MM_OK);
+    assert_rc(mm_cert_make(stranger, d2, 1, "old", 0, buf, sizeof buf, &len), MM_OK);
     old_store_new(&fs);
     put_cert(fs.store, identity, mm_keypair_pk(device));
     mm_store_close(&fs.store);
@@ -650,7 +721,7 @@ static void test_by_curve_many(void **state)
         assert_non_null(d);
         memcpy(m[i].pk, mm_keypair_pk(d), 32);
         mm_keypair_destroy(&d);
-        assert_rc(mm_cert_make(stranger, m[i].pk, i, "d", m[i].cert, sizeof m[i].cert,
+        assert_rc(mm_cert_make_v1(stranger, m[i].pk, i, "d", m[i].cert, sizeof m[i].cert,
                                &m[i].len), MM_OK);
     }
 
@@ -675,6 +746,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_v2_proof),
         cmocka_unit_test(test_make_errors),
         cmocka_unit_test(test_bad_signature),
         cmocka_unit_test(test_trailing_truncated_oversize),

@@ -565,10 +565,18 @@ static void test_put_other_device(void **state)
     assert_rc(mm_home_identity_key(s->home, &idk), MM_OK);
     uint8_t cbuf[MM_CERT_MAX], cbuf2[MM_CERT_MAX];
     size_t clen, clen2;
-    assert_rc(mm_cert_make(idk, mm_keypair_pk(dev2), T0, "phone", cbuf, sizeof cbuf, &clen),
+    assert_rc(mm_cert_make(idk, dev2, T0, "phone", 0, cbuf, sizeof cbuf, &clen),
               MM_OK);
-    assert_rc(mm_cert_make(idk, mm_keypair_pk(dev2), T0, "tablet", cbuf2, sizeof cbuf2,
+    assert_rc(mm_cert_make(idk, dev2, T0, "tablet", 0, cbuf2, sizeof cbuf2,
                            &clen2), MM_OK);
+    uint8_t cbuf3[MM_CERT_MAX], cbuf4[MM_CERT_MAX];
+    size_t clen3, clen4;
+    assert_rc(mm_cert_make(idk, dev2, T0 + 5, "renamed", 0, cbuf3, sizeof cbuf3, &clen3),
+              MM_OK);
+    mm_keypair_t *stranger = fx_keypair(43);
+    assert_rc(mm_cert_make(stranger, dev2, T0 + 9, "squat", 0, cbuf4, sizeof cbuf4, &clen4),
+              MM_OK);
+    mm_keypair_destroy(&stranger);
     mm_keypair_destroy(&idk);
 
     mm_txn_t *txn = begin(st, 1);
@@ -576,7 +584,16 @@ static void test_put_other_device(void **state)
     assert_rc(mm_cert_put(txn, cbuf, clen, &c), MM_OK);
     assert_string_equal(c.name, "phone");
     assert_rc(mm_cert_put(txn, cbuf, clen, &c), MM_OK);          /* same again */
-    assert_rc(mm_cert_put(txn, cbuf2, clen2, &c), MM_EEXIST);    /* a different one */
+    /* one created at the same time changes nothing: the first is kept */
+    assert_rc(mm_cert_put(txn, cbuf2, clen2, &c), MM_OK);
+    assert_string_equal(c.name, "phone");
+    /* a newer one of the same identity replaces it (a rename)... */
+    assert_rc(mm_cert_put(txn, cbuf3, clen3, &c), MM_OK);
+    assert_string_equal(c.name, "renamed");
+    assert_rc(mm_cert_put(txn, cbuf, clen, &c), MM_OK);          /* ...an older one is late */
+    assert_string_equal(c.name, "renamed");
+    /* another identity cannot take the key over */
+    assert_rc(mm_cert_put(txn, cbuf4, clen4, &c), MM_EEXIST);
     cbuf2[clen2 - 1] ^= 1;
     assert_rc(mm_cert_put(txn, cbuf2, clen2, &c), MM_EBADSIG);
     mm_scope_t sc;
@@ -635,7 +652,7 @@ static void test_put_other_device(void **state)
     size_t l6[1];
     seal_chain(dev6, &sc, 1, b6, l6, i6);
     assert_rc(mm_log_put(txn, b6[0], l6[0], NULL), MM_ENOCERT);
-    assert_rc(mm_cert_make(other, mm_keypair_pk(dev7), T0, "x", cbuf, sizeof cbuf, &clen),
+    assert_rc(mm_cert_make(other, dev7, T0, "x", 0, cbuf, sizeof cbuf, &clen),
               MM_OK);
     assert_rc(mm_cert_put(txn, cbuf, clen, &c), MM_OK);
     seal_chain(dev7, &sc, 1, b6, l6, i6);
@@ -1086,7 +1103,7 @@ static void test_store(void **state)
     uint8_t cbuf[MM_CERT_MAX];
     size_t clen;
     mm_cert_t c;
-    assert_rc(mm_cert_make(idk, mm_keypair_pk(dev), T0, "d", cbuf, sizeof cbuf, &clen), MM_OK);
+    assert_rc(mm_cert_make(idk, dev, T0, "d", 0, cbuf, sizeof cbuf, &clen), MM_OK);
     assert_rc(mm_cert_put(txn, cbuf, clen, &c), MM_OK);
     assert_rc(append_note(txn, dev, sc.id, T0, "x", id), MM_OK);
     assert_rc(mm_txn_commit(&txn), MM_OK);

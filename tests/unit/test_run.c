@@ -40,7 +40,7 @@ static int setup(void **state)
     memcpy(w->scope.members[1], mm_keypair_pk(w->bob_id), 32);
     memset(w->scope.id, 0x5c, 32);
     memset(w->scope.key, 0x6b, 32);
-    assert_rc(mm_cert_make(w->bob_id, mm_keypair_pk(w->bob_dev), 1, "bob", cert, sizeof cert,
+    assert_rc(mm_cert_make(w->bob_id, w->bob_dev, 1, "bob", 0, cert, sizeof cert,
                            &certlen), MM_OK);
     assert_rc(mm_store_begin(mm_home_store(w->home), 1, &txn), MM_OK);
     assert_rc(mm_scope_put(txn, &w->scope), MM_OK);

@@ -404,7 +404,7 @@ static void test_store_paths(void **state)
     size_t clen, blen, len;
     mm_cert_t cert;
     mm_scope_t scope;
-    assert_rc(mm_cert_make(id, mm_keypair_pk(dev), 1, "dev", c, sizeof c, &clen), MM_OK);
+    assert_rc(mm_cert_make(id, dev, 1, "dev", 0, c, sizeof c, &clen), MM_OK);
     assert_rc(mm_cert_parse(c, clen, &cert), MM_OK);
     fx_self_scope(&scope, mm_keypair_pk(id), 0x55);
     const mm_head_t head0 = { 0, { 0 } };

@@ -68,8 +68,8 @@ static size_t note_body(uint8_t *out, size_t cap, const char *text)
 /* Everything the vectors are made of, kept for the checks. */
 static mm_keypair_t *idk, *devk;
 static mm_scope_t scope;
-static uint8_t cert[MM_CERT_MAX], e1[512], e2[512];
-static size_t certlen, e1len, e2len;
+static uint8_t cert[MM_CERT_MAX], cert2[MM_CERT_MAX], e1[512], e2[512];
+static size_t certlen, cert2len, e1len, e2len;
 static mm_cert_t certp;
 static mm_entry_t p1, p2;
 
@@ -93,7 +93,7 @@ static void make_all(void)
     mm_idcode_encode(code, MM_IDCODE_DEVICE, mm_keypair_pk(devk));
     add_str("device_code", code);
 
-    assert_int_equal(mm_cert_make(idk, mm_keypair_pk(devk), T0, "laptop", cert, sizeof cert,
+    assert_int_equal(mm_cert_make_v1(idk, mm_keypair_pk(devk), T0, "laptop", cert, sizeof cert,
                                   &certlen), MM_OK);
     add("cert", cert, certlen);
 
@@ -129,6 +129,11 @@ static void make_all(void)
     assert_int_equal(mm_entry_parse(e2, e2len, &p2), MM_OK);
     add("entry2_id", p2.id, 32);
     assert_int_equal(mm_cert_parse(cert, certlen, &certp), MM_OK);
+
+    /* certificate version 2 of the same device, the identity device */
+    assert_int_equal(mm_cert_make(idk, devk, T0, "laptop", MM_CERT_IDENTITY, cert2,
+                                  sizeof cert2, &cert2len), MM_OK);
+    add("cert2", cert2, cert2len);
 }
 
 static void test_doc_matches_code(void **state)
@@ -163,6 +168,14 @@ static void test_every_flipped_byte_rejected(void **state)
         cert[i] ^= 0x01;
         assert_int_not_equal(mm_cert_parse(cert, certlen, &c), MM_OK);
         cert[i] ^= 0x01;
+    }
+    assert_int_equal(mm_cert_parse(cert2, cert2len, &c), MM_OK);
+    assert_int_equal(c.version, 2);
+    assert_int_equal(c.flags, MM_CERT_IDENTITY);
+    for (size_t i = 0; i < cert2len; i++) {
+        cert2[i] ^= 0x01;
+        assert_int_not_equal(mm_cert_parse(cert2, cert2len, &c), MM_OK);
+        cert2[i] ^= 0x01;
     }
     mm_head_t h1 = { 0 }, h2 = { 1, { 0 } };
     memcpy(h2.id, p1.id, 32);
