@@ -90,7 +90,6 @@ typedef struct {
     const uint8_t *ad;              /* the header, for the first message only */
     uint64_t records;
     mm_backup_stats_t *st;
-    int rc;
 } writer_t;
 
 /* Seal w->plain[0..len) as the next message. */

@@ -40,7 +40,7 @@
 #define MM_BACKUP_KEY        32
 /* The largest record plaintext: an entry (65,536 bytes) with its wrapping,
  * and room for larger scope and peer records of later versions. */
-#define MM_BACKUP_RECORD_MAX (70 * 1024)
+#define MM_BACKUP_RECORD_MAX ((size_t) 70 * 1024)
 /* The longest passphrase read (a file's first line, the environment, a
  * prompt). */
 #define MM_PASSPHRASE_MAX    1024

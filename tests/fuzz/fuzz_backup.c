@@ -50,8 +50,8 @@ static void seal(const uint8_t *p, size_t n)
 {
     crypto_secretstream_xchacha20poly1305_state ss;
     uint8_t hdr[MM_BACKUP_HEADER] = { 'm', 'm', 'b', 'k', 1, 1 };
-    const uint8_t *f, *next;
-    size_t flen, nextlen;
+    const uint8_t *f = NULL, *next = NULL;
+    size_t flen = 0, nextlen = 0;
     unsigned long long clen;
     mm_be64_put(hdr + 8, kdf.opslimit);
     mm_be64_put(hdr + 16, kdf.memlimit);
