@@ -20,6 +20,7 @@
 #include "core/catchup.h"
 #include "core/cert.h"
 #include "core/peer.h"
+#include "core/utf8.h"
 #include "crypto/error.h"
 #include "crypto/idcode.h"
 
@@ -184,11 +185,13 @@ static int passphrase(cli_t *cli, int confirm, char *buf, size_t *len)
     return ex;
 }
 
-/* Name the identity device for a refusal: the other own devices. */
+/* Name the identity device for a refusal: the own device whose certificate
+ * says it holds the identity key, else the other own devices. */
 typedef struct {
     const uint8_t *me, *self;
     char text[256];
     size_t n;
+    char ident[256];                /* the one flagged MM_CERT_IDENTITY */
 } owners_t;
 
 static int own_device(const mm_cert_t *c, const uint8_t *raw, size_t len, void *arg)
@@ -202,6 +205,9 @@ static int own_device(const mm_cert_t *c, const uint8_t *raw, size_t len, void *
         return 0;
     mm_idcode_encode(code, MM_IDCODE_DEVICE, c->device);
     cmd_peer_name(name, c->name);
+    if ((c->flags & MM_CERT_IDENTITY)
+        && snprintf(o->ident, sizeof o->ident, "%s (%.12s...)", name, code) < 0)
+        o->ident[0] = '\0';
     /* a long list is cut: it only names the devices */
     if (at < sizeof o->text - 1
         && snprintf(o->text + at, sizeof o->text - at, "%s%s (%.12s...)", o->n ? ", " : "",
@@ -214,13 +220,16 @@ static int own_device(const mm_cert_t *c, const uint8_t *raw, size_t len, void *
 static int no_identity(cli_t *cli)
 {
     owners_t o = { mm_home_identity_pk(cli->home), mm_keypair_pk(mm_home_device(cli->home)),
-                   "", 0 };
+                   "", 0, "" };
     mm_txn_t *txn;
     if (mm_store_begin(mm_home_store(cli->home), 0, &txn) == MM_OK) {
         if (mm_cert_foreach(txn, own_device, &o) != MM_OK)
             o.n = 0;
         mm_txn_abort(&txn);
     }
+    if (o.ident[0])
+        return cli_fail_code(cli, MM_ENOIDENTITY, "this device does not hold your identity "
+                             "key; run mm backup on your identity device, %s", o.ident);
     if (o.n == 1)
         return cli_fail_code(cli, MM_ENOIDENTITY, "this device does not hold your identity "
                              "key; run mm backup on your identity device, %s", o.text);
@@ -307,8 +316,15 @@ int cmd_restore(cli_t *cli, int argc, char **argv)
     if (argc > 1)
         return cli_usage(cli, "unexpected argument '%s'", argv[1]);
     const char *file = argv[0], *devname = cli->opt[CLI_OPT_DEVICE];
-    if (devname && (!*devname || strlen(devname) > MM_DEVNAME_MAX))
-        return cli_usage(cli, "--device must be 1 to %d bytes", MM_DEVNAME_MAX);
+    if (devname) {
+        size_t n = strlen(devname);
+        int ctl = 0;
+        for (const char *s = devname; *s; s++)
+            ctl |= (unsigned char) *s < 0x20 || *s == 0x7f;
+        if (n == 0 || n > MM_DEVNAME_MAX || !mm_utf8_valid(devname, n) || ctl)
+            return cli_usage(cli, "--device must be 1 to %d bytes of UTF-8 without control "
+                             "characters", MM_DEVNAME_MAX);
+    }
     if ((ex = cli_home_path(cli)) != CLI_EXIT_OK)
         return ex;
     if (access(file, R_OK) != 0)
