@@ -186,10 +186,12 @@ class TestBackup(BackupBase):
         self.sync(self.ada, "grace")
         path = self.path("grace.mmbk")
         self.stop_server(self.srv)
-        self.backup(self.grace, path)
+        j = self.backup(self.grace, path)
+        self.assertEqual(j["questions"], 1)      # her first-come order travels too
         new = self.path("grace-new")
         j = self.restore(path, new)
         self.assertEqual(j["catchup"], 1)
+        self.assertEqual(j["questions"], 1)
         r = self.ok("status", home=new)
         self.assertIn("restored, not yet caught up (1 to go: Ada)", r.out)
         # inbox and status settle first, except here: nothing is written
