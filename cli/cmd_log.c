@@ -94,7 +94,7 @@ static char *entry_type(log_t *c, const mm_entry_t *e)
 
     if (!c->have_scope)
         return NULL;
-    if (mm_entry_open(e, c->scope.key, c->pt, MM_BODY_MAX, &ptlen) == MM_OK &&
+    if (mm_entry_open_scope(e, &c->scope, c->pt, MM_BODY_MAX, &ptlen) == MM_OK &&
         mm_body_type(c->pt, ptlen, &t, &tlen) == MM_OK)
         type = cli_line(t, tlen, MM_BODY_TYPE_MAX);
     sodium_memzero(c->pt, ptlen);

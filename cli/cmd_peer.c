@@ -11,6 +11,7 @@
 #include "cli/util.h"
 #include "core/log.h"
 #include "core/peer.h"
+#include "core/propagate.h"
 #include "crypto/error.h"
 #include "crypto/encoding.h"
 #include "crypto/idcode.h"
@@ -20,9 +21,12 @@ const char cmd_peer_help[] =
     "\n"
     "DESCRIPTION\n"
     "    A peer is someone whose invite you accepted or who accepted yours.\n"
-    "    The record is this device's own bookkeeping: the name you call them\n"
+    "    The record is your own bookkeeping: the name you call them\n"
     "    (petname), their role, the addresses of their mm serve, and whether\n"
-    "    they are blocked.  Changing it changes nothing in the signed log.\n"
+    "    they are blocked.  Nothing of it is shared with the peer.  A rename,\n"
+    "    block, unblock or rm is also written into your private self scope,\n"
+    "    so that your other devices make the same change when they sync;\n"
+    "    addresses stay on this device.\n"
     "    Roles are from your point of view: 'mentor' means they mentor you,\n"
     "    'mentee' means you mentor them.\n"
     "\n"
@@ -389,11 +393,14 @@ static int peer_begin(cli_t *cli, const char *what, mm_txn_t **txn, mm_peer_t *p
     return ex;
 }
 
-/* Store p and commit.  Exit code; prints errors. */
-static int peer_save(cli_t *cli, mm_txn_t **txn, const mm_peer_t *p)
+/* Store p and commit; tell own devices too (a `peer` entry in the self
+ * scope) unless only this device's own bookkeeping changed (local, such
+ * as the endpoints).  Exit code; prints errors. */
+static int peer_save(cli_t *cli, mm_txn_t **txn, const mm_peer_t *p, int local)
 {
     char name[CLI_NAME_SAFE];
-    int rc = mm_peer_put(*txn, p);
+    int rc = local ? mm_peer_put(*txn, p)
+                   : mm_propagate_peer_save(*txn, mm_home_device(cli->home), p, mm_now_ms());
 
     if (rc == MM_OK)
         rc = mm_txn_commit(txn);
@@ -439,7 +446,7 @@ int cmd_peer_rename(cli_t *cli, int argc, char **argv)
         return ex;
     cmd_peer_name(old, p.petname);
     snprintf(p.petname, sizeof p.petname, "%s", argv[1]);
-    if ((ex = peer_save(cli, &txn, &p)) != CLI_EXIT_OK)
+    if ((ex = peer_save(cli, &txn, &p, 0)) != CLI_EXIT_OK)
         return ex;
     if (cli->json) {
         print_json(&p);
@@ -472,7 +479,7 @@ int cmd_peer_set_addr(cli_t *cli, int argc, char **argv)
     p.nendpoints = (unsigned) argc - 1;
     for (int i = 1; i < argc; i++)
         snprintf(p.endpoints[i - 1], sizeof p.endpoints[i - 1], "%s", argv[i]);
-    if ((ex = peer_save(cli, &txn, &p)) != CLI_EXIT_OK)
+    if ((ex = peer_save(cli, &txn, &p, 1)) != CLI_EXIT_OK)
         return ex;
     if (cli->json) {
         print_json(&p);
@@ -502,7 +509,7 @@ static int set_blocked(cli_t *cli, int argc, char **argv, int blocked)
         mm_txn_abort(&txn);
     } else {
         p.blocked = blocked;
-        if ((ex = peer_save(cli, &txn, &p)) != CLI_EXIT_OK)
+        if ((ex = peer_save(cli, &txn, &p, 0)) != CLI_EXIT_OK)
             return ex;
     }
     if (cli->json) {
@@ -543,7 +550,7 @@ int cmd_peer_rm(cli_t *cli, int argc, char **argv)
         return cli_usage(cli, argc ? "give one PEER" : "missing the PEER");
     if ((ex = peer_begin(cli, argv[0], &txn, &p)) != CLI_EXIT_OK)
         return ex;
-    rc = mm_peer_del(txn, p.identity);
+    rc = mm_propagate_peer_remove(txn, mm_home_device(cli->home), p.identity, mm_now_ms());
     if (rc == MM_OK)
         rc = mm_txn_commit(&txn);
     mm_txn_abort(&txn);

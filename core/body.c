@@ -136,8 +136,40 @@ int mm_body_build(uint8_t *out, size_t cap, size_t *len, const char *type,
         case MM_F_STR:  mm_mp_put_str(&w, sorted[i]->p, sorted[i]->n); break;
         case MM_F_BIN:  mm_mp_put_bin(&w, sorted[i]->p, sorted[i]->n); break;
         case MM_F_UINT: mm_mp_put_uint(&w, sorted[i]->u); break;
+        case MM_F_BOOL: mm_mp_put_bool(&w, sorted[i]->u != 0); break;
+        /* the caller's encoding, as it is: mm_body_check holds it to the schema */
+        case MM_F_RAW:  mm_mp_put_raw(&w, sorted[i]->p, sorted[i]->n); break;
         }
     }
     *len = w.len;
     return mm_mp_writer_status(&w);
+}
+
+int mm_body_bool(const uint8_t *pt, size_t len, const char *key, int *v)
+{
+    mm_mp_reader_t r;
+    int rc = seek(&r, pt, len, key);
+    if (rc)
+        return rc;
+    return mm_mp_bool(&r, v) ? MM_EBODY : MM_OK;
+}
+
+int mm_body_ids(const uint8_t *pt, size_t len, const char *key, uint8_t (*out)[32],
+                uint32_t cap, uint32_t *n)
+{
+    mm_mp_reader_t r;
+    uint32_t count;
+    const uint8_t *p;
+    int rc = seek(&r, pt, len, key);
+    if (rc)
+        return rc;
+    if (mm_mp_array(&r, &count) || count > cap)
+        return MM_EBODY;
+    for (uint32_t i = 0; i < count; i++) {
+        if (mm_mp_bin_n(&r, &p, 32))
+            return MM_EBODY;
+        memcpy(out[i], p, 32);
+    }
+    *n = count;
+    return MM_OK;
 }

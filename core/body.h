@@ -36,14 +36,18 @@
 #define MM_T_THANKS        "thanks"
 #define MM_T_REPORT        "report"
 #define MM_T_QUEUE         "queue"
+#define MM_T_REKEY         "rekey"      /* a scope's next key, sealed to each device (rekey.h) */
+#define MM_T_SCOPE         "scope"      /* self scope only: a scope, to own devices (propagate.h) */
+#define MM_T_PEER          "peer"       /* self scope only: a peer record, to own devices */
+#define MM_T_PEER_RM       "peer-rm"    /* self scope only: a peer record deleted */
 
 /* A field for mm_body_build. */
 typedef struct {
     const char *key;
-    enum { MM_F_STR, MM_F_BIN, MM_F_UINT } kind;
-    const void *p;                  /* STR: text, BIN: bytes */
-    size_t      n;                  /* STR/BIN length */
-    uint64_t    u;                  /* UINT */
+    enum { MM_F_STR, MM_F_BIN, MM_F_UINT, MM_F_BOOL, MM_F_RAW } kind;
+    const void *p;                  /* STR: text, BIN: bytes, RAW: one encoded msgpack value */
+    size_t      n;                  /* STR/BIN/RAW length */
+    uint64_t    u;                  /* UINT; BOOL (0 or not) */
 } mm_field_t;
 
 /* Encode {"t": type, fields...} with the fields in mm_mp_key_cmp order, as
@@ -72,5 +76,10 @@ int mm_body_str(const uint8_t *pt, size_t len, const char *key,
 int mm_body_bin(const uint8_t *pt, size_t len, const char *key,
                 const uint8_t **p, uint32_t *n) MM_NODISCARD;
 int mm_body_uint(const uint8_t *pt, size_t len, const char *key, uint64_t *v) MM_NODISCARD;
+int mm_body_bool(const uint8_t *pt, size_t len, const char *key, int *v) MM_NODISCARD;
+/* An array of bin 32 (schema kind MM_FK_IDS), copied into out[0..cap):
+ * MM_OK with *n; MM_ENOTFOUND; MM_EBODY (another type, or more than cap). */
+int mm_body_ids(const uint8_t *pt, size_t len, const char *key, uint8_t (*out)[32],
+                uint32_t cap, uint32_t *n) MM_NODISCARD;
 
 #endif

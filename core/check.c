@@ -87,7 +87,7 @@ static void check_entry(check_t *c, const uint8_t *key, const uint8_t *buf, size
     }
     int have_scope = mm_scope_get(c->txn, key + 32, &scope) == MM_OK;
     mm_verify_ctx_t ctx = { &c->head, c->cert_state == 1 ? &c->cert : NULL,
-                            have_scope ? &scope : NULL };
+                            have_scope ? &scope : NULL, NULL, NULL };
     mm_entry_t e;
     rc = mm_entry_verify(buf, len, &ctx, 0, &e);
     mm_scope_wipe(&scope);

@@ -370,7 +370,7 @@ static int recv_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
     if (seq > r->last)
         return 1;                       /* stored later: reported on its own */
     if (mm_entry_parse(buf, len, &e) || e.boxlen - MM_TAG_BYTES > sizeof pt
-        || mm_entry_open(&e, r->scope->key, pt, sizeof pt, &n) || mm_body_check(pt, n))
+        || mm_entry_open_scope(&e, r->scope, pt, sizeof pt, &n) || mm_body_check(pt, n))
         return r->rc = MM_ECORRUPT;     /* it was verified when stored */
     if (mm_body_is(pt, n, MM_T_QUESTION))
         r->rc = mm_qindex_put(r->txn, e.id, r->scope->id, NULL);

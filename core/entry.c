@@ -40,7 +40,7 @@ int mm_entry_seal(const mm_keypair_t *device, const mm_scope_t *scope,
     msgpack_pack_bin(&w.pk, boxlen);
     if (mm_mp_writer_status(&w) || cap - w.len < boxlen)
         return MM_ETOOBIG;
-    int rc = mm_aead_seal(out + w.len, body, bodylen, out, adlen, n, scope->key);
+    int rc = mm_aead_seal(out + w.len, body, bodylen, out, adlen, n, mm_scope_key(scope));
     if (rc)
         return rc;
     w.len += boxlen;
@@ -117,18 +117,33 @@ int mm_entry_open(const mm_entry_t *e, const uint8_t key[MM_KEY_BYTES],
     return rc;
 }
 
+int mm_entry_open_scope(const mm_entry_t *e, const mm_scope_t *s,
+                        uint8_t *out, size_t cap, size_t *outlen)
+{
+    size_t n = e->boxlen - MM_TAG_BYTES;
+    if (cap < n)
+        return MM_ETOOBIG;
+    int rc = mm_scope_open(s, out, e->box, e->boxlen, e->bytes, e->adlen, e->nonce, NULL);
+    if (rc == MM_OK)
+        *outlen = n;
+    return rc;
+}
+
 /* Open the box into scratch memory only to prove it opens and holds a valid
- * body: nothing that members of the scope could not read is ever stored. */
-static int check_box(const mm_entry_t *e, const uint8_t key[MM_KEY_BYTES])
+ * body: nothing that members of the scope could not read is ever stored.
+ * The plaintext is handed to ctx->on_body before it is wiped. */
+static int check_box(const mm_entry_t *e, const mm_verify_ctx_t *ctx)
 {
     uint8_t stackbuf[1024];
     size_t n = e->boxlen - MM_TAG_BYTES, got;
     uint8_t *pt = n <= sizeof stackbuf ? stackbuf : malloc(n);  /* n <= MM_BODY_MAX */
     if (!pt)
         return MM_ENOMEM;
-    int rc = mm_entry_open(e, key, pt, n, &got);
+    int rc = mm_entry_open_scope(e, ctx->scope, pt, n, &got);
     if (rc == MM_OK)
         rc = mm_body_check(pt, got) ? MM_EBODY : MM_OK;
+    if (rc == MM_OK && ctx->on_body)
+        rc = ctx->on_body(e, pt, got, ctx->arg);
     sodium_memzero(pt, n);
     if (pt != stackbuf)
         free(pt);
@@ -183,7 +198,7 @@ static int check(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned flags
         return rc;
     if (flags & MM_VERIFY_OWN)
         return MM_OK;
-    return check_box(e, s->key);
+    return check_box(e, ctx);
 }
 
 int mm_entry_check(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned flags)

@@ -58,11 +58,19 @@ typedef struct {
     size_t   signedlen;             /* bytes before field 8 (signed) */
 } mm_entry_t;
 
+/* Called by the verifier with the plaintext of a box it has just opened and
+ * found a valid body (the last step): lets the store act on a body (a
+ * rekey, a propagated scope) without decrypting it twice.  pt is wiped
+ * when it returns.  Its non-zero return is the verifier's answer. */
+typedef int (*mm_body_fn)(const mm_entry_t *e, const uint8_t *pt, size_t len, void *arg);
+
 /* What an entry is checked against. */
 typedef struct {
     const mm_head_t  *head;         /* the feed's current head (seq 0: empty) */
     const mm_cert_t  *cert;         /* admitted certificate of the author, or NULL */
     const mm_scope_t *scope;        /* the scope named by the entry, or NULL */
+    mm_body_fn        on_body;      /* may be NULL; not called under MM_VERIFY_OWN */
+    void             *arg;          /* for on_body */
 } mm_verify_ctx_t;
 
 /* Skip the opening of the box: only for an entry that the caller has just
@@ -77,7 +85,7 @@ typedef struct {
  * leaving any out. */
 
 /* Build, encrypt and sign the entry that follows head in feed
- * (author = device, scope->id).  nonce NULL means a fresh random one (the
+ * (author = device, scope->id), under the scope's newest key.  nonce NULL means a fresh random one (the
  * fixed form exists for test vectors).  Writes into out[0..cap), cap at
  * least bodylen + MM_ENTRY_OVERHEAD.  MM_OK; MM_ETOOBIG if the body exceeds
  * MM_BODY_MAX or cap is too small. */
@@ -99,8 +107,9 @@ int mm_entry_parse(const uint8_t *buf, size_t len, mm_entry_t *e) MM_NODISCARD;
  * author's identity is not a member); MM_ENOCERT (no cert); MM_EBADCERT
  * (cert is not for this author); MM_ESEQDUP (seq <= head); MM_ESEQGAP (seq >
  * head + 1); MM_EPREV (prev is not the head's id, or not nil at seq 1);
- * MM_EBADSIG; MM_EDECRYPT (box does not open under the scope key); MM_EBODY
- * (plaintext is not a valid body).  The cert must already have passed
+ * MM_EBADSIG; MM_EDECRYPT (box opens under none of the scope's keys);
+ * MM_EBODY (plaintext is not a valid body); then whatever ctx->on_body
+ * returns.  The cert must already have passed
  * mm_cert_parse.  On MM_OK *out describes the entry. */
 int mm_entry_verify(const uint8_t *buf, size_t len, const mm_verify_ctx_t *ctx,
                     unsigned flags, mm_entry_t *out) MM_NODISCARD;
@@ -125,9 +134,16 @@ int mm_entry_sig(const mm_entry_t *e) MM_NODISCARD;
 int mm_entry_check_sig(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned flags,
                        int sig_rc) MM_NODISCARD;
 
-/* Decrypt e's body with key into out[0..cap), cap >= e->boxlen - 16.
- * MM_OK with *outlen; MM_EDECRYPT; MM_ETOOBIG if cap is too small. */
+/* Decrypt e's body with one key into out[0..cap), cap >= e->boxlen - 16.
+ * MM_OK with *outlen; MM_EDECRYPT; MM_ETOOBIG if cap is too small.  For a
+ * test that checks what one key opens: readers use mm_entry_open_scope. */
 int mm_entry_open(const mm_entry_t *e, const uint8_t key[MM_KEY_BYTES],
                   uint8_t *out, size_t cap, size_t *outlen) MM_NODISCARD;
+
+/* Decrypt e's body under the keys of its scope s (newest first, through
+ * mm_scope_open): how every reader opens an entry.  Errors as
+ * mm_entry_open. */
+int mm_entry_open_scope(const mm_entry_t *e, const mm_scope_t *s,
+                        uint8_t *out, size_t cap, size_t *outlen) MM_NODISCARD;
 
 #endif

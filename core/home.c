@@ -140,7 +140,8 @@ static int populate(const char *tmp, const mm_keypair_t *identity, const mm_keyp
         goto out;
     memcpy(self.members[0], mm_keypair_pk(identity), 32);
     mm_scope_self_id(self.id, mm_keypair_pk(identity));
-    mm_random_bytes(self.key, sizeof self.key);
+    mm_random_bytes(self.keys[0], 32);
+    self.nkeys = 1;
     if ((rc = mm_cert_make(identity, device, now, devname, MM_CERT_IDENTITY, cert, sizeof cert,
                            &certlen))
         || (rc = mm_cert_put(txn, cert, certlen, NULL))
@@ -375,6 +376,7 @@ int mm_home_rotate_device(mm_home_t *self, uint64_t now, mm_home_rotate_fn fn, v
     rc = fsync_dir(self->path);
     mm_keypair_destroy(&self->device);
     self->device = dev;
+    mm_store_set_home(self->store, self->device, self->identity_pk);   /* not the old key */
     dev = NULL;
 out:
     mm_txn_abort(&txn);
@@ -441,6 +443,7 @@ int mm_home_open(const char *path, mm_home_t **out)
     mm_txn_abort(&txn);
     if (cert.version < 2 && (rc = reissue_cert(h, &cert)))
         goto fail;
+    mm_store_set_home(h->store, h->device, h->identity_pk);
     *out = h;
     return MM_OK;
 fail:

@@ -7,6 +7,7 @@
 #include "core/body.h"
 #include "core/log.h"
 #include "core/mp.h"
+#include "core/propagate.h"
 #include "crypto/random.h"
 #include "crypto/hash.h"
 #include "crypto/encoding.h"
@@ -350,13 +351,17 @@ int mm_invite_redeem(mm_home_t *home, const uint8_t invite_pk[32], const mm_invi
     memcpy(scope.members[1], cert.identity, 32);
     scope.created = now;
     mm_random_bytes(scope.id, 32);
-    mm_random_bytes(scope.key, 32);
+    mm_random_bytes(scope.keys[0], 32);
+    scope.nkeys = 1;
     memcpy(peer.scope, scope.id, 32);
     if ((rc = mm_invite_use(txn, invite_pk, now))
         || (rc = mm_cert_put(txn, a->cert, a->certlen, NULL))
         || (rc = mm_scope_put(txn, &scope)) || (rc = mm_peer_put(txn, &peer))
         || (rc = invite_body(body, sizeof body, inv.note, inv.role, &bodylen))
         || (rc = mm_log_append(txn, mm_home_device(home), scope.id, now, body, bodylen, NULL))
+        /* and to own devices, in the same transaction (PROTOCOL.md 5.4) */
+        || (rc = mm_propagate_scope(txn, mm_home_device(home), scope.id, now))
+        || (rc = mm_propagate_peer(txn, mm_home_device(home), cert.identity, now))
         || (rc = mm_cert_get(txn, mm_keypair_pk(mm_home_device(home)), &mine, &mycert,
                              &mycertlen))
         || (rc = mycertlen > sizeof out->cert ? MM_ECORRUPT : MM_OK)) {
@@ -367,7 +372,7 @@ int mm_invite_redeem(mm_home_t *home, const uint8_t invite_pk[32], const mm_invi
     out->certlen = mycertlen;
     snprintf(out->name, sizeof out->name, "%s", mm_home_name(home));
     memcpy(out->scope, scope.id, 32);
-    memcpy(out->key, scope.key, 32);
+    memcpy(out->key, mm_scope_key(&scope), 32);
     out->role = inv.role;
     snprintf(out->petname, sizeof out->petname, "%s", peer.petname);
     if ((rc = mm_txn_commit(&txn)))
@@ -406,7 +411,7 @@ int mm_invite_join(mm_home_t *home, const mm_invite_code_t *code, const char *pe
     peer.added = now;
     memset(&scope, 0, sizeof scope);
     memcpy(scope.id, w->scope, 32);
-    memcpy(scope.key, w->key, 32);
+    mm_scope_set_key(&scope, w->key);
     scope.kind = MM_SCOPE_PAIR;
     scope.nmembers = 2;
     memcpy(scope.members[0], code->identity, 32);
@@ -414,7 +419,10 @@ int mm_invite_join(mm_home_t *home, const mm_invite_code_t *code, const char *pe
     scope.created = now;
     if ((rc = mm_store_begin(mm_home_store(home), 1, &txn)) == MM_OK
         && (rc = mm_cert_put(txn, w->cert, w->certlen, NULL)) == MM_OK
-        && (rc = mm_scope_put(txn, &scope)) == MM_OK && (rc = mm_peer_put(txn, &peer)) == MM_OK)
+        && (rc = mm_scope_put(txn, &scope)) == MM_OK && (rc = mm_peer_put(txn, &peer)) == MM_OK
+        /* and to own devices, in the same transaction (PROTOCOL.md 5.4) */
+        && (rc = mm_propagate_scope(txn, mm_home_device(home), scope.id, now)) == MM_OK
+        && (rc = mm_propagate_peer(txn, mm_home_device(home), peer.identity, now)) == MM_OK)
         rc = mm_txn_commit(&txn);
     mm_txn_abort(&txn);
     mm_scope_wipe(&scope);

@@ -67,7 +67,7 @@ static int load_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
     size_t cap = e.boxlen - MM_TAG_BYTES;
     if (!(x->pt = malloc(cap ? cap : 1)))
         return l->rc = MM_ENOMEM;
-    if (mm_entry_open(&e, l->scope->key, x->pt, cap, &x->ptlen) != MM_OK) {
+    if (mm_entry_open_scope(&e, l->scope, x->pt, cap, &x->ptlen) != MM_OK) {
         sodium_memzero(x->pt, cap);
         free(x->pt);
         return l->rc = MM_ECORRUPT;

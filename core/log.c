@@ -9,6 +9,8 @@
 #include "core/vpool.h"
 #include "crypto/error.h"
 #include "core/be64.h"
+#include "core/propagate.h"
+#include "core/rekey.h"
 
 #define FEED_KEY  64                /* author || scope */
 #define ENTRY_KEY 72                /* author || scope || seq (big-endian) */
@@ -68,6 +70,44 @@ static int store_head(mm_txn_t *txn, const mm_entry_t *e)
     return mm_store_rc(mdb_put(txn->txn, txn->store->heads, &k, &v, 0));
 }
 
+/* Act on what a stored entry carries for this home: a rekey's new key for
+ * this device, a scope or peer from an own device (in the self scope).
+ * Runs in the storing transaction, on the plaintext the verifier opened.
+ * scope is the entry's, and is read again when the record changed: the
+ * next entry of a run may already be sealed under a key just added. */
+static int apply(mm_txn_t *txn, const mm_keypair_t *device, const mm_cert_t *cert,
+                 mm_scope_t *scope, const uint8_t *pt, size_t len)
+{
+    int changed = 0, rc = MM_OK;
+    if (mm_body_is(pt, len, MM_T_REKEY)) {
+        rc = mm_rekey_apply(txn, device, scope, cert->identity, pt, len, &changed);
+        /* A peer's rekey may not list every own device (one it has not
+         * seen yet): relay the new key list to them through the self scope
+         * (PROTOCOL.md 5.4).  Our own rekeys wrote that entry already. */
+        if (rc == MM_OK && changed && scope->kind == MM_SCOPE_PAIR && txn->store->device
+            && memcmp(cert->identity, txn->store->identity, 32) != 0)
+            rc = mm_propagate_scope(txn, device, scope->id, 0);
+    } else if (txn->store->device && mm_propagate_is(pt, len))
+        rc = mm_propagate_apply(txn, txn->store->identity, scope, cert->identity, pt, len,
+                                &changed);
+    if (rc == MM_OK && changed)
+        rc = mm_scope_get(txn, scope->id, scope);
+    return rc;
+}
+
+typedef struct {
+    mm_txn_t *txn;
+    const mm_cert_t *cert;
+    mm_scope_t *scope;
+} apply_t;
+
+static int on_body(const mm_entry_t *e, const uint8_t *pt, size_t len, void *arg)
+{
+    apply_t *a = arg;
+    (void) e;
+    return apply(a->txn, a->txn->store->device, a->cert, a->scope, pt, len);
+}
+
 static int store(mm_txn_t *txn, const mm_entry_t *e)
 {
     int rc = store_entry(txn, e);
@@ -105,7 +145,9 @@ int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_entry_t *out)
         return rc;
     rc = context(txn, e.author, e.scope, &head, &cert, &have_cert, &scope, &have_scope);
     if (rc == MM_OK) {
-        mm_verify_ctx_t ctx = { &head, have_cert ? &cert : NULL, have_scope ? &scope : NULL };
+        apply_t a = { txn, &cert, &scope };
+        mm_verify_ctx_t ctx = { &head, have_cert ? &cert : NULL, have_scope ? &scope : NULL,
+                                on_body, &a };
         rc = mm_entry_check(&e, &ctx, 0);
     }
     mm_scope_wipe(&scope);
@@ -162,7 +204,9 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
         goto out;
     /* then the rest of the verifier, entry by entry in order, each against
      * the head its predecessor made: the first fault found is the answer */
-    mm_verify_ctx_t ctx = { &head, have_cert ? &cert : NULL, have_scope ? &scope : NULL };
+    apply_t a = { txn, &cert, &scope };
+    mm_verify_ctx_t ctx = { &head, have_cert ? &cert : NULL, have_scope ? &scope : NULL,
+                            on_body, &a };
     for (size_t i = 0; i < n; i++) {
         const mm_entry_t *e = &ents[i];
         if (i < fresh) {                /* already have that position: same bytes? */
@@ -231,9 +275,9 @@ int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,
      * before any peer can receive it.  Only the box we have just sealed from
      * a checked body is taken as given. */
     mm_entry_t e;
-    mm_verify_ctx_t ctx = { &head, &cert, &scope };
+    mm_verify_ctx_t ctx = { &head, &cert, &scope, NULL, NULL };
     if ((rc = mm_entry_parse(buf, len, &e)) || (rc = mm_entry_check(&e, &ctx, MM_VERIFY_OWN))
-        || (rc = store(txn, &e)))
+        || (rc = store(txn, &e)) || (rc = apply(txn, device, &cert, &scope, body, bodylen)))
         goto out;
     if (id_out)
         memcpy(id_out, e.id, MM_HASH_BYTES);

@@ -5,6 +5,13 @@
  *  which runs the one verifier (core/entry.h) against the stored feed head,
  *  certificate and scope, then writes the entry and the new head in the
  *  caller's transaction, so a commit stores both or neither.
+ *
+ *  In that same transaction each of them applies what a stored entry
+ *  carries for this home (once mm_store_set_home told the store whose it
+ *  is): a `rekey` listing this device adds the scope's new key
+ *  (core/rekey.h); a `scope`, `peer` or `peer-rm` from an own device in the
+ *  self scope changes the scope or peer record (core/propagate.h).  The
+ *  body is the plaintext the verifier opened, never opened twice.
  */
 #ifndef MM_LOG_H
 #define MM_LOG_H

@@ -318,3 +318,8 @@ void mm_mp_put_cstr(mm_mp_writer_t *w, const char *s)
 {
     mm_mp_put_str(w, s, strlen(s));
 }
+
+void mm_mp_put_raw(mm_mp_writer_t *w, const void *p, size_t n)
+{
+    msgpack_pack_bin_body(&w->pk, p, n);   /* appends the bytes, no header */
+}

@@ -83,5 +83,7 @@ void mm_mp_put_str(mm_mp_writer_t *w, const char *s, size_t n);
 void mm_mp_put_cstr(mm_mp_writer_t *w, const char *s);
 void mm_mp_put_nil(mm_mp_writer_t *w);
 void mm_mp_put_bool(mm_mp_writer_t *w, int v);
+/* n bytes as they are: an already encoded value. */
+void mm_mp_put_raw(mm_mp_writer_t *w, const void *p, size_t n);
 
 #endif

@@ -196,7 +196,7 @@ static int walk_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
     if (seq > w->last)
         return 1;
     if (mm_entry_parse(buf, len, &e) || e.boxlen - MM_TAG_BYTES > sizeof pt
-        || mm_entry_open(&e, w->scope->key, pt, sizeof pt, &n) || mm_body_check(pt, n))
+        || mm_entry_open_scope(&e, w->scope, pt, sizeof pt, &n) || mm_body_check(pt, n))
         return w->rc = MM_ECORRUPT;         /* it was verified when stored */
     memset(&ev, 0, sizeof ev);
     memcpy(ev.entry, e.id, 32);

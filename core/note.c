@@ -54,7 +54,7 @@ static int add_note(collect_t *c, const uint8_t *buf, size_t len)
         return MM_ENOMEM;
     const char *text;
     uint32_t tlen;
-    if ((rc = mm_entry_open(&e, c->scope->key, pt, ptcap, &ptlen)))
+    if ((rc = mm_entry_open_scope(&e, c->scope, pt, ptcap, &ptlen)))
         goto out;
     if (mm_body_check(pt, ptlen) || !mm_body_is(pt, ptlen, MM_T_NOTE)
         || mm_body_str(pt, ptlen, "text", &text, &tlen)) {

@@ -15,6 +15,8 @@
 #include "core/note.h"
 #include "core/peer.h"
 #include "core/question.h"
+#include "core/rekey.h"
+#include "core/scope.h"
 #include "core/utf8.h"
 #include "crypto/error.h"
 
@@ -30,6 +32,9 @@ static const char *const REASONS[] = { "budget", "one-at-a-time", "away", NULL }
 #define ID(k, req)           { k, MM_FK_BIN, req, 32, 32, NULL }
 #define UINT(k, req, lo, hi) { k, MM_FK_UINT, req, lo, hi, NULL }
 #define WORD(k, req, w)      { k, MM_FK_WORD, req, 0, 0, w }
+#define BOOL(k, req)         { k, MM_FK_BOOL, req, 0, 0, NULL }
+#define IDS(k, req, lo, hi)  { k, MM_FK_IDS, req, lo, hi, NULL }
+#define SEALS(k, req, lo, hi) { k, MM_FK_SEALS, req, lo, hi, NULL }
 #define REF                  ID("ref", REQ)
 #define SAY                  TEXT("text", REQ, 1, MM_TEXT_MAX)  /* what a person writes */
 
@@ -52,6 +57,16 @@ const mm_schema_t MM_SCHEMA[] = {
     { MM_T_REPORT,        { REF, SAY } },
     { MM_T_QUEUE,         { UINT("ahead", OPT, 0, UINT64_MAX), WORD("reason", OPT, REASONS), REF,
                             WORD("state", REQ, STATES) } },
+    { MM_T_REKEY,         { SEALS("keys", REQ, 1, MM_REKEY_MAX) } },
+    { MM_T_SCOPE,         { UINT("created", REQ, 0, UINT64_MAX), ID("id", REQ),
+                            IDS("keys", REQ, 1, MM_SCOPE_KEYS_MAX),
+                            UINT("kind", REQ, MM_SCOPE_SELF, MM_SCOPE_PAIR),
+                            IDS("members", REQ, 1, MM_SCOPE_MEMBERS_MAX) } },
+    { MM_T_PEER,          { UINT("added", REQ, 0, UINT64_MAX), BOOL("blocked", REQ), ID("identity", REQ),
+                            TEXT("name", REQ, 0, MM_PETNAME_MAX),
+                            TEXT("petname", REQ, 1, MM_PETNAME_MAX), WORD("role", REQ, ROLES),
+                            ID("scope", REQ) } },
+    { MM_T_PEER_RM,       { ID("identity", REQ) } },
     { .type = NULL },
 };
 
@@ -82,6 +97,8 @@ int mm_schema_value(const mm_schema_field_t *f, mm_mp_reader_t *r)
     const uint8_t *p;
     uint32_t n;
     uint64_t v;
+    uint32_t count, pair;
+    int b;
     switch (f->kind) {
     case MM_FK_TEXT:
         return mm_mp_str(r, &s, &n) == MM_OK && n >= f->min && n <= f->max
@@ -97,6 +114,23 @@ int mm_schema_value(const mm_schema_field_t *f, mm_mp_reader_t *r)
             if (same(*w, s, n))
                 return MM_OK;
         return MM_EBODY;
+    case MM_FK_BOOL:
+        return mm_mp_bool(r, &b) == MM_OK ? MM_OK : MM_EBODY;
+    case MM_FK_IDS:
+    case MM_FK_SEALS:
+        if (mm_mp_array(r, &count) != MM_OK || count < f->min || count > f->max)
+            return MM_EBODY;
+        for (uint32_t i = 0; i < count; i++) {
+            if (f->kind == MM_FK_IDS) {
+                if (mm_mp_bin_n(r, &p, 32) != MM_OK)
+                    return MM_EBODY;
+            } else if (mm_mp_array(r, &pair) != MM_OK || pair != 2
+                       || mm_mp_bin_n(r, &p, 32) != MM_OK
+                       || mm_mp_bin_n(r, &p, MM_REKEY_SEALED_BYTES) != MM_OK) {
+                return MM_EBODY;
+            }
+        }
+        return MM_OK;
     }
     return MM_EBODY;
 }

@@ -15,13 +15,16 @@
 #include <stdint.h>
 #include "core/mp.h"
 
-#define MM_SCHEMA_FIELDS 4          /* the most fields a type has */
+#define MM_SCHEMA_FIELDS 8          /* the most fields a type has (peer: 7) */
 
 typedef enum {
     MM_FK_TEXT,                     /* str of UTF-8 without NUL (mm_utf8_valid), min..max bytes */
     MM_FK_BIN,                      /* bin of min..max bytes */
     MM_FK_UINT,                     /* uint of value min..max */
     MM_FK_WORD,                     /* str equal to one of words (bytewise) */
+    MM_FK_BOOL,                     /* bool */
+    MM_FK_IDS,                      /* array of min..max bin 32 */
+    MM_FK_SEALS,                    /* array of min..max fixarray(2) [bin 32, bin 80] (rekey) */
 } mm_fkind_t;
 
 typedef struct {

@@ -4,9 +4,10 @@
 #include "core/store_int.h"
 #include "core/mp.h"
 #include "crypto/hash.h"
+#include "crypto/aead.h"
 #include "crypto/error.h"
 
-#define SCOPE_VERSION 1
+#define SCOPE_VERSION 2             /* written; 1 is still read */
 #define SELF_CTX "mm self scope v1"
 
 void mm_scope_self_id(uint8_t id[32], const uint8_t identity_pk[32])
@@ -22,16 +23,46 @@ int mm_scope_has_member(const mm_scope_t *s, const uint8_t identity_pk[32])
     return 0;
 }
 
+void mm_scope_set_key(mm_scope_t *s, const uint8_t key[32])
+{
+    memcpy(s->keys[0], key, 32);
+    s->nkeys = 1;
+}
+
+int mm_scope_has_key(const mm_scope_t *s, const uint8_t key[32])
+{
+    for (unsigned i = 0; i < s->nkeys; i++)
+        if (sodium_memcmp(s->keys[i], key, 32) == 0)
+            return 1;
+    return 0;
+}
+
+int mm_scope_open(const mm_scope_t *s, uint8_t *out, const uint8_t *box, size_t boxlen,
+                  const uint8_t *ad, size_t adlen, const uint8_t *nonce, unsigned *which)
+{
+    /* newest first: what is written now is of the newest epoch */
+    for (unsigned i = s->nkeys; i-- > 0;)
+        if (mm_aead_open(out, box, boxlen, ad, adlen, nonce, s->keys[i]) == MM_OK) {
+            if (which)
+                *which = i;
+            return MM_OK;
+        }
+    return MM_EDECRYPT;
+}
+
 int mm_scope_encode(const mm_scope_t *s, uint8_t *out, size_t cap, size_t *outlen)
 {
-    if (s->nmembers < 1 || s->nmembers > MM_SCOPE_MEMBERS_MAX)
+    if (s->nmembers < 1 || s->nmembers > MM_SCOPE_MEMBERS_MAX || s->nkeys < 1
+        || s->nkeys > MM_SCOPE_KEYS_MAX)
         return MM_EINVAL;
     mm_mp_writer_t w;
     mm_mp_writer_init(&w, out, cap);
     mm_mp_put_array(&w, 5);
     mm_mp_put_uint(&w, SCOPE_VERSION);
     mm_mp_put_uint(&w, s->kind);
-    mm_mp_put_bin(&w, s->key, 32);
+    mm_mp_put_array(&w, s->nkeys);
+    for (unsigned i = 0; i < s->nkeys; i++)
+        mm_mp_put_bin(&w, s->keys[i], 32);
     mm_mp_put_array(&w, s->nmembers);
     for (unsigned i = 0; i < s->nmembers; i++)
         mm_mp_put_bin(&w, s->members[i], 32);
@@ -45,7 +76,7 @@ int mm_scope_encode(const mm_scope_t *s, uint8_t *out, size_t cap, size_t *outle
 int mm_scope_decode(const uint8_t *buf, size_t len, mm_scope_t *s)
 {
     mm_mp_reader_t r;
-    uint32_t n, nm;
+    uint32_t n, nm, nk = 1;
     uint64_t v, kind;
     const uint8_t *key, *m;
     int rc;
@@ -58,10 +89,29 @@ int mm_scope_decode(const uint8_t *buf, size_t len, mm_scope_t *s)
         return MM_EMALFORMED;
     if ((rc = mm_mp_uint(&r, &v)))
         return rc;
-    if (v != SCOPE_VERSION)
+    if (v != 1 && v != 2)
         return MM_EVERSION;
-    if ((rc = mm_mp_uint(&r, &kind)) || (rc = mm_mp_bin_n(&r, &key, 32))
-        || (rc = mm_mp_array(&r, &nm)))
+    if ((rc = mm_mp_uint(&r, &kind)))
+        return rc;
+    s->nkeys = 0;
+    if (v == 1) {                   /* one key */
+        if ((rc = mm_mp_bin_n(&r, &key, 32)))
+            return rc;
+        memcpy(s->keys[0], key, 32);
+        s->nkeys = 1;
+    } else {
+        if ((rc = mm_mp_array(&r, &nk)))
+            return rc;
+        if (nk < 1 || nk > MM_SCOPE_KEYS_MAX)
+            return MM_EMALFORMED;
+        for (uint32_t i = 0; i < nk; i++) {
+            if ((rc = mm_mp_bin_n(&r, &key, 32)))
+                return rc;
+            memcpy(s->keys[i], key, 32);
+            s->nkeys = i + 1;
+        }
+    }
+    if ((rc = mm_mp_array(&r, &nm)))
         return rc;
     if (nm < 1 || nm > MM_SCOPE_MEMBERS_MAX || kind > 0xffff)
         return MM_EMALFORMED;
@@ -76,7 +126,6 @@ int mm_scope_decode(const uint8_t *buf, size_t len, mm_scope_t *s)
         return MM_ETRAILING;
     s->kind = (unsigned) kind;
     s->nmembers = nm;
-    memcpy(s->key, key, 32);
     return MM_OK;
 }
 
@@ -124,4 +173,54 @@ int mm_scope_put_raw(mm_txn_t *txn, const uint8_t id[32], const uint8_t *rec, si
 int mm_scope_foreach_raw(mm_txn_t *txn, mm_row_fn fn, void *arg)
 {
     return mm_store_walk(txn, txn->store->scopes, fn, arg);
+}
+
+int mm_scope_add_key(mm_txn_t *txn, const uint8_t id[32], const uint8_t key[32])
+{
+    mm_scope_t s;
+    memset(&s, 0, sizeof s);        /* rare, and no field is ever read unset */
+    int rc = mm_scope_get(txn, id, &s);
+    if (rc == MM_OK && !mm_scope_has_key(&s, key)) {
+        if (s.nkeys >= MM_SCOPE_KEYS_MAX) {
+            rc = MM_ETOOBIG;
+        } else {
+            uint8_t buf[MM_SCOPE_RECORD_MAX];
+            size_t len;
+            memcpy(s.keys[s.nkeys++], key, 32);
+            if ((rc = mm_scope_encode(&s, buf, sizeof buf, &len)) == MM_OK) {
+                MDB_val k = { 32, (void *) id }, v = { len, buf };
+                rc = mm_store_rc(mdb_put(txn->txn, txn->store->scopes, &k, &v, 0));
+            }
+            sodium_memzero(buf, sizeof buf);
+        }
+    }
+    mm_scope_wipe(&s);
+    return rc;
+}
+
+int mm_scope_foreach(mm_txn_t *txn, mm_scope_fn fn, void *arg)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    mm_scope_t s;
+    int rc = mdb_cursor_open(txn->txn, txn->store->scopes, &cur);
+    if (rc)
+        return mm_store_rc(rc);
+    int ret = MM_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 32 || mm_scope_decode(v.mv_data, v.mv_size, &s) != MM_OK) {
+            ret = MM_ECORRUPT;
+            break;
+        }
+        memcpy(s.id, k.mv_data, 32);
+        ret = fn(&s, arg);
+        if (ret)
+            break;
+    }
+    if (ret == MM_OK && rc != MDB_NOTFOUND && rc != MDB_SUCCESS)
+        ret = mm_store_rc(rc);
+    mdb_cursor_close(cur);
+    mm_scope_wipe(&s);
+    return ret;
 }

@@ -498,3 +498,10 @@ int mm_store_walk(mm_txn_t *txn, MDB_dbi dbi, mm_row_fn fn, void *arg)
     mdb_cursor_close(cur);
     return ret;
 }
+
+void mm_store_set_home(mm_store_t *self, const struct mm_keypair *device,
+                       const uint8_t identity[32])
+{
+    self->device = device;
+    memcpy(self->identity, identity, 32);
+}

@@ -89,6 +89,15 @@ int  mm_store_begin(mm_store_t *self, int write, mm_txn_t **out) MM_NODISCARD;
 int  mm_txn_commit(mm_txn_t **txn_p) MM_NODISCARD;
 /* Abort and free *txn_p.  Accepts NULL. */
 void mm_txn_abort(mm_txn_t **txn_p);
+/* Tell the store whose home it is: this device's key pair (not copied: it
+ * must outlive the store) and this home's identity.  Storing an entry then
+ * applies what it carries for this device (a rekey's key for it, a scope or
+ * peer from an own device: core/rekey.h, core/propagate.h); without it the
+ * store applies nothing.  mm_home_open calls it. */
+struct mm_keypair;
+void mm_store_set_home(mm_store_t *self, const struct mm_keypair *device,
+                       const uint8_t identity[32]);
+
 /* The store a transaction belongs to. */
 mm_store_t *mm_txn_store(mm_txn_t *txn);
 

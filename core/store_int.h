@@ -12,6 +12,7 @@
 #include <lmdb.h>
 #include "crypto/error.h"
 #include "core/store.h"
+#include "crypto/sign.h"
 
 struct mm_store {
     MDB_env *env;
@@ -34,6 +35,10 @@ struct mm_store {
     MDB_dbi catchup;                /* identity (32) -> empty: still to sync with (catchup.h) */
     int     has_v3;
     unsigned migrated_from;         /* the format this open migrated from, or 0 */
+    /* the home this store is, once mm_store_set_home was called: what the
+     * store path needs to apply rekeys and self-scope entries (log.c) */
+    const mm_keypair_t *device;     /* not owned; NULL: apply nothing */
+    uint8_t  identity[32];
 };
 
 struct mm_txn {

@@ -6,6 +6,7 @@
 #include "net/wire.h"
 #include "core/log.h"
 #include "core/peer.h"
+#include "core/rekey.h"
 #include <sodium.h>
 #include "crypto/error.h"
 #include "crypto/idcode.h"
@@ -485,12 +486,71 @@ static int remote_has(mm_session_t *s, const uint8_t author[32], const uint8_t s
     return MM_OK;
 }
 
+/* One stretch of a feed to send, and when (PROTOCOL.md 8.2 step 3): the
+ * self scope first, then the other scopes with more than one key; within
+ * a scope of several keys, segments in order of the keys they need
+ * (core/rekey.h); then the rest;
+ * each group in (author, scope) order. */
+typedef struct {
+    size_t   feed;                  /* index in the feeds, (author, scope) order */
+    uint64_t from, to;
+    int      pass;                  /* 0 self scope, 1 a scope with several keys, 2 the rest */
+    unsigned need;
+} stretch_t;
+
+typedef struct {
+    stretch_t *v;
+    size_t n, cap, feed;
+    int pass;
+} stretches_t;
+
+static int add_stretch(uint64_t from, uint64_t to, unsigned need, void *arg)
+{
+    stretches_t *t = arg;
+    if (grow((void **) &t->v, &t->cap, t->n + 1, sizeof *t->v))
+        return MM_ENOMEM;
+    t->v[t->n++] = (stretch_t) { t->feed, from, to, t->pass, need };
+    return MM_OK;
+}
+
+static int cmp_stretch(const void *a, const void *b)
+{
+    const stretch_t *x = a, *y = b;
+    if (x->pass != y->pass)
+        return x->pass < y->pass ? -1 : 1;
+    if (x->need != y->need)
+        return x->need < y->need ? -1 : 1;
+    if (x->feed != y->feed)
+        return x->feed < y->feed ? -1 : 1;
+    return x->from < y->from ? -1 : x->from > y->from;
+}
+
+/* The stretches of feed v to send from seq from.  A scope never rekeyed
+ * (one key: nearly all) is one stretch, read from nothing but its record. */
+static int feed_stretches(mm_session_t *s, mm_txn_t *txn, const mm_have_t *v, uint64_t from,
+                          stretches_t *t)
+{
+    mm_scope_t sc;
+    int self = memcmp(v->scope, mm_home_self_scope(s->home), 32) == 0;
+    int rc = mm_scope_get(txn, v->scope, &sc);
+    if (rc == MM_OK && sc.nkeys > 1) {
+        t->pass = self ? 0 : 1;
+        rc = mm_rekey_segments(txn, &sc, v->author, from, v->seq, add_stretch, t);
+    } else if (rc == MM_OK) {
+        t->pass = self ? 0 : 2;
+        rc = add_stretch(from, v->seq, 0, t);
+    }
+    mm_scope_wipe(&sc);
+    return rc;
+}
+
 /* Plan what the remote lacks of our shared feeds (its HAVE, and what went
  * either way since), after what is planned already. */
 static int make_plan(mm_session_t *s)
 {
     mm_txn_t *txn;
     feeds_t f;
+    stretches_t t = { NULL, 0, 0, 0, 0 };
     int rc = mm_store_begin(s->store, 0, &txn);
     if (rc)
         return rc;
@@ -504,15 +564,22 @@ static int make_plan(mm_session_t *s)
         uint64_t from = theirs ? theirs->seq + 1 : 1;
         if (from > f.v[i].seq || refused(s, txn, f.v[i].author))
             continue;
+        t.feed = i;
+        rc = feed_stretches(s, txn, &f.v[i], from, &t);
+    }
+    if (rc == MM_OK && t.n)
+        qsort(t.v, t.n, sizeof *t.v, cmp_stretch);
+    for (size_t k = 0; k < t.n && rc == MM_OK; k++) {
         if ((rc = grow((void **) &s->plan, &s->capplan, s->nplan + 1, sizeof *s->plan)))
             break;
         plan_t *p = &s->plan[s->nplan++];
-        memcpy(p->author, f.v[i].author, 32);
-        memcpy(p->scope, f.v[i].scope, 32);
-        p->next = from;
-        p->last = f.v[i].seq;
+        memcpy(p->author, f.v[t.v[k].feed].author, 32);
+        memcpy(p->scope, f.v[t.v[k].feed].scope, 32);
+        p->next = t.v[k].from;
+        p->last = t.v[k].to;
     }
     mm_txn_abort(&txn);
+    free(t.v);
     free(f.v);
     return rc;
 }

@@ -333,7 +333,8 @@ class TestPeerCommands(PeersBase):
         self.ok("peer", "unblock", "ada", home=self.grace)
         j = self.sync(self.ada, "grace")
         self.assertEqual(j["peers"][0]["sent"], 3, j)
-        self.assertEqual(self.grace_count(), before + 3)
+        # Ada's 3, and the unblock's `peer` entry in Grace's self scope (for her own devices)
+        self.assertEqual(self.grace_count(), before + 3 + 1)
 
     def test_rm_keeps_log_and_refuses(self):
         self.fill(self.ada, "grace", 4)
@@ -347,6 +348,11 @@ class TestPeerCommands(PeersBase):
                          "entries stay\n%r" % r)
         self.assertEqual(self.peers(self.grace), [])
         self.fails(1, "peer", "show", "ada", home=self.grace)
+        # the rm itself is told to Grace's own devices: one `peer-rm` entry in her self scope
+        after_rm = self.log(self.grace)
+        self.assertEqual(len(after_rm), len(before) + 1)
+        self.assertTrue(all(e in after_rm for e in before))
+        before = after_rm
         # Ada, no longer a peer, is refused; Grace's log keeps everything
         self.fill(self.ada, "grace", 2)
         mark = self.srv.mark()

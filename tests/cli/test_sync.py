@@ -163,9 +163,13 @@ class TestAudience(SyncBase):
             self.one_result(self.sync(home, "ada"), "ada")
 
         aself = self_scope(self.aid["identity"])
-        # (neither has notes of their own: their logs hold one scope each)
-        self.assertEqual(self.scopes(lin), {lscope})
-        self.assertEqual(self.scopes(self.grace), {self.scope})
+        # (neither has notes of their own: their logs hold one shared scope
+        # each, beside their own self scope, where each pairing wrote a
+        # `scope` and a `peer` entry for their other devices)
+        lself = self_scope(self.ident(lin)["identity"])
+        gself = self_scope(self.gid["identity"])
+        self.assertEqual(self.scopes(lin), {lscope, lself})
+        self.assertEqual(self.scopes(self.grace), {self.scope, gself})
         self.assertEqual(self.ids(lin, lscope), self.ids(self.ada, lscope))
         self.assertEqual(len(self.ids(lin, lscope)), 1 + 3 + 2)
         self.assertEqual(self.ids(self.grace, self.scope), self.ids(self.ada, self.scope))
@@ -174,7 +178,7 @@ class TestAudience(SyncBase):
         by_scope = {}
         for e in self.log(self.ada, raw=True):
             by_scope.setdefault(e["scope"], []).append(bytes.fromhex(e["raw"]))
-        self.assertEqual(len(by_scope[aself]), 3)
+        self.assertEqual(len(by_scope[aself]), 3 + 2 * 2)     # notes, two pairings
         self.assertEqual(set(by_scope), {aself, self.scope, lscope})
         for home, secret_scopes, shared in ((lin, (aself, self.scope), lscope),
                                             (self.grace, (aself, lscope), self.scope)):
@@ -363,7 +367,9 @@ class TestKill(SyncBase):
         p2 = self.one_result(self.sync(self.ada, "grace", "--timeout", "30"), "grace")
         self.assertEqual((p2["sent"], p2["received"]), (0, total - got), p2)
         self.assertEqual(self.ids(self.ada, self.scope), grace_ids)
-        self.assertEqual(self.verify_once(self.ada)["entries"], total)
+        # and Ada's own: the `scope` and `peer` entries the pairing wrote into
+        # her self scope, for her other devices (PROTOCOL.md 5.4)
+        self.assertEqual(self.verify_once(self.ada)["entries"], total + 2)
         self.assert_alive(self.srv)
         self.assertEqual(self.stop_server(self.srv, expect_clean=True), 0)
 

@@ -100,7 +100,8 @@ static inline void fz_pair_scope(mm_scope_t *s, const uint8_t grace[32], const u
 {
     memset(s, 0, sizeof *s);
     memset(s->id, 0x41, 32);
-    memset(s->key, 0x42, 32);
+    memset(s->keys[0], 0x42, 32);
+    s->nkeys = 1;
     s->kind = MM_SCOPE_PAIR;
     s->nmembers = 2;
     memcpy(s->members[0], grace, 32);

@@ -82,7 +82,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     memset(&self_scope, 0, sizeof self_scope);
     mm_scope_self_id(self_scope.id, mm_keypair_pk(grace_id));
     self_scope.kind = MM_SCOPE_SELF;
-    memset(self_scope.key, 0x43, 32);
+    memset(self_scope.keys[0], 0x43, 32);
+    self_scope.nkeys = 1;
     self_scope.nmembers = 1;
     memcpy(self_scope.members[0], mm_keypair_pk(grace_id), 32);
     self_scope.created = FZ_TIME;
@@ -109,7 +110,7 @@ static void verify(const uint8_t *p, size_t n, unsigned ctxsel, unsigned flags)
     static const mm_head_t empty = { 0 };
     const mm_head_t *head = ctxsel & 1 ? (ctxsel & 2 ? &ada_head : &grace_head) : &empty;
     mm_verify_ctx_t ctx = { head, ctxsel & 2 ? &ada_cert : &grace_cert,
-                            ctxsel & 2 ? &pair_scope : &self_scope };
+                            ctxsel & 2 ? &pair_scope : &self_scope, NULL, NULL };
     mm_entry_t e, parsed;
     int rc = say("verify", mm_entry_verify(p, n, &ctx, flags, &e));
     int prc = mm_entry_parse(p, n, &parsed);
@@ -127,7 +128,7 @@ static void verify(const uint8_t *p, size_t n, unsigned ctxsel, unsigned flags)
         size_t cap = e.boxlen - MM_TAG_BYTES, got;
         uint8_t *pt = malloc(cap ? cap : 1);
         FZ_ASSERT(pt);
-        FZ_OK(mm_entry_open(&e, ctx.scope->key, pt, cap, &got));
+        FZ_OK(mm_entry_open_scope(&e, ctx.scope, pt, cap, &got));
         FZ_ASSERT(got == cap && mm_body_check(pt, got) == MM_OK);
         free(pt);
     }
@@ -208,9 +209,10 @@ static void scope(const uint8_t *p, size_t n)
     memset(&s, 0, sizeof s);
     if (say("mm_scope_decode", mm_scope_decode(p, n, &s)) != MM_OK)
         return;
-    /* canonical: one record, one encoding */
+    /* canonical: one record, one encoding (a version-1 record is written
+     * again as version 2, so only v2 must come back byte for byte) */
     FZ_OK(mm_scope_encode(&s, out, sizeof out, &len));
-    FZ_ASSERT(len == n && memcmp(out, p, n) == 0);
+    FZ_ASSERT(p[1] != 0x02 || (len == n && memcmp(out, p, n) == 0));
     mm_scope_wipe(&s);
 }
 

@@ -140,7 +140,8 @@ void fz_seeds(const char *dir)
     FZ_OK(mm_cert_make(id, dev, FZ_TIME, "laptop", 0, cert, sizeof cert, &certlen));
     memset(&sc, 0, sizeof sc);
     memset(sc.id, 0x41, 32);
-    memset(sc.key, 0x42, 32);
+    memset(sc.keys[0], 0x42, 32);
+    sc.nkeys = 1;
     uint8_t nonce[MM_NONCE_BYTES];
     memset(nonce, 1, sizeof nonce);
     FZ_OK(mm_entry_seal(dev, &sc, &head, FZ_TIME, nonce, body, sizeof body, e1, sizeof e1,

@@ -59,7 +59,8 @@ static inline void fx_self_scope(mm_scope_t *s, const uint8_t identity_pk[32],
     memset(s, 0, sizeof *s);
     mm_scope_self_id(s->id, identity_pk);
     s->kind = MM_SCOPE_SELF;
-    memset(s->key, keytag, sizeof s->key);
+    memset(s->keys[0], keytag, 32);
+    s->nkeys = 1;
     s->nmembers = 1;
     memcpy(s->members[0], identity_pk, 32);
     s->created = 1700000000000ull;

@@ -70,7 +70,8 @@ static inline void fx_pair(mm_home_t *mentor, mm_home_t *mentee, const char *men
     if (!sc->nmembers) {
         memset(sc, 0, sizeof *sc);
         mm_random_bytes(sc->id, 32);
-        mm_random_bytes(sc->key, 32);
+        mm_random_bytes(sc->keys[0], 32);
+        sc->nkeys = 1;
     }
     sc->kind = MM_SCOPE_PAIR;
     sc->nmembers = 2;

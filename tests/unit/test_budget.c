@@ -35,7 +35,8 @@ static int setup(void **state)
     memcpy(w->scope.members[0], mm_home_identity_pk(w->home), 32);
     memcpy(w->scope.members[1], mm_keypair_pk(w->ada_id), 32);
     memset(w->scope.id, 0x5c, 32);
-    memset(w->scope.key, 0x6b, 32);
+    memset(w->scope.keys[0], 0x6b, 32);
+    w->scope.nkeys = 1;
     memset(&p, 0, sizeof p);
     memcpy(p.identity, mm_keypair_pk(w->ada_id), 32);
     strcpy(p.petname, "ada");
@@ -178,7 +179,8 @@ static void bob_new(world_t *w, bob_t *b)
     memcpy(b->scope.members[0], mm_home_identity_pk(w->home), 32);
     memcpy(b->scope.members[1], mm_keypair_pk(b->id), 32);
     memset(b->scope.id, 0x5d, 32);
-    memset(b->scope.key, 0x6c, 32);
+    memset(b->scope.keys[0], 0x6c, 32);
+    b->scope.nkeys = 1;
     memset(&p, 0, sizeof p);
     memcpy(p.identity, mm_keypair_pk(b->id), 32);
     strcpy(p.petname, "bob");

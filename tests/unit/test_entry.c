@@ -86,7 +86,7 @@ static int verify(const uint8_t *buf, size_t len, const mm_head_t *head,
     uint8_t *copy = malloc(len ? len : 1);
     assert_non_null(copy);
     memcpy(copy, buf, len);
-    mm_verify_ctx_t ctx = { head, c, s };
+    mm_verify_ctx_t ctx = { head, c, s, NULL, NULL };
     mm_entry_t e;
     int rc = mm_entry_verify(copy, len, &ctx, flags, &e);
     free(copy);
@@ -149,7 +149,7 @@ static hand_t hand_default(void)
         .nonce_len = MM_NONCE_BYTES,
         .pt = body,
         .ptlen = bodylen,
-        .key = scope.key,
+        .key = mm_scope_key(&scope),
         .signer = device,
     };
     return h;
@@ -215,7 +215,7 @@ static void test_seal_verify_chain(void **state)
     ent_t e1, e2;
     mm_entry_t p;
     seal(&e1, device, &scope, &head0, body, bodylen);
-    mm_verify_ctx_t ctx = { &head0, &cert, &scope };
+    mm_verify_ctx_t ctx = { &head0, &cert, &scope, NULL, NULL };
     assert_rc(mm_entry_verify(e1.b, e1.len, &ctx, 0, &p), MM_OK);
     assert_ptr_equal(p.bytes, e1.b);
     assert_int_equal(p.len, e1.len);
@@ -234,16 +234,16 @@ static void test_seal_verify_chain(void **state)
     assert_rc(mm_verify_digest(mm_keypair_pk(device), MM_CTX_ENTRY, digest, p.sig), MM_OK);
     assert_ptr_equal(p.sig, e1.b + p.signedlen + 2);
     assert_int_equal(p.signedlen + 2 + MM_SIG_BYTES, e1.len);
-    assert_rc(mm_aead_open(pt, p.box, p.boxlen, e1.b, p.adlen, p.nonce, scope.key), MM_OK);
+    assert_rc(mm_aead_open(pt, p.box, p.boxlen, e1.b, p.adlen, p.nonce, mm_scope_key(&scope)), MM_OK);
     assert_memory_equal(pt, body, bodylen);
 
     /* mm_entry_open gives the body back */
     memset(pt, 0, sizeof pt);
-    assert_rc(mm_entry_open(&p, scope.key, pt, sizeof pt, &ptlen), MM_OK);
+    assert_rc(mm_entry_open(&p, mm_scope_key(&scope), pt, sizeof pt, &ptlen), MM_OK);
     assert_int_equal(ptlen, bodylen);
     assert_memory_equal(pt, body, bodylen);
-    assert_rc(mm_entry_open(&p, scope.key, pt, bodylen, &ptlen), MM_OK);
-    assert_rc(mm_entry_open(&p, scope.key, pt, bodylen - 1, &ptlen), MM_ETOOBIG);
+    assert_rc(mm_entry_open(&p, mm_scope_key(&scope), pt, bodylen, &ptlen), MM_OK);
+    assert_rc(mm_entry_open(&p, mm_scope_key(&scope), pt, bodylen - 1, &ptlen), MM_ETOOBIG);
     uint8_t wrong[MM_KEY_BYTES];
     memset(wrong, 0x56, sizeof wrong);
     assert_rc(mm_entry_open(&p, wrong, pt, sizeof pt, &ptlen), MM_EDECRYPT);
@@ -370,7 +370,8 @@ static void test_verify_errors(void **state)
 
     /* the scope key is not the one the box was sealed under */
     mm_scope_t s4 = scope;
-    memset(s4.key, 0x66, sizeof s4.key);
+    memset(s4.keys[0], 0x66, 32);
+    s4.nkeys = 1;
     assert_rc(verify(e1.b, e1.len, &head0, &cert, &s4, 0), MM_EDECRYPT);
 
     mm_scope_wipe(&s2);
@@ -616,7 +617,7 @@ static int check_at(const ent_t *e, const mm_head_t *head, const mm_cert_t *c,
     int rc = mm_entry_parse(e->b, e->len, &p);
     if (rc)
         return rc;
-    mm_verify_ctx_t ctx = { head, c, s };
+    mm_verify_ctx_t ctx = { head, c, s, NULL, NULL };
     return mm_entry_check(&p, &ctx, flags);
 }
 
@@ -672,7 +673,7 @@ static int check_presig(const ent_t *e, const mm_head_t *head, int *sig_rc)
     int rc = mm_entry_parse(e->b, e->len, &p);
     if (rc)
         return rc;
-    mm_verify_ctx_t ctx = { head, &cert, &scope };
+    mm_verify_ctx_t ctx = { head, &cert, &scope, NULL, NULL };
     *sig_rc = mm_entry_sig(&p);
     int both = mm_entry_check_sig(&p, &ctx, 0, *sig_rc);
     assert_rc(both, mm_entry_check(&p, &ctx, 0));
@@ -712,7 +713,7 @@ static void test_sig_step(void **state)
     assert_rc(sig, MM_EBADSIG);
 
     /* any answer but MM_OK fails the step; MM_OK lets the box be opened */
-    mm_verify_ctx_t ctx = { &head0, &cert, &scope };
+    mm_verify_ctx_t ctx = { &head0, &cert, &scope, NULL, NULL };
     resign(&e1, device);
     assert_rc(mm_entry_parse(e1.b, e1.len, &p), MM_OK);
     assert_rc(mm_entry_check_sig(&p, &ctx, 0, MM_EIO), MM_EBADSIG);
@@ -776,7 +777,8 @@ static void test_scope_record(void **state)
     memset(&pair, 0, sizeof pair);
     memset(pair.id, 0xab, 32);
     pair.kind = MM_SCOPE_PAIR;
-    memset(pair.key, 0x12, 32);
+    memset(pair.keys[0], 0x12, 32);
+    pair.nkeys = 1;
     pair.nmembers = 2;
     memcpy(pair.members[0], mm_keypair_pk(identity), 32);
     memcpy(pair.members[1], mm_keypair_pk(other_id), 32);
@@ -792,7 +794,7 @@ static void test_scope_record(void **state)
         assert_rc(mm_scope_encode(s, buf, sizeof buf, &len), MM_OK);
         assert_true(len > 0 && len <= MM_SCOPE_RECORD_MAX);
         assert_int_equal(buf[0], 0x95);
-        assert_int_equal(buf[1], 0x01);
+        assert_int_equal(buf[1], 0x02);             /* written as version 2 */
 
         mm_scope_t back;
         memset(&back, 0xcd, sizeof back);
@@ -801,7 +803,7 @@ static void test_scope_record(void **state)
         memset(untouched, 0xcd, 32);
         assert_memory_equal(back.id, untouched, 32);        /* id left alone */
         assert_int_equal(back.kind, s->kind);
-        assert_memory_equal(back.key, s->key, 32);
+        assert_memory_equal(mm_scope_key(&back), mm_scope_key(s), 32);
         assert_int_equal(back.nmembers, s->nmembers);
         for (unsigned m = 0; m < s->nmembers; m++)
             assert_memory_equal(back.members[m], s->members[m], 32);
@@ -824,26 +826,26 @@ static void test_scope_record(void **state)
         assert_memory_equal(&back, zero, sizeof back);
     }
 
-    /* hand-made records: version 2; three members; a short key */
+    /* hand-made records: version 3; three members; a short key */
     fx_buf_t t;
     fx_buf_init(&t, 512);
     fx_array(&t, 5);
-    fx_uint(&t, 2);
+    fx_uint(&t, 3);
     fx_uint(&t, MM_SCOPE_SELF);
-    fx_bin(&t, scope.key, 32);
+    fx_bin(&t, mm_scope_key(&scope), 32);
     fx_array(&t, 1);
     fx_bin(&t, scope.members[0], 32);
     fx_uint(&t, 1);
     mm_scope_t s;
     assert_rc(mm_scope_decode(t.b, t.len, &s), MM_EVERSION);
-    t.b[1] = 0x01;                                  /* control */
+    t.b[1] = 0x01;                                  /* control: version 1, one key */
     assert_rc(mm_scope_decode(t.b, t.len, &s), MM_OK);
 
     t.len = 0;
     fx_array(&t, 5);
     fx_uint(&t, 1);
     fx_uint(&t, MM_SCOPE_PAIR);
-    fx_bin(&t, scope.key, 32);
+    fx_bin(&t, mm_scope_key(&scope), 32);
     fx_array(&t, 3);
     for (int m = 0; m < 3; m++)
         fx_bin(&t, scope.members[0], 32);
@@ -853,7 +855,7 @@ static void test_scope_record(void **state)
     fx_array(&t, 5);
     fx_uint(&t, 1);
     fx_uint(&t, MM_SCOPE_SELF);
-    fx_bin(&t, scope.key, 32);
+    fx_bin(&t, mm_scope_key(&scope), 32);
     fx_array(&t, 0);
     fx_uint(&t, 1);
     assert_rc(mm_scope_decode(t.b, t.len, &s), MM_EMALFORMED);
@@ -869,7 +871,7 @@ static void test_scope_record(void **state)
     fx_array(&t, 5);
     fx_uint(&t, 1);
     fx_uint(&t, MM_SCOPE_SELF);
-    fx_bin(&t, scope.key, 31);
+    fx_bin(&t, mm_scope_key(&scope), 31);
     fx_array(&t, 1);
     fx_bin(&t, scope.members[0], 32);
     fx_uint(&t, 1);
@@ -879,7 +881,7 @@ static void test_scope_record(void **state)
     fx_array(&t, 5);
     fx_uint(&t, 1);
     fx_rawhex(&t, "cc 01");                         /* kind, non-canonical */
-    fx_bin(&t, scope.key, 32);
+    fx_bin(&t, mm_scope_key(&scope), 32);
     fx_array(&t, 1);
     fx_bin(&t, scope.members[0], 32);
     fx_uint(&t, 1);

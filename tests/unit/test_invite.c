@@ -196,7 +196,7 @@ static void test_redeem_and_join(void **state)
     assert_true(p.added == T0 && p.last_sync == 0);
     assert_rc(mm_scope_get(txn, g.scope, &s), MM_OK);
     assert_int_equal(s.kind, MM_SCOPE_PAIR);
-    assert_memory_equal(s.key, g.key, 32);
+    assert_memory_equal(mm_scope_key(&s), g.key, 32);
     assert_true(mm_scope_has_member(&s, mm_home_identity_pk(w->grace)));
     assert_true(mm_scope_has_member(&s, mm_home_identity_pk(w->ada)));
     mm_scope_wipe(&s);
@@ -217,7 +217,7 @@ static void test_redeem_and_join(void **state)
     assert_memory_equal(p.device, code.device, 32);
     assert_memory_equal(p.scope, g.scope, 32);
     assert_rc(mm_scope_get(txn, g.scope, &s), MM_OK);
-    assert_memory_equal(s.key, g.key, 32);
+    assert_memory_equal(mm_scope_key(&s), g.key, 32);
     mm_scope_wipe(&s);
     assert_rc(mm_cert_get(txn, code.device, &c, NULL, NULL), MM_OK);
     mm_txn_abort(&txn);

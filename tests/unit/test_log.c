@@ -1124,7 +1124,7 @@ static void test_store(void **state)
     mm_scope_t back;
     assert_rc(mm_scope_get(txn, sc.id, &back), MM_OK);
     assert_memory_equal(back.id, sc.id, 32);
-    assert_memory_equal(back.key, sc.key, 32);
+    assert_memory_equal(mm_scope_key(&back), mm_scope_key(&sc), 32);
     assert_int_equal(back.kind, sc.kind);
     assert_int_equal(back.nmembers, 1);
     assert_true(back.created == sc.created);

@@ -39,7 +39,8 @@ static int setup(void **state)
     memcpy(w->scope.members[0], mm_home_identity_pk(w->home), 32);
     memcpy(w->scope.members[1], mm_keypair_pk(w->bob_id), 32);
     memset(w->scope.id, 0x5c, 32);
-    memset(w->scope.key, 0x6b, 32);
+    memset(w->scope.keys[0], 0x6b, 32);
+    w->scope.nkeys = 1;
     assert_rc(mm_cert_make(w->bob_id, w->bob_dev, 1, "bob", 0, cert, sizeof cert,
                            &certlen), MM_OK);
     assert_rc(mm_store_begin(mm_home_store(w->home), 1, &txn), MM_OK);

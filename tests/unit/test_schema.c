@@ -14,6 +14,7 @@
 #include "core/item.h"
 #include "core/log.h"
 #include "core/schema.h"
+#include "core/rekey.h"
 
 #define FMAX 8                      /* fields in one test body */
 
@@ -73,6 +74,69 @@ static mm_field_t uint_is(const char *key, uint64_t v)
     return (mm_field_t) { key, MM_F_UINT, NULL, 0, v };
 }
 
+/* An encoded array of n elements, each elem[0..elen), in one of a few
+ * rotating buffers (a body holds several such fields at once). */
+static mm_field_t array_of(const char *key, size_t n, const uint8_t *elem, size_t elen)
+{
+    static uint8_t pool[4][MM_REKEY_MAX * 128 + 16];
+    static unsigned next;
+    uint8_t *b = pool[next++ % 4];
+    size_t len = 0;
+    if (n < 16) {
+        b[len++] = (uint8_t) (0x90 | n);
+    } else {
+        b[len++] = 0xdc;
+        b[len++] = (uint8_t) (n >> 8);
+        b[len++] = (uint8_t) n;
+    }
+    for (size_t i = 0; i < n; i++, len += elen)
+        memcpy(b + len, elem, elen);
+    return (mm_field_t) { key, MM_F_RAW, b, len, 0 };
+}
+
+/* one element of MM_FK_IDS: bin8(32); of MM_FK_SEALS: [bin8(32), bin8(80)] */
+static const uint8_t *id_elem(size_t *len, size_t idlen)
+{
+    static uint8_t e[2 + 33];
+    memset(e, 0, sizeof e);
+    e[0] = 0xc4;
+    e[1] = (uint8_t) idlen;
+    *len = 2 + idlen;
+    return e;
+}
+
+static const uint8_t *seal_elem(size_t *len, size_t arity, size_t sealed)
+{
+    static uint8_t e[1 + 34 + 2 + 81 + 2];
+    size_t n = 0;
+    memset(e, 0, sizeof e);
+    e[n++] = (uint8_t) (0x90 | arity);
+    e[n++] = 0xc4;
+    e[n++] = 32;
+    n += 32;
+    e[n++] = 0xc4;
+    e[n++] = (uint8_t) sealed;
+    n += sealed;
+    if (arity == 3)
+        e[n++] = 0xc0;
+    *len = n;
+    return e;
+}
+
+static mm_field_t ids_of(const char *key, size_t n, size_t idlen)
+{
+    size_t el;
+    const uint8_t *e = id_elem(&el, idlen);
+    return array_of(key, n, e, el);
+}
+
+static mm_field_t seals_of(const char *key, size_t n, size_t arity, size_t sealed)
+{
+    size_t el;
+    const uint8_t *e = seal_elem(&el, arity, sealed);
+    return array_of(key, n, e, el);
+}
+
 /* ---- every row of the table --------------------------------------------- */
 
 /* A valid value for field f: the smallest (or, if at_max, the largest). */
@@ -82,6 +146,10 @@ static mm_field_t valid(const mm_schema_field_t *f, int at_max)
     case MM_FK_TEXT: return text_of(f->key, at_max ? f->max : f->min);
     case MM_FK_BIN:  return bin_of(f->key, at_max ? f->max : f->min);
     case MM_FK_UINT: return uint_is(f->key, at_max ? f->max : f->min);
+    case MM_FK_BOOL: return (mm_field_t) { f->key, MM_F_BOOL, NULL, 0, (uint64_t) at_max };
+    case MM_FK_IDS:  return ids_of(f->key, at_max ? f->max : f->min, 32);
+    case MM_FK_SEALS:
+        return seals_of(f->key, at_max ? f->max : f->min, 2, MM_REKEY_SEALED_BYTES);
     case MM_FK_WORD: break;
     }
     const char *const *w = f->words;
@@ -187,6 +255,34 @@ static void refuses(const mm_schema_t *s, size_t i)
         }
         break;
     }
+    case MM_FK_BOOL:
+        break;                      /* the other types, above, are all there is */
+    case MM_FK_IDS:
+        v = ids_of(f->key, f->max + 1, 32);
+        assert_rc(with(s, i, &v), MM_EBODY);
+        if (f->min > 0) {
+            v = ids_of(f->key, f->min - 1, 32);
+            assert_rc(with(s, i, &v), MM_EBODY);
+        }
+        v = ids_of(f->key, f->min ? f->min : 1, 31);
+        assert_rc(with(s, i, &v), MM_EBODY);
+        v = ids_of(f->key, f->min ? f->min : 1, 33);
+        assert_rc(with(s, i, &v), MM_EBODY);
+        break;
+    case MM_FK_SEALS:
+        v = seals_of(f->key, f->max + 1, 2, MM_REKEY_SEALED_BYTES);
+        assert_rc(with(s, i, &v), MM_EBODY);
+        if (f->min > 0) {
+            v = seals_of(f->key, f->min - 1, 2, MM_REKEY_SEALED_BYTES);
+            assert_rc(with(s, i, &v), MM_EBODY);
+        }
+        v = seals_of(f->key, 1, 2, MM_REKEY_SEALED_BYTES - 1);
+        assert_rc(with(s, i, &v), MM_EBODY);
+        v = seals_of(f->key, 1, 2, MM_REKEY_SEALED_BYTES + 1);
+        assert_rc(with(s, i, &v), MM_EBODY);
+        v = seals_of(f->key, 1, 3, MM_REKEY_SEALED_BYTES);
+        assert_rc(with(s, i, &v), MM_EBODY);
+        break;
     }
 }
 
@@ -222,7 +318,7 @@ static void test_every_row(void **state)
         f[n] = bin_of("zz-later", 3);
         assert_rc(check(s->type, f, n + 1), MM_OK);
     }
-    assert_int_equal(rows, 16);
+    assert_int_equal(rows, 20);
 }
 
 /* The table and the item loader know the same types. */
@@ -234,6 +330,10 @@ static void test_rows_are_the_types(void **state)
         assert_non_null(s);
         assert_string_equal(s->type, *t);
     }
+    /* and the types the store applies rather than shows (rekey.h, propagate.h) */
+    static const char *const applied[] = { MM_T_REKEY, MM_T_SCOPE, MM_T_PEER, MM_T_PEER_RM };
+    for (size_t i = 0; i < 4; i++, n++)
+        assert_non_null(mm_schema_find(applied[i], (uint32_t) strlen(applied[i])));
     size_t rows = 0;
     for (const mm_schema_t *s = MM_SCHEMA; s->type; s++)
         rows++;
@@ -408,7 +508,7 @@ static void test_store_paths(void **state)
     assert_rc(mm_cert_parse(c, clen, &cert), MM_OK);
     fx_self_scope(&scope, mm_keypair_pk(id), 0x55);
     const mm_head_t head0 = { 0, { 0 } };
-    mm_verify_ctx_t ctx = { &head0, &cert, &scope };
+    mm_verify_ctx_t ctx = { &head0, &cert, &scope, NULL, NULL };
 
     static const struct { const char *hex; int rc; } bodies[] = {
         { "81 a1 74 a8 7175657374696f6e", MM_EBODY },                   /* {"t":"question"} */
@@ -448,6 +548,57 @@ static void test_store_paths(void **state)
     mm_keypair_destroy(&dev);
 }
 
+#define IDS(k, n)    ids_of(k, n, 32)
+#define SEALS(k, n)  seals_of(k, n, 2, 80)
+#define BOOLV(k, v)  ((mm_field_t) { k, MM_F_BOOL, NULL, 0, v })
+
+static void test_applied_types(void **state)
+{
+    OK("rekey", SEALS("keys", 1));
+    OK("rekey", SEALS("keys", 64));
+    BAD("rekey", SEALS("keys", 65));
+    BAD("rekey", SEALS("keys", 0));
+    BAD("rekey", seals_of("keys", 1, 2, 79));
+    BAD("rekey", seals_of("keys", 1, 2, 81));
+    BAD("rekey", seals_of("keys", 1, 3, 80));
+    BAD("rekey", IDS("keys", 1));
+    BAD("rekey", B("keys", 64));
+    assert_rc(check("rekey", NULL, 0), MM_EBODY);
+
+#define SCOPE_OK U("created", 1), B("id", 32), IDS("keys", 1), U("kind", 2), IDS("members", 2)
+    OK("scope", SCOPE_OK);
+    OK("scope", U("created", 1), B("id", 32), IDS("keys", 64), U("kind", 1), IDS("members", 1));
+    BAD("scope", U("created", 1), B("id", 32), IDS("keys", 65), U("kind", 2), IDS("members", 2));
+    BAD("scope", U("created", 1), B("id", 32), IDS("keys", 0), U("kind", 2), IDS("members", 2));
+    BAD("scope", U("created", 1), B("id", 32), IDS("keys", 1), U("kind", 3), IDS("members", 2));
+    BAD("scope", U("created", 1), B("id", 32), IDS("keys", 1), U("kind", 0), IDS("members", 2));
+    BAD("scope", U("created", 1), B("id", 32), IDS("keys", 1), U("kind", 2), IDS("members", 3));
+    BAD("scope", U("created", 1), B("id", 32), IDS("keys", 1), U("kind", 2), IDS("members", 0));
+    BAD("scope", U("created", 1), B("id", 31), IDS("keys", 1), U("kind", 2), IDS("members", 2));
+    BAD("scope", U("created", 1), B("id", 32), ids_of("keys", 1, 16), U("kind", 2),
+        IDS("members", 2));
+    BAD("scope", B("id", 32), IDS("keys", 1), U("kind", 2), IDS("members", 2));
+
+#define PEER_F(petname, role, blocked) U("added", 1), blocked, B("identity", 32), \
+        S("name", "Grace"), petname, S("role", role), B("scope", 32)
+    OK("peer", PEER_F(S("petname", "grace"), "mentor", BOOLV("blocked", 0)));
+    OK("peer", PEER_F(T("petname", 64), "mentee", BOOLV("blocked", 1)));
+    BAD("peer", PEER_F(T("petname", 65), "mentee", BOOLV("blocked", 1)));
+    BAD("peer", PEER_F(S("petname", ""), "mentee", BOOLV("blocked", 1)));
+    BAD("peer", PEER_F(S("petname", "grace"), "peer", BOOLV("blocked", 1)));
+    BAD("peer", PEER_F(S("petname", "grace"), "mentor", U("blocked", 1)));
+    OK("peer", U("added", 1), BOOLV("blocked", 0), B("identity", 32), S("name", ""),
+       S("petname", "g"), S("role", "mentor"), B("scope", 32));
+    BAD("peer", U("added", 1), BOOLV("blocked", 0), B("identity", 32), T("name", 65),
+        S("petname", "g"), S("role", "mentor"), B("scope", 32));
+    BAD("peer", U("added", 1), BOOLV("blocked", 0), B("identity", 32), S("petname", "g"),
+        S("role", "mentor"), B("scope", 32));
+
+    OK("peer-rm", B("identity", 32));
+    BAD("peer-rm", B("identity", 31));
+    assert_rc(check("peer-rm", NULL, 0), MM_EBODY);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -457,6 +608,7 @@ int main(void)
         cmocka_unit_test(test_self_types),
         cmocka_unit_test(test_question_and_acts),
         cmocka_unit_test(test_queue),
+        cmocka_unit_test(test_applied_types),
         cmocka_unit_test(test_unknown_type),
         cmocka_unit_test(test_store_paths),
     };

@@ -197,7 +197,8 @@ static int setup(void **state)
     memcpy(W.r.members[0], mm_keypair_pk(W.grace_id), 32);
     memcpy(W.r.members[1], mm_keypair_pk(W.ada_id), 32);
     fill(W.r.id, 32, 0xc0);
-    fill(W.r.key, 32, 0xe0);
+    fill(W.r.keys[0], 32, 0xe0);
+    W.r.nkeys = 1;
     W.r.created = T0;
 
     /* the invite: Grace's code, Ada's ACCEPT, Grace's WELCOME */
@@ -229,7 +230,7 @@ static int setup(void **state)
     assert_rc(mm_store_begin(mm_home_store(grace), 0, &txn), MM_OK);
     assert_rc(mm_cert_get(txn, mm_keypair_pk(W.grace_dev), &c, &raw, &rawlen), MM_OK);
     mm_mp_writer_init(&w, frame, sizeof frame);
-    mm_wire_welcome(&w, raw, rawlen, "Grace", W.r.id, W.r.key, MM_ROLE_MENTOR);
+    mm_wire_welcome(&w, raw, rawlen, "Grace", W.r.id, mm_scope_key(&W.r), MM_ROLE_MENTOR);
     mm_txn_abort(&txn);
     assert_rc(mm_mp_writer_status(&w), MM_OK);
     add("welcome", w.buf, w.len);

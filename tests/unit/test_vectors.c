@@ -102,9 +102,10 @@ static void make_all(void)
     scope.nmembers = 1;
     memcpy(scope.members[0], mm_keypair_pk(idk), 32);
     mm_scope_self_id(scope.id, mm_keypair_pk(idk));
-    fill(scope.key, 32, 0x40);
+    fill(scope.keys[0], 32, 0x40);
+    scope.nkeys = 1;
     add("self_scope_id", scope.id, 32);
-    add("scope_key", scope.key, 32);
+    add("scope_key", mm_scope_key(&scope), 32);
 
     mm_head_t head = { 0 };
     fill(nonce, 24, 0x60);
@@ -153,7 +154,7 @@ static void test_doc_matches_code(void **state)
 static void test_vectors_verify(void **state)
 {
     mm_head_t head = { 0 };
-    mm_verify_ctx_t ctx = { &head, &certp, &scope };
+    mm_verify_ctx_t ctx = { &head, &certp, &scope, NULL, NULL };
     assert_int_equal(mm_entry_verify(e1, e1len, &ctx, 0, NULL), MM_OK);
     head.seq = 1;
     memcpy(head.id, p1.id, 32);
@@ -179,7 +180,7 @@ static void test_every_flipped_byte_rejected(void **state)
     }
     mm_head_t h1 = { 0 }, h2 = { 1, { 0 } };
     memcpy(h2.id, p1.id, 32);
-    mm_verify_ctx_t c1 = { &h1, &certp, &scope }, c2 = { &h2, &certp, &scope };
+    mm_verify_ctx_t c1 = { &h1, &certp, &scope, NULL, NULL }, c2 = { &h2, &certp, &scope, NULL, NULL };
     for (size_t i = 0; i < e1len; i++) {
         e1[i] ^= 0x01;
         assert_int_not_equal(mm_entry_verify(e1, e1len, &c1, 0, NULL), MM_OK);
