@@ -55,6 +55,9 @@ enum {
     CLI_OPT_YES,                /* device pair --yes */
     CLI_OPT_QR,                 /* device pair --qr */
     CLI_OPT_OWN,                /* sync --device DEV (one's own device) */
+    CLI_OPT_PASSFILE,           /* backup, restore --passphrase-file FILE */
+    CLI_OPT_FORCE,              /* backup --force */
+    CLI_OPT_KEEPOLD,            /* restore --keep-old */
     CLI_OPT_MAX
 };
 
@@ -150,6 +153,8 @@ int cmd_away(cli_t *cli, int argc, char **argv);
 int cmd_thread(cli_t *cli, int argc, char **argv);
 int cmd_status(cli_t *cli, int argc, char **argv);
 int cmd_export(cli_t *cli, int argc, char **argv);
+int cmd_backup(cli_t *cli, int argc, char **argv);
+int cmd_restore(cli_t *cli, int argc, char **argv);
 int cmd_completion(cli_t *cli, int argc, char **argv);
 int cmd_complete(cli_t *cli, int argc, char **argv);
 int cmd_device_pair(cli_t *cli, int argc, char **argv);
@@ -168,6 +173,7 @@ extern const char cmd_init_help[], cmd_id_help[], cmd_note_help[],
                   cmd_decline_help[], cmd_askback_help[], cmd_capacity_help[],
                   cmd_away_help[], cmd_thread_help[], cmd_status_help[],
                   cmd_export_help[], cmd_completion_help[],
+                  cmd_backup_help[], cmd_restore_help[],
                   cmd_complete_help[], cmd_device_help[];
 
 /* The name / identity / device block of mm id and mm init (cmd_id.c);

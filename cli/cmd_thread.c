@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_ambition.h"
+#include "cli/cmd_backup.h"
 #include "cli/cmd_peer.h"
 #include "cli/json.h"
 #include "cli/rel.h"
@@ -523,6 +524,8 @@ static void status_json(cli_t *cli, const rels_t *all,
 
     json_init(&j, stdout);
     json_obj_begin(&j, NULL);
+    if (cmd_backup_status_json(cli, &j) != MM_OK)
+        json_null(&j, "restored");
     json_arr_begin(&j, "waiting_on_me");
     for (size_t i = 0; i < all->n; i++)
         for (size_t k = 0; k < all->v[i].nq; k++) {
@@ -713,7 +716,7 @@ int cmd_status(cli_t *cli, int argc, char **argv)
         goto out;
     if (cli->json)
         status_json(cli, &all, &amb, mm_now_ms());
-    else
+    else if ((ex = cmd_backup_status_text(cli)) == CLI_EXIT_OK)
         status_text(cli, &all, &amb, mm_now_ms());
 out:
     cmd_ambitions_free(&amb);

@@ -116,6 +116,19 @@ static const struct option export_opts[] = {
     { 0 },
 };
 
+static const struct option backup_opts[] = {
+    { "passphrase-file", required_argument, NULL, CLI_OPT_PASSFILE },
+    { "force",           no_argument,       NULL, CLI_OPT_FORCE },
+    { 0 },
+};
+
+static const struct option restore_opts[] = {
+    { "passphrase-file", required_argument, NULL, CLI_OPT_PASSFILE },
+    { "device",          required_argument, NULL, CLI_OPT_DEVICE },
+    { "keep-old",        no_argument,       NULL, CLI_OPT_KEEPOLD },
+    { 0 },
+};
+
 static const struct option help_opts[] = {
     { "man", no_argument, NULL, CLI_OPT_MAN },
     { 0 },
@@ -247,6 +260,13 @@ const cli_cmd_t cli_commands[] = {
       "everything you can read, decrypted, as Markdown or JSON",
       "mm export [--format md|json] [PEER] [--private] [--json]",
       cmd_export_help },
+    { "backup", cmd_backup, CLI_NEEDS_HOME, backup_opts,
+      "back up your home into one encrypted file",
+      "mm backup FILE [--passphrase-file PFILE] [--force] [--json]", cmd_backup_help },
+    { "restore", cmd_restore, 0, restore_opts,
+      "make a new device of yours from a backup",
+      "mm restore FILE [--home DIR] [--device DEVNAME] [--keep-old]\n"
+      "           [--passphrase-file PFILE] [--json]", cmd_restore_help },
     { "log", cmd_log, CLI_NEEDS_HOME, log_opts,
       "list every entry in the store, feed by feed",
       "mm log [--raw] [--json]", cmd_log_help },

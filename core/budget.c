@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/budget.h"
+#include "core/catchup.h"
 #include "core/item.h"
 #include "core/peer.h"
 #include "core/qindex.h"
@@ -213,6 +214,8 @@ int mm_budget_settle(mm_home_t *home, mm_settle_t *out)
     if (rc)
         return rc;
     st.txn = txn;
+    if ((rc = mm_catchup_pending(txn, NULL, 0, &out->waiting)) || out->waiting)
+        goto out;
     if ((rc = mm_budget_get_txn(home, txn, &cap)))
         goto out;
     rc = mm_peer_foreach(txn, gather, &st);

@@ -43,12 +43,18 @@ int mm_budget_away_of(mm_home_t *home, const uint8_t peer[32], uint64_t now,
 typedef struct {
     size_t released;                /* newly released to the inbox */
     size_t held;                    /* queue entries written for held questions */
+    size_t waiting;                 /* restored, not yet caught up: identities to go
+                                       (core/catchup.h); then nothing is settled */
 } mm_settle_t;
 
 /* Settle every mentee's pending questions in one write transaction, so no
  * two settles (mm serve, mm inbox, mm answer in other processes) can
  * release more than the budget between them.  Writes only what changed;
- * out may be NULL.  MM_OK; store errors (then nothing is written). */
+ * out may be NULL.  A home restored from a backup that has not yet synced
+ * with every peer and own device it had (core/catchup.h) settles nothing:
+ * it could release past a budget whose questions and queue entries it
+ * does not all hold yet; then out->waiting counts who is still to sync
+ * with, and the answer is MM_OK (PROTOCOL.md 12.4).  MM_OK; store errors (then nothing is written). */
 int mm_budget_settle(mm_home_t *home, mm_settle_t *out) MM_NODISCARD;
 
 #endif

@@ -122,9 +122,11 @@ static void remove_tmp(const char *tmp)
     rmdir(tmp);
 }
 
-/* Fill the new store: profile, this device's certificate, the self scope. */
+/* Fill the new store: profile, this device's certificate, the self scope;
+ * or, with fill, everything but the self scope, then what fill adds. */
 static int populate(const char *tmp, const mm_keypair_t *identity, const mm_keypair_t *device,
-                    const char *name, const char *devname, uint64_t now)
+                    const char *name, const char *devname, uint64_t now,
+                    mm_home_fill_fn fill, void *arg)
 {
     char p[MM_PATH_MAX];
     uint8_t cert[MM_CERT_MAX];
@@ -143,13 +145,21 @@ static int populate(const char *tmp, const mm_keypair_t *identity, const mm_keyp
     if ((rc = mm_cert_make(identity, device, now, devname, MM_CERT_IDENTITY, cert, sizeof cert,
                            &certlen))
         || (rc = mm_cert_put(txn, cert, certlen, NULL))
-        || (rc = mm_scope_put(txn, &self))
+        || (!fill && (rc = mm_scope_put(txn, &self)))
         || (rc = mm_meta_put(txn, "identity", mm_keypair_pk(identity), 32))
         || (rc = mm_meta_put(txn, "device", mm_keypair_pk(device), 32))
         || (rc = mm_meta_put(txn, "self", self.id, 32))
         || (rc = mm_meta_put(txn, "name", name, strlen(name))))
         goto out;
-    rc = mm_txn_commit(&txn);
+    if ((rc = mm_txn_commit(&txn)) || !fill)
+        goto out;
+    mm_scope_t got;
+    if ((rc = fill(store, arg)) == MM_OK && (rc = mm_store_begin(store, 0, &txn)) == MM_OK) {
+        rc = mm_scope_get(txn, self.id, &got);  /* a home without its self scope is no home */
+        mm_scope_wipe(&got);
+        if (rc == MM_ENOTFOUND)
+            rc = MM_ECORRUPT;
+    }
 out:
     mm_scope_wipe(&self);
     mm_txn_abort(&txn);
@@ -214,8 +224,15 @@ static int finish_tmp(int rc, const char *tmp, const char *path, const char *par
     return rc;
 }
 
-int mm_home_init_keys(const char *path_arg, const char *name, const char *devname, uint64_t now,
+int mm_home_init_keys(const char *path, const char *name, const char *devname, uint64_t now,
                       const mm_keypair_t *identity, const mm_keypair_t *device)
+{
+    return mm_home_init_fill(path, name, devname, now, identity, device, NULL, NULL);
+}
+
+int mm_home_init_fill(const char *path_arg, const char *name, const char *devname,
+                      uint64_t now, const mm_keypair_t *identity, const mm_keypair_t *device,
+                      mm_home_fill_fn fill, void *arg)
 {
     char host[MM_DEVNAME_MAX + 1] = "device";
     char path[MM_PATH_MAX], tmp[MM_PATH_MAX], parent[MM_PATH_MAX], p[MM_PATH_MAX];
@@ -237,13 +254,13 @@ int mm_home_init_keys(const char *path_arg, const char *name, const char *devnam
         && (rc = mm_keyfile_write(p, MM_KEY_IDENTITY, identity)) == MM_OK
         && (rc = join(p, sizeof p, tmp, DEVICE_KEY)) == MM_OK
         && (rc = mm_keyfile_write(p, MM_KEY_DEVICE, device)) == MM_OK)
-        rc = populate(tmp, identity, device, name, devname, now);
+        rc = populate(tmp, identity, device, name, devname, now, fill, arg);
     return finish_tmp(rc, tmp, path, parent);
 }
 
 int mm_home_init_joined(const char *path_arg, const mm_keypair_t *device,
                         const uint8_t identity_pk[32], const char *name, const uint8_t *cert,
-                        size_t certlen, mm_home_fill_fn fill, void *arg)
+                        size_t certlen, mm_home_join_fn fill, void *arg)
 {
     char path[MM_PATH_MAX], tmp[MM_PATH_MAX], parent[MM_PATH_MAX], p[MM_PATH_MAX];
     uint8_t self[32];

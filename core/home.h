@@ -39,10 +39,23 @@ int mm_home_init(const char *path, const char *name, const char *devname,
  * restored identity, or the fixed keys of test vectors. */
 int mm_home_init_keys(const char *path, const char *name, const char *devname, uint64_t now,
                       const mm_keypair_t *identity, const mm_keypair_t *device) MM_NODISCARD;
+/* The same, for a restore (core/backup.h): the new store gets the profile
+ * and this device's certificate but no self scope; then fill is called
+ * with the store, still in the temporary directory, and must add the self
+ * scope (its record as the backup holds it) and whatever else it restores,
+ * in as many transactions as it likes: nothing is in place at path until
+ * fill has returned MM_OK and the directory is renamed, so a failure, or a
+ * crash, leaves no home.  fill's error is returned (the temporary
+ * directory removed); MM_ECORRUPT if fill left no self scope; else as
+ * mm_home_init. */
+typedef int (*mm_home_fill_fn)(mm_store_t *store, void *arg);
+int mm_home_init_fill(const char *path, const char *name, const char *devname, uint64_t now,
+                      const mm_keypair_t *identity, const mm_keypair_t *device,
+                      mm_home_fill_fn fill, void *arg) MM_NODISCARD;
 
 /* Fills a new store inside mm_home_init_joined's one write transaction;
  * MM_OK, or an error that abandons the new home. */
-typedef int (*mm_home_fill_fn)(mm_txn_t *txn, void *arg);
+typedef int (*mm_home_join_fn)(mm_txn_t *txn, void *arg);
 
 /* Create the home of a device joining an existing identity (pairing,
  * PROTOCOL.md 9.1), atomically as mm_home_init: device.key, a store whose
@@ -56,7 +69,7 @@ typedef int (*mm_home_fill_fn)(mm_txn_t *txn, void *arg);
  * MM_EIO, MM_EFULL as mm_home_init; fill's error. */
 int mm_home_init_joined(const char *path, const mm_keypair_t *device,
                         const uint8_t identity_pk[32], const char *name, const uint8_t *cert,
-                        size_t certlen, mm_home_fill_fn fill, void *arg) MM_NODISCARD;
+                        size_t certlen, mm_home_join_fn fill, void *arg) MM_NODISCARD;
 
 /* Open an existing home: loads the device key and opens the store.  The
  * identity key is not loaded (see mm_home_identity_key) and may be absent,

@@ -231,3 +231,18 @@ int mm_peer_find(mm_txn_t *txn, const char *what, mm_peer_t *p)
         return rc;
     return f.matches == 0 ? MM_ENOTFOUND : f.matches > 1 ? MM_EAMBIG : MM_OK;
 }
+
+int mm_peer_put_raw(mm_txn_t *txn, const uint8_t identity[32], const uint8_t *rec, size_t len)
+{
+    mm_peer_t p;
+    memset(&p, 0, sizeof p);
+    if (len > MM_PEER_RECORD_MAX || decode(rec, len, &p) != MM_OK)
+        return MM_ECORRUPT;
+    MDB_val k = { 32, (void *) identity }, v = { len, (void *) rec };
+    return mm_store_rc(mdb_put(txn->txn, txn->store->peers, &k, &v, MDB_NOOVERWRITE));
+}
+
+int mm_peer_foreach_raw(mm_txn_t *txn, mm_row_fn fn, void *arg)
+{
+    return mm_store_walk(txn, txn->store->peers, fn, arg);
+}

@@ -65,6 +65,15 @@ int mm_peer_find(mm_txn_t *txn, const char *what, mm_peer_t *p) MM_NODISCARD;
 typedef int (*mm_peer_fn)(const mm_peer_t *p, void *arg);
 int mm_peer_foreach(mm_txn_t *txn, mm_peer_fn fn, void *arg) MM_NODISCARD;
 
+/* Store a record as it was stored elsewhere (a restore, core/backup.h), its
+ * bytes unchanged: it must decode (MM_ECORRUPT otherwise).  Replaces
+ * nothing: MM_EEXIST if identity has a record.  MM_EFULL; MM_EIO. */
+int mm_peer_put_raw(mm_txn_t *txn, const uint8_t identity[32], const uint8_t *rec,
+                    size_t len) MM_NODISCARD;
+/* Call fn for every peer record as stored, keyed by identity.  Non-zero
+ * from fn stops the walk and is returned. */
+int mm_peer_foreach_raw(mm_txn_t *txn, mm_row_fn fn, void *arg) MM_NODISCARD;
+
 /* 1 if s is a valid petname: 1..64 bytes of UTF-8, no control characters,
  * not starting with "mmi" (that prefix names identity codes) */
 int mm_peer_name_valid(const char *s);

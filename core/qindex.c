@@ -129,3 +129,34 @@ int mm_qindex_find(mm_txn_t *txn, const char *prefix, uint8_t qid[32], uint8_t s
     memcpy(scope, m.scope, 32);
     return MM_OK;
 }
+
+int mm_qindex_set(mm_txn_t *txn, const uint8_t qid[32], const uint8_t scope[32],
+                  uint64_t arrival)
+{
+    const uint8_t *cv;
+    size_t cl;
+    uint8_t val[VAL_LEN], cnt[8];
+    int rc = mm_qindex_get(txn, qid, NULL, NULL);
+    if (rc != MM_ENOTFOUND)
+        return rc ? rc : MM_EEXIST;
+    if ((rc = mm_meta_get(txn, "arrivals", &cv, &cl)) == MM_OK) {
+        if (cl != 8)
+            return MM_ECORRUPT;
+    } else if (rc != MM_ENOTFOUND) {
+        return rc;
+    }
+    if (rc == MM_ENOTFOUND || mm_be64_get(cv) < arrival) {
+        mm_be64_put(cnt, arrival);
+        if ((rc = mm_meta_put(txn, "arrivals", cnt, 8)))
+            return rc;
+    }
+    memcpy(val, scope, 32);
+    mm_be64_put(val + 32, arrival);
+    MDB_val k = { 32, (void *) qid }, v = { VAL_LEN, val };
+    return mm_store_rc(mdb_put(txn->txn, txn->store->questions, &k, &v, 0));
+}
+
+int mm_qindex_foreach_raw(mm_txn_t *txn, mm_row_fn fn, void *arg)
+{
+    return mm_store_walk(txn, txn->store->questions, fn, arg);
+}

@@ -21,6 +21,17 @@
 int mm_qindex_put(mm_txn_t *txn, const uint8_t qid[32], const uint8_t scope[32],
                   uint64_t *arrival) MM_NODISCARD;
 
+/* Record qid with a given scope and arrival number (a restore,
+ * core/backup.h, copying another device's order), and raise meta
+ * "arrivals" to at least arrival, so later questions come after it.
+ * Replaces nothing: MM_EEXIST.  MM_EFULL; MM_EIO; MM_ECORRUPT. */
+int mm_qindex_set(mm_txn_t *txn, const uint8_t qid[32], const uint8_t scope[32],
+                  uint64_t arrival) MM_NODISCARD;
+
+/* Call fn for every row: qid (32) -> scope (32) || arrival (8, BE).
+ * Non-zero from fn stops the walk and is returned. */
+int mm_qindex_foreach_raw(mm_txn_t *txn, mm_row_fn fn, void *arg) MM_NODISCARD;
+
 /* The scope and arrival number of qid.  Either out may be NULL.  MM_OK;
  * MM_ENOTFOUND; MM_ECORRUPT. */
 int mm_qindex_get(mm_txn_t *txn, const uint8_t qid[32], uint8_t scope[32], uint64_t *arrival) MM_NODISCARD;

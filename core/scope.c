@@ -159,6 +159,22 @@ int mm_scope_get(mm_txn_t *txn, const uint8_t id[32], mm_scope_t *s)
     return MM_OK;
 }
 
+int mm_scope_put_raw(mm_txn_t *txn, const uint8_t id[32], const uint8_t *rec, size_t len)
+{
+    mm_scope_t s;
+    int rc = mm_scope_decode(rec, len, &s);
+    mm_scope_wipe(&s);
+    if (rc)
+        return rc;
+    MDB_val k = { 32, (void *) id }, v = { len, (void *) rec };
+    return mm_store_rc(mdb_put(txn->txn, txn->store->scopes, &k, &v, MDB_NOOVERWRITE));
+}
+
+int mm_scope_foreach_raw(mm_txn_t *txn, mm_row_fn fn, void *arg)
+{
+    return mm_store_walk(txn, txn->store->scopes, fn, arg);
+}
+
 int mm_scope_add_key(mm_txn_t *txn, const uint8_t id[32], const uint8_t key[32])
 {
     mm_scope_t s;

@@ -92,6 +92,15 @@ int mm_scope_put(mm_txn_t *txn, const mm_scope_t *s) MM_NODISCARD;
 /* MM_OK, MM_ENOTFOUND, MM_ECORRUPT.  Wipe *s with mm_scope_wipe after use. */
 int mm_scope_get(mm_txn_t *txn, const uint8_t id[32], mm_scope_t *s) MM_NODISCARD;
 
+/* Store a record as it was stored elsewhere (a restore, core/backup.h), its
+ * bytes unchanged: it must decode (mm_scope_decode's errors).  Replaces
+ * nothing: MM_EEXIST if the id is taken.  MM_EFULL; MM_EIO. */
+int mm_scope_put_raw(mm_txn_t *txn, const uint8_t id[32], const uint8_t *rec,
+                     size_t len) MM_NODISCARD;
+/* Call fn for every scope record as stored, keyed by id (secret: the record
+ * holds the key).  Non-zero from fn stops the walk and is returned. */
+int mm_scope_foreach_raw(mm_txn_t *txn, mm_row_fn fn, void *arg) MM_NODISCARD;
+
 /* Call fn for every stored scope, in id order (wiped after each call).
  * Non-zero from fn stops the walk and is returned.  MM_OK; MM_ECORRUPT. */
 typedef int (*mm_scope_fn)(const mm_scope_t *s, void *arg);

@@ -79,7 +79,7 @@ static int open_tables(mm_store_t *s, MDB_txn *txn, unsigned flags)
         flags &= ~(unsigned) MDB_CREATE;
     struct { const char *name; MDB_dbi *dbi; } t3[] = {
         { "revokes", &s->revokes }, { "endpoints", &s->endpoints },
-        { "forks", &s->forks }, { "seen", &s->seen },
+        { "forks", &s->forks }, { "seen", &s->seen }, { "catchup", &s->catchup },
     };
     s->has_v3 = 1;
     for (unsigned i = 0; i < sizeof t3 / sizeof t3[0]; i++) {
@@ -479,6 +479,24 @@ void mm_txn_abort(mm_txn_t **txn_p)
     t->store->ntxn--;
     free(t);
     *txn_p = NULL;
+}
+
+int mm_store_walk(mm_txn_t *txn, MDB_dbi dbi, mm_row_fn fn, void *arg)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn->txn, dbi, &cur);
+    if (rc)
+        return mm_store_rc(rc);
+    int ret = MM_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        if ((ret = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg)) != 0)
+            break;
+    if (ret == MM_OK && rc != MDB_NOTFOUND)
+        ret = mm_store_rc(rc);
+    mdb_cursor_close(cur);
+    return ret;
 }
 
 void mm_store_set_home(mm_store_t *self, const struct mm_keypair *device,

@@ -11,6 +11,8 @@
  *    questions question id (32)                -> scope(32) || arrival(8 BE) (qindex.h)
  *    curves   X25519 form of a device pk (32)                -> device pk (32), sorted
  *             duplicates: the index of certs by CURVE key (format 2, cert.h)
+ *    catchup  identity pk (32) -> empty: whom a restored home has still to sync
+ *             with (format 3, catchup.h)
  *  Writes are serialised by LMDB (one writer at a time, across processes);
  *  every commit is durable (fsync) before it returns.  Only core/ sees LMDB.
  *  Each table is read and written by the module named beside it, next to
@@ -42,6 +44,11 @@
 #define MM_STORE_FORMAT_ENV "MM_STORE_FORMAT"
 
 typedef struct mm_store mm_store_t;
+
+/* A row of a table as stored (key, value), for the walks that copy tables
+ * as they are (core/backup.h).  Non-zero from the function stops a walk. */
+typedef int (*mm_row_fn)(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                         void *arg);
 typedef struct mm_txn mm_txn_t;
 
 #define MM_STORE_CREATE 0x1u        /* create the environment if missing */

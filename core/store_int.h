@@ -32,6 +32,7 @@ struct mm_store {
     MDB_dbi endpoints;              /* device (32) -> endpoints statement */
     MDB_dbi forks;                  /* author (32) || scope (32) -> fork proof */
     MDB_dbi seen;                   /* device (32) -> last complete session (8) */
+    MDB_dbi catchup;                /* identity (32) -> empty: still to sync with (catchup.h) */
     int     has_v3;
     unsigned migrated_from;         /* the format this open migrated from, or 0 */
     /* the home this store is, once mm_store_set_home was called: what the
@@ -45,6 +46,10 @@ struct mm_txn {
     MDB_txn *txn;
     int write;
 };
+
+/* Call fn for every row of table dbi in key order; its non-zero value stops
+ * the walk and is returned.  MM_OK; store errors. */
+int mm_store_walk(mm_txn_t *txn, MDB_dbi dbi, mm_row_fn fn, void *arg) MM_NODISCARD;
 
 /* Translate an LMDB (or errno) code into an MM_E code. */
 int mm_store_rc(int mdb_rc) MM_NODISCARD;

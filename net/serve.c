@@ -20,6 +20,7 @@
 #include "net/wire.h"
 #include "net/zmqutil.h"
 #include "core/body.h"
+#include "core/catchup.h"
 #include "core/engage.h"
 #include "core/log.h"
 #include "crypto/encoding.h"
@@ -389,6 +390,9 @@ static void on_event(void *arg, mm_session_event_t ev, const void *what)
     int rc = mm_budget_settle(sv->home, &out);
     if (rc != MM_OK)
         logf_(sv, "cannot settle the budget: %s (%s)", mm_strerror(rc), mm_errname(rc));
+    else if (out.waiting)
+        logf_(sv, "not settling the budget: restored, not yet caught up (%zu to go)",
+              out.waiting);
     else if (out.released)
         logf_(sv, "released %zu question%s to the inbox", out.released,
               out.released == 1 ? "" : "s");
@@ -418,7 +422,8 @@ static void end_conn(server_t *sv, conn_t *c, int rc, const char *why)
               (unsigned long long) st->entries_sent, (unsigned long long) st->entries_recv);
         mm_txn_t *txn;
         if (who && mm_store_begin(mm_home_store(sv->home), 1, &txn) == MM_OK) {
-            if (mm_peer_touch(txn, who, mm_now_ms()) != MM_OK || mm_txn_commit(&txn) != MM_OK)
+            if (mm_catchup_synced(txn, mm_home_identity_pk(sv->home), who, mm_now_ms()) != MM_OK
+                || mm_txn_commit(&txn) != MM_OK)
                 logf_(sv, "could not record the time of the sync with %s", label);
             mm_txn_abort(&txn);
         }

@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include "net/net.h"
 #include "net/client.h"
+#include "core/catchup.h"
 #include "core/engage.h"
 #include "core/news.h"
 #include "crypto/error.h"
@@ -31,12 +32,14 @@ static void on_event(void *arg, mm_session_event_t ev, const void *what)
         return;
 }
 
-/* Record when we last synced with identity. */
+/* Record when we last synced with identity (and that a restored home has
+ * caught up with it, core/catchup.h). */
 static int touch(mm_home_t *home, const uint8_t identity[32])
 {
     mm_txn_t *txn;
     int rc = mm_store_begin(mm_home_store(home), 1, &txn);
-    if (rc == MM_OK && (rc = mm_peer_touch(txn, identity, mm_now_ms())) == MM_OK)
+    if (rc == MM_OK && (rc = mm_catchup_synced(txn, mm_home_identity_pk(home), identity,
+                                                      mm_now_ms())) == MM_OK)
         rc = mm_txn_commit(&txn);
     mm_txn_abort(&txn);
     return rc;

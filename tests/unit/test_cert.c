@@ -568,7 +568,7 @@ static void test_format_1_migrates(void **state)
     assert_rc(by_curve(fs.store, mm_keypair_pk(identity), &seen), MM_ENOTFOUND);
     mm_store_close(&fs.store);
 
-    /* opened for writing it becomes format 2, every row there */
+    /* opened for writing it becomes the current format, every row there */
     assert_rc(mm_store_open(fs.dir, 0, &fs.store), MM_OK);
     assert_int_equal(store_format(fs.store), MM_STORE_FORMAT);
     assert_int_equal(missing_rows(fs.store), 0);
