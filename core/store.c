@@ -70,6 +70,13 @@ static int open_tables(mm_store_t *s, MDB_txn *txn, unsigned flags)
         flags &= ~(unsigned) MDB_CREATE;
     int rc = mdb_dbi_open(txn, "curves", flags | MDB_DUPSORT | MDB_DUPFIXED, &s->curves);
     s->has_curves = rc == MDB_SUCCESS;
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+        return mm_store_rc(rc);
+    /* format 3; a store of an older format opened read-only has none */
+    if (own_format() < 3)
+        flags &= ~(unsigned) MDB_CREATE;
+    rc = mdb_dbi_open(txn, "forks", flags, &s->forks);
+    s->has_forks = rc == MDB_SUCCESS;
     return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? MM_OK : mm_store_rc(rc);
 }
 
@@ -94,7 +101,8 @@ static int check_format(mm_store_t *s, MDB_txn *txn, int create, unsigned *forma
     *format = *(uint8_t *) v.mv_data;
     if (*format > own_format())
         return MM_EVERSION;
-    return *format >= 2 && !s->has_curves ? MM_ECORRUPT : MM_OK;
+    return (*format >= 2 && !s->has_curves) || (*format >= 3 && !s->has_forks) ? MM_ECORRUPT
+                                                                           : MM_OK;
 }
 
 /* Bring a store of an older format to this one, in the caller's write txn. */

@@ -31,7 +31,7 @@
 #include "crypto/error.h"
 #include <stdint.h>
 
-#define MM_STORE_FORMAT 2           /* meta "format"; 2 added "curves" */
+#define MM_STORE_FORMAT 3           /* meta "format"; 2 added "curves", 3 "forks" */
 
 #define MM_STORE_MAP_INITIAL ((size_t) 64 << 20)
 #define MM_STORE_MAP_MAX     ((size_t) 64 << 30)

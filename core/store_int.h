@@ -25,6 +25,8 @@ struct mm_store {
     MDB_dbi entries, heads, certs, scopes, meta, peers, invites, questions;
     MDB_dbi curves;                 /* valid only if has_curves */
     int     has_curves;             /* 0: a format-1 store opened read-only */
+    MDB_dbi forks;                  /* valid only if has_forks */
+    int     has_forks;              /* 0: a store before format 3 opened read-only */
     unsigned migrated_from;         /* the format this open migrated from, or 0 */
 };
 
