@@ -10,6 +10,7 @@
 #include "core/engage.h"
 #include "core/home.h"
 #include "core/log.h"
+#include "core/fork.h"
 #include "crypto/random.h"
 #include "net/session.h"
 #include "net/wire.h"
@@ -495,6 +496,199 @@ static void test_hello_gate(void **state)
     assert_int_equal(g.calls, 2);
 }
 
+/* ---- 6. forks: one device key on two homes (PROTOCOL.md 8.7) ---- */
+
+/* A session of h (client) with Grace (server), run to its end whatever
+ * happens; the codes each side ended with. */
+static void sync_with_grace(world_t *w, mm_home_t *h, int *rc_cli, int *rc_srv)
+{
+    mm_session_t *c, *s;
+    uint8_t x[32];
+    xkey(w->grace, x);
+    assert_rc(mm_session_new(h, 1, x, mm_home_identity_pk(w->grace), chan_send, &w->to_grace,
+                             &c), MM_OK);
+    xkey(h, x);
+    assert_rc(mm_session_new(w->grace, 0, x, NULL, chan_send, &w->to_ada, &s), MM_OK);
+    assert_rc(mm_session_start(c), MM_OK);
+    *rc_cli = *rc_srv = MM_OK;
+    while (w->to_ada.head || w->to_grace.head) {
+        int rc = deliver(&w->to_grace, s);
+        if (rc && !*rc_srv)
+            *rc_srv = rc;
+        rc = deliver(&w->to_ada, c);
+        if (rc && !*rc_cli)
+            *rc_cli = rc;
+    }
+    if (!*rc_cli && !mm_session_done(c))
+        *rc_cli = MM_ETIMEOUT;      /* it would wait: never a success */
+    if (!*rc_srv && !mm_session_done(s))
+        *rc_srv = MM_ETIMEOUT;
+    mm_session_destroy(&c);
+    mm_session_destroy(&s);
+    w->to_ada.inflight = w->to_grace.inflight = 0;
+}
+
+static int self_forked(mm_home_t *h)
+{
+    mm_txn_t *txn;
+    int forked;
+    assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
+    assert_rc(mm_fork_self(txn, dev(h), &forked, NULL, NULL), MM_OK);
+    mm_txn_abort(&txn);
+    return forked;
+}
+
+static uint64_t forks(mm_home_t *h)
+{
+    mm_txn_t *txn;
+    uint64_t n;
+    assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
+    assert_rc(mm_fork_count(txn, &n), MM_OK);
+    mm_txn_abort(&txn);
+    return n;
+}
+
+/* Ada's home is copied to ada2 after seq 1; each writes its own seq 2.  Ada
+ * syncs with Grace first (nothing wrong to see), then ada2: both see the
+ * heads differ at 2, challenge each other, and each holds the two signed
+ * entries: ada2 stops writing.  Then Ada syncs again: Grace hands her the
+ * proof, and Ada stops writing too.  Nothing stored is lost. */
+static void test_fork_detected_and_forwarded(void **state)
+{
+    world_t *w = *state;
+    char src[FX_PATH_MAX], dst[FX_PATH_MAX], cmd[3 * FX_PATH_MAX];
+    mm_home_t *ada2;
+    int rc_c, rc_s;
+    note(w->ada, w->scope, "Week 1: read the chapter on delegation.");
+    run(w);
+    assert_int_equal(head(w->grace, dev(w->ada), w->scope), 1);
+    mm_home_close(&w->ada);
+    fx_path(src, w->dir, "ada");
+    fx_path(dst, w->dir, "ada2");
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", src, dst);
+    assert_int_equal(system(cmd), 0);
+    assert_rc(mm_home_open(src, &w->ada), MM_OK);
+    assert_rc(mm_home_open(dst, &ada2), MM_OK);
+    note(w->ada, w->scope, "Week 2 (ada): ran my first one-on-ones.");
+    note(ada2, w->scope, "Week 2 (ada2): skipped the one-on-ones.");
+
+    sync_with_grace(w, w->ada, &rc_c, &rc_s);
+    assert_rc(rc_c, MM_OK);
+    assert_rc(rc_s, MM_OK);
+    assert_int_equal(head(w->grace, dev(w->ada), w->scope), 2);
+
+    sync_with_grace(w, ada2, &rc_c, &rc_s);
+    assert_rc(rc_c, MM_EFORK);
+    assert_rc(rc_s, MM_EFORK);
+    assert_true(self_forked(ada2));
+    assert_false(self_forked(w->grace));
+    assert_int_equal(forks(ada2), 1);
+    assert_int_equal(forks(w->grace), 1);
+    assert_false(self_forked(w->ada));          /* not told yet */
+    mm_field_t f[] = { { "text", MM_F_STR, "more", 4, 0 } };
+    assert_rc(mm_engage_append(ada2, w->scope, MM_T_NOTE, f, 1, NULL), MM_EFORKED);
+    assert_int_equal(head(ada2, dev(ada2), w->scope), 2);       /* kept */
+    assert_int_equal(head(w->grace, dev(w->ada), w->scope), 2);
+
+    sync_with_grace(w, w->ada, &rc_c, &rc_s);   /* Grace forwards the proof */
+    assert_rc(rc_c, MM_EFORK);
+    assert_rc(rc_s, MM_EFORK);
+    assert_true(self_forked(w->ada));
+    assert_rc(mm_engage_append(w->ada, w->scope, MM_T_NOTE, f, 1, NULL), MM_EFORKED);
+    /* every scope: Ada's own notes too */
+    assert_rc(mm_engage_append(w->ada, mm_home_self_scope(w->ada), MM_T_NOTE, f, 1, NULL),
+              MM_EFORKED);
+    assert_int_equal(head(w->ada, dev(w->ada), w->scope), 2);
+    mm_home_close(&ada2);
+}
+
+/* A frame for Grace's server session from Ada. */
+static size_t have_claim(uint8_t *out, size_t cap, const uint8_t *author, const uint8_t *scope,
+                         uint64_t seq, const uint8_t headid[32])
+{
+    mm_mp_writer_t wr;
+    mm_have_t h;
+    memcpy(h.author, author, 32);
+    memcpy(h.scope, scope, 32);
+    h.seq = seq;
+    memcpy(h.head, headid, 32);
+    mm_mp_writer_init(&wr, out, cap);
+    mm_wire_have_begin(&wr, 1, 1);
+    mm_wire_have_feed(&wr, &h);
+    mm_wire_have_end(&wr, NULL, 0);
+    assert_rc(mm_mp_writer_status(&wr), MM_OK);
+    return wr.len;
+}
+
+/* The last frame sent on c, decoded into msg (and kept in buf). */
+static void last_sent(chan_t *c, uint8_t *buf, size_t cap, size_t *len)
+{
+    frame_t *f, *last = NULL;
+    while ((f = chan_pop(c))) {
+        free(last);
+        last = f;
+    }
+    assert_non_null(last);
+    assert_true(last->len <= cap);
+    memcpy(buf, last->b, last->len);
+    *len = last->len;
+    free(last);
+    assert_rc(mm_wire_decode(buf, *len, &msg), MM_OK);
+}
+
+/* A hostile peer claims another head for a feed Grace holds, with no second
+ * signed entry to back it: Grace challenges, holds the feed back and never
+ * says DONE, but marks nothing forked whatever comes back. */
+static void test_fork_forged_claim(void **state)
+{
+    world_t *w = *state;
+    static uint8_t fr[3 * MM_ENTRY_MAX], challenge[MM_ENTRY_MAX + 64];
+    uint8_t fake[32];
+    size_t n, clen;
+    note(w->ada, w->scope, "Week 1: read the chapter on delegation.");
+    run(w);
+    for (int round = 0; round < 3; round++) {
+        mm_session_t *s = server(w, w->ada, 1);
+        memset(fake, 0x66 + round, sizeof fake);
+        n = have_claim(fr, sizeof fr, dev(w->ada), w->scope, 1, fake);
+        assert_rc(mm_session_input(s, fr, n), MM_OK);
+        last_sent(&w->to_ada, challenge, sizeof challenge, &clen);
+        assert_int_equal(msg.type, MM_MSG_FORK);          /* the challenge, no DONE */
+        assert_int_equal(msg.u.fork.n, 1);
+        const uint8_t *mine = msg.u.fork.bufs[0];
+        size_t minelen = msg.u.fork.lens[0];
+        mm_mp_writer_t wr;
+        mm_mp_writer_init(&wr, fr, sizeof fr);
+        if (round == 0) {
+            /* a "proof" whose second entry is Grace's own with a spoilt box */
+            static uint8_t spoilt[MM_ENTRY_MAX];
+            memcpy(spoilt, mine, minelen);
+            spoilt[minelen - 70] ^= 1;
+            const uint8_t *bufs[2] = { mine, spoilt };
+            size_t lens[2] = { minelen, minelen };
+            mm_wire_fork(&wr, bufs, lens, 2);
+            assert_rc(mm_session_input(s, fr, wr.len), MM_EBADSIG);
+        } else if (round == 1) {
+            /* her own entry twice: not two different entries */
+            const uint8_t *bufs[2] = { mine, mine };
+            size_t lens[2] = { minelen, minelen };
+            mm_wire_fork(&wr, bufs, lens, 2);
+            assert_rc(mm_session_input(s, fr, wr.len), MM_EPROTO);
+        } else {
+            /* her own entry sent back as a challenge: identical, so no fork */
+            mm_wire_fork(&wr, &mine, &minelen, 1);
+            assert_rc(mm_session_input(s, fr, wr.len), MM_EPROTO);
+        }
+        assert_false(mm_session_done(s));
+        mm_session_destroy(&s);
+        chan_drain(&w->to_ada);
+    }
+    assert_int_equal(forks(w->grace), 0);
+    assert_false(self_forked(w->grace));
+    assert_false(self_forked(w->ada));
+    note(w->ada, w->scope, "Week 2: still writing.");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +700,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_have_frames_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_progress, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hello_gate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_detected_and_forwarded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_forged_claim, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }
