@@ -110,6 +110,7 @@ static int migrate(mm_store_t *s, MDB_txn *txn, unsigned format)
 {
     mm_txn_t t = { .store = s, .txn = txn, .write = 1 };
     int rc = MM_OK;
+    /* 2 -> 3 adds "forks", which open_tables has just created empty */
     if (format < 2)                     /* 1 -> 2: index the certificates by CURVE key */
         rc = mm_cert_reindex(&t, NULL);
     return rc ? rc : put_format(s, txn, (uint8_t) own_format());

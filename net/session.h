@@ -8,8 +8,11 @@
  *  presents in HELLO.
  *
  *  Flow (PROTOCOL.md, "Sync protocol"): each side sends HELLO and HAVE (its
- *  feeds in the scopes both share, and the identities it refuses); on the
- *  other's last HAVE each side plans what the other lacks and streams it in
+ *  feeds in the scopes both share with their head ids, and the identities
+ *  it refuses); on the other's last HAVE each side compares heads (a feed
+ *  whose entries differ at one seq is held back and answered with FORK,
+ *  PROTOCOL.md 8.7, and the session then ends with MM_EFORK), then plans
+ *  what the other lacks and streams it in
  *  ENTRIES frames (one run of one feed each, CERT first for a new author),
  *  at most MM_CREDIT_INITIAL unacknowledged; the receiver verifies and
  *  commits each frame, then ACKs it.  DONE says "nothing more from me".
