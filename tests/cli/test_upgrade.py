@@ -30,7 +30,7 @@ class Upgrade(mmtest.MMTestCase):
         self.assertIn(NOTE, r.out, r)
         lines = r.err.strip().split("\n")
         self.assertEqual(len(lines), 1, r)
-        self.assertRegex(lines[0], r"^mm: upgraded the store of .* from format 1 to 2; the old "
+        self.assertRegex(lines[0], r"^mm: upgraded the store of .* from format 1 to 3; the old "
                          r"one is kept as .*/store/format-1\.mdb$", r)
         copy = os.path.join(self.home, "store", "format-1.mdb")
         self.assertEqual(os.stat(copy).st_mode & 0o777, 0o600)
