@@ -499,7 +499,7 @@ static void test_format_1_migrates(void **state)
 
     /* opened for writing it becomes format 2, every row there */
     assert_rc(mm_store_open(fs.dir, 0, &fs.store), MM_OK);
-    assert_int_equal(store_format(fs.store), 2);
+    assert_int_equal(store_format(fs.store), MM_STORE_FORMAT);
     assert_int_equal(missing_rows(fs.store), 0);
     assert_rc(by_curve(fs.store, mm_keypair_pk(device), &seen), MM_OK);
     assert_int_equal(seen.n, 1);
@@ -574,7 +574,7 @@ static void test_reindex_repairs(void **state)
     }
     assert_int_equal(read(opened[0], &c, 1), 1);
     assert_rc(mm_store_open(fs.dir, 0, &fs.store), MM_OK);         /* migrates */
-    assert_int_equal(store_format(fs.store), 2);
+    assert_int_equal(store_format(fs.store), MM_STORE_FORMAT);
     assert_int_equal(write(migrated[1], "m", 1), 1);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -664,7 +664,7 @@ static void test_by_curve_many(void **state)
     put_many(fs.store, m);
     mm_store_close(&fs.store);
     assert_rc(mm_store_open(fs.dir, 0, &fs.store), MM_OK);         /* migrates */
-    assert_int_equal(store_format(fs.store), 2);
+    assert_int_equal(store_format(fs.store), MM_STORE_FORMAT);
     assert_int_equal(missing_rows(fs.store), 0);
     probe_many(fs.store, m);
     assert_int_equal(fx_store_done(&fs), 0);
