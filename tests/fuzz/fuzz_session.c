@@ -345,4 +345,19 @@ void fz_seeds(const char *dir)
     w = start(REMOTE(ADA));
     entries(w, run, lens, 1);
     fz_seed_buf(dir, "server-entries-first", &seedbuf);
+
+    /* Ada claims another head for Grace's feed: Grace challenges (FORK);
+     * Ada answers with a "proof" of two of her own entries (8.7) */
+    mm_have_t claim = feeds[0];
+    claim.head[0] ^= 1;
+    w = start(INJECT_HELLO | REMOTE(ADA));
+    have(w, 1, &claim, 1, NULL, 0);
+    mm_wire_fork(w, run, lens, 2);
+    next(w);
+    fz_seed_buf(dir, "server-fork-claim", &seedbuf);
+    w = start(INJECT_HELLO | REMOTE(ADA));
+    have(w, 1, feeds, 1, NULL, 0);
+    mm_wire_fork(w, run, lens, 1);
+    next(w);
+    fz_seed_buf(dir, "server-fork-challenge", &seedbuf);
 }
