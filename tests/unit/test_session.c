@@ -602,6 +602,133 @@ static void test_fork_detected_and_forwarded(void **state)
     mm_home_close(&ada2);
 }
 
+/* The copy meets the original directly, as own devices sync (one key on
+ * both sides, every scope shared): both compare at the equal heads, both
+ * hold the proof, both stop writing. */
+static void test_fork_direct(void **state)
+{
+    world_t *w = *state;
+    char src[FX_PATH_MAX], dst[FX_PATH_MAX], cmd[3 * FX_PATH_MAX];
+    mm_home_t *ada2;
+    mm_session_t *c, *s;
+    uint8_t x[32];
+    int rc_c = MM_OK, rc_s = MM_OK, rc;
+    note(w->ada, w->scope, "Week 1: read the chapter on delegation.");
+    mm_home_close(&w->ada);
+    fx_path(src, w->dir, "ada");
+    fx_path(dst, w->dir, "ada2");
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", src, dst);
+    assert_int_equal(system(cmd), 0);
+    assert_rc(mm_home_open(src, &w->ada), MM_OK);
+    assert_rc(mm_home_open(dst, &ada2), MM_OK);
+    note(w->ada, mm_home_self_scope(w->ada), "private, ada");
+    note(ada2, mm_home_self_scope(ada2), "private, ada2");
+    xkey(w->ada, x);                            /* one key: both ends */
+    assert_rc(mm_session_new(ada2, 1, x, mm_home_identity_pk(w->ada), chan_send, &w->to_grace,
+                             &c), MM_OK);
+    assert_rc(mm_session_new(w->ada, 0, x, NULL, chan_send, &w->to_ada, &s), MM_OK);
+    assert_rc(mm_session_start(c), MM_OK);
+    while (w->to_ada.head || w->to_grace.head) {
+        if ((rc = deliver(&w->to_grace, s)) && !rc_s)
+            rc_s = rc;
+        if ((rc = deliver(&w->to_ada, c)) && !rc_c)
+            rc_c = rc;
+    }
+    assert_rc(rc_c, MM_EFORK);
+    assert_rc(rc_s, MM_EFORK);
+    mm_session_destroy(&c);
+    mm_session_destroy(&s);
+    w->to_ada.inflight = w->to_grace.inflight = 0;
+    assert_true(self_forked(w->ada));
+    assert_true(self_forked(ada2));
+    assert_int_equal(head(w->ada, dev(w->ada), w->scope), 1);   /* nothing lost */
+    mm_home_close(&ada2);
+}
+
+/* The entry seq of (author, scope) as h holds it, copied into out. */
+static size_t entry_at(mm_home_t *h, const uint8_t *author, const uint8_t *scope, uint64_t seq,
+                       uint8_t *out)
+{
+    mm_txn_t *txn;
+    const uint8_t *buf;
+    size_t len;
+    assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
+    assert_rc(mm_log_get(txn, author, scope, seq, &buf, &len), MM_OK);
+    memcpy(out, buf, len);
+    mm_txn_abort(&txn);
+    return len;
+}
+
+static int record(mm_home_t *h, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+                  int *self)
+{
+    mm_txn_t *txn;
+    assert_rc(mm_store_begin(mm_home_store(h), 1, &txn), MM_OK);
+    int rc = mm_fork_record(txn, a, alen, b, blen, self, NULL);
+    if (rc == MM_OK)
+        assert_rc(mm_txn_commit(&txn), MM_OK);
+    mm_txn_abort(&txn);
+    return rc;
+}
+
+/* core/fork.h: what makes a proof, and what recording it does. */
+static void test_fork_record_rules(void **state)
+{
+    world_t *w = *state;
+    char src[FX_PATH_MAX], dst[FX_PATH_MAX], cmd[3 * FX_PATH_MAX];
+    static uint8_t a[MM_ENTRY_MAX], b[MM_ENTRY_MAX], a2[MM_ENTRY_MAX], bad[MM_ENTRY_MAX];
+    mm_home_t *ada2;
+    mm_txn_t *txn;
+    mm_fork_t fk;
+    int self, forked;
+    uint64_t seq;
+    mm_home_close(&w->ada);
+    fx_path(src, w->dir, "ada");
+    fx_path(dst, w->dir, "ada2");
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", src, dst);
+    assert_int_equal(system(cmd), 0);
+    assert_rc(mm_home_open(src, &w->ada), MM_OK);
+    assert_rc(mm_home_open(dst, &ada2), MM_OK);
+    note(w->ada, w->scope, "one");
+    note(w->ada, w->scope, "two");
+    note(ada2, w->scope, "other");
+    size_t alen = entry_at(w->ada, dev(w->ada), w->scope, 1, a);
+    size_t a2len = entry_at(w->ada, dev(w->ada), w->scope, 2, a2);
+    size_t blen = entry_at(ada2, dev(w->ada), w->scope, 1, b);
+    memcpy(bad, b, blen);
+    bad[blen - 70] ^= 1;                        /* in the box: the signature fails */
+
+    assert_rc(record(w->grace, a, alen, a, alen, NULL), MM_EPROTO);     /* not different */
+    assert_rc(record(w->grace, a2, a2len, b, blen, NULL), MM_EPROTO);   /* not one seq */
+    assert_rc(record(w->grace, a, alen, bad, blen, NULL), MM_EBADSIG);
+    assert_rc(record(w->carl, a, alen, b, blen, NULL), MM_ENOCERT);     /* no cert of Ada */
+    assert_int_equal(forks(w->grace), 0);
+    assert_rc(record(w->grace, a, alen, b, blen, &self), MM_OK);
+    assert_false(self);
+    assert_false(self_forked(w->grace));
+    assert_rc(record(w->grace, b, blen, a, alen, &self), MM_OK);        /* again: one record */
+    assert_int_equal(forks(w->grace), 1);
+    assert_rc(mm_store_begin(mm_home_store(w->grace), 0, &txn), MM_OK);
+    assert_rc(mm_fork_get(txn, dev(w->ada), w->scope, &fk), MM_OK);
+    assert_int_equal(fk.seq, 1);
+    uint8_t ida[32], idb[32];
+    mm_hash(ida, fk.a, fk.alen);
+    mm_hash(idb, fk.b, fk.blen);
+    assert_true(memcmp(ida, idb, 32) < 0);      /* canonical: the smaller id first */
+    mm_txn_abort(&txn);
+
+    assert_rc(record(w->ada, b, blen, a, alen, &self), MM_OK);          /* Ada's own key */
+    assert_true(self);
+    assert_rc(mm_store_begin(mm_home_store(w->ada), 0, &txn), MM_OK);
+    assert_rc(mm_fork_self(txn, dev(w->ada), &forked, NULL, &seq), MM_OK);
+    assert_true(forked);
+    assert_int_equal(seq, 1);
+    assert_rc(mm_fork_self(txn, dev(w->grace), &forked, NULL, NULL), MM_OK);
+    assert_false(forked);                       /* another key (after a reset) writes */
+    mm_txn_abort(&txn);
+    mm_home_close(&ada2);
+}
+
 /* A frame for Grace's server session from Ada. */
 static size_t have_claim(uint8_t *out, size_t cap, const uint8_t *author, const uint8_t *scope,
                          uint64_t seq, const uint8_t headid[32])
@@ -702,6 +829,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hello_gate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork_detected_and_forwarded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork_forged_claim, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_direct, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_record_rules, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }
