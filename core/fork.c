@@ -84,7 +84,7 @@ int mm_fork_record(mm_txn_t *txn, const uint8_t *a, size_t alen, const uint8_t *
                    size_t blen, int *self, mm_entry_t *out)
 {
     mm_entry_t ea, eb;
-    mm_fork_t old;
+    mm_fork_t old = { 0 };
     const uint8_t *dev;
     uint8_t fk[FEED_KEY];
     int rc;

@@ -5,6 +5,8 @@
  *  callback copies the frame into a FIFO and a pump feeds the FIFOs to the
  *  other side alternately, so the whole protocol runs without a socket and
  *  every frame can be decoded and counted on the way. */
+#include <sys/wait.h>
+#include <unistd.h>
 #include "fixture.h"
 #include "fxhome.h"
 #include "core/engage.h"
@@ -498,6 +500,21 @@ static void test_hello_gate(void **state)
 
 /* ---- 6. forks: one device key on two homes (PROTOCOL.md 8.7) ---- */
 
+/* Copy the home src to dst as it is, keys and all: a copied home. */
+static void copy_home(const char *src, const char *dst)
+{
+    int status;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execlp("cp", "cp", "-a", src, dst, (char *) NULL);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 /* A session of h (client) with Grace (server), run to its end whatever
  * happens; the codes each side ended with. */
 static void sync_with_grace(world_t *w, mm_home_t *h, int *rc_cli, int *rc_srv)
@@ -556,7 +573,7 @@ static uint64_t forks(mm_home_t *h)
 static void test_fork_detected_and_forwarded(void **state)
 {
     world_t *w = *state;
-    char src[FX_PATH_MAX], dst[FX_PATH_MAX], cmd[3 * FX_PATH_MAX];
+    char src[FX_PATH_MAX], dst[FX_PATH_MAX];
     mm_home_t *ada2;
     int rc_c, rc_s;
     note(w->ada, w->scope, "Week 1: read the chapter on delegation.");
@@ -565,8 +582,7 @@ static void test_fork_detected_and_forwarded(void **state)
     mm_home_close(&w->ada);
     fx_path(src, w->dir, "ada");
     fx_path(dst, w->dir, "ada2");
-    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", src, dst);
-    assert_int_equal(system(cmd), 0);
+    copy_home(src, dst);
     assert_rc(mm_home_open(src, &w->ada), MM_OK);
     assert_rc(mm_home_open(dst, &ada2), MM_OK);
     note(w->ada, w->scope, "Week 2 (ada): ran my first one-on-ones.");
@@ -608,7 +624,7 @@ static void test_fork_detected_and_forwarded(void **state)
 static void test_fork_direct(void **state)
 {
     world_t *w = *state;
-    char src[FX_PATH_MAX], dst[FX_PATH_MAX], cmd[3 * FX_PATH_MAX];
+    char src[FX_PATH_MAX], dst[FX_PATH_MAX];
     mm_home_t *ada2;
     mm_session_t *c, *s;
     uint8_t x[32];
@@ -617,8 +633,7 @@ static void test_fork_direct(void **state)
     mm_home_close(&w->ada);
     fx_path(src, w->dir, "ada");
     fx_path(dst, w->dir, "ada2");
-    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", src, dst);
-    assert_int_equal(system(cmd), 0);
+    copy_home(src, dst);
     assert_rc(mm_home_open(src, &w->ada), MM_OK);
     assert_rc(mm_home_open(dst, &ada2), MM_OK);
     note(w->ada, mm_home_self_scope(w->ada), "private, ada");
@@ -675,7 +690,7 @@ static int record(mm_home_t *h, const uint8_t *a, size_t alen, const uint8_t *b,
 static void test_fork_record_rules(void **state)
 {
     world_t *w = *state;
-    char src[FX_PATH_MAX], dst[FX_PATH_MAX], cmd[3 * FX_PATH_MAX];
+    char src[FX_PATH_MAX], dst[FX_PATH_MAX];
     static uint8_t a[MM_ENTRY_MAX], b[MM_ENTRY_MAX], a2[MM_ENTRY_MAX], bad[MM_ENTRY_MAX];
     mm_home_t *ada2;
     mm_txn_t *txn;
@@ -685,8 +700,7 @@ static void test_fork_record_rules(void **state)
     mm_home_close(&w->ada);
     fx_path(src, w->dir, "ada");
     fx_path(dst, w->dir, "ada2");
-    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", src, dst);
-    assert_int_equal(system(cmd), 0);
+    copy_home(src, dst);
     assert_rc(mm_home_open(src, &w->ada), MM_OK);
     assert_rc(mm_home_open(dst, &ada2), MM_OK);
     note(w->ada, w->scope, "one");
@@ -756,6 +770,8 @@ static void last_sent(chan_t *c, uint8_t *buf, size_t cap, size_t *len)
         last = f;
     }
     assert_non_null(last);
+    if (!last)
+        return;                     /* (assert_non_null returned: for the analyzer) */
     assert_true(last->len <= cap);
     memcpy(buf, last->b, last->len);
     *len = last->len;
