@@ -190,7 +190,8 @@ static void sync_hint(char *out, size_t cap, int rc, const char *arg)
         break;
     case MM_EBADSIG: case MM_EBADCERT: case MM_ENOCERT: case MM_ESCOPE:
     case MM_EFORK:
-        snprintf(out, cap, "that feed is held back and nothing is lost; see 'mm status'");
+        snprintf(out, cap, "that feed is held back and nothing stored is lost; see "
+                 "'mm status'");
         break;
     case MM_EPREV: case MM_ESEQGAP: case MM_EDECRYPT:
     case MM_EMALFORMED: case MM_ENONCANON: case MM_EBODY:

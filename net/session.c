@@ -776,8 +776,7 @@ static int fork_fail(mm_session_t *s, const mm_entry_t *e)
     char dev[MM_IDCODE_LEN + 1];
     mm_idcode_encode(dev, MM_IDCODE_DEVICE, e->author);
     return fail(s, MM_EFORK, "device %.15s wrote two different entries at seq %llu of one feed: "
-                "its key is on two homes (a copied home); that feed is held back", dev,
-                (unsigned long long) e->seq);
+                "its key is on two homes (a copied home)", dev, (unsigned long long) e->seq);
 }
 
 /* FORK (PROTOCOL.md 8.7).  One entry: the remote's entry at a position
