@@ -701,6 +701,41 @@ static int on_cert(mm_session_t *s, const mm_msg_t *m)
 /* a received frame is one run of mm_log_put_run */
 _Static_assert(MM_RUN_MAX <= MM_LOG_RUN_MAX, "an ENTRIES frame fits one stored run");
 
+static void fork_event(mm_session_t *s, const mm_entry_t *e, int self);
+static int fork_fail(mm_session_t *s, const mm_entry_t *e);
+
+/* A run held an entry that differs from the one stored at its position (a
+ * sender that did not compare heads): if that entry is validly signed, the
+ * two are a proof, recorded as a FORK would be (PROTOCOL.md 8.7). */
+static int entries_fork(mm_session_t *s, const mm_msg_t *m)
+{
+    mm_txn_t *txn;
+    mm_entry_t e;
+    const uint8_t *mine;
+    size_t minelen;
+    int self = 0;
+    int rc = mm_store_begin(s->store, 1, &txn);
+    if (rc)
+        return fail(s, rc, "cannot open the store");
+    rc = MM_EFORK;
+    for (uint32_t i = 0; i < m->u.entries.n; i++) {
+        if (mm_entry_parse(m->u.entries.bufs[i], m->u.entries.lens[i], &e) != MM_OK
+            || mm_log_get(txn, e.author, e.scope, e.seq, &mine, &minelen) != MM_OK)
+            break;
+        if (minelen == e.len && memcmp(mine, e.bytes, e.len) == 0)
+            continue;
+        if ((rc = mm_fork_record(txn, e.bytes, e.len, mine, minelen, &self, NULL)) == MM_OK)
+            rc = mm_txn_commit(&txn);
+        break;
+    }
+    mm_txn_abort(&txn);
+    if (rc)
+        return fail(s, MM_EFORK, "entries of one feed differ from those stored: %s",
+                    mm_strerror(rc));
+    fork_event(s, &e, self);
+    return fork_fail(s, &e);
+}
+
 static int on_entries(mm_session_t *s, const mm_msg_t *m)
 {
     mm_entry_t e;
@@ -730,6 +765,8 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
     if (rc == MM_OK)
         rc = mm_txn_commit(&txn);
     mm_txn_abort(&txn);
+    if (rc == MM_EFORK)
+        return entries_fork(s, m);
     if (rc) {
         char dev[MM_IDCODE_LEN + 1];
         mm_idcode_encode(dev, MM_IDCODE_DEVICE, e.author);

@@ -743,6 +743,46 @@ static void test_fork_record_rules(void **state)
     mm_home_close(&ada2);
 }
 
+/* A sender that skips the comparison and sends its branch as ENTRIES: the
+ * receiver holding the other branch records the proof all the same; a
+ * spoilt entry at that position is refused as before and records nothing. */
+static void test_fork_in_entries(void **state)
+{
+    world_t *w = *state;
+    char src[FX_PATH_MAX], dst[FX_PATH_MAX];
+    static uint8_t b[MM_ENTRY_MAX], fr[MM_ENTRY_MAX + 64];
+    mm_home_t *ada2;
+    mm_mp_writer_t wr;
+    mm_home_close(&w->ada);
+    fx_path(src, w->dir, "ada");
+    fx_path(dst, w->dir, "ada2");
+    copy_home(src, dst);
+    assert_rc(mm_home_open(src, &w->ada), MM_OK);
+    assert_rc(mm_home_open(dst, &ada2), MM_OK);
+    note(w->ada, w->scope, "one");
+    note(ada2, w->scope, "other");
+    run(w);                                     /* Grace holds Ada's seq 1 */
+    size_t blen = entry_at(ada2, dev(w->ada), w->scope, 1, b);
+    for (int spoil = 1; spoil >= 0; spoil--) {
+        const uint8_t *bufs[1] = { b };
+        mm_session_t *s = server(w, w->ada, 1);
+        size_t n = FRAME(MM_MSG_HAVE, NULL);
+        assert_rc(mm_session_input(s, fbuf, n), MM_OK);
+        b[blen - 70] ^= (uint8_t) spoil;
+        mm_mp_writer_init(&wr, fr, sizeof fr);
+        mm_wire_entries_begin(&wr, 1);
+        mm_wire_entries_add(&wr, bufs[0], blen);
+        assert_rc(mm_session_input(s, fr, wr.len), MM_EFORK);
+        b[blen - 70] ^= (uint8_t) spoil;
+        assert_int_equal(forks(w->grace), spoil ? 0 : 1);
+        mm_session_destroy(&s);
+        chan_drain(&w->to_ada);
+    }
+    assert_false(self_forked(w->grace));
+    assert_int_equal(head(w->grace, dev(w->ada), w->scope), 1);
+    mm_home_close(&ada2);
+}
+
 /* A frame for Grace's server session from Ada. */
 static size_t have_claim(uint8_t *out, size_t cap, const uint8_t *author, const uint8_t *scope,
                          uint64_t seq, const uint8_t headid[32])
@@ -847,6 +887,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fork_forged_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork_direct, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork_record_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_in_entries, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }
