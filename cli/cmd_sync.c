@@ -67,8 +67,9 @@ const char cmd_sync_help[] =
     "        nothing to sync: no peer has an address; set one with 'mm peer set-addr'\n"
     "\n"
     "    --json prints {\"peers\": [{\"name\", \"ok\", \"sent\", \"received\",\n"
-    "    \"bytes_sent\", \"bytes_received\", \"ms\", \"error\", \"news\"}]}; error is\n"
-    "    null or the reason the session failed; news lists what arrived as\n"
+    "    \"bytes_sent\", \"bytes_received\", \"ms\", \"error\", \"code\", \"news\"}]};\n"
+    "    error is null or the reason the session failed, code its MM_E name\n"
+    "    (MM_EFORK: a device key was used on two homes); news lists what arrived as\n"
     "    {\"kind\", \"peer\", \"question\", \"time\", \"time_ms\"} (kind: answered,\n"
     "    clarified, asked-back, declined, released, held, away, back, thanked,\n"
     "    reported, asked, withdrew; question null for away and back), with\n"
@@ -195,7 +196,11 @@ static void sync_hint(char *out, size_t cap, int rc, const char *arg)
                  "not be their mm serve", arg);
         break;
     case MM_EBADSIG: case MM_EBADCERT: case MM_ENOCERT: case MM_ESCOPE:
-    case MM_EPREV: case MM_ESEQGAP: case MM_EDECRYPT: case MM_EFORK:
+    case MM_EFORK:
+        snprintf(out, cap, "that feed is held back and nothing stored is lost; see "
+                 "'mm status'");
+        break;
+    case MM_EPREV: case MM_ESEQGAP: case MM_EDECRYPT:
     case MM_EMALFORMED: case MM_ENONCANON: case MM_EBODY:
         snprintf(out, cap, "nothing that failed to verify was stored; tell "
                  "the peer, and run 'mm verify'");
@@ -376,6 +381,7 @@ void cmd_sync_json(const cli_t *cli, json_t *j, const char *key, const cmd_sync_
     json_uint(j, "bytes_received", r->stats.bytes_recv);
     json_uint(j, "ms", r->ms);
     json_str(j, "error", r->rc == MM_OK ? NULL : r->error);
+    json_str(j, "code", r->rc == MM_OK ? NULL : mm_errname(r->rc));
     json_arr_begin(j, "news");
     for (size_t i = 0; i < r->news.n; i++)
         news_json(cli, j, &r->news.v[i]);

@@ -81,7 +81,9 @@ const char cmd_status_help[] =
     "    \"ahead\" and \"away_until\"); waiting_on_me items have \"kind\"\n"
     "    \"question\" or \"ask-back\" ({\"id\", \"ref\", \"peer\", \"time\",\n"
     "    \"time_ms\", \"text\"}); quiet ambitions are as in 'mm ambition list\n"
-    "    --json'.\n"
+    "    --json'.  \"device\" is {\"forked\"}, with \"code\" (MM_EFORKED),\n"
+    "    \"valid_through_seq\" and \"text\" when this device's key was also used\n"
+    "    on another home (a copied home): such a home writes nothing more.\n"
     "\n"
     "EXAMPLES\n"
     "    mm sync && mm status\n"
@@ -522,10 +524,23 @@ static void status_json(cli_t *cli, const rels_t *all,
     char when[CLI_TIME_MAX];
     json_t j;
 
+    uint64_t fseq;
+    int forked = cli_forked(cli, &fseq);
+
     json_init(&j, stdout);
     json_obj_begin(&j, NULL);
     if (cmd_backup_status_json(cli, &j) != MM_OK)
         json_null(&j, "restored");
+    json_obj_begin(&j, "device");
+    json_bool(&j, "forked", forked);
+    if (forked) {
+        char line[512];
+        cli_forked_text(line, sizeof line, fseq);
+        json_str(&j, "code", mm_errname(MM_EFORKED));
+        json_uint(&j, "valid_through_seq", fseq ? fseq - 1 : 0);
+        json_str(&j, "text", line);
+    }
+    json_obj_end(&j);
     json_arr_begin(&j, "waiting_on_me");
     for (size_t i = 0; i < all->n; i++)
         for (size_t k = 0; k < all->v[i].nq; k++) {
@@ -602,6 +617,14 @@ static void status_text(cli_t *cli, const rels_t *all,
     char hex[2 * 32 + 1], name[CLI_NAME_SAFE], when[CLI_TIME_MAX];
     size_t inbox = 0, held = 0, shown = 0;
     const char *pending = "waiting on you";
+    uint64_t fseq;
+
+    if (cli_forked(cli, &fseq)) {
+        char line[512];
+        cli_forked_text(line, sizeof line, fseq);
+        printf("this device\n  forked: %s\n", line);
+        shown++;
+    }
 
     for (size_t i = 0; i < all->n; i++)
         for (size_t k = 0; k < all->v[i].nq; k++) {

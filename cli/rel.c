@@ -96,6 +96,8 @@ int rel_settle(cli_t *cli)
     if (l.mentees == 0)
         return CLI_EXIT_OK;
     rc = mm_budget_settle(cli->home, NULL);
+    if (rc == MM_EFORKED)
+        return CLI_EXIT_OK;         /* a forked home writes nothing; said at the start */
     if (rc != MM_OK)
         return cli_fail_rc(cli, rc, "cannot sort your mentees' questions into "
                            "your budget");

@@ -18,6 +18,7 @@
 #include "cli/util.h"
 #include "cli/json.h"
 #include "cli/suggest.h"
+#include "core/fork.h"
 #include "core/question.h"
 #include "core/utf8.h"
 #include "crypto/error.h"
@@ -143,6 +144,7 @@ const char *cli_hint(int rc)
     case MM_ETOOBIG:  return "make it smaller";
     case MM_EINVAL:   return "check the arguments";
     case MM_ENOTFOUND: return "check the path and try again";
+    case MM_EFORKED:  return "this home writes nothing more; see 'mm status' for how to recover";
     default:          return "run 'mm verify' to check the store";
     }
 }
@@ -339,6 +341,28 @@ static int home_missing_error(cli_t *cli, const char *key)
                     "NAME' first", cli->path);
 }
 
+int cli_forked(const cli_t *cli, uint64_t *seq)
+{
+    mm_txn_t *txn = NULL;
+    int forked = 0;
+
+    *seq = 0;
+    if (mm_store_begin(mm_home_store(cli->home), 0, &txn) != MM_OK
+        || mm_fork_self(txn, mm_keypair_pk(mm_home_device(cli->home)), &forked, NULL, seq)
+           != MM_OK)
+        forked = 0;
+    mm_txn_abort(&txn);
+    return forked;
+}
+
+void cli_forked_text(char *out, size_t cap, uint64_t seq)
+{
+    snprintf(out, cap, "this device's key was also used on another home (a copied home); "
+             "writing is stopped. Recover: on the home you keep, run 'mm device reset' on the "
+             "identity device, or pair it again; entries up to seq %llu stay valid.",
+             (unsigned long long) (seq ? seq - 1 : 0));
+}
+
 int cli_home_open(cli_t *cli)
 {
     char key[MM_PATH_MAX + 32];
@@ -353,6 +377,12 @@ int cli_home_open(cli_t *cli)
             fprintf(stderr, "mm: upgraded the store of %s from format %u to %u; the old one "
                     "is kept as %s/store/format-%u.mdb\n", cli->path, from,
                     (unsigned) MM_STORE_FORMAT, cli->path, from);
+        uint64_t seq;
+        if (cli_forked(cli, &seq)) {        /* before anything else, every command */
+            char line[512];
+            cli_forked_text(line, sizeof line, seq);
+            fprintf(stderr, "mm: %s\n", line);
+        }
         return CLI_EXIT_OK;
     }
     path_join(key, sizeof key, cli->path, "device.key");

@@ -70,6 +70,14 @@ int cli_home_path(cli_t *cli);
  * naming the key file or the missing home. */
 int cli_home_open(cli_t *cli);
 
+/* Is this home's device key shown forked (a copied home, core/fork.h)?
+ * 1 with *seq the first disputed seq (entries before it stay valid), else
+ * 0 (also when the store cannot say). */
+int cli_forked(const cli_t *cli, uint64_t *seq);
+
+/* The one line that says so and how to recover, without "mm: " or newline. */
+void cli_forked_text(char *out, size_t cap, uint64_t seq);
+
 /* --- arguments --------------------------------------------------------------- */
 
 #define CLI_SHORT_ID 12         /* hex digits of an id shown to people */

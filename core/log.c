@@ -7,6 +7,7 @@
 #include "core/store_int.h"
 #include "core/body.h"
 #include "core/vpool.h"
+#include "core/fork.h"
 #include "crypto/error.h"
 #include "core/be64.h"
 #include "core/propagate.h"
@@ -254,7 +255,15 @@ int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,
         return MM_ETOOBIG;
     if (mm_body_check(body, bodylen))
         return MM_EBODY;
-    int rc = context(txn, author, scope_id, &head, &cert, &have_cert, &scope, &have_scope);
+    /* A key whose feed was shown forked (a copied home) writes nothing more,
+     * in any scope: every front end appends through here (PROTOCOL.md 8.7). */
+    int forked;
+    int rc = mm_fork_self(txn, author, &forked, NULL, NULL);
+    if (rc == MM_OK && forked)
+        rc = MM_EFORKED;
+    if (rc)
+        return rc;
+    rc = context(txn, author, scope_id, &head, &cert, &have_cert, &scope, &have_scope);
     if (rc)
         goto out;
     rc = !have_scope ? MM_ENOTFOUND : !have_cert ? MM_ENOCERT : MM_OK;

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/peer.h"
 #include "core/rekey.h"
+#include "core/fork.h"
 #include <sodium.h>
 #include "crypto/error.h"
 #include "crypto/idcode.h"
@@ -38,6 +39,10 @@ struct mm_session {
     int         sent_done, got_done;
     int         replanned;          /* server: planned again after the client's DONE */
     int         failed;
+    int         checked;            /* the remote's heads were compared with ours */
+    unsigned    forks_sent;         /* FORK frames sent: the remote ends the session */
+    uint8_t   (*held)[64];          /* feeds (author || scope) held back: forked */
+    size_t      nheld, capheld;
     mm_session_event_fn on_event;
     void       *event_arg;
     mm_session_hello_fn on_hello;
@@ -111,6 +116,7 @@ void mm_session_destroy(mm_session_t **self_p)
     free(s->plan);
     free(s->certs_sent);
     free(s->verdicts);
+    free(s->held);
     free(s->frame);
     free(s);
     *self_p = NULL;
@@ -139,7 +145,8 @@ const uint8_t *mm_session_remote_identity(const mm_session_t *self)
 
 int mm_session_done(const mm_session_t *s)
 {
-    return !s->failed && s->sent_done && s->got_done && s->frames_acked == s->stats.frames_sent;
+    return !s->failed && !s->forks_sent && s->sent_done && s->got_done
+        && s->frames_acked == s->stats.frames_sent;
 }
 
 /* ---- sending ---- */
@@ -232,6 +239,7 @@ static int collect_feed(const uint8_t *author, const uint8_t *scope, const mm_he
         return MM_ENOMEM;
     memcpy(f->v[f->n].author, author, 32);
     memcpy(f->v[f->n].scope, scope, 32);
+    memcpy(f->v[f->n].head, head->id, 32);
     f->v[f->n++].seq = head->seq;
     return 0;
 }
@@ -409,8 +417,8 @@ again:
     while (s->credit > 0 && s->iplan < s->nplan)
         if ((rc = send_run(s)))
             return rc;
-    if (s->iplan < s->nplan || s->sent_done)
-        return MM_OK;
+    if (s->iplan < s->nplan || s->sent_done || s->forks_sent)
+        return MM_OK;               /* after a FORK the remote ends the session (8.7) */
     /* The serving side ends last: once the client said DONE, everything it
      * sent is stored; what the server writes in response (a mentor's queue
      * entries) travels in this same session (PROTOCOL.md 8.2). */
@@ -544,6 +552,57 @@ static int feed_stretches(mm_session_t *s, mm_txn_t *txn, const mm_have_t *v, ui
     return rc;
 }
 
+static int is_held(const mm_session_t *s, const uint8_t author[32], const uint8_t scope[32])
+{
+    for (size_t i = 0; i < s->nheld; i++)
+        if (memcmp(s->held[i], author, 32) == 0 && memcmp(s->held[i] + 32, scope, 32) == 0)
+            return 1;
+    return 0;
+}
+
+static int send_fork(mm_session_t *s, const uint8_t *const *bufs, const size_t *lens, uint32_t n)
+{
+    mm_mp_writer_t w;
+    mm_mp_writer_init(&w, s->frame, FRAME_CAP);
+    mm_wire_fork(&w, bufs, lens, n);
+    int rc = send_writer(s, &w);
+    if (rc == MM_OK)
+        s->forks_sent++;
+    return rc;
+}
+
+/* A feed both list (PROTOCOL.md 8.7): if we hold a proof that it forked,
+ * hand it on; if our entry at the remote's seq is not the one whose id it
+ * sent, challenge it with ours.  Either way the feed is held back (*hold).
+ * Only the side holding the longer (or an equal) feed can compare. */
+static int check_feed(mm_session_t *s, mm_txn_t *txn, const mm_have_t *mine,
+                      const mm_have_t *theirs, int *hold)
+{
+    mm_fork_t fk;
+    const uint8_t *buf;
+    size_t len;
+    uint8_t id[32];
+    *hold = 0;
+    int rc = mm_fork_get(txn, mine->author, mine->scope, &fk);
+    if (rc == MM_OK) {
+        const uint8_t *bufs[2] = { fk.a, fk.b };
+        size_t lens[2] = { fk.alen, fk.blen };
+        *hold = 1;
+        return send_fork(s, bufs, lens, 2);
+    }
+    if (rc != MM_ENOTFOUND)
+        return rc;
+    if (theirs->seq == 0 || theirs->seq > mine->seq)
+        return MM_OK;
+    if ((rc = mm_log_get(txn, mine->author, mine->scope, theirs->seq, &buf, &len)))
+        return rc == MM_ENOTFOUND ? MM_ECORRUPT : rc;    /* below our head: stored */
+    mm_hash(id, buf, len);
+    if (memcmp(id, theirs->head, 32) == 0)
+        return MM_OK;
+    *hold = 1;
+    return send_fork(s, &buf, &len, 1);
+}
+
 /* Plan what the remote lacks of our shared feeds (its HAVE, and what went
  * either way since), after what is planned already. */
 static int make_plan(mm_session_t *s)
@@ -561,8 +620,20 @@ static int make_plan(mm_session_t *s)
     for (size_t i = 0; i < f.n && rc == MM_OK; i++) {
         mm_have_t *theirs = s->nrhave ? bsearch(&f.v[i], s->rhave, s->nrhave,
                                                 sizeof *s->rhave, cmp_have) : NULL;
+        if (theirs && !s->checked) {
+            int hold;
+            if ((rc = check_feed(s, txn, &f.v[i], theirs, &hold)))
+                break;
+            if (hold && (rc = grow((void **) &s->held, &s->capheld, s->nheld + 1, 64)))
+                break;
+            if (hold) {
+                memcpy(s->held[s->nheld], f.v[i].author, 32);
+                memcpy(s->held[s->nheld++] + 32, f.v[i].scope, 32);
+            }
+        }
         uint64_t from = theirs ? theirs->seq + 1 : 1;
-        if (from > f.v[i].seq || refused(s, txn, f.v[i].author))
+        if (from > f.v[i].seq || refused(s, txn, f.v[i].author)
+            || is_held(s, f.v[i].author, f.v[i].scope))
             continue;
         t.feed = i;
         rc = feed_stretches(s, txn, &f.v[i], from, &t);
@@ -578,6 +649,7 @@ static int make_plan(mm_session_t *s)
         p->next = t.v[k].from;
         p->last = t.v[k].to;
     }
+    s->checked = 1;
     mm_txn_abort(&txn);
     free(t.v);
     free(f.v);
@@ -707,6 +779,41 @@ static int on_cert(mm_session_t *s, const mm_msg_t *m)
 /* a received frame is one run of mm_log_put_run */
 _Static_assert(MM_RUN_MAX <= MM_LOG_RUN_MAX, "an ENTRIES frame fits one stored run");
 
+static void fork_event(mm_session_t *s, const mm_entry_t *e, int self);
+static int fork_fail(mm_session_t *s, const mm_entry_t *e);
+
+/* A run held an entry that differs from the one stored at its position (a
+ * sender that did not compare heads): if that entry is validly signed, the
+ * two are a proof, recorded as a FORK would be (PROTOCOL.md 8.7). */
+static int entries_fork(mm_session_t *s, const mm_msg_t *m)
+{
+    mm_txn_t *txn;
+    mm_entry_t e;
+    const uint8_t *mine;
+    size_t minelen;
+    int self = 0;
+    int rc = mm_store_begin(s->store, 1, &txn);
+    if (rc)
+        return fail(s, rc, "cannot open the store");
+    rc = MM_EFORK;
+    for (uint32_t i = 0; i < m->u.entries.n; i++) {
+        if (mm_entry_parse(m->u.entries.bufs[i], m->u.entries.lens[i], &e) != MM_OK
+            || mm_log_get(txn, e.author, e.scope, e.seq, &mine, &minelen) != MM_OK)
+            break;
+        if (minelen == e.len && memcmp(mine, e.bytes, e.len) == 0)
+            continue;
+        if ((rc = mm_fork_record(txn, e.bytes, e.len, mine, minelen, &self, NULL)) == MM_OK)
+            rc = mm_txn_commit(&txn);
+        break;
+    }
+    mm_txn_abort(&txn);
+    if (rc)
+        return fail(s, MM_EFORK, "entries of one feed differ from those stored: %s",
+                    mm_strerror(rc));
+    fork_event(s, &e, self);
+    return fork_fail(s, &e);
+}
+
 static int on_entries(mm_session_t *s, const mm_msg_t *m)
 {
     mm_entry_t e;
@@ -736,6 +843,8 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
     if (rc == MM_OK)
         rc = mm_txn_commit(&txn);
     mm_txn_abort(&txn);
+    if (rc == MM_EFORK)
+        return entries_fork(s, m);
     if (rc) {
         char dev[MM_IDCODE_LEN + 1];
         mm_idcode_encode(dev, MM_IDCODE_DEVICE, e.author);
@@ -768,6 +877,80 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
     return send_writer(s, &w);
 }
 
+static void fork_event(mm_session_t *s, const mm_entry_t *e, int self)
+{
+    if (s->on_event) {
+        mm_session_fork_t fk = { e->author, e->scope, e->seq, self };
+        s->on_event(s->event_arg, MM_SESSION_FORK, &fk);
+    }
+}
+
+/* Why the session ends, in words both sides can show. */
+static int fork_fail(mm_session_t *s, const mm_entry_t *e)
+{
+    char dev[MM_IDCODE_LEN + 1];
+    mm_idcode_encode(dev, MM_IDCODE_DEVICE, e->author);
+    return fail(s, MM_EFORK, "device %.15s wrote two different entries at seq %llu of one feed: "
+                "its key is on two homes (a copied home)", dev, (unsigned long long) e->seq);
+}
+
+/* FORK (PROTOCOL.md 8.7).  One entry: the remote's entry at a position
+ * where it saw our head differ; if ours differs indeed, the two are the
+ * proof: record it, hand it back, end the session.  Two entries: a proof;
+ * verify and record it, end the session.  Only a verified pair is ever
+ * recorded: a remote that merely claims another head changes nothing. */
+static int on_fork(mm_session_t *s, const mm_msg_t *m)
+{
+    mm_entry_t e;
+    mm_txn_t *txn;
+    int self = 0;
+    const uint8_t *mine = NULL;
+    size_t minelen = 0;
+    int rc = mm_store_begin(s->store, 1, &txn);
+    if (rc)
+        return fail(s, rc, "cannot open the store");
+    rc = mm_fork_check_entry(txn, m->u.fork.bufs[0], m->u.fork.lens[0], &e);
+    if (rc == MM_OK && !shared(s, txn, e.scope))
+        rc = MM_ESCOPE;
+    if (rc) {
+        mm_txn_abort(&txn);
+        return fail(s, rc, "FORK: %s", mm_strerror(rc));
+    }
+    if (m->u.fork.n == 1) {
+        rc = mm_log_get(txn, e.author, e.scope, e.seq, &mine, &minelen);
+        if (rc == MM_ENOTFOUND
+            || (rc == MM_OK && minelen == e.len && memcmp(mine, e.bytes, e.len) == 0)) {
+            mm_txn_abort(&txn);
+            return fail(s, MM_EPROTO, "FORK: entry %llu of that feed is %s",
+                        (unsigned long long) e.seq,
+                        rc == MM_OK ? "the very one this device holds" : "not held here");
+        }
+        if (rc == MM_OK)
+            rc = mm_fork_record(txn, e.bytes, e.len, mine, minelen, &self, NULL);
+    } else {
+        rc = mm_fork_record(txn, m->u.fork.bufs[0], m->u.fork.lens[0], m->u.fork.bufs[1],
+                            m->u.fork.lens[1], &self, NULL);
+    }
+    mm_mp_writer_t w;
+    if (rc == MM_OK && m->u.fork.n == 1) {
+        /* the proof goes back: built now, while `mine` points into the map */
+        const uint8_t *bufs[2] = { e.bytes, mine };
+        size_t lens[2] = { e.len, minelen };
+        mm_mp_writer_init(&w, s->frame, FRAME_CAP);
+        mm_wire_fork(&w, bufs, lens, 2);
+        rc = mm_mp_writer_status(&w);
+    }
+    if (rc == MM_OK)
+        rc = mm_txn_commit(&txn);
+    mm_txn_abort(&txn);
+    if (rc)
+        return fail(s, rc, "FORK refused: %s", mm_strerror(rc));
+    if (m->u.fork.n == 1 && (rc = send_writer(s, &w)))
+        return fail(s, rc, "cannot send the proof of a fork: %s", mm_strerror(rc));
+    fork_event(s, &e, self);
+    return fork_fail(s, &e);
+}
+
 int mm_session_input(mm_session_t *s, const uint8_t *buf, size_t len)
 {
     mm_msg_t *m;
@@ -790,6 +973,9 @@ int mm_session_input(mm_session_t *s, const uint8_t *buf, size_t len)
     case MM_MSG_HAVE:    rc = on_have(s, m); break;
     case MM_MSG_CERT:    rc = on_cert(s, m); break;
     case MM_MSG_ENTRIES: rc = on_entries(s, m); break;
+    case MM_MSG_FORK:
+        rc = s->got_have_last ? on_fork(s, m) : fail(s, MM_EPROTO, "FORK before HAVE");
+        break;
     case MM_MSG_ACK:
         if (s->frames_acked + m->u.ack.frames > s->stats.frames_sent) {
             rc = fail(s, MM_EPROTO, "ACK for frames never sent");

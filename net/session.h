@@ -8,8 +8,11 @@
  *  presents in HELLO.
  *
  *  Flow (PROTOCOL.md, "Sync protocol"): each side sends HELLO and HAVE (its
- *  feeds in the scopes both share, and the identities it refuses); on the
- *  other's last HAVE each side plans what the other lacks and streams it in
+ *  feeds in the scopes both share with their head ids, and the identities
+ *  it refuses); on the other's last HAVE each side compares heads (a feed
+ *  whose entries differ at one seq is held back and answered with FORK,
+ *  PROTOCOL.md 8.7, and the session then ends with MM_EFORK), then plans
+ *  what the other lacks and streams it in
  *  ENTRIES frames (one run of one feed each, CERT first for a new author),
  *  at most MM_CREDIT_INITIAL unacknowledged; the receiver verifies and
  *  commits each frame, then ACKs it.  DONE says "nothing more from me".
@@ -51,11 +54,22 @@ typedef struct {
     size_t         n;
 } mm_session_stored_t;
 
+/* A fork recorded (PROTOCOL.md 8.7): device wrote two different entries at
+ * seq of its feed in scope; self: device is this home's own key. */
+typedef struct {
+    const uint8_t *device, *scope;
+    uint64_t       seq;
+    int            self;
+} mm_session_fork_t;
+
 typedef enum {
     MM_SESSION_STORED,              /* what: an mm_session_stored_t, after its commit */
     MM_SESSION_IDLE,                /* server only: the client said DONE and all it sent
                                      * is stored; entries written now still go out in
                                      * this session (what: NULL) */
+    MM_SESSION_FORK,                /* a fork was verified and recorded (what: an
+                                     * mm_session_fork_t); the session then ends
+                                     * with MM_EFORK */
 } mm_session_event_t;
 
 /* The session tells its caller what happened; the caller hands it to core,

@@ -9,7 +9,7 @@ static const struct { mm_msg_type_t type; const char *name; uint32_t fields; } t
     { MM_MSG_CERT, "cert", 2 },       { MM_MSG_ENTRIES, "entries", 2 },
     { MM_MSG_ACK, "ack", 2 },         { MM_MSG_DONE, "done", 1 },
     { MM_MSG_ERROR, "error", 3 },     { MM_MSG_ACCEPT, "accept", 4 },
-    { MM_MSG_WELCOME, "welcome", 6 },
+    { MM_MSG_WELCOME, "welcome", 6 }, { MM_MSG_FORK, "fork", 2 },
 };
 
 static const char *type_name(mm_msg_type_t t)
@@ -45,13 +45,13 @@ static int decode_have(mm_mp_reader_t *r, mm_msg_t *m)
     m->u.have.n = n;
     m->have_pos = r->p;
     for (uint32_t i = 0; i < n; i++) {
-        const uint8_t *author, *scope;
+        const uint8_t *author, *scope, *head;
         if ((rc = mm_mp_array(r, &k)))
             return rc;
-        if (k != 3)
+        if (k != 4)
             return MM_EMALFORMED;
         if ((rc = mm_mp_bin_n(r, &author, 32)) || (rc = mm_mp_bin_n(r, &scope, 32))
-            || (rc = mm_mp_uint(r, &seq)))
+            || (rc = mm_mp_uint(r, &seq)) || (rc = mm_mp_bin_n(r, &head, 32)))
             return rc;
     }
     m->have_end = r->p;
@@ -72,14 +72,15 @@ int mm_wire_have_next(mm_msg_t *m, mm_have_t *h)
 {
     mm_mp_reader_t r;
     uint32_t k;
-    const uint8_t *a, *s;
+    const uint8_t *a, *s, *hd;
     if (m->have_pos >= m->have_end)
         return 0;
     mm_mp_reader_init(&r, m->have_pos, (size_t) (m->have_end - m->have_pos));
     /* validated by mm_wire_decode: a failure here would be our own bug */
     if (mm_mp_array(&r, &k) || mm_mp_bin_n(&r, &a, 32) || mm_mp_bin_n(&r, &s, 32)
-        || mm_mp_uint(&r, &h->seq))
+        || mm_mp_uint(&r, &h->seq) || mm_mp_bin_n(&r, &hd, 32))
         return 0;
+    memcpy(h->head, hd, 32);
     memcpy(h->author, a, 32);
     memcpy(h->scope, s, 32);
     m->have_pos = r.p;
@@ -170,6 +171,19 @@ int mm_wire_decode(const uint8_t *buf, size_t len, mm_msg_t *m)
             || (rc = mm_mp_uint(&r, &m->u.welcome.role)))
             return rc;
         break;
+    case MM_MSG_FORK:
+        if ((rc = mm_mp_array(&r, &n)))
+            return rc;
+        if (n == 0 || n > MM_FORK_ENTRIES_MAX)
+            return n ? MM_ETOOBIG : MM_EMALFORMED;
+        m->u.fork.n = n;
+        for (uint32_t k = 0; k < n; k++) {
+            if ((rc = bin_max(&r, &b, &bl, MM_ENTRY_MAX)))
+                return rc;
+            m->u.fork.bufs[k] = b;
+            m->u.fork.lens[k] = bl;
+        }
+        break;
     }
     return mm_mp_left(&r) ? MM_ETRAILING : MM_OK;
 }
@@ -197,10 +211,11 @@ void mm_wire_have_begin(mm_mp_writer_t *w, int last, uint32_t n)
 
 void mm_wire_have_feed(mm_mp_writer_t *w, const mm_have_t *h)
 {
-    mm_mp_put_array(w, 3);
+    mm_mp_put_array(w, 4);
     mm_mp_put_bin(w, h->author, 32);
     mm_mp_put_bin(w, h->scope, 32);
     mm_mp_put_uint(w, h->seq);
+    mm_mp_put_bin(w, h->head, 32);
 }
 
 void mm_wire_have_end(mm_mp_writer_t *w, const uint8_t (*refuse)[32], uint32_t nrefuse)
@@ -274,4 +289,12 @@ int mm_wire_errcode(const char *name, size_t len)
             return rc;
     }
     return MM_EPROTO;
+}
+
+void mm_wire_fork(mm_mp_writer_t *w, const uint8_t *const *bufs, const size_t *lens, uint32_t n)
+{
+    begin(w, MM_MSG_FORK, 2);
+    mm_mp_put_array(w, n);
+    for (uint32_t i = 0; i < n; i++)
+        mm_mp_put_bin(w, bufs[i], lens[i]);
 }

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include "core/mp.h"
 
-#define MM_PROTO_VERSION   1
+#define MM_PROTO_VERSION   2
 #define MM_FRAME_MAX       (4u << 20)   /* also ZMQ_MAXMSGSIZE */
 #define MM_RUN_BYTES       (2u << 20)   /* a sender fills ENTRIES frames up to this */
 #define MM_RUN_MAX         4096         /* entries in one ENTRIES frame (one commit each) */
@@ -22,16 +22,18 @@
 #define MM_REFUSE_MAX      256          /* identities in one HAVE frame */
 #define MM_CREDIT_INITIAL  4            /* ENTRIES frames in flight per direction */
 #define MM_NAME_WIRE_MAX   64
+#define MM_FORK_ENTRIES_MAX 2         /* a challenge (1) or a proof (2) */
 
 typedef enum {
     MM_MSG_HELLO = 1, MM_MSG_HAVE, MM_MSG_CERT, MM_MSG_ENTRIES, MM_MSG_ACK,
-    MM_MSG_DONE, MM_MSG_ERROR, MM_MSG_ACCEPT, MM_MSG_WELCOME,
+    MM_MSG_DONE, MM_MSG_ERROR, MM_MSG_ACCEPT, MM_MSG_WELCOME, MM_MSG_FORK,
 } mm_msg_type_t;
 
 typedef struct {
     uint8_t  author[32];
     uint8_t  scope[32];
     uint64_t seq;
+    uint8_t  head[32];              /* id of the sender's entry at seq */
 } mm_have_t;
 
 /* A decoded message; pointers point into the frame. */
@@ -40,7 +42,7 @@ typedef struct {
     union {
         struct { uint64_t version; const uint8_t *cert; uint32_t certlen;
                  const char *name; uint32_t namelen; } hello;
-        struct { int last; uint32_t n; const uint8_t *feeds;     /* n x 3-array, re-read */
+        struct { int last; uint32_t n; const uint8_t *feeds;     /* n x 4-array, re-read */
                  uint32_t nrefuse; const uint8_t *refuse; size_t refuselen; } have;
         struct { const uint8_t *cert; uint32_t certlen; } cert;
         struct { uint32_t n; const uint8_t *bufs[MM_RUN_MAX]; size_t lens[MM_RUN_MAX]; } entries;
@@ -50,6 +52,8 @@ typedef struct {
                  const uint8_t *sig; } accept;
         struct { const uint8_t *cert; uint32_t certlen; const char *name; uint32_t namelen;
                  const uint8_t *scope; const uint8_t *key; uint64_t role; } welcome;
+        struct { uint32_t n; const uint8_t *bufs[MM_FORK_ENTRIES_MAX];
+                 size_t lens[MM_FORK_ENTRIES_MAX]; } fork;
     } u;
     const uint8_t *have_pos;        /* for mm_wire_have_next */
     const uint8_t *have_end;
@@ -82,6 +86,8 @@ void mm_wire_accept(mm_mp_writer_t *w, const uint8_t *cert, size_t certlen, cons
                     const uint8_t sig[64]);
 void mm_wire_welcome(mm_mp_writer_t *w, const uint8_t *cert, size_t certlen, const char *name,
                      const uint8_t scope[32], const uint8_t key[32], unsigned role);
+/* FORK: n (1 or 2) entries, a challenge or a proof (PROTOCOL.md 8.7). */
+void mm_wire_fork(mm_mp_writer_t *w, const uint8_t *const *bufs, const size_t *lens, uint32_t n);
 
 /* Map an error name ("MM_EBADSIG") received in ERROR back to its code;
  * MM_EPROTO if unknown. */

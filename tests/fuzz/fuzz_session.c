@@ -271,9 +271,18 @@ void fz_seeds(const char *dir)
     memcpy(feeds[0].author, mm_keypair_pk(mm_home_device(fh.home)), 32);
     memcpy(feeds[0].scope, pair_scope.id, 32);
     feeds[0].seq = 1;
+    {   /* the id of the server's own entry: a HAVE that agrees with its head */
+        mm_txn_t *txn;
+        mm_head_t gh;
+        FZ_OK(mm_store_begin(mm_home_store(fh.home), 0, &txn));
+        FZ_OK(mm_log_head(txn, feeds[0].author, feeds[0].scope, &gh));
+        mm_txn_abort(&txn);
+        memcpy(feeds[0].head, gh.id, 32);
+    }
     memcpy(feeds[1].author, mm_keypair_pk(ada->dev), 32);
     memcpy(feeds[1].scope, pair_scope.id, 32);
     feeds[1].seq = 2;
+    mm_hash(feeds[1].head, a2, lens[1]);
     memcpy(refuse[0], mm_keypair_pk(remotes[CARL].id), 32);
 
     /* Ada has nothing: Grace sends her the pair feed, Ada acknowledges */
@@ -336,4 +345,19 @@ void fz_seeds(const char *dir)
     w = start(REMOTE(ADA));
     entries(w, run, lens, 1);
     fz_seed_buf(dir, "server-entries-first", &seedbuf);
+
+    /* Ada claims another head for Grace's feed: Grace challenges (FORK);
+     * Ada answers with a "proof" of two of her own entries (8.7) */
+    mm_have_t claim = feeds[0];
+    claim.head[0] ^= 1;
+    w = start(INJECT_HELLO | REMOTE(ADA));
+    have(w, 1, &claim, 1, NULL, 0);
+    mm_wire_fork(w, run, lens, 2);
+    next(w);
+    fz_seed_buf(dir, "server-fork-claim", &seedbuf);
+    w = start(INJECT_HELLO | REMOTE(ADA));
+    have(w, 1, feeds, 1, NULL, 0);
+    mm_wire_fork(w, run, lens, 1);
+    next(w);
+    fz_seed_buf(dir, "server-fork-challenge", &seedbuf);
 }

@@ -97,6 +97,12 @@ static int encode(mm_mp_writer_t *w, mm_msg_t *m)
         mm_wire_welcome(w, m->u.welcome.cert, m->u.welcome.certlen, name, m->u.welcome.scope,
                         m->u.welcome.key, (unsigned) m->u.welcome.role);
         return 1;
+    case MM_MSG_FORK:
+        FZ_ASSERT(m->u.fork.n >= 1 && m->u.fork.n <= MM_FORK_ENTRIES_MAX);
+        for (uint32_t i = 0; i < m->u.fork.n; i++)
+            FZ_ASSERT(m->u.fork.lens[i] <= MM_ENTRY_MAX);
+        mm_wire_fork(w, m->u.fork.bufs, m->u.fork.lens, m->u.fork.n);
+        return 1;
     }
     FZ_ASSERT(!"a decoded message has a type");
     return 0;
@@ -163,6 +169,7 @@ void fz_seeds(const char *dir)
     memcpy(h.author, mm_keypair_pk(dev), 32);
     memcpy(h.scope, scope, 32);
     h.seq = 2;
+    memset(h.head, 0x5a, sizeof h.head);
     uint8_t refused[2][32];
     memset(refused, 0x77, sizeof refused);
     mm_mp_writer_init(&w, buf, sizeof buf);
@@ -203,6 +210,14 @@ void fz_seeds(const char *dir)
     mm_mp_writer_init(&w, buf, sizeof buf);
     mm_wire_welcome(&w, cert, certlen, "Grace", scope, key, 1);
     seed(dir, "welcome", &w);
+    const uint8_t *fb[2] = { e1, e2 };
+    size_t fl[2] = { e1len, e2len };
+    mm_mp_writer_init(&w, buf, sizeof buf);
+    mm_wire_fork(&w, fb, fl, 1);
+    seed(dir, "fork-challenge", &w);
+    mm_mp_writer_init(&w, buf, sizeof buf);
+    mm_wire_fork(&w, fb, fl, 2);
+    seed(dir, "fork-proof", &w);
 
     mm_keypair_destroy(&id);
     mm_keypair_destroy(&dev);

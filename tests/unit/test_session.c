@@ -5,11 +5,14 @@
  *  callback copies the frame into a FIFO and a pump feeds the FIFOs to the
  *  other side alternately, so the whole protocol runs without a socket and
  *  every frame can be decoded and counted on the way. */
+#include <sys/wait.h>
+#include <unistd.h>
 #include "fixture.h"
 #include "fxhome.h"
 #include "core/engage.h"
 #include "core/home.h"
 #include "core/log.h"
+#include "core/fork.h"
 #include "crypto/random.h"
 #include "net/session.h"
 #include "net/wire.h"
@@ -495,6 +498,380 @@ static void test_hello_gate(void **state)
     assert_int_equal(g.calls, 2);
 }
 
+/* ---- 6. forks: one device key on two homes (PROTOCOL.md 8.7) ---- */
+
+/* Copy the home src to dst as it is, keys and all: a copied home. */
+static void copy_home(const char *src, const char *dst)
+{
+    int status;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execlp("cp", "cp", "-a", src, dst, (char *) NULL);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A session of h (client) with Grace (server), run to its end whatever
+ * happens; the codes each side ended with. */
+static void sync_with_grace(world_t *w, mm_home_t *h, int *rc_cli, int *rc_srv)
+{
+    mm_session_t *c, *s;
+    uint8_t x[32];
+    xkey(w->grace, x);
+    assert_rc(mm_session_new(h, 1, x, mm_home_identity_pk(w->grace), chan_send, &w->to_grace,
+                             &c), MM_OK);
+    xkey(h, x);
+    assert_rc(mm_session_new(w->grace, 0, x, NULL, chan_send, &w->to_ada, &s), MM_OK);
+    assert_rc(mm_session_start(c), MM_OK);
+    *rc_cli = *rc_srv = MM_OK;
+    while (w->to_ada.head || w->to_grace.head) {
+        int rc = deliver(&w->to_grace, s);
+        if (rc && !*rc_srv)
+            *rc_srv = rc;
+        rc = deliver(&w->to_ada, c);
+        if (rc && !*rc_cli)
+            *rc_cli = rc;
+    }
+    if (!*rc_cli && !mm_session_done(c))
+        *rc_cli = MM_ETIMEOUT;      /* it would wait: never a success */
+    if (!*rc_srv && !mm_session_done(s))
+        *rc_srv = MM_ETIMEOUT;
+    mm_session_destroy(&c);
+    mm_session_destroy(&s);
+    w->to_ada.inflight = w->to_grace.inflight = 0;
+}
+
+static int self_forked(mm_home_t *h)
+{
+    mm_txn_t *txn;
+    int forked;
+    assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
+    assert_rc(mm_fork_self(txn, dev(h), &forked, NULL, NULL), MM_OK);
+    mm_txn_abort(&txn);
+    return forked;
+}
+
+static uint64_t forks(mm_home_t *h)
+{
+    mm_txn_t *txn;
+    uint64_t n;
+    assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
+    assert_rc(mm_fork_count(txn, &n), MM_OK);
+    mm_txn_abort(&txn);
+    return n;
+}
+
+/* Ada's home is copied to ada2 after seq 1; each writes its own seq 2.  Ada
+ * syncs with Grace first (nothing wrong to see), then ada2: both see the
+ * heads differ at 2, challenge each other, and each holds the two signed
+ * entries: ada2 stops writing.  Then Ada syncs again: Grace hands her the
+ * proof, and Ada stops writing too.  Nothing stored is lost. */
+static void test_fork_detected_and_forwarded(void **state)
+{
+    world_t *w = *state;
+    char src[FX_PATH_MAX], dst[FX_PATH_MAX];
+    mm_home_t *ada2;
+    int rc_c, rc_s;
+    note(w->ada, w->scope, "Week 1: read the chapter on delegation.");
+    run(w);
+    assert_int_equal(head(w->grace, dev(w->ada), w->scope), 1);
+    mm_home_close(&w->ada);
+    fx_path(src, w->dir, "ada");
+    fx_path(dst, w->dir, "ada2");
+    copy_home(src, dst);
+    assert_rc(mm_home_open(src, &w->ada), MM_OK);
+    assert_rc(mm_home_open(dst, &ada2), MM_OK);
+    note(w->ada, w->scope, "Week 2 (ada): ran my first one-on-ones.");
+    note(ada2, w->scope, "Week 2 (ada2): skipped the one-on-ones.");
+
+    sync_with_grace(w, w->ada, &rc_c, &rc_s);
+    assert_rc(rc_c, MM_OK);
+    assert_rc(rc_s, MM_OK);
+    assert_int_equal(head(w->grace, dev(w->ada), w->scope), 2);
+
+    sync_with_grace(w, ada2, &rc_c, &rc_s);
+    assert_rc(rc_c, MM_EFORK);
+    assert_rc(rc_s, MM_EFORK);
+    assert_true(self_forked(ada2));
+    assert_false(self_forked(w->grace));
+    assert_int_equal(forks(ada2), 1);
+    assert_int_equal(forks(w->grace), 1);
+    assert_false(self_forked(w->ada));          /* not told yet */
+    mm_field_t f[] = { { "text", MM_F_STR, "more", 4, 0 } };
+    assert_rc(mm_engage_append(ada2, w->scope, MM_T_NOTE, f, 1, NULL), MM_EFORKED);
+    assert_int_equal(head(ada2, dev(ada2), w->scope), 2);       /* kept */
+    assert_int_equal(head(w->grace, dev(w->ada), w->scope), 2);
+
+    sync_with_grace(w, w->ada, &rc_c, &rc_s);   /* Grace forwards the proof */
+    assert_rc(rc_c, MM_EFORK);
+    assert_rc(rc_s, MM_EFORK);
+    assert_true(self_forked(w->ada));
+    assert_rc(mm_engage_append(w->ada, w->scope, MM_T_NOTE, f, 1, NULL), MM_EFORKED);
+    /* every scope: Ada's own notes too */
+    assert_rc(mm_engage_append(w->ada, mm_home_self_scope(w->ada), MM_T_NOTE, f, 1, NULL),
+              MM_EFORKED);
+    assert_int_equal(head(w->ada, dev(w->ada), w->scope), 2);
+    mm_home_close(&ada2);
+}
+
+/* The copy meets the original directly, as own devices sync (one key on
+ * both sides, every scope shared): both compare at the equal heads, both
+ * hold the proof, both stop writing. */
+static void test_fork_direct(void **state)
+{
+    world_t *w = *state;
+    char src[FX_PATH_MAX], dst[FX_PATH_MAX];
+    mm_home_t *ada2;
+    mm_session_t *c, *s;
+    uint8_t x[32];
+    int rc_c = MM_OK, rc_s = MM_OK, rc;
+    note(w->ada, w->scope, "Week 1: read the chapter on delegation.");
+    mm_home_close(&w->ada);
+    fx_path(src, w->dir, "ada");
+    fx_path(dst, w->dir, "ada2");
+    copy_home(src, dst);
+    assert_rc(mm_home_open(src, &w->ada), MM_OK);
+    assert_rc(mm_home_open(dst, &ada2), MM_OK);
+    note(w->ada, mm_home_self_scope(w->ada), "private, ada");
+    note(ada2, mm_home_self_scope(ada2), "private, ada2");
+    xkey(w->ada, x);                            /* one key: both ends */
+    assert_rc(mm_session_new(ada2, 1, x, mm_home_identity_pk(w->ada), chan_send, &w->to_grace,
+                             &c), MM_OK);
+    assert_rc(mm_session_new(w->ada, 0, x, NULL, chan_send, &w->to_ada, &s), MM_OK);
+    assert_rc(mm_session_start(c), MM_OK);
+    while (w->to_ada.head || w->to_grace.head) {
+        if ((rc = deliver(&w->to_grace, s)) && !rc_s)
+            rc_s = rc;
+        if ((rc = deliver(&w->to_ada, c)) && !rc_c)
+            rc_c = rc;
+    }
+    assert_rc(rc_c, MM_EFORK);
+    assert_rc(rc_s, MM_EFORK);
+    mm_session_destroy(&c);
+    mm_session_destroy(&s);
+    w->to_ada.inflight = w->to_grace.inflight = 0;
+    assert_true(self_forked(w->ada));
+    assert_true(self_forked(ada2));
+    assert_int_equal(head(w->ada, dev(w->ada), w->scope), 1);   /* nothing lost */
+    mm_home_close(&ada2);
+}
+
+/* The entry seq of (author, scope) as h holds it, copied into out. */
+static size_t entry_at(mm_home_t *h, const uint8_t *author, const uint8_t *scope, uint64_t seq,
+                       uint8_t *out)
+{
+    mm_txn_t *txn;
+    const uint8_t *buf;
+    size_t len;
+    assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
+    assert_rc(mm_log_get(txn, author, scope, seq, &buf, &len), MM_OK);
+    memcpy(out, buf, len);
+    mm_txn_abort(&txn);
+    return len;
+}
+
+static int record(mm_home_t *h, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+                  int *self)
+{
+    mm_txn_t *txn;
+    assert_rc(mm_store_begin(mm_home_store(h), 1, &txn), MM_OK);
+    int rc = mm_fork_record(txn, a, alen, b, blen, self, NULL);
+    if (rc == MM_OK)
+        assert_rc(mm_txn_commit(&txn), MM_OK);
+    mm_txn_abort(&txn);
+    return rc;
+}
+
+/* core/fork.h: what makes a proof, and what recording it does. */
+static void test_fork_record_rules(void **state)
+{
+    world_t *w = *state;
+    char src[FX_PATH_MAX], dst[FX_PATH_MAX];
+    static uint8_t a[MM_ENTRY_MAX], b[MM_ENTRY_MAX], a2[MM_ENTRY_MAX], bad[MM_ENTRY_MAX];
+    mm_home_t *ada2;
+    mm_txn_t *txn;
+    mm_fork_t fk;
+    int self, forked;
+    uint64_t seq;
+    mm_home_close(&w->ada);
+    fx_path(src, w->dir, "ada");
+    fx_path(dst, w->dir, "ada2");
+    copy_home(src, dst);
+    assert_rc(mm_home_open(src, &w->ada), MM_OK);
+    assert_rc(mm_home_open(dst, &ada2), MM_OK);
+    note(w->ada, w->scope, "one");
+    note(w->ada, w->scope, "two");
+    note(ada2, w->scope, "other");
+    size_t alen = entry_at(w->ada, dev(w->ada), w->scope, 1, a);
+    size_t a2len = entry_at(w->ada, dev(w->ada), w->scope, 2, a2);
+    size_t blen = entry_at(ada2, dev(w->ada), w->scope, 1, b);
+    memcpy(bad, b, blen);
+    bad[blen - 70] ^= 1;                        /* in the box: the signature fails */
+
+    assert_rc(record(w->grace, a, alen, a, alen, NULL), MM_EPROTO);     /* not different */
+    assert_rc(record(w->grace, a2, a2len, b, blen, NULL), MM_EPROTO);   /* not one seq */
+    assert_rc(record(w->grace, a, alen, bad, blen, NULL), MM_EBADSIG);
+    assert_rc(record(w->carl, a, alen, b, blen, NULL), MM_ENOCERT);     /* no cert of Ada */
+    assert_int_equal(forks(w->grace), 0);
+    assert_rc(record(w->grace, a, alen, b, blen, &self), MM_OK);
+    assert_false(self);
+    assert_false(self_forked(w->grace));
+    assert_rc(record(w->grace, b, blen, a, alen, &self), MM_OK);        /* again: one record */
+    assert_int_equal(forks(w->grace), 1);
+    assert_rc(mm_store_begin(mm_home_store(w->grace), 0, &txn), MM_OK);
+    assert_rc(mm_fork_get(txn, dev(w->ada), w->scope, &fk), MM_OK);
+    assert_int_equal(fk.seq, 1);
+    uint8_t ida[32], idb[32];
+    mm_hash(ida, fk.a, fk.alen);
+    mm_hash(idb, fk.b, fk.blen);
+    assert_true(memcmp(ida, idb, 32) < 0);      /* canonical: the smaller id first */
+    mm_txn_abort(&txn);
+
+    assert_rc(record(w->ada, b, blen, a, alen, &self), MM_OK);          /* Ada's own key */
+    assert_true(self);
+    assert_rc(mm_store_begin(mm_home_store(w->ada), 0, &txn), MM_OK);
+    assert_rc(mm_fork_self(txn, dev(w->ada), &forked, NULL, &seq), MM_OK);
+    assert_true(forked);
+    assert_int_equal(seq, 1);
+    assert_rc(mm_fork_self(txn, dev(w->grace), &forked, NULL, NULL), MM_OK);
+    assert_false(forked);                       /* another key (after a reset) writes */
+    mm_txn_abort(&txn);
+    mm_home_close(&ada2);
+}
+
+/* A sender that skips the comparison and sends its branch as ENTRIES: the
+ * receiver holding the other branch records the proof all the same; a
+ * spoilt entry at that position is refused as before and records nothing. */
+static void test_fork_in_entries(void **state)
+{
+    world_t *w = *state;
+    char src[FX_PATH_MAX], dst[FX_PATH_MAX];
+    static uint8_t b[MM_ENTRY_MAX], fr[MM_ENTRY_MAX + 64];
+    mm_home_t *ada2;
+    mm_mp_writer_t wr;
+    mm_home_close(&w->ada);
+    fx_path(src, w->dir, "ada");
+    fx_path(dst, w->dir, "ada2");
+    copy_home(src, dst);
+    assert_rc(mm_home_open(src, &w->ada), MM_OK);
+    assert_rc(mm_home_open(dst, &ada2), MM_OK);
+    note(w->ada, w->scope, "one");
+    note(ada2, w->scope, "other");
+    run(w);                                     /* Grace holds Ada's seq 1 */
+    size_t blen = entry_at(ada2, dev(w->ada), w->scope, 1, b);
+    for (int spoil = 1; spoil >= 0; spoil--) {
+        const uint8_t *bufs[1] = { b };
+        mm_session_t *s = server(w, w->ada, 1);
+        size_t n = FRAME(MM_MSG_HAVE, NULL);
+        assert_rc(mm_session_input(s, fbuf, n), MM_OK);
+        b[blen - 70] ^= (uint8_t) spoil;
+        mm_mp_writer_init(&wr, fr, sizeof fr);
+        mm_wire_entries_begin(&wr, 1);
+        mm_wire_entries_add(&wr, bufs[0], blen);
+        assert_rc(mm_session_input(s, fr, wr.len), MM_EFORK);
+        b[blen - 70] ^= (uint8_t) spoil;
+        assert_int_equal(forks(w->grace), spoil ? 0 : 1);
+        mm_session_destroy(&s);
+        chan_drain(&w->to_ada);
+    }
+    assert_false(self_forked(w->grace));
+    assert_int_equal(head(w->grace, dev(w->ada), w->scope), 1);
+    mm_home_close(&ada2);
+}
+
+/* A frame for Grace's server session from Ada. */
+static size_t have_claim(uint8_t *out, size_t cap, const uint8_t *author, const uint8_t *scope,
+                         uint64_t seq, const uint8_t headid[32])
+{
+    mm_mp_writer_t wr;
+    mm_have_t h;
+    memcpy(h.author, author, 32);
+    memcpy(h.scope, scope, 32);
+    h.seq = seq;
+    memcpy(h.head, headid, 32);
+    mm_mp_writer_init(&wr, out, cap);
+    mm_wire_have_begin(&wr, 1, 1);
+    mm_wire_have_feed(&wr, &h);
+    mm_wire_have_end(&wr, NULL, 0);
+    assert_rc(mm_mp_writer_status(&wr), MM_OK);
+    return wr.len;
+}
+
+/* The last frame sent on c, decoded into msg (and kept in buf). */
+static void last_sent(chan_t *c, uint8_t *buf, size_t cap, size_t *len)
+{
+    frame_t *f, *last = NULL;
+    while ((f = chan_pop(c))) {
+        free(last);
+        last = f;
+    }
+    assert_non_null(last);
+    if (!last)
+        return;                     /* (assert_non_null returned: for the analyzer) */
+    assert_true(last->len <= cap);
+    memcpy(buf, last->b, last->len);
+    *len = last->len;
+    free(last);
+    assert_rc(mm_wire_decode(buf, *len, &msg), MM_OK);
+}
+
+/* A hostile peer claims another head for a feed Grace holds, with no second
+ * signed entry to back it: Grace challenges, holds the feed back and never
+ * says DONE, but marks nothing forked whatever comes back. */
+static void test_fork_forged_claim(void **state)
+{
+    world_t *w = *state;
+    static uint8_t fr[3 * MM_ENTRY_MAX], challenge[MM_ENTRY_MAX + 64];
+    uint8_t fake[32];
+    size_t n, clen;
+    note(w->ada, w->scope, "Week 1: read the chapter on delegation.");
+    run(w);
+    for (int round = 0; round < 3; round++) {
+        mm_session_t *s = server(w, w->ada, 1);
+        memset(fake, 0x66 + round, sizeof fake);
+        n = have_claim(fr, sizeof fr, dev(w->ada), w->scope, 1, fake);
+        assert_rc(mm_session_input(s, fr, n), MM_OK);
+        last_sent(&w->to_ada, challenge, sizeof challenge, &clen);
+        assert_int_equal(msg.type, MM_MSG_FORK);          /* the challenge, no DONE */
+        assert_int_equal(msg.u.fork.n, 1);
+        const uint8_t *mine = msg.u.fork.bufs[0];
+        size_t minelen = msg.u.fork.lens[0];
+        mm_mp_writer_t wr;
+        mm_mp_writer_init(&wr, fr, sizeof fr);
+        if (round == 0) {
+            /* a "proof" whose second entry is Grace's own with a spoilt box */
+            static uint8_t spoilt[MM_ENTRY_MAX];
+            memcpy(spoilt, mine, minelen);
+            spoilt[minelen - 70] ^= 1;
+            const uint8_t *bufs[2] = { mine, spoilt };
+            size_t lens[2] = { minelen, minelen };
+            mm_wire_fork(&wr, bufs, lens, 2);
+            assert_rc(mm_session_input(s, fr, wr.len), MM_EBADSIG);
+        } else if (round == 1) {
+            /* her own entry twice: not two different entries */
+            const uint8_t *bufs[2] = { mine, mine };
+            size_t lens[2] = { minelen, minelen };
+            mm_wire_fork(&wr, bufs, lens, 2);
+            assert_rc(mm_session_input(s, fr, wr.len), MM_EPROTO);
+        } else {
+            /* her own entry sent back as a challenge: identical, so no fork */
+            mm_wire_fork(&wr, &mine, &minelen, 1);
+            assert_rc(mm_session_input(s, fr, wr.len), MM_EPROTO);
+        }
+        assert_false(mm_session_done(s));
+        mm_session_destroy(&s);
+        chan_drain(&w->to_ada);
+    }
+    assert_int_equal(forks(w->grace), 0);
+    assert_false(self_forked(w->grace));
+    assert_false(self_forked(w->ada));
+    note(w->ada, w->scope, "Week 2: still writing.");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +883,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_have_frames_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_progress, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hello_gate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_detected_and_forwarded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_forged_claim, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_direct, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_record_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_in_entries, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }

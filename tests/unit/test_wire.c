@@ -46,6 +46,7 @@ static void test_have_round_trip_and_refuse(void **state)
         memset(h[i].author, i + 1, 32);
         memset(h[i].scope, 0x40 + i, 32);
         h[i].seq = (uint64_t) 1 << (i * 20);
+        memset(h[i].head, 0x80 + i, 32);
     }
     memset(refuse[0], 0xaa, 32);
     memset(refuse[1], 0xbb, 32);
@@ -163,13 +164,40 @@ static void test_have_over_limit(void **state)
     mm_have_t h;
     memset(&h, 1, sizeof h);
     h.seq = 1;
-    static uint8_t big[(MM_HAVE_MAX + 1) * 80 + 64];
+    static uint8_t big[(MM_HAVE_MAX + 1) * 120 + 64];
     mm_mp_writer_init(&w, big, sizeof big);
     mm_wire_have_begin(&w, 1, MM_HAVE_MAX + 1);
     for (int i = 0; i < MM_HAVE_MAX + 1; i++)
         mm_wire_have_feed(&w, &h);
     mm_wire_have_end(&w, NULL, 0);
     assert_rc(mm_wire_decode(big, finish(&w), m), MM_ETOOBIG);
+    free(m);
+}
+
+/* FORK: 1 entry (a challenge) or 2 (a proof); 0 and 3 are refused. */
+static void test_fork(void **state)
+{
+    mm_mp_writer_t w;
+    mm_msg_t *m = malloc(sizeof *m);
+    static const uint8_t e[3][5] = { "aaaa", "bbbb", "cccc" };
+    const uint8_t *bufs[3] = { e[0], e[1], e[2] };
+    size_t lens[3] = { 4, 4, 4 };
+    for (uint32_t n = 0; n <= 3; n++) {
+        mm_mp_writer_init(&w, frame, sizeof frame);
+        mm_wire_fork(&w, bufs, lens, n);
+        int rc = mm_wire_decode(frame, finish(&w), m);
+        if (n == 0 || n == 3) {
+            assert_rc(rc, n ? MM_ETOOBIG : MM_EMALFORMED);
+            continue;
+        }
+        assert_rc(rc, MM_OK);
+        assert_int_equal(m->type, MM_MSG_FORK);
+        assert_int_equal(m->u.fork.n, n);
+        for (uint32_t i = 0; i < n; i++) {
+            assert_int_equal(m->u.fork.lens[i], 4);
+            assert_memory_equal(m->u.fork.bufs[i], e[i], 4);
+        }
+    }
     free(m);
 }
 
@@ -195,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_entries_limits),
         cmocka_unit_test(test_hostile_counts),
         cmocka_unit_test(test_have_over_limit),
+        cmocka_unit_test(test_fork),
         cmocka_unit_test(test_error_codes),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
