@@ -21,6 +21,7 @@
 #include "core/body.h"
 #include "core/engage.h"
 #include "core/log.h"
+#include "core/revoke.h"
 #include "crypto/encoding.h"
 #include "crypto/idcode.h"
 #include "crypto/error.h"
@@ -204,6 +205,12 @@ static int admit_cert(const mm_cert_t *c, const uint8_t *raw, size_t len, void *
 {
     admit_walk_t *aw = arg;
     mm_peer_t p;
+    int revoked;
+    if (mm_revoke_state(aw->txn, c->device, c->identity, NULL, &revoked, NULL) != MM_OK
+        || revoked) {
+        snprintf(aw->why, aw->whycap, "revoked device");
+        return 0;
+    }
     if (memcmp(c->identity, mm_home_identity_pk(aw->sv->home), 32) == 0)
         return 1;
     if (mm_peer_get(aw->txn, c->identity, &p) != MM_OK)

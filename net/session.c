@@ -6,6 +6,7 @@
 #include "net/wire.h"
 #include "core/log.h"
 #include "core/peer.h"
+#include "core/revoke.h"
 #include <sodium.h>
 #include "crypto/error.h"
 #include "crypto/idcode.h"
@@ -540,10 +541,17 @@ static int on_hello(mm_session_t *s, const mm_msg_t *m)
     const uint8_t *me = mm_home_identity_pk(s->home);
     if ((rc = mm_store_begin(s->store, 1, &txn)))
         return fail(s, rc, "cannot open the store");
-    if (s->client) {
+    int revoked = 0;
+    /* a revoked device is refused by name, whoever it belongs to */
+    rc = mm_revoke_state(txn, c.device, c.identity, NULL, &revoked, NULL);
+    if (rc == MM_OK && revoked) {
+        mm_txn_abort(&txn);
+        return fail(s, MM_EREVOKED, "this device was revoked by its identity");
+    }
+    if (rc == MM_OK && s->client) {
         if (memcmp(c.identity, s->expect, 32) != 0)
             rc = MM_EREFUSED;
-    } else if (memcmp(c.identity, me, 32) != 0) {
+    } else if (rc == MM_OK && memcmp(c.identity, me, 32) != 0) {
         mm_peer_t p;
         rc = mm_peer_get(txn, c.identity, &p);
         if (rc == MM_ENOTFOUND || (rc == MM_OK && p.blocked))

@@ -408,7 +408,7 @@ static void test_store_paths(void **state)
     assert_rc(mm_cert_parse(c, clen, &cert), MM_OK);
     fx_self_scope(&scope, mm_keypair_pk(id), 0x55);
     const mm_head_t head0 = { 0, { 0 } };
-    mm_verify_ctx_t ctx = { &head0, &cert, &scope };
+    mm_verify_ctx_t ctx = { .head = &head0, .cert = &cert, .scope = &scope };
 
     static const struct { const char *hex; int rc; } bodies[] = {
         { "81 a1 74 a8 7175657374696f6e", MM_EBODY },                   /* {"t":"question"} */

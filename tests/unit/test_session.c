@@ -7,6 +7,7 @@
  *  every frame can be decoded and counted on the way. */
 #include "fixture.h"
 #include "fxhome.h"
+#include "core/revoke.h"
 #include "core/engage.h"
 #include "core/home.h"
 #include "core/log.h"
@@ -495,6 +496,25 @@ static void test_hello_gate(void **state)
     assert_int_equal(g.calls, 2);
 }
 
+/* Grace holds Ada's revocation of her device: its HELLO is refused by
+ * name, before anything is stored or answered. */
+static void test_hello_revoked(void **state)
+{
+    world_t *w = *state;
+    mm_keypair_t *ik;
+    mm_txn_t *txn;
+    uint8_t r[MM_REVOKE_MAX];
+    size_t rlen;
+    assert_rc(mm_home_identity_key(w->ada, &ik), MM_OK);
+    assert_rc(mm_revoke_make(ik, dev(w->ada), 5, NULL, 0, r, sizeof r, &rlen), MM_OK);
+    mm_keypair_destroy(&ik);
+    assert_rc(mm_store_begin(mm_home_store(w->grace), 1, &txn), MM_OK);
+    assert_rc(mm_revoke_put(txn, r, rlen, NULL), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    size_t n = FRAME(MM_MSG_HELLO, w->ada);
+    expect_error(w, server(w, w->ada, 0), fbuf, n, MM_EREVOKED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +526,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_have_frames_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_progress, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hello_gate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hello_revoked, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }
