@@ -134,11 +134,8 @@ int cmd_sync_peer(cli_t *cli, const mm_peer_t *p, int timeout_ms,
         set_error(r, "blocked");
         return r->rc;
     }
-    if (p->nendpoints == 0) {
-        r->rc = MM_ENOTFOUND;
-        set_error(r, "no address known");
-        return r->rc;
-    }
+    /* no address in the record: the devices of the peer may have announced
+     * theirs (mm_net_sync says "no address known" if none did) */
     err[0] = '\0';
     t0 = mono_ms();
     r->rc = mm_net_sync(cli->home, p, timeout_ms, &r->stats, &runs, err, sizeof err);

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/peer.h"
 #include "core/revoke.h"
+#include "core/device.h"
 #include <sodium.h>
 #include "crypto/error.h"
 #include "crypto/idcode.h"
@@ -33,7 +34,9 @@ struct mm_session {
     uint8_t     remote_key[32];
     uint8_t     expect[32];
     uint8_t     remote_identity[32];
+    uint8_t     remote_device[32];      /* the device its HELLO certified */
     int         got_hello;
+    int         got_devices;
     int         got_have_last;
     int         sent_done, got_done;
     int         replanned;          /* server: planned again after the client's DONE */
@@ -137,6 +140,11 @@ const uint8_t *mm_session_remote_identity(const mm_session_t *self)
     return self->got_hello ? self->remote_identity : NULL;
 }
 
+const uint8_t *mm_session_remote_device(const mm_session_t *self)
+{
+    return self->got_hello ? self->remote_device : NULL;
+}
+
 int mm_session_done(const mm_session_t *s)
 {
     return !s->failed && s->sent_done && s->got_done && s->frames_acked == s->stats.frames_sent;
@@ -192,6 +200,33 @@ static int send_hello(mm_session_t *s)
         rc = send_writer(s, &w);
     }
     mm_txn_abort(&txn);
+    return rc;
+}
+
+/* DEVICES: what we know of our person's devices (and, to our own device,
+ * of every peer's), right after our HELLO (PROTOCOL.md 8.2, step 1). */
+static int send_devices(mm_session_t *s)
+{
+    mm_txn_t *txn;
+    mm_device_set_t *set = malloc(sizeof *set);
+    if (!set)
+        return MM_ENOMEM;
+    int rc = mm_store_begin(s->store, 0, &txn);
+    if (rc == MM_OK
+        && (rc = mm_device_collect(txn, mm_home_identity_pk(s->home), s->remote_identity, set))
+               == MM_OK) {
+        mm_mp_writer_t w;
+        mm_mp_writer_init(&w, s->frame, FRAME_CAP);
+        mm_wire_devices_begin(&w);
+        for (int l = 0; l < 3; l++) {
+            mm_wire_devices_list(&w, set->n[l]);
+            for (uint32_t i = 0; i < set->n[l]; i++)
+                mm_wire_devices_add(&w, set->item[l][i].p, set->item[l][i].len);
+        }
+        rc = send_writer(s, &w);
+    }
+    mm_txn_abort(&txn);
+    free(set);
     return rc;
 }
 
@@ -301,6 +336,8 @@ int mm_session_start(mm_session_t *s)
     /* the client knows whom it called: it can say what it has at once */
     memcpy(s->remote_identity, s->expect, 32);
     int rc = send_hello(s);
+    if (rc == MM_OK)
+        rc = send_devices(s);
     return rc ? rc : send_have(s);
 }
 
@@ -566,9 +603,10 @@ static int on_hello(mm_session_t *s, const mm_msg_t *m)
     if (rc)
         return fail(s, rc, "cannot store your certificate: %s", mm_strerror(rc));
     memcpy(s->remote_identity, c.identity, 32);
+    memcpy(s->remote_device, c.device, 32);
     s->got_hello = 1;
     s->progress++;
-    if (!s->client && ((rc = send_hello(s)) || (rc = send_have(s))))
+    if (!s->client && ((rc = send_hello(s)) || (rc = send_devices(s)) || (rc = send_have(s))))
         return fail(s, rc, "cannot answer HELLO: %s", mm_strerror(rc));
     return MM_OK;
 }
@@ -604,6 +642,43 @@ static int on_have(mm_session_t *s, mm_msg_t *m)
     if (rc == MM_OK)
         rc = pump(s);
     return rc ? fail(s, rc, "cannot plan what to send: %s", mm_strerror(rc)) : MM_OK;
+}
+
+/* The remote's statements about devices: at most one DEVICES, after HELLO
+ * and before its first HAVE.  Stored in one transaction, all or nothing. */
+static int on_devices(mm_session_t *s, mm_msg_t *m)
+{
+    mm_txn_t *txn;
+    const uint8_t *me = mm_home_identity_pk(s->home);
+    if (s->got_devices || s->have_frames)
+        return fail(s, MM_EPROTO, "DEVICES out of order");
+    s->got_devices = 1;
+    int rc = mm_store_begin(s->store, 1, &txn);
+    if (rc)
+        return fail(s, rc, "cannot open the store");
+    static const char *what[3] = { "certificate", "revocation", "endpoints statement" };
+    int l = 0;
+    for (l = 0; l < 3 && rc == MM_OK; l++) {
+        const uint8_t *p;
+        uint32_t len;
+        while (rc == MM_OK && mm_wire_devices_next(m, l, &p, &len))
+            rc = mm_device_accept(txn, me, s->remote_identity, l, p, len);
+        if (rc)
+            break;
+    }
+    /* the remote's own device may be among what it told us of */
+    int revoked = 0;
+    if (rc == MM_OK)
+        rc = mm_revoke_state(txn, s->remote_device, s->remote_identity, NULL, &revoked, NULL);
+    if (rc) {
+        mm_txn_abort(&txn);
+        return fail(s, rc, "DEVICES: %s refused: %s", what[l < 3 ? l : 2], mm_strerror(rc));
+    }
+    if ((rc = mm_txn_commit(&txn)))
+        return fail(s, rc, "cannot store the device statements: %s", mm_strerror(rc));
+    if (revoked)
+        return fail(s, MM_EREVOKED, "this device was revoked by its identity");
+    return MM_OK;
 }
 
 /* May the remote hand us a certificate of this identity? */
@@ -730,6 +805,7 @@ int mm_session_input(mm_session_t *s, const uint8_t *buf, size_t len)
     case MM_MSG_HELLO:   rc = on_hello(s, m); break;
     case MM_MSG_HAVE:    rc = on_have(s, m); break;
     case MM_MSG_CERT:    rc = on_cert(s, m); break;
+    case MM_MSG_DEVICES: rc = on_devices(s, m); break;
     case MM_MSG_ENTRIES: rc = on_entries(s, m); break;
     case MM_MSG_ACK:
         if (s->frames_acked + m->u.ack.frames > s->stats.frames_sent) {

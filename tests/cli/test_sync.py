@@ -294,12 +294,14 @@ class TestRogue(SyncBase):
         self.assert_verify_ok(self.grace)
 
     def test_curve_random_key_refused(self):
-        mark = self.srv.mark()
+        # A key mm serve holds no certificate for may be a peer's new
+        # device (PROTOCOL.md 7): the handshake completes, but nothing but a
+        # HELLO proving the key for a peer is taken (tests/cli/test_devices.py
+        # sees the refusal); a silent connection is closed by the limits.
         r = self.tool("mm_rogue", "--curve-random", self.srv.endpoint, self.gid["device"],
                       "--timeout", ROGUE_TIMEOUT_MS)
-        self.assertEqual((r.rc, r.out), (0, "refused\n"),
-                         "a CURVE client with an unknown key got in\n%r" % r)
-        self.assertIsNotNone(self.srv.wait_line(r"refused", start=mark), self.srv)
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn(r.out, ("admitted\n", "closed\n"), r)
         self.assert_alive(self.srv)
 
     def test_blocked_rogue_refused(self):

@@ -137,7 +137,7 @@ static mm_session_t *server(world_t *w, mm_home_t *h, int greet)
     if (greet) {
         size_t n = frame(hello, sizeof hello, MM_MSG_HELLO, w->ada);
         assert_rc(mm_session_input(s, hello, n), MM_OK);
-        assert_int_equal(w->to_ada.n, 2);       /* HELLO, HAVE */
+        assert_int_equal(w->to_ada.n, 3);       /* HELLO, DEVICES, HAVE */
         assert_non_null(mm_session_remote_identity(s));
     }
     chan_drain(&w->to_ada);
