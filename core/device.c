@@ -6,6 +6,8 @@
 #include "core/be64.h"
 #include "core/peer.h"
 #include "core/revoke.h"
+#include "crypto/idcode.h"
+#include <strings.h>
 
 static const uint32_t max_of[3] = {
     MM_DEVICE_CERTS_MAX, MM_DEVICE_REVOKES_MAX, MM_DEVICE_ENDPOINTS_MAX,
@@ -183,4 +185,118 @@ int mm_device_last_seen(mm_txn_t *txn, const uint8_t device[32], uint64_t *when)
         return MM_ECORRUPT;
     *when = mm_be64_get(v.mv_data);
     return MM_OK;
+}
+
+/* ---- finding, revoking, renaming ---- */
+
+typedef struct {
+    const char *what;
+    size_t n;
+    int by_code;
+    int matches;
+    mm_device_t *out;
+} find_t;
+
+static int find_one(const mm_device_t *d, void *arg)
+{
+    find_t *f = arg;
+    char code[MM_IDCODE_LEN + 1];
+    int hit;
+    if (f->by_code) {
+        mm_idcode_encode(code, MM_IDCODE_DEVICE, d->cert.device);
+        hit = strncasecmp(code, f->what, f->n) == 0;
+    } else {
+        hit = strcasecmp(d->cert.name, f->what) == 0;
+    }
+    if (hit && f->matches++ == 0)
+        *f->out = *d;
+    return 0;
+}
+
+int mm_device_find(mm_txn_t *txn, const uint8_t identity[32], const char *what,
+                   mm_device_t *out)
+{
+    find_t f = { what, strlen(what), strncasecmp(what, MM_IDCODE_DEVICE, 3) == 0, 0, out };
+    if (f.by_code && f.n < 6)
+        return MM_EINVAL;
+    int rc = mm_device_foreach(txn, identity, find_one, &f);
+    if (rc == MM_OK && f.matches == 0 && f.by_code) {
+        /* a device named like a code: try the name too */
+        f.by_code = 0;
+        rc = mm_device_foreach(txn, identity, find_one, &f);
+    }
+    if (rc)
+        return rc;
+    return f.matches == 0 ? MM_ENOTFOUND : f.matches > 1 ? MM_EAMBIG : MM_OK;
+}
+
+static int newest_identity(const mm_device_t *d, void *arg)
+{
+    mm_device_t *best = arg;
+    if ((d->cert.flags & MM_CERT_IDENTITY) && !d->revoked
+        && (!best->cert.created || d->cert.created > best->cert.created))
+        *best = *d;
+    return 0;
+}
+
+int mm_device_identity(mm_txn_t *txn, const uint8_t identity[32], mm_device_t *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = mm_device_foreach(txn, identity, newest_identity, out);
+    return rc ? rc : out->cert.created || out->cert.flags ? MM_OK : MM_ENOTFOUND;
+}
+
+/* The identity key of this home, or MM_ENOIDENTITY. */
+static int identity_key(mm_home_t *home, mm_keypair_t **idk)
+{
+    int rc = mm_home_identity_key(home, idk);
+    return rc == MM_ENOTFOUND ? MM_ENOIDENTITY : rc;
+}
+
+int mm_device_revoke(mm_home_t *home, const uint8_t device[32], uint64_t now, mm_revoke_t *out)
+{
+    mm_keypair_t *idk = NULL;
+    mm_txn_t *txn = NULL;
+    mm_revoke_t r;
+    if (!memcmp(device, mm_keypair_pk(mm_home_device(home)), 32))
+        return MM_EINVAL;           /* this very device: mm device reset */
+    int rc = identity_key(home, &idk);
+    if (rc)
+        return rc;
+    if ((rc = mm_store_begin(mm_home_store(home), 1, &txn)) == MM_OK
+        && (rc = mm_revoke_device(txn, idk, device, now, &r)) == MM_OK) {
+        if (out) {
+            *out = r;
+            out->lasts = NULL;      /* points into the map: not past the commit */
+            out->lastslen = 0;
+        }
+        rc = mm_txn_commit(&txn);
+    }
+    mm_txn_abort(&txn);
+    mm_keypair_destroy(&idk);
+    return rc == MM_EINVAL ? MM_ENOTFOUND : rc;
+}
+
+int mm_device_rename_self(mm_home_t *home, const char *name, uint64_t now)
+{
+    mm_keypair_t *idk = NULL;
+    mm_txn_t *txn = NULL;
+    mm_cert_t c;
+    uint8_t buf[MM_CERT_MAX];
+    size_t len;
+    const mm_keypair_t *dev = mm_home_device(home);
+    int rc = identity_key(home, &idk);
+    if (rc)
+        return rc;
+    if ((rc = mm_store_begin(mm_home_store(home), 1, &txn)) == MM_OK
+        && (rc = mm_cert_get(txn, mm_keypair_pk(dev), &c, NULL, NULL)) == MM_OK) {
+        /* a rename is a newer certificate: created must grow */
+        uint64_t created = now > c.created ? now : c.created + 1;
+        if ((rc = mm_cert_make(idk, dev, created, name, c.flags, buf, sizeof buf, &len)) == MM_OK
+            && (rc = mm_cert_put(txn, buf, len, NULL)) == MM_OK)
+            rc = mm_txn_commit(&txn);
+    }
+    mm_txn_abort(&txn);
+    mm_keypair_destroy(&idk);
+    return rc;
 }

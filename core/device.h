@@ -12,6 +12,8 @@
 #include "core/store.h"
 #include "core/cert.h"
 #include "core/endpoint.h"
+#include "core/home.h"
+#include "core/revoke.h"
 
 /* Statements in one DEVICES message, per list (PROTOCOL.md 8.1). */
 #define MM_DEVICE_CERTS_MAX     512
@@ -65,6 +67,34 @@ typedef struct {
 typedef int (*mm_device_fn)(const mm_device_t *d, void *arg);
 int mm_device_foreach(mm_txn_t *txn, const uint8_t identity[32], mm_device_fn fn,
                       void *arg) MM_NODISCARD;
+
+/* Find one of identity's devices by what a person typed: the start of its
+ * device code ("mmd" and at least 3 more characters) or its name (exact,
+ * any case).  MM_OK with *out; MM_ENOTFOUND; MM_EAMBIG (more than one
+ * matches); MM_EINVAL (a code prefix shorter than 6 characters). */
+int mm_device_find(mm_txn_t *txn, const uint8_t identity[32], const char *what,
+                   mm_device_t *out) MM_NODISCARD;
+
+/* The identity device of identity as this device knows it (the certificate
+ * with MM_CERT_IDENTITY; the newest if several).  MM_OK; MM_ENOTFOUND. */
+int mm_device_identity(mm_txn_t *txn, const uint8_t identity[32], mm_device_t *out)
+    MM_NODISCARD;
+
+/* mm device revoke: the identity device revokes another device of its
+ * person (mm_revoke_device, in one durable transaction; the keys of its
+ * scopes are to be rotated there).  MM_OK (*out, may be NULL, gets the
+ * statement's lasts count and created); MM_ENOIDENTITY (this home does not
+ * hold the identity key); MM_EINVAL (device is this very device: reset it
+ * instead); MM_ENOTFOUND (no certificate of device for this identity);
+ * MM_EFULL; MM_EIO. */
+int mm_device_revoke(mm_home_t *home, const uint8_t device[32], uint64_t now,
+                     mm_revoke_t *out) MM_NODISCARD;
+
+/* mm device rename, for this device: a newer certificate of it with a new
+ * name (it signs its proof, the identity key the certificate).  MM_OK;
+ * MM_ENOIDENTITY (the identity key is not here); MM_EINVAL (name longer
+ * than MM_DEVNAME_MAX or holding NUL); MM_EFULL; MM_EIO. */
+int mm_device_rename_self(mm_home_t *home, const char *name, uint64_t now) MM_NODISCARD;
 
 /* Record that a session with device completed at now (table "seen").
  * MM_OK; MM_EFULL; MM_EIO (a store without the format-3 tables: MM_OK,

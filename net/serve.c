@@ -493,7 +493,11 @@ static int new_device_hello(server_t *sv, const uint8_t key[32], const uint8_t *
              "certificate proves it");
     if (!m)
         return MM_ENOMEM;
-    if (mm_wire_decode(buf, len, m) != MM_OK || m->type != MM_MSG_HELLO
+    int drc = mm_wire_decode(buf, len, m);
+    if (drc == MM_OK && m->type == MM_MSG_ACCEPT)    /* an invite key we never issued */
+        snprintf(why, cap, "this device does not know this invite (withdrawn, or not issued "
+                 "here)");
+    if (drc != MM_OK || m->type != MM_MSG_HELLO
         || mm_cert_parse(m->u.hello.cert, m->u.hello.certlen, &c) != MM_OK
         || !mm_cert_proven(&c) || mm_pk_to_x25519(x, c.device) != MM_OK
         || memcmp(x, key, 32) != 0)
