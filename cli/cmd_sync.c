@@ -60,8 +60,9 @@ const char cmd_sync_help[] =
     "        nothing to sync: no peer has an address; set one with 'mm peer set-addr'\n"
     "\n"
     "    --json prints {\"peers\": [{\"name\", \"ok\", \"sent\", \"received\",\n"
-    "    \"bytes_sent\", \"bytes_received\", \"ms\", \"error\", \"news\"}]}; error is\n"
-    "    null or the reason the session failed; news lists what arrived as\n"
+    "    \"bytes_sent\", \"bytes_received\", \"ms\", \"error\", \"code\", \"news\"}]};\n"
+    "    error is null or the reason the session failed, code null or its\n"
+    "    MM_E... name; news lists what arrived as\n"
     "    {\"kind\", \"peer\", \"question\", \"time\", \"time_ms\"} (kind: answered,\n"
     "    clarified, asked-back, declined, released, held, away, back, thanked,\n"
     "    reported, asked, withdrew; question null for away and back), with\n"
@@ -366,6 +367,7 @@ void cmd_sync_json(const cli_t *cli, json_t *j, const char *key, const cmd_sync_
     json_uint(j, "bytes_received", r->stats.bytes_recv);
     json_uint(j, "ms", r->ms);
     json_str(j, "error", r->rc == MM_OK ? NULL : r->error);
+    json_str(j, "code", r->rc == MM_OK ? NULL : mm_errname(r->rc));
     json_arr_begin(j, "news");
     for (size_t i = 0; i < r->news.n; i++)
         news_json(cli, j, &r->news.v[i]);

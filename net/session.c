@@ -749,6 +749,26 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
         rc = MM_EBLOCKED;
     if (rc == MM_OK)
         rc = mm_log_put_run(txn, m->u.entries.bufs, m->u.entries.lens, m->u.entries.n, &stored);
+    if (rc == MM_EREVOKED) {
+        /* A revoked device's entries past its last: the sender stored them
+         * before it heard of the revocation.  They are never stored here,
+         * and they are no fault of the sender's: keep what of the run lies
+         * up to the last, and acknowledge the frame (PROTOCOL.md 8.3). */
+        int revoked;
+        uint64_t keep = 0;
+        mm_txn_abort(&txn);
+        if ((rc = mm_store_begin(s->store, 1, &txn)) == MM_OK
+            && (rc = mm_cert_get(txn, e.author, &c, NULL, NULL)) == MM_OK
+            && (rc = mm_revoke_state(txn, e.author, c.identity, e.scope, &revoked, &keep))
+                   == MM_OK) {
+            size_t n = keep >= e.seq ? (size_t) (keep - e.seq + 1) : 0;
+            if (n > m->u.entries.n)
+                n = m->u.entries.n;
+            stored = 0;
+            if (n)
+                rc = mm_log_put_run(txn, m->u.entries.bufs, m->u.entries.lens, n, &stored);
+        }
+    }
     if (rc == MM_OK)
         rc = mm_txn_commit(&txn);
     mm_txn_abort(&txn);
