@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "cli/util.h"
+#include "core/budget.h"
 #include "core/device.h"
 #include "core/log.h"
 #include "crypto/error.h"
@@ -284,4 +285,22 @@ int cmd_device_revoke(cli_t *cli, int argc, char **argv)
     if (rc)
         return cli_fail_rc(cli, rc, "cannot revoke the device");
     return print_one(cli, argv[0], "revoked");
+}
+
+int cmd_device_settler(cli_t *cli, int argc, char **argv)
+{
+    mm_device_t d;
+    if (argc != 1)
+        return cli_usage(cli, "give the device that is to settle your budget");
+    int ex = find(cli, argv[0], &d);
+    if (ex)
+        return ex;
+    int rc = mm_budget_set_settler(cli->home, d.cert.device);
+    if (rc == MM_ENOIDENTITY)
+        return not_identity(cli, "choosing the settler");
+    if (rc == MM_EREVOKED)
+        return cli_fail_code(cli, rc, "'%s' is revoked; choose a current device", argv[0]);
+    if (rc)
+        return cli_fail_rc(cli, rc, "cannot choose the settler");
+    return print_one(cli, argv[0], "settles your budget from now on:");
 }

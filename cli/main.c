@@ -170,6 +170,9 @@ const cli_cmd_t cli_commands[] = {
     { "device revoke", cmd_device_revoke, CLI_NEEDS_HOME, NULL,
       "revoke a lost device (on the identity device)",
       "mm device revoke [--json] ID", cmd_device_help },
+    { "device settler", cmd_device_settler, CLI_NEEDS_HOME, NULL,
+      "choose the device that settles your budget (on the identity device)",
+      "mm device settler [--json] ID", cmd_device_help },
     { "ambition add", cmd_ambition_add, CLI_NEEDS_HOME, ambition_add_opts,
       "write down a near-term or long-term ambition",
       "mm ambition add --near TEXT [--json]\n"

@@ -36,6 +36,7 @@
 #define MM_T_THANKS        "thanks"
 #define MM_T_REPORT        "report"
 #define MM_T_QUEUE         "queue"
+#define MM_T_SETTLER       "settler"    /* self: which device settles the budget */
 
 /* A field for mm_body_build. */
 typedef struct {

@@ -52,6 +52,7 @@ const mm_schema_t MM_SCHEMA[] = {
     { MM_T_REPORT,        { REF, SAY } },
     { MM_T_QUEUE,         { UINT("ahead", OPT, 0, UINT64_MAX), WORD("reason", OPT, REASONS), REF,
                             WORD("state", REQ, STATES) } },
+    { MM_T_SETTLER,       { ID("device", REQ) } },
     { .type = NULL },
 };
 

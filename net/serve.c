@@ -393,7 +393,9 @@ static void on_event(void *arg, mm_session_event_t ev, const void *what)
         return;
     c->settle = 0;
     int rc = mm_budget_settle(sv->home, &out);
-    if (rc != MM_OK)
+    if (rc == MM_OK && out.not_settler)
+        logf_(sv, "not settling the budget: another device of yours does");
+    else if (rc != MM_OK)
         logf_(sv, "cannot settle the budget: %s (%s)", mm_strerror(rc), mm_errname(rc));
     else if (out.released)
         logf_(sv, "released %zu question%s to the inbox", out.released,

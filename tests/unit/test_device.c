@@ -7,6 +7,7 @@
 #include "core/device.h"
 #include "core/endpoint.h"
 #include "core/revoke.h"
+#include "core/budget.h"
 
 #define T0 1767225600000ull
 
@@ -184,6 +185,42 @@ static void test_accept(void **state)
     assert_rc(mm_txn_commit(&txn), MM_OK);
 }
 
+/* Exactly one device settles: the identity device, unless it named
+ * another current device in its self feed. */
+static void test_settler(void **state)
+{
+    (void) state;
+    char dir[FX_PATH_MAX];
+    uint8_t c[MM_CERT_MAX], s[32];
+    mm_keypair_t *idk;
+    mm_txn_t *txn;
+    mm_settle_t out;
+    fx_mkdtemp(dir);
+    mm_home_t *h = fx_home(dir, "ada", "Ada", NULL, NULL);
+    const uint8_t *self = mm_keypair_pk(mm_home_device(h));
+    assert_rc(mm_home_identity_key(h, &idk), MM_OK);
+    assert_rc(mm_store_begin(mm_home_store(h), 1, &txn), MM_OK);
+    assert_rc(mm_cert_put(txn, c, cert_of(idk, dev2, T0, "phone", c), NULL), MM_OK);
+    assert_rc(mm_budget_settler(h, txn, s), MM_OK);
+    assert_memory_equal(s, self, 32);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    assert_true(mm_budget_is_settler(h));
+    assert_rc(mm_budget_settle(h, &out), MM_OK);
+    assert_false(out.not_settler);
+    /* the phone settles from now on: the laptop writes no queue entry */
+    assert_rc(mm_budget_set_settler(h, mm_keypair_pk(dev2)), MM_OK);
+    assert_false(mm_budget_is_settler(h));
+    assert_rc(mm_budget_settle(h, &out), MM_OK);
+    assert_true(out.not_settler);
+    /* a revoked settler settles nothing: the identity device again */
+    assert_rc(mm_device_revoke(h, mm_keypair_pk(dev2), T0 + 1, NULL), MM_OK);
+    assert_true(mm_budget_is_settler(h));
+    assert_rc(mm_budget_set_settler(h, mm_keypair_pk(dev2)), MM_EREVOKED);
+    mm_keypair_destroy(&idk);
+    mm_home_close(&h);
+    fx_rmrf(dir);
+}
+
 int main(void)
 {
     if (mm_crypto_init() != MM_OK)
@@ -192,6 +229,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_endpoints, setup, teardown),
         cmocka_unit_test_setup_teardown(test_collect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_accept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settler, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
