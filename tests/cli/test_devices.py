@@ -149,5 +149,28 @@ class TestRevoke(DevicesBase):
 
 
 
+class TestRevokeAtIdentityDevice(mmtest.SyncTestCase):
+
+    def test_identity_device_refuses_revoked(self):
+        ada, _ = self.new_home("Ada", sub="ada")
+        phone = self.path("phone")
+        r = self.tool("mm_mkdevice", ada, phone, "phone", "laptop")
+        self.assertEqual(r.rc, 0, r)
+        asrv = self.serve(ada)
+        # the laptop admits its person's phone (the garbage is answered) ...
+        r = self.tool("mm_rogue", "--home", phone, "--peer", "laptop", "--endpoint",
+                      asrv.endpoint, "--send", "garbage", "--timeout", 3000)
+        self.assertEqual(r.rc, 0, r)
+        self.assertTrue(r.out.startswith("MM_E"), r)
+        # ... and once revoked, refuses its key in the handshake
+        self.ok("device", "revoke", "phone", home=ada)
+        mark = asrv.mark()
+        r = self.tool("mm_rogue", "--home", phone, "--peer", "laptop", "--endpoint",
+                      asrv.endpoint, "--send", "garbage", "--timeout", 3000)
+        self.assertEqual((r.rc, r.out), (1, "refused\n"), r)
+        self.assertIsNotNone(asrv.wait_line(r"revoked device", start=mark), asrv)
+        self.assert_alive(asrv)
+
+
 if __name__ == "__main__":
     mmtest.main()

@@ -1,6 +1,6 @@
 /*  mm_mkdevice.c -- a second device of an identity, for tests (a test tool).
  *
- *  mm_mkdevice IDENTITY_HOME NEW_HOME DEVNAME
+ *  mm_mkdevice IDENTITY_HOME NEW_HOME DEVNAME [SELFPEER]
  *
  *  Makes NEW_HOME a new device of the identity whose key IDENTITY_HOME
  *  holds, the way pairing would leave it (tests/cli/test_devices.py runs
@@ -10,6 +10,9 @@
  *  the certificates.  NEW_HOME holds no identity key; its self scope has a
  *  key of its own (pairing hands the real one over), so the two homes
  *  share everything but their private notes.
+ *  With SELFPEER, NEW_HOME also gets a peer record of that name for the
+ *  identity device itself (no scope): only for mm_rogue --peer SELFPEER,
+ *  to call the identity device the way mm sync calls a peer.
  *  Prints the new device's code.  Exit 0; 1 on failure; 2 on a usage error.
  */
 #include <stdio.h>
@@ -61,8 +64,8 @@ int main(int argc, char **argv)
     size_t len;
     char path[MM_PATH_MAX + 32], code[MM_IDCODE_LEN + 1];
     int rc;
-    if (argc != 4) {
-        fprintf(stderr, "usage: mm_mkdevice IDENTITY_HOME NEW_HOME DEVNAME\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: mm_mkdevice IDENTITY_HOME NEW_HOME DEVNAME [SELFPEER]\n");
         return 2;
     }
     if (mm_crypto_init() != MM_OK)
@@ -93,6 +96,18 @@ int main(int argc, char **argv)
     if ((rc = mm_cert_put(ta, cert, len, NULL)) || (rc = mm_cert_put(tb, cert, len, NULL))
         || (rc = mm_cert_foreach(ta, copy_cert, &cp)) || (rc = mm_peer_foreach(ta, copy_peer, &cp)))
         return fail("copy", rc);
+    if (argc == 5) {
+        mm_peer_t p;
+        memset(&p, 0, sizeof p);
+        memcpy(p.identity, mm_home_identity_pk(a), 32);
+        snprintf(p.petname, sizeof p.petname, "%s", argv[4]);
+        snprintf(p.name, sizeof p.name, "%s", mm_home_name(a));
+        p.role = MM_ROLE_MENTOR;
+        memcpy(p.device, mm_keypair_pk(mm_home_device(a)), 32);
+        p.added = now;
+        if ((rc = mm_peer_put(tb, &p)))
+            return fail("self peer", rc);
+    }
     if ((rc = mm_txn_commit(&tb)) || (rc = mm_txn_commit(&ta)))
         return fail("commit", rc);
     mm_idcode_encode(code, MM_IDCODE_DEVICE, mm_keypair_pk(dev));
