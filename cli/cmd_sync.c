@@ -12,6 +12,7 @@
 #include "cli/json.h"
 #include "cli/rel.h"
 #include "cli/util.h"
+#include "core/device.h"
 #include "core/news.h"
 #include "core/peer.h"
 #include "crypto/error.h"
@@ -380,6 +381,7 @@ typedef struct {
     mm_peer_t *v;
     size_t     n, cap;
     size_t     blocked;         /* blocked peers that have an address */
+    mm_txn_t  *txn;
 } targets_t;
 
 static int targets_add(targets_t *t, const mm_peer_t *p)
@@ -404,7 +406,8 @@ static int on_peer(const mm_peer_t *p, void *arg)
 {
     targets_t *t = arg;
 
-    if (p->nendpoints == 0)
+    /* an address in the record, or one a device of theirs announced */
+    if (p->nendpoints == 0 && !mm_device_announced(t->txn, p->identity))
         return 0;
     if (p->blocked) {
         t->blocked++;
@@ -425,6 +428,7 @@ static int find_targets(cli_t *cli, int argc, char **argv, targets_t *t)
     if (rc != MM_OK)
         return cli_fail_rc(cli, rc, "cannot read the peers");
     if (argc == 0) {
+        t->txn = txn;
         rc = mm_peer_foreach(txn, on_peer, t);
         if (rc != MM_OK) {
             cli_fail_rc(cli, rc, "cannot read the peers");

@@ -187,6 +187,17 @@ int mm_device_last_seen(mm_txn_t *txn, const uint8_t device[32], uint64_t *when)
     return MM_OK;
 }
 
+static int any_endpoints(const mm_device_t *d, void *arg)
+{
+    (void) arg;
+    return !d->revoked && d->has_endpoints && d->endpoints.n > 0;
+}
+
+int mm_device_announced(mm_txn_t *txn, const uint8_t identity[32])
+{
+    return mm_device_foreach(txn, identity, any_endpoints, NULL) == 1;
+}
+
 /* ---- finding, revoking, renaming ---- */
 
 typedef struct {

@@ -96,6 +96,10 @@ int mm_device_revoke(mm_home_t *home, const uint8_t device[32], uint64_t now,
  * than MM_DEVNAME_MAX or holding NUL); MM_EFULL; MM_EIO. */
 int mm_device_rename_self(mm_home_t *home, const char *name, uint64_t now) MM_NODISCARD;
 
+/* 1 if some current device of identity announced at least one endpoint
+ * (an endpoints statement), else 0; 0 on a store error too. */
+int mm_device_announced(mm_txn_t *txn, const uint8_t identity[32]);
+
 /* Record that a session with device completed at now (table "seen").
  * MM_OK; MM_EFULL; MM_EIO (a store without the format-3 tables: MM_OK,
  * nothing written). */

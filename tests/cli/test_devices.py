@@ -121,6 +121,10 @@ class TestFallback(DevicesBase):
         p = self.sync_result(self.grace, "ada")
         self.assertEqual(p["received"], 3, p)
         self.assertIsNotNone(psrv.wait_line(r"synced with grace"), psrv)
+        # Grace's record of Ada holds no address; what her devices announced
+        # is enough for a plain mm sync too
+        j = self.sync(self.grace, "--timeout", "3")
+        self.assertEqual([x["name"].lower() for x in j["peers"]], ["ada"], j)
 
 
 class TestRevoke(DevicesBase):
