@@ -171,6 +171,14 @@ void fz_seeds(const char *dir)
     mm_wire_hello(&w, cert, certlen, "Grace");
     seed(dir, "hello", &w);
 
+    mm_mp_writer_init(&w, buf, sizeof buf);
+    mm_wire_devices_begin(&w);
+    mm_wire_devices_list(&w, 1);
+    mm_wire_devices_add(&w, cert, certlen);
+    mm_wire_devices_list(&w, 0);
+    mm_wire_devices_list(&w, 0);
+    seed(dir, "devices", &w);
+
     mm_have_t h;
     memcpy(h.author, mm_keypair_pk(dev), 32);
     memcpy(h.scope, scope, 32);
