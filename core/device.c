@@ -227,6 +227,7 @@ static int find_one(const mm_device_t *d, void *arg)
 int mm_device_find(mm_txn_t *txn, const uint8_t identity[32], const char *what,
                    mm_device_t *out)
 {
+    memset(out, 0, sizeof *out);
     find_t f = { what, strlen(what), strncasecmp(what, MM_IDCODE_DEVICE, 3) == 0, 0, out };
     if (f.by_code && f.n < 6)
         return MM_EINVAL;

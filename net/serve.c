@@ -249,7 +249,7 @@ static admit_t admit(server_t *sv, const uint8_t key[32], char *why, size_t whyc
              * certificate proves it (see new_device_hello); the limits on
              * connections without a session bound what strangers cost */
             a = ADMIT_NEW;
-        else if (rc < 0 && rc != MM_ENOTFOUND)
+        else if (rc < 0)
             snprintf(why, whycap, "cannot read the certificates: %s", mm_strerror(rc));
     }
     mm_txn_abort(&txn);

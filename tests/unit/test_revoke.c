@@ -43,21 +43,21 @@ static mm_keypair_t *seeded(uint8_t first)
  * 0x20..), keeping entries 1..2 of its self-scope feed, at T0 + 5000. */
 static void make_all(void)
 {
-    mm_keypair_t *idk = seeded(0x00), *devk = seeded(0x20);
+    mm_keypair_t *vid = seeded(0x00), *devk = seeded(0x20);
     mm_revoke_last_t last;
     uint8_t buf[MM_REVOKE_MAX];
     size_t len;
     nmade = 0;
-    mm_scope_self_id(last.scope, mm_keypair_pk(idk));
+    mm_scope_self_id(last.scope, mm_keypair_pk(vid));
     last.seq = 2;
-    assert_rc(mm_revoke_make(idk, mm_keypair_pk(devk), T0 + 5000, &last, 1, buf, sizeof buf,
+    assert_rc(mm_revoke_make(vid, mm_keypair_pk(devk), T0 + 5000, &last, 1, buf, sizeof buf,
                              &len), MM_OK);
     add("revoke", buf, len);
     /* the device says where it listens, at T0 + 6000 */
     static const char eps[1][MM_ENDPOINT_MAX + 1] = { "tcp://127.0.0.1:7460" };
     assert_rc(mm_endpoint_make(devk, T0 + 6000, eps, 1, buf, sizeof buf, &len), MM_OK);
     add("endpoints", buf, len);
-    mm_keypair_destroy(&idk);
+    mm_keypair_destroy(&vid);
     mm_keypair_destroy(&devk);
 }
 
@@ -82,7 +82,7 @@ static void test_doc_matches_code(void **state)
 static void test_parse_and_forgeries(void **state)
 {
     (void) state;
-    mm_keypair_t *idk = fx_keypair(1), *devk = fx_keypair(2), *other = fx_keypair(3);
+    mm_keypair_t *ik = fx_keypair(1), *devk = fx_keypair(2), *other = fx_keypair(3);
     mm_revoke_last_t l[2];
     memset(l, 0, sizeof l);
     memset(l[0].scope, 0x11, 32);
@@ -92,9 +92,9 @@ static void test_parse_and_forgeries(void **state)
     uint8_t buf[MM_REVOKE_MAX];
     size_t len;
     mm_revoke_t r;
-    assert_rc(mm_revoke_make(idk, mm_keypair_pk(devk), 5, l, 2, buf, sizeof buf, &len), MM_OK);
+    assert_rc(mm_revoke_make(ik, mm_keypair_pk(devk), 5, l, 2, buf, sizeof buf, &len), MM_OK);
     assert_rc(mm_revoke_parse(buf, len, &r), MM_OK);
-    assert_memory_equal(r.identity, mm_keypair_pk(idk), 32);
+    assert_memory_equal(r.identity, mm_keypair_pk(ik), 32);
     assert_memory_equal(r.device, mm_keypair_pk(devk), 32);
     assert_int_equal(r.nlasts, 2);
     assert_int_equal(mm_revoke_last_of(&r, l[0].scope), 7);
@@ -110,16 +110,16 @@ static void test_parse_and_forgeries(void **state)
     assert_rc(mm_revoke_parse(buf, len - 1, &r), MM_ETRUNC);
     /* lasts out of order, an identity revoking itself */
     mm_revoke_last_t swapped[2] = { l[1], l[0] };
-    assert_rc(mm_revoke_make(idk, mm_keypair_pk(devk), 5, swapped, 2, buf, sizeof buf, &len),
+    assert_rc(mm_revoke_make(ik, mm_keypair_pk(devk), 5, swapped, 2, buf, sizeof buf, &len),
               MM_EINVAL);
-    assert_rc(mm_revoke_make(idk, mm_keypair_pk(idk), 5, l, 2, buf, sizeof buf, &len),
+    assert_rc(mm_revoke_make(ik, mm_keypair_pk(ik), 5, l, 2, buf, sizeof buf, &len),
               MM_EINVAL);
     /* signed by another key than the identity it names */
     fx_buf_t t;
     fx_buf_init(&t, 512);
     fx_array(&t, 6);
     fx_uint(&t, 1);
-    fx_bin(&t, mm_keypair_pk(idk), 32);
+    fx_bin(&t, mm_keypair_pk(ik), 32);
     fx_bin(&t, mm_keypair_pk(devk), 32);
     fx_uint(&t, 5);
     fx_array(&t, 0);
@@ -129,7 +129,7 @@ static void test_parse_and_forgeries(void **state)
     fx_bin(&t, sig, 64);
     assert_rc(mm_revoke_parse(t.b, t.len, &r), MM_EBADSIG);
     fx_buf_free(&t);
-    mm_keypair_destroy(&idk);
+    mm_keypair_destroy(&ik);
     mm_keypair_destroy(&devk);
     mm_keypair_destroy(&other);
 }
@@ -199,7 +199,7 @@ static int put(side_t *s, const uint8_t *e, size_t len)
     return rc;
 }
 
-static int put_run(side_t *s, uint8_t e[][1024], size_t *elen, size_t n)
+static int put_run(side_t *s, const uint8_t e[][1024], size_t *elen, size_t n)
 {
     const uint8_t *bufs[8];
     size_t stored;
