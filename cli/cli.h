@@ -130,6 +130,10 @@ int cmd_peer_set_addr(cli_t *cli, int argc, char **argv);
 int cmd_peer_block(cli_t *cli, int argc, char **argv);
 int cmd_peer_unblock(cli_t *cli, int argc, char **argv);
 int cmd_peer_rm(cli_t *cli, int argc, char **argv);
+int cmd_device_list(cli_t *cli, int argc, char **argv);
+int cmd_device_rename(cli_t *cli, int argc, char **argv);
+int cmd_device_revoke(cli_t *cli, int argc, char **argv);
+int cmd_device_settler(cli_t *cli, int argc, char **argv);
 int cmd_sync(cli_t *cli, int argc, char **argv);
 int cmd_help(cli_t *cli, int argc, char **argv);
 int cmd_version(cli_t *cli, int argc, char **argv);
@@ -174,7 +178,7 @@ extern const char cmd_init_help[], cmd_id_help[], cmd_note_help[],
                   cmd_away_help[], cmd_thread_help[], cmd_status_help[],
                   cmd_export_help[], cmd_completion_help[],
                   cmd_backup_help[], cmd_restore_help[],
-                  cmd_complete_help[], cmd_device_help[];
+                  cmd_complete_help[], cmd_device_help[], cmd_device_pair_help[];
 
 /* The name / identity / device block of mm id and mm init (cmd_id.c);
  * init adds the "Initialised" line first and drops the home line. */

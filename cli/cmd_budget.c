@@ -12,6 +12,9 @@
 #include "cli/rel.h"
 #include "cli/util.h"
 #include "core/engage.h"
+#include "core/budget.h"
+#include "core/device.h"
+#include "crypto/idcode.h"
 #include "crypto/error.h"
 
 const char cmd_capacity_help[] =
@@ -108,6 +111,9 @@ typedef struct {
     mm_capacity_t budget;
     uint64_t      open, held;   /* my mentees' engagements open, and held */
     uint64_t      away_until;   /* when I am back, or 0 if I am not away */
+    int           settler_known;
+    int           settles_here; /* this device is the one that settles */
+    mm_device_t   settler;
 } capacity_view_t;
 
 /* Read the budget and count my mentees' released engagements still
@@ -123,6 +129,14 @@ static int capacity_build(cli_t *cli, int set, capacity_view_t *v)
     if ((rc = mm_budget_get(cli->home, &v->budget)) != MM_OK)
         return cli_fail_rc(cli, rc, "cannot read your budget");
     v->away_until = v->budget.away_until > now ? v->budget.away_until : 0;
+    mm_txn_t *txn = NULL;
+    uint8_t s[32];
+    if (mm_store_begin(mm_home_store(cli->home), 0, &txn) == MM_OK
+        && mm_budget_settler(cli->home, txn, s) == MM_OK) {
+        v->settles_here = !memcmp(s, mm_keypair_pk(mm_home_device(cli->home)), 32);
+        v->settler_known = mm_cert_get(txn, s, &v->settler.cert, NULL, NULL) == MM_OK;
+    }
+    mm_txn_abort(&txn);
     if ((ex = rel_all(cli, &all)) != CLI_EXIT_OK)
         goto out;
     for (size_t i = 0; i < all.n; i++) {
@@ -158,6 +172,11 @@ static void capacity_json(const capacity_view_t *v)
     cli_time_iso(until, v->away_until);
     json_str(&j, "away_until", v->away_until ? until : NULL);
     json_uint(&j, "away_until_ms", v->away_until);
+    char code[MM_IDCODE_LEN + 1];
+    if (v->settler_known)
+        mm_idcode_encode(code, MM_IDCODE_DEVICE, v->settler.cert.device);
+    json_str(&j, "settler", v->settler_known ? code : NULL);
+    json_bool(&j, "settles_here", v->settles_here);
     json_obj_end(&j);
     json_finish(&j);
 }
@@ -179,6 +198,13 @@ static void capacity_text(const capacity_view_t *v)
     if (v->away_until) {
         cli_time_date(until, v->away_until);
         printf("away until %s: nothing new is released\n", until);
+    }
+    if (!v->settles_here) {
+        char *name = v->settler_known ? cli_line(v->settler.cert.name,
+                                                 strlen(v->settler.cert.name), 64) : NULL;
+        printf("this device shows the budget; your device '%s' sorts questions into it\n",
+               name ? name : "?");
+        free(name);
     }
 }
 

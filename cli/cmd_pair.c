@@ -28,8 +28,8 @@
 #define PAIR_TTL_DEFAULT_MS (10ull * 60 * 1000)
 #define DEFAULT_LISTEN      "tcp://0.0.0.0:*"
 
-const char cmd_device_help[] =
-    "the devices of your identity\n"
+const char cmd_device_pair_help[] =
+    "let another device of yours join your identity\n"
     "\n"
     "DESCRIPTION\n"
     "    'mm device pair' lets another device of yours join your identity:\n"

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/peer.h"
 #include "core/propagate.h"
+#include "core/device.h"
 #include "crypto/error.h"
 #include "crypto/encoding.h"
 #include "crypto/idcode.h"
@@ -38,7 +39,9 @@ const char cmd_peer_help[] =
     "        STATE ENDPOINT (the identity code cut to 15 characters, the\n"
     "        first address).\n"
     "    show PEER\n"
-    "        Everything about one peer, one field per line.\n"
+    "        Everything about one peer, one field per line, then each of\n"
+    "        their devices this device knows of: name, code, current or\n"
+    "        revoked, when a session with it last completed.\n"
     "    rename PEER NEWNAME\n"
     "        Call them NEWNAME (1 to 64 bytes of UTF-8, no control\n"
     "        characters, not starting with 'mmi', not another peer's name).\n"
@@ -355,6 +358,40 @@ static void show_text(const cli_t *cli, const mm_peer_t *p, uint64_t now)
     printf("scope       %s\n", scope);
 }
 
+/* Every device of the peer's person this device knows of (PROTOCOL.md 3.4). */
+typedef struct {
+    uint64_t now;
+    int      first;
+} devlines_t;
+
+static int device_line(const mm_device_t *d, void *arg)
+{
+    devlines_t *dl = arg;
+    char id[MM_IDCODE_LEN + 1], seen[CLI_TIME_MAX];
+    char *name = cli_line(d->cert.name, strlen(d->cert.name), MM_DEVNAME_MAX);
+    mm_idcode_encode(id, MM_IDCODE_DEVICE, d->cert.device);
+    if (d->last_seen)
+        cli_time_rel(seen, d->last_seen, dl->now);
+    else
+        snprintf(seen, sizeof seen, "never");
+    printf("%-12s%s  %.15s  %s  seen %s\n", dl->first ? "devices" : "", name ? name : "?", id,
+           d->revoked ? "revoked" : "current", seen);
+    dl->first = 0;
+    free(name);
+    return 0;
+}
+
+static void show_devices(cli_t *cli, const mm_peer_t *p, uint64_t now)
+{
+    mm_txn_t *txn = NULL;
+    devlines_t dl = { now, 1 };
+    /* extra lines: a failure to read them leaves the record shown above */
+    if (mm_store_begin(mm_home_store(cli->home), 0, &txn) == MM_OK
+        && mm_device_foreach(txn, p->identity, device_line, &dl) != MM_OK)
+        printf("devices     (cannot read them)\n");
+    mm_txn_abort(&txn);
+}
+
 int cmd_peer_show(cli_t *cli, int argc, char **argv)
 {
     uint64_t now = mm_now_ms();
@@ -372,6 +409,7 @@ int cmd_peer_show(cli_t *cli, int argc, char **argv)
         json_finish(&j);
     } else {
         show_text(cli, &p, now);
+        show_devices(cli, &p, now);
     }
     return CLI_EXIT_OK;
 }

@@ -13,6 +13,7 @@
 #include "cli/json.h"
 #include "cli/rel.h"
 #include "cli/util.h"
+#include "core/device.h"
 #include "core/news.h"
 #include "core/peer.h"
 #include "core/cert.h"
@@ -68,8 +69,8 @@ const char cmd_sync_help[] =
     "\n"
     "    --json prints {\"peers\": [{\"name\", \"ok\", \"sent\", \"received\",\n"
     "    \"bytes_sent\", \"bytes_received\", \"ms\", \"error\", \"code\", \"news\"}]};\n"
-    "    error is null or the reason the session failed, code its MM_E name\n"
-    "    (MM_EFORK: a device key was used on two homes); news lists what arrived as\n"
+    "    error is null or the reason the session failed, code null or its\n"
+    "    MM_E... name (MM_EFORK: a device key was used on two homes); news lists what arrived as\n"
     "    {\"kind\", \"peer\", \"question\", \"time\", \"time_ms\"} (kind: answered,\n"
     "    clarified, asked-back, declined, released, held, away, back, thanked,\n"
     "    reported, asked, withdrew; question null for away and back), with\n"
@@ -142,11 +143,8 @@ int cmd_sync_peer(cli_t *cli, const mm_peer_t *p, int timeout_ms,
         set_error(r, "blocked");
         return r->rc;
     }
-    if (p->nendpoints == 0) {
-        r->rc = MM_ENOTFOUND;
-        set_error(r, "no address known");
-        return r->rc;
-    }
+    /* no address in the record: the devices of the peer may have announced
+     * theirs (mm_net_sync says "no address known" if none did) */
     err[0] = '\0';
     t0 = mono_ms();
     r->rc = mm_net_sync(cli->home, p, timeout_ms, &r->stats, &runs, err, sizeof err);
@@ -394,6 +392,7 @@ typedef struct {
     mm_peer_t *v;
     size_t     n, cap;
     size_t     blocked;         /* blocked peers that have an address */
+    mm_txn_t  *txn;
 } targets_t;
 
 static int targets_add(targets_t *t, const mm_peer_t *p)
@@ -418,7 +417,8 @@ static int on_peer(const mm_peer_t *p, void *arg)
 {
     targets_t *t = arg;
 
-    if (p->nendpoints == 0)
+    /* an address in the record, or one a device of theirs announced */
+    if (p->nendpoints == 0 && !mm_device_announced(t->txn, p->identity))
         return 0;
     if (p->blocked) {
         t->blocked++;
@@ -439,6 +439,7 @@ static int find_targets(cli_t *cli, int argc, char **argv, targets_t *t)
     if (rc != MM_OK)
         return cli_fail_rc(cli, rc, "cannot read the peers");
     if (argc == 0) {
+        t->txn = txn;
         rc = mm_peer_foreach(txn, on_peer, t);
         if (rc != MM_OK) {
             cli_fail_rc(cli, rc, "cannot read the peers");

@@ -95,12 +95,17 @@ int rel_settle(cli_t *cli)
     free(l.v);
     if (l.mentees == 0)
         return CLI_EXIT_OK;
-    rc = mm_budget_settle(cli->home, NULL);
+    mm_settle_t out;
+    rc = mm_budget_settle(cli->home, &out);
     if (rc == MM_EFORKED)
         return CLI_EXIT_OK;         /* a forked home writes nothing; said at the start */
     if (rc != MM_OK)
         return cli_fail_rc(cli, rc, "cannot sort your mentees' questions into "
                            "your budget");
+    /* another device of ours settles: say so once, where people look */
+    if (out.not_settler && !cli->json)
+        fprintf(stderr, "mm %s: questions are sorted into your budget on your settling "
+                "device (see 'mm capacity')\n", cli->name);
     return CLI_EXIT_OK;
 }
 

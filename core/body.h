@@ -40,6 +40,7 @@
 #define MM_T_SCOPE         "scope"      /* self scope only: a scope, to own devices (propagate.h) */
 #define MM_T_PEER          "peer"       /* self scope only: a peer record, to own devices */
 #define MM_T_PEER_RM       "peer-rm"    /* self scope only: a peer record deleted */
+#define MM_T_SETTLER       "settler"    /* self: which device settles the budget */
 
 /* A field for mm_body_build. */
 typedef struct {

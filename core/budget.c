@@ -8,6 +8,8 @@
 #include "core/qindex.h"
 #include "core/question.h"
 #include "core/log.h"
+#include "core/device.h"
+#include "core/engage.h"
 #include "crypto/error.h"
 
 int mm_budget_away_of(mm_home_t *home, const uint8_t peer[32], uint64_t now, uint64_t *until)
@@ -68,6 +70,84 @@ int mm_budget_get(mm_home_t *home, mm_capacity_t *out)
         rc = mm_budget_get_txn(home, txn, out);
     mm_txn_abort(&txn);
     return rc;
+}
+
+/* ---- who settles ---- */
+
+int mm_budget_settler(mm_home_t *home, mm_txn_t *txn, uint8_t settler[32])
+{
+    static const char *const types[] = { MM_T_SETTLER, NULL };
+    const uint8_t *me = mm_home_identity_pk(home);
+    mm_device_t idd;
+    mm_items_t items = { 0 };
+    int rc = mm_device_identity(txn, me, &idd);
+    if (rc == MM_ENOTFOUND) {
+        mm_keypair_t *idk = NULL;
+        if (mm_home_identity_key(home, &idk) != MM_OK)
+            return MM_ENOTFOUND;
+        mm_keypair_destroy(&idk);
+        memcpy(settler, mm_keypair_pk(mm_home_device(home)), 32);
+        return MM_OK;
+    }
+    if (rc)
+        return rc;
+    memcpy(settler, idd.cert.device, 32);
+    if ((rc = mm_items_load_txn(txn, mm_home_self_scope(home), types, &items)))
+        return rc == MM_ENOTFOUND ? MM_OK : rc;
+    /* the identity device's word, its latest in its own feed */
+    uint64_t best = 0;
+    const uint8_t *dev = NULL;
+    for (size_t i = 0; i < items.n; i++) {
+        const mm_item_t *it = &items.v[i];
+        const uint8_t *d;
+        if (memcmp(it->device, idd.cert.device, 32) || it->seq <= best
+            || !mm_item_ref(it, "device", &d))
+            continue;
+        best = it->seq;
+        dev = d;
+    }
+    if (dev) {                      /* only a current device of ours */
+        mm_cert_t c;
+        int revoked = 0;
+        if (mm_cert_get(txn, dev, &c, NULL, NULL) == MM_OK && !memcmp(c.identity, me, 32)
+            && mm_revoke_state(txn, dev, me, NULL, &revoked, NULL) == MM_OK && !revoked)
+            memcpy(settler, dev, 32);
+    }
+    mm_items_free(&items);
+    return MM_OK;
+}
+
+int mm_budget_is_settler(mm_home_t *home)
+{
+    mm_txn_t *txn;
+    uint8_t s[32];
+    int yes = 0;
+    if (mm_store_begin(mm_home_store(home), 0, &txn) != MM_OK)
+        return 0;
+    if (mm_budget_settler(home, txn, s) == MM_OK)
+        yes = !memcmp(s, mm_keypair_pk(mm_home_device(home)), 32);
+    mm_txn_abort(&txn);
+    return yes;
+}
+
+int mm_budget_set_settler(mm_home_t *home, const uint8_t device[32])
+{
+    mm_keypair_t *idk = NULL;
+    mm_txn_t *txn;
+    int revoked = 0;
+    if (mm_home_identity_key(home, &idk) != MM_OK)
+        return MM_ENOIDENTITY;
+    mm_keypair_destroy(&idk);
+    int rc = mm_store_begin(mm_home_store(home), 0, &txn);
+    if (rc == MM_OK)
+        rc = mm_revoke_state(txn, device, mm_home_identity_pk(home), NULL, &revoked, NULL);
+    mm_txn_abort(&txn);
+    if (rc)
+        return rc;
+    if (revoked)
+        return MM_EREVOKED;
+    mm_field_t f[1] = { { "device", MM_F_BIN, device, 32, 0 } };
+    return mm_engage_append(home, mm_home_self_scope(home), MM_T_SETTLER, f, 1, NULL);
 }
 
 /* ---- settling ---- */
@@ -214,6 +294,16 @@ int mm_budget_settle(mm_home_t *home, mm_settle_t *out)
     if (rc)
         return rc;
     st.txn = txn;
+    uint8_t settler[32];
+    rc = mm_budget_settler(home, txn, settler);
+    if (rc == MM_ENOTFOUND || (rc == MM_OK
+                               && memcmp(settler, mm_keypair_pk(mm_home_device(home)), 32))) {
+        out->not_settler = 1;       /* another device of ours settles */
+        rc = MM_OK;
+        goto out;
+    }
+    if (rc)
+        goto out;
     if ((rc = mm_catchup_pending(txn, NULL, 0, &out->waiting)) || out->waiting)
         goto out;
     if ((rc = mm_budget_get_txn(home, txn, &cap)))

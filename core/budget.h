@@ -45,16 +45,36 @@ typedef struct {
     size_t held;                    /* queue entries written for held questions */
     size_t waiting;                 /* restored, not yet caught up: identities to go
                                        (core/catchup.h); then nothing is settled */
+    int    not_settler;             /* this device does not settle: nothing written */
 } mm_settle_t;
+
+/* The one device of this person that settles (writes "queue" entries): the
+ * identity device (its certificate's MM_CERT_IDENTITY), unless the identity
+ * device's own self feed holds a "settler" body naming a current device of
+ * this person (the latest in that feed wins).  Into settler[32].  With no
+ * identity device known, this device if it holds the identity key (older
+ * homes), else none (MM_ENOTFOUND).  MM_OK; MM_ENOTFOUND; store errors. */
+int mm_budget_settler(mm_home_t *home, mm_txn_t *txn, uint8_t settler[32]) MM_NODISCARD;
+
+/* 1 if this device settles (see mm_budget_settler), in a read txn of its own. */
+int mm_budget_is_settler(mm_home_t *home) MM_NODISCARD;
+
+/* mm device settler: the identity device names the settler (a "settler"
+ * body in its self feed).  MM_OK; MM_ENOIDENTITY (not the identity
+ * device); MM_EREVOKED (device is revoked); store errors. */
+int mm_budget_set_settler(mm_home_t *home, const uint8_t device[32]) MM_NODISCARD;
 
 /* Settle every mentee's pending questions in one write transaction, so no
  * two settles (mm serve, mm inbox, mm answer in other processes) can
  * release more than the budget between them.  Writes only what changed;
- * out may be NULL.  A home restored from a backup that has not yet synced
- * with every peer and own device it had (core/catchup.h) settles nothing:
- * it could release past a budget whose questions and queue entries it
- * does not all hold yet; then out->waiting counts who is still to sync
- * with, and the answer is MM_OK (PROTOCOL.md 12.4).  MM_OK; store errors (then nothing is written). */
+ * out may be NULL.  On a device that is not the settler (mm_budget_settler)
+ * nothing is written and out->not_settler is set: exactly one device of a
+ * person settles, so two devices never release past the budget between
+ * them.  A home restored from a backup that has not yet synced with every
+ * peer and own device it had (core/catchup.h) settles nothing either: it
+ * could release past a budget whose questions and queue entries it does
+ * not all hold yet; then out->waiting counts who is still to sync with
+ * (PROTOCOL.md 12.4).  MM_OK; store errors (then nothing is written). */
 int mm_budget_settle(mm_home_t *home, mm_settle_t *out) MM_NODISCARD;
 
 #endif

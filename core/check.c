@@ -86,8 +86,10 @@ static void check_entry(check_t *c, const uint8_t *key, const uint8_t *buf, size
             fault(c, MM_EBADCERT, key, seq, "author's device certificate does not verify");
     }
     int have_scope = mm_scope_get(c->txn, key + 32, &scope) == MM_OK;
-    mm_verify_ctx_t ctx = { &c->head, c->cert_state == 1 ? &c->cert : NULL,
-                            have_scope ? &scope : NULL, NULL, NULL };
+    /* revocations are not re-applied here: an entry stored before its
+     * device's revocation arrived was valid when it was stored */
+    mm_verify_ctx_t ctx = { .head = &c->head, .cert = c->cert_state == 1 ? &c->cert : NULL,
+                            .scope = have_scope ? &scope : NULL };
     mm_entry_t e;
     rc = mm_entry_verify(buf, len, &ctx, 0, &e);
     mm_scope_wipe(&scope);

@@ -185,6 +185,9 @@ static int check(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned flags
         return MM_EBADCERT;
     if (!mm_scope_has_member(s, ctx->cert->identity))
         return MM_ESCOPE;
+    /* check 4a: what a revoked device wrote after its last valid entry */
+    if (ctx->revoked && e->seq > ctx->revoked_last)
+        return MM_EREVOKED;
     uint64_t head = ctx->head ? ctx->head->seq : 0;
     if (e->seq <= head)
         return MM_ESEQDUP;

@@ -71,6 +71,8 @@ typedef struct {
     const mm_scope_t *scope;        /* the scope named by the entry, or NULL */
     mm_body_fn        on_body;      /* may be NULL; not called under MM_VERIFY_OWN */
     void             *arg;          /* for on_body */
+    int               revoked;      /* the author is revoked (core/revoke.h) ... */
+    uint64_t          revoked_last; /* ... and this is its last valid seq in the scope */
 } mm_verify_ctx_t;
 
 /* Skip the opening of the box: only for an entry that the caller has just
@@ -105,7 +107,8 @@ int mm_entry_parse(const uint8_t *buf, size_t len, mm_entry_t *e) MM_NODISCARD;
  * or by mm_entry_check_sig with mm_entry_sig's answer for it).  In order:
  * mm_entry_parse errors; MM_ESCOPE (scope is NULL or not the entry's, or the
  * author's identity is not a member); MM_ENOCERT (no cert); MM_EBADCERT
- * (cert is not for this author); MM_ESEQDUP (seq <= head); MM_ESEQGAP (seq >
+ * (cert is not for this author); MM_EREVOKED (ctx->revoked and seq above
+ * ctx->revoked_last); MM_ESEQDUP (seq <= head); MM_ESEQGAP (seq >
  * head + 1); MM_EPREV (prev is not the head's id, or not nil at seq 1);
  * MM_EBADSIG; MM_EDECRYPT (box opens under none of the scope's keys);
  * MM_EBODY (plaintext is not a valid body); then whatever ctx->on_body

@@ -8,6 +8,7 @@
 #include "core/body.h"
 #include "core/vpool.h"
 #include "core/fork.h"
+#include "core/revoke.h"
 #include "crypto/error.h"
 #include "core/be64.h"
 #include "core/propagate.h"
@@ -118,7 +119,7 @@ static int store(mm_txn_t *txn, const mm_entry_t *e)
 /* Look up what the verifier checks an entry of (author, scope) against. */
 static int context(mm_txn_t *txn, const uint8_t *author, const uint8_t *scope_id,
                    mm_head_t *head, mm_cert_t *cert, int *have_cert, mm_scope_t *scope,
-                   int *have_scope)
+                   int *have_scope, mm_verify_ctx_t *ctx)
 {
     int rc = mm_log_head(txn, author, scope_id, head);
     if (rc)
@@ -127,10 +128,19 @@ static int context(mm_txn_t *txn, const uint8_t *author, const uint8_t *scope_id
     if (rc && rc != MM_ENOTFOUND)
         return rc;
     *have_cert = rc == MM_OK;
+    memset(ctx, 0, sizeof *ctx);
+    ctx->head = head;
+    ctx->cert = *have_cert ? cert : NULL;
+    /* every path that stores an entry comes here: the revocations the
+     * certificate's identity made of this author apply to all of them */
+    if (*have_cert && (rc = mm_revoke_state(txn, author, cert->identity, scope_id,
+                                            &ctx->revoked, &ctx->revoked_last)))
+        return rc;
     rc = mm_scope_get(txn, scope_id, scope);
     if (rc && rc != MM_ENOTFOUND)
         return rc;
     *have_scope = rc == MM_OK;
+    ctx->scope = *have_scope ? scope : NULL;
     return MM_OK;
 }
 
@@ -144,13 +154,13 @@ int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_entry_t *out)
     int rc = mm_entry_parse(buf, len, &e);
     if (rc)
         return rc;
-    rc = context(txn, e.author, e.scope, &head, &cert, &have_cert, &scope, &have_scope);
-    if (rc == MM_OK) {
-        apply_t a = { txn, &cert, &scope };
-        mm_verify_ctx_t ctx = { &head, have_cert ? &cert : NULL, have_scope ? &scope : NULL,
-                                on_body, &a };
+    mm_verify_ctx_t ctx;
+    rc = context(txn, e.author, e.scope, &head, &cert, &have_cert, &scope, &have_scope, &ctx);
+    apply_t a = { txn, &cert, &scope };
+    ctx.on_body = on_body;
+    ctx.arg = &a;
+    if (rc == MM_OK)
         rc = mm_entry_check(&e, &ctx, 0);
-    }
     mm_scope_wipe(&scope);
     if (rc == MM_OK)
         rc = store(txn, &e);
@@ -189,8 +199,9 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
             goto out;
         }
     }
+    mm_verify_ctx_t ctx;
     rc = context(txn, ents[0].author, ents[0].scope, &head, &cert, &have_cert, &scope,
-                 &have_scope);
+                 &have_scope, &ctx);
     if (rc)
         goto out;
     /* Entries from `fresh` on lie above the head and would be stored: every
@@ -206,8 +217,8 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
     /* then the rest of the verifier, entry by entry in order, each against
      * the head its predecessor made: the first fault found is the answer */
     apply_t a = { txn, &cert, &scope };
-    mm_verify_ctx_t ctx = { &head, have_cert ? &cert : NULL, have_scope ? &scope : NULL,
-                            on_body, &a };
+    ctx.on_body = on_body;
+    ctx.arg = &a;
     for (size_t i = 0; i < n; i++) {
         const mm_entry_t *e = &ents[i];
         if (i < fresh) {                /* already have that position: same bytes? */
@@ -263,10 +274,12 @@ int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,
         rc = MM_EFORKED;
     if (rc)
         return rc;
-    rc = context(txn, author, scope_id, &head, &cert, &have_cert, &scope, &have_scope);
+    mm_verify_ctx_t ctx;
+    rc = context(txn, author, scope_id, &head, &cert, &have_cert, &scope, &have_scope, &ctx);
     if (rc)
         goto out;
-    rc = !have_scope ? MM_ENOTFOUND : !have_cert ? MM_ENOCERT : MM_OK;
+    /* a home whose own device is revoked writes nothing more, in any scope */
+    rc = !have_scope ? MM_ENOTFOUND : !have_cert ? MM_ENOCERT : ctx.revoked ? MM_EREVOKED : MM_OK;
     if (rc)
         goto out;
     size_t cap = bodylen + MM_ENTRY_OVERHEAD;
@@ -284,7 +297,6 @@ int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,
      * before any peer can receive it.  Only the box we have just sealed from
      * a checked body is taken as given. */
     mm_entry_t e;
-    mm_verify_ctx_t ctx = { &head, &cert, &scope, NULL, NULL };
     if ((rc = mm_entry_parse(buf, len, &e)) || (rc = mm_entry_check(&e, &ctx, MM_VERIFY_OWN))
         || (rc = store(txn, &e)) || (rc = apply(txn, device, &cert, &scope, body, bodylen)))
         goto out;

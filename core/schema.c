@@ -67,6 +67,7 @@ const mm_schema_t MM_SCHEMA[] = {
                             TEXT("petname", REQ, 1, MM_PETNAME_MAX), WORD("role", REQ, ROLES),
                             ID("scope", REQ) } },
     { MM_T_PEER_RM,       { ID("identity", REQ) } },
+    { MM_T_SETTLER,       { ID("device", REQ) } },
     { .type = NULL },
 };
 

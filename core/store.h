@@ -13,6 +13,9 @@
  *             duplicates: the index of certs by CURVE key (format 2, cert.h)
  *    catchup  identity pk (32) -> empty: whom a restored home has still to sync
  *             with (format 3, catchup.h)
+ *    revokes  device pk (32) || H(statement) (32)           -> revocation (format 3, revoke.h)
+ *    endpoints device pk (32)                               -> endpoints statement (endpoint.h)
+ *    seen     device pk (32)                  -> last complete session (8 BE) (device.h)
  *  Writes are serialised by LMDB (one writer at a time, across processes);
  *  every commit is durable (fsync) before it returns.  Only core/ sees LMDB.
  *  Each table is read and written by the module named beside it, next to

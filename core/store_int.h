@@ -4,7 +4,7 @@
  *  (.ci/layers checks).  Included by store.c, which opens the environment,
  *  by each module that keeps a table beside its records -- log.c (entries,
  *  heads), cert.c (certs, curves), scope.c (scopes), meta.c (meta), peer.c
- *  (peers), invite.c (invites), qindex.c (questions) -- and by check.c,
+ *  (peers), invite.c (invites), qindex.c (questions), revoke.c (revokes), endpoint.c (endpoints), device.c (seen) -- and by check.c,
  *  which walks the entries to verify a whole store. */
 #ifndef MM_STORE_INT_H
 #define MM_STORE_INT_H

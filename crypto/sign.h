@@ -22,6 +22,8 @@
 #define MM_CTX_CERT   "mm cert sig v1\0\0"
 #define MM_CTX_ACCEPT "mm accept v1\0\0\0\0"
 #define MM_CTX_DEVICE "mm device sig v1"   /* a device's proof in its certificate (v2) */
+#define MM_CTX_REVOKE "mm revoke v1\0\0\0\0"   /* an identity revokes one of its devices */
+#define MM_CTX_ENDPOINTS "mm endpoints v1\0"  /* a device announces where it listens */
 
 typedef struct mm_keypair mm_keypair_t;
 

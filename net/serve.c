@@ -23,6 +23,9 @@
 #include "core/catchup.h"
 #include "core/engage.h"
 #include "core/log.h"
+#include "core/revoke.h"
+#include "core/device.h"
+#include "core/endpoint.h"
 #include "crypto/encoding.h"
 #include "crypto/idcode.h"
 #include "crypto/error.h"
@@ -193,7 +196,7 @@ static int write_lock(const char *home, char eps[][MM_ENDPOINT_MAX + 1], unsigne
 
 /* ---- ZAP: who may connect ---- */
 
-typedef enum { ADMIT_NO, ADMIT_DEVICE, ADMIT_INVITE } admit_t;
+typedef enum { ADMIT_NO, ADMIT_DEVICE, ADMIT_INVITE, ADMIT_NEW } admit_t;
 
 typedef struct {
     server_t *sv;
@@ -207,6 +210,12 @@ static int admit_cert(const mm_cert_t *c, const uint8_t *raw, size_t len, void *
 {
     admit_walk_t *aw = arg;
     mm_peer_t p;
+    int revoked;
+    if (mm_revoke_state(aw->txn, c->device, c->identity, NULL, &revoked, NULL) != MM_OK
+        || revoked) {
+        snprintf(aw->why, aw->whycap, "revoked device");
+        return 0;
+    }
     if (memcmp(c->identity, mm_home_identity_pk(aw->sv->home), 32) == 0)
         return 1;
     if (aw->sv->hook) {             /* a pairing listener serves own devices only */
@@ -244,7 +253,13 @@ static admit_t admit(server_t *sv, const uint8_t key[32], char *why, size_t whyc
         int rc = mm_cert_by_curve(txn, key, admit_cert, &aw);
         if (rc == 1)
             a = ADMIT_DEVICE;
-        else if (rc < 0 && rc != MM_ENOTFOUND)
+        else if (rc == MM_ENOTFOUND)
+            /* a key we hold no certificate for: maybe a peer's (or our
+             * own) new device.  Its first frame must be a HELLO whose
+             * certificate proves it (see new_device_hello); the limits on
+             * connections without a session bound what strangers cost */
+            a = ADMIT_NEW;
+        else if (rc < 0)
             snprintf(why, whycap, "cannot read the certificates: %s", mm_strerror(rc));
     }
     mm_txn_abort(&txn);
@@ -388,7 +403,9 @@ static void on_event(void *arg, mm_session_event_t ev, const void *what)
         return;
     c->settle = 0;
     int rc = mm_budget_settle(sv->home, &out);
-    if (rc != MM_OK)
+    if (rc == MM_OK && out.not_settler)
+        logf_(sv, "not settling the budget: another device of yours does");
+    else if (rc != MM_OK)
         logf_(sv, "cannot settle the budget: %s (%s)", mm_strerror(rc), mm_errname(rc));
     else if (out.waiting)
         logf_(sv, "not settling the budget: restored, not yet caught up (%zu to go)",
@@ -422,8 +439,14 @@ static void end_conn(server_t *sv, conn_t *c, int rc, const char *why)
               (unsigned long long) st->entries_sent, (unsigned long long) st->entries_recv);
         mm_txn_t *txn;
         if (who && mm_store_begin(mm_home_store(sv->home), 1, &txn) == MM_OK) {
-            if (mm_catchup_synced(txn, mm_home_identity_pk(sv->home), who, mm_now_ms()) != MM_OK
-                || mm_txn_commit(&txn) != MM_OK)
+            uint64_t now = mm_now_ms();
+            int trc = mm_catchup_synced(txn, mm_home_identity_pk(sv->home), who, now);
+            if (trc == MM_ENOTFOUND)
+                trc = MM_OK;        /* neither a peer nor ours: nothing to record */
+            const uint8_t *dev = mm_session_remote_device(c->session);
+            if (trc == MM_OK && dev)
+                trc = mm_device_seen(txn, dev, now);
+            if (trc != MM_OK || mm_txn_commit(&txn) != MM_OK)
                 logf_(sv, "could not record the time of the sync with %s", label);
             mm_txn_abort(&txn);
         }
@@ -460,6 +483,56 @@ static int hello_gate(void *arg, const uint8_t identity[32], char *why, size_t c
     snprintf(why, cap, "you already have %d sessions open with this device, the most one "
              "peer may hold; let them end first", n);
     return MM_EBUSY;
+}
+
+/* 1 if we hold a certificate of a device with X25519 key `key`. */
+static int cert_held(const mm_cert_t *c, const uint8_t *raw, size_t len, void *arg)
+{
+    (void) c;
+    (void) raw;
+    (void) len;
+    (void) arg;
+    return 1;
+}
+
+/* The first frame of a connection whose key we held no certificate for:
+ * it must be a HELLO whose version-2 certificate certifies that very key
+ * for this person or a known, unblocked peer (PROTOCOL.md 7, 8.6).  MM_OK
+ * lets the session take it from there; else MM_EREFUSED with why. */
+static int new_device_hello(server_t *sv, const uint8_t key[32], const uint8_t *buf, size_t len,
+                            char *why, size_t cap)
+{
+    mm_msg_t *m = malloc(sizeof *m);
+    mm_cert_t c;
+    uint8_t x[32];
+    int rc = MM_EREFUSED;
+    snprintf(why, cap, "this device does not know your key; start with a HELLO whose "
+             "certificate proves it");
+    if (!m)
+        return MM_ENOMEM;
+    int drc = mm_wire_decode(buf, len, m);
+    if (drc == MM_OK && m->type == MM_MSG_ACCEPT)    /* an invite key we never issued */
+        snprintf(why, cap, "this device does not know this invite (withdrawn, or not issued "
+                 "here)");
+    if (drc != MM_OK || m->type != MM_MSG_HELLO
+        || mm_cert_parse(m->u.hello.cert, m->u.hello.certlen, &c) != MM_OK
+        || !mm_cert_proven(&c) || mm_pk_to_x25519(x, c.device) != MM_OK
+        || memcmp(x, key, 32) != 0)
+        goto out;
+    mm_txn_t *txn;
+    mm_peer_t p;
+    if (mm_store_begin(mm_home_store(sv->home), 0, &txn) != MM_OK)
+        goto out;
+    if (memcmp(c.identity, mm_home_identity_pk(sv->home), 32) == 0)
+        rc = MM_OK;
+    else if (mm_peer_get(txn, c.identity, &p) == MM_OK && !p.blocked)
+        rc = MM_OK;
+    else
+        snprintf(why, cap, "you are not a peer of this device");
+    mm_txn_abort(&txn);
+out:
+    free(m);
+    return rc;
 }
 
 static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t *msg, int fd)
@@ -510,6 +583,22 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
             send_error(sv, rid, ridlen, MM_EBUSY, "this device is serving as many sessions as "
                        "it can at once; try again in a minute");
             return;
+        }
+        /* a key without a certificate: its first frame proves it or nothing */
+        int held = 0;
+        if (mm_store_begin(mm_home_store(sv->home), 0, &txn) == MM_OK) {
+            held = mm_cert_by_curve(txn, key, cert_held, NULL) == 1;
+            mm_txn_abort(&txn);
+        }
+        if (!held) {
+            char why[160];
+            int nrc = new_device_hello(sv, key, buf, len, why, sizeof why);
+            if (nrc) {
+                logf_(sv, "refused a connection with an unknown key: %s", why);
+                send_error(sv, rid, ridlen, nrc, why);
+                remember_ended(sv, rid, ridlen);
+                return;
+            }
         }
         memcpy(c->rid, rid, ridlen);
         c->ridlen = ridlen;
@@ -740,6 +829,17 @@ int mm_serve_run_hook(mm_home_t *home, char *const *listen, size_t nlisten,
     else if (added)
         logf_(&sv, "indexed %zu certificate%s stored by an older mm", added,
               added == 1 ? "" : "s");
+    /* say where this device listens, signed, so that our own devices and
+     * our peers learn it through DEVICES (a new statement only on change) */
+    int changed = 0;
+    irc = mm_store_begin(mm_home_store(home), 1, &txn);
+    if (irc == MM_OK && (irc = mm_endpoint_announce(txn, mm_home_device(home), mm_now_ms(),
+                                                    (const char (*)[MM_ENDPOINT_MAX + 1]) eps,
+                                                    neps, &changed)) == MM_OK)
+        irc = changed ? mm_txn_commit(&txn) : MM_OK;
+    mm_txn_abort(&txn);
+    if (irc)
+        logf_(&sv, "cannot record this device's endpoints: %s", mm_strerror(irc));
     /* wake often enough that a timer fires within an eighth of its time */
     uint64_t tick = sv.idle_ms < sv.max_ms ? sv.idle_ms / 8 : sv.max_ms / 8;
     if (tick > 1000)

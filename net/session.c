@@ -8,6 +8,8 @@
 #include "core/peer.h"
 #include "core/rekey.h"
 #include "core/fork.h"
+#include "core/revoke.h"
+#include "core/device.h"
 #include <sodium.h>
 #include "crypto/error.h"
 #include "crypto/idcode.h"
@@ -34,7 +36,9 @@ struct mm_session {
     uint8_t     remote_key[32];
     uint8_t     expect[32];
     uint8_t     remote_identity[32];
+    uint8_t     remote_device[32];      /* the device its HELLO certified */
     int         got_hello;
+    int         got_devices;
     int         got_have_last;
     int         sent_done, got_done;
     int         replanned;          /* server: planned again after the client's DONE */
@@ -143,6 +147,11 @@ const uint8_t *mm_session_remote_identity(const mm_session_t *self)
     return self->got_hello ? self->remote_identity : NULL;
 }
 
+const uint8_t *mm_session_remote_device(const mm_session_t *self)
+{
+    return self->got_hello ? self->remote_device : NULL;
+}
+
 int mm_session_done(const mm_session_t *s)
 {
     return !s->failed && !s->forks_sent && s->sent_done && s->got_done
@@ -199,6 +208,33 @@ static int send_hello(mm_session_t *s)
         rc = send_writer(s, &w);
     }
     mm_txn_abort(&txn);
+    return rc;
+}
+
+/* DEVICES: what we know of our person's devices (and, to our own device,
+ * of every peer's), right after our HELLO (PROTOCOL.md 8.2, step 1). */
+static int send_devices(mm_session_t *s)
+{
+    mm_txn_t *txn;
+    mm_device_set_t *set = malloc(sizeof *set);
+    if (!set)
+        return MM_ENOMEM;
+    int rc = mm_store_begin(s->store, 0, &txn);
+    if (rc == MM_OK
+        && (rc = mm_device_collect(txn, mm_home_identity_pk(s->home), s->remote_identity, set))
+               == MM_OK) {
+        mm_mp_writer_t w;
+        mm_mp_writer_init(&w, s->frame, FRAME_CAP);
+        mm_wire_devices_begin(&w);
+        for (int l = 0; l < 3; l++) {
+            mm_wire_devices_list(&w, set->n[l]);
+            for (uint32_t i = 0; i < set->n[l]; i++)
+                mm_wire_devices_add(&w, set->item[l][i].p, set->item[l][i].len);
+        }
+        rc = send_writer(s, &w);
+    }
+    mm_txn_abort(&txn);
+    free(set);
     return rc;
 }
 
@@ -309,6 +345,8 @@ int mm_session_start(mm_session_t *s)
     /* the client knows whom it called: it can say what it has at once */
     memcpy(s->remote_identity, s->expect, 32);
     int rc = send_hello(s);
+    if (rc == MM_OK)
+        rc = send_devices(s);
     return rc ? rc : send_have(s);
 }
 
@@ -679,10 +717,17 @@ static int on_hello(mm_session_t *s, const mm_msg_t *m)
     const uint8_t *me = mm_home_identity_pk(s->home);
     if ((rc = mm_store_begin(s->store, 1, &txn)))
         return fail(s, rc, "cannot open the store");
-    if (s->client) {
+    int revoked = 0;
+    /* a revoked device is refused by name, whoever it belongs to */
+    rc = mm_revoke_state(txn, c.device, c.identity, NULL, &revoked, NULL);
+    if (rc == MM_OK && revoked) {
+        mm_txn_abort(&txn);
+        return fail(s, MM_EREVOKED, "this device was revoked by its identity");
+    }
+    if (rc == MM_OK && s->client) {
         if (memcmp(c.identity, s->expect, 32) != 0)
             rc = MM_EREFUSED;
-    } else if (memcmp(c.identity, me, 32) != 0) {
+    } else if (rc == MM_OK && memcmp(c.identity, me, 32) != 0) {
         mm_peer_t p;
         rc = mm_peer_get(txn, c.identity, &p);
         if (rc == MM_ENOTFOUND || (rc == MM_OK && p.blocked))
@@ -697,9 +742,10 @@ static int on_hello(mm_session_t *s, const mm_msg_t *m)
     if (rc)
         return fail(s, rc, "cannot store your certificate: %s", mm_strerror(rc));
     memcpy(s->remote_identity, c.identity, 32);
+    memcpy(s->remote_device, c.device, 32);
     s->got_hello = 1;
     s->progress++;
-    if (!s->client && ((rc = send_hello(s)) || (rc = send_have(s))))
+    if (!s->client && ((rc = send_hello(s)) || (rc = send_devices(s)) || (rc = send_have(s))))
         return fail(s, rc, "cannot answer HELLO: %s", mm_strerror(rc));
     return MM_OK;
 }
@@ -735,6 +781,43 @@ static int on_have(mm_session_t *s, mm_msg_t *m)
     if (rc == MM_OK)
         rc = pump(s);
     return rc ? fail(s, rc, "cannot plan what to send: %s", mm_strerror(rc)) : MM_OK;
+}
+
+/* The remote's statements about devices: at most one DEVICES, after HELLO
+ * and before its first HAVE.  Stored in one transaction, all or nothing. */
+static int on_devices(mm_session_t *s, mm_msg_t *m)
+{
+    mm_txn_t *txn;
+    const uint8_t *me = mm_home_identity_pk(s->home);
+    if (s->got_devices || s->have_frames)
+        return fail(s, MM_EPROTO, "DEVICES out of order");
+    s->got_devices = 1;
+    int rc = mm_store_begin(s->store, 1, &txn);
+    if (rc)
+        return fail(s, rc, "cannot open the store");
+    static const char *what[3] = { "certificate", "revocation", "endpoints statement" };
+    int l = 0;
+    for (l = 0; l < 3 && rc == MM_OK; l++) {
+        const uint8_t *p;
+        uint32_t len;
+        while (rc == MM_OK && mm_wire_devices_next(m, l, &p, &len))
+            rc = mm_device_accept(txn, me, s->remote_identity, l, p, len);
+        if (rc)
+            break;
+    }
+    /* the remote's own device may be among what it told us of */
+    int revoked = 0;
+    if (rc == MM_OK)
+        rc = mm_revoke_state(txn, s->remote_device, s->remote_identity, NULL, &revoked, NULL);
+    if (rc) {
+        mm_txn_abort(&txn);
+        return fail(s, rc, "DEVICES: %s refused: %s", what[l < 3 ? l : 2], mm_strerror(rc));
+    }
+    if ((rc = mm_txn_commit(&txn)))
+        return fail(s, rc, "cannot store the device statements: %s", mm_strerror(rc));
+    if (revoked)
+        return fail(s, MM_EREVOKED, "this device was revoked by its identity");
+    return MM_OK;
 }
 
 /* May the remote hand us a certificate of this identity? */
@@ -840,6 +923,26 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
         rc = MM_EBLOCKED;
     if (rc == MM_OK)
         rc = mm_log_put_run(txn, m->u.entries.bufs, m->u.entries.lens, m->u.entries.n, &stored);
+    if (rc == MM_EREVOKED) {
+        /* A revoked device's entries past its last: the sender stored them
+         * before it heard of the revocation.  They are never stored here,
+         * and they are no fault of the sender's: keep what of the run lies
+         * up to the last, and acknowledge the frame (PROTOCOL.md 8.3). */
+        int revoked;
+        uint64_t keep = 0;
+        mm_txn_abort(&txn);
+        if ((rc = mm_store_begin(s->store, 1, &txn)) == MM_OK
+            && (rc = mm_cert_get(txn, e.author, &c, NULL, NULL)) == MM_OK
+            && (rc = mm_revoke_state(txn, e.author, c.identity, e.scope, &revoked, &keep))
+                   == MM_OK) {
+            size_t n = keep >= e.seq ? (size_t) (keep - e.seq + 1) : 0;
+            if (n > m->u.entries.n)
+                n = m->u.entries.n;
+            stored = 0;
+            if (n)
+                rc = mm_log_put_run(txn, m->u.entries.bufs, m->u.entries.lens, n, &stored);
+        }
+    }
     if (rc == MM_OK)
         rc = mm_txn_commit(&txn);
     mm_txn_abort(&txn);
@@ -972,6 +1075,7 @@ int mm_session_input(mm_session_t *s, const uint8_t *buf, size_t len)
     case MM_MSG_HELLO:   rc = on_hello(s, m); break;
     case MM_MSG_HAVE:    rc = on_have(s, m); break;
     case MM_MSG_CERT:    rc = on_cert(s, m); break;
+    case MM_MSG_DEVICES: rc = on_devices(s, m); break;
     case MM_MSG_ENTRIES: rc = on_entries(s, m); break;
     case MM_MSG_FORK:
         rc = s->got_have_last ? on_fork(s, m) : fail(s, MM_EPROTO, "FORK before HAVE");

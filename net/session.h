@@ -124,5 +124,7 @@ const mm_sync_stats_t *mm_session_stats(const mm_session_t *self);
 
 /* The remote identity, valid once its HELLO was accepted (else NULL). */
 const uint8_t *mm_session_remote_identity(const mm_session_t *self);
+/* The remote device (Ed25519 key its HELLO certified), likewise. */
+const uint8_t *mm_session_remote_device(const mm_session_t *self);
 
 #endif

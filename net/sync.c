@@ -1,11 +1,13 @@
 /*  sync.c -- mm_net_sync: one session with a peer, endpoint by endpoint. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 #include "net/net.h"
 #include "net/client.h"
 #include "core/catchup.h"
 #include "core/engage.h"
+#include "core/device.h"
 #include "core/news.h"
 #include "crypto/error.h"
 
@@ -32,20 +34,98 @@ static void on_event(void *arg, mm_session_event_t ev, const void *what)
         return;
 }
 
-/* Record when we last synced with identity (and that a restored home has
- * caught up with it, core/catchup.h). */
-static int touch(mm_home_t *home, const uint8_t identity[32])
+/* Record when we last synced with identity, and with which device (and that
+ * a restored home has caught up with it, core/catchup.h). */
+static int touch(mm_home_t *home, const uint8_t identity[32], const uint8_t device[32])
 {
     mm_txn_t *txn;
+    uint64_t now = mm_now_ms();
     int rc = mm_store_begin(mm_home_store(home), 1, &txn);
-    if (rc == MM_OK && (rc = mm_catchup_synced(txn, mm_home_identity_pk(home), identity,
-                                                      mm_now_ms())) == MM_OK)
+    if (rc == MM_OK)
+        rc = mm_catchup_synced(txn, mm_home_identity_pk(home), identity, now);
+    if (rc == MM_OK && (rc = mm_device_seen(txn, device, now)) == MM_OK)
         rc = mm_txn_commit(&txn);
     mm_txn_abort(&txn);
     return rc;
 }
 
-static int one_endpoint(mm_home_t *home, const mm_peer_t *p, const char *ep, int timeout_ms,
+/* ---- which devices to call, in which order ---- */
+
+#define TARGETS_MAX 16              /* devices of one person tried per sync */
+#define TARGET_EPS  (2 * MM_PEER_ENDPOINTS)
+
+typedef struct {
+    uint8_t  device[32];
+    unsigned n;
+    char     eps[TARGET_EPS][MM_ENDPOINT_MAX + 1];
+} target_t;
+
+typedef struct {
+    const mm_peer_t *p;
+    target_t *t;
+    unsigned n;
+    int first_revoked;              /* the peer record's device is revoked */
+} targets_t;
+
+static void add_ep(target_t *t, const char *ep)
+{
+    for (unsigned i = 0; i < t->n; i++)
+        if (strcmp(t->eps[i], ep) == 0)
+            return;
+    if (t->n < TARGET_EPS)
+        snprintf(t->eps[t->n++], sizeof t->eps[0], "%s", ep);
+}
+
+static int add_device(const mm_device_t *d, void *arg)
+{
+    targets_t *ts = arg;
+    int first = memcmp(d->cert.device, ts->p->device, 32) == 0;
+    if (d->revoked) {
+        ts->first_revoked |= first;
+        return 0;
+    }
+    if (first) {                    /* target 0, set up by the caller */
+        for (unsigned i = 0; d->has_endpoints && i < d->endpoints.n; i++)
+            add_ep(&ts->t[0], d->endpoints.endpoints[i]);
+        return 0;
+    }
+    if (!d->has_endpoints || d->endpoints.n == 0 || ts->n >= TARGETS_MAX)
+        return 0;
+    target_t *t = &ts->t[ts->n++];
+    memcpy(t->device, d->cert.device, 32);
+    t->n = 0;
+    for (unsigned i = 0; i < d->endpoints.n; i++)
+        add_ep(t, d->endpoints.endpoints[i]);
+    return 0;
+}
+
+/* The devices of p's person to try: the one of the peer record first (its
+ * recorded endpoints, then those it announced), then every other current
+ * device that announced where it listens.  Revoked devices are never
+ * called. */
+static int targets_of(mm_home_t *home, const mm_peer_t *p, targets_t *ts)
+{
+    mm_txn_t *txn;
+    target_t *t0 = &ts->t[0];
+    memcpy(t0->device, p->device, 32);
+    t0->n = 0;
+    for (unsigned i = 0; i < p->nendpoints; i++)
+        add_ep(t0, p->endpoints[i]);
+    ts->n = 1;
+    int rc = mm_store_begin(mm_home_store(home), 0, &txn);
+    if (rc)
+        return rc;
+    rc = mm_device_foreach(txn, p->identity, add_device, ts);
+    mm_txn_abort(&txn);
+    if (ts->first_revoked) {        /* drop target 0 */
+        memmove(&ts->t[0], &ts->t[1], (ts->n - 1) * sizeof ts->t[0]);
+        ts->n--;
+    }
+    return rc;
+}
+
+static int one_endpoint(mm_home_t *home, const mm_peer_t *p, const uint8_t device[32],
+                        const char *ep, int timeout_ms,
                         const uint8_t pk[32], const uint8_t sk[32], mm_sync_stats_t *stats,
                         mm_news_runs_t *runs, int *heard, char *errtext, size_t errcap)
 {
@@ -55,8 +135,8 @@ static int one_endpoint(mm_home_t *home, const mm_peer_t *p, const char *ep, int
     uint8_t remote[32];
     const uint8_t *buf;
     size_t len;
-    int rc = mm_pk_to_x25519(remote, p->device);
-    if (rc || (rc = mm_client_open(ep, p->device, pk, sk, &c))) {
+    int rc = mm_pk_to_x25519(remote, device);
+    if (rc || (rc = mm_client_open(ep, device, pk, sk, &c))) {
         snprintf(errtext, errcap, "cannot connect to %s", ep);
         goto out;
     }
@@ -91,20 +171,32 @@ int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
                 mm_sync_stats_t *stats, mm_news_runs_t *runs, char *errtext, size_t errcap)
 {
     uint8_t pk[32], sk[32];
-    int rc = MM_ENOTFOUND;
+    int rc = MM_ENOTFOUND, heard = 0;
+    unsigned d = 0;
+    targets_t ts = { p, malloc(TARGETS_MAX * sizeof *ts.t), 0, 0 };
     memset(stats, 0, sizeof *stats);
-    snprintf(errtext, errcap, "no endpoint known");
+    snprintf(errtext, errcap, "no address known");
+    if (!ts.t)
+        return MM_ENOMEM;
+    if ((rc = targets_of(home, p, &ts))) {
+        snprintf(errtext, errcap, "cannot read the peer's devices: %s", mm_strerror(rc));
+        free(ts.t);
+        return rc;
+    }
+    rc = MM_ENOTFOUND;
     mm_keypair_x25519(mm_home_device(home), pk, sk);
-    for (unsigned i = 0; i < p->nendpoints; i++) {
-        int heard = 0;
-        rc = one_endpoint(home, p, p->endpoints[i], timeout_ms, pk, sk, stats, runs, &heard,
-                          errtext, errcap);
-        if (rc == MM_OK || heard || rc == MM_EREFUSED)
-            break;                  /* only silence is worth another address */
-    }
+    /* device by device, address by address, until one answers: only
+     * silence is worth another address or another device */
+    for (d = 0; d < ts.n && !heard && rc != MM_EREFUSED; d++)
+        for (unsigned i = 0; i < ts.t[d].n; i++) {
+            rc = one_endpoint(home, p, ts.t[d].device, ts.t[d].eps[i], timeout_ms, pk, sk,
+                              stats, runs, &heard, errtext, errcap);
+            if (rc == MM_OK || heard || rc == MM_EREFUSED)
+                break;
+        }
     sodium_memzero(sk, sizeof sk);
-    if (rc == MM_OK && memcmp(p->identity, mm_home_identity_pk(home), 32) != 0) {
-        (void) touch(home, p->identity);    /* bookkeeping: the sync succeeded either way */
-    }
+    if (rc == MM_OK)                /* bookkeeping: the sync succeeded either way */
+        (void) touch(home, p->identity, ts.t[d - 1].device);
+    free(ts.t);
     return rc;
 }

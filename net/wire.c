@@ -2,6 +2,8 @@
 #include "net/wire.h"
 #include "core/cert.h"
 #include "core/entry.h"
+#include "core/endpoint.h"
+#include "core/revoke.h"
 #include "crypto/error.h"
 
 static const struct { mm_msg_type_t type; const char *name; uint32_t fields; } types[] = {
@@ -10,7 +12,13 @@ static const struct { mm_msg_type_t type; const char *name; uint32_t fields; } t
     { MM_MSG_ACK, "ack", 2 },         { MM_MSG_DONE, "done", 1 },
     { MM_MSG_ERROR, "error", 3 },     { MM_MSG_ACCEPT, "accept", 4 },
     { MM_MSG_WELCOME, "welcome", 6 }, { MM_MSG_FORK, "fork", 2 },
+    { MM_MSG_DEVICES, "devices", 4 },
 };
+
+static const uint32_t devices_max[3] = {
+    MM_DEVICES_CERTS_MAX, MM_DEVICES_REVOKES_MAX, MM_DEVICES_ENDPOINTS_MAX,
+};
+static const uint32_t devices_len[3] = { MM_CERT_MAX, MM_REVOKE_MAX, MM_ENDPOINT_STMT_MAX };
 
 static const char *type_name(mm_msg_type_t t)
 {
@@ -92,6 +100,39 @@ const uint8_t *mm_wire_refuse(const mm_msg_t *m, uint32_t i)
     return m->u.have.refuse + (size_t) i * 34 + 2;      /* each is c4 20 + 32 bytes */
 }
 
+static int decode_devices(mm_mp_reader_t *r, mm_msg_t *m)
+{
+    for (int l = 0; l < 3; l++) {
+        uint32_t n, bl;
+        const uint8_t *b;
+        int rc = mm_mp_array(r, &n);
+        if (rc)
+            return rc;
+        if (n > devices_max[l])
+            return MM_ETOOBIG;
+        m->u.devices.n[l] = n;
+        m->u.devices.pos[l] = r->p;
+        for (uint32_t i = 0; i < n; i++)
+            if ((rc = bin_max(r, &b, &bl, devices_len[l])))
+                return rc;
+        m->u.devices.end[l] = r->p;
+    }
+    return MM_OK;
+}
+
+int mm_wire_devices_next(mm_msg_t *m, int list, const uint8_t **p, uint32_t *len)
+{
+    mm_mp_reader_t r;
+    if (list < 0 || list > 2 || m->u.devices.pos[list] >= m->u.devices.end[list])
+        return 0;
+    mm_mp_reader_init(&r, m->u.devices.pos[list],
+                      (size_t) (m->u.devices.end[list] - m->u.devices.pos[list]));
+    if (mm_mp_bin(&r, p, len))      /* validated by mm_wire_decode */
+        return 0;
+    m->u.devices.pos[list] = r.p;
+    return 1;
+}
+
 int mm_wire_decode(const uint8_t *buf, size_t len, mm_msg_t *m)
 {
     mm_mp_reader_t r;
@@ -151,6 +192,10 @@ int mm_wire_decode(const uint8_t *buf, size_t len, mm_msg_t *m)
             return MM_EMALFORMED;
         break;
     case MM_MSG_DONE:
+        break;
+    case MM_MSG_DEVICES:
+        if ((rc = decode_devices(&r, m)))
+            return rc;
         break;
     case MM_MSG_ERROR:
         if ((rc = str_max(&r, &m->u.error.code, &m->u.error.codelen, 32))
@@ -297,4 +342,19 @@ void mm_wire_fork(mm_mp_writer_t *w, const uint8_t *const *bufs, const size_t *l
     mm_mp_put_array(w, n);
     for (uint32_t i = 0; i < n; i++)
         mm_mp_put_bin(w, bufs[i], lens[i]);
+}
+
+void mm_wire_devices_begin(mm_mp_writer_t *w)
+{
+    begin(w, MM_MSG_DEVICES, 4);
+}
+
+void mm_wire_devices_list(mm_mp_writer_t *w, uint32_t n)
+{
+    mm_mp_put_array(w, n);
+}
+
+void mm_wire_devices_add(mm_mp_writer_t *w, const uint8_t *buf, size_t len)
+{
+    mm_mp_put_bin(w, buf, len);
 }

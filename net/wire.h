@@ -13,6 +13,7 @@
 #include "crypto/error.h"
 #include <stdint.h>
 #include "core/mp.h"
+#include "core/device.h"
 
 #define MM_PROTO_VERSION   2
 #define MM_FRAME_MAX       (4u << 20)   /* also ZMQ_MAXMSGSIZE */
@@ -24,10 +25,21 @@
 #define MM_NAME_WIRE_MAX   64
 #define MM_FORK_ENTRIES_MAX 2         /* a challenge (1) or a proof (2) */
 
+/* DEVICES: statements in one frame (all three lists at their largest fit
+ * MM_RUN_BYTES: 512 x 278 + 32 x 45,206 + 256 x 1,140 < 2 MiB) */
+#define MM_DEVICES_CERTS_MAX     MM_DEVICE_CERTS_MAX
+#define MM_DEVICES_REVOKES_MAX   MM_DEVICE_REVOKES_MAX
+#define MM_DEVICES_ENDPOINTS_MAX MM_DEVICE_ENDPOINTS_MAX
+
 typedef enum {
     MM_MSG_HELLO = 1, MM_MSG_HAVE, MM_MSG_CERT, MM_MSG_ENTRIES, MM_MSG_ACK,
-    MM_MSG_DONE, MM_MSG_ERROR, MM_MSG_ACCEPT, MM_MSG_WELCOME, MM_MSG_FORK,
+    MM_MSG_DONE, MM_MSG_ERROR, MM_MSG_ACCEPT, MM_MSG_WELCOME, MM_MSG_FORK, MM_MSG_DEVICES,
 } mm_msg_type_t;
+
+/* The three lists of a DEVICES message. */
+#define MM_DEVICES_CERTS     0
+#define MM_DEVICES_REVOKES   1
+#define MM_DEVICES_ENDPOINTS 2
 
 typedef struct {
     uint8_t  author[32];
@@ -54,6 +66,7 @@ typedef struct {
                  const uint8_t *scope; const uint8_t *key; uint64_t role; } welcome;
         struct { uint32_t n; const uint8_t *bufs[MM_FORK_ENTRIES_MAX];
                  size_t lens[MM_FORK_ENTRIES_MAX]; } fork;
+        struct { uint32_t n[3]; const uint8_t *pos[3], *end[3]; } devices; /* re-read */
     } u;
     const uint8_t *have_pos;        /* for mm_wire_have_next */
     const uint8_t *have_end;
@@ -71,6 +84,10 @@ int mm_wire_have_next(mm_msg_t *m, mm_have_t *h) MM_NODISCARD;
 /* i-th refused identity of a decoded HAVE (i < nrefuse). */
 const uint8_t *mm_wire_refuse(const mm_msg_t *m, uint32_t i);
 
+/* Next statement of list (MM_DEVICES_*) of a decoded DEVICES: 1 with *p,
+ * *len pointing into the frame, or 0 at the end of the list. */
+int mm_wire_devices_next(mm_msg_t *m, int list, const uint8_t **p, uint32_t *len) MM_NODISCARD;
+
 /* Encoders write into w (see mp.h); check mm_mp_writer_status once. */
 void mm_wire_hello(mm_mp_writer_t *w, const uint8_t *cert, size_t certlen, const char *name);
 void mm_wire_have_begin(mm_mp_writer_t *w, int last, uint32_t n);
@@ -80,6 +97,11 @@ void mm_wire_cert(mm_mp_writer_t *w, const uint8_t *cert, size_t certlen);
 void mm_wire_entries_begin(mm_mp_writer_t *w, uint32_t n);
 void mm_wire_entries_add(mm_mp_writer_t *w, const uint8_t *buf, size_t len);
 void mm_wire_ack(mm_mp_writer_t *w, uint64_t frames);
+/* DEVICES: begin, then for each list in order (certs, revokes, endpoints)
+ * mm_wire_devices_list with its count and that many mm_wire_devices_add. */
+void mm_wire_devices_begin(mm_mp_writer_t *w);
+void mm_wire_devices_list(mm_mp_writer_t *w, uint32_t n);
+void mm_wire_devices_add(mm_mp_writer_t *w, const uint8_t *buf, size_t len);
 void mm_wire_done(mm_mp_writer_t *w);
 void mm_wire_error(mm_mp_writer_t *w, int rc, const char *text);
 void mm_wire_accept(mm_mp_writer_t *w, const uint8_t *cert, size_t certlen, const char *name,

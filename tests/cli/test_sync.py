@@ -129,6 +129,9 @@ class TestSync(SyncBase):
     def test_unreachable_peer(self):
         self.ok("peer", "set-addr", "grace", "tcp://127.0.0.1:%d" % mmtest.free_port(),
                 home=self.ada)
+        # mm sync also tries the endpoints Grace's device announced (PROTOCOL.md
+        # 3.4): with her mm serve gone, none answers
+        self.stop_server(self.srv, expect_clean=True)
         r = self.fails(1, "sync", "--timeout", "2", home=self.ada)
         self.assertRegex(r.err, r"^mm sync: grace: ")
         j = self.parse_json(self.mm("--json", "sync", "--timeout", "2", home=self.ada))
@@ -298,12 +301,14 @@ class TestRogue(SyncBase):
         self.assert_verify_ok(self.grace)
 
     def test_curve_random_key_refused(self):
-        mark = self.srv.mark()
+        # A key mm serve holds no certificate for may be a peer's new
+        # device (PROTOCOL.md 7): the handshake completes, but nothing but a
+        # HELLO proving the key for a peer is taken (tests/cli/test_devices.py
+        # sees the refusal); a silent connection is closed by the limits.
         r = self.tool("mm_rogue", "--curve-random", self.srv.endpoint, self.gid["device"],
                       "--timeout", ROGUE_TIMEOUT_MS)
-        self.assertEqual((r.rc, r.out), (0, "refused\n"),
-                         "a CURVE client with an unknown key got in\n%r" % r)
-        self.assertIsNotNone(self.srv.wait_line(r"refused", start=mark), self.srv)
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn(r.out, ("admitted\n", "closed\n"), r)
         self.assert_alive(self.srv)
 
     def test_blocked_rogue_refused(self):

@@ -109,8 +109,8 @@ static void verify(const uint8_t *p, size_t n, unsigned ctxsel, unsigned flags)
 {
     static const mm_head_t empty = { 0 };
     const mm_head_t *head = ctxsel & 1 ? (ctxsel & 2 ? &ada_head : &grace_head) : &empty;
-    mm_verify_ctx_t ctx = { head, ctxsel & 2 ? &ada_cert : &grace_cert,
-                            ctxsel & 2 ? &pair_scope : &self_scope, NULL, NULL };
+    mm_verify_ctx_t ctx = { .head = head, .cert = ctxsel & 2 ? &ada_cert : &grace_cert,
+                            .scope = ctxsel & 2 ? &pair_scope : &self_scope };
     mm_entry_t e, parsed;
     int rc = say("verify", mm_entry_verify(p, n, &ctx, flags, &e));
     int prc = mm_entry_parse(p, n, &parsed);

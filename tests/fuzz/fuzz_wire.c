@@ -90,6 +90,19 @@ static int encode(mm_mp_writer_t *w, mm_msg_t *m)
             return 0;
         mm_wire_accept(w, m->u.accept.cert, m->u.accept.certlen, name, m->u.accept.sig);
         return 1;
+    case MM_MSG_DEVICES:
+        mm_wire_devices_begin(w);
+        for (int l = 0; l < 3; l++) {
+            const uint8_t *p;
+            uint32_t len, got = 0;
+            mm_wire_devices_list(w, m->u.devices.n[l]);
+            while (mm_wire_devices_next(m, l, &p, &len)) {
+                mm_wire_devices_add(w, p, len);
+                got++;
+            }
+            FZ_ASSERT(got == m->u.devices.n[l]);
+        }
+        return 1;
     case MM_MSG_WELCOME:
         if (m->u.welcome.role > 0xffffffffu
             || !cstr(name, sizeof name, m->u.welcome.name, m->u.welcome.namelen))
@@ -164,6 +177,14 @@ void fz_seeds(const char *dir)
     mm_mp_writer_init(&w, buf, sizeof buf);
     mm_wire_hello(&w, cert, certlen, "Grace");
     seed(dir, "hello", &w);
+
+    mm_mp_writer_init(&w, buf, sizeof buf);
+    mm_wire_devices_begin(&w);
+    mm_wire_devices_list(&w, 1);
+    mm_wire_devices_add(&w, cert, certlen);
+    mm_wire_devices_list(&w, 0);
+    mm_wire_devices_list(&w, 0);
+    seed(dir, "devices", &w);
 
     mm_have_t h;
     memcpy(h.author, mm_keypair_pk(dev), 32);

@@ -86,7 +86,7 @@ static int verify(const uint8_t *buf, size_t len, const mm_head_t *head,
     uint8_t *copy = malloc(len ? len : 1);
     assert_non_null(copy);
     memcpy(copy, buf, len);
-    mm_verify_ctx_t ctx = { head, c, s, NULL, NULL };
+    mm_verify_ctx_t ctx = { .head = head, .cert = c, .scope = s };
     mm_entry_t e;
     int rc = mm_entry_verify(copy, len, &ctx, flags, &e);
     free(copy);
@@ -215,7 +215,7 @@ static void test_seal_verify_chain(void **state)
     ent_t e1, e2;
     mm_entry_t p;
     seal(&e1, device, &scope, &head0, body, bodylen);
-    mm_verify_ctx_t ctx = { &head0, &cert, &scope, NULL, NULL };
+    mm_verify_ctx_t ctx = { .head = &head0, .cert = &cert, .scope = &scope };
     assert_rc(mm_entry_verify(e1.b, e1.len, &ctx, 0, &p), MM_OK);
     assert_ptr_equal(p.bytes, e1.b);
     assert_int_equal(p.len, e1.len);
@@ -617,7 +617,7 @@ static int check_at(const ent_t *e, const mm_head_t *head, const mm_cert_t *c,
     int rc = mm_entry_parse(e->b, e->len, &p);
     if (rc)
         return rc;
-    mm_verify_ctx_t ctx = { head, c, s, NULL, NULL };
+    mm_verify_ctx_t ctx = { .head = head, .cert = c, .scope = s };
     return mm_entry_check(&p, &ctx, flags);
 }
 
@@ -673,7 +673,7 @@ static int check_presig(const ent_t *e, const mm_head_t *head, int *sig_rc)
     int rc = mm_entry_parse(e->b, e->len, &p);
     if (rc)
         return rc;
-    mm_verify_ctx_t ctx = { head, &cert, &scope, NULL, NULL };
+    mm_verify_ctx_t ctx = { .head = head, .cert = &cert, .scope = &scope };
     *sig_rc = mm_entry_sig(&p);
     int both = mm_entry_check_sig(&p, &ctx, 0, *sig_rc);
     assert_rc(both, mm_entry_check(&p, &ctx, 0));
@@ -713,7 +713,7 @@ static void test_sig_step(void **state)
     assert_rc(sig, MM_EBADSIG);
 
     /* any answer but MM_OK fails the step; MM_OK lets the box be opened */
-    mm_verify_ctx_t ctx = { &head0, &cert, &scope, NULL, NULL };
+    mm_verify_ctx_t ctx = { .head = &head0, .cert = &cert, .scope = &scope };
     resign(&e1, device);
     assert_rc(mm_entry_parse(e1.b, e1.len, &p), MM_OK);
     assert_rc(mm_entry_check_sig(&p, &ctx, 0, MM_EIO), MM_EBADSIG);

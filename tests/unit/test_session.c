@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "fixture.h"
 #include "fxhome.h"
+#include "core/revoke.h"
 #include "core/engage.h"
 #include "core/home.h"
 #include "core/log.h"
@@ -139,7 +140,7 @@ static mm_session_t *server(world_t *w, mm_home_t *h, int greet)
     if (greet) {
         size_t n = frame(hello, sizeof hello, MM_MSG_HELLO, w->ada);
         assert_rc(mm_session_input(s, hello, n), MM_OK);
-        assert_int_equal(w->to_ada.n, 2);       /* HELLO, HAVE */
+        assert_int_equal(w->to_ada.n, 3);       /* HELLO, DEVICES, HAVE */
         assert_non_null(mm_session_remote_identity(s));
     }
     chan_drain(&w->to_ada);
@@ -801,6 +802,44 @@ static size_t have_claim(uint8_t *out, size_t cap, const uint8_t *author, const 
     return wr.len;
 }
 
+/* Grace holds Ada's revocation of her device: its HELLO is refused by
+ * name, before anything is stored or answered. */
+static void test_hello_revoked(void **state)
+{
+    world_t *w = *state;
+    mm_keypair_t *ik;
+    mm_txn_t *txn;
+    uint8_t r[MM_REVOKE_MAX];
+    size_t rlen;
+    assert_rc(mm_home_identity_key(w->ada, &ik), MM_OK);
+    assert_rc(mm_revoke_make(ik, dev(w->ada), 5, NULL, 0, r, sizeof r, &rlen), MM_OK);
+    mm_keypair_destroy(&ik);
+    assert_rc(mm_store_begin(mm_home_store(w->grace), 1, &txn), MM_OK);
+    assert_rc(mm_revoke_put(txn, r, rlen, NULL), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    size_t n = FRAME(MM_MSG_HELLO, w->ada);
+    expect_error(w, server(w, w->ada, 0), fbuf, n, MM_EREVOKED);
+}
+
+/* A DEVICES frame holding rev (rlen bytes) as its one revocation, or
+ * cert as its one certificate. */
+static size_t devices_frame(uint8_t *out, size_t cap, const uint8_t *cert, size_t certlen,
+                            const uint8_t *rev, size_t rlen)
+{
+    mm_mp_writer_t wr;
+    mm_mp_writer_init(&wr, out, cap);
+    mm_wire_devices_begin(&wr);
+    mm_wire_devices_list(&wr, cert ? 1 : 0);
+    if (cert)
+        mm_wire_devices_add(&wr, cert, certlen);
+    mm_wire_devices_list(&wr, rev ? 1 : 0);
+    if (rev)
+        mm_wire_devices_add(&wr, rev, rlen);
+    mm_wire_devices_list(&wr, 0);
+    assert_rc(mm_mp_writer_status(&wr), MM_OK);
+    return wr.len;
+}
+
 /* The last frame sent on c, decoded into msg (and kept in buf). */
 static void last_sent(chan_t *c, uint8_t *buf, size_t cap, size_t *len)
 {
@@ -872,6 +911,40 @@ static void test_fork_forged_claim(void **state)
     note(w->ada, w->scope, "Week 2: still writing.");
 }
 
+/* DEVICES: once, before HAVE; a version-1 certificate in it is refused;
+ * one that revokes the sender's own device ends the session. */
+static void test_devices_frame(void **state)
+{
+    world_t *w = *state;
+    static uint8_t buf[MM_REVOKE_MAX + 1024], r[MM_REVOKE_MAX];
+    mm_keypair_t *ik;
+    size_t rlen, n;
+    assert_rc(mm_home_identity_key(w->ada, &ik), MM_OK);
+    /* empty DEVICES then a second one */
+    n = devices_frame(buf, sizeof buf, NULL, 0, NULL, 0);
+    mm_session_t *s = server(w, w->ada, 1);
+    assert_rc(mm_session_input(s, buf, n), MM_OK);
+    expect_error(w, s, buf, n, MM_EPROTO);
+    /* after a HAVE */
+    s = server(w, w->ada, 1);
+    size_t hn = FRAME(MM_MSG_HAVE, NULL);
+    assert_rc(mm_session_input(s, fbuf, hn), MM_OK);
+    expect_error(w, s, buf, n, MM_EPROTO);
+    /* a version-1 certificate is never relayed */
+    uint8_t c1[MM_CERT_MAX];
+    size_t c1len;
+    mm_keypair_t *other = fx_keypair(0x77);
+    assert_rc(mm_cert_make_v1(ik, mm_keypair_pk(other), 5, "old", c1, sizeof c1, &c1len), MM_OK);
+    n = devices_frame(buf, sizeof buf, c1, c1len, NULL, 0);
+    expect_error(w, server(w, w->ada, 1), buf, n, MM_EBADCERT);
+    mm_keypair_destroy(&other);
+    /* Ada's device hands over its own revocation */
+    assert_rc(mm_revoke_make(ik, dev(w->ada), 5, NULL, 0, r, sizeof r, &rlen), MM_OK);
+    n = devices_frame(buf, sizeof buf, NULL, 0, r, rlen);
+    expect_error(w, server(w, w->ada, 1), buf, n, MM_EREVOKED);
+    mm_keypair_destroy(&ik);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -888,6 +961,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fork_direct, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork_record_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork_in_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hello_revoked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_devices_frame, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }

@@ -154,7 +154,7 @@ static void test_doc_matches_code(void **state)
 static void test_vectors_verify(void **state)
 {
     mm_head_t head = { 0 };
-    mm_verify_ctx_t ctx = { &head, &certp, &scope, NULL, NULL };
+    mm_verify_ctx_t ctx = { .head = &head, .cert = &certp, .scope = &scope };
     assert_int_equal(mm_entry_verify(e1, e1len, &ctx, 0, NULL), MM_OK);
     head.seq = 1;
     memcpy(head.id, p1.id, 32);
@@ -180,7 +180,8 @@ static void test_every_flipped_byte_rejected(void **state)
     }
     mm_head_t h1 = { 0 }, h2 = { 1, { 0 } };
     memcpy(h2.id, p1.id, 32);
-    mm_verify_ctx_t c1 = { &h1, &certp, &scope, NULL, NULL }, c2 = { &h2, &certp, &scope, NULL, NULL };
+    mm_verify_ctx_t c1 = { .head = &h1, .cert = &certp, .scope = &scope },
+                    c2 = { .head = &h2, .cert = &certp, .scope = &scope };
     for (size_t i = 0; i < e1len; i++) {
         e1[i] ^= 0x01;
         assert_int_not_equal(mm_entry_verify(e1, e1len, &c1, 0, NULL), MM_OK);

@@ -1,0 +1,187 @@
+/*  endpoint.c -- endpoints statements and their table. */
+#include <string.h>
+#include "core/endpoint.h"
+#include "core/store_int.h"
+#include "core/mp.h"
+#include "crypto/hash.h"
+
+int mm_endpoint_make(const mm_keypair_t *device, uint64_t seq,
+                     const char (*eps)[MM_ENDPOINT_MAX + 1], unsigned n,
+                     uint8_t *out, size_t cap, size_t *outlen)
+{
+    uint8_t digest[MM_HASH_BYTES], sig[MM_SIG_BYTES];
+    mm_mp_writer_t w;
+    if (n > MM_PEER_ENDPOINTS)
+        return MM_EINVAL;
+    for (unsigned i = 0; i < n; i++)
+        if (!mm_endpoint_valid(eps[i]))
+            return MM_EINVAL;
+    mm_mp_writer_init(&w, out, cap);
+    mm_mp_put_array(&w, 5);
+    mm_mp_put_uint(&w, MM_ENDPOINT_VERSION);
+    mm_mp_put_bin(&w, mm_keypair_pk(device), MM_PK_BYTES);
+    mm_mp_put_uint(&w, seq);
+    mm_mp_put_array(&w, n);
+    for (unsigned i = 0; i < n; i++)
+        mm_mp_put_cstr(&w, eps[i]);
+    int rc = mm_mp_writer_status(&w);
+    if (rc)
+        return rc;
+    mm_hash(digest, out, w.len);
+    if ((rc = mm_sign_digest(device, MM_CTX_ENDPOINTS, digest, sig)))
+        return rc;
+    mm_mp_put_bin(&w, sig, sizeof sig);
+    if ((rc = mm_mp_writer_status(&w)) == MM_OK)
+        *outlen = w.len;
+    return rc;
+}
+
+static int parse(const uint8_t *buf, size_t len, mm_endpoint_t *out, int check_sig)
+{
+    mm_mp_reader_t r;
+    uint32_t n, ne;
+    uint64_t version;
+    const uint8_t *dev, *sig;
+    int rc;
+    if (len > MM_ENDPOINT_STMT_MAX)
+        return MM_ETOOBIG;
+    mm_mp_reader_init(&r, buf, len);
+    if ((rc = mm_mp_array(&r, &n)))
+        return rc;
+    if (n != 5)
+        return MM_EMALFORMED;
+    if ((rc = mm_mp_uint(&r, &version)))
+        return rc;
+    if (version != MM_ENDPOINT_VERSION)
+        return MM_EVERSION;
+    if ((rc = mm_mp_bin_n(&r, &dev, MM_PK_BYTES)) || (rc = mm_mp_uint(&r, &out->seq))
+        || (rc = mm_mp_array(&r, &ne)))
+        return rc;
+    if (ne > MM_PEER_ENDPOINTS)
+        return MM_ETOOBIG;
+    for (uint32_t i = 0; i < ne; i++) {
+        const char *s;
+        uint32_t sl;
+        if ((rc = mm_mp_str(&r, &s, &sl)))
+            return rc;
+        if (sl > MM_ENDPOINT_MAX)
+            return MM_ETOOBIG;
+        memcpy(out->endpoints[i], s, sl);
+        out->endpoints[i][sl] = '\0';
+        if (memchr(s, 0, sl) || !mm_endpoint_valid(out->endpoints[i]))
+            return MM_EMALFORMED;
+    }
+    size_t signedlen = (size_t) (r.p - buf);
+    if ((rc = mm_mp_bin_n(&r, &sig, MM_SIG_BYTES)))
+        return rc;
+    if (mm_mp_left(&r))
+        return MM_ETRAILING;
+    if (check_sig) {
+        uint8_t digest[MM_HASH_BYTES];
+        mm_hash(digest, buf, signedlen);
+        if ((rc = mm_verify_digest(dev, MM_CTX_ENDPOINTS, digest, sig)))
+            return rc;
+    }
+    memcpy(out->device, dev, MM_PK_BYTES);
+    out->n = ne;
+    return MM_OK;
+}
+
+int mm_endpoint_parse(const uint8_t *buf, size_t len, mm_endpoint_t *out)
+{
+    return parse(buf, len, out, 1);
+}
+
+int mm_endpoint_get(mm_txn_t *txn, const uint8_t device[32], mm_endpoint_t *out,
+                    const uint8_t **raw, size_t *rawlen)
+{
+    if (!txn->store->has_v3)
+        return MM_ENOTFOUND;
+    MDB_val k = { 32, (void *) device }, v;
+    int rc = mdb_get(txn->txn, txn->store->endpoints, &k, &v);
+    if (rc)
+        return mm_store_rc(rc);
+    if (parse(v.mv_data, v.mv_size, out, 0) || memcmp(out->device, device, 32))
+        return MM_ECORRUPT;
+    if (raw) {
+        *raw = v.mv_data;
+        *rawlen = v.mv_size;
+    }
+    return MM_OK;
+}
+
+int mm_endpoint_put(mm_txn_t *txn, const uint8_t *buf, size_t len, int *replaced)
+{
+    mm_endpoint_t e, old;
+    if (replaced)
+        *replaced = 0;
+    int rc = mm_endpoint_parse(buf, len, &e);
+    if (rc)
+        return rc;
+    if (!txn->store->has_v3)
+        return MM_EVERSION;
+    rc = mm_endpoint_get(txn, e.device, &old, NULL, NULL);
+    if (rc == MM_OK && old.seq >= e.seq)
+        return MM_OK;               /* only a greater seq replaces: order-free */
+    if (rc && rc != MM_ENOTFOUND)
+        return rc;
+    MDB_val k = { 32, e.device }, v = { len, (void *) buf };
+    if ((rc = mdb_put(txn->txn, txn->store->endpoints, &k, &v, 0)))
+        return mm_store_rc(rc);
+    if (replaced)
+        *replaced = 1;
+    return MM_OK;
+}
+
+int mm_endpoint_foreach(mm_txn_t *txn, mm_endpoint_fn fn, void *arg)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    if (!txn->store->has_v3)
+        return MM_OK;
+    int rc = mdb_cursor_open(txn->txn, txn->store->endpoints, &cur);
+    if (rc)
+        return mm_store_rc(rc);
+    int ret = MM_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        mm_endpoint_t e;
+        if (parse(v.mv_data, v.mv_size, &e, 0)) {
+            ret = MM_ECORRUPT;
+            break;
+        }
+        if ((ret = fn(&e, v.mv_data, v.mv_size, arg)) != 0)
+            break;
+    }
+    if (ret == MM_OK && rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+        ret = mm_store_rc(rc);
+    mdb_cursor_close(cur);
+    return ret;
+}
+
+int mm_endpoint_announce(mm_txn_t *txn, const mm_keypair_t *device, uint64_t now,
+                         const char (*eps)[MM_ENDPOINT_MAX + 1], unsigned n, int *changed)
+{
+    mm_endpoint_t old;
+    uint8_t buf[MM_ENDPOINT_STMT_MAX];
+    size_t len;
+    uint64_t seq = now;
+    if (changed)
+        *changed = 0;
+    int rc = mm_endpoint_get(txn, mm_keypair_pk(device), &old, NULL, NULL);
+    if (rc == MM_OK) {
+        int same = old.n == n;
+        for (unsigned i = 0; same && i < n; i++)
+            same = strcmp(old.endpoints[i], eps[i]) == 0;
+        if (same)
+            return MM_OK;
+        if (seq <= old.seq)
+            seq = old.seq + 1;
+    } else if (rc != MM_ENOTFOUND) {
+        return rc;
+    }
+    if ((rc = mm_endpoint_make(device, seq, eps, n, buf, sizeof buf, &len))
+        || (rc = mm_endpoint_put(txn, buf, len, changed)))
+        return rc;
+    return MM_OK;
+}
