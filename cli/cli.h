@@ -134,6 +134,7 @@ int cmd_device_list(cli_t *cli, int argc, char **argv);
 int cmd_device_rename(cli_t *cli, int argc, char **argv);
 int cmd_device_revoke(cli_t *cli, int argc, char **argv);
 int cmd_device_settler(cli_t *cli, int argc, char **argv);
+int cmd_device_reset(cli_t *cli, int argc, char **argv);
 int cmd_sync(cli_t *cli, int argc, char **argv);
 int cmd_help(cli_t *cli, int argc, char **argv);
 int cmd_version(cli_t *cli, int argc, char **argv);

@@ -43,6 +43,15 @@ const char cmd_device_help[] =
     "        serve that has heard of it refuses its connections.  Your\n"
     "        peers hear of it at their next sync with any of your devices.\n"
     "        To start this very device afresh use 'mm device reset'.\n"
+    "    reset\n"
+    "        Give this device a new key, certified by the identity key, and\n"
+    "        revoke its old key, on the identity device: for a copied home\n"
+    "        (two homes wrote with one device key; mm says so before every\n"
+    "        command), run it on the copy you keep and wipe the other.  What\n"
+    "        the old key wrote up to the last entry nobody disputes stays\n"
+    "        valid; every scope gets a new key the old one cannot open.  On\n"
+    "        another device: pair it again ('mm device pair' on the identity\n"
+    "        device, 'mm init --join CODE --home NEWDIR' here).\n"
     "    settler ID\n"
     "        Let ID be the one device that settles your mentees' questions\n"
     "        against your budget (the identity device unless you choose\n"
@@ -305,4 +314,40 @@ int cmd_device_settler(cli_t *cli, int argc, char **argv)
     if (rc)
         return cli_fail_rc(cli, rc, "cannot choose the settler");
     return print_one(cli, argv[0], "settles your budget from now on:");
+}
+
+int cmd_device_reset(cli_t *cli, int argc, char **argv)
+{
+    uint8_t old[32];
+    size_t nscopes = 0;
+    char was[MM_IDCODE_LEN + 1], now_id[MM_IDCODE_LEN + 1];
+    json_t j;
+    (void) argv;
+    if (argc != 0)
+        return cli_usage(cli, "mm device reset takes no argument: it resets this device");
+    int rc = mm_device_reset(cli->home, mm_now_ms(), old, &nscopes);
+    if (rc == MM_ENOIDENTITY)
+        return cli_fail_code(cli, MM_ENOIDENTITY, "a new device key needs the identity key, "
+                             "which this device does not hold; pair it again: 'mm device "
+                             "pair' on your identity device, then 'mm init --join CODE --home "
+                             "NEWDIR' here");
+    if (rc)
+        return cli_fail_rc(cli, rc, "cannot reset this device");
+    mm_idcode_encode(was, MM_IDCODE_DEVICE, old);
+    mm_idcode_encode(now_id, MM_IDCODE_DEVICE, mm_keypair_pk(mm_home_device(cli->home)));
+    if (cli->json) {
+        json_init(&j, stdout);
+        json_obj_begin(&j, NULL);
+        json_str(&j, "device", now_id);
+        json_str(&j, "revoked", was);
+        json_uint(&j, "scopes_rekeyed", nscopes);
+        json_obj_end(&j);
+        json_finish(&j);
+    } else {
+        printf("this device now writes with a new key %.15s; the old key %.15s is revoked\n"
+               "(what it wrote up to the last entry nobody disputes stays valid; the keys of "
+               "%zu scopes were rotated);\nyour peers and other devices learn it at their "
+               "next sync\n", now_id, was, nscopes);
+    }
+    return CLI_EXIT_OK;
 }

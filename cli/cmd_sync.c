@@ -32,7 +32,8 @@ const char cmd_sync_help[] =
     "    private notes never leave your devices.\n"
     "\n"
     "    Without PEER, syncs with every peer that has an address and is not\n"
-    "    blocked.  With one or more PEERs (a petname, or at least 6\n"
+    "    blocked, and with each of your other devices whose mm serve said\n"
+    "    where it listens (a device statement, learnt at any sync).  With one or more PEERs (a petname, or at least 6\n"
     "    characters of an identity code 'mmi...'), syncs with those only.\n"
     "    A peer whose session fails does not stop the others.  To be synced\n"
     "    with by others, run 'mm serve'.\n"
@@ -41,11 +42,12 @@ const char cmd_sync_help[] =
     "    --timeout SECONDS\n"
     "        How long to wait for an answer from a peer (1 to 3600, default\n"
     "        10).\n"
-    "    --device DEVICE --endpoint ENDPOINT...\n"
+    "    --device DEVICE [--endpoint ENDPOINT]...\n"
     "        Sync with one of your own devices instead (every scope: notes,\n"
-    "        ambitions and every relationship), whose mm serve runs at\n"
-    "        ENDPOINT (tcp://HOST:PORT, up to 4).  DEVICE is its name or\n"
-    "        the start of its device code 'mmd...'.\n"
+    "        ambitions and every relationship): at the addresses its mm\n"
+    "        serve announced, or at ENDPOINT (tcp://HOST:PORT, up to 4)\n"
+    "        first.  DEVICE is its name or the start of its device code\n"
+    "        'mmd...'.\n"
     "\n"
     "OUTPUT\n"
     "    One line per peer:\n"
@@ -429,6 +431,31 @@ static int on_peer(const mm_peer_t *p, void *arg)
 
 /* Fill t with the named peers, or every unblocked one with an address.
  * Exit code; prints errors. */
+/* Every other current device of ours that announced where its mm serve
+ * listens is a target of a plain mm sync too, under its device name: own
+ * devices are replicas, each synced with (not one of them, as for a peer's). */
+typedef struct {
+    cli_t *cli;
+    targets_t *t;
+    int rc;
+} own_t;
+
+static int on_own(const mm_device_t *d, void *arg)
+{
+    own_t *o = arg;
+    mm_peer_t p;
+    if (d->revoked || !d->has_endpoints || d->endpoints.n == 0
+        || !memcmp(d->cert.device, mm_keypair_pk(mm_home_device(o->cli->home)), 32))
+        return 0;
+    memset(&p, 0, sizeof p);
+    memcpy(p.identity, mm_home_identity_pk(o->cli->home), 32);
+    memcpy(p.device, d->cert.device, 32);
+    snprintf(p.petname, sizeof p.petname, "%s", d->cert.name);
+    if ((o->rc = targets_add(o->t, &p)) != MM_OK)
+        return 1;
+    return 0;
+}
+
 static int find_targets(cli_t *cli, int argc, char **argv, targets_t *t)
 {
     mm_txn_t *txn = NULL;
@@ -441,6 +468,11 @@ static int find_targets(cli_t *cli, int argc, char **argv, targets_t *t)
     if (argc == 0) {
         t->txn = txn;
         rc = mm_peer_foreach(txn, on_peer, t);
+        own_t o = { cli, t, MM_OK };
+        if (rc == MM_OK)
+            rc = mm_device_foreach(txn, mm_home_identity_pk(cli->home), on_own, &o);
+        if (rc == MM_OK)
+            rc = o.rc;
         if (rc != MM_OK) {
             cli_fail_rc(cli, rc, "cannot read the peers");
             goto out;
@@ -499,8 +531,8 @@ static int sync_own(cli_t *cli, int timeout_ms)
     json_t j;
     int rc;
 
-    if (n == 0 || n > MM_PEER_ENDPOINTS)
-        return cli_usage(cli, "--device needs 1 to %d --endpoint addresses of its mm serve",
+    if (n > MM_PEER_ENDPOINTS)
+        return cli_usage(cli, "--device takes at most %d --endpoint addresses of its mm serve",
                          MM_PEER_ENDPOINTS);
     memset(&p, 0, sizeof p);
     memcpy(p.identity, mm_home_identity_pk(cli->home), 32);

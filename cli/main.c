@@ -168,7 +168,7 @@ const cli_cmd_t cli_commands[] = {
     { "sync", cmd_sync, CLI_NEEDS_HOME, sync_opts,
       "exchange entries with your peers now",
       "mm sync [PEER]... [--timeout SECONDS] [--json]\n"
-      "mm sync --device DEVICE --endpoint ENDPOINT... [--timeout SECONDS] [--json]",
+      "mm sync --device DEVICE [--endpoint ENDPOINT]... [--timeout SECONDS] [--json]",
       cmd_sync_help },
     { "device pair", cmd_device_pair, CLI_NEEDS_HOME, device_pair_opts,
       "let another device of yours join your identity",
@@ -204,6 +204,9 @@ const cli_cmd_t cli_commands[] = {
     { "device revoke", cmd_device_revoke, CLI_NEEDS_HOME, NULL,
       "revoke a lost device (on the identity device)",
       "mm device revoke [--json] ID", cmd_device_help },
+    { "device reset", cmd_device_reset, CLI_NEEDS_HOME, NULL,
+      "give this device a new key and revoke the old one (a copied home)",
+      "mm device reset [--json]", cmd_device_help },
     { "device settler", cmd_device_settler, CLI_NEEDS_HOME, NULL,
       "choose the device that settles your budget (on the identity device)",
       "mm device settler [--json] ID", cmd_device_help },

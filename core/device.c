@@ -2,6 +2,7 @@
  *  devices of one identity. */
 #include <string.h>
 #include "core/device.h"
+#include "core/rekey.h"
 #include "core/store_int.h"
 #include "core/be64.h"
 #include "core/peer.h"
@@ -276,7 +277,8 @@ int mm_device_revoke(mm_home_t *home, const uint8_t device[32], uint64_t now, mm
     if (rc)
         return rc;
     if ((rc = mm_store_begin(mm_home_store(home), 1, &txn)) == MM_OK
-        && (rc = mm_revoke_device(txn, idk, device, now, &r)) == MM_OK) {
+        && (rc = mm_revoke_device(txn, idk, device, now, &r)) == MM_OK
+        && (rc = mm_rekey_scopes(txn, mm_home_device(home), device, now, NULL)) == MM_OK) {
         if (out) {
             *out = r;
             out->lasts = NULL;      /* points into the map: not past the commit */
@@ -310,5 +312,30 @@ int mm_device_rename_self(mm_home_t *home, const char *name, uint64_t now)
     }
     mm_txn_abort(&txn);
     mm_keypair_destroy(&idk);
+    return rc;
+}
+
+/* mm_home_rotate_device's step inside its transaction: revoke the old key
+ * (up to what nobody disputes) and rotate every scope's key away from it,
+ * the new device writing the rekeys. */
+typedef struct {
+    uint64_t now;
+    size_t   nscopes;
+} reset_t;
+
+static int on_rotate(mm_txn_t *txn, const mm_keypair_t *identity, const uint8_t old[32],
+                     const mm_keypair_t *dev, void *arg)
+{
+    reset_t *r = arg;
+    int rc = mm_revoke_device(txn, identity, old, r->now, NULL);
+    return rc ? rc : mm_rekey_scopes(txn, dev, old, r->now, &r->nscopes);
+}
+
+int mm_device_reset(mm_home_t *home, uint64_t now, uint8_t old_pk[32], size_t *nscopes)
+{
+    reset_t r = { now, 0 };
+    int rc = mm_home_rotate_device(home, now, on_rotate, &r, old_pk);
+    if (rc == MM_OK && nscopes)
+        *nscopes = r.nscopes;
     return rc;
 }

@@ -90,6 +90,19 @@ int mm_device_identity(mm_txn_t *txn, const uint8_t identity[32], mm_device_t *o
 int mm_device_revoke(mm_home_t *home, const uint8_t device[32], uint64_t now,
                      mm_revoke_t *out) MM_NODISCARD;
 
+/* mm device reset: this home gets a fresh device key, certified by the
+ * identity key, and the old key is revoked, accepting each of its feeds up
+ * to the last position nobody disputes (a copied home: the seq before the
+ * fork); every scope's key is rotated away from it (mm_rekey_scopes), all
+ * in one transaction (mm_home_rotate_device).  For a copied home, on the
+ * copy the person keeps; the other copy, which holds the old key, is
+ * refused everywhere once the revocation reaches it.  old_pk gets the old
+ * key, *nscopes (may be NULL) how many scopes were rekeyed.  MM_OK;
+ * MM_ENOIDENTITY (not the identity device: pair this device again);
+ * MM_EFULL; MM_EIO. */
+int mm_device_reset(mm_home_t *home, uint64_t now, uint8_t old_pk[32],
+                    size_t *nscopes) MM_NODISCARD;
+
 /* mm device rename, for this device: a newer certificate of it with a new
  * name (it signs its proof, the identity key the certificate).  MM_OK;
  * MM_ENOIDENTITY (the identity key is not here); MM_EINVAL (name longer

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/mp.h"
 #include "core/propagate.h"
+#include "core/revoke.h"
 #include "crypto/random.h"
 
 _Static_assert(MM_REKEY_SEALED_BYTES == crypto_box_SEALBYTES + 32, "a sealed 32-byte key");
@@ -20,6 +21,7 @@ _Static_assert(MM_REKEY_SEALED_BYTES == crypto_box_SEALBYTES + 32, "a sealed 32-
 #define REKEY_BODY_MAX (64 + MM_REKEY_MAX * (1 + 34 + 2 + MM_REKEY_SEALED_BYTES))
 
 typedef struct {
+    mm_txn_t *txn;
     const mm_scope_t *scope;
     const uint8_t *exclude;
     uint8_t (*out)[32];
@@ -35,9 +37,13 @@ static int add_recipient(const mm_cert_t *c, const uint8_t *raw, size_t len, voi
         return 0;
     if (r->exclude && memcmp(c->device, r->exclude, 32) == 0)
         return 0;
-    /* THE place where revoked devices must be skipped too (lead: with
-     * H1's revocations, `if (mm_revoke_is_revoked(txn, c->device)) return 0;`):
-     * a revoked device must never receive a new key. */
+    /* a revoked device never receives a new key */
+    int revoked = 0;
+    int rc = mm_revoke_state(r->txn, c->device, c->identity, NULL, &revoked, NULL);
+    if (rc)
+        return rc;
+    if (revoked)
+        return 0;
     if (r->n >= r->cap)
         return MM_ETOOBIG;
     memcpy(r->out[r->n++], c->device, 32);
@@ -47,7 +53,7 @@ static int add_recipient(const mm_cert_t *c, const uint8_t *raw, size_t len, voi
 int mm_rekey_recipients(mm_txn_t *txn, const mm_scope_t *scope, const uint8_t exclude[32],
                         uint8_t (*out)[32], size_t cap, size_t *n)
 {
-    recip_t r = { scope, exclude, out, cap, 0 };
+    recip_t r = { txn, scope, exclude, out, cap, 0 };
     int rc = mm_cert_foreach(txn, add_recipient, &r);
     *n = r.n;
     return rc;

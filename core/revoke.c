@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/revoke.h"
+#include "core/fork.h"
 #include "core/store_int.h"
 #include "core/cert.h"
 #include "core/log.h"
@@ -294,14 +295,25 @@ int mm_revoke_device(mm_txn_t *txn, const mm_keypair_t *identity, const uint8_t 
         rc = MM_ETOOBIG;
         goto out;
     }
+    /* a position two homes wrote differently (a copied home) is nobody's
+     * to keep: the revocation accepts the feed up to the seq before it */
+    for (size_t i = 0; i < l.n; i++) {
+        mm_fork_t fk;
+        int frc = mm_fork_get(txn, device, l.v[i].scope, &fk);
+        if (frc == MM_OK && fk.seq <= l.v[i].seq)
+            l.v[i].seq = fk.seq - 1;
+        else if (frc != MM_OK && frc != MM_ENOTFOUND) {
+            rc = frc;
+            goto out;
+        }
+    }
     if ((rc = mm_revoke_make(identity, device, now, l.v, l.n, buf, MM_REVOKE_MAX, &len))
         || (rc = mm_revoke_put(txn, buf, len, out)))
         goto out;
-    /* CALL POINT (key epochs, H6): the revoked device holds the keys of
-     * every scope it was in; the lead calls mm_rekey_scopes(txn, ...) here
-     * for each scope in l.v (and the self scope) after merging, in this
-     * same transaction, so that the revocation and the new keys commit
-     * together. */
+    /* the keys of every scope the device could read are rotated by the
+     * caller in this same transaction (mm_device_revoke, mm_device_reset,
+     * a restore: mm_rekey_scopes), so that the revocation and the new
+     * keys commit together */
 out:
     free(buf);
     free(l.v);

@@ -89,8 +89,10 @@ int mm_revoke_foreach(mm_txn_t *txn, mm_revoke_fn fn, void *arg) MM_NODISCARD;
 /* The identity device revokes one of its person's devices (write txn):
  * lasts are the stored heads of every feed of device, the statement is
  * signed with identity and stored.  *out (may be NULL) gets it, its lasts
- * pointing into the map until the txn ends.  The one place where the keys
- * of the device's scopes are to be rotated after a revocation.
+ * pointing into the map until the txn ends.  A position of a feed that a
+ * recorded fork disputes (core/fork.h) is not accepted: the last is the
+ * seq before it.  The caller rotates the keys of the device's scopes in
+ * the same transaction (mm_rekey_scopes).
  * MM_OK; MM_ENOTFOUND (no certificate of device); MM_EINVAL (device's
  * certificate names another identity, or it is the identity itself);
  * MM_ETOOBIG (more than MM_REVOKE_LASTS_MAX feeds); MM_EFULL; MM_EIO. */

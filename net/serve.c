@@ -830,12 +830,14 @@ int mm_serve_run_hook(mm_home_t *home, char *const *listen, size_t nlisten,
         logf_(&sv, "indexed %zu certificate%s stored by an older mm", added,
               added == 1 ? "" : "s");
     /* say where this device listens, signed, so that our own devices and
-     * our peers learn it through DEVICES (a new statement only on change) */
+     * our peers learn it through DEVICES (a new statement only on change);
+     * not a pairing listener's addresses, which live for one pairing */
     int changed = 0;
-    irc = mm_store_begin(mm_home_store(home), 1, &txn);
-    if (irc == MM_OK && (irc = mm_endpoint_announce(txn, mm_home_device(home), mm_now_ms(),
-                                                    (const char (*)[MM_ENDPOINT_MAX + 1]) eps,
-                                                    neps, &changed)) == MM_OK)
+    irc = MM_OK;
+    if (!hook && (irc = mm_store_begin(mm_home_store(home), 1, &txn)) == MM_OK
+        && (irc = mm_endpoint_announce(txn, mm_home_device(home), mm_now_ms(),
+                                       (const char (*)[MM_ENDPOINT_MAX + 1]) eps, neps,
+                                       &changed)) == MM_OK)
         irc = changed ? mm_txn_commit(&txn) : MM_OK;
     mm_txn_abort(&txn);
     if (irc)

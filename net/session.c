@@ -620,8 +620,26 @@ static int check_feed(mm_session_t *s, mm_txn_t *txn, const mm_have_t *mine,
     const uint8_t *buf;
     size_t len;
     uint8_t id[32];
+    mm_cert_t c;
+    int revoked = 0;
+    uint64_t last = UINT64_MAX;
     *hold = 0;
-    int rc = mm_fork_get(txn, mine->author, mine->scope, &fk);
+    /* A revoked author's feed is settled by its revocation (PROTOCOL.md
+     * 8.7): only positions up to the last it accepts still matter, so a
+     * fork past them (the copied home reset, the copy revoked) is no
+     * longer news for anyone. */
+    int rc = mm_cert_get(txn, mine->author, &c, NULL, NULL);
+    if (rc == MM_OK)
+        rc = mm_revoke_state(txn, mine->author, c.identity, mine->scope, &revoked, &last);
+    else if (rc == MM_ENOTFOUND)
+        rc = MM_OK;
+    if (rc)
+        return rc;
+    if (!revoked)
+        last = UINT64_MAX;
+    rc = mm_fork_get(txn, mine->author, mine->scope, &fk);
+    if (rc == MM_OK && fk.seq > last)
+        return MM_OK;
     if (rc == MM_OK) {
         const uint8_t *bufs[2] = { fk.a, fk.b };
         size_t lens[2] = { fk.alen, fk.blen };
@@ -630,7 +648,7 @@ static int check_feed(mm_session_t *s, mm_txn_t *txn, const mm_have_t *mine,
     }
     if (rc != MM_ENOTFOUND)
         return rc;
-    if (theirs->seq == 0 || theirs->seq > mine->seq)
+    if (theirs->seq == 0 || theirs->seq > mine->seq || theirs->seq > last)
         return MM_OK;
     if ((rc = mm_log_get(txn, mine->author, mine->scope, theirs->seq, &buf, &len)))
         return rc == MM_ENOTFOUND ? MM_ECORRUPT : rc;    /* below our head: stored */

@@ -65,6 +65,7 @@ typedef struct {
     target_t *t;
     unsigned n;
     int first_revoked;              /* the peer record's device is revoked */
+    int own;                        /* p is one of our own devices: that one only */
 } targets_t;
 
 static void add_ep(target_t *t, const char *ep)
@@ -80,6 +81,8 @@ static int add_device(const mm_device_t *d, void *arg)
 {
     targets_t *ts = arg;
     int first = memcmp(d->cert.device, ts->p->device, 32) == 0;
+    if (ts->own && !first)
+        return 0;                   /* one's own devices are each a sync of their own */
     if (d->revoked) {
         ts->first_revoked |= first;
         return 0;
@@ -112,6 +115,7 @@ static int targets_of(mm_home_t *home, const mm_peer_t *p, targets_t *ts)
     for (unsigned i = 0; i < p->nendpoints; i++)
         add_ep(t0, p->endpoints[i]);
     ts->n = 1;
+    ts->own = memcmp(p->identity, mm_home_identity_pk(home), 32) == 0;
     int rc = mm_store_begin(mm_home_store(home), 0, &txn);
     if (rc)
         return rc;
@@ -173,7 +177,7 @@ int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
     uint8_t pk[32], sk[32];
     int rc = MM_ENOTFOUND, heard = 0;
     unsigned d = 0;
-    targets_t ts = { p, malloc(TARGETS_MAX * sizeof *ts.t), 0, 0 };
+    targets_t ts = { p, malloc(TARGETS_MAX * sizeof *ts.t), 0, 0, 0 };
     memset(stats, 0, sizeof *stats);
     snprintf(errtext, errcap, "no address known");
     if (!ts.t)
