@@ -3,21 +3,25 @@
 # network at all; Grace, her mentor, runs mm serve and invites her; Ada
 # accepts; Ada writes down her ambitions, shares them, and asks one power
 # question; Grace answers from her inbox and asks one back; Ada thanks her,
-# offers help back and reports what happened.  Both sync over loopback,
-# read the thread and verify every entry.  Ada's notes never leave her home.
+# offers help back and reports what happened.  Ada also pairs her phone: it
+# gets a full copy, writes a note offline that reaches the laptop, and gets
+# Grace's answer through the laptop.  Everyone syncs over loopback, reads the
+# thread and verifies every entry.  Ada's notes never leave her own devices.
 # Usage: tests/demo.sh [PATH/TO/mm]
 set -euo pipefail
 MM=${1:-build/mm}
 MM=$(cd "$(dirname "$MM")" && pwd)/$(basename "$MM")
 DEMO=$(mktemp -d /tmp/mm-demo-XXXXXX)
 ADA=$DEMO/ada
+PHONE=$DEMO/ada-phone
 GRACE=$DEMO/grace
 GRACE_PID=
 ADA_PID=
+PAIR_PID=
 
 # On any exit: stop the servers still running, then remove the homes.
 cleanup() {
-    for pid in $GRACE_PID $ADA_PID; do
+    for pid in $PAIR_PID $GRACE_PID $ADA_PID; do
         kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
@@ -44,6 +48,23 @@ endpoint_of() {
         sleep 0.1
     done
     printf 'demo: mm serve did not start:\n' >&2
+    cat "$log" >&2
+    return 1
+}
+
+# The pairing code (first line of mm device pair's output), once it is there.
+code_of() {
+    local log=$1 pid=$2 c
+    for _ in $(seq 300); do
+        c=$(grep -m 1 '^mmp1' "$log" || true)
+        if [ -n "$c" ]; then
+            printf '%s\n' "$c"
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    printf 'demo: mm device pair printed no code:\n' >&2
     cat "$log" >&2
     return 1
 }
@@ -124,6 +145,40 @@ if "$MM" ask Grace "How did you decide which meetings to drop when my team grew?
 fi
 step "$MM" sync Grace
 
+say "Ada pairs her phone: the laptop (her identity device) prints a one-time code and waits"
+printf '\n\033[1m$ %s &\033[0m\n' "$MM device pair --yes --listen tcp://127.0.0.1:*"
+"$MM" device pair --yes --listen 'tcp://127.0.0.1:*' > "$DEMO/pair.log" 2>&1 &
+PAIR_PID=$!
+pair_code=$(code_of "$DEMO/pair.log" "$PAIR_PID")
+printf '%s\n' "$pair_code"
+say "On the phone: join with the code (no --name: the phone is Ada too)"
+step "$MM" --home "$PHONE" init --join "$pair_code" --device phone
+say "Back on the laptop, mm device pair saw the phone, certified it, and ended after its first sync"
+rc=0
+wait "$PAIR_PID" || rc=$?
+PAIR_PID=
+tail -n +2 "$DEMO/pair.log"
+if [ "$rc" -ne 0 ]; then
+    printf 'demo: mm device pair exited %d, expected 0\n' "$rc" >&2
+    exit 1
+fi
+step "$MM" device list
+"$MM" device list --json | python3 -c '
+import json, sys
+d = {x["name"]: x for x in json.load(sys.stdin)["devices"]}
+assert sorted(d) == ["laptop", "phone"], d
+assert all(x["state"] == "current" for x in d.values()), d
+assert d["laptop"]["identity_device"] and d["laptop"]["this"], d
+'
+say "The phone has a full copy: Ada's notes, ambitions and peers"
+step "$MM" --home "$PHONE" id
+step "$MM" --home "$PHONE" note list
+step "$MM" --home "$PHONE" ambition list
+step "$MM" --home "$PHONE" peer list
+
+say "On the train, offline: Ada writes a note on her phone"
+step "$MM" --home "$PHONE" note add "Ask Grace which of her first team's habits she kept"
+
 say "Grace: a budget, her inbox with Ada's ambitions on file, an answer and a question back"
 step "$MM" --home "$GRACE" capacity 2/week
 step "$MM" --home "$GRACE" inbox
@@ -131,6 +186,11 @@ qid=$("$MM" --home "$GRACE" inbox --json | python3 -c 'import json,sys; print(js
 step "$MM" --home "$GRACE" answer "$qid" "Say what you saw and what it changed, the same day, in private. Then ask what they need from you."
 step "$MM" --home "$GRACE" ask-back "$qid" "What would success look like for your team a year from now?"
 step "$MM" --home "$GRACE" sync Ada
+
+say "Home again: the phone syncs with the laptop's mm serve; its note goes over, Grace's answer comes back"
+step "$MM" --home "$PHONE" sync --device laptop --endpoint "$ada_ep"
+step "$MM" note list
+step "$MM" --home "$PHONE" thread Grace
 
 say "Ada reads the answer, thanks Grace, offers help back, and later reports"
 step "$MM" thread Grace
@@ -141,28 +201,34 @@ step "$MM" sync Grace
 step "$MM" --home "$GRACE" thread Ada
 step "$MM" --home "$GRACE" status
 
-say "Both logs: the engagement is in the pair scope; Ada's notes and ambitions stay in her self scope"
+say "The phone catches up with the thanks and the report too"
+step "$MM" --home "$PHONE" sync --device laptop --endpoint "$ada_ep"
+
+say "All logs: the engagement is in the pair scope; Ada's notes and ambitions stay in her self scope"
 step "$MM" log
 step "$MM" --home "$GRACE" log
 "$MM" log --json > "$DEMO/ada-log.json"
+"$MM" --home "$PHONE" log --json > "$DEMO/phone-log.json"
 "$MM" --home "$GRACE" log --json > "$DEMO/grace-log.json"
-python3 - "$DEMO/ada-log.json" "$DEMO/grace-log.json" <<'PY'
+python3 - "$DEMO/ada-log.json" "$DEMO/phone-log.json" "$DEMO/grace-log.json" <<'PY'
 import json, sys
-ada = json.load(open(sys.argv[1]))["entries"]
-grace = json.load(open(sys.argv[2]))["entries"]
-private = {x["id"] for x in ada if x["scope_kind"] == "self"}
-shared = {x["id"] for x in ada if x["scope_kind"] == "pair"}
-assert len(private) >= 5, "Ada's notes and ambitions: %r" % ada
+ada, phone, grace = (json.load(open(f))["entries"] for f in sys.argv[1:4])
 gids = {x["id"] for x in grace}
-assert not private & gids, "a private entry of Ada reached Grace"
-assert shared <= gids, "Grace is missing part of the thread"
+for who, log in (("laptop", ada), ("phone", phone)):
+    private = {x["id"] for x in log if x["scope_kind"] == "self"}
+    shared = {x["id"] for x in log if x["scope_kind"] == "pair"}
+    assert len(private) >= 6, "Ada's notes and ambitions on her %s: %r" % (who, log)
+    assert not private & gids, "a private entry of Ada's %s reached Grace" % who
+    assert shared <= gids, "Grace is missing part of the thread on Ada's %s" % who
+assert {x["id"] for x in ada} == {x["id"] for x in phone}, "Ada's devices differ"
 types = {x["type"] for x in grace if x["scope_kind"] == "pair"}
 for t in ("invite", "ambitions", "question", "answer", "ask-back", "thanks", "report"):
     assert t in types, "no %s in the thread: %r" % (t, types)
 PY
-printf 'checked: both hold the same thread; none of Ada'"'"'s notes or ambitions reached Grace\n'
+printf 'checked: all three hold the same thread; Ada'"'"'s devices hold the same log; none of her notes or ambitions reached Grace\n'
 
 step "$MM" verify
+step "$MM" --home "$PHONE" verify
 step "$MM" --home "$GRACE" verify
 
 say "Stop both servers"
@@ -175,4 +241,4 @@ cat "$DEMO/grace-serve.log"
 printf '\n--- Ada'"'"'s mm serve output ---\n'
 cat "$DEMO/ada-serve.log"
 
-printf '\ndemo ok: private notes and ambitions, an invite, one whole engagement (ask, answer, ask-back, thanks with an offer, report) synced over loopback, both logs verified (homes were in %s)\n' "$DEMO"
+printf '\ndemo ok: private notes and ambitions, an invite, one whole engagement (ask, answer, ask-back, thanks with an offer, report) synced over loopback, a paired phone with a full copy that syncs with the laptop, every log verified (homes were in %s)\n' "$DEMO"
