@@ -152,7 +152,7 @@ static int one_endpoint(mm_home_t *home, const mm_peer_t *p, const uint8_t devic
     while (!mm_session_done(s)) {
         if ((rc = mm_client_recv(c, timeout_ms, &buf, &len))) {
             snprintf(errtext, errcap, rc == MM_ETIMEOUT ? "no answer from %s"
-                     : rc == MM_EREFUSED ? "%s refused this device (not its peer, or blocked)"
+                     : rc == MM_EREFUSED ? "%s refused this device (not its peer, blocked, or this device is revoked)"
                      : "handshake with %s failed (not an mm peer, or not the expected device)",
                      ep);
             goto out;
