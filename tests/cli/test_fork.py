@@ -125,6 +125,41 @@ class TestFork(mmtest.SyncTestCase):
         self.say(self.grace, "Noted.")
         self.assert_all_verify()
 
+    def test_reset_recovers_the_home_kept(self):
+        """After the fork, Ada resets the home she keeps: a new certified key, the
+        old one revoked up to seq 1 (the fork is at 2); her syncs complete again,
+        Grace takes the new device, and the copy is refused."""
+        self.say(self.ada, "Week 2 (ada): ran my first one-on-ones.")
+        self.say(self.ada2, "Week 2 (ada2): skipped them.")
+        self.sync(self.ada, "grace")
+        self.sync_fails_fork(self.ada2)
+        self.sync_fails_fork(self.ada)
+        old = self.ident(self.ada)["device"]
+
+        r = self.ok_json("device", "reset", home=self.ada)
+        self.assertGreaterEqual(r["scopes_rekeyed"], 2, r)     # self and the relationship
+        new = self.ident(self.ada)["device"]
+        self.assertNotEqual(new, old)
+        self.assertTrue(r["device"].startswith("mmd") and r["revoked"].startswith("mmd"), r)
+        self.assert_not_forked(self.ada)
+        self.ok("note", "add", "after the reset", home=self.ada)
+        self.say(self.ada, "Week 3 (ada, new key): handed off the release.")
+        self.sync(self.ada, "grace")                           # completes: the fork is settled
+        self.sync(self.ada, "grace")
+        devices = {d["state"] for d in self.ok_json("device", "list", home=self.ada)["devices"]}
+        self.assertEqual(devices, {"current", "revoked"})
+        # the copy still holds the old key: refused by Grace from now on
+        r = self.mm("--json", "sync", "grace", home=self.ada2)
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(self.parse_json(r)["peers"][0]["code"], "MM_EREFUSED", r)
+        # a reset needs the identity key
+        os.remove(os.path.join(self.ada2, "identity.key"))
+        r = self.mm("--json", "device", "reset", home=self.ada2)
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(self.parse_json(r)["error"]["code"], "MM_ENOIDENTITY", r)
+        for h in (self.ada, self.grace):
+            self.assert_verify_ok(h)
+
 
 if __name__ == "__main__":
     mmtest.main()
