@@ -215,6 +215,7 @@ static int not_identity(cli_t *cli, const char *what)
 {
     mm_txn_t *txn = NULL;
     mm_device_t d;
+    memset(&d, 0, sizeof d);
     char id[MM_IDCODE_LEN + 1];
     int known = mm_store_begin(mm_home_store(cli->home), 0, &txn) == MM_OK
                 && mm_device_identity(txn, mm_home_identity_pk(cli->home), &d) == MM_OK;
@@ -233,6 +234,7 @@ static int not_identity(cli_t *cli, const char *what)
 static int print_one(cli_t *cli, const char *what, const char *verb)
 {
     mm_device_t d;
+    memset(&d, 0, sizeof d);
     json_t j;
     int ex = find(cli, what, &d);
     if (ex)
@@ -254,6 +256,7 @@ static int print_one(cli_t *cli, const char *what, const char *verb)
 int cmd_device_rename(cli_t *cli, int argc, char **argv)
 {
     mm_device_t d;
+    memset(&d, 0, sizeof d);
     if (argc != 2)
         return cli_usage(cli, "give the device and its new name");
     size_t n = strlen(argv[1]);
@@ -280,6 +283,7 @@ int cmd_device_rename(cli_t *cli, int argc, char **argv)
 int cmd_device_revoke(cli_t *cli, int argc, char **argv)
 {
     mm_device_t d;
+    memset(&d, 0, sizeof d);
     if (argc != 1)
         return cli_usage(cli, "give the device to revoke");
     int ex = find(cli, argv[0], &d);
@@ -301,6 +305,7 @@ int cmd_device_revoke(cli_t *cli, int argc, char **argv)
 int cmd_device_settler(cli_t *cli, int argc, char **argv)
 {
     mm_device_t d;
+    memset(&d, 0, sizeof d);
     if (argc != 1)
         return cli_usage(cli, "give the device that is to settle your budget");
     int ex = find(cli, argv[0], &d);

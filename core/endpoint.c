@@ -113,6 +113,7 @@ int mm_endpoint_get(mm_txn_t *txn, const uint8_t device[32], mm_endpoint_t *out,
 int mm_endpoint_put(mm_txn_t *txn, const uint8_t *buf, size_t len, int *replaced)
 {
     mm_endpoint_t e, old;
+    memset(&old, 0, sizeof old);
     if (replaced)
         *replaced = 0;
     int rc = mm_endpoint_parse(buf, len, &e);
@@ -166,6 +167,7 @@ int mm_endpoint_announce(mm_txn_t *txn, const mm_keypair_t *device, uint64_t now
     uint8_t buf[MM_ENDPOINT_STMT_MAX];
     size_t len;
     uint64_t seq = now;
+    memset(&old, 0, sizeof old);
     if (changed)
         *changed = 0;
     int rc = mm_endpoint_get(txn, mm_keypair_pk(device), &old, NULL, NULL);

@@ -523,9 +523,8 @@ static int new_device_hello(server_t *sv, const uint8_t key[32], const uint8_t *
     mm_peer_t p;
     if (mm_store_begin(mm_home_store(sv->home), 0, &txn) != MM_OK)
         goto out;
-    if (memcmp(c.identity, mm_home_identity_pk(sv->home), 32) == 0)
-        rc = MM_OK;
-    else if (mm_peer_get(txn, c.identity, &p) == MM_OK && !p.blocked)
+    if (memcmp(c.identity, mm_home_identity_pk(sv->home), 32) == 0
+        || (mm_peer_get(txn, c.identity, &p) == MM_OK && !p.blocked))
         rc = MM_OK;
     else
         snprintf(why, cap, "you are not a peer of this device");
@@ -833,8 +832,9 @@ int mm_serve_run_hook(mm_home_t *home, char *const *listen, size_t nlisten,
      * our peers learn it through DEVICES (a new statement only on change);
      * not a pairing listener's addresses, which live for one pairing */
     int changed = 0;
-    irc = MM_OK;
-    if (!hook && (irc = mm_store_begin(mm_home_store(home), 1, &txn)) == MM_OK
+    txn = NULL;
+    irc = hook ? MM_OK : mm_store_begin(mm_home_store(home), 1, &txn);
+    if (!hook && irc == MM_OK
         && (irc = mm_endpoint_announce(txn, mm_home_device(home), mm_now_ms(),
                                        (const char (*)[MM_ENDPOINT_MAX + 1]) eps, neps,
                                        &changed)) == MM_OK)
