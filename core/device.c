@@ -16,8 +16,9 @@ static const uint32_t max_of[3] = {
 
 typedef struct {
     mm_txn_t *txn;
-    const uint8_t *me;
-    int pass;                       /* 0: about me; 1: about a peer (own device only) */
+    const uint8_t *me, *remote;
+    int pass;                       /* 0: about me; 1: about the remote's person, or, to
+                                     * an own device, about every peer */
     mm_device_set_t *out;
 } collect_t;
 
@@ -27,6 +28,8 @@ static int wanted(collect_t *c, const uint8_t identity[32])
     mm_peer_t p;
     if (c->pass == 0)
         return memcmp(identity, c->me, 32) == 0;
+    if (memcmp(c->remote, c->me, 32) != 0)      /* a peer: what we know of its own devices */
+        return memcmp(identity, c->remote, 32) == 0;
     return memcmp(identity, c->me, 32) != 0 && mm_peer_get(c->txn, identity, &p) == MM_OK;
 }
 
@@ -67,12 +70,13 @@ static int collect_endpoint(const mm_endpoint_t *e, const uint8_t *raw, size_t l
 int mm_device_collect(mm_txn_t *txn, const uint8_t me[32], const uint8_t remote[32],
                       mm_device_set_t *out)
 {
-    collect_t c = { txn, me, 0, out };
+    collect_t c = { txn, me, remote, 0, out };
     int rc = MM_OK;
     memset(out->n, 0, sizeof out->n);
-    /* a peer hears about our devices; our own device about everyone's */
-    int passes = memcmp(remote, me, 32) == 0 ? 2 : 1;
-    for (c.pass = 0; c.pass < passes && rc == MM_OK; c.pass++) {
+    /* a peer hears about our devices, and what we heard of its own (a
+     * revocation one of its devices made reaches the others through us);
+     * our own device about everyone's */
+    for (c.pass = 0; c.pass < 2 && rc == MM_OK; c.pass++) {
         if ((rc = mm_cert_foreach(txn, collect_cert, &c))
             || (rc = mm_revoke_foreach(txn, collect_revoke, &c)))
             break;

@@ -34,9 +34,10 @@ typedef struct {
 } mm_device_set_t;
 
 /* The statements to send to a device of identity remote: every one about
- * our own identity (me), and, when remote is me (our own device), also
- * those about every peer's identity; ours first, each list cut at its
- * maximum.  Certificates only of version 2 (relayed ones must prove their
+ * our own identity (me), then those about remote's own identity (a peer:
+ * so that its devices hear of each other through us), or, when remote is
+ * me (our own device), those about every peer's identity; ours first,
+ * each list cut at its maximum.  Certificates only of version 2 (relayed ones must prove their
  * device).  MM_OK; MM_ECORRUPT; store errors. */
 int mm_device_collect(mm_txn_t *txn, const uint8_t me[32], const uint8_t remote[32],
                       mm_device_set_t *out) MM_NODISCARD;

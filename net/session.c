@@ -659,6 +659,24 @@ static int check_feed(mm_session_t *s, mm_txn_t *txn, const mm_have_t *mine,
     return send_fork(s, &buf, &len, 1);
 }
 
+/* A revoked author's feed is offered only up to the last seq its
+ * revocations accept (PROTOCOL.md 3.2): what lies beyond is refused by
+ * every receiver that knows of them, and DEVICES told the remote. */
+static int revoked_cap(mm_txn_t *txn, mm_have_t *v)
+{
+    mm_cert_t c;
+    int revoked = 0;
+    uint64_t last = 0;
+    int rc = mm_cert_get(txn, v->author, &c, NULL, NULL);
+    if (rc == MM_ENOTFOUND)
+        return MM_OK;
+    if (rc || (rc = mm_revoke_state(txn, v->author, c.identity, v->scope, &revoked, &last)))
+        return rc;
+    if (revoked && last < v->seq)
+        v->seq = last;
+    return MM_OK;
+}
+
 /* Plan what the remote lacks of our shared feeds (its HAVE, and what went
  * either way since), after what is planned already. */
 static int make_plan(mm_session_t *s)
@@ -688,11 +706,14 @@ static int make_plan(mm_session_t *s)
             }
         }
         uint64_t from = theirs ? theirs->seq + 1 : 1;
-        if (from > f.v[i].seq || refused(s, txn, f.v[i].author)
+        mm_have_t upto = f.v[i];
+        if ((rc = revoked_cap(txn, &upto)))
+            break;
+        if (from > upto.seq || refused(s, txn, f.v[i].author)
             || is_held(s, f.v[i].author, f.v[i].scope))
             continue;
         t.feed = i;
-        rc = feed_stretches(s, txn, &f.v[i], from, &t);
+        rc = feed_stretches(s, txn, &upto, from, &t);
     }
     if (rc == MM_OK && t.n)
         qsort(t.v, t.n, sizeof *t.v, cmp_stretch);

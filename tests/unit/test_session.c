@@ -762,7 +762,11 @@ static void test_fork_in_entries(void **state)
     assert_rc(mm_home_open(dst, &ada2), MM_OK);
     note(w->ada, w->scope, "one");
     note(ada2, w->scope, "other");
-    run(w);                                     /* Grace holds Ada's seq 1 */
+    /* fresh sessions: the world's own were made over the home closed above */
+    int rc_c, rc_s;
+    sync_with_grace(w, w->ada, &rc_c, &rc_s);   /* Grace holds Ada's seq 1 */
+    assert_rc(rc_c, MM_OK);
+    assert_rc(rc_s, MM_OK);
     size_t blen = entry_at(ada2, dev(w->ada), w->scope, 1, b);
     for (int spoil = 1; spoil >= 0; spoil--) {
         const uint8_t *bufs[1] = { b };
