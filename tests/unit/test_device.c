@@ -128,10 +128,17 @@ static void test_collect(void **state)
     people(txn);
     assert_rc(mm_revoke_make(peer, mm_keypair_pk(pdev), T0, NULL, 0, r, sizeof r, &rlen), MM_OK);
     assert_rc(mm_revoke_put(txn, r, rlen, NULL), MM_OK);
-    /* to a peer: only what is about me */
+    /* to a peer: what is about me, then what I know of its own devices
+     * (its revocation of its device reaches its other devices through me) */
     assert_rc(mm_device_collect(txn, mm_keypair_pk(me), mm_keypair_pk(peer), set), MM_OK);
+    assert_int_equal(set->n[MM_DEVICE_CERT], 3);
+    assert_int_equal(set->n[MM_DEVICE_REVOKE], 1);
+    /* to a stranger's device: only what is about me */
+    mm_keypair_t *other = fx_keypair(99);
+    assert_rc(mm_device_collect(txn, mm_keypair_pk(me), mm_keypair_pk(other), set), MM_OK);
     assert_int_equal(set->n[MM_DEVICE_CERT], 2);
     assert_int_equal(set->n[MM_DEVICE_REVOKE], 0);
+    mm_keypair_destroy(&other);
     /* to my own device: the peers' too */
     assert_rc(mm_device_collect(txn, mm_keypair_pk(me), mm_keypair_pk(me), set), MM_OK);
     assert_int_equal(set->n[MM_DEVICE_CERT], 3);
