@@ -22,7 +22,10 @@
  *  device key, certified by the identity key.  The device the backup was
  *  made on keeps its feeds, which the new home stores and never appends to
  *  (it has no key for them), so a restore can never fork a feed, however
- *  often the same backup is restored.  The restored home is marked not yet
+ *  often the same backup is restored.  Unless told to keep it, the old
+ *  device is presumed lost: the restore revokes it with the identity key
+ *  and rekeys every scope away from it, so peers refuse it once they have
+ *  synced with the new device.  The restored home is marked not yet
  *  caught up (core/catchup.h) until it has synced with every peer and own
  *  device it had; until then it settles no budget.
  */
