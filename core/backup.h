@@ -110,7 +110,7 @@ typedef struct {
  * key named devname (NULL: the host name) certified by the backup's
  * identity key, then every certificate (each verified, mm_cert_put), every
  * scope, peer and question record, and every entry through the verifying
- * store path (mm_log_put_run: every entry's own signature is checked).
+ * store path (mm_log_put_run: every entry's own signature is checked),
  * then every revocation, endpoints statement and fork proof (each
  * verified: mm_revoke_put, mm_endpoint_put, mm_fork_record).  Meta
  * "restored" gets the old device's key and now; table catchup every
@@ -119,8 +119,8 @@ typedef struct {
  * device (presumed lost) with the identity key, lasts = the heads of its
  * feeds as the backup holds them, and rekeys every scope away from it
  * (mm_rekey_scopes, the self scope first): the revocation is a device
- * statement, sent to peers in DEVICES at the next sync.  out may be NULL.  Nothing is written unless everything
- * verified.  MM_OK; MM_EINVAL ("not an mm backup": wrong magic, or a file
+ * statement, sent to peers in DEVICES at the next sync.  out may be NULL.
+ * Nothing is written unless everything verified.  MM_OK; MM_EINVAL ("not an mm backup": wrong magic, or a file
  * shorter than 4 bytes; or bad KDF parameters); MM_EVERSION (a newer
  * version, KDF or record kind); MM_ETOOBIG (KDF parameters above
  * SENSITIVE, or a message above MM_BACKUP_RECORD_MAX); MM_EPASSPHRASE
