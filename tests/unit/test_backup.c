@@ -16,6 +16,7 @@
 #include "core/fork.h"
 #include "core/log.h"
 #include "core/meta.h"
+#include "core/mp.h"
 #include "core/note.h"
 #include "core/revoke.h"
 #include "core/scope.h"
@@ -523,6 +524,106 @@ static void test_restore_revokes_and_rekeys(void **state)
     mm_home_close(&h);
 }
 
+/* The new key of the self scope as the rekey entry e (sealed under the
+ * old key old) delivers it to device kp: MM_OK with key, MM_ENOTFOUND if
+ * the rekey does not list kp. */
+static int rekey_key_for(const uint8_t *buf, size_t len, const uint8_t old[32],
+                         const mm_keypair_t *kp, uint8_t key[32], unsigned *listed)
+{
+    static uint8_t pt[MM_ENTRY_MAX];
+    mm_entry_t e;
+    mm_mp_reader_t r;
+    size_t n;
+    uint32_t nm, sl, nk, two;
+    const char *str;
+    const uint8_t *dev, *sealed;
+    uint8_t xpk[32], xsk[32];
+    int rc = MM_ENOTFOUND;
+    assert_rc(mm_entry_parse(buf, len, &e), MM_OK);
+    assert_rc(mm_entry_open(&e, old, pt, sizeof pt, &n), MM_OK);
+    mm_keypair_x25519(kp, xpk, xsk);
+    mm_mp_reader_init(&r, pt, n);
+    assert_rc(mm_mp_map(&r, &nm), MM_OK);
+    for (uint32_t i = 0; i < nm; i++) {
+        assert_rc(mm_mp_str(&r, &str, &sl), MM_OK);
+        if (sl != 4 || memcmp(str, "keys", 4)) {
+            assert_rc(mm_mp_skip(&r), MM_OK);
+            continue;
+        }
+        assert_rc(mm_mp_array(&r, &nk), MM_OK);
+        *listed = nk;
+        for (uint32_t k = 0; k < nk; k++) {
+            assert_rc(mm_mp_array(&r, &two), MM_OK);
+            assert_rc(mm_mp_bin_n(&r, &dev, 32), MM_OK);
+            assert_rc(mm_mp_bin_n(&r, &sealed, 80), MM_OK);
+            if (!memcmp(dev, mm_keypair_pk(kp), 32)) {
+                assert_int_equal(crypto_box_seal_open(key, sealed, 80, xpk, xsk), 0);
+                rc = MM_OK;
+            }
+        }
+    }
+    sodium_memzero(xsk, sizeof xsk);
+    return rc;
+}
+
+/* Ada has a phone too: the restore's rekeys seal the new keys to it (and
+ * to the new device), never to the revoked laptop; the home waits to
+ * catch up with the phone as well as Grace. */
+static void test_restore_rekeys_to_other_devices(void **state)
+{
+    world_t *w = *state;
+    char path[FX_PATH_MAX];
+    mm_restore_t res;
+    mm_home_t *h;
+    mm_txn_t *txn;
+    mm_keypair_t *id, *phone = fx_keypair(0x77);
+    mm_scope_t s, olds;
+    uint8_t cert[MM_CERT_MAX], self[32], key[32];
+    static uint8_t e[MM_ENTRY_MAX];
+    size_t certlen;
+    unsigned listed = 0;
+    assert_rc(mm_home_identity_key(w->ada, &id), MM_OK);
+    assert_rc(mm_cert_make(id, phone, 5, "phone", 0, cert, sizeof cert, &certlen), MM_OK);
+    assert_rc(mm_store_begin(mm_home_store(w->ada), 1, &txn), MM_OK);
+    assert_rc(mm_cert_put(txn, cert, certlen, NULL), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    mm_keypair_destroy(&id);
+    assert_rc(mm_backup_write(w->ada, w->file, 0, PASS, strlen(PASS), &kdf_min, NULL), MM_OK);
+    fx_path(path, w->dir, "restored");
+    assert_rc(mm_backup_restore(w->file, path, "desk", PASS, strlen(PASS), 0, 1234, &res), MM_OK);
+    assert_int_equal(res.catchup, 2);               /* Grace, and the phone */
+    assert_rc(mm_home_open(path, &h), MM_OK);
+    mm_scope_self_id(self, res.identity);
+    assert_rc(mm_store_begin(mm_home_store(w->ada), 0, &txn), MM_OK);
+    assert_rc(mm_scope_get(txn, self, &olds), MM_OK);
+    mm_txn_abort(&txn);
+    assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
+    assert_rc(mm_scope_get(txn, self, &s), MM_OK);
+    mm_txn_abort(&txn);
+    assert_int_equal(s.nkeys, 2);
+    /* the new device's first self-scope entry is the rekey, under the old key */
+    {
+        mm_txn_t *t;
+        const uint8_t *buf;
+        size_t len;
+        assert_rc(mm_store_begin(mm_home_store(h), 0, &t), MM_OK);
+        assert_rc(mm_log_get(t, res.new_device, self, 1, &buf, &len), MM_OK);
+        memcpy(e, buf, len);
+        mm_txn_abort(&t);
+        assert_rc(rekey_key_for(e, len, olds.keys[0], phone, key, &listed), MM_OK);
+        assert_memory_equal(key, s.keys[1], 32);
+        assert_rc(rekey_key_for(e, len, olds.keys[0], mm_home_device(h), key, &listed), MM_OK);
+        assert_memory_equal(key, s.keys[1], 32);
+        assert_rc(rekey_key_for(e, len, olds.keys[0], mm_home_device(w->ada), key, &listed),
+                  MM_ENOTFOUND);
+        assert_int_equal(listed, 2);                /* the phone and this device */
+    }
+    mm_scope_wipe(&s);
+    mm_scope_wipe(&olds);
+    mm_keypair_destroy(&phone);
+    mm_home_close(&h);
+}
+
 /* --keep-old: nothing revoked, no scope rekeyed. */
 static void test_restore_keep_old(void **state)
 {
@@ -640,6 +741,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flipped_byte, setup, teardown),
         cmocka_unit_test(test_kdf_vector),
         cmocka_unit_test_setup_teardown(test_restore_revokes_and_rekeys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore_rekeys_to_other_devices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore_keep_old, setup, teardown),
         cmocka_unit_test_setup_teardown(test_device_statements_travel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fixture, setup, teardown),
