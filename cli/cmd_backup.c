@@ -49,7 +49,7 @@ const char cmd_backup_help[] =
     "OUTPUT\n"
     "    backed up Ada to ada.mmbk: 120 entries, 3 scopes, 2 peers (48 KB)\n"
     "    --json: {\"file\", \"bytes\", \"entries\", \"scopes\", \"peers\", \"certs\",\n"
-    "    \"questions\"}.\n"
+    "    \"questions\", \"revokes\", \"endpoints\", \"forks\"}.\n"
     "\n"
     "EXAMPLES\n"
     "    mm backup ~/ada.mmbk\n"
@@ -98,7 +98,9 @@ const char cmd_restore_help[] =
     "      your peers before your budget is settled\n"
     "    --json: {\"home\", \"name\", \"identity\", \"device\", \"old_device\",\n"
     "    \"keep_old\", \"revoked\", \"rekeyed\", \"made\", \"entries\", \"scopes\",\n"
-    "    \"peers\", \"certs\", \"questions\", \"catchup\"}.\n"
+    "    \"peers\", \"certs\", \"questions\", \"revokes\", \"endpoints\", \"forks\",\n"
+    "    \"catchup\"} (revokes, endpoints, forks: the device statements and\n"
+    "    fork proofs restored; this restore's own revocation not counted).\n"
     "\n"
     "EXAMPLES\n"
     "    mm restore /media/usb/ada.mmbk\n"
@@ -297,6 +299,9 @@ int cmd_backup(cli_t *cli, int argc, char **argv)
         json_uint(&j, "peers", st.peers);
         json_uint(&j, "certs", st.certs);
         json_uint(&j, "questions", st.questions);
+        json_uint(&j, "revokes", st.revokes);
+        json_uint(&j, "endpoints", st.endpoints);
+        json_uint(&j, "forks", st.forks);
         json_obj_end(&j);
         return json_finish(&j);
     }
@@ -392,6 +397,9 @@ int cmd_restore(cli_t *cli, int argc, char **argv)
         json_uint(&j, "peers", res.n.peers);
         json_uint(&j, "certs", res.n.certs);
         json_uint(&j, "questions", res.n.questions);
+        json_uint(&j, "revokes", res.n.revokes);
+        json_uint(&j, "endpoints", res.n.endpoints);
+        json_uint(&j, "forks", res.n.forks);
         json_uint(&j, "catchup", res.catchup);
         json_obj_end(&j);
         return json_finish(&j);

@@ -90,6 +90,7 @@ class TestBackup(BackupBase):
         self.assertIs(j["keep_old"], False)
         self.assertIs(j["revoked"], True)
         self.assertEqual(j["rekeyed"], 2)            # the self scope and Grace's
+        self.assertEqual((j["revokes"], j["forks"]), (0, 0))
         self.assertEqual(j["catchup"], 1)
         me = self.ident(new)
         self.assertEqual(me["device"], j["device"])
