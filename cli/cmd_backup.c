@@ -49,7 +49,7 @@ const char cmd_backup_help[] =
     "OUTPUT\n"
     "    backed up Ada to ada.mmbk: 120 entries, 3 scopes, 2 peers (48 KB)\n"
     "    --json: {\"file\", \"bytes\", \"entries\", \"scopes\", \"peers\", \"certs\",\n"
-    "    \"questions\"}.\n"
+    "    \"questions\", \"revokes\", \"endpoints\", \"forks\"}.\n"
     "\n"
     "EXAMPLES\n"
     "    mm backup ~/ada.mmbk\n"
@@ -75,7 +75,9 @@ const char cmd_restore_help[] =
     "    every peer (and your other devices); 'mm status' says 'restored,\n"
     "    not yet caught up' until then.\n"
     "\n"
-    "    The old device is to be revoked (its key may be on a lost machine);\n"
+    "    The old device is revoked (its key may be on a lost machine): your\n"
+    "    peers refuse what it writes from now on once they have synced with\n"
+    "    this one, and every scope gets a new key it does not hold.\n"
     "    --keep-old keeps it, for a second machine while the first is still\n"
     "    in use.  A wrong passphrase, or a damaged file, writes nothing.\n"
     "\n"
@@ -91,12 +93,14 @@ const char cmd_restore_help[] =
     "OUTPUT\n"
     "    restored Ada into /home/ada/.local/share/micromentor\n"
     "      device      mmd...  (new, this one)\n"
-    "      old device  mmd...  (its feeds are closed)\n"
+    "      old device  mmd...  (revoked; 3 scopes rekeyed away from it)\n"
     "      120 entries, 3 scopes, 2 peers; not yet caught up: sync with\n"
     "      your peers before your budget is settled\n"
     "    --json: {\"home\", \"name\", \"identity\", \"device\", \"old_device\",\n"
-    "    \"keep_old\", \"made\", \"entries\", \"scopes\", \"peers\", \"certs\",\n"
-    "    \"questions\", \"catchup\"}.\n"
+    "    \"keep_old\", \"revoked\", \"rekeyed\", \"made\", \"entries\", \"scopes\",\n"
+    "    \"peers\", \"certs\", \"questions\", \"revokes\", \"endpoints\", \"forks\",\n"
+    "    \"catchup\"} (revokes, endpoints, forks: the device statements and\n"
+    "    fork proofs restored; this restore's own revocation not counted).\n"
     "\n"
     "EXAMPLES\n"
     "    mm restore /media/usb/ada.mmbk\n"
@@ -295,6 +299,9 @@ int cmd_backup(cli_t *cli, int argc, char **argv)
         json_uint(&j, "peers", st.peers);
         json_uint(&j, "certs", st.certs);
         json_uint(&j, "questions", st.questions);
+        json_uint(&j, "revokes", st.revokes);
+        json_uint(&j, "endpoints", st.endpoints);
+        json_uint(&j, "forks", st.forks);
         json_obj_end(&j);
         return json_finish(&j);
     }
@@ -367,8 +374,6 @@ int cmd_restore(cli_t *cli, int argc, char **argv)
         return cli_fail_rc(cli, rc, what);
     }
     }
-    /* Revoking the old device (unless res.keep_old) goes here, once core
-     * has revocation: the one place a restore acts on res.old_device. */
     char dev[MM_IDCODE_LEN + 1], old[MM_IDCODE_LEN + 1], ident[MM_IDCODE_LEN + 1];
     char when[CLI_TIME_MAX];
     mm_idcode_encode(dev, MM_IDCODE_DEVICE, res.new_device);
@@ -383,6 +388,8 @@ int cmd_restore(cli_t *cli, int argc, char **argv)
         json_str(&j, "device", dev);
         json_str(&j, "old_device", old);
         json_bool(&j, "keep_old", res.keep_old);
+        json_bool(&j, "revoked", res.revoked);
+        json_uint(&j, "rekeyed", res.rekeyed);
         cli_time_iso(when, res.made);
         json_str(&j, "made", when);
         json_uint(&j, "entries", res.n.entries);
@@ -390,6 +397,9 @@ int cmd_restore(cli_t *cli, int argc, char **argv)
         json_uint(&j, "peers", res.n.peers);
         json_uint(&j, "certs", res.n.certs);
         json_uint(&j, "questions", res.n.questions);
+        json_uint(&j, "revokes", res.n.revokes);
+        json_uint(&j, "endpoints", res.n.endpoints);
+        json_uint(&j, "forks", res.n.forks);
         json_uint(&j, "catchup", res.catchup);
         json_obj_end(&j);
         return json_finish(&j);
@@ -397,8 +407,11 @@ int cmd_restore(cli_t *cli, int argc, char **argv)
     cli_time_local(when, res.made);
     printf("restored the backup of %s into %s\n", when, cli->path);
     printf("  device      %s  (new, this one)\n", dev);
-    printf("  old device  %s  (its feeds are closed%s)\n", old,
-           res.keep_old ? "; kept, as --keep-old asks" : "");
+    if (res.keep_old)
+        printf("  old device  %s  (its feeds are closed; kept, as --keep-old asks)\n", old);
+    else
+        printf("  old device  %s  (revoked; %zu scope%s rekeyed away from it)\n", old,
+               res.rekeyed, res.rekeyed == 1 ? "" : "s");
     printf("  %llu entr%s, %llu scope%s, %llu peer%s", (unsigned long long) res.n.entries,
            res.n.entries == 1 ? "y" : "ies", (unsigned long long) res.n.scopes,
            res.n.scopes == 1 ? "" : "s", (unsigned long long) res.n.peers,

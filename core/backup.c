@@ -13,11 +13,15 @@
 #include "core/be64.h"
 #include "core/catchup.h"
 #include "core/cert.h"
+#include "core/endpoint.h"
+#include "core/fork.h"
 #include "core/log.h"
 #include "core/meta.h"
 #include "core/mp.h"
 #include "core/peer.h"
 #include "core/qindex.h"
+#include "core/rekey.h"
+#include "core/revoke.h"
 #include "core/scope.h"
 #include "crypto/error.h"
 #include "crypto/random.h"
@@ -32,10 +36,13 @@
 #define RUN_BYTES ((size_t) 4 << 20)    /* entries of one feed verified together */
 
 /* Record kinds, in the order a backup holds them (a kind never follows a
- * later one). */
-enum { K_HOME, K_CERT, K_SCOPE, K_PEER, K_QUESTION, K_ENTRY, K_END };
+ * later one).  The device statements and forks come after the entries: a
+ * home may hold entries of a device beyond the lasts of a revocation it
+ * learnt later, and a restore stores what the home held, as it held it. */
+enum { K_HOME, K_CERT, K_SCOPE, K_PEER, K_QUESTION, K_ENTRY, K_REVOKE, K_ENDPOINTS, K_FORK,
+       K_END };
 static const char *const kinds[] = { "home", "cert", "scope", "peer", "question", "entry",
-                                     "end" };
+                                     "revoke", "endpoints", "fork", "end" };
 
 _Static_assert(SSHEADER == 24, "secretstream header is 24 bytes");
 _Static_assert(MM_BACKUP_HEADER == 4 + 1 + 1 + 2 + 8 + 8 + MM_BACKUP_SALT + 24, "header");
@@ -169,6 +176,44 @@ static int w_question(const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, 
     return w_row(w, K_QUESTION, k, kl, v, vl, &w->st->questions);
 }
 
+static int w_revoke(const mm_revoke_t *rv, const uint8_t *raw, size_t len, void *arg)
+{
+    writer_t *w = arg;
+    (void) rv;
+    w->st->revokes++;
+    return put_rec(w, K_REVOKE, NULL, raw, len);
+}
+
+static int w_endpoints(const mm_endpoint_t *e, const uint8_t *raw, size_t len, void *arg)
+{
+    writer_t *w = arg;
+    (void) e;
+    w->st->endpoints++;
+    return put_rec(w, K_ENDPOINTS, NULL, raw, len);
+}
+
+/* ["fork", entry a bin, entry b bin]: the proof, as recorded. */
+static int w_fork(const uint8_t author[32], const uint8_t scope[32], const mm_fork_t *fk,
+                  void *arg)
+{
+    writer_t *w = arg;
+    mm_mp_writer_t mw;
+    (void) author;
+    (void) scope;
+    mm_mp_writer_init(&mw, w->plain, MM_BACKUP_RECORD_MAX);
+    mm_mp_put_array(&mw, 3);
+    mm_mp_put_cstr(&mw, kinds[K_FORK]);
+    mm_mp_put_bin(&mw, fk->a, fk->alen);
+    mm_mp_put_bin(&mw, fk->b, fk->blen);
+    int rc = mm_mp_writer_status(&mw);
+    if (rc) {
+        sodium_memzero(w->plain, MM_BACKUP_RECORD_MAX);
+        return rc;
+    }
+    w->st->forks++;
+    return put_msg(w, mw.len, 0);
+}
+
 static int w_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
 {
     writer_t *w = arg;
@@ -235,7 +280,9 @@ static int write_all(writer_t *w, mm_home_t *home, const mm_keypair_t *identity,
     if ((rc = mm_cert_foreach(txn, w_cert, w)) || (rc = mm_scope_foreach_raw(txn, w_scope, w))
         || (rc = mm_peer_foreach_raw(txn, w_peer, w))
         || (rc = mm_qindex_foreach_raw(txn, w_question, w))
-        || (rc = mm_log_feeds(txn, w_feed, &f)))
+        || (rc = mm_log_feeds(txn, w_feed, &f)) || (rc = mm_revoke_foreach(txn, w_revoke, w))
+        || (rc = mm_endpoint_foreach(txn, w_endpoints, w))
+        || (rc = mm_fork_foreach(txn, w_fork, w)))
         goto out;
     /* ["end", records before it] */
     mm_mp_writer_t mw;
@@ -360,6 +407,8 @@ typedef struct {
     uint64_t made;
     /* restoring */
     uint64_t now;
+    const mm_keypair_t *device;     /* the new device's key pair */
+    int keep_old;
     int other_own;                  /* certs of other own devices */
     mm_restore_t *out;
     /* one feed's run of entries, waiting to be verified and stored */
@@ -555,12 +604,14 @@ static int restore_rec(reader_t *r, mm_txn_t *txn, int *end)
         *end = 1;
         return MM_OK;
     }
-    unsigned want = kind == K_SCOPE || kind == K_PEER || kind == K_QUESTION ? 3 : 2;
-    if (n != want)
+    unsigned keyed = kind == K_SCOPE || kind == K_PEER || kind == K_QUESTION;
+    const uint8_t *b2 = NULL;
+    uint32_t b2len = 0;
+    if (n != (keyed || kind == K_FORK ? 3u : 2u))
         return MM_ECORRUPT;
-    if (want == 3 && (rc = mm_mp_bin_n(&mr, &key, 32)))
+    if (keyed && (rc = mm_mp_bin_n(&mr, &key, 32)))
         return rc;
-    if ((rc = mm_mp_bin(&mr, &b, &blen)))
+    if ((rc = mm_mp_bin(&mr, &b, &blen)) || (kind == K_FORK && (rc = mm_mp_bin(&mr, &b2, &b2len))))
         return rc;
     if (mm_mp_left(&mr))
         return MM_ETRAILING;
@@ -592,9 +643,76 @@ static int restore_rec(reader_t *r, mm_txn_t *txn, int *end)
         rc = mm_qindex_set(txn, key, b, mm_be64_get(b + 32));
         r->out->n.questions += rc == MM_OK;
         return rc;
+    case K_REVOKE:                  /* each verified, as from a session */
+        rc = mm_revoke_put(txn, b, blen, NULL);
+        r->out->n.revokes += rc == MM_OK;
+        return rc;
+    case K_ENDPOINTS:
+        rc = mm_endpoint_put(txn, b, blen, NULL);
+        r->out->n.endpoints += rc == MM_OK;
+        return rc;
+    case K_FORK:                    /* both entries' signatures checked */
+        rc = mm_fork_record(txn, b, blen, b2, b2len, NULL, NULL);
+        r->out->n.forks += rc == MM_OK;
+        return rc;
     default:
         return add_entry(r, txn, b, blen);
     }
+}
+
+typedef struct {
+    const uint8_t *device;
+    mm_revoke_last_t *v;
+    size_t n;
+    int full;
+} lasts_t;
+
+static int old_head(const uint8_t author[32], const uint8_t scope[32], const mm_head_t *head,
+                    void *arg)
+{
+    lasts_t *l = arg;
+    if (memcmp(author, l->device, 32) != 0)
+        return 0;
+    if (l->n == MM_REVOKE_LASTS_MAX) {
+        l->full = 1;
+        return 1;
+    }
+    memcpy(l->v[l->n].scope, scope, 32);    /* heads are in (author, scope) order */
+    l->v[l->n++].seq = head->seq;
+    return 0;
+}
+
+/* The restore's default (PROTOCOL.md 12.4): the backed-up device is
+ * presumed lost.  The identity key revokes it, with lasts the heads of its
+ * feeds as the backup holds them, and the new device rekeys every scope
+ * away from it, in txn (the restore's last transaction): a home is either
+ * restored with both, or not at all. */
+static int cut_off_old(reader_t *r, mm_store_t *store, mm_txn_t *txn)
+{
+    lasts_t l = { r->old_device, malloc(MM_REVOKE_LASTS_MAX * sizeof *l.v), 0, 0 };
+    uint8_t *buf = malloc(MM_REVOKE_MAX);
+    size_t len;
+    int rc = MM_ENOMEM;
+    if (!l.v || !buf)
+        goto out;
+    if ((rc = mm_log_feeds(txn, old_head, &l)) < 0)
+        goto out;
+    rc = l.full ? MM_ETOOBIG : MM_OK;
+    if (rc || (rc = mm_revoke_make(r->identity, r->old_device, r->now, l.v, l.n, buf,
+                                   MM_REVOKE_MAX, &len))
+        || (rc = mm_revoke_put(txn, buf, len, NULL)))
+        goto out;
+    /* the rekeys are stored as on an open home: applied for this device
+     * (core/log.c needs the store to know it) */
+    mm_store_set_home(store, r->device, mm_keypair_pk(r->identity));
+    rc = mm_rekey_scopes(txn, r->device, r->old_device, r->now, &r->out->rekeyed);
+    if (rc == MM_ENOTFOUND)         /* no certificate of the device the backup was made on */
+        rc = MM_ECORRUPT;
+    r->out->revoked = rc == MM_OK;
+out:
+    free(buf);
+    free(l.v);
+    return rc;
 }
 
 /* mm_home_init_fill's fill: every record after the home record. */
@@ -629,6 +747,7 @@ static int fill(mm_store_t *store, void *arg)
     memcpy(mark, r->old_device, 32);
     mm_be64_put(mark + 32, r->now);
     if ((rc = mm_meta_put(txn, "restored", mark, sizeof mark))
+        || (!r->keep_old && (rc = cut_off_old(r, store, txn)))
         || (r->other_own && (rc = mm_catchup_add(txn, mm_keypair_pk(r->identity))))
         || (rc = mm_catchup_pending(txn, NULL, 0, &r->out->catchup)))
         goto out;
@@ -654,6 +773,7 @@ int mm_backup_restore(const char *file, const char *home_path, const char *devna
         return MM_ENOMEM;
     r->out = out;
     r->now = now;
+    r->keep_old = keep_old;
     int rc = MM_ENOMEM;
     r->plain = sodium_malloc(CIPHER_MAX);
     r->cipher = malloc(CIPHER_MAX);
@@ -671,6 +791,7 @@ int mm_backup_restore(const char *file, const char *home_path, const char *devna
         rc = MM_ENOMEM;
         goto out;
     }
+    r->device = device;
     memcpy(out->identity, mm_keypair_pk(r->identity), 32);
     memcpy(out->old_device, r->old_device, 32);
     memcpy(out->new_device, mm_keypair_pk(device), 32);

@@ -15,13 +15,17 @@
  *                  additional data, the last tagged FINAL
  *  key = crypto_pwhash(32, passphrase, salt, opslimit, memlimit, Argon2id
  *  v1.3).  Each plaintext is one canonical msgpack record: "home", then
- *  "cert", "scope", "peer", "question", "entry" records, then ["end", n].
+ *  "cert", "scope", "peer", "question", "entry", then the device statements
+ *  and forks ("revoke", "endpoints", "fork") records, then ["end", n].
  *
  *  Restoring makes a new home with the backup's identity key and a FRESH
  *  device key, certified by the identity key.  The device the backup was
  *  made on keeps its feeds, which the new home stores and never appends to
  *  (it has no key for them), so a restore can never fork a feed, however
- *  often the same backup is restored.  The restored home is marked not yet
+ *  often the same backup is restored.  Unless told to keep it, the old
+ *  device is presumed lost: the restore revokes it with the identity key
+ *  and rekeys every scope away from it, so peers refuse it once they have
+ *  synced with the new device.  The restored home is marked not yet
  *  caught up (core/catchup.h) until it has synced with every peer and own
  *  device it had; until then it settles no budget.
  */
@@ -38,9 +42,10 @@
 #define MM_BACKUP_HEADER     64
 #define MM_BACKUP_SALT       16
 #define MM_BACKUP_KEY        32
-/* The largest record plaintext: an entry (65,536 bytes) with its wrapping,
- * and room for larger scope and peer records of later versions. */
-#define MM_BACKUP_RECORD_MAX ((size_t) 70 * 1024)
+/* The largest record plaintext: a fork (two entries of 65,536 bytes) with
+ * its wrapping, and room for larger records of later versions.  (Version-1
+ * backups made before forks were backed up kept to 70 KiB.) */
+#define MM_BACKUP_RECORD_MAX ((size_t) 129 * 1024)
 /* The longest passphrase read (a file's first line, the environment, a
  * prompt). */
 #define MM_PASSPHRASE_MAX    1024
@@ -67,6 +72,7 @@ int mm_backup_key(uint8_t key[MM_BACKUP_KEY], const char *pass, size_t passlen,
 
 typedef struct {
     uint64_t certs, scopes, peers, questions, entries;
+    uint64_t revokes, endpoints, forks;     /* device statements and fork proofs */
     uint64_t bytes;                 /* of the file */
 } mm_backup_stats_t;
 
@@ -92,9 +98,9 @@ typedef struct {
                                        closed (stored, never appended to) */
     uint8_t  new_device[32];        /* this home's fresh device key */
     uint64_t made;                  /* when the backup was made (ms) */
-    int      keep_old;              /* as asked: 0 means the caller revokes old_device
-                                       (once revocation exists: the one place is
-                                       cmd_restore in cli/cmd_backup.c) */
+    int      keep_old;              /* as asked */
+    int      revoked;               /* old_device was revoked (not keep_old) */
+    size_t   rekeyed;               /* scopes given a new key away from old_device */
     mm_backup_stats_t n;            /* what was restored */
     size_t   catchup;               /* identities to catch up with (core/catchup.h) */
 } mm_restore_t;
@@ -104,20 +110,28 @@ typedef struct {
  * key named devname (NULL: the host name) certified by the backup's
  * identity key, then every certificate (each verified, mm_cert_put), every
  * scope, peer and question record, and every entry through the verifying
- * store path (mm_log_put_run: every entry's own signature is checked).
- * Meta "restored" gets the old device's key and now; table catchup every
+ * store path (mm_log_put_run: every entry's own signature is checked),
+ * then every revocation, endpoints statement and fork proof (each
+ * verified: mm_revoke_put, mm_endpoint_put, mm_fork_record).  Meta
+ * "restored" gets the old device's key and now; table catchup every
  * unblocked peer, and the own identity if the backup holds other own
- * devices.  out may be NULL.  Nothing is written unless everything
- * verified.  MM_OK; MM_EINVAL ("not an mm backup": wrong magic, or a file
+ * devices.  Unless keep_old, the same last transaction revokes the old
+ * device (presumed lost) with the identity key, lasts = the heads of its
+ * feeds as the backup holds them, and rekeys every scope away from it
+ * (mm_rekey_scopes, the self scope first): the revocation is a device
+ * statement, sent to peers in DEVICES at the next sync.  out may be NULL.
+ * Nothing is written unless everything verified.  MM_OK; MM_EINVAL ("not an mm backup": wrong magic, or a file
  * shorter than 4 bytes; or bad KDF parameters); MM_EVERSION (a newer
  * version, KDF or record kind); MM_ETOOBIG (KDF parameters above
  * SENSITIVE, or a message above MM_BACKUP_RECORD_MAX); MM_EPASSPHRASE
  * (wrong passphrase, or the header or first message damaged); MM_ETRUNC
  * (the file ends before its FINAL message); MM_ETRAILING (bytes after
  * it); MM_ECORRUPT (a later message damaged, records out of order, a wrong
- * count); MM_EEXIST (home_path is not empty); the verifier's and
- * mm_cert_put's errors (a record that does not verify); MM_EIO; MM_EFULL;
- * MM_ENOMEM. */
+ * count, or no certificate of the old device to revoke); MM_EEXIST
+ * (home_path is not empty); the verifier's and the put functions' errors
+ * (a record that does not verify); mm_rekey_scopes's (MM_ETOOBIG: a scope
+ * with MM_SCOPE_KEYS_MAX keys; the old device has more than
+ * MM_REVOKE_LASTS_MAX feeds); MM_EIO; MM_EFULL; MM_ENOMEM. */
 int mm_backup_restore(const char *file, const char *home_path, const char *devname,
                       const char *pass, size_t passlen, int keep_old, uint64_t now,
                       mm_restore_t *out) MM_NODISCARD;

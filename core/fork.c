@@ -172,3 +172,29 @@ int mm_fork_count(mm_txn_t *txn, uint64_t *n)
     *n = st.ms_entries;
     return MM_OK;
 }
+
+typedef struct {
+    mm_txn_t *txn;
+    mm_fork_fn fn;
+    void *arg;
+} walk_t;
+
+static int walk_one(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
+{
+    walk_t *w = arg;
+    mm_fork_t fk;
+    (void) val;
+    (void) vlen;
+    if (klen != FEED_KEY)
+        return MM_ECORRUPT;
+    int rc = mm_fork_get(w->txn, key, key + 32, &fk);
+    return rc ? rc : w->fn(key, key + 32, &fk, w->arg);
+}
+
+int mm_fork_foreach(mm_txn_t *txn, mm_fork_fn fn, void *arg)
+{
+    walk_t w = { txn, fn, arg };
+    if (!txn->store->has_v3)
+        return MM_OK;
+    return mm_store_walk(txn, txn->store->forks, walk_one, &w);
+}

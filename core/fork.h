@@ -65,4 +65,12 @@ int mm_fork_self(mm_txn_t *txn, const uint8_t device[32], int *forked, uint8_t *
 /* Number of recorded forks (any author).  Store errors. */
 int mm_fork_count(mm_txn_t *txn, uint64_t *n) MM_NODISCARD;
 
+/* Call fn for every recorded fork, in (author, scope) order (a backup
+ * copies them: core/backup.h); the entries point into the map until the
+ * txn ends.  Non-zero from fn stops the walk and is returned.  MM_OK (no
+ * forks table: nothing); MM_ECORRUPT; store errors. */
+typedef int (*mm_fork_fn)(const uint8_t author[32], const uint8_t scope[32],
+                          const mm_fork_t *fork, void *arg);
+int mm_fork_foreach(mm_txn_t *txn, mm_fork_fn fn, void *arg) MM_NODISCARD;
+
 #endif

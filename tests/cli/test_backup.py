@@ -3,7 +3,10 @@
 Ada (mentee) and Grace (mentor, serving) are paired; Ada has notes, an
 ambition and a question to Grace.  Ada backs up, her home is wiped, and a
 restore makes a new device of hers that holds everything, verifies, writes,
-and is not yet caught up until it has synced with Grace.
+and is not yet caught up until it has synced with Grace.  The restore
+revokes the device the backup was made on (presumed lost) and rekeys every
+scope away from it: once Grace has synced with the new device she refuses
+what the old one writes (MM_EREVOKED), unless the restore was --keep-old.
 """
 import os
 import shutil
@@ -75,6 +78,9 @@ class TestBackup(BackupBase):
         self.assertEqual(self.error_code(r), "MM_EEXIST")
         self.backup(self.ada, path, "--force")
 
+        # the lost laptop: a thief holds a copy of the old home
+        thief = self.path("ada-thief")
+        shutil.copytree(self.ada, thief)
         shutil.rmtree(self.ada)
         new = self.path("ada-new")
         j = self.restore(path, new, "--device", "phone")
@@ -82,11 +88,24 @@ class TestBackup(BackupBase):
         self.assertEqual(j["old_device"], old["device"])
         self.assertNotEqual(j["device"], old["device"])
         self.assertIs(j["keep_old"], False)
+        self.assertIs(j["revoked"], True)
+        self.assertEqual(j["rekeyed"], 2)            # the self scope and Grace's
+        self.assertEqual((j["revokes"], j["forks"]), (0, 0))
         self.assertEqual(j["catchup"], 1)
         me = self.ident(new)
         self.assertEqual(me["device"], j["device"])
         self.assertEqual(me["identity"], old["identity"])
-        self.assertEqual(sorted(e["id"] for e in self.log(new)), before)
+        after = self.log(new)
+        self.assertEqual(sorted(e["id"] for e in after if e["author"] != me["device"]), before)
+        # the restore's own entries: a rekey per scope, the self scope's first,
+        # and the relationship's new keys for own devices (5.4)
+        mine = [e for e in after if e["author"] == me["device"]]
+        self.assertEqual(sorted(e["type"] for e in mine), ["rekey", "rekey", "scope"])
+        devs = {d["id"]: d for d in self.ok_json("device", "list", home=new)["devices"]}
+        self.assertEqual(devs[me["device"]]["state"], "current")
+        self.assertIs(devs[me["device"]]["identity_device"], True)
+        self.assertIs(devs[me["device"]]["this"], True)
+        self.assertEqual(devs[old["device"]]["state"], "revoked")
         self.assert_verify_ok(new)
         self.assertEqual([n["text"] for n in self.notes(new)], ["a private note"])
         ambitions = self.ok_json("ambition", "list", home=new)
@@ -103,19 +122,72 @@ class TestBackup(BackupBase):
         self.add_note(new, "written on the new device")
         self.assert_verify_ok(new)
 
-        # Grace holds no certificate for the new device yet: admitting a
-        # known peer's new device is another part of issue 9 (pairing /
-        # device statements).  Either it works, and the home catches up, or
-        # it is refused, and the home stays not caught up.
-        r = self.mm("--json", "sync", "grace", home=new)
+        # Grace's mm serve admits a known peer's new device (its HELLO
+        # carries the version-2 certificate); the session completes, and
+        # the home has caught up
+        j = self.sync(new, "grace")
+        self.assertTrue(j["peers"][0]["ok"], j)
         st = self.ok_json("status", home=new)
-        if os.environ.get("MM_TEST_SAY"):
-            print("\nsync of the restored device: %r" % r)
-        if r.rc == 0 and self.parse_json(r)["peers"][0]["ok"]:
-            self.assertEqual(st["restored"]["caught_up"], True, st)
-            self.assertNotIn("not yet caught up", self.ok("status", home=new).out)
-        else:
-            self.assertEqual(st["restored"]["caught_up"], False, st)
+        self.assertEqual(st["restored"]["caught_up"], True, st)
+        self.assertNotIn("not yet caught up", self.ok("status", home=new).out)
+        # Grace got the new device and the revocation in DEVICES
+        shown = self.ok("peer", "show", "ada", home=self.grace).out
+        lines = [ln for ln in shown.splitlines() if "mmd" in ln]
+        self.assertTrue(any(me["device"][:15] in ln and "current" in ln for ln in lines), shown)
+        self.assertTrue(any(old["device"][:15] in ln and "revoked" in ln for ln in lines), shown)
+        # ... and reads what the new device writes in their scope (the new key
+        # reached her in the rekey)
+        self.ok_json("withdraw", q["id"][:8], home=new)
+        self.sync(new, "grace")
+        mine = [e for e in self.scope_entries(self.grace, self.scope)
+                if e["author"] == me["device"]]
+        self.assertEqual(sorted(e["type"] for e in mine), ["rekey", "withdraw"], mine)
+        self.assert_verify_ok(self.grace)
+
+        # the thief writes with the old device key: Grace's mm serve refuses
+        # the revoked key in the handshake (section 7), so nothing it wrote
+        # after the revocation reaches her (an entry past the revocation's
+        # lasts that came another way is MM_EREVOKED at her verifier:
+        # tests/unit/test_backup.c)
+        self.ok_json("ambition", "share", "grace", home=thief)
+        mark = self.srv.mark()
+        r = self.fails(1, "--json", "sync", "grace", home=thief)
+        self.assertEqual(self.parse_json(r)["peers"][0]["code"], "MM_EREFUSED", r)
+        self.assertIsNotNone(self.srv.wait_line(r"revoked device", start=mark), self.srv)
+        theirs = [e for e in self.scope_entries(self.grace, self.scope)
+                  if e["author"] == old["device"]]
+        self.assertEqual(len(theirs), 1, theirs)        # the question, from before
+        self.assert_verify_ok(self.grace)
+
+    def test_keep_old_revokes_nothing(self):
+        """--keep-old: a second machine; the first keeps working."""
+        self.ok("ask", "grace", QUESTION, home=self.ada)
+        old = self.ident(self.ada)
+        path = self.path("ada.mmbk")
+        self.backup(self.ada, path)
+        new = self.path("ada-second")
+        j = self.restore(path, new, "--device", "desktop", "--keep-old")
+        self.assertIs(j["keep_old"], True)
+        self.assertIs(j["revoked"], False)
+        self.assertEqual(j["rekeyed"], 0)
+        me = self.ident(new)
+        self.assertEqual([e for e in self.log(new) if e["author"] == me["device"]], [])
+        devs = {d["id"]: d for d in self.ok_json("device", "list", home=new)["devices"]}
+        self.assertEqual(devs[old["device"]]["state"], "current")
+        self.assertEqual(devs[me["device"]]["state"], "current")
+        self.assertTrue(self.sync(new, "grace")["peers"][0]["ok"])
+        self.assertIs(self.ok_json("status", home=new)["restored"]["caught_up"], True)
+        # the old device keeps working: Grace takes what it writes next
+        self.ok_json("ambition", "share", "grace", home=self.ada)
+        self.assertTrue(self.sync(self.ada, "grace")["peers"][0]["ok"])
+        types = sorted(e["type"] for e in self.scope_entries(self.grace, self.scope)
+                       if e["author"] == old["device"])
+        self.assertEqual(len(types), 2, types)
+        shown = self.ok("peer", "show", "ada", home=self.grace).out
+        self.assertNotIn("revoked", shown)
+        for dev in (old["device"], me["device"]):
+            self.assertTrue(any(dev[:15] in ln and "current" in ln
+                                for ln in shown.splitlines()), shown)
 
     def test_restore_twice_gives_two_devices(self):
         path = self.path("ada.mmbk")

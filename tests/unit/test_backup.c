@@ -1,7 +1,9 @@
 /*  test_backup.c -- a backup restores everything a home had, under a fresh
  *  device key, and nothing when the passphrase is wrong or the file is
  *  damaged anywhere; the KDF matches PROTOCOL.md 12's vector, and a backup
- *  of this format (tests/fixtures/backup-v1.mmbk) still restores. */
+ *  of this format (tests/fixtures/backup-v1.mmbk) still restores.  A
+ *  restore revokes the device the backup was made on and rekeys every scope
+ *  away from it, unless keep_old; device statements and forks travel. */
 #include "fixture.h"
 #include "fxhome.h"
 #include <sodium.h>
@@ -9,9 +11,15 @@
 #include "core/budget.h"
 #include "core/catchup.h"
 #include "core/cert.h"
+#include "core/device.h"
+#include "core/endpoint.h"
+#include "core/fork.h"
 #include "core/log.h"
 #include "core/meta.h"
+#include "core/mp.h"
 #include "core/note.h"
+#include "core/revoke.h"
+#include "core/scope.h"
 
 #define PASS "correct horse battery staple"
 #define FIXTURE_PASS "mm fixture passphrase"
@@ -150,7 +158,7 @@ static void test_round_trip(void **state)
     mm_note_list_free(&notes);
     assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
     assert_rc(mm_log_check(txn, NULL, NULL, &n), MM_OK);
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 4 + 3);     /* and the rekeys: self, relationship (+ its scope entry) */
     assert_rc(mm_peer_get(txn, mm_home_identity_pk(w->grace), &p), MM_OK);
     assert_string_equal(p.petname, "grace");
     assert_rc(mm_backup_restored(txn, old, &n), MM_OK);
@@ -361,7 +369,362 @@ static void test_fixture(void **state)
     uint64_t n;
     assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
     assert_rc(mm_log_check(txn, NULL, NULL, &n), MM_OK);
+    assert_int_equal(n, 4 + 3);     /* the old device revoked, both scopes rekeyed */
+    assert_int_equal(res.rekeyed, 2);
+    int revoked;
+    assert_rc(mm_revoke_state(txn, res.old_device, res.identity, NULL, &revoked, NULL), MM_OK);
+    assert_int_equal(revoked, 1);
+    mm_txn_abort(&txn);
+    mm_home_close(&h);
+}
+
+/* Does the entry buf[0..len) open under any key of s? */
+static int opens_under(const uint8_t *buf, size_t len, const mm_scope_t *s)
+{
+    static uint8_t pt[MM_ENTRY_MAX];
+    mm_entry_t e;
+    size_t n;
+    assert_rc(mm_entry_parse(buf, len, &e), MM_OK);
+    for (unsigned i = 0; i < s->nkeys; i++)
+        if (mm_entry_open(&e, s->keys[i], pt, sizeof pt, &n) == MM_OK)
+            return 1;
+    return 0;
+}
+
+/* Copy the last entry of feed (author, scope) of home into *out. */
+static size_t last_entry(mm_home_t *home, const uint8_t author[32], const uint8_t scope[32],
+                         uint8_t *out, uint64_t *seq)
+{
+    mm_txn_t *txn;
+    mm_head_t hd;
+    const uint8_t *buf;
+    size_t len;
+    assert_rc(mm_store_begin(mm_home_store(home), 0, &txn), MM_OK);
+    assert_rc(mm_log_head(txn, author, scope, &hd), MM_OK);
+    assert_rc(mm_log_get(txn, author, scope, hd.seq, &buf, &len), MM_OK);
+    memcpy(out, buf, len);
+    mm_txn_abort(&txn);
+    if (seq)
+        *seq = hd.seq;
+    return len;
+}
+
+/* The old device is presumed lost (PROTOCOL.md 12.4): the restored home
+ * revokes it with the identity key (lasts = its heads in the backup),
+ * rekeys every scope away from it, self first, in the restore; its next
+ * entries open under no key the old home holds; a peer that receives the
+ * revocation, the new certificate and the rekey refuses the old device's
+ * later entries and reads the new ones. */
+static void test_restore_revokes_and_rekeys(void **state)
+{
+    world_t *w = *state;
+    char path[FX_PATH_MAX];
+    mm_restore_t res;
+    mm_home_t *h;
+    mm_txn_t *txn, *tg;
+    mm_scope_t s, old_self, old_rel;
+    mm_device_t d;
+    int revoked;
+    uint64_t last, seq;
+    uint8_t self[32];
+    static uint8_t e1[MM_ENTRY_MAX], e2[MM_ENTRY_MAX];
+    static const uint8_t q[] = "\x82\xa1t\xa4note\xa4text\xa5later";
+    const uint8_t *ada_dev = mm_keypair_pk(mm_home_device(w->ada));
+    backup(w);
+    fx_path(path, w->dir, "restored");
+    assert_rc(mm_backup_restore(w->file, path, "phone", PASS, strlen(PASS), 0, 1234, &res),
+              MM_OK);
+    assert_int_equal(res.revoked, 1);
+    assert_int_equal(res.rekeyed, 2);
+    assert_rc(mm_home_open(path, &h), MM_OK);
+    mm_scope_self_id(self, res.identity);
+    assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
+    /* revoked, its lasts as the backup held its feeds: 2 notes, 1 entry with Grace */
+    assert_rc(mm_revoke_state(txn, ada_dev, res.identity, self, &revoked, &last), MM_OK);
+    assert_int_equal(revoked, 1);
+    assert_int_equal(last, 2);
+    assert_rc(mm_revoke_state(txn, ada_dev, res.identity, w->rel.id, &revoked, &last), MM_OK);
+    assert_int_equal(last, 1);
+    assert_rc(mm_revoke_state(txn, res.new_device, res.identity, NULL, &revoked, NULL), MM_OK);
+    assert_int_equal(revoked, 0);
+    /* this device is the identity device now */
+    assert_rc(mm_device_identity(txn, res.identity, &d), MM_OK);
+    assert_memory_equal(d.cert.device, res.new_device, 32);
+    /* a new key per scope, the self scope's rekey first in this device's feeds */
+    assert_rc(mm_scope_get(txn, self, &s), MM_OK);
+    assert_int_equal(s.nkeys, 2);
+    mm_scope_wipe(&s);
+    assert_rc(mm_scope_get(txn, w->rel.id, &s), MM_OK);
+    assert_int_equal(s.nkeys, 2);
+    mm_scope_wipe(&s);
+    /* the revocation goes to Grace in DEVICES */
+    mm_device_set_t *set = malloc(sizeof *set);
+    assert_rc(mm_device_collect(txn, res.identity, mm_home_identity_pk(w->grace), set), MM_OK);
+    assert_int_equal(set->n[MM_DEVICE_REVOKE], 1);
+    mm_revoke_t rv;
+    assert_rc(mm_revoke_parse(set->item[MM_DEVICE_REVOKE][0].p,
+                              set->item[MM_DEVICE_REVOKE][0].len, &rv), MM_OK);
+    assert_memory_equal(rv.device, ada_dev, 32);
+    /* Grace takes the new device's certificate and the revocation */
+    assert_rc(mm_store_begin(mm_home_store(w->grace), 1, &tg), MM_OK);
+    for (int k = 0; k < 2; k++)
+        for (uint32_t i = 0; i < set->n[k]; i++)
+            assert_rc(mm_device_accept(tg, mm_home_identity_pk(w->grace), res.identity, k,
+                                       set->item[k][i].p, set->item[k][i].len), MM_OK);
+    assert_rc(mm_txn_commit(&tg), MM_OK);
+    free(set);
+    mm_txn_abort(&txn);
+
+    /* what the restored home writes next opens under no key the old home holds */
+    assert_rc(mm_note_add(h, "after the restore", 17, NULL), MM_OK);
+    assert_rc(mm_store_begin(mm_home_store(h), 1, &txn), MM_OK);
+    assert_rc(mm_log_append(txn, mm_home_device(h), w->rel.id, 0, q, sizeof q - 1, NULL), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    assert_rc(mm_store_begin(mm_home_store(w->ada), 0, &txn), MM_OK);
+    assert_rc(mm_scope_get(txn, self, &old_self), MM_OK);
+    assert_rc(mm_scope_get(txn, w->rel.id, &old_rel), MM_OK);
+    mm_txn_abort(&txn);
+    size_t n1 = last_entry(h, res.new_device, self, e1, &seq);
+    assert_int_equal(seq, 3);       /* the rekey, the relationship's new keys, the note */
+    assert_false(opens_under(e1, n1, &old_self));
+    size_t n2 = last_entry(h, res.new_device, w->rel.id, e2, &seq);
+    assert_int_equal(seq, 2);
+    assert_false(opens_under(e2, n2, &old_rel));
+    assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
+    assert_rc(mm_scope_get(txn, self, &s), MM_OK);
+    assert_true(opens_under(e1, n1, &s));
+    mm_scope_wipe(&s);
+    mm_txn_abort(&txn);
+
+    /* Grace: the rekey gives her the new key, the new entry opens; what
+     * the old device writes after its lasts is refused */
+    size_t nr;
+    {
+        mm_txn_t *th;
+        const uint8_t *buf;
+        assert_rc(mm_store_begin(mm_home_store(h), 0, &th), MM_OK);
+        assert_rc(mm_log_get(th, res.new_device, w->rel.id, 1, &buf, &nr), MM_OK);
+        assert_rc(mm_store_begin(mm_home_store(w->grace), 1, &tg), MM_OK);
+        assert_rc(mm_log_put(tg, buf, nr, NULL), MM_OK);
+        mm_txn_abort(&th);
+    }
+    assert_rc(mm_log_put(tg, e2, n2, NULL), MM_OK);
+    assert_rc(mm_txn_commit(&tg), MM_OK);
+    assert_rc(mm_store_begin(mm_home_store(w->ada), 1, &txn), MM_OK);
+    assert_rc(mm_log_append(txn, mm_home_device(w->ada), w->rel.id, 0, q, sizeof q - 1, NULL),
+              MM_OK);               /* the old home does not know it is revoked */
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    nr = last_entry(w->ada, ada_dev, w->rel.id, e1, &seq);
+    assert_int_equal(seq, 2);
+    assert_rc(mm_store_begin(mm_home_store(w->grace), 1, &tg), MM_OK);
+    assert_rc(mm_log_put(tg, e1, nr, NULL), MM_EREVOKED);
+    mm_txn_abort(&tg);
+    mm_scope_wipe(&old_self);
+    mm_scope_wipe(&old_rel);
+    mm_home_close(&h);
+}
+
+/* The new key of the self scope as the rekey entry e (sealed under the
+ * old key old) delivers it to device kp: MM_OK with key, MM_ENOTFOUND if
+ * the rekey does not list kp. */
+static int rekey_key_for(const uint8_t *buf, size_t len, const uint8_t old[32],
+                         const mm_keypair_t *kp, uint8_t key[32], unsigned *listed)
+{
+    static uint8_t pt[MM_ENTRY_MAX];
+    mm_entry_t e;
+    mm_mp_reader_t r;
+    size_t n;
+    uint32_t nm, sl, nk, two;
+    const char *str;
+    const uint8_t *dev, *sealed;
+    uint8_t xpk[32], xsk[32];
+    int rc = MM_ENOTFOUND;
+    assert_rc(mm_entry_parse(buf, len, &e), MM_OK);
+    assert_rc(mm_entry_open(&e, old, pt, sizeof pt, &n), MM_OK);
+    mm_keypair_x25519(kp, xpk, xsk);
+    mm_mp_reader_init(&r, pt, n);
+    assert_rc(mm_mp_map(&r, &nm), MM_OK);
+    for (uint32_t i = 0; i < nm; i++) {
+        assert_rc(mm_mp_str(&r, &str, &sl), MM_OK);
+        if (sl != 4 || memcmp(str, "keys", 4)) {
+            assert_rc(mm_mp_skip(&r), MM_OK);
+            continue;
+        }
+        assert_rc(mm_mp_array(&r, &nk), MM_OK);
+        *listed = nk;
+        for (uint32_t k = 0; k < nk; k++) {
+            assert_rc(mm_mp_array(&r, &two), MM_OK);
+            assert_rc(mm_mp_bin_n(&r, &dev, 32), MM_OK);
+            assert_rc(mm_mp_bin_n(&r, &sealed, 80), MM_OK);
+            if (!memcmp(dev, mm_keypair_pk(kp), 32)) {
+                assert_int_equal(crypto_box_seal_open(key, sealed, 80, xpk, xsk), 0);
+                rc = MM_OK;
+            }
+        }
+    }
+    sodium_memzero(xsk, sizeof xsk);
+    return rc;
+}
+
+/* Ada has a phone too: the restore's rekeys seal the new keys to it (and
+ * to the new device), never to the revoked laptop; the home waits to
+ * catch up with the phone as well as Grace. */
+static void test_restore_rekeys_to_other_devices(void **state)
+{
+    world_t *w = *state;
+    char path[FX_PATH_MAX];
+    mm_restore_t res;
+    mm_home_t *h;
+    mm_txn_t *txn;
+    mm_keypair_t *id, *phone = fx_keypair(0x77);
+    mm_scope_t s, olds;
+    uint8_t cert[MM_CERT_MAX], self[32], key[32];
+    static uint8_t e[MM_ENTRY_MAX];
+    size_t certlen;
+    unsigned listed = 0;
+    assert_rc(mm_home_identity_key(w->ada, &id), MM_OK);
+    assert_rc(mm_cert_make(id, phone, 5, "phone", 0, cert, sizeof cert, &certlen), MM_OK);
+    assert_rc(mm_store_begin(mm_home_store(w->ada), 1, &txn), MM_OK);
+    assert_rc(mm_cert_put(txn, cert, certlen, NULL), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    mm_keypair_destroy(&id);
+    assert_rc(mm_backup_write(w->ada, w->file, 0, PASS, strlen(PASS), &kdf_min, NULL), MM_OK);
+    fx_path(path, w->dir, "restored");
+    assert_rc(mm_backup_restore(w->file, path, "desk", PASS, strlen(PASS), 0, 1234, &res), MM_OK);
+    assert_int_equal(res.catchup, 2);               /* Grace, and the phone */
+    assert_rc(mm_home_open(path, &h), MM_OK);
+    mm_scope_self_id(self, res.identity);
+    assert_rc(mm_store_begin(mm_home_store(w->ada), 0, &txn), MM_OK);
+    assert_rc(mm_scope_get(txn, self, &olds), MM_OK);
+    mm_txn_abort(&txn);
+    assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
+    assert_rc(mm_scope_get(txn, self, &s), MM_OK);
+    mm_txn_abort(&txn);
+    assert_int_equal(s.nkeys, 2);
+    /* the new device's first self-scope entry is the rekey, under the old key */
+    {
+        mm_txn_t *t;
+        const uint8_t *buf;
+        size_t len;
+        assert_rc(mm_store_begin(mm_home_store(h), 0, &t), MM_OK);
+        assert_rc(mm_log_get(t, res.new_device, self, 1, &buf, &len), MM_OK);
+        memcpy(e, buf, len);
+        mm_txn_abort(&t);
+        assert_rc(rekey_key_for(e, len, olds.keys[0], phone, key, &listed), MM_OK);
+        assert_memory_equal(key, s.keys[1], 32);
+        assert_rc(rekey_key_for(e, len, olds.keys[0], mm_home_device(h), key, &listed), MM_OK);
+        assert_memory_equal(key, s.keys[1], 32);
+        assert_rc(rekey_key_for(e, len, olds.keys[0], mm_home_device(w->ada), key, &listed),
+                  MM_ENOTFOUND);
+        assert_int_equal(listed, 2);                /* the phone and this device */
+    }
+    mm_scope_wipe(&s);
+    mm_scope_wipe(&olds);
+    mm_keypair_destroy(&phone);
+    mm_home_close(&h);
+}
+
+/* --keep-old: nothing revoked, no scope rekeyed. */
+static void test_restore_keep_old(void **state)
+{
+    world_t *w = *state;
+    char path[FX_PATH_MAX];
+    mm_restore_t res;
+    mm_home_t *h;
+    mm_txn_t *txn;
+    mm_scope_t s;
+    int revoked;
+    uint64_t n;
+    backup(w);
+    fx_path(path, w->dir, "kept");
+    assert_rc(mm_backup_restore(w->file, path, NULL, PASS, strlen(PASS), 1, 1234, &res), MM_OK);
+    assert_int_equal(res.revoked, 0);
+    assert_int_equal(res.rekeyed, 0);
+    assert_rc(mm_home_open(path, &h), MM_OK);
+    assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
+    assert_rc(mm_revoke_state(txn, res.old_device, res.identity, NULL, &revoked, NULL), MM_OK);
+    assert_int_equal(revoked, 0);
+    assert_rc(mm_scope_get(txn, w->rel.id, &s), MM_OK);
+    assert_int_equal(s.nkeys, 1);
+    mm_scope_wipe(&s);
+    assert_rc(mm_log_check(txn, NULL, NULL, &n), MM_OK);
     assert_int_equal(n, 4);
+    mm_txn_abort(&txn);
+    mm_home_close(&h);
+}
+
+/* The format-3 tables travel: revocations, endpoints statements and
+ * recorded forks are backed up and restored, each verified again. */
+static void test_device_statements_travel(void **state)
+{
+    world_t *w = *state;
+    char path[FX_PATH_MAX], clone[FX_PATH_MAX], path2[FX_PATH_MAX];
+    mm_backup_stats_t st;
+    mm_restore_t res, res2;
+    mm_home_t *h, *g2;
+    mm_txn_t *txn;
+    mm_keypair_t *gid;
+    mm_fork_t fk;
+    mm_endpoint_t ep;
+    static uint8_t a[MM_ENTRY_MAX], b[MM_ENTRY_MAX];
+    const uint8_t *gdev = mm_keypair_pk(mm_home_device(w->grace));
+    char eps[1][MM_ENDPOINT_MAX + 1] = { "tcp://127.0.0.1:4100" };
+    uint8_t gself[32];
+    /* Grace's key on two homes: two notes at seq 1 of her self feed */
+    assert_rc(mm_home_identity_key(w->grace, &gid), MM_OK);
+    fx_path(clone, w->dir, "grace-copy");
+    assert_rc(mm_home_init_keys(clone, "Grace", "copy", 5, gid, mm_home_device(w->grace)), MM_OK);
+    assert_rc(mm_home_open(clone, &g2), MM_OK);
+    assert_rc(mm_note_add(w->grace, "one", 3, NULL), MM_OK);
+    assert_rc(mm_note_add(g2, "two", 3, NULL), MM_OK);
+    mm_scope_self_id(gself, mm_home_identity_pk(w->grace));
+    size_t alen = last_entry(w->grace, gdev, gself, a, NULL);
+    size_t blen = last_entry(g2, gdev, gself, b, NULL);
+    mm_home_close(&g2);
+    mm_keypair_destroy(&gid);
+    assert_rc(mm_store_begin(mm_home_store(w->ada), 1, &txn), MM_OK);
+    assert_rc(mm_fork_record(txn, a, alen, b, blen, NULL, NULL), MM_OK);
+    assert_rc(mm_endpoint_announce(txn, mm_home_device(w->ada), 77, eps, 1, NULL), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    /* restored once (revoking Ada's first device), then backed up again */
+    assert_rc(mm_backup_write(w->ada, w->file, 0, PASS, strlen(PASS), &kdf_min, &st), MM_OK);
+    assert_int_equal(st.forks, 1);
+    assert_int_equal(st.endpoints, 1);
+    assert_int_equal(st.revokes, 0);
+    fx_path(path, w->dir, "restored");
+    assert_rc(mm_backup_restore(w->file, path, "phone", PASS, strlen(PASS), 0, 9, &res), MM_OK);
+    assert_int_equal(res.n.forks, 1);
+    assert_int_equal(res.n.endpoints, 1);
+    assert_rc(mm_home_open(path, &h), MM_OK);
+    unlink(w->file);
+    assert_rc(mm_backup_write(h, w->file, 0, PASS, strlen(PASS), &kdf_min, &st), MM_OK);
+    assert_int_equal(st.revokes, 1);
+    assert_int_equal(st.forks, 1);
+    assert_int_equal(st.endpoints, 1);
+    mm_home_close(&h);
+    fx_path(path2, w->dir, "restored2");
+    assert_rc(mm_backup_restore(w->file, path2, "tablet", PASS, strlen(PASS), 0, 10, &res2),
+              MM_OK);
+    assert_int_equal(res2.n.revokes, 1);
+    assert_memory_equal(res2.old_device, res.new_device, 32);
+    assert_rc(mm_home_open(path2, &h), MM_OK);
+    assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
+    assert_rc(mm_fork_get(txn, gdev, gself, &fk), MM_OK);
+    assert_int_equal(fk.seq, 1);
+    assert_rc(mm_endpoint_get(txn, mm_keypair_pk(mm_home_device(w->ada)), &ep, NULL, NULL),
+              MM_OK);
+    assert_int_equal(ep.n, 1);
+    assert_string_equal(ep.endpoints[0], eps[0]);
+    /* both devices before this one are revoked: the first by the first
+     * restore (carried), the second by this one */
+    int revoked;
+    assert_rc(mm_revoke_state(txn, mm_keypair_pk(mm_home_device(w->ada)), res2.identity, NULL,
+                              &revoked, NULL), MM_OK);
+    assert_int_equal(revoked, 1);
+    assert_rc(mm_revoke_state(txn, res.new_device, res2.identity, NULL, &revoked, NULL), MM_OK);
+    assert_int_equal(revoked, 1);
+    uint64_t n;
+    assert_rc(mm_log_check(txn, NULL, NULL, &n), MM_OK);
     mm_txn_abort(&txn);
     mm_home_close(&h);
 }
@@ -377,6 +740,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flipped_byte, setup, teardown),
         cmocka_unit_test(test_kdf_vector),
+        cmocka_unit_test_setup_teardown(test_restore_revokes_and_rekeys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore_rekeys_to_other_devices, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore_keep_old, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_device_statements_travel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fixture, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
