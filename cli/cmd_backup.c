@@ -19,6 +19,8 @@
 #include "core/backup.h"
 #include "core/catchup.h"
 #include "core/cert.h"
+#include "core/device.h"
+#include "core/home.h"
 #include "core/peer.h"
 #include "core/utf8.h"
 #include "crypto/error.h"
@@ -75,9 +77,11 @@ const char cmd_restore_help[] =
     "    every peer (and your other devices); 'mm status' says 'restored,\n"
     "    not yet caught up' until then.\n"
     "\n"
-    "    The old device is to be revoked (its key may be on a lost machine);\n"
-    "    --keep-old keeps it, for a second machine while the first is still\n"
-    "    in use.  A wrong passphrase, or a damaged file, writes nothing.\n"
+    "    Then the old device is revoked (its key may be on a lost machine),\n"
+    "    as 'mm device revoke' would; your devices and peers hear of it on\n"
+    "    their next sync with you.  --keep-old keeps it, for a second\n"
+    "    machine while the first is still in use.  A wrong passphrase, or a\n"
+    "    damaged file, writes nothing.\n"
     "\n"
     "OPTIONS\n"
     "    --passphrase-file PFILE\n"
@@ -91,7 +95,7 @@ const char cmd_restore_help[] =
     "OUTPUT\n"
     "    restored Ada into /home/ada/.local/share/micromentor\n"
     "      device      mmd...  (new, this one)\n"
-    "      old device  mmd...  (its feeds are closed)\n"
+    "      old device  mmd...  (its feeds are closed; revoked)\n"
     "      120 entries, 3 scopes, 2 peers; not yet caught up: sync with\n"
     "      your peers before your budget is settled\n"
     "    --json: {\"home\", \"name\", \"identity\", \"device\", \"old_device\",\n"
@@ -367,8 +371,23 @@ int cmd_restore(cli_t *cli, int argc, char **argv)
         return cli_fail_rc(cli, rc, what);
     }
     }
-    /* Revoking the old device (unless res.keep_old) goes here, once core
-     * has revocation: the one place a restore acts on res.old_device. */
+    /* The backed-up device's key may be on a lost machine (PROTOCOL.md
+     * 12.4): unless --keep-old, revoke it now, the one place a restore acts
+     * on res.old_device.  A home restored without it is whole, so a failure
+     * here says how to finish by hand. */
+    if (!res.keep_old) {
+        mm_home_t *h = NULL;
+        if ((rc = mm_home_open(cli->path, &h)) == MM_OK)
+            rc = mm_device_revoke(h, res.old_device, mm_now_ms(), NULL);
+        mm_home_close(&h);
+        if (rc) {
+            char what[MM_PATH_MAX + 128], code[MM_IDCODE_LEN + 1];
+            mm_idcode_encode(code, MM_IDCODE_DEVICE, res.old_device);
+            snprintf(what, sizeof what, "restored into %s, but cannot revoke the old device "
+                     "(run 'mm device revoke %.16s' there)", cli->path, code);
+            return cli_fail_rc(cli, rc, what);
+        }
+    }
     char dev[MM_IDCODE_LEN + 1], old[MM_IDCODE_LEN + 1], ident[MM_IDCODE_LEN + 1];
     char when[CLI_TIME_MAX];
     mm_idcode_encode(dev, MM_IDCODE_DEVICE, res.new_device);
@@ -398,7 +417,7 @@ int cmd_restore(cli_t *cli, int argc, char **argv)
     printf("restored the backup of %s into %s\n", when, cli->path);
     printf("  device      %s  (new, this one)\n", dev);
     printf("  old device  %s  (its feeds are closed%s)\n", old,
-           res.keep_old ? "; kept, as --keep-old asks" : "");
+           res.keep_old ? "; kept, as --keep-old asks" : "; revoked");
     printf("  %llu entr%s, %llu scope%s, %llu peer%s", (unsigned long long) res.n.entries,
            res.n.entries == 1 ? "y" : "ies", (unsigned long long) res.n.scopes,
            res.n.scopes == 1 ? "" : "s", (unsigned long long) res.n.peers,

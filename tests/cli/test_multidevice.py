@@ -283,10 +283,10 @@ class MultiDevice(mmtest.SyncTestCase):
         # the restore revoked the wiped laptop (no --keep-old), and the
         # tablet heard of it
         for h in (new, self.tablet):
-            self.known_bug("restore-keeps-old-device", lambda h=h: self.assertEqual(
-                {d["id"]: d["state"] for d in
-                 self.ok_json("device", "list", home=h)["devices"]}[laptop_dev],
-                "revoked", "mm restore without --keep-old left the old device current"))
+            states = {d["id"]: d["state"] for d in
+                      self.ok_json("device", "list", home=h)["devices"]}
+            self.assertEqual(states[laptop_dev], "revoked", h)
+            self.assertEqual(states[new_dev], "current", h)
         for h in (new, self.tablet, self.grace, self.phone):
             self.not_forked(h)
 
