@@ -18,6 +18,7 @@ Once plain mm sync also syncs own devices that announced endpoints, and
 --device NAME works alone, the calls marked SHORTER can drop --endpoint.
 """
 import os
+import re
 import shutil
 import sys
 import unittest
@@ -128,7 +129,7 @@ class MultiDevice(mmtest.SyncTestCase):
         devs = {d["name"]: d for d in self.ok_json("device", "list", home=self.laptop)["devices"]}
         self.assertEqual(set(devs), {"laptop", "phone", "tablet"}, devs)
 
-        # bad pairing codes: a used one, an altered one, an invite code
+        # bad pairing codes: a used one, altered ones, an invite code
         r = self.mm("--json", "init", "--join", phone_code, "--device", "x", "--timeout", "2",
                     home=self.path("x1"))
         self.assertEqual(self.code(r), "MM_ETIMEOUT")
@@ -140,8 +141,13 @@ class MultiDevice(mmtest.SyncTestCase):
         self.assertIn("damaged or altered", r.err)
         r = self.mm("--json", "init", "--join", "mmp1" + "a" * 60, "--device", "x",
                     home=self.path("x3"))
-        self.assertIn(self.code(r), ("MM_ECHECKSUM", "MM_EINVAL"))
-        for x in ("x1", "x2", "x3"):
+        self.assertEqual(self.code(r), "MM_ECHECKSUM")
+        r = self.mm("--json", "init", "--join", mmtest.invite_encode(
+            os.urandom(32), os.urandom(32), os.urandom(32), 2 ** 50, ["tcp://127.0.0.1:1"]), "--device",
+                    "x", home=self.path("x4"))
+        self.assertEqual(self.code(r), "MM_EINVAL")
+        self.assertIn("mm accept", r.err)
+        for x in ("x1", "x2", "x3", "x4"):
             self.assertFalse(os.path.exists(self.path(x)))
         # only the identity device pairs
         r = self.mm("--json", "device", "pair", "--yes", home=self.phone)
@@ -274,6 +280,12 @@ class MultiDevice(mmtest.SyncTestCase):
         p = self.peer_sync(new)
         self.assertGreaterEqual(p["sent"], 1, p)
         self.assertIn(new_dev, {e["author"] for e in self.scope_entries(self.grace, self.scope)})
+        # Grace knows each of Ada's devices and which are revoked
+        shown = self.ok("peer", "show", "ada", home=self.grace).out
+        states = dict(re.findall(r"(mmd[a-z2-7]{12})  (current|revoked)", shown))
+        self.assertEqual(states, {laptop_dev[:15]: "revoked", phone_dev[:15]: "revoked",
+                                  new_dev[:15]: "current",
+                                  ident[self.tablet]["device"][:15]: "current"}, shown)
         self.own_sync(new, "tablet", tsrv)
         self.assertIn("written on the restored laptop", self.note_texts(self.tablet))
         self.assertIn(new_dev, {d["id"] for d in
