@@ -209,10 +209,15 @@ class MultiDevice(mmtest.SyncTestCase):
         self.assertEqual(self.ids(self.grace, phone_dev), grace_has, r)
         # the session itself goes on: an entry refused as revoked is dropped
         self.assertEqual(r.rc, 0, r)
-        r = self.own_sync(self.tablet, "laptop", lsrv, ok=None)
-        if os.environ.get("MM_TEST_SAY"):
-            sys.stderr.write("\ntablet -> laptop with the revoked phone's entries: %r\n" % r)
-        self.assertFalse(self.ids(self.laptop, phone_dev) & phone_new, r)
+        p = self.own_sync(self.tablet, "laptop", lsrv)
+        self.assertFalse(self.ids(self.laptop, phone_dev) & phone_new, p)
+        # both now know: nobody offers the refused entries again
+        for sync in (lambda: self.own_sync(self.tablet, "laptop", lsrv),
+                     lambda: self.peer_sync(self.tablet)):
+            p = sync()
+            self.known_bug("revoked-entries-offered-again", lambda p=p: self.assertEqual(
+                p["sent"], 0, "entries of a revoked device past its last are offered again "
+                "to a holder that knows the revocation: %r" % p))
         # now all three know: the phone's connections are refused by each
         devs = {d["name"]: d for d in self.ok_json("device", "list", home=self.tablet)["devices"]}
         self.assertEqual(devs["phone"]["state"], "revoked", devs)
