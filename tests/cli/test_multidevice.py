@@ -142,6 +142,10 @@ class MultiDevice(mmtest.SyncTestCase):
         r = self.mm("--json", "init", "--join", "mmp1" + "a" * 60, "--device", "x",
                     home=self.path("x3"))
         self.assertEqual(self.code(r), "MM_ECHECKSUM")
+        for cut in (phone_code[:6], phone_code[:30] + "1" + phone_code[31:]):
+            r = self.mm("--json", "init", "--join", cut, "--device", "x", home=self.path("x4"))
+            self.assertEqual(self.code(r), "MM_EINVAL")
+            self.assertIn("damaged or cut short", r.err)
         r = self.mm("--json", "init", "--join", mmtest.invite_encode(
             os.urandom(32), os.urandom(32), os.urandom(32), 2 ** 50, ["tcp://127.0.0.1:1"]), "--device",
                     "x", home=self.path("x4"))
