@@ -13,9 +13,13 @@ backed up, wiped and restored on a new home, which writes and syncs: no
 fork, everything verifies everywhere, Grace accepts the new device.  A
 copied home is detected; bad pairing codes are refused.
 
-Own-device syncs name the endpoint (mm sync --device NAME --endpoint EP).
-Once plain mm sync also syncs own devices that announced endpoints, and
---device NAME works alone, the calls marked SHORTER can drop --endpoint.
+Own-device syncs name the endpoint (mm sync --device NAME --endpoint EP, in
+own_sync).  Once plain mm sync also syncs own devices that announced
+endpoints, and --device NAME works alone, own_sync (marked SHORTER) can drop
+--endpoint, and some of its calls can become a plain mm sync.
+
+Known bugs (in files the lead is editing) are marked with known_bug, not
+failed; test_zz_known_bugs, an expected failure, lists them.
 """
 import os
 import re
@@ -244,8 +248,7 @@ class MultiDevice(mmtest.SyncTestCase):
         self.assertNotIn("written on the phone after its revocation",
                          self.note_texts(self.laptop))
         self.assertIn("offline on the phone", self.note_texts(self.laptop))
-        self.assertIn(QUESTION, self.ok("inbox", home=self.grace).out + 
-                      self.ok("thread", "ada", home=self.grace).out)
+        self.assertIn(QUESTION, self.ok("thread", "ada", home=self.grace).out)
         # entries the laptop writes now open under no key the phone holds
         before = self.ids(self.laptop, laptop_dev)
         self.add_note(self.laptop, "after the revocation, not for the phone")
