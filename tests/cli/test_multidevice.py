@@ -314,6 +314,17 @@ class MultiDevice(mmtest.SyncTestCase):
         for h in (new, self.tablet, self.grace, self.phone):
             self.not_forked(h)
 
+        # the restored laptop is the identity device: it pairs a new phone,
+        # which learns both revocations with the pairing
+        self.laptop = new
+        phone2, _ = self.join("phone2")
+        states = {d["name"]: d["state"] for d in
+                  self.ok_json("device", "list", home=phone2)["devices"]}
+        self.assertEqual(states, {"laptop": "revoked", "phone": "revoked", "laptop2": "current",
+                                  "tablet": "current", "phone2": "current"})
+        self.assertIn("written on the restored laptop", self.note_texts(phone2))
+        self.assertIn(ANSWER, self.ok("thread", "grace", home=phone2).out)
+
         # 5. a copied home is detected
         copy = self.path("tablet-copy")
         self.stop_server(tsrv)
@@ -339,7 +350,7 @@ class MultiDevice(mmtest.SyncTestCase):
 
         # every store verifies
         self.stop_server(gsrv)
-        for h in (new, self.phone, self.tablet, copy, self.grace):
+        for h in (new, self.phone, self.tablet, copy, phone2, self.grace):
             self.assert_verify_ok(h)
 
 
