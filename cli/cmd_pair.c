@@ -390,6 +390,11 @@ int cmd_init_join(cli_t *cli, const char *text, const char *devname)
         if (strncmp(text, "mmv1", 4) == 0)
             return cli_fail(cli, "this is an invite code, not a pairing code; to become "
                             "someone's peer run 'mm accept CODE --name NAME'");
+        /* mmp1 and then no code: a mistyped letter or a cut copy, which
+         * "not a pairing code (they start with mmp1)" would misdescribe */
+        if (strncmp(text, MM_PAIR_PREFIX, 4) == 0)
+            return cli_fail(cli, "this pairing code is damaged or cut short (not a whole "
+                            "code in base32); copy it again");
         return cli_fail(cli, "not a pairing code (they start with mmp1); run 'mm device "
                         "pair' on the identity device for one");
     }

@@ -92,6 +92,10 @@ class TestBackup(BackupBase):
         self.assertEqual(j["rekeyed"], 2)            # the self scope and Grace's
         self.assertEqual((j["revokes"], j["forks"]), (0, 0))
         self.assertEqual(j["catchup"], 1)
+        # the backed-up device is revoked (no --keep-old): 12.4
+        states = {d["id"]: d["state"] for d in
+                  self.ok_json("device", "list", home=new)["devices"]}
+        self.assertEqual(states, {old["device"]: "revoked", j["device"]: "current"})
         me = self.ident(new)
         self.assertEqual(me["device"], j["device"])
         self.assertEqual(me["identity"], old["identity"])
@@ -199,6 +203,10 @@ class TestBackup(BackupBase):
         self.assertEqual(a["old_device"], b["old_device"])
         self.assertNotEqual(a["device"], b["device"])
         self.assertNotIn(a["old_device"], (a["device"], b["device"]))
+        # --keep-old: the backed-up device stays current
+        states = {d["id"]: d["state"] for d in
+                  self.ok_json("device", "list", home=self.path("one"))["devices"]}
+        self.assertEqual(states, {a["old_device"]: "current", a["device"]: "current"})
         for home in ("one", "two"):
             self.add_note(self.path(home), "from %s" % home)
             self.assert_verify_ok(self.path(home))
