@@ -13,13 +13,10 @@ backed up, wiped and restored on a new home, which writes and syncs: no
 fork, everything verifies everywhere, Grace accepts the new device.  A
 copied home is detected; bad pairing codes are refused.
 
-Own-device syncs name the endpoint (mm sync --device NAME --endpoint EP, in
-own_sync).  Once plain mm sync also syncs own devices that announced
-endpoints, and --device NAME works alone, own_sync (marked SHORTER) can drop
---endpoint, and some of its calls can become a plain mm sync.
+Own devices sync by name and endpoint (mm sync --device NAME --endpoint EP)
+until they have met once; from then on by name alone, at the endpoints
+their mm serve announced, and a plain mm sync reaches them too.
 
-Known bugs (in files the lead is editing) are marked with known_bug, not
-failed; test_zz_known_bugs, an expected failure, lists them.
 """
 import os
 import re
@@ -35,10 +32,6 @@ PASS = "correct horse battery staple, but longer"
 QUESTION = "What would you weigh first when my team wants a parser rewrite before March?"
 ANSWER = "Start from the failing cases your users report; rewrite only what they touch."
 CODE_RX = r"^mmp1[a-z2-7]+$"
-
-# Known bugs in files the lead is editing (devices.md, Round 2): the checks
-# they break are marked here instead of fixed, and named in the report.
-KNOWN = {}
 
 
 class MultiDevice(mmtest.SyncTestCase):
@@ -68,10 +61,11 @@ class MultiDevice(mmtest.SyncTestCase):
         self.assertEqual(srv.proc.wait(30), 0, srv)
         return home, code
 
-    def own_sync(self, home, device, srv, ok=True):
-        """mm sync --device DEVICE --endpoint EP (SHORTER: --device alone)."""
-        r = self.mm("--json", "sync", "--timeout", "5", "--device", device, "--endpoint",
-                    srv.endpoint, home=home)
+    def own_sync(self, home, device, srv, ok=True, short=False):
+        """mm sync --device DEVICE --endpoint EP; short: --device alone, at the
+        endpoints its mm serve announced (learnt at an earlier sync)."""
+        ep = [] if short else ["--endpoint", srv.endpoint]
+        r = self.mm("--json", "sync", "--timeout", "5", "--device", device, *ep, home=home)
         j = self.parse_json(r)
         self.assertIn("peers", j, r)
         [p] = j["peers"]
@@ -97,18 +91,6 @@ class MultiDevice(mmtest.SyncTestCase):
 
     def thread_types(self, home, peer):
         return [e["type"] for e in self.ok_json("thread", peer, home=home)["entries"]]
-
-    def known_bug(self, name, check):
-        """Run check(); an AssertionError is a known bug NAME (reported,
-        not failed); a pass says the bug is gone and its mark can go."""
-        try:
-            check()
-        except AssertionError as e:
-            KNOWN[name] = str(e).split("\n")[0][:300]
-            sys.stderr.write("\n  KNOWN BUG %s: %s\n" % (name, KNOWN[name]))
-            return False
-        sys.stderr.write("\n  fixed? %s now passes: remove its mark\n" % name)
-        return True
 
     def not_forked(self, home):
         d = self.ok_json("status", home=home)["device"]
@@ -167,7 +149,10 @@ class MultiDevice(mmtest.SyncTestCase):
         lsrv = self.serve(self.laptop)
         self.own_sync(self.phone, "laptop", lsrv)
         self.own_sync(self.tablet, "laptop", lsrv)
-        self.own_sync(self.phone, "laptop", lsrv)
+        self.own_sync(self.phone, "laptop", lsrv, short=True)   # the laptop's endpoints: known now
+        # a plain mm sync reaches the other own devices that announced endpoints
+        r = self.parse_json(self.mm("--json", "sync", "--timeout", "1", home=self.phone))
+        self.assertIn("laptop", {p["name"] for p in r["peers"] if p["ok"]}, r)
         want = sorted(["offline on the laptop", "offline on the phone", "offline on the tablet"])
         for h in (self.laptop, self.phone, self.tablet):
             self.assertEqual(self.note_texts(h), want, h)
@@ -223,9 +208,8 @@ class MultiDevice(mmtest.SyncTestCase):
         for sync in (lambda: self.own_sync(self.tablet, "laptop", lsrv),
                      lambda: self.peer_sync(self.tablet)):
             p = sync()
-            self.known_bug("revoked-entries-offered-again", lambda p=p: self.assertEqual(
-                p["sent"], 0, "entries of a revoked device past its last are offered again "
-                "to a holder that knows the revocation: %r" % p))
+            self.assertEqual(p["sent"], 0, "entries of a revoked device past its last are "
+                             "offered again to a holder that knows the revocation: %r" % p)
         # now all three know: the phone's connections are refused by each
         devs = {d["name"]: d for d in self.ok_json("device", "list", home=self.tablet)["devices"]}
         self.assertEqual(devs["phone"]["state"], "revoked", devs)
@@ -263,10 +247,9 @@ class MultiDevice(mmtest.SyncTestCase):
             self.assertEqual(self.tool("mm_trykeys", self.laptop, e["raw"]).out, "opened\n")
         r = self.tool("mm_trykeys", self.phone, *[e["raw"] for e in fresh])
         self.assertEqual(r.rc, 0, r)
-        self.known_bug("revoke-no-rekey", lambda: self.assertEqual(
-            r.out, "sealed\nsealed\n",
-            "entries the laptop wrote after revoking the phone open under the phone's "
-            "keys: %r" % r.out))
+        self.assertEqual(r.out, "sealed\nsealed\n",
+                         "entries the laptop wrote after revoking the phone open under the "
+                         "phone's keys: %r" % r.out)
         # the tablet still reads them
         self.own_sync(self.tablet, "laptop", lsrv)
         self.assertIn("after the revocation, not for the phone", self.note_texts(self.tablet))
@@ -286,7 +269,12 @@ class MultiDevice(mmtest.SyncTestCase):
                          home=new)
         self.assertEqual(j["old_device"], laptop_dev)
         new_dev = j["device"]
-        self.assertEqual(self.ids(new), before_all)
+        # everything the backup held, and the restore's own rekeys away from the
+        # old laptop (written by the new device)
+        got = self.ids(new)
+        self.assertLessEqual(before_all, got)
+        self.assertEqual(got - before_all, self.ids(new, new_dev))
+        self.assertGreaterEqual(len(got - before_all), j["rekeyed"], j)   # and scope entries
         self.add_note(new, "written on the restored laptop")
         self.fill(new, "grace", 1)
         p = self.peer_sync(new)
@@ -352,14 +340,6 @@ class MultiDevice(mmtest.SyncTestCase):
         self.stop_server(gsrv)
         for h in (new, self.phone, self.tablet, copy, phone2, self.grace):
             self.assert_verify_ok(h)
-
-
-    @unittest.expectedFailure
-    def test_zz_known_bugs(self):
-        """The known bugs the scenario met (it runs first: tests run in name
-        order).  Once none is left this is an unexpected success, which
-        fails the run: then remove the marks."""
-        self.assertEqual(KNOWN, {})
 
 
 if __name__ == "__main__":
