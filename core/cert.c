@@ -28,20 +28,27 @@ static int check_fields(const char *name, unsigned flags, size_t *nlen)
     return *nlen > MM_DEVNAME_MAX || flags > MM_CERT_FLAGS_MAX ? MM_EINVAL : MM_OK;
 }
 
+/* What the device signs: the header, the version and the two keys: that
+ * this device key belongs to this identity, nothing the identity may
+ * later restate (name, time, flags). */
+static void devsig_digest(uint8_t digest[MM_HASH_BYTES], const uint8_t identity[32],
+                          const uint8_t device[32])
+{
+    uint8_t buf[2 + 2 * 34];
+    mm_mp_writer_t w;
+    mm_mp_writer_init(&w, buf, sizeof buf);
+    mm_mp_put_array(&w, 8);
+    mm_mp_put_uint(&w, 2);
+    mm_mp_put_bin(&w, identity, MM_PK_BYTES);
+    mm_mp_put_bin(&w, device, MM_PK_BYTES);
+    mm_hash(digest, buf, w.len);
+}
+
 int mm_cert_request(const mm_keypair_t *device, const uint8_t identity_pk[MM_PK_BYTES],
-                    uint64_t created, const char *name, unsigned flags,
                     uint8_t devsig[MM_SIG_BYTES])
 {
-    uint8_t buf[MM_CERT_MAX], digest[MM_HASH_BYTES];
-    size_t nlen;
-    mm_mp_writer_t w;
-    int rc = check_fields(name, flags, &nlen);
-    if (rc)
-        return rc;
-    mm_mp_writer_init(&w, buf, sizeof buf);
-    if ((rc = put_fields(&w, 2, identity_pk, mm_keypair_pk(device), created, name, nlen, flags)))
-        return rc;
-    mm_hash(digest, buf, w.len);
+    uint8_t digest[MM_HASH_BYTES];
+    devsig_digest(digest, identity_pk, mm_keypair_pk(device));
     return mm_sign_digest(device, MM_CTX_DEVICE, digest, devsig);
 }
 
@@ -56,12 +63,12 @@ int mm_cert_complete(const mm_keypair_t *identity, const uint8_t device_pk[MM_PK
     int rc = check_fields(name, flags, &nlen);
     if (rc)
         return rc;
+    devsig_digest(digest, mm_keypair_pk(identity), device_pk);
+    if (mm_verify_digest(device_pk, MM_CTX_DEVICE, digest, devsig) != MM_OK)
+        return MM_EBADSIG;          /* never vouch for a key whose holder did not ask */
     mm_mp_writer_init(&w, out, cap);
     if ((rc = put_fields(&w, 2, mm_keypair_pk(identity), device_pk, created, name, nlen, flags)))
         return rc;
-    mm_hash(digest, out, w.len);
-    if (mm_verify_digest(device_pk, MM_CTX_DEVICE, digest, devsig) != MM_OK)
-        return MM_EBADSIG;          /* never vouch for a key whose holder did not ask */
     mm_mp_put_bin(&w, devsig, MM_SIG_BYTES);
     mm_hash(digest, out, w.len);
     if ((rc = mm_sign_digest(identity, MM_CTX_CERT, digest, sig)))
@@ -78,7 +85,7 @@ int mm_cert_make(const mm_keypair_t *identity, const mm_keypair_t *device,
                  uint8_t *out, size_t cap, size_t *outlen)
 {
     uint8_t devsig[MM_SIG_BYTES];
-    int rc = mm_cert_request(device, mm_keypair_pk(identity), created, name, flags, devsig);
+    int rc = mm_cert_request(device, mm_keypair_pk(identity), devsig);
     if (rc)
         return rc;
     return mm_cert_complete(identity, mm_keypair_pk(device), created, name, flags, devsig,
@@ -136,13 +143,11 @@ static int parse(const uint8_t *buf, size_t len, mm_cert_t *out, int check_sig)
         return rc;
     if (nlen > MM_DEVNAME_MAX || memchr(name, 0, nlen))
         return MM_EMALFORMED;
-    size_t devlen = 0;
     if (version == 2) {
         if ((rc = mm_mp_uint(&r, &flags)))
             return rc;
         if (flags > MM_CERT_FLAGS_MAX)
             return MM_EMALFORMED;
-        devlen = (size_t) (r.p - buf);
         if ((rc = mm_mp_bin_n(&r, &devsig, MM_SIG_BYTES)))
             return rc;
     }
@@ -153,7 +158,7 @@ static int parse(const uint8_t *buf, size_t len, mm_cert_t *out, int check_sig)
         return MM_ETRAILING;
     uint8_t digest[MM_HASH_BYTES];
     if (check_sig && devsig) {
-        mm_hash(digest, buf, devlen);
+        devsig_digest(digest, idk, dev);
         if ((rc = mm_verify_digest(dev, MM_CTX_DEVICE, digest, devsig)))
             return rc;
     }

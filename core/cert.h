@@ -6,9 +6,11 @@
  *                       device name (str, 0..MM_DEVNAME_MAX bytes),
  *                       flags (uint 0..127; MM_CERT_IDENTITY),
  *                       devsig (bin 64), sig (bin 64) ]
- *  devsig = Ed25519 by the DEVICE key over MM_CTX_DEVICE || BLAKE2b-256(all
- *           bytes before the devsig field): the device's proof that it holds
- *           its key and agrees to belong to this identity;
+ *  devsig = Ed25519 by the DEVICE key over MM_CTX_DEVICE || BLAKE2b-256(the
+ *           array header, the version and the two keys): the device's proof
+ *           that it holds its key and agrees to belong to this identity
+ *           (what the identity then says of it, name and flags, is the
+ *           identity's to restate: a rename needs only the identity key);
  *  sig    = Ed25519 by the identity key over MM_CTX_CERT || BLAKE2b-256(all
  *           bytes before the sig field).
  *  Version 1 (read only): fixarray(6) [1, identity, device, created, name,
@@ -49,14 +51,13 @@ typedef struct {
 } mm_cert_t;
 
 /* Device side: the proof (devsig) a device gives to be certified by
- * identity_pk with these fields.  MM_OK; MM_EINVAL (name longer than
- * MM_DEVNAME_MAX or holding NUL, flags above MM_CERT_FLAGS_MAX). */
+ * identity_pk, in every certificate of it that identity makes.  MM_OK. */
 int mm_cert_request(const mm_keypair_t *device, const uint8_t identity_pk[MM_PK_BYTES],
-                    uint64_t created, const char *name, unsigned flags,
                     uint8_t devsig[MM_SIG_BYTES]) MM_NODISCARD;
 /* Identity side: a version-2 certificate of device_pk from the device's
- * proof, into out[0..cap).  MM_OK with *outlen set; MM_EINVAL as above;
- * MM_EBADSIG if devsig is not device_pk's over these fields; MM_ETOOBIG
+ * proof, into out[0..cap).  MM_OK with *outlen set; MM_EINVAL (name longer
+ * than MM_DEVNAME_MAX, flags above MM_CERT_FLAGS_MAX); MM_EBADSIG if devsig
+ * is not device_pk's proof for this identity; MM_ETOOBIG
  * if cap is too small (MM_CERT_MAX always fits). */
 int mm_cert_complete(const mm_keypair_t *identity, const uint8_t device_pk[MM_PK_BYTES],
                      uint64_t created, const char *name, unsigned flags,

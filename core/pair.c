@@ -238,7 +238,7 @@ int mm_pair_join_build(const mm_keypair_t *device, const mm_pair_code_t *code, c
     mm_mp_writer_t w;
     if (!name_ok(name, strlen(name)))
         return MM_EINVAL;
-    int rc = mm_cert_request(device, code->identity, created, name, 0, devsig);
+    int rc = mm_cert_request(device, code->identity, devsig);
     if (rc)
         return rc;
     mm_mp_writer_init(&w, buf, cap);

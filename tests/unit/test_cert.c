@@ -161,11 +161,11 @@ static void test_v2_proof(void **state)
     assert_int_equal(c.flags, MM_CERT_IDENTITY);
     assert_true(mm_cert_proven(&c));
     assert_string_equal(c.name, "laptop");
-    /* the documented layout: devsig over the bytes before it, sig over
-     * the bytes before sig (devsig included) */
+    /* the documented layout: devsig over the array header, the version and
+     * the two keys; sig over the bytes before sig (devsig included) */
     uint8_t digest[32];
     size_t siglen = 2 + MM_SIG_BYTES;
-    mm_hash(digest, buf, len - 2 * siglen);
+    mm_hash(digest, buf, 2 + 2 * 34);
     assert_rc(mm_verify_digest(mm_keypair_pk(device), MM_CTX_DEVICE, digest, c.devsig), MM_OK);
     mm_hash(digest, buf, len - siglen);
     assert_rc(mm_verify_digest(mm_keypair_pk(identity), MM_CTX_CERT, digest, c.sig), MM_OK);
@@ -173,21 +173,25 @@ static void test_v2_proof(void **state)
     /* split across two holders: the device asks, the identity completes */
     uint8_t buf2[MM_CERT_MAX];
     size_t len2 = 0;
-    assert_rc(mm_cert_request(device, mm_keypair_pk(identity), 1700000000123ull, "laptop",
-                              MM_CERT_IDENTITY, devsig), MM_OK);
+    assert_rc(mm_cert_request(device, mm_keypair_pk(identity), devsig), MM_OK);
     assert_rc(mm_cert_complete(identity, mm_keypair_pk(device), 1700000000123ull, "laptop",
                                MM_CERT_IDENTITY, devsig, buf2, sizeof buf2, &len2), MM_OK);
     assert_int_equal(len2, len);
     assert_memory_equal(buf2, buf, len);
-    /* a proof for other fields, or by another key, is refused */
-    assert_rc(mm_cert_complete(identity, mm_keypair_pk(device), 1700000000124ull, "laptop",
+    /* the identity restates name, time and flags with the same proof (a
+     * rename); a proof for another identity, or by another key, is refused */
+    assert_rc(mm_cert_complete(identity, mm_keypair_pk(device), 1700000000999ull, "renamed",
+                               0, devsig, buf2, sizeof buf2, &len2), MM_OK);
+    assert_rc(mm_cert_parse(buf2, len2, &c), MM_OK);
+    assert_string_equal(c.name, "renamed");
+    assert_rc(mm_cert_complete(stranger, mm_keypair_pk(device), 1700000000123ull, "laptop",
                                MM_CERT_IDENTITY, devsig, buf2, sizeof buf2, &len2), MM_EBADSIG);
-    assert_rc(mm_cert_complete(identity, mm_keypair_pk(device), 1700000000123ull, "laptop",
-                               0, devsig, buf2, sizeof buf2, &len2), MM_EBADSIG);
     assert_rc(mm_cert_complete(identity, mm_keypair_pk(stranger), 1700000000123ull, "laptop",
                                MM_CERT_IDENTITY, devsig, buf2, sizeof buf2, &len2), MM_EBADSIG);
-    assert_rc(mm_cert_request(device, mm_keypair_pk(identity), 1, "x", MM_CERT_FLAGS_MAX + 1,
-                              devsig), MM_EINVAL);
+    assert_rc(mm_cert_complete(identity, mm_keypair_pk(device), 1, "x", MM_CERT_FLAGS_MAX + 1,
+                               devsig, buf2, sizeof buf2, &len2), MM_EINVAL);
+    assert_rc(mm_cert_make(identity, device, 1700000000123ull, "laptop", MM_CERT_IDENTITY,
+                           buf, sizeof buf, &len), MM_OK);
     /* a flipped byte in the proof or in the signature */
     for (size_t at = len - 2 * siglen + 2; at < len; at += 17) {
         buf[at] ^= 0x01;

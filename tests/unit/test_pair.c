@@ -153,7 +153,10 @@ static void test_grant_and_apply(void **state)
 
     /* a proof that does not verify: nothing certified */
     mm_pair_join_t bad = j;
-    bad.created = T0 + 1;
+    uint8_t spoilt[64];
+    memcpy(spoilt, j.devsig, 64);
+    spoilt[5] ^= 1;
+    bad.devsig = spoilt;
     assert_rc(mm_pair_grant(w->ada, idk, &bad, &frame, &flen, why, sizeof why), MM_EBADSIG);
     assert_null(frame);
     assert_rc(mm_store_begin(mm_home_store(w->ada), 0, &txn), MM_OK);
