@@ -33,9 +33,8 @@ const char cmd_device_help[] =
     "        'identity' after the identity device and '*' before this one.\n"
     "    rename ID NAME\n"
     "        Give a device a new name (1 to 64 bytes): a newer certificate,\n"
-    "        which your peers learn at the next sync.  On the identity\n"
-    "        device, for itself (another device's certificate carries that\n"
-    "        device's own signature).\n"
+    "        which your peers and devices learn at the next sync.  On the\n"
+    "        identity device; the device renamed need not be there.\n"
     "    revoke ID\n"
     "        Revoke a lost or given-away device, on the identity device:\n"
     "        what it wrote up to now (as this device holds it) stays valid,\n"
@@ -269,12 +268,12 @@ int cmd_device_rename(cli_t *cli, int argc, char **argv)
     int ex = find(cli, argv[0], &d);
     if (ex)
         return ex;
-    if (!is_this(cli, &d))
-        return cli_fail_code(cli, MM_EINVAL, "a device's certificate carries its own "
-                             "signature: rename '%s' on that device", argv[0]);
-    int rc = mm_device_rename_self(cli->home, argv[1], mm_now_ms());
+    int rc = mm_device_rename(cli->home, d.cert.device, argv[1], mm_now_ms());
     if (rc == MM_ENOIDENTITY)
         return not_identity(cli, "renaming a device");
+    if (rc == MM_EBADCERT)
+        return cli_fail_code(cli, rc, "'%s' has a certificate from before devices could be "
+                             "renamed; pair it again to rename it", argv[0]);
     if (rc)
         return cli_fail_rc(cli, rc, "cannot rename the device");
     return print_one(cli, argv[1], "renamed");

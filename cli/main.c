@@ -199,7 +199,7 @@ const cli_cmd_t cli_commands[] = {
       "list the devices of your identity",
       "mm device list [--json]", cmd_device_help },
     { "device rename", cmd_device_rename, CLI_NEEDS_HOME, NULL,
-      "give this device a new name (on the identity device)",
+      "give one of your devices a new name (on the identity device)",
       "mm device rename [--json] ID NAME", cmd_device_help },
     { "device revoke", cmd_device_revoke, CLI_NEEDS_HOME, NULL,
       "revoke a lost device (on the identity device)",

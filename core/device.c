@@ -295,7 +295,7 @@ int mm_device_revoke(mm_home_t *home, const uint8_t device[32], uint64_t now, mm
     return rc == MM_EINVAL ? MM_ENOTFOUND : rc;
 }
 
-int mm_device_rename_self(mm_home_t *home, const char *name, uint64_t now)
+int mm_device_rename(mm_home_t *home, const uint8_t device[32], const char *name, uint64_t now)
 {
     mm_keypair_t *idk = NULL;
     mm_txn_t *txn = NULL;
@@ -303,15 +303,25 @@ int mm_device_rename_self(mm_home_t *home, const char *name, uint64_t now)
     uint8_t buf[MM_CERT_MAX];
     size_t len;
     const mm_keypair_t *dev = mm_home_device(home);
+    int self = memcmp(device, mm_keypair_pk(dev), 32) == 0;
     int rc = identity_key(home, &idk);
     if (rc)
         return rc;
     if ((rc = mm_store_begin(mm_home_store(home), 1, &txn)) == MM_OK
-        && (rc = mm_cert_get(txn, mm_keypair_pk(dev), &c, NULL, NULL)) == MM_OK) {
-        /* a rename is a newer certificate: created must grow */
+        && (rc = mm_cert_get(txn, device, &c, NULL, NULL)) == MM_OK) {
+        /* a rename is a newer certificate: created must grow; the device's
+         * proof of the one it has (version 2) serves again */
         uint64_t created = now > c.created ? now : c.created + 1;
-        if ((rc = mm_cert_make(idk, dev, created, name, c.flags, buf, sizeof buf, &len)) == MM_OK
-            && (rc = mm_cert_put(txn, buf, len, NULL)) == MM_OK)
+        if (memcmp(c.identity, mm_keypair_pk(idk), 32) != 0)
+            rc = MM_ENOTFOUND;
+        else if (self)
+            rc = mm_cert_make(idk, dev, created, name, c.flags, buf, sizeof buf, &len);
+        else if (c.version < 2)
+            rc = MM_EBADCERT;       /* no proof to restate: only that device can give one */
+        else
+            rc = mm_cert_complete(idk, device, created, name, c.flags, c.devsig, buf, sizeof buf,
+                                  &len);
+        if (rc == MM_OK && (rc = mm_cert_put(txn, buf, len, NULL)) == MM_OK)
             rc = mm_txn_commit(&txn);
     }
     mm_txn_abort(&txn);

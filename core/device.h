@@ -104,11 +104,16 @@ int mm_device_revoke(mm_home_t *home, const uint8_t device[32], uint64_t now,
 int mm_device_reset(mm_home_t *home, uint64_t now, uint8_t old_pk[32],
                     size_t *nscopes) MM_NODISCARD;
 
-/* mm device rename, for this device: a newer certificate of it with a new
- * name (it signs its proof, the identity key the certificate).  MM_OK;
- * MM_ENOIDENTITY (the identity key is not here); MM_EINVAL (name longer
- * than MM_DEVNAME_MAX or holding NUL); MM_EFULL; MM_EIO. */
-int mm_device_rename_self(mm_home_t *home, const char *name, uint64_t now) MM_NODISCARD;
+/* mm device rename: a newer certificate of device (one of this person's)
+ * with a new name, same flags, made with the identity key and the proof
+ * the device gave in its certificate (PROTOCOL.md 3.1), so the device need
+ * not be there.  Peers and own devices take it at their next sync (the
+ * greater created wins).  MM_OK; MM_ENOIDENTITY (the identity key is not
+ * here); MM_ENOTFOUND (not a device of this identity); MM_EBADCERT (another
+ * device's version-1 certificate: it holds no proof to restate); MM_EINVAL
+ * (name longer than MM_DEVNAME_MAX or holding NUL); MM_EFULL; MM_EIO. */
+int mm_device_rename(mm_home_t *home, const uint8_t device[32], const char *name,
+                     uint64_t now) MM_NODISCARD;
 
 /* 1 if some current device of identity announced at least one endpoint
  * (an endpoints statement), else 0; 0 on a store error too. */

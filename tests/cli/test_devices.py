@@ -69,6 +69,14 @@ class TestDeviceList(DevicesBase):
         self.assertIn("mm device reset", r.err)
         self.ok("device", "rename", "laptop", "desk", home=self.ada)
         self.assertIn("desk", self.devices(self.ada))
+        # another device too, without it: the identity restates what it says of it
+        self.ok("device", "rename", "phone", "pocket", home=self.ada)
+        d = self.devices(self.ada)
+        self.assertEqual(set(d), {"desk", "pocket"})
+        self.assertEqual(d["pocket"]["id"], self.phone_id)
+        # only on the identity device
+        j = self.parse_json(self.mm("--json", "device", "rename", "laptop", "x", home=self.phone))
+        self.assertEqual(j["error"]["code"], "MM_ENOIDENTITY", j)
 
 
 class TestNewDevice(DevicesBase):
