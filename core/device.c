@@ -301,7 +301,7 @@ int mm_device_rename(mm_home_t *home, const uint8_t device[32], const char *name
     mm_txn_t *txn = NULL;
     mm_cert_t c;
     uint8_t buf[MM_CERT_MAX];
-    size_t len;
+    size_t len = 0;
     const mm_keypair_t *dev = mm_home_device(home);
     int self = memcmp(device, mm_keypair_pk(dev), 32) == 0;
     int rc = identity_key(home, &idk);
