@@ -22,20 +22,15 @@
 #include <stdint.h>
 #include "core/store.h"
 #include "core/peer.h"
+#include "core/code.h"
 #include "core/home.h"
 
 #define MM_INVITE_PREFIX   "mmv1"
 #define MM_INVITE_NOTE_MAX 1000
 #define MM_INVITE_CODE_MAX 1600     /* text, with NUL */
 
-typedef struct {
-    uint8_t  identity[32];          /* inviter */
-    uint8_t  device[32];            /* inviter's device (CURVE server key) */
-    uint8_t  secret[32];
-    uint64_t expires;
-    unsigned nendpoints;
-    char     endpoints[MM_PEER_ENDPOINTS][MM_ENDPOINT_MAX + 1];
-} mm_invite_code_t;
+/* identity: the inviter; device: the inviter's device (CURVE server key) */
+typedef mm_code_t mm_invite_code_t;
 
 typedef struct {
     uint8_t  key[32];               /* X25519 public key derived from the secret */

@@ -15,14 +15,12 @@
 #include "crypto/error.h"
 
 #define PAIR_VERSION 1
-#define PAYLOAD_MAX  1024
 #define KEY_CTX      "mm pair key v1"
 #define FP_CTX       "mm fingerprint v1"
 
 void mm_pair_keys(const uint8_t secret[32], uint8_t pk[32], uint8_t sk[32])
 {
-    mm_hash2(sk, KEY_CTX, strlen(KEY_CTX), secret, 32);
-    crypto_scalarmult_base(pk, sk);
+    mm_code_keys(KEY_CTX, secret, pk, sk);
 }
 
 void mm_pair_fingerprint(const uint8_t device[32], char out[MM_PAIR_FP_LEN + 1])
@@ -39,99 +37,12 @@ void mm_pair_fingerprint(const uint8_t device[32], char out[MM_PAIR_FP_LEN + 1])
 
 int mm_pair_code_encode(const mm_pair_code_t *c, char *out, size_t cap)
 {
-    uint8_t buf[PAYLOAD_MAX + 4], h[32];
-    mm_mp_writer_t w;
-    if (c->nendpoints < 1 || c->nendpoints > MM_PEER_ENDPOINTS || cap < 5)
-        return MM_EINVAL;
-    mm_mp_writer_init(&w, buf, PAYLOAD_MAX);
-    mm_mp_put_array(&w, 6);
-    mm_mp_put_uint(&w, PAIR_VERSION);
-    mm_mp_put_bin(&w, c->identity, 32);
-    mm_mp_put_bin(&w, c->device, 32);
-    mm_mp_put_bin(&w, c->secret, 32);
-    mm_mp_put_uint(&w, c->expires);
-    mm_mp_put_array(&w, c->nendpoints);
-    for (unsigned i = 0; i < c->nendpoints; i++)
-        mm_mp_put_cstr(&w, c->endpoints[i]);
-    if (mm_mp_writer_status(&w))
-        return MM_EINVAL;
-    mm_hash2(h, MM_PAIR_PREFIX, 4, buf, w.len);
-    memcpy(buf + w.len, h, 4);
-    memcpy(out, MM_PAIR_PREFIX, 4);
-    int rc = mm_encoding_base32(out + 4, cap - 4, buf, w.len + 4) ? MM_EINVAL : MM_OK;
-    sodium_memzero(buf, sizeof buf);
-    return rc;
-}
-
-static int copy_endpoint(mm_mp_reader_t *r, char *out)
-{
-    const char *s;
-    uint32_t n;
-    int rc = mm_mp_str(r, &s, &n);
-    if (rc)
-        return rc;
-    if (n > MM_ENDPOINT_MAX || memchr(s, 0, n))
-        return MM_EMALFORMED;
-    memcpy(out, s, n);
-    out[n] = '\0';
-    return mm_endpoint_valid(out) ? MM_OK : MM_EMALFORMED;
-}
-
-static int bin32(mm_mp_reader_t *r, uint8_t out[32])
-{
-    const uint8_t *b;
-    int rc = mm_mp_bin_n(r, &b, 32);
-    if (rc == MM_OK)
-        memcpy(out, b, 32);
-    return rc;
+    return mm_code_encode(MM_PAIR_PREFIX, PAIR_VERSION, c, out, cap);
 }
 
 int mm_pair_code_decode(const char *text, mm_pair_code_t *c)
 {
-    uint8_t buf[PAYLOAD_MAX + 4], h[32];
-    size_t len;
-    uint32_t n, ne;
-    uint64_t v;
-    mm_mp_reader_t r;
-    int rc;
-    memset(c, 0, sizeof *c);
-    if (strncmp(text, MM_PAIR_PREFIX, 4) != 0)
-        return MM_EINVAL;
-    if ((rc = mm_encoding_unbase32(text + 4, buf, sizeof buf, &len)))
-        return rc == MM_ETOOBIG ? MM_EINVAL : rc;
-    if (len < 5)
-        return MM_EINVAL;
-    len -= 4;
-    mm_hash2(h, MM_PAIR_PREFIX, 4, buf, len);
-    if (memcmp(h, buf + len, 4) != 0) {
-        rc = MM_ECHECKSUM;
-        goto out;
-    }
-    mm_mp_reader_init(&r, buf, len);
-    if ((rc = mm_mp_array(&r, &n)) || (rc = mm_mp_uint(&r, &v)))
-        goto out;
-    if (n != 6 || v != PAIR_VERSION) {
-        rc = v != PAIR_VERSION ? MM_EVERSION : MM_EMALFORMED;
-        goto out;
-    }
-    if ((rc = bin32(&r, c->identity)) || (rc = bin32(&r, c->device))
-        || (rc = bin32(&r, c->secret)) || (rc = mm_mp_uint(&r, &c->expires))
-        || (rc = mm_mp_array(&r, &ne)))
-        goto out;
-    if (ne < 1 || ne > MM_PEER_ENDPOINTS) {
-        rc = MM_EMALFORMED;
-        goto out;
-    }
-    for (uint32_t i = 0; i < ne; i++)
-        if ((rc = copy_endpoint(&r, c->endpoints[i])))
-            goto out;
-    c->nendpoints = ne;
-    rc = mm_mp_left(&r) ? MM_ETRAILING : MM_OK;
-out:
-    sodium_memzero(buf, sizeof buf);
-    if (rc)
-        sodium_memzero(c, sizeof *c);
-    return rc;
+    return mm_code_decode(MM_PAIR_PREFIX, PAIR_VERSION, text, c);
 }
 
 static int refuse(char *why, size_t cap, int rc, const char *fmt, ...)

@@ -32,6 +32,7 @@
 #include "core/cert.h"
 #include "core/home.h"
 #include "core/peer.h"
+#include "core/code.h"
 
 #define MM_PAIR_PREFIX      "mmp1"
 #define MM_PAIR_CODE_MAX    1600        /* text, with NUL */
@@ -40,14 +41,8 @@
 #define MM_PAIR_JOIN_MAX    256
 #define MM_PAIR_TTL_MAX     (24ull * 3600 * 1000)   /* a code lasts at most a day */
 
-typedef struct {
-    uint8_t  identity[32];
-    uint8_t  device[32];            /* the pairing (identity) device: CURVE server key */
-    uint8_t  secret[32];
-    uint64_t expires;
-    unsigned nendpoints;
-    char     endpoints[MM_PEER_ENDPOINTS][MM_ENDPOINT_MAX + 1];
-} mm_pair_code_t;
+/* identity: whose device joins; device: the pairing (identity) device, CURVE server key */
+typedef mm_code_t mm_pair_code_t;
 
 /* X25519 key pair of a pairing secret:
  * sk = H("mm pair key v1" || secret), pk = X25519(sk, base point). */
