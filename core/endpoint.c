@@ -134,30 +134,28 @@ int mm_endpoint_put(mm_txn_t *txn, const uint8_t *buf, size_t len, int *replaced
     return MM_OK;
 }
 
+typedef struct {
+    mm_endpoint_fn fn;
+    void *arg;
+} walk_t;
+
+static int walk_one(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
+{
+    walk_t *w = arg;
+    mm_endpoint_t e;
+    (void) key;
+    (void) klen;
+    if (parse(val, vlen, &e, 0))
+        return MM_ECORRUPT;
+    return w->fn(&e, val, vlen, w->arg);
+}
+
 int mm_endpoint_foreach(mm_txn_t *txn, mm_endpoint_fn fn, void *arg)
 {
-    MDB_cursor *cur;
-    MDB_val k, v;
+    walk_t w = { fn, arg };
     if (!txn->store->has_v3)
         return MM_OK;
-    int rc = mdb_cursor_open(txn->txn, txn->store->endpoints, &cur);
-    if (rc)
-        return mm_store_rc(rc);
-    int ret = MM_OK;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        mm_endpoint_t e;
-        if (parse(v.mv_data, v.mv_size, &e, 0)) {
-            ret = MM_ECORRUPT;
-            break;
-        }
-        if ((ret = fn(&e, v.mv_data, v.mv_size, arg)) != 0)
-            break;
-    }
-    if (ret == MM_OK && rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-        ret = mm_store_rc(rc);
-    mdb_cursor_close(cur);
-    return ret;
+    return mm_store_walk(txn, txn->store->endpoints, walk_one, &w);
 }
 
 int mm_endpoint_announce(mm_txn_t *txn, const mm_keypair_t *device, uint64_t now,

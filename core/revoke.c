@@ -221,30 +221,28 @@ int mm_revoke_state(mm_txn_t *txn, const uint8_t device[32], const uint8_t ident
     return rc;
 }
 
+typedef struct {
+    mm_revoke_fn fn;
+    void *arg;
+} walk_t;
+
+static int walk_one(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
+{
+    walk_t *w = arg;
+    mm_revoke_t r;
+    (void) key;
+    (void) klen;
+    if (parse(val, vlen, &r, 0))
+        return MM_ECORRUPT;
+    return w->fn(&r, val, vlen, w->arg);
+}
+
 int mm_revoke_foreach(mm_txn_t *txn, mm_revoke_fn fn, void *arg)
 {
-    MDB_cursor *cur;
-    MDB_val k, v;
+    walk_t w = { fn, arg };
     if (!txn->store->has_v3)
         return MM_OK;
-    int rc = mdb_cursor_open(txn->txn, txn->store->revokes, &cur);
-    if (rc)
-        return mm_store_rc(rc);
-    int ret = MM_OK;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        mm_revoke_t r;
-        if (parse(v.mv_data, v.mv_size, &r, 0)) {
-            ret = MM_ECORRUPT;
-            break;
-        }
-        if ((ret = fn(&r, v.mv_data, v.mv_size, arg)) != 0)
-            break;
-    }
-    if (ret == MM_OK && rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-        ret = mm_store_rc(rc);
-    mdb_cursor_close(cur);
-    return ret;
+    return mm_store_walk(txn, txn->store->revokes, walk_one, &w);
 }
 
 typedef struct {
