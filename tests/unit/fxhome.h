@@ -8,6 +8,7 @@
 #include "crypto/random.h"
 #include "core/home.h"
 #include "core/peer.h"
+#include "core/log.h"
 
 /* A new home DIR/SUB for name (random keys; keys given: those). */
 static inline mm_home_t *fx_home(const char *dir, const char *sub, const char *name,
@@ -120,5 +121,58 @@ static inline int fx_read_vectors(const char *block, fx_vec_t *doc, int max)
     fclose(f);
     return n;
 }
+
+/* ---- carrying entries from home to home, one committed run per entry, as
+ * sync does (the verifier and everything storing applies runs as usual) ---- */
+
+typedef struct {
+    const uint8_t *scope;
+    mm_txn_t *from;
+    mm_store_t *to;
+    int rc;                         /* the first refusal */
+} fx_carry_t;
+
+static inline int fx_carry_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
+{
+    fx_carry_t *c = arg;
+    const uint8_t *b[1] = { buf };
+    mm_txn_t *txn;
+    (void) seq;
+    assert_rc(mm_store_begin(c->to, 1, &txn), MM_OK);
+    int rc = mm_log_put_run(txn, b, &len, 1, NULL);
+    if (rc == MM_OK)
+        assert_rc(mm_txn_commit(&txn), MM_OK);
+    mm_txn_abort(&txn);
+    if (rc && !c->rc)
+        c->rc = rc;
+    return rc ? 1 : 0;              /* the feed stops at its first refusal */
+}
+
+static inline int fx_carry_feed(const uint8_t *author, const uint8_t *scope, const mm_head_t *h, void *arg)
+{
+    fx_carry_t *c = arg;
+    mm_head_t theirs;
+    mm_txn_t *txn;
+    if (memcmp(scope, c->scope, 32))
+        return 0;
+    assert_rc(mm_store_begin(c->to, 0, &txn), MM_OK);
+    assert_rc(mm_log_head(txn, author, scope, &theirs), MM_OK);
+    mm_txn_abort(&txn);
+    if (theirs.seq < h->seq)
+        assert_true(mm_log_walk(c->from, author, scope, theirs.seq + 1, fx_carry_entry, c) >= 0);
+    return 0;
+}
+
+/* Everything a holds of scope that b lacks goes to b: MM_OK or the first
+ * refusal (what came before it is stored). */
+static inline int fx_carry(mm_home_t *a, mm_home_t *b, const uint8_t scope[32])
+{
+    fx_carry_t c = { scope, NULL, mm_home_store(b), MM_OK };
+    assert_rc(mm_store_begin(mm_home_store(a), 0, &c.from), MM_OK);
+    assert_rc(mm_log_feeds(c.from, fx_carry_feed, &c), MM_OK);
+    mm_txn_abort(&c.from);
+    return c.rc;
+}
+
 
 #endif

@@ -74,55 +74,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* ---- carrying, as in test_rekey.c ---- */
-
-typedef struct {
-    const uint8_t *scope;
-    mm_txn_t *from;
-    mm_store_t *to;
-    int rc;
-} carry_t;
-
-static int carry_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
-{
-    carry_t *c = arg;
-    const uint8_t *b[1] = { buf };
-    mm_txn_t *txn;
-    (void) seq;
-    assert_rc(mm_store_begin(c->to, 1, &txn), MM_OK);
-    int rc = mm_log_put_run(txn, b, &len, 1, NULL);
-    if (rc == MM_OK)
-        assert_rc(mm_txn_commit(&txn), MM_OK);
-    mm_txn_abort(&txn);
-    if (rc && !c->rc)
-        c->rc = rc;
-    return rc ? 1 : 0;
-}
-
-static int carry_feed(const uint8_t *author, const uint8_t *scope, const mm_head_t *h, void *arg)
-{
-    carry_t *c = arg;
-    mm_head_t theirs;
-    mm_txn_t *txn;
-    if (memcmp(scope, c->scope, 32))
-        return 0;
-    assert_rc(mm_store_begin(c->to, 0, &txn), MM_OK);
-    assert_rc(mm_log_head(txn, author, scope, &theirs), MM_OK);
-    mm_txn_abort(&txn);
-    if (theirs.seq < h->seq)
-        assert_true(mm_log_walk(c->from, author, scope, theirs.seq + 1, carry_entry, c) >= 0);
-    return 0;
-}
-
-static int carry(mm_home_t *a, mm_home_t *b, const uint8_t scope[32])
-{
-    carry_t c = { scope, NULL, mm_home_store(b), MM_OK };
-    assert_rc(mm_store_begin(mm_home_store(a), 0, &c.from), MM_OK);
-    assert_rc(mm_log_feeds(c.from, carry_feed, &c), MM_OK);
-    mm_txn_abort(&c.from);
-    return c.rc;
-}
-
 /* ---- an invite, as test_invite.c makes one ---- */
 
 static void issue(mm_home_t *inviter, uint8_t tag, mm_invite_code_t *code)
@@ -214,7 +165,7 @@ static void test_invite_reaches_the_phone(void **state)
     assert_rc(get_peer(w->a2, mm_home_identity_pk(w->grace), &p), MM_ENOTFOUND);
 
     /* the laptop's self feed: `scope`, then `peer` */
-    assert_rc(carry(w->a1, w->a2, w->self), MM_OK);
+    assert_rc(fx_carry(w->a1, w->a2, w->self), MM_OK);
     assert_rc(get_scope(w->a2, r, &s), MM_OK);
     assert_rc(get_scope(w->a1, r, &s1), MM_OK);
     assert_int_equal(s.kind, MM_SCOPE_PAIR);
@@ -238,10 +189,10 @@ static void test_invite_reaches_the_phone(void **state)
 
     /* with Grace's certificate, the phone reads and writes the scope */
     fx_give_cert(w->a2, w->grace);
-    assert_rc(carry(w->grace, w->a2, r), MM_OK);
+    assert_rc(fx_carry(w->grace, w->a2, r), MM_OK);
     note_in(w->a2, r, "from the phone");
     fx_give_cert(w->grace, w->a2);
-    assert_rc(carry(w->a2, w->grace, r), MM_OK);
+    assert_rc(fx_carry(w->a2, w->grace, r), MM_OK);
 
     /* Grace's own self feed got the same two entries, for her devices */
     mm_txn_t *txn;
@@ -261,7 +212,7 @@ static void test_peer_device_from_cert(void **state)
     mm_peer_t p;
     befriend(w->grace, w->a1, 2, "grace", r);
     fx_give_cert(w->a2, w->grace);
-    assert_rc(carry(w->a1, w->a2, w->self), MM_OK);
+    assert_rc(fx_carry(w->a1, w->a2, w->self), MM_OK);
     assert_rc(get_peer(w->a2, mm_home_identity_pk(w->grace), &p), MM_OK);
     assert_memory_equal(p.device, mm_keypair_pk(mm_home_device(w->grace)), 32);
 }
@@ -275,7 +226,7 @@ static void test_peer_changes(void **state)
     mm_peer_t p;
     mm_txn_t *txn;
     befriend(w->grace, w->a1, 3, "grace", r);
-    assert_rc(carry(w->a1, w->a2, w->self), MM_OK);
+    assert_rc(fx_carry(w->a1, w->a2, w->self), MM_OK);
     /* the phone alone knows Lin, as "gracie" */
     befriend(w->lin, w->a2, 4, "gracie", rl);
     assert_rc(mm_store_begin(mm_home_store(w->a2), 1, &txn), MM_OK);
@@ -288,7 +239,7 @@ static void test_peer_changes(void **state)
     p.blocked = 1;
     assert_rc(mm_propagate_peer_save(txn, w->d1, &p, T0 + 10), MM_OK);
     assert_rc(mm_txn_commit(&txn), MM_OK);
-    assert_rc(carry(w->a1, w->a2, w->self), MM_OK);
+    assert_rc(fx_carry(w->a1, w->a2, w->self), MM_OK);
     assert_rc(get_peer(w->a2, mm_home_identity_pk(w->grace), &p), MM_OK);
     assert_string_equal(p.petname, "gracie-2");
     assert_true(p.blocked);
@@ -296,7 +247,7 @@ static void test_peer_changes(void **state)
     assert_rc(get_peer(w->a2, mm_home_identity_pk(w->lin), &p), MM_OK);
     assert_string_equal(p.petname, "gracie");
     /* the phone's own Lin went to the laptop the same way */
-    assert_rc(carry(w->a2, w->a1, w->self), MM_OK);
+    assert_rc(fx_carry(w->a2, w->a1, w->self), MM_OK);
     assert_rc(get_peer(w->a1, mm_home_identity_pk(w->lin), &p), MM_OK);
     assert_rc(get_scope(w->a1, rl, &(mm_scope_t) { 0 }), MM_OK);
 
@@ -307,7 +258,7 @@ static void test_peer_changes(void **state)
     assert_rc(mm_propagate_peer_remove(txn, w->d1, mm_home_identity_pk(w->grace), T0 + 21),
               MM_ENOTFOUND);
     assert_rc(mm_txn_commit(&txn), MM_OK);
-    assert_rc(carry(w->a1, w->a2, w->self), MM_OK);
+    assert_rc(fx_carry(w->a1, w->a2, w->self), MM_OK);
     assert_rc(get_peer(w->a2, mm_home_identity_pk(w->grace), &p), MM_ENOTFOUND);
     assert_rc(get_peer(w->a2, mm_home_identity_pk(w->lin), &p), MM_OK);
 }
@@ -394,14 +345,14 @@ static void test_rekey_keys_in_self(void **state)
     mm_scope_t s1, s2;
     mm_txn_t *txn;
     befriend(w->grace, w->a1, 6, "grace", r);
-    assert_rc(carry(w->a1, w->a2, w->self), MM_OK);
+    assert_rc(fx_carry(w->a1, w->a2, w->self), MM_OK);
     const uint8_t (*to)[32] = (const uint8_t (*)[32]) mm_keypair_pk(w->d1);
     assert_rc(mm_store_begin(mm_home_store(w->a1), 1, &txn), MM_OK);
     assert_rc(mm_rekey_scope(txn, w->d1, r, to, 1, T0 + 30, NULL), MM_OK);
     assert_rc(mm_txn_commit(&txn), MM_OK);
     assert_rc(get_scope(w->a1, r, &s1), MM_OK);
     assert_int_equal(s1.nkeys, 2);
-    assert_rc(carry(w->a1, w->a2, w->self), MM_OK);
+    assert_rc(fx_carry(w->a1, w->a2, w->self), MM_OK);
     assert_rc(get_scope(w->a2, r, &s2), MM_OK);
     assert_int_equal(s2.nkeys, 2);
     assert_memory_equal(s2.keys, s1.keys, sizeof s1.keys[0] * 2);
@@ -479,7 +430,7 @@ static void test_one_session_carries_new_scope(void **state)
     uint8_t r[32];
     befriend(w->grace, w->a1, 7, "grace", r);
     fx_give_cert(w->grace, w->a1);
-    assert_rc(carry(w->grace, w->a1, r), MM_OK);            /* Grace's invite entry */
+    assert_rc(fx_carry(w->grace, w->a1, r), MM_OK);            /* Grace's invite entry */
     note_in(w->a1, r, "from the laptop");
     session(w->a2, w->a1);
     mm_peer_t p;
@@ -532,7 +483,7 @@ static void test_session_orders_by_key(void **state)
     befriend(w->grace, w->a1, 8, "grace", r);
     mm_home_t *devs[] = { w->a2, a3 };
     for (int i = 0; i < 2; i++) {
-        assert_rc(carry(w->a1, devs[i], w->self), MM_OK);
+        assert_rc(fx_carry(w->a1, devs[i], w->self), MM_OK);
         fx_give_cert(devs[i], w->grace);
     }
     /* the rekeyer has the greater device key, so that (author, scope)
@@ -549,7 +500,7 @@ static void test_session_orders_by_key(void **state)
     assert_rc(mm_rekey_scope(txn, mm_home_device(rk), r, (const uint8_t (*)[32]) to, 4, T0 + 50,
                              NULL), MM_OK);
     assert_rc(mm_txn_commit(&txn), MM_OK);
-    assert_rc(carry(rk, wr, r), MM_OK);
+    assert_rc(fx_carry(rk, wr, r), MM_OK);
     note_in(wr, r, "under the new key");
     session(a3, wr);
     mm_head_t h;

@@ -88,57 +88,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* ---- carrying entries, one committed run per entry, as sync does ---- */
-
-typedef struct {
-    const uint8_t *scope;
-    mm_txn_t *from;
-    mm_store_t *to;
-    int rc;                         /* the first refusal */
-} carry_t;
-
-static int carry_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
-{
-    carry_t *c = arg;
-    const uint8_t *b[1] = { buf };
-    mm_txn_t *txn;
-    (void) seq;
-    assert_rc(mm_store_begin(c->to, 1, &txn), MM_OK);
-    int rc = mm_log_put_run(txn, b, &len, 1, NULL);
-    if (rc == MM_OK)
-        assert_rc(mm_txn_commit(&txn), MM_OK);
-    mm_txn_abort(&txn);
-    if (rc && !c->rc)
-        c->rc = rc;
-    return rc ? 1 : 0;              /* the feed stops at its first refusal */
-}
-
-static int carry_feed(const uint8_t *author, const uint8_t *scope, const mm_head_t *h, void *arg)
-{
-    carry_t *c = arg;
-    mm_head_t theirs;
-    mm_txn_t *txn;
-    if (memcmp(scope, c->scope, 32))
-        return 0;
-    assert_rc(mm_store_begin(c->to, 0, &txn), MM_OK);
-    assert_rc(mm_log_head(txn, author, scope, &theirs), MM_OK);
-    mm_txn_abort(&txn);
-    if (theirs.seq < h->seq)
-        assert_true(mm_log_walk(c->from, author, scope, theirs.seq + 1, carry_entry, c) >= 0);
-    return 0;
-}
-
-/* Everything a holds of scope that b lacks goes to b: MM_OK or the first
- * refusal (what came before it is stored). */
-static int carry(mm_home_t *a, mm_home_t *b, const uint8_t scope[32])
-{
-    carry_t c = { scope, NULL, mm_home_store(b), MM_OK };
-    assert_rc(mm_store_begin(mm_home_store(a), 0, &c.from), MM_OK);
-    assert_rc(mm_log_feeds(c.from, carry_feed, &c), MM_OK);
-    mm_txn_abort(&c.from);
-    return c.rc;
-}
-
 /* ---- helpers ---- */
 
 static void note_in(mm_home_t *h, const uint8_t scope[32], const char *text, uint8_t id[32])
@@ -247,9 +196,9 @@ static void test_rekey_leaves_x_out(void **state)
 
     /* before: a note everyone of the scope holds */
     note_in(w->a1, w->r.id, "before the revocation", old_id);
-    assert_rc(carry(w->a1, w->grace, w->r.id), MM_OK);
-    assert_rc(carry(w->a1, w->a2, w->r.id), MM_OK);
-    assert_rc(carry(w->a1, w->x, w->r.id), MM_OK);
+    assert_rc(fx_carry(w->a1, w->grace, w->r.id), MM_OK);
+    assert_rc(fx_carry(w->a1, w->a2, w->r.id), MM_OK);
+    assert_rc(fx_carry(w->a1, w->x, w->r.id), MM_OK);
     uint64_t old_seq = head_of(w->a1, d1, w->r.id);
 
     /* the laptop rekeys every scope X could read: self first, then R */
@@ -273,9 +222,9 @@ static void test_rekey_leaves_x_out(void **state)
     note_in(w->a1, w->r.id, "after the revocation", new_id);
 
     /* the phone and Grace receive everything and learn the new key */
-    assert_rc(carry(w->a1, w->a2, w->self), MM_OK);
-    assert_rc(carry(w->a1, w->a2, w->r.id), MM_OK);
-    assert_rc(carry(w->a1, w->grace, w->r.id), MM_OK);
+    assert_rc(fx_carry(w->a1, w->a2, w->self), MM_OK);
+    assert_rc(fx_carry(w->a1, w->a2, w->r.id), MM_OK);
+    assert_rc(fx_carry(w->a1, w->grace, w->r.id), MM_OK);
     mm_home_t *others[] = { w->a2, w->grace };
     for (int i = 0; i < 2; i++) {
         scope_of(others[i], w->r.id, &s);
@@ -294,9 +243,9 @@ static void test_rekey_leaves_x_out(void **state)
 
     /* X stores what was sealed under the key it has (the rekeys), learns
      * no new key, and is refused the first entry of the new epoch */
-    assert_rc(carry(w->a1, w->x, w->r.id), MM_EDECRYPT);
+    assert_rc(fx_carry(w->a1, w->x, w->r.id), MM_EDECRYPT);
     assert_true(head_of(w->x, d1, w->r.id) == old_seq + 1);   /* the rekey */
-    assert_rc(carry(w->a1, w->x, w->self), MM_EDECRYPT);
+    assert_rc(fx_carry(w->a1, w->x, w->self), MM_EDECRYPT);
     assert_true(head_of(w->x, d1, w->self) == 1);             /* the self rekey */
     scope_of(w->x, w->r.id, &s);
     assert_int_equal(s.nkeys, 1);
@@ -359,7 +308,7 @@ static void test_rekey_leaves_x_out(void **state)
     const uint8_t *gdev = mm_keypair_pk(mm_home_device(w->grace));
     len = raw_entry(w->grace, gdev, w->r.id, head_of(w->grace, gdev, w->r.id), raw, sizeof raw);
     assert_false(opens_with_keys_of(w->x, raw, len));
-    assert_rc(carry(w->grace, w->a2, w->r.id), MM_OK);
+    assert_rc(fx_carry(w->grace, w->a2, w->r.id), MM_OK);
     for (int i = 0; i < 2; i++) {
         mm_entry_t e;
         uint8_t pt[MM_ENTRY_MAX];
@@ -619,7 +568,7 @@ static void test_rotation_rekeys(void **state)
     assert_true(head_of(w->a2, nd, w->r.id) == 1);  /* the rekey, by the new key */
     /* the laptop learns the new device, and the new key of R from its rekey */
     fx_give_cert(w->a1, w->a2);
-    assert_rc(carry(w->a2, w->a1, w->r.id), MM_OK);
+    assert_rc(fx_carry(w->a2, w->a1, w->r.id), MM_OK);
     scope_of(w->a1, w->r.id, &s);
     assert_int_equal(s.nkeys, 2);
     mm_scope_wipe(&s);
@@ -632,7 +581,7 @@ static void test_rotation_rekeys(void **state)
     assert_rc(mm_rekey_scope(txn, w->d1, w->r.id, (const uint8_t (*)[32]) to, 2, T1 + 1, NULL),
               MM_OK);
     assert_rc(mm_txn_commit(&txn), MM_OK);
-    assert_rc(carry(w->a1, w->a2, w->r.id), MM_OK);
+    assert_rc(fx_carry(w->a1, w->a2, w->r.id), MM_OK);
     scope_of(w->a2, w->r.id, &s);
     assert_int_equal(s.nkeys, 3);
     mm_scope_wipe(&s);
@@ -656,16 +605,16 @@ static void test_peer_rekey_relayed(void **state)
     uint8_t id[32];
     note_in(w->grace, w->r.id, "Grace, under her new key", id);
     /* the phone alone cannot follow */
-    assert_rc(carry(w->grace, w->a2, w->r.id), MM_EDECRYPT);
+    assert_rc(fx_carry(w->grace, w->a2, w->r.id), MM_EDECRYPT);
     /* the laptop can, and writes the key list into the self scope */
     uint64_t self_before = head_of(w->a1, mm_keypair_pk(w->d1), w->self);
-    assert_rc(carry(w->grace, w->a1, w->r.id), MM_OK);
+    assert_rc(fx_carry(w->grace, w->a1, w->r.id), MM_OK);
     assert_true(head_of(w->a1, mm_keypair_pk(w->d1), w->self) == self_before + 1);
     /* once: carrying the same again relays nothing more */
-    assert_rc(carry(w->grace, w->a1, w->r.id), MM_OK);
+    assert_rc(fx_carry(w->grace, w->a1, w->r.id), MM_OK);
     assert_true(head_of(w->a1, mm_keypair_pk(w->d1), w->self) == self_before + 1);
-    assert_rc(carry(w->a1, w->a2, w->self), MM_OK);
-    assert_rc(carry(w->grace, w->a2, w->r.id), MM_OK);
+    assert_rc(fx_carry(w->a1, w->a2, w->self), MM_OK);
+    assert_rc(fx_carry(w->grace, w->a2, w->r.id), MM_OK);
     mm_scope_t s;
     scope_of(w->a2, w->r.id, &s);
     assert_int_equal(s.nkeys, 2);
