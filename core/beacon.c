@@ -320,8 +320,10 @@ int mm_beacon_rx_input(mm_beacon_rx_t *rx, mm_home_t *home, const uint8_t *buf, 
     mm_txn_t *txn;
     int rc = MM_EDECRYPT;
     memset(out, 0, sizeof *out);
-    if (len != MM_BEACON_SIZE || sent_by_us(rx, buf))
+    if (len != MM_BEACON_SIZE)
         return MM_ENOTFOUND;
+    if (sent_by_us(rx, buf))
+        return MM_EEXIST;
     if (!budget_take(rx, now))
         return MM_EBUSY;
     /* one trial per key: no hint in the beacon says which (it would link) */
@@ -341,7 +343,7 @@ int mm_beacon_rx_input(mm_beacon_rx_t *rx, mm_home_t *home, const uint8_t *buf, 
         goto out;
     memcpy(out->device, out->endpoints.device, 32);
     if (!memcmp(out->device, mm_keypair_pk(mm_home_device(home)), 32)) {
-        rc = MM_ENOTFOUND;          /* our own statement, relayed back */
+        rc = MM_EEXIST;             /* our own statement, relayed back */
         goto out;
     }
     if (out->time + MM_BEACON_FRESH_MS < now || out->time > now + MM_BEACON_FRESH_MS) {

@@ -134,8 +134,9 @@ int mm_beacon_rx_round(mm_beacon_rx_t *rx, mm_home_t *home, uint64_t now,
  * statement that verifies by a device not this one, which this home holds
  * a current (unrevoked) certificate of, by the identity the key stands for;
  * then the statement is stored in a write txn if newer than the one held.
- * MM_OK with *out; MM_ENOTFOUND (not a beacon for this device, or one of
- * its own: nothing to say); MM_EBUSY (over the budget: not tried);
+ * MM_OK with *out; MM_ENOTFOUND (not a beacon for this device: nothing
+ * to say); MM_EEXIST (this device's own beacon or statement, come back);
+ * MM_EBUSY (over the budget: not tried);
  * MM_ETIMEOUT (its time is outside the window); MM_ESEQDUP (not after the
  * last one from that device: a replay); MM_ENOCERT (a device this home
  * holds no certificate of); MM_ESCOPE (a device of another identity than

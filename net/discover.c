@@ -189,6 +189,8 @@ static void one(mm_discover_t *d, const uint8_t *buf, size_t len, uint64_t now)
 {
     mm_beacon_heard_t h;
     int rc = mm_beacon_rx_input(d->rx, d->home, buf, len, now, &h);
+    if (rc == MM_EEXIST)
+        return;                     /* ours, back from the network */
     if (rc == MM_ENOTFOUND) {
         /* a stranger's, a dummy, or ours: counted, said rarely */
         if (is_pow2(++d->foreign))

@@ -783,7 +783,7 @@ static void on_beacon(void *arg, int rc, const mm_beacon_heard_t *h, unsigned lo
     if (h->stored)
         logf_(sv, "discovered %s at %s", label, *at ? at : "no endpoint");
     else if (h->appeared)
-        logf_(sv, "heard %s on the LAN, at %s as known", label, *at ? at : "no endpoint");
+        logf_(sv, "heard %s on the LAN (it announces no newer endpoints than known)", label);
     if (h->stored || h->appeared)
         discovered(sv, h->identity, h->device);
 }

@@ -256,7 +256,7 @@ static void test_peer_heard(void **state)
     assert_int_equal(round_of(arx, w->ada, now, round), 2);
     assert_memory_not_equal(round[0], round[1], MM_BEACON_SIZE);
     /* Ada hears herself: no trial, nothing */
-    assert_rc(mm_beacon_rx_input(arx, w->ada, round[1], MM_BEACON_SIZE, now, &h), MM_ENOTFOUND);
+    assert_rc(mm_beacon_rx_input(arx, w->ada, round[1], MM_BEACON_SIZE, now, &h), MM_EEXIST);
     /* Grace recognises hers and not Ada's self beacon; Carol neither */
     assert_rc(mm_beacon_rx_input(grx, w->grace, round[0], MM_BEACON_SIZE, now, &h),
               MM_ENOTFOUND);
@@ -361,7 +361,7 @@ static void test_forgeries(void **state)
               MM_OK);
     mm_random_bytes(nonce, sizeof nonce);
     assert_rc(mm_beacon_seal(bk, nonce, now, stmt, len, b), MM_OK);
-    assert_rc(mm_beacon_rx_input(grx, w->grace, b, sizeof b, now, &h), MM_ENOTFOUND);
+    assert_rc(mm_beacon_rx_input(grx, w->grace, b, sizeof b, now, &h), MM_EEXIST);
     assert_int_equal(stored_seq(w->grace, w->ada), 0);
     mm_beacon_rx_destroy(&grx);
 }
