@@ -241,6 +241,7 @@ int mm_beacon_rx_round(mm_beacon_rx_t *rx, mm_home_t *home, uint64_t now,
 static int sent_by_us(const mm_beacon_rx_t *rx, const uint8_t *nonce)
 {
     unsigned n = rx->nsent < SENT_MAX ? rx->nsent : SENT_MAX;
+    /* cppcheck-suppress knownConditionTrueFalse ; mm_beacon_rx_round raises nsent */
     for (unsigned i = 0; i < n; i++)
         if (!memcmp(rx->sent[i], nonce, MM_NONCE_BYTES))
             return 1;

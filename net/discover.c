@@ -185,7 +185,7 @@ void mm_discover_tick(mm_discover_t *d, uint64_t now)
               lost == 1 ? "" : "s");
 }
 
-static void one(mm_discover_t *d, const uint8_t *buf, size_t len, uint64_t now)
+static void hear(mm_discover_t *d, const uint8_t *buf, size_t len, uint64_t now)
 {
     mm_beacon_heard_t h;
     int rc = mm_beacon_rx_input(d->rx, d->home, buf, len, now, &h);
@@ -222,6 +222,6 @@ void mm_discover_input(mm_discover_t *d, uint64_t now)
         ssize_t got = recv(d->fd, buf, sizeof buf, 0);
         if (got < 0)
             return;                 /* EAGAIN: all read */
-        one(d, buf, (size_t) got, now);
+        hear(d, buf, (size_t) got, now);
     }
 }

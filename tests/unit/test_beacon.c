@@ -303,7 +303,7 @@ static void test_peer_heard(void **state)
     assert_true(h.appeared);
     assert_int_equal(stored_seq(w->grace, w->ada), T0 + 20000);
     /* heard again after MM_BEACON_ABSENT rounds of silence: it reappeared */
-    now += (MM_BEACON_ABSENT + 1) * MM_BEACON_INTERVAL_MS;
+    now += (uint64_t) (MM_BEACON_ABSENT + 1) * MM_BEACON_INTERVAL_MS;
     assert_int_equal(round_of(arx, w->ada, now, round), 2);
     assert_rc(mm_beacon_rx_input(grx, w->grace, round[1], MM_BEACON_SIZE, now, &h), MM_OK);
     assert_true(h.appeared);
@@ -311,7 +311,7 @@ static void test_peer_heard(void **state)
     assert_int_equal(round_of(arx, w->ada, now, round), 2);
     assert_rc(mm_beacon_rx_input(grx, w->grace, round[1], MM_BEACON_SIZE,
                                  now + MM_BEACON_FRESH_MS + 1, &h), MM_ETIMEOUT);
-    assert_int_equal(round_of(arx, w->ada, now + 2 * MM_BEACON_FRESH_MS, round), 2);
+    assert_int_equal(round_of(arx, w->ada, now + 2 * (uint64_t) MM_BEACON_FRESH_MS, round), 2);
     assert_rc(mm_beacon_rx_input(grx, w->grace, round[1], MM_BEACON_SIZE, now + 1, &h),
               MM_ETIMEOUT);
     mm_beacon_rx_destroy(&arx);
