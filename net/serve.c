@@ -733,9 +733,12 @@ static uint64_t knob_ms(const char *name, uint64_t def)
 
 /* ---- LAN discovery (PROTOCOL.md 7.1) ---- */
 
-/* A device of ours or of a peer was heard on the LAN.  The place where
- * "sync with it now" goes (background sync, when it runs); for now it is
- * logged. */
+/* A device of ours or of a peer was heard on the LAN: its statement was
+ * newer and is stored now, or it is back after MM_BEACON_ABSENT rounds of
+ * silence (on_beacon has logged which).  The hook for background sync:
+ * "make that target due now" goes here (identity: whose, our own or a
+ * peer's; device: which of its devices, whose stored statement says where
+ * it listens).  At most once per round per device. */
 static void discovered(server_t *sv, const uint8_t identity[32], const uint8_t device[32])
 {
     (void) sv;
