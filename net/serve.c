@@ -752,7 +752,12 @@ static void device_label(server_t *sv, const mm_beacon_heard_t *h, char *out, si
     char who[MM_PETNAME_MAX + 16], code[MM_IDCODE_LEN + 1];
     mm_txn_t *txn;
     mm_cert_t c;
+    static const uint8_t zero[32];
     int named = 0;
+    if (!memcmp(h->device, zero, 32)) {     /* refused before its statement was read */
+        snprintf(out, cap, "an unknown device");
+        return;
+    }
     if (mm_store_begin(mm_home_store(sv->home), 0, &txn) == MM_OK) {
         named = mm_cert_get(txn, h->device, &c, NULL, NULL) == MM_OK;
         mm_txn_abort(&txn);
