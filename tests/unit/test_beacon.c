@@ -366,6 +366,75 @@ static void test_forgeries(void **state)
     mm_beacon_rx_destroy(&grx);
 }
 
+/* Ada's two devices share the self scope: each recognises the other's
+ * self beacon; a statement of someone else's device under the self key is
+ * not believed; after a rekey that one device lacks (a revoked device
+ * never gets it) neither recognises the other's beacons. */
+static void test_own_devices(void **state)
+{
+    world_t *w = *state;
+    mm_keypair_t *ida = fx_keypair(0x31), *d1 = fx_keypair(0x41), *d2 = fx_keypair(0x42);
+    mm_beacon_rx_t *rx1, *rx2;
+    mm_beacon_heard_t h;
+    mm_txn_t *ta, *tb;
+    mm_scope_t self;
+    uint8_t round[4][MM_BEACON_SIZE], bk[32], nonce[MM_NONCE_BYTES], b[MM_BEACON_SIZE];
+    uint8_t stmt[MM_ENDPOINT_STMT_MAX], newkey[32];
+    size_t len;
+    static const char eps[1][MM_ENDPOINT_MAX + 1] = { "tcp://10.0.0.8:7460" };
+    uint64_t now = T0 + 1000;
+    mm_home_t *a1 = fx_home(w->dir, "a1", "Ada", ida, d1);
+    mm_home_t *a2 = fx_home(w->dir, "a2", "Ada", ida, d2);
+    fx_give_cert(a1, a2);
+    fx_give_cert(a2, a1);
+    fx_give_cert(a1, w->grace);
+    assert_rc(mm_store_begin(mm_home_store(a1), 0, &ta), MM_OK);
+    assert_rc(mm_scope_get(ta, mm_home_self_scope(a1), &self), MM_OK);
+    mm_txn_abort(&ta);
+    assert_rc(mm_store_begin(mm_home_store(a2), 1, &tb), MM_OK);
+    assert_rc(mm_scope_add_key(tb, self.id, mm_scope_key(&self)), MM_OK);
+    assert_rc(mm_txn_commit(&tb), MM_OK);
+    announce(a1, T0, "tcp://10.0.0.1:7460");
+    announce(a2, T0, "tcp://10.0.0.5:7460");
+    assert_rc(mm_beacon_rx_new(&rx1), MM_OK);
+    assert_rc(mm_beacon_rx_new(&rx2), MM_OK);
+    assert_int_equal(round_of(rx2, a2, now, round), 1);
+    assert_rc(mm_beacon_rx_load(rx1, a1, MM_BEACON_INTERVAL_MS), MM_OK);
+    assert_rc(mm_beacon_rx_input(rx1, a1, round[0], MM_BEACON_SIZE, now, &h), MM_OK);
+    assert_true(h.stored);
+    assert_memory_equal(h.identity, mm_keypair_pk(ida), 32);
+    assert_memory_equal(h.device, mm_keypair_pk(d2), 32);
+    assert_int_equal(round_of(rx1, a1, now, round), 1);
+    assert_rc(mm_beacon_rx_input(rx2, a2, round[0], MM_BEACON_SIZE, now, &h), MM_OK);
+    assert_memory_equal(h.device, mm_keypair_pk(d1), 32);
+    /* Grace's statement under Ada's self key: Grace is not Ada */
+    mm_beacon_derive(bk, mm_scope_key(&self));
+    assert_rc(mm_endpoint_make(mm_home_device(w->grace), now, eps, 1, stmt, sizeof stmt, &len),
+              MM_OK);
+    mm_random_bytes(nonce, sizeof nonce);
+    assert_rc(mm_beacon_seal(bk, nonce, now, stmt, len, b), MM_OK);
+    assert_rc(mm_beacon_rx_input(rx1, a1, b, sizeof b, now, &h), MM_ESCOPE);
+    /* a1 rekeys its self scope; a2 has not got the key */
+    mm_random_bytes(newkey, sizeof newkey);
+    assert_rc(mm_store_begin(mm_home_store(a1), 1, &ta), MM_OK);
+    assert_rc(mm_scope_add_key(ta, self.id, newkey), MM_OK);
+    assert_rc(mm_txn_commit(&ta), MM_OK);
+    now += 1000;
+    assert_int_equal(round_of(rx1, a1, now, round), 1);
+    assert_rc(mm_beacon_rx_input(rx2, a2, round[0], MM_BEACON_SIZE, now, &h), MM_ENOTFOUND);
+    assert_int_equal(round_of(rx2, a2, now, round), 1);
+    assert_rc(mm_beacon_rx_input(rx1, a1, round[0], MM_BEACON_SIZE, now, &h), MM_ENOTFOUND);
+    sodium_memzero(newkey, sizeof newkey);
+    mm_scope_wipe(&self);
+    mm_beacon_rx_destroy(&rx1);
+    mm_beacon_rx_destroy(&rx2);
+    mm_home_close(&a1);
+    mm_home_close(&a2);
+    mm_keypair_destroy(&ida);
+    mm_keypair_destroy(&d1);
+    mm_keypair_destroy(&d2);
+}
+
 /* A flood costs at most MM_BEACON_BURST trials at once, then
  * MM_BEACON_RATE a second; wrong sizes cost none. */
 static void test_budget(void **state)
@@ -422,6 +491,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peer_heard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forgeries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_own_devices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
