@@ -89,7 +89,9 @@ const char cmd_answer_help[] =
     "    engagement, and once a clarification: a second answer is allowed,\n"
     "    a third is not.  A question held beyond your budget cannot be\n"
     "    answered until it is released.  TEXT is one argument or several\n"
-    "    words; '-' reads it from stdin.  At most 4000 bytes.\n"
+    "    words; '-' reads it from stdin.  At most 4000 bytes.  Left out on\n"
+    "    a terminal, your editor opens ('mm help config'); an empty text\n"
+    "    aborts.\n"
     "\n"
     "OUTPUT\n"
     "    answered ada: 1a2b3c4d5e6f\n"
@@ -114,6 +116,7 @@ const char cmd_decline_help[] =
     "DESCRIPTION\n"
     "    Declines the question QID instead of answering it, with a line of\n"
     "    explanation.  A declined question frees its asker to ask you again.\n"
+    "    TEXT left out on a terminal: your editor opens ('mm help config').\n"
     "\n"
     "OPTIONS\n"
     "    --refer PEER\n"
@@ -142,7 +145,8 @@ const char cmd_askback_help[] =
     "    Mentoring goes both ways: on a question you have released (open,\n"
     "    answered or thanked) you may ask one question back.  The mentee\n"
     "    sees it in 'mm status' and replies with 'mm report'.  One per\n"
-    "    engagement.\n"
+    "    engagement.  TEXT left out on a terminal: your editor opens ('mm\n"
+    "    help config').\n"
     "\n"
     "OUTPUT\n"
     "    asked ada back on 1a2b3c4d5e6f\n"
@@ -680,7 +684,7 @@ int cmd_decline(cli_t *cli, int argc, char **argv)
     int ex;
 
     /* After the usage check, before the question is looked for. */
-    if (argc >= 2 && refer &&
+    if (argc >= 1 && refer &&
         (ex = cmd_peer_get(cli, refer, &to)) != CLI_EXIT_OK)
         return ex;
     return rel_reply(cli, argc, argv, &spec, refer ? to.identity : NULL,

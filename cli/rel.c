@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_peer.h"
+#include "cli/edit.h"
 #include "cli/json.h"
 #include "cli/rel.h"
 #include "cli/util.h"
@@ -474,12 +475,13 @@ int rel_reply(cli_t *cli, int argc, char **argv, const rel_reply_spec_t *spec,
 
     memset(&c, 0, sizeof c);
     c.own = own;
-    if (spec->text ? argc < 2 : argc != 1)
+    /* TEXT left out on a terminal: the editor (edit.h) */
+    if (spec->text ? argc < 1 || (argc == 1 && !cli_edit_possible()) : argc != 1)
         return cli_usage(cli, "%s", spec->usage[argc ? 1 : 0]);
     if ((ex = cli_id_prefix(cli, argv[0], "a question", prefix)) != CLI_EXIT_OK)
         return ex;
-    if (spec->text && (ex = cli_text_read(cli, argc - 1, argv + 1, spec->text,
-                                          &text, &len)) != CLI_EXIT_OK)
+    if (spec->text && (ex = cli_text_or_edit(cli, argc - 1, argv + 1, spec->text,
+                                             NULL, &text, &len)) != CLI_EXIT_OK)
         return ex;
     rc = reply_call(cli, spec, prefix, text, len,
                     spec->act == MM_ACT_DECLINE ? refer : NULL, &c.out);

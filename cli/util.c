@@ -710,6 +710,15 @@ void cli_text_free(char *text, size_t len)
     free(text);
 }
 
+void cli_stdin_prompt(const cli_t *cli, const char *what)
+{
+    if (!isatty(STDIN_FILENO))
+        return;
+    fflush(stdout);
+    fprintf(stderr, "mm %s: type the %s, then Ctrl-D on a line of its own:\n",
+            cli && cli->name ? cli->name : "", what);
+}
+
 int cli_text_read(cli_t *cli, int argc, char **argv, const char *what,
                   char **out, size_t *outlen)
 {
@@ -720,6 +729,7 @@ int cli_text_read(cli_t *cli, int argc, char **argv, const char *what,
     *out = NULL;
     *outlen = 0;
     if (argc == 1 && strcmp(argv[0], "-") == 0) {
+        cli_stdin_prompt(cli, what);
         /* One byte more than the limit: the newline dropped below. */
         r = cli_read_stdin(&text, &len, MM_TEXT_MAX + 1);
         if (r < 0)

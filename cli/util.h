@@ -94,6 +94,10 @@ int  cli_id_prefix(cli_t *cli, const char *arg, const char *what,
  * ("question").  Exit code; prints errors. */
 int  cli_text_read(cli_t *cli, int argc, char **argv, const char *what,
                    char **text, size_t *len);
+/* On a terminal, before TEXT is read from stdin ("-"): the one-line
+ * prompt "mm CMD: type the WHAT, then Ctrl-D on a line of its own:" on
+ * stderr.  Nothing when stdin is not a terminal. */
+void cli_stdin_prompt(const cli_t *cli, const char *what);
 /* Wipe and free a TEXT (NULL is fine). */
 void cli_text_free(char *text, size_t len);
 /* The same checks on an option's value (--offer TEXT). */
