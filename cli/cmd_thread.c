@@ -10,12 +10,15 @@
 #include "cli/cmd_backup.h"
 #include "cli/cmd_peer.h"
 #include "cli/json.h"
+#include "cli/news.h"
 #include "cli/rel.h"
 #include "cli/util.h"
 #include "core/engage.h"
 #include "core/log.h"
+#include "core/looked.h"
 #include "crypto/error.h"
 #include "crypto/encoding.h"
+#include "crypto/idcode.h"
 
 const char cmd_thread_help[] =
     "a relationship as a readable conversation, in time order\n"
@@ -59,31 +62,61 @@ const char cmd_status_help[] =
     "what waits on you and on others, on one screen\n"
     "\n"
     "DESCRIPTION\n"
-    "    Across every relationship: questions waiting on you (your inbox,\n"
-    "    if you mentor, and questions your mentors asked you back), your\n"
-    "    questions waiting on others, those held by a mentor's budget or\n"
-    "    absence (and how many are ahead of you), answers you have not\n"
-    "    thanked, reports due (thanked, nothing reported yet), and\n"
-    "    ambitions no question has served for 90 days.  As a mentor, your\n"
-    "    mentees' new questions are first sorted into your budget, as 'mm\n"
-    "    inbox' does.\n"
+    "    First what is new since you last looked: what your mentors and\n"
+    "    mentees wrote that this device stored since your last 'mm status'\n"
+    "    (answers, questions asked back, declines and whom they suggest,\n"
+    "    releases and holds, absences; new questions, thanks, reports and\n"
+    "    withdrawals).  Showing it moves the mark: the next 'mm status'\n"
+    "    shows only what arrives after this one read the store.  The mark\n"
+    "    is this device's alone (HOME/looked); the first 'mm status' of a\n"
+    "    home shows nothing new and sets it.  --json shows the same list\n"
+    "    and leaves the mark where it is (a script looking is not you).\n"
+    "\n"
+    "    Then, across every relationship: mentors who are away; questions\n"
+    "    waiting on you (your inbox, if you mentor, and questions your\n"
+    "    mentors asked you back); your questions waiting on others; those\n"
+    "    held by a mentor's budget or absence (how many are ahead of you,\n"
+    "    or 'you are next'); answers you have not thanked, with the answer;\n"
+    "    reports due (thanked, nothing reported yet); questions declined in\n"
+    "    the last 30 days, with whom the mentor suggests and what to do\n"
+    "    next; and ambitions no question has served for 90 days.  As a\n"
+    "    mentor, your mentees' new questions are first sorted into your\n"
+    "    budget, as 'mm inbox' does.\n"
     "\n"
     "OUTPUT\n"
-    "    waiting on others\n"
-    "      1a2b3c4d5e6f  grace  open  2 days ago  What would you weigh...\n"
+    "    new since you last looked\n"
+    "      grace answered 1a2b3c4d5e6f\n"
+    "    away\n"
+    "      lin is away until 2026-12-10; questions to them wait until then\n"
     "    held\n"
-    "      5e6f7a8b9c0d  lin  1 day ago  How did you...\n"
-    "        held: lin's budget is full; 2 ahead of you\n"
+    "      5e6f7a8b9c0d  lin  held  1 day ago  How did you...\n"
+    "        held: lin is away until 2026-12-10; you are next\n"
+    "    answers to thank\n"
+    "      1a2b3c4d5e6f  grace  answered  1 hour ago  What would you weigh...\n"
+    "        answer: Start from the failing cases your users report.\n"
+    "        thank with 'mm thank 1a2b3c4d5e6f TEXT'\n"
+    "    declined (last 30 days)\n"
+    "      9a8b7c6d5e4f  lin  declined  2 days ago  How do I...\n"
+    "        lin: Not my field, sorry.\n"
+    "        lin suggests grace (mmi...), your mentor: ask with 'mm ask grace TEXT'\n"
     "\n"
-    "    --json prints {\"waiting_on_me\", \"waiting_on_others\", \"held\",\n"
-    "    \"unthanked\", \"reports_due\", \"quiet_ambitions\"}, each a list.\n"
-    "    Questions are objects as in 'mm brief --json' (held ones with\n"
-    "    \"ahead\" and \"away_until\"); waiting_on_me items have \"kind\"\n"
-    "    \"question\" or \"ask-back\" ({\"id\", \"ref\", \"peer\", \"time\",\n"
-    "    \"time_ms\", \"text\"}); quiet ambitions are as in 'mm ambition list\n"
-    "    --json'.  \"device\" is {\"forked\"}, with \"code\" (MM_EFORKED),\n"
-    "    \"valid_through_seq\" and \"text\" when this device's key was also used\n"
-    "    on another home (a copied home): such a home writes nothing more.\n"
+    "    Long lines are cut at a word boundary to the terminal's width\n"
+    "    ($COLUMNS, else the terminal's own; 60 characters of text when\n"
+    "    neither is known), and texts shown in full wrap at word boundaries.\n"
+    "\n"
+    "    --json prints {\"new\", \"new_more\", \"away\", \"waiting_on_me\",\n"
+    "    \"waiting_on_others\", \"held\", \"unthanked\", \"reports_due\",\n"
+    "    \"declined\", \"quiet_ambitions\"}, each a list but new_more (the\n"
+    "    events beyond the first 100).  new items are as in 'mm sync --json'\n"
+    "    news ({\"kind\", \"peer\", \"question\", \"time\", \"time_ms\", ...});\n"
+    "    away items {\"peer\", \"until\"}.  Questions are objects as in 'mm\n"
+    "    brief --json' (held ones with \"ahead\" and \"away_until\");\n"
+    "    waiting_on_me items have \"kind\" \"question\" or \"ask-back\"\n"
+    "    ({\"id\", \"ref\", \"peer\", \"time\", \"time_ms\", \"text\"}); quiet\n"
+    "    ambitions are as in 'mm ambition list --json'.  \"device\" is\n"
+    "    {\"forked\"}, with \"code\" (MM_EFORKED), \"valid_through_seq\" and\n"
+    "    \"text\" when this device's key was also used on another home (a\n"
+    "    copied home): such a home writes nothing more.\n"
     "\n"
     "EXAMPLES\n"
     "    mm sync && mm status\n"
@@ -95,6 +128,7 @@ const char cmd_status_help[] =
 
 #define LINE_CHARS 60                       /* of a text in status lists */
 #define QUIET_MS   (90ull * 24 * 3600 * 1000) /* an ambition is quiet after */
+#define DECLINE_MS (30ull * 24 * 3600 * 1000) /* a decline is shown for */
 
 /* --- entries for people ------------------------------------------------------ */
 
@@ -499,10 +533,11 @@ static int quiet(cli_t *cli, const rels_t *all, const mm_ambition_t *a,
 }
 
 typedef enum { L_INBOX, L_ASKBACK, L_WAITING, L_HELD, L_UNTHANKED, L_REPORTS,
-               L_N } list_t;
+               L_DECLINED, L_N } list_t;
 
-/* Which list q belongs to (L_N: none); ask-backs are counted apart. */
-static list_t which(cli_t *cli, const mm_question_t *q)
+/* Which list q belongs to (L_N: none); ask-backs are counted apart.  A
+ * decline of mine is shown for DECLINE_MS after it was written. */
+static list_t which(cli_t *cli, const mm_question_t *q, uint64_t now)
 {
     if (!rel_me(cli, q->q->author))
         return q->state == MM_QS_OPEN ? L_INBOX : L_N;
@@ -511,16 +546,43 @@ static list_t which(cli_t *cli, const mm_question_t *q)
     case MM_QS_HELD:                     return L_HELD;
     case MM_QS_ANSWERED:                 return L_UNTHANKED;
     case MM_QS_THANKED:                  return q->nreports ? L_N : L_REPORTS;
+    case MM_QS_DECLINED:
+        return q->decline && (q->decline->time > now || now - q->decline->time < DECLINE_MS)
+            ? L_DECLINED : L_N;
     default:                             return L_N;
     }
 }
 
+/* The peer a decline refers me to, if they are my peer: 1 and *p. */
+static int referred_peer(cli_t *cli, const mm_item_t *decline, mm_peer_t *p)
+{
+    mm_txn_t *txn = NULL;
+    const uint8_t *id;
+    uint32_t n;
+    int found = 0;
+
+    if (mm_body_bin(decline->pt, decline->ptlen, "refer", &id, &n) != MM_OK || n != 32)
+        return 0;
+    if (mm_store_begin(mm_home_store(cli->home), 0, &txn) == MM_OK)
+        found = mm_peer_get(txn, id, p) == MM_OK;
+    mm_txn_abort(&txn);
+    return found;
+}
+
+/* What status shows beyond the questions: the news since the mark. */
+typedef struct {
+    mm_news_list_t news;
+    mm_looked_t    now;
+    int            have;        /* news read (a failure costs only them) */
+} status_new_t;
+
 static void status_json(cli_t *cli, const rels_t *all,
-                        const cmd_ambitions_t *amb, uint64_t now)
+                        const cmd_ambitions_t *amb, const status_new_t *nw, uint64_t now)
 {
     static const char *const keys[] = { "waiting_on_others", "held",
-                                        "unthanked", "reports_due" };
-    static const list_t lists[] = { L_WAITING, L_HELD, L_UNTHANKED, L_REPORTS };
+                                        "unthanked", "reports_due", "declined" };
+    static const list_t lists[] = { L_WAITING, L_HELD, L_UNTHANKED, L_REPORTS,
+                                    L_DECLINED };
     char when[CLI_TIME_MAX];
     json_t j;
 
@@ -541,12 +603,29 @@ static void status_json(cli_t *cli, const rels_t *all,
         json_str(&j, "text", line);
     }
     json_obj_end(&j);
+    json_arr_begin(&j, "new");
+    for (size_t i = 0; nw->have && i < nw->news.n; i++)
+        cli_news_json(cli, &j, &nw->news.v[i]);
+    json_arr_end(&j);
+    json_uint(&j, "new_more", nw->have ? nw->news.more : 0);
+    json_arr_begin(&j, "away");
+    for (size_t i = 0; i < all->n; i++) {
+        uint64_t away = their_away(cli, &all->v[i]);
+        if (all->v[i].peer.role != MM_ROLE_MENTOR || away <= now)
+            continue;
+        json_obj_begin(&j, NULL);
+        json_str(&j, "peer", all->v[i].peer.petname);
+        cli_time_iso(when, away);
+        json_str(&j, "until", when);
+        json_obj_end(&j);
+    }
+    json_arr_end(&j);
     json_arr_begin(&j, "waiting_on_me");
     for (size_t i = 0; i < all->n; i++)
         for (size_t k = 0; k < all->v[i].nq; k++) {
             const rel_t *r = &all->v[i];
             const mm_question_t *q = &r->qs[k];
-            if (which(cli, q) == L_INBOX) {
+            if (which(cli, q, now) == L_INBOX) {
                 rel_question_json(cli, &j, NULL, r, q);
                 json_str(&j, "kind", "question");
                 json_obj_end(&j);
@@ -570,7 +649,7 @@ static void status_json(cli_t *cli, const rels_t *all,
         for (size_t i = 0; i < all->n; i++)
             for (size_t k = 0; k < all->v[i].nq; k++) {
                 const rel_t *r = &all->v[i];
-                if (which(cli, &r->qs[k]) != lists[l])
+                if (which(cli, &r->qs[k], now) != lists[l])
                     continue;
                 rel_question_json(cli, &j, NULL, r, &r->qs[k]);
                 if (lists[l] == L_HELD) {
@@ -607,12 +686,57 @@ static void heading(const char **pending)
     }
 }
 
+/* Under a declined question: what the mentor said and where to go next. */
+static void print_declined(cli_t *cli, const rel_t *r, const mm_question_t *q)
+{
+    char name[CLI_NAME_SAFE], arg[CLI_NAME_SAFE], other[CLI_NAME_SAFE];
+    char code[MM_IDCODE_LEN + 1];
+    const uint8_t *id;
+    const char *s;
+    uint32_t idn;
+    size_t n;
+    mm_peer_t p;
+
+    cmd_peer_name(name, r->peer.petname);
+    s = rel_field(q->decline, "text", &n);
+    if (n) {
+        char *line = cli_first_line(s, n, LINE_CHARS);
+        printf("    %s: %s\n", name, line ? line : "?");
+        free(line);
+    }
+    if (mm_body_bin(q->decline->pt, q->decline->ptlen, "refer", &id, &idn) != MM_OK ||
+        idn != 32) {
+        cmd_peer_arg(arg, &r->peer);
+        printf("    ask someone else, or ask %s again with 'mm ask %s TEXT'\n", name, arg);
+        return;
+    }
+    mm_idcode_encode(code, MM_IDCODE_IDENTITY, id);
+    s = rel_field(q->decline, "refer_name", &n);
+    {
+        char *nm = cli_line(s, n, MM_PETNAME_MAX);
+        cmd_peer_name(other, nm && *nm ? nm : "someone");
+        free(nm);
+    }
+    if (!referred_peer(cli, q->decline, &p)) {
+        printf("    %s suggests %s (%s), not your peer yet: ask them for an invite, "
+               "then 'mm accept CODE'\n", name, other, code);
+        return;
+    }
+    cmd_peer_arg(arg, &p);
+    if (p.role == MM_ROLE_MENTOR)
+        printf("    %s suggests %s (%s), your mentor: ask with 'mm ask %s TEXT'\n", name,
+               arg, code, arg);
+    else
+        printf("    %s suggests %s (%s), your peer\n", name, arg, code);
+}
+
 static void status_text(cli_t *cli, const rels_t *all,
-                        const cmd_ambitions_t *amb, uint64_t now)
+                        const cmd_ambitions_t *amb, const status_new_t *nw, uint64_t now)
 {
     static const char *const titles[] = {
         [L_WAITING] = "waiting on others", [L_HELD] = "held",
         [L_UNTHANKED] = "answers to thank", [L_REPORTS] = "reports due",
+        [L_DECLINED] = "declined (last 30 days)",
     };
     char hex[2 * 32 + 1], name[CLI_NAME_SAFE], when[CLI_TIME_MAX];
     size_t inbox = 0, held = 0, shown = 0;
@@ -625,11 +749,31 @@ static void status_text(cli_t *cli, const rels_t *all,
         printf("this device\n  forked: %s\n", line);
         shown++;
     }
+    if (nw->have && (nw->news.n || nw->news.more)) {
+        printf("new since you last looked\n");
+        for (size_t i = 0; i < nw->news.n; i++)
+            cli_news_line(cli, "  ", &nw->news.v[i]);
+        if (nw->news.more)
+            printf("  and %zu more\n", nw->news.more);
+        shown++;
+    }
+    pending = "away";
+    for (size_t i = 0; i < all->n; i++) {
+        uint64_t away = their_away(cli, &all->v[i]);
+        if (all->v[i].peer.role != MM_ROLE_MENTOR || away <= now)
+            continue;
+        heading(&pending);
+        cmd_peer_name(name, all->v[i].peer.petname);
+        cli_time_date(when, away);
+        printf("  %s is away until %s; questions to them wait until then\n", name, when);
+        shown++;
+    }
+    pending = "waiting on you";
 
     for (size_t i = 0; i < all->n; i++)
         for (size_t k = 0; k < all->v[i].nq; k++) {
             const mm_question_t *q = &all->v[i].qs[k];
-            inbox += which(cli, q) == L_INBOX;
+            inbox += which(cli, q, now) == L_INBOX;
             held += !rel_me(cli, q->q->author) && q->state == MM_QS_HELD;
         }
     if (inbox || held) {
@@ -659,20 +803,22 @@ static void status_text(cli_t *cli, const rels_t *all,
             printf("    reply with 'mm report %.*s TEXT'\n", CLI_SHORT_ID, hex);
             shown++;
         }
-    for (list_t l = L_WAITING; l <= L_REPORTS; l++) {
+    for (list_t l = L_WAITING; l <= L_DECLINED; l++) {
         pending = titles[l];
         for (size_t i = 0; i < all->n; i++)
             for (size_t k = 0; k < all->v[i].nq; k++) {
                 const rel_t *r = &all->v[i];
                 const mm_question_t *q = &r->qs[k];
                 const mm_item_t *at = q->q;
-                if (which(cli, q) != l)
+                if (which(cli, q, now) != l)
                     continue;
                 heading(&pending);
                 if (l == L_UNTHANKED)
                     at = q->answers[q->nanswers - 1];
                 else if (l == L_REPORTS)
                     at = q->thanks;
+                else if (l == L_DECLINED)
+                    at = q->decline;
                 status_line(cli, r, q, at, mm_qstate_name(q->state), now);
                 mm_encoding_hex(hex, q->q->id, 32);
                 cmd_peer_name(name, r->peer.petname);
@@ -681,16 +827,29 @@ static void status_text(cli_t *cli, const rels_t *all,
                     if (q->hold == MM_HOLD_ONE) {
                         printf("    held: one question at a time; it reaches %s once "
                                "your open one is closed\n", name);
-                    } else if (away > now) {
-                        cli_time_date(when, away);
-                        printf("    held: %s is away until %s; %llu ahead of "
-                               "you\n", name, when,
-                               (unsigned long long) q->ahead);
                     } else {
-                        printf("    held: %s's budget is full; %llu ahead of "
-                               "you\n", name, (unsigned long long) q->ahead);
+                        char ahead[64];
+                        if (q->ahead)
+                            snprintf(ahead, sizeof ahead, "%llu ahead of you",
+                                     (unsigned long long) q->ahead);
+                        else
+                            snprintf(ahead, sizeof ahead, "you are next");
+                        cli_time_date(when, away);
+                        if (away > now)
+                            printf("    held: %s is away until %s; %s\n", name, when, ahead);
+                        else
+                            printf("    held: %s's budget is full; %s\n", name, ahead);
                     }
+                } else if (l == L_DECLINED) {
+                    print_declined(cli, r, q);
                 } else if (l == L_UNTHANKED) {
+                    const char *s;
+                    size_t n;
+                    s = rel_field(q->answers[q->nanswers - 1], "text", &n);
+                    char *line = cli_first_line(s, n, LINE_CHARS);
+                    printf("    %s: %s\n", q->nanswers > 1 ? "clarified" : "answer",
+                           line ? line : "?");
+                    free(line);
                     printf("    thank with 'mm thank %.*s TEXT'\n", CLI_SHORT_ID,
                            hex);
                 } else if (l == L_REPORTS) {
@@ -731,17 +890,32 @@ int cmd_status(cli_t *cli, int argc, char **argv)
 
     memset(&amb, 0, sizeof amb);
     memset(&all, 0, sizeof all);
+    status_new_t nw;
+    int rc;
+
+    memset(&nw, 0, sizeof nw);
     if (argc > 0)
         return cli_usage(cli, "unexpected argument '%s'", argv[0]);
     if ((ex = rel_settle(cli)) != CLI_EXIT_OK ||
         (ex = rel_all(cli, &all)) != CLI_EXIT_OK ||
         (ex = cmd_ambitions_load(cli, &amb)) != CLI_EXIT_OK)
         goto out;
-    if (cli->json)
-        status_json(cli, &all, &amb, mm_now_ms());
-    else if ((ex = cmd_backup_status_text(cli)) == CLI_EXIT_OK)
-        status_text(cli, &all, &amb, mm_now_ms());
+    /* What is new since the mark (looked.h); a failure costs only that. */
+    nw.have = mm_looked_news(cli->home, &nw.now, &nw.news) == MM_OK;
+    if (cli->json) {
+        status_json(cli, &all, &amb, &nw, mm_now_ms());
+    } else if ((ex = cmd_backup_status_text(cli)) == CLI_EXIT_OK) {
+        status_text(cli, &all, &amb, &nw, mm_now_ms());
+        /* shown to the person: the mark moves to what was read */
+        if (nw.have && (rc = mm_looked_set(cli->home, &nw.now)) != MM_OK) {
+            fflush(stdout);
+            fprintf(stderr, "mm status: cannot remember what you have seen: %s; %s\n",
+                    mm_strerror(rc), cli_hint(rc));
+        }
+    }
 out:
+    mm_news_free(&nw.news);
+    mm_looked_free(&nw.now);
     cmd_ambitions_free(&amb);
     rel_all_free(&all);
     return ex;
