@@ -461,6 +461,17 @@ int cmd_thread(cli_t *cli, int argc, char **argv)
 
 /* --- status -------------------------------------------------------------- */
 
+/* The columns left for a text after a prefix of used columns: the rest of
+ * the terminal's width (at least 20), or LINE_CHARS when it is not known. */
+static size_t text_cols(size_t used)
+{
+    size_t cols = cli_term_cols();
+
+    if (cols == 0)
+        return LINE_CHARS;
+    return cols > used + 20 ? cols - used : 20;
+}
+
 /* A question of r as one line of a status list, and what to do. */
 static void status_line(cli_t *cli, const rel_t *r, const mm_question_t *q,
                         const mm_item_t *at, const char *state, uint64_t now)
@@ -474,7 +485,8 @@ static void status_line(cli_t *cli, const rel_t *r, const mm_question_t *q,
     cmd_peer_name(name, r->peer.petname);
     cli_time_rel(when, at->time, now);
     s = rel_field(q->q, "text", &n);
-    line = cli_first_line(s, n, LINE_CHARS);
+    line = cli_fit(s, n, text_cols(2 + CLI_SHORT_ID + 2 + cli_cols(name, strlen(name)) + 2 +
+                                   strlen(state) + 2 + strlen(when) + 2));
     printf("  %s%.*s%s  %s  %s  %s  %s\n", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
            hex, cli_c(cli, CLI_RESET), name, state, when, line ? line : "?");
     free(line);
@@ -700,7 +712,7 @@ static void print_declined(cli_t *cli, const rel_t *r, const mm_question_t *q)
     cmd_peer_name(name, r->peer.petname);
     s = rel_field(q->decline, "text", &n);
     if (n) {
-        char *line = cli_first_line(s, n, LINE_CHARS);
+        char *line = cli_fit(s, n, text_cols(4 + cli_cols(name, strlen(name)) + 2));
         printf("    %s: %s\n", name, line ? line : "?");
         free(line);
     }
@@ -799,7 +811,7 @@ static void status_text(cli_t *cli, const rels_t *all,
             printf("  %s%.*s%s  %s asked you back, %s:\n", cli_c(cli, CLI_YELLOW),
                    CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET), name, when);
             s = rel_field(q->askback, "text", &n);
-            cli_print_lines("    ", s, n);
+            cli_print_wrapped("    ", "    ", s, n);
             printf("    reply with 'mm report %.*s TEXT'\n", CLI_SHORT_ID, hex);
             shown++;
         }
@@ -846,7 +858,7 @@ static void status_text(cli_t *cli, const rels_t *all,
                     const char *s;
                     size_t n;
                     s = rel_field(q->answers[q->nanswers - 1], "text", &n);
-                    char *line = cli_first_line(s, n, LINE_CHARS);
+                    char *line = cli_fit(s, n, text_cols(4 + 11));
                     printf("    %s: %s\n", q->nanswers > 1 ? "clarified" : "answer",
                            line ? line : "?");
                     free(line);
@@ -868,7 +880,7 @@ static void status_text(cli_t *cli, const rels_t *all,
             continue;
         const char *s = rel_field(a->it, "text", &n);
         heading(&pending);
-        char *line = cli_first_line(s, n, LINE_CHARS);
+        char *line = cli_fit(s, n, text_cols(2 + CLI_SHORT_ID + 2 + 4 + 2));
         const char *k = rel_field(a->it, "kind", &n);
         mm_encoding_hex(hex, a->it->id, 32);
         printf("  %s%.*s%s  %.*s  %s\n", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,

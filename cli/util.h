@@ -148,6 +148,28 @@ void cli_print_lines(const char *indent, const char *s, size_t n);
 /* Display width of s in characters (UTF-8 code points). */
 size_t cli_width(const char *s);
 
+/* The terminal's width in columns for wrapping: $COLUMNS when it is a
+ * number from 20 to 1000, else the width of the terminal on stdout, else 0
+ * (not known: nothing is wrapped). */
+size_t cli_term_cols(void);
+
+/* Columns s[0..n) takes on a terminal: East Asian wide characters and
+ * emoji two, combining marks and zero-width characters none, the rest one
+ * (an approximation of wcwidth that needs no locale). */
+size_t cli_cols(const char *s, size_t n);
+
+/* The first line of s[0..n) (after leading blanks) made safe (cli_line)
+ * and, if it takes more than maxcols columns, cut at the last word
+ * boundary that fits (mid-word only for one word too long) with "…"
+ * appended.  malloc'd, NULL when out of memory. */
+char *cli_fit(const char *s, size_t n, size_t maxcols);
+
+/* Print s[0..n) line by line on stdout as cli_print_lines does, each line
+ * wrapped at word boundaries to the terminal's width (cli_term_cols; not
+ * known: not wrapped): the first output line of each after indent, the
+ * lines it wraps onto after hang. */
+void cli_print_wrapped(const char *indent, const char *hang, const char *s, size_t n);
+
 /* Colour escapes, or "" when colour is off. */
 #define CLI_DIM    "\033[2m"
 #define CLI_YELLOW "\033[33m"
