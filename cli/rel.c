@@ -245,6 +245,8 @@ static void body_value(json_t *j, const char *key, mm_mp_reader_t *r, int depth)
     }
 }
 
+static void lines_json(json_t *j, const char *key, const mm_item_t *it);
+
 void rel_json_body(json_t *j, const mm_item_t *it, const char *const *skip)
 {
     mm_mp_reader_t r;
@@ -261,6 +263,22 @@ void rel_json_body(json_t *j, const mm_item_t *it, const char *const *skip)
             continue;
         }
         if (skipped(k, skip)) {
+            free(k);
+            if (mm_mp_skip(&r) != MM_OK)
+                return;
+            continue;
+        }
+        /* a scope's keys are secrets: never shown, not even decrypted */
+        if (!strcmp(it->type, MM_T_SCOPE) && !strcmp(k, "keys")) {
+            json_str(j, k, "(not exported)");
+            free(k);
+            if (mm_mp_skip(&r) != MM_OK)
+                return;
+            continue;
+        }
+        /* one shape for ambitions everywhere: arrays, as share --json */
+        if (!strcmp(it->type, MM_T_AMBITIONS) && (!strcmp(k, "near") || !strcmp(k, "long"))) {
+            lines_json(j, k, it);
             free(k);
             if (mm_mp_skip(&r) != MM_OK)
                 return;
