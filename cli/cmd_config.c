@@ -9,6 +9,7 @@
 #include "cli/config.h"
 #include "cli/json.h"
 #include "cli/util.h"
+#include "crypto/error.h"
 
 const char cmd_config_help[] =
     "read and change the defaults in your home's config file\n"
@@ -108,7 +109,7 @@ int cmd_config_get(cli_t *cli, int argc, char **argv)
     if ((ex = key_arg(cli, argv[0])) != CLI_EXIT_OK || (ex = load(cli)) != CLI_EXIT_OK)
         return ex;
     if (!(v = cli_config_get(argv[0])))
-        return cli_fail(cli, "%s is not set; set it with 'mm config set %s VALUE'",
+        return cli_fail_code(cli, MM_ENOTFOUND, "%s is not set; set it with 'mm config set %s VALUE'",
                         argv[0], argv[0]);
     if (cli->json)
         print_pair(cli, argv[0], v);
@@ -125,7 +126,7 @@ static int change(cli_t *cli, const char *key, const char *value)
     if (value && (bad = cli_config_check(key, value)))
         return cli_usage(cli, "cannot set %s to '%s': %s", key, value, bad);
     if (cli_config_write(mm_home_path(cli->home), key, value) != 0)
-        return cli_fail(cli, "cannot write %s/%s: %s; check the disk and the "
+        return cli_fail_code(cli, MM_EIO, "cannot write %s/%s: %s; check the disk and the "
                         "home's permissions", mm_home_path(cli->home),
                         CLI_CONFIG_FILE, strerror(errno));
     if (cli->json)

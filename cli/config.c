@@ -13,6 +13,7 @@
 #include "cli/config.h"
 #include "cli/util.h"
 #include "core/endpoint.h"
+#include "crypto/error.h"
 
 const cli_config_key_t cli_config_keys[] = {
     { "listen", "the endpoints mm serve listens on, separated by spaces "
@@ -148,10 +149,11 @@ int cli_config_load(cli_t *cli, const char *home, int strict)
     if (!(f = fopen(path, "r"))) {
         if (errno == ENOENT || errno == ENOTDIR)
             return cfg.result = CLI_EXIT_OK;
-        return cfg.result = cli_fail(cli, "cannot read %s: %s; check its "
+        return cfg.result = cli_fail_code(cli, MM_EIO, "cannot read %s: %s; check its "
                                      "permissions", path, strerror(errno));
     }
     cfg.result = CLI_EXIT_OK;
+    cli_set_code(MM_EINVAL);        /* for the lines refused below */
     while (fgets(line, sizeof line, f)) {
         lineno++;
         if (!strchr(line, '\n') && !feof(f)) {
@@ -191,6 +193,8 @@ int cli_config_load(cli_t *cli, const char *home, int strict)
         snprintf(cfg.val[k], sizeof cfg.val[k], "%s", val);
     }
     fclose(f);
+    if (cfg.result == CLI_EXIT_OK)
+        cli_set_code(0);
     return cfg.result;
 }
 

@@ -853,6 +853,7 @@ int cli_text_check(cli_t *cli, const char *what, const char *s, size_t len)
 {
     size_t i = 0;
 
+    cli_set_code(len > MM_TEXT_MAX ? MM_ETOOBIG : MM_EINVAL);
     if (len > MM_TEXT_MAX)
         return cli_fail(cli, "the %s is %zu bytes, longer than %d; shorten it",
                         what, len, MM_TEXT_MAX);
@@ -866,6 +867,7 @@ int cli_text_check(cli_t *cli, const char *what, const char *s, size_t len)
     if (!mm_utf8_valid(s, len))
         return cli_fail(cli, "the %s is not valid UTF-8; convert it first, "
                         "e.g. with iconv -t UTF-8", what);
+    cli_set_code(0);
     return CLI_EXIT_OK;
 }
 
