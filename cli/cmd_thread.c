@@ -396,6 +396,8 @@ static void print_body(const thread_view_t *v, const thread_entry_t *e)
         else if (mine)
             printf("  held beyond your budget; %llu ahead of it\n",
                    (unsigned long long) u);
+        else if (u == 0)
+            printf("  held: %s's budget is full; you are next\n", name);
         else
             printf("  held: %s's budget is full; %llu ahead of you\n", name,
                    (unsigned long long) u);

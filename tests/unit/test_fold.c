@@ -80,5 +80,5 @@ int main(void)
         cmocka_unit_test(test_idempotent),
         cmocka_unit_test(test_names),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }
