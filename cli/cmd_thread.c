@@ -375,9 +375,19 @@ static void print_body(const thread_view_t *v, const thread_entry_t *e)
     } else if (!strcmp(it->type, MM_T_DECLINE)) {
         s = rel_field(it, "refer_name", &n);
         if (n) {
-            char *line = cli_line(s, n, MM_PETNAME_MAX);
+            char *line = cli_line(s, n, MM_PETNAME_MAX), code[MM_IDCODE_LEN + 1];
+            const uint8_t *rid;
+            uint32_t rn;
             printf("  refers %s to %s", mine ? name : "you", line ? line : "?");
-            print_referral(e->refer == NO_REFER ? NULL : &v->refs[e->refer]);
+            /* the id code, so that a stranger can be told apart */
+            if (mm_body_bin(it->pt, it->ptlen, "refer", &rid, &rn) == MM_OK && rn == 32) {
+                mm_idcode_encode(code, MM_IDCODE_IDENTITY, rid);
+                printf(" (%s)", code);
+            }
+            if (!mine && e->refer == NO_REFER)
+                printf(", not your peer yet: ask them for an invite, then 'mm accept CODE'\n");
+            else
+                print_referral(e->refer == NO_REFER ? NULL : &v->refs[e->refer]);
             free(line);
         }
     } else if (!strcmp(it->type, MM_T_QUEUE)) {

@@ -120,6 +120,9 @@ class TestNewSinceLooked(EngageBase):
                               r"    lin: Not my field at all, sorry;.*\n"
                               r"    lin suggests grace \(%s\), your mentor: ask with "
                               r"'mm ask grace TEXT'$" % (q, re.escape(grace_code)), out)
+        t = self.ok("thread", "lin", home=ada).out.lower()
+        self.assertIn("  refers you to grace (%s), your mentor 'grace': ask with 'mm ask grace "
+                      "text'" % grace_code, t)
         j = self.status(ada)
         d = self.find(j["declined"], q, "declined")
         self.assertEqual(d["decline"]["refer"], grace_code, d)
@@ -139,6 +142,9 @@ class TestNewSinceLooked(EngageBase):
         out = self.text()
         self.assertIn("    grace suggests kim (%s), not your peer yet: ask them for an invite, "
                       "then 'mm accept code'" % kim_code, out.lower())
+        t = self.ok("thread", "grace", home=ada).out.lower()
+        self.assertIn("  refers you to kim (%s), not your peer yet: ask them for an invite"
+                      % kim_code, t)
         q2 = self.ask(ada, "grace", GOOD_Q2)
         self.sync(ada, "grace")
         self.inbox(grace)
