@@ -205,7 +205,7 @@ int cli_edit(cli_t *cli, const char *what, const char *initial, size_t ilen,
     if (run_editor(cli, path) != 0)
         goto out;
     /* comments and blank lines may take more room than the text */
-    r = read_back(path, max + 64 * 1024, &buf, &n);
+    r = read_back(path, max + (size_t) 64 * 1024, &buf, &n);
     if (r < 0) {
         cli_error(cli, "cannot read the edited %s back from %s: %s", what, path,
                   strerror(errno));

@@ -532,7 +532,7 @@ char *cli_line(const char *str, size_t n, size_t maxchars)
      * a character at most 4. */
     size_t cap = (n < maxchars ? n * 3 : maxchars * 4) + sizeof ellipsis;
     size_t i = 0, o = 0, chars = 0, len;
-    char *out = malloc(cap);
+    char *out = calloc(1, cap);     /* calloc: the analyzer sees every byte set */
 
     if (!out)
         return NULL;

@@ -149,7 +149,8 @@ int mm_looked_news(mm_home_t *home, mm_looked_t *now, mm_news_list_t *news)
     if (rc == MM_OK && mark.had_mark) {
         for (size_t i = 0; i < now->n; i++) {
             const mm_looked_feed_t *f = &now->v[i];
-            const mm_looked_feed_t *m = bsearch(f, mark.v, mark.n, sizeof *mark.v, cmp_feed);
+            const mm_looked_feed_t *m =
+                mark.n ? bsearch(f, mark.v, mark.n, sizeof *mark.v, cmp_feed) : NULL;
             uint64_t from = m ? m->seq + 1 : 1;
             if (f->seq >= from)
                 mm_news_runs_add(&runs, f->scope, f->author, from, f->seq);
