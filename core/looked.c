@@ -189,7 +189,10 @@ int mm_looked_set(mm_home_t *home, const mm_looked_t *now)
     mm_hash(sum, buf, len - CHECK);
     memcpy(buf + len - CHECK, sum, CHECK);
     path_of(home, path, sizeof path, "");
-    path_of(home, tmp, sizeof tmp, ".tmp");
+    /* a temporary of this process's own: two looks at once each rename theirs */
+    char suffix[32];
+    snprintf(suffix, sizeof suffix, ".tmp-%ld", (long) getpid());
+    path_of(home, tmp, sizeof tmp, suffix);
     unlink(tmp);
     if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
         rc = errno_rc(errno);
