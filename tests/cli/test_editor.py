@@ -265,6 +265,16 @@ class TestAskEditor(TtyBase):
         self.assertEqual(self.questions(), [])
         self.no_edit_files(self.ada)
 
+    def test_accept_dash_prompts(self):
+        kim = self.person("Kim")
+        code = self.invite(self.grace)["code"]
+        r = self.pty("accept", "-", "--name", "grace", home=kim, prompt=r"Ctrl-D on a line",
+                     feed=(code + "\n\x04").encode())
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("mm accept: type the invite code, then Ctrl-D on a line of its own:\n",
+                      r.out)
+        self.assertEqual(self.peer(kim, "grace")["role"], "mentor")
+
     def test_answer_in_the_editor(self):
         qid = self.ask(self.ada, "grace", GOOD_Q)
         self.sync(self.ada, "grace")
