@@ -714,7 +714,7 @@ static void heading(const char **pending)
 static void print_declined(cli_t *cli, const rel_t *r, const mm_question_t *q)
 {
     char name[CLI_NAME_SAFE], arg[CLI_NAME_SAFE], other[CLI_NAME_SAFE];
-    char code[MM_IDCODE_LEN + 1];
+    char code[MM_IDCODE_LEN + 1], next[4 * CLI_NAME_SAFE + MM_IDCODE_LEN + 128];
     const uint8_t *id;
     const char *s;
     uint32_t idn;
@@ -731,7 +731,9 @@ static void print_declined(cli_t *cli, const rel_t *r, const mm_question_t *q)
     if (mm_body_bin(q->decline->pt, q->decline->ptlen, "refer", &id, &idn) != MM_OK ||
         idn != 32) {
         cmd_peer_arg(arg, &r->peer);
-        printf("    ask someone else, or ask %s again with 'mm ask %s TEXT'\n", name, arg);
+        snprintf(next, sizeof next, "ask someone else, or ask %s again with 'mm ask %s TEXT'",
+                 name, arg);
+        cli_print_wrapped("    ", "      ", next, strlen(next));
         return;
     }
     mm_idcode_encode(code, MM_IDCODE_IDENTITY, id);
@@ -742,16 +744,17 @@ static void print_declined(cli_t *cli, const rel_t *r, const mm_question_t *q)
         free(nm);
     }
     if (!referred_peer(cli, q->decline, &p)) {
-        printf("    %s suggests %s (%s), not your peer yet: ask them for an invite, "
-               "then 'mm accept CODE'\n", name, other, code);
-        return;
+        snprintf(next, sizeof next, "%s suggests %s (%s), not your peer yet: ask them for an "
+                 "invite, then 'mm accept CODE'", name, other, code);
+    } else {
+        cmd_peer_arg(arg, &p);
+        if (p.role == MM_ROLE_MENTOR)
+            snprintf(next, sizeof next, "%s suggests %s (%s), your mentor: ask with 'mm ask "
+                     "%s TEXT'", name, arg, code, arg);
+        else
+            snprintf(next, sizeof next, "%s suggests %s (%s), your peer", name, arg, code);
     }
-    cmd_peer_arg(arg, &p);
-    if (p.role == MM_ROLE_MENTOR)
-        printf("    %s suggests %s (%s), your mentor: ask with 'mm ask %s TEXT'\n", name,
-               arg, code, arg);
-    else
-        printf("    %s suggests %s (%s), your peer\n", name, arg, code);
+    cli_print_wrapped("    ", "      ", next, strlen(next));
 }
 
 static void status_text(cli_t *cli, const rels_t *all,

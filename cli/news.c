@@ -1,4 +1,5 @@
 /*  news.c -- engagement events in words and as JSON; see news.h. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +32,25 @@ static void news_peer(const cli_t *cli, const uint8_t id[32], char out[CLI_NAME_
     mm_txn_abort(&txn);
 }
 
+/* One line after indent, wrapped at words to the terminal (util.h). */
+static void say(const char *indent, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void say(const char *indent, const char *fmt, ...)
+{
+    char buf[1024], hang[32];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    snprintf(hang, sizeof hang, "%s    ", indent);
+    cli_print_wrapped(indent, hang, buf, (size_t) n < sizeof buf ? (size_t) n : sizeof buf - 1);
+}
+
 /* One event as a line for people. */
 void cli_news_line(const cli_t *cli, const char *indent, const mm_news_t *e)
 {
@@ -43,60 +63,60 @@ void cli_news_line(const cli_t *cli, const char *indent, const mm_news_t *e)
     q[CLI_SHORT_ID] = '\0';
     switch (e->kind) {
     case MM_NEWS_ANSWERED:
-        printf("%s%s answered %s\n", indent, name, q);
+        say(indent, "%s answered %s", name, q);
         break;
     case MM_NEWS_CLARIFIED:
-        printf("%s%s clarified the answer to %s\n", indent, name, q);
+        say(indent, "%s clarified the answer to %s", name, q);
         break;
     case MM_NEWS_ASKED_BACK:
-        printf("%s%s asked you back on %s\n", indent, name, q);
+        say(indent, "%s asked you back on %s", name, q);
         break;
     case MM_NEWS_DECLINED:
         if (!e->have_refer) {
-            printf("%s%s declined %s\n", indent, name, q);
+            say(indent, "%s declined %s", name, q);
             break;
         }
         mm_idcode_encode(code, MM_IDCODE_IDENTITY, e->refer);
         cmd_peer_name(refer, e->refer_name);
         if (*e->refer_name)
-            printf("%s%s declined %s and suggests %s (%s)\n", indent, name, q, refer, code);
+            say(indent, "%s declined %s and suggests %s (%s)", name, q, refer, code);
         else
-            printf("%s%s declined %s and suggests %s\n", indent, name, q, code);
+            say(indent, "%s declined %s and suggests %s", name, q, code);
         break;
     case MM_NEWS_RELEASED:
-        printf("%syour question %s is open in %s's inbox\n", indent, q, name);
+        say(indent, "your question %s is open in %s's inbox", q, name);
         break;
     case MM_NEWS_HELD:
         if (e->hold == MM_HOLD_ONE) {
-            printf("%syour question %s is held: one question at a time\n", indent, q);
+            say(indent, "your question %s is held: one question at a time", q);
             break;
         }
         if (e->hold == MM_HOLD_AWAY)
             held_for = " while they are away";
         if (e->ahead == 0)
-            printf("%syour question %s is held%s: you are next\n", indent, q, held_for);
+            say(indent, "your question %s is held%s: you are next", q, held_for);
         else
-            printf("%syour question %s is held%s: %llu ahead of you\n", indent, q, held_for,
+            say(indent, "your question %s is held%s: %llu ahead of you", q, held_for,
                    (unsigned long long) e->ahead);
         break;
     case MM_NEWS_AWAY:
         cli_time_date(when, e->until);
-        printf("%s%s is away until %s\n", indent, name, when);
+        say(indent, "%s is away until %s", name, when);
         break;
     case MM_NEWS_BACK:
-        printf("%s%s is back\n", indent, name);
+        say(indent, "%s is back", name);
         break;
     case MM_NEWS_THANKED:
-        printf("%s%s thanked you for your answer to %s\n", indent, name, q);
+        say(indent, "%s thanked you for your answer to %s", name, q);
         break;
     case MM_NEWS_REPORTED:
-        printf("%s%s reported back on %s\n", indent, name, q);
+        say(indent, "%s reported back on %s", name, q);
         break;
     case MM_NEWS_ASKED:
-        printf("%s%s asked you %s\n", indent, name, q);
+        say(indent, "%s asked you %s", name, q);
         break;
     case MM_NEWS_WITHDREW:
-        printf("%s%s withdrew %s\n", indent, name, q);
+        say(indent, "%s withdrew %s", name, q);
         break;
     }
 }

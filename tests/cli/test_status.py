@@ -29,7 +29,8 @@ class TestNewSinceLooked(EngageBase):
         self.connect(self.grace, self.lin, "grace", "lin")
 
     def text(self, home=None):
-        return self.ok("status", home=home or self.ada).out
+        # no $COLUMNS: lines are not wrapped (TestWrapping in test_ux.py wraps them)
+        return self.ok("status", home=home or self.ada, env=self.env(COLUMNS=None)).out
 
     def test_new_moves_only_when_shown(self):
         ada, grace = self.ada, self.grace

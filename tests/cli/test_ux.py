@@ -208,6 +208,25 @@ class TestWrapping(EngageBase):
         self.assertLessEqual(len(text), 61, line)
         self.assertEqual(LONG_Q[len(text) - 1], " ", line)
 
+    def test_next_steps_wrap(self):
+        lin = self.mentor("Lin")
+        self.connect(lin, self.ada, "lin", "ada")
+        self.connect(self.grace, lin, "grace", "lin")
+        q = self.ask(self.ada, "lin", GOOD_Q)
+        self.sync(self.ada, "lin")
+        self.inbox(lin)
+        self.ok("status", home=self.ada)            # the first look sets the mark
+        self.ok("decline", q[:8], DECLINE, "--refer", "grace", home=lin)
+        self.sync(self.ada, "lin")
+        r = self.ok("status", home=self.ada, env=self.env(COLUMNS="70"))
+        for x in self.lines(r):
+            self.assertLessEqual(len(x), 70, r)
+        code = self.ident(self.grace)["identity"]
+        self.assertRegex(r.out, r"(?m)^  lin declined %s and suggests \w+\n      \(%s\)$"
+                         % (short(q), code), r)
+        self.assertRegex(r.out, r"(?m)^    lin suggests grace\n      \(%s\),\n"
+                                r"      your mentor: ask with 'mm ask grace TEXT'$" % code, r)
+
     def test_inbox_wraps_at_words(self):
         self.inbox(self.grace)
         for cols in (40, 72):
