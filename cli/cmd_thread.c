@@ -72,16 +72,17 @@ const char cmd_status_help[] =
     "    home shows nothing new and sets it.  --json shows the same list\n"
     "    and leaves the mark where it is (a script looking is not you).\n"
     "\n"
-    "    Then, across every relationship: mentors who are away; questions\n"
-    "    waiting on you (your inbox, if you mentor, and questions your\n"
-    "    mentors asked you back); your questions waiting on others; those\n"
-    "    held by a mentor's budget or absence (how many are ahead of you,\n"
-    "    or 'you are next'); answers you have not thanked, with the answer;\n"
-    "    reports due (thanked, nothing reported yet); questions declined in\n"
-    "    the last 30 days, with whom the mentor suggests and what to do\n"
-    "    next; and ambitions no question has served for 90 days.  As a\n"
-    "    mentor, your mentees' new questions are first sorted into your\n"
-    "    budget, as 'mm inbox' does.\n"
+    "    Then, across every relationship: mentors who are away, and you if\n"
+    "    you are ('mm away'); questions waiting on you (your inbox, if you\n"
+    "    mentor, and questions your mentors asked you back); your\n"
+    "    questions waiting on others; those held by a mentor's budget or\n"
+    "    absence (how many are ahead of you, or 'you are next'); answers\n"
+    "    you have not thanked, with the answer; reports due (thanked,\n"
+    "    nothing reported yet); questions declined in the last 30 days,\n"
+    "    with whom the mentor suggests and what to do next; and ambitions\n"
+    "    no question has served for 90 days.  As a mentor, your mentees'\n"
+    "    new questions are first sorted into your budget, as 'mm inbox'\n"
+    "    does.\n"
     "\n"
     "OUTPUT\n"
     "    new since you last looked\n"
@@ -104,10 +105,11 @@ const char cmd_status_help[] =
     "    ($COLUMNS, else the terminal's own; 60 characters of text when\n"
     "    neither is known), and texts shown in full wrap at word boundaries.\n"
     "\n"
-    "    --json prints {\"new\", \"new_more\", \"away\", \"waiting_on_me\",\n"
-    "    \"waiting_on_others\", \"held\", \"unthanked\", \"reports_due\",\n"
-    "    \"declined\", \"quiet_ambitions\"}, each a list but new_more (the\n"
-    "    events beyond the first 100).  new items are as in 'mm sync --json'\n"
+    "    --json prints {\"new\", \"new_more\", \"away\", \"me_away_until\",\n"
+    "    \"waiting_on_me\", \"waiting_on_others\", \"held\", \"unthanked\",\n"
+    "    \"reports_due\", \"declined\", \"quiet_ambitions\"}, each a list but\n"
+    "    new_more (the events beyond the first 100) and me_away_until (when\n"
+    "    you are back, or null).  new items are as in 'mm sync --json'\n"
     "    news ({\"kind\", \"peer\", \"question\", \"time\", \"time_ms\", ...});\n"
     "    away items {\"peer\", \"until\"}.  Questions are objects as in 'mm\n"
     "    brief --json' (held ones with \"ahead\" and \"away_until\");\n"
@@ -598,6 +600,7 @@ typedef struct {
     mm_news_list_t news;
     mm_looked_t    now;
     int            have;        /* news read (a failure costs only them) */
+    uint64_t       my_away;     /* I am away until (mm away), or 0 */
 } status_new_t;
 
 static void status_json(cli_t *cli, const rels_t *all,
@@ -644,6 +647,8 @@ static void status_json(cli_t *cli, const rels_t *all,
         json_obj_end(&j);
     }
     json_arr_end(&j);
+    cli_time_iso(when, nw->my_away);
+    json_str(&j, "me_away_until", nw->my_away ? when : NULL);
     json_arr_begin(&j, "waiting_on_me");
     for (size_t i = 0; i < all->n; i++)
         for (size_t k = 0; k < all->v[i].nq; k++) {
@@ -785,6 +790,13 @@ static void status_text(cli_t *cli, const rels_t *all,
         shown++;
     }
     pending = "away";
+    if (nw->my_away) {
+        heading(&pending);
+        cli_time_date(when, nw->my_away);
+        printf("  you are away until %s: nothing new reaches your inbox; back with 'mm "
+               "away --off'\n", when);
+        shown++;
+    }
     for (size_t i = 0; i < all->n; i++) {
         uint64_t away = their_away(cli, &all->v[i]);
         if (all->v[i].peer.role != MM_ROLE_MENTOR || away <= now)
@@ -929,6 +941,9 @@ int cmd_status(cli_t *cli, int argc, char **argv)
         goto out;
     /* What is new since the mark (looked.h); a failure costs only that. */
     nw.have = mm_looked_news(cli->home, &nw.now, &nw.news) == MM_OK;
+    mm_capacity_t mine;
+    if (mm_budget_get(cli->home, &mine) == MM_OK && mine.away_until > mm_now_ms())
+        nw.my_away = mine.away_until;
     if (cli->json) {
         status_json(cli, &all, &amb, &nw, mm_now_ms());
     } else if ((ex = cmd_backup_status_text(cli)) == CLI_EXIT_OK) {

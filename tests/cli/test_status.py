@@ -69,6 +69,11 @@ class TestNewSinceLooked(EngageBase):
         self.assertNotIn(NEW, self.text())
         self.ok("capacity", "5/week", home=grace)
         self.ok("away", "--until", self.until(5), home=grace)
+        out = self.ok("status", home=grace).out
+        self.assertIn("  you are away until %s: nothing new reaches your inbox; back with "
+                      "'mm away --off'" % self.until(5), out)
+        self.assertEqual(self.status(grace)["me_away_until"][:10], self.until(5))
+        self.assertIsNone(self.status(ada)["me_away_until"])
         self.sync(ada, "grace")
         out = self.text()
         self.assertIn("  grace is away until %s" % self.until(5), out)
