@@ -255,8 +255,14 @@ int cli_config_write(const char *home, const char *key, const char *value)
         return -1;
     }
     if ((in = fopen(path, "r"))) {
-        while (fgets(line, sizeof line, in) && total < CLI_CONFIG_FILE_MAX) {
-            total += strlen(line);
+        while (fgets(line, sizeof line, in)) {
+            if ((total += strlen(line)) > CLI_CONFIG_FILE_MAX) {
+                fclose(in);
+                fclose(out);
+                unlink(tmp);
+                errno = EFBIG;      /* not a config file a person wrote: keep it */
+                return -1;
+            }
             memcpy(copy, line, sizeof line);
             if (split(copy, &k, &v) == 1 && !strcmp(k, key)) {
                 if (value && !done)
@@ -265,8 +271,8 @@ int cli_config_write(const char *home, const char *key, const char *value)
                 continue;
             }
             fputs(line, out);
-            if (!strchr(line, '\n'))
-                fputc('\n', out);
+            if (!strchr(line, '\n') && feof(in))
+                fputc('\n', out);          /* the last line had none */
         }
         fclose(in);
     } else if (errno != ENOENT) {
