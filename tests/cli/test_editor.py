@@ -282,12 +282,28 @@ class TestAskEditor(TtyBase):
         self.replies(ANSWER + "\n")
         r = self.pty("answer", qid[:8], home=self.grace)
         self.assertEqual(r.rc, 0, r)
-        self.assertIn("# Write the answer above.", self.seen(1))
+        shown = self.seen(1)
+        self.assertIn("# Write the answer above.", shown)
+        # what the answer replies to, as comments
+        self.assertIn("# The question:\n#   %s\n" % GOOD_Q, shown)
         self.assertRegex(r.out, r"(?i)answered ada: %s" % qid[:12], r)
         t = self.thread(self.grace, "ada")
         self.assertEqual([e["text"] for e in self.of_type(t, "answer")], [ANSWER])
         # off a terminal the TEXT is still needed
         self.fails(2, "answer", qid[:8], home=self.grace, env=self.tty_env())
+        # the mentee thanks in the editor, seeing the answer
+        self.sync(self.ada, "grace")
+        with open(os.path.join(self.ed_dir, "reply-2"), "w") as f:
+            f.write("Thank you, that changed the plan.\n")
+        r = self.pty("thank", qid[:8], "--offer", "a review of your slides", home=self.ada)
+        self.assertEqual(r.rc, 0, r)
+        shown = self.seen(2)
+        self.assertIn("# The question you asked:\n#   %s\n" % GOOD_Q, shown)
+        self.assertIn("# The answer:\n#   %s\n" % ANSWER, shown)
+        t = self.thread(self.ada, "grace")
+        [th] = self.of_type(t, "thanks")
+        self.assertEqual((th["text"], th["offer"]),
+                         ("Thank you, that changed the plan.", "a review of your slides"), th)
 
 
 if __name__ == "__main__":
