@@ -561,7 +561,7 @@ int rel_reply(cli_t *cli, int argc, char **argv, const rel_reply_spec_t *spec,
     if ((ex = cli_id_prefix(cli, argv[0], "a question", prefix)) != CLI_EXIT_OK)
         return ex;
     if (spec->text) {
-        char comments[4096];
+        char comments[4096] = "";
         if (argc == 1)
             reply_comments(cli, prefix, spec->text, comments, sizeof comments);
         if ((ex = cli_text_or_edit(cli, argc - 1, argv + 1, spec->text,
