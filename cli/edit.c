@@ -23,7 +23,7 @@ int cli_edit_possible(void)
     return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 }
 
-const char *cli_editor(void)
+const char *cli_edit_command(void)
 {
     const char *v;
 
@@ -81,7 +81,7 @@ static int write_template(int fd, const char *initial, size_t ilen,
 /* Run the editor on path and wait; 0, or -1 with why said. */
 static int run_editor(cli_t *cli, const char *path)
 {
-    const char *ed = cli_editor();
+    const char *ed = cli_edit_command();
     struct sigaction ign, oint, oquit;
     int status;
     pid_t pid;
@@ -243,7 +243,7 @@ out:
     return ex;
 }
 
-int cli_text_or_edit(cli_t *cli, int argc, char **argv, const char *what,
+int cli_edit_text(cli_t *cli, int argc, char **argv, const char *what,
                      const char *comments, char **text, size_t *len)
 {
     char dflt[256];

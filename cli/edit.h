@@ -22,7 +22,7 @@
 int cli_edit_possible(void);
 
 /* The editor command (config, $EDITOR, $VISUAL, then "vi"). */
-const char *cli_editor(void);
+const char *cli_edit_command(void);
 
 /* Open the editor on a file holding initial[0..ilen) (may be NULL) and,
  * below it, comments (lines, each written after "# ").  The saved text:
@@ -37,7 +37,7 @@ int cli_edit(cli_t *cli, const char *what, const char *initial, size_t ilen,
 /* cli_text_read, or with no words (argc 0) on a terminal, cli_edit with
  * comments (NULL: a default that names what) and MM_TEXT_MAX.  Callers
  * let argc 0 through only when cli_edit_possible(). */
-int cli_text_or_edit(cli_t *cli, int argc, char **argv, const char *what,
+int cli_edit_text(cli_t *cli, int argc, char **argv, const char *what,
                      const char *comments, char **text, size_t *len);
 
 /* The comment lines of a reply's editor: what to write, to whom. */

@@ -564,7 +564,7 @@ int rel_reply(cli_t *cli, int argc, char **argv, const rel_reply_spec_t *spec,
         char comments[4096] = "";
         if (argc == 1)
             reply_comments(cli, prefix, spec->text, comments, sizeof comments);
-        if ((ex = cli_text_or_edit(cli, argc - 1, argv + 1, spec->text,
+        if ((ex = cli_edit_text(cli, argc - 1, argv + 1, spec->text,
                                    argc == 1 ? comments : NULL, &text, &len)) != CLI_EXIT_OK)
             return ex;
     }
