@@ -244,7 +244,7 @@ out:
 }
 
 int cli_edit_text(cli_t *cli, int argc, char **argv, const char *what,
-                     const char *comments, char **text, size_t *len)
+                  const char *comments, char **text, size_t *len)
 {
     char dflt[256];
 

@@ -565,7 +565,7 @@ int rel_reply(cli_t *cli, int argc, char **argv, const rel_reply_spec_t *spec,
         if (argc == 1)
             reply_comments(cli, prefix, spec->text, comments, sizeof comments);
         if ((ex = cli_edit_text(cli, argc - 1, argv + 1, spec->text,
-                                   argc == 1 ? comments : NULL, &text, &len)) != CLI_EXIT_OK)
+                                argc == 1 ? comments : NULL, &text, &len)) != CLI_EXIT_OK)
             return ex;
     }
     rc = reply_call(cli, spec, prefix, text, len,
