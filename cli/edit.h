@@ -38,7 +38,7 @@ int cli_edit(cli_t *cli, const char *what, const char *initial, size_t ilen,
  * comments (NULL: a default that names what) and MM_TEXT_MAX.  Callers
  * let argc 0 through only when cli_edit_possible(). */
 int cli_edit_text(cli_t *cli, int argc, char **argv, const char *what,
-                     const char *comments, char **text, size_t *len);
+                  const char *comments, char **text, size_t *len);
 
 /* The comment lines of a reply's editor: what to write, to whom. */
 void cli_edit_comments(char *out, size_t cap, const char *what, const char *to);
