@@ -10,7 +10,8 @@
  *  util.h (messages, options, text and time for the terminal), rel.h (a
  *  relationship loaded for a view, entries as JSON, the reply commands),
  *  cmd_peer.h, cmd_sync.h and cmd_ambition.h (what those groups lend the
- *  others), json.h (the JSON writer).
+ *  others), json.h (the JSON writer), config.h (HOME/config), edit.h (a
+ *  TEXT written in the editor), news.h (engagement events in words).
  */
 #ifndef MM_CLI_H
 #define MM_CLI_H
