@@ -42,7 +42,8 @@ static const struct option log_opts[] = {
 };
 
 static const struct option serve_opts[] = {
-    { "listen", required_argument, NULL, CLI_OPT_LISTEN },
+    { "listen",     required_argument, NULL, CLI_OPT_LISTEN },
+    { "sync-every", required_argument, NULL, CLI_OPT_SYNC_EVERY },
     { 0 },
 };
 
@@ -164,7 +165,7 @@ const cli_cmd_t cli_commands[] = {
       cmd_accept_help },
     { "serve", cmd_serve, CLI_NEEDS_HOME, serve_opts,
       "let your peers and devices sync with you (foreground)",
-      "mm serve [--listen ENDPOINT]... [--json]", cmd_serve_help },
+      "mm serve [--listen ENDPOINT]... [--sync-every DUR] [--json]", cmd_serve_help },
     { "sync", cmd_sync, CLI_NEEDS_HOME, sync_opts,
       "exchange entries with your peers now",
       "mm sync [PEER]... [--timeout SECONDS] [--json]\n"

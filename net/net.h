@@ -53,6 +53,37 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
                  const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
                  char *errtext, size_t errcap) MM_NODISCARD;
 
+/* ---- work beside serving (mm serve --sync-every) ---- */
+
+#define MM_SERVE_EXT_FDS 8          /* descriptors an extension may have polled */
+
+/* Work mm serve's loop does beside its sessions, in its one thread: the
+ * extension's descriptors are polled with the sockets, and the loop sleeps
+ * no longer than the extension asks.  Any callback may be NULL; none may
+ * block.  Background sync (cli/bgsync.c) is one: it runs each sync in a
+ * child process whose output pipe it has polled here. */
+typedef struct {
+    /* Before each poll: up to max descriptors to watch for input, into fds;
+     * returns their count.  *timeout_ms: the longest the loop may sleep
+     * for the extension (-1: as long as it likes; it wakes at least every
+     * second anyway for its own timers). */
+    unsigned (*prepare)(void *arg, int *fds, unsigned max, long *timeout_ms);
+    /* After each poll: ready[i] is 1 if fds[i] has input or hung up. */
+    void (*run)(void *arg, const int *fds, const int *ready, unsigned n);
+    /* The serve loop learnt a newer address of device, a device of
+     * identity (LAN discovery, `mm serve --discover`): background sync
+     * makes its target due now.  Called by whatever part of the loop
+     * learnt it, at most once per newer statement stored. */
+    void (*discovered)(void *arg, const uint8_t identity[32], const uint8_t device[32]);
+    void *arg;
+} mm_serve_ext_t;
+
+/* mm_serve_run, the loop also driving ext (may be NULL: mm_serve_run).
+ * Errors as mm_serve_run. */
+int mm_serve_run_ext(mm_home_t *home, char *const *listen, size_t nlisten,
+                     const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
+                     const mm_serve_ext_t *ext, char *errtext, size_t errcap) MM_NODISCARD;
+
 /* Endpoints of the mm serve running for the home at path, wildcards
  * replaced by this machine's addresses.  MM_OK; MM_ENOTFOUND (none runs). */
 int mm_serve_endpoints(const char *home_path, char out[][MM_ENDPOINT_MAX + 1],

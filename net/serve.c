@@ -67,6 +67,7 @@ typedef struct {
     struct { uint8_t len, id[ENDED_ID]; } ended[ENDED_MAX];
     unsigned   nended;
     const mm_serve_hook_t *hook;    /* mm device pair's listener, or NULL */
+    const mm_serve_ext_t  *ext;     /* work beside serving (net.h), or NULL */
 } server_t;
 
 static void remember_ended(server_t *sv, const uint8_t *rid, size_t ridlen)
@@ -729,18 +730,38 @@ static uint64_t knob_ms(const char *name, uint64_t def)
     return *end || ms < 100 || ms > 86400000ull ? def : (uint64_t) ms;
 }
 
+static int serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
+                     const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
+                     const mm_serve_hook_t *hook, const mm_serve_ext_t *ext, char *errtext,
+                     size_t errcap);
+
 int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
                  const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
                  char *errtext, size_t errcap)
 {
-    return mm_serve_run_hook(home, listen, nlisten, stop, log, arg, NULL, errtext, errcap);
+    return serve_run(home, listen, nlisten, stop, log, arg, NULL, NULL, errtext, errcap);
+}
+
+int mm_serve_run_ext(mm_home_t *home, char *const *listen, size_t nlisten,
+                     const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
+                     const mm_serve_ext_t *ext, char *errtext, size_t errcap)
+{
+    return serve_run(home, listen, nlisten, stop, log, arg, NULL, ext, errtext, errcap);
 }
 
 int mm_serve_run_hook(mm_home_t *home, char *const *listen, size_t nlisten,
                       const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
                       const mm_serve_hook_t *hook, char *errtext, size_t errcap)
 {
-    server_t sv = { .home = home, .log = log, .logarg = arg, .hook = hook,
+    return serve_run(home, listen, nlisten, stop, log, arg, hook, NULL, errtext, errcap);
+}
+
+static int serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
+                     const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
+                     const mm_serve_hook_t *hook, const mm_serve_ext_t *ext, char *errtext,
+                     size_t errcap)
+{
+    server_t sv = { .home = home, .log = log, .logarg = arg, .hook = hook, .ext = ext,
                     .idle_ms = knob_ms("MM_SESSION_IDLE_MS", MM_SESSION_IDLE_MS),
                     .max_ms = knob_ms("MM_SESSION_MAX_MS", MM_SESSION_MAX_MS) };
     char eps[MM_PEER_ENDPOINTS][MM_ENDPOINT_MAX + 1], bound[MM_ENDPOINT_MAX + 1];
@@ -847,9 +868,22 @@ int mm_serve_run_hook(mm_home_t *home, char *const *listen, size_t nlisten,
     if (tick > 1000)
         tick = 1000;
     while (!*stop) {
-        zmq_pollitem_t items[] = { { sv.router, 0, ZMQ_POLLIN, 0 }, { zap, 0, ZMQ_POLLIN, 0 },
-                                   { mm_conntab_socket(sv.conns_tab), 0, ZMQ_POLLIN, 0 } };
-        if (zmq_poll(items, 3, (long) tick) < 0) {
+        zmq_pollitem_t items[3 + MM_SERVE_EXT_FDS] = {
+            { sv.router, 0, ZMQ_POLLIN, 0 }, { zap, 0, ZMQ_POLLIN, 0 },
+            { mm_conntab_socket(sv.conns_tab), 0, ZMQ_POLLIN, 0 } };
+        int efds[MM_SERVE_EXT_FDS], ready[MM_SERVE_EXT_FDS];
+        unsigned nefds = 0;
+        long wait = (long) tick, ewait = -1;
+        if (ext && ext->prepare) {  /* the extension's descriptors, and when it is due */
+            nefds = ext->prepare(ext->arg, efds, MM_SERVE_EXT_FDS, &ewait);
+            if (nefds > MM_SERVE_EXT_FDS)
+                nefds = MM_SERVE_EXT_FDS;
+            for (unsigned i = 0; i < nefds; i++)
+                items[3 + i] = (zmq_pollitem_t) { NULL, efds[i], ZMQ_POLLIN, 0 };
+            if (ewait >= 0 && ewait < wait)
+                wait = ewait;
+        }
+        if (zmq_poll(items, 3 + (int) nefds, wait) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
             break;
@@ -862,6 +896,11 @@ int mm_serve_run_hook(mm_home_t *home, char *const *listen, size_t nlisten,
             on_router(&sv);
         reap(&sv);
         log_closed(&sv, mm_now_ms(), 0);
+        if (ext && ext->run) {
+            for (unsigned i = 0; i < nefds; i++)
+                ready[i] = (items[3 + i].revents & (ZMQ_POLLIN | ZMQ_POLLERR)) != 0;
+            ext->run(ext->arg, efds, ready, nefds);
+        }
         if (hook && hook->tick(hook->arg))
             break;
     }
