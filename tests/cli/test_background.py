@@ -1,0 +1,152 @@
+"""Background sync: mm serve --sync-every.
+
+Ada serves; Grace accepted her invite and runs `mm serve --sync-every 1s`.
+What Ada writes reaches Grace, and what Grace writes reaches Ada, without
+anyone running mm sync.  With Ada's serve down, Grace's log says once that
+Ada is unreachable, then that she still is, with waits that grow (1, 2, 4,
+8 s, each +-20 %); once Ada is back, the next try delivers and the log says
+she is reachable again.  Everything is asserted through the log lines and
+the stores, never through how long something took.
+"""
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mmtest  # noqa: E402
+from mmtest import MM_BIN, NET_TIMEOUT  # noqa: E402
+
+DELAY = re.compile(r"next try in ([0-9.]+) (s|min|h)$")
+UNITS = {"s": 1.0, "min": 60.0, "h": 3600.0}
+
+
+class BackgroundBase(mmtest.SyncTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.ada, _ = self.new_home("Ada", sub="ada")
+        self.grace, _ = self.new_home("Grace", sub="grace")
+        self.asrv = self.serve(self.ada)
+        self.scope = self.pair(self.ada, self.grace, "ada")
+
+    def serve_every(self, home, every="1s"):
+        """mm serve --listen 127.0.0.1:PORT --sync-every EVERY, once reachable."""
+        p = mmtest.free_port()
+        ep = "tcp://127.0.0.1:%d" % p
+        srv = mmtest.Server([MM_BIN, "--home", home, "serve", "--listen", ep,
+                             "--sync-every", every], self.env())
+        srv.home, srv.port, srv.endpoint = home, p, ep
+        self.addCleanup(self.stop_server, srv)
+        self.assertIsNotNone(srv.wait_line(r" reachable at "), srv)
+        return srv
+
+    def ids(self, home):
+        return sorted(e["id"] for e in self.scope_entries(home, self.scope))
+
+    def children(self, home):
+        """Processes whose command line syncs home: background syncs left."""
+        found = []
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if home.encode() in argv and b"sync" in argv:
+                found.append(pid)
+        return found
+
+
+class TestBackground(BackgroundBase):
+
+    def test_sync_every_delivers_both_ways(self):
+        gsrv = self.serve_every(self.grace)
+        self.assertIsNotNone(gsrv.wait_line(
+            r" background sync every 1\.0 s with 1 peer and 0 of your devices$"), gsrv)
+        # Ada writes; Grace's serve fetches it, and says so in one line
+        mark = gsrv.mark()
+        self.fill(self.ada, "grace", 3)
+        line = gsrv.wait_line(r" background sync with ", start=mark)
+        self.assertRegex(line or "", r" background sync with ada: sent 0, received 3 entries$",
+                         gsrv)
+        self.assertEqual(self.ids(self.grace), self.ids(self.ada))
+        self.assertEqual(len(self.ids(self.grace)), 1 + 3)
+        # Grace writes; her next background sync pushes it to Ada
+        mark = gsrv.mark()
+        self.fill(self.grace, "ada", 2)
+        line = gsrv.wait_line(r" background sync with ", start=mark)
+        self.assertRegex(line or "", r" background sync with ada: sent 2, received 0 entries$",
+                         gsrv)
+        self.assertEqual(self.ids(self.ada), self.ids(self.grace))
+        # syncs that move nothing go on (Ada's serve sees them) and are not
+        # logged by Grace's
+        amark = self.asrv.mark()
+        for _ in range(3):
+            self.assertIsNotNone(self.asrv.wait_line(
+                r" synced with Grace: sent 0, received 0 entries$", start=amark), self.asrv)
+            amark = self.asrv.mark()
+        moved = [ln for ln in gsrv.lines[mark:] if " background sync with " in ln]
+        self.assertEqual(len(moved), 1, gsrv)
+        self.assertFalse([ln for ln in gsrv.lines if "unreachable" in ln], gsrv)
+        self.assert_verify_ok(self.ada)
+        self.assert_verify_ok(self.grace)
+        # a clean stop leaves no sync running
+        self.assertEqual(self.stop_server(gsrv, expect_clean=True), 0)
+        self.assertEqual(self.children(self.grace), [])
+
+    def test_unreachable_backs_off_then_delivers(self):
+        port = self.asrv.port
+        self.stop_server(self.asrv, expect_clean=True)
+        self.fill(self.ada, "grace", 4)     # written while Grace cannot reach her
+        gsrv = self.serve_every(self.grace)
+        first = gsrv.wait_line(r" background sync: ada unreachable: ")
+        self.assertRegex(first or "",
+                         r" background sync: ada unreachable: no answer from "
+                         r"tcp://127\.0\.0\.1:%d \(MM_ETIMEOUT\); next try in [0-9.]+ s$"
+                         % port, gsrv)
+        waits = [self.delay(first)]
+        for tries in (2, 3, 4):
+            line = gsrv.wait_line(r" background sync: ada still unreachable after %d tries; "
+                                  r"next try in " % tries, timeout=NET_TIMEOUT + 30)
+            self.assertIsNotNone(line, gsrv)
+            waits.append(self.delay(line))
+        # interval, 2x, 4x, 8x, each within 20 %: strictly growing
+        for i, w in enumerate(waits):
+            want = 1.0 * 2 ** i
+            self.assertTrue(0.8 * want - 0.05 <= w <= 1.2 * want + 0.05, (waits, gsrv))
+        self.assertEqual(waits, sorted(set(waits)), gsrv)
+        self.assertEqual(len([ln for ln in gsrv.lines if " ada unreachable: " in ln]), 1, gsrv)
+        # nothing arrived meanwhile
+        self.assertEqual(len(self.ids(self.grace)), 1)
+        # Ada is back at her address: the next try delivers
+        mark = gsrv.mark()
+        self.serve(self.ada, port=port)
+        back = gsrv.wait_line(r" background sync: ada reachable again$", start=mark,
+                              timeout=NET_TIMEOUT + 30)
+        self.assertIsNotNone(back, gsrv)
+        line = gsrv.wait_line(r" background sync with ada: ", start=mark)
+        self.assertRegex(line or "", r" background sync with ada: sent 0, received 4 entries$",
+                         gsrv)
+        self.assertEqual(self.ids(self.grace), self.ids(self.ada))
+        self.assertEqual(len(self.ids(self.grace)), 1 + 4)
+        self.assert_verify_ok(self.grace)
+        self.assertEqual(self.stop_server(gsrv, expect_clean=True), 0)
+        self.assertEqual(self.children(self.grace), [])
+
+    def delay(self, line):
+        m = DELAY.search(line)
+        self.assertIsNotNone(m, line)
+        return float(m.group(1)) * UNITS[m.group(2)]
+
+    def test_sync_every_usage(self):
+        for bad in ("0s", "500ms", "8d", "5", "m", "-1s"):
+            r = self.fails(2, "serve", "--sync-every", bad, home=self.grace)
+            self.assertIn("--sync-every '%s' is not a duration" % bad, r.err)
+        r = self.ok("serve", "--help")
+        self.assertIn("--sync-every DUR", r.out)
+
+
+if __name__ == "__main__":
+    mmtest.main()
