@@ -380,6 +380,7 @@ static void finish(bgsync_t *b, job_t *j)
     close(j->fd);
     while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
         ;
+    j->out[j->len] = '\0';          /* a number at the end stops there */
     if (parse_result(j->out, j->len, &r) == 0) {
         ok = r.have_ok && r.ok;
         snprintf(why, sizeof why, "%s", *r.error ? r.error : "the sync failed");
@@ -541,7 +542,7 @@ int bgsync_new(cli_t *cli, uint64_t interval_ms, mm_serve_log_fn log, void *loga
     }
     for (int i = 0; i < BGSYNC_JOBS; i++) {
         b->jobs[i].fd = -1;
-        if (!(b->jobs[i].out = malloc(BGSYNC_OUT_MAX))) {
+        if (!(b->jobs[i].out = malloc(BGSYNC_OUT_MAX + 1))) {   /* + its NUL */
             bgsync_destroy(&b);
             return MM_ENOMEM;
         }
