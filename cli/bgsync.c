@@ -23,11 +23,15 @@ extern char **environ;
 #define JOB_MAX_MS (MM_SESSION_MAX_MS + 60000)  /* a child past this is killed */
 #define STR_MAX    512                          /* of a string read from the result */
 
+#define OUT 0                       /* a child's stdout: its JSON result */
+#define ERR 1                       /* its stderr: its failure line, or a crash's report */
+#define ERR_MAX 8192                /* of a child's stderr kept */
+
 typedef struct {
     pid_t    pid;                   /* 0: the slot is free */
-    int      fd;                    /* the read end of its stdout */
-    char    *out;                   /* what it printed, at most BGSYNC_OUT_MAX */
-    size_t   len;
+    int      fd[2];                 /* read ends of its stdout and stderr; -1 at their end */
+    char    *buf[2];                /* what it wrote to each, NUL-terminated */
+    size_t   len[2];
     int      kind;
     uint8_t  id[32];
     char     label[MM_PETNAME_MAX + 16];
@@ -271,14 +275,26 @@ static const mm_target_t *find_target(const bgsync_t *b, int kind, const uint8_t
     return NULL;
 }
 
+/* A pipe whose read end (non-blocking) stays here: neither end leaks into
+ * other children (the child's copy is dup2'd).  0 or -1. */
+static int make_pipe(int p[2])
+{
+    if (pipe(p) != 0)
+        return -1;
+    fcntl(p[0], F_SETFD, FD_CLOEXEC);
+    fcntl(p[1], F_SETFD, FD_CLOEXEC);
+    fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+    return 0;
+}
+
 /* Start `mm --home H --json sync --timeout T TARGET` for t in job j, its
- * stdout a pipe we poll, stdin and stderr /dev/null.  MM_OK; MM_EIO
+ * stdout and stderr pipes we poll, stdin /dev/null.  MM_OK; MM_EIO
  * (errtext says why); MM_EINVAL (a kind mm sync cannot name). */
 static int spawn(bgsync_t *b, job_t *j, const mm_target_t *t, char *errtext, size_t cap)
 {
     char code[MM_IDCODE_LEN + 1], timeout[16];
     char *argv[12];
-    int n = 0, pfd[2], rc = MM_EIO;
+    int n = 0, po[2], pe[2];
     posix_spawn_file_actions_t fa;
 
     snprintf(timeout, sizeof timeout, "%d", b->timeout_s);
@@ -304,34 +320,36 @@ static int spawn(bgsync_t *b, job_t *j, const mm_target_t *t, char *errtext, siz
         return MM_EINVAL;
     }
     argv[n] = NULL;
-    if (pipe(pfd) != 0) {
+    if (make_pipe(po) != 0) {
         snprintf(errtext, cap, "cannot make a pipe: %s", strerror(errno));
         return MM_EIO;
     }
-    /* neither end leaks into the other children; the child's copy is dup2'd */
-    fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
-    fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
-    fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);
-    if (posix_spawn_file_actions_init(&fa) != 0) {
-        close(pfd[0]);
-        close(pfd[1]);
-        snprintf(errtext, cap, "out of memory");
-        return MM_ENOMEM;
+    if (make_pipe(pe) != 0) {
+        snprintf(errtext, cap, "cannot make a pipe: %s", strerror(errno));
+        close(po[0]);
+        close(po[1]);
+        return MM_EIO;
     }
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    int e = posix_spawn(&j->pid, SELF_EXE, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(pfd[1]);
+    int e = posix_spawn_file_actions_init(&fa);
+    if (e == 0) {
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+        posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
+        e = posix_spawn(&j->pid, SELF_EXE, &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+    }
+    close(po[1]);
+    close(pe[1]);
     if (e != 0) {
-        close(pfd[0]);
+        close(po[0]);
+        close(pe[0]);
         j->pid = 0;
         snprintf(errtext, cap, "cannot run %s: %s", SELF_EXE, strerror(e));
-        return rc;
+        return MM_EIO;
     }
-    j->fd = pfd[0];
-    j->len = 0;
+    j->fd[OUT] = po[0];
+    j->fd[ERR] = pe[0];
+    j->len[OUT] = j->len[ERR] = 0;
     j->kind = t->kind;
     memcpy(j->id, t->id, 32);
     target_label(t, j->label, sizeof j->label);
@@ -370,6 +388,19 @@ static void report(bgsync_t *b, int kind, const uint8_t id[32], const char *labe
               label, sr.failures, delay);
 }
 
+/* 1 if a child's stderr holds more than mm sync's own failure lines: a
+ * crash's or a sanitizer's report, which must not vanish with it. */
+static int stderr_odd(const char *s)
+{
+    while (*s) {
+        size_t n = strcspn(s, "\n");
+        if (strncmp(s, "mm sync: ", 9) != 0)
+            return 1;
+        s += n + (s[n] == '\n');
+    }
+    return 0;
+}
+
 /* Job j's child closed its output: wait for it, and report. */
 static void finish(bgsync_t *b, job_t *j)
 {
@@ -377,11 +408,17 @@ static void finish(bgsync_t *b, job_t *j)
     char why[STR_MAX + 64];
     int status = 0, ok = 0;
     const char *code = NULL;
-    close(j->fd);
     while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
         ;
-    j->out[j->len] = '\0';          /* a number at the end stops there */
-    if (parse_result(j->out, j->len, &r) == 0) {
+    j->buf[OUT][j->len[OUT]] = '\0';    /* a number at the end stops there */
+    j->buf[ERR][j->len[ERR]] = '\0';
+    if (stderr_odd(j->buf[ERR]) || WIFSIGNALED(status)) {
+        /* on serve's stderr as it is: it may be many lines */
+        fprintf(stderr, "mm serve: background sync with %s: the sync process (pid %ld) "
+                "wrote:\n%s\n", j->label, (long) j->pid, j->buf[ERR]);
+        fflush(stderr);
+    }
+    if (parse_result(j->buf[OUT], j->len[OUT], &r) == 0) {
         ok = r.have_ok && r.ok;
         snprintf(why, sizeof why, "%s", *r.error ? r.error : "the sync failed");
         code = r.code;
@@ -395,29 +432,32 @@ static void finish(bgsync_t *b, job_t *j)
                      "(exit status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     }
     j->pid = 0;
-    j->fd = -1;
     report(b, j->kind, j->id, j->label, ok, &r, why, code);
 }
 
-/* Read what j's child wrote; finish it at the end of its output. */
-static void drain(bgsync_t *b, job_t *j)
+/* Read what j's child wrote on stream k; finish it at the end of both. */
+static void drain(bgsync_t *b, job_t *j, int k)
 {
     char buf[4096];
+    size_t max = k == OUT ? BGSYNC_OUT_MAX : ERR_MAX;
     for (;;) {
-        ssize_t n = read(j->fd, buf, sizeof buf);
+        ssize_t n = read(j->fd[k], buf, sizeof buf);
         if (n > 0) {
             size_t keep = (size_t) n;
-            if (j->len + keep > BGSYNC_OUT_MAX)
-                keep = BGSYNC_OUT_MAX - j->len;     /* the rest is read and dropped */
-            memcpy(j->out + j->len, buf, keep);
-            j->len += keep;
+            if (j->len[k] + keep > max)
+                keep = max - j->len[k];     /* the rest is read and dropped */
+            memcpy(j->buf[k] + j->len[k], buf, keep);
+            j->len[k] += keep;
             continue;
         }
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
-        finish(b, j);               /* end of output, or an error reading it */
+        close(j->fd[k]);            /* its end, or an error reading it */
+        j->fd[k] = -1;
+        if (j->fd[OUT] < 0 && j->fd[ERR] < 0)
+            finish(b, j);
         return;
     }
 }
@@ -487,13 +527,17 @@ static unsigned on_prepare(void *arg, int *fds, unsigned max, long *timeout_ms)
             report(b, kind, id, label, 0, &r, t ? why : "no longer listed", "MM_EIO");
         }
     }
-    for (int i = 0; i < BGSYNC_JOBS && n < max; i++)
-        if (b->jobs[i].pid)
-            fds[n++] = b->jobs[i].fd;
+    for (int i = 0; i < BGSYNC_JOBS; i++)
+        for (int k = 0; k < 2 && n < max; k++)
+            if (b->jobs[i].pid && b->jobs[i].fd[k] >= 0)
+                fds[n++] = b->jobs[i].fd[k];
     wait = mm_sched_timeout(b->sched, now);
     if (wait < 0 || (uint64_t) wait > b->list_at - now)
         wait = (int64_t) (b->list_at - now);
-    if (n == BGSYNC_JOBS)           /* no slot: a child's end wakes us, or the list */
+    int busy = 0;
+    for (int i = 0; i < BGSYNC_JOBS; i++)
+        busy += b->jobs[i].pid != 0;
+    if (busy == BGSYNC_JOBS)        /* no slot: a child's end wakes us, or the list */
         wait = (int64_t) (b->list_at - now);
     *timeout_ms = (long) wait;
     return n;
@@ -506,8 +550,9 @@ static void on_run(void *arg, const int *fds, const int *ready, unsigned n)
         if (!ready[i])
             continue;
         for (int k = 0; k < BGSYNC_JOBS; k++)
-            if (b->jobs[k].pid && b->jobs[k].fd == fds[i])
-                drain(b, &b->jobs[k]);
+            for (int f = 0; f < 2; f++)
+                if (b->jobs[k].pid && b->jobs[k].fd[f] == fds[i])
+                    drain(b, &b->jobs[k], f);
     }
 }
 
@@ -541,8 +586,10 @@ int bgsync_new(cli_t *cli, uint64_t interval_ms, mm_serve_log_fn log, void *loga
         return rc;
     }
     for (int i = 0; i < BGSYNC_JOBS; i++) {
-        b->jobs[i].fd = -1;
-        if (!(b->jobs[i].out = malloc(BGSYNC_OUT_MAX + 1))) {   /* + its NUL */
+        job_t *j = &b->jobs[i];
+        j->fd[OUT] = j->fd[ERR] = -1;
+        if (!(j->buf[OUT] = malloc(BGSYNC_OUT_MAX + 1))     /* + their NULs */
+            || !(j->buf[ERR] = malloc(ERR_MAX + 1))) {
             bgsync_destroy(&b);
             return MM_ENOMEM;
         }
@@ -572,9 +619,12 @@ void bgsync_destroy(bgsync_t **bp)
             kill(j->pid, SIGTERM);
             while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR)
                 ;
-            close(j->fd);
         }
-        free(j->out);
+        for (int k = 0; k < 2; k++) {
+            if (j->fd[k] >= 0)
+                close(j->fd[k]);
+            free(j->buf[k]);
+        }
     }
     mm_targets_free(&b->targets);
     mm_sched_destroy(&b->sched);

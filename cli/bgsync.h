@@ -7,7 +7,9 @@
  *  BGSYNC_JOBS at once: the serve loop never blocks on a client session, a
  *  home's LMDB environment is never opened twice in one process, and a
  *  crash of one sync cannot take the server down.  The child's JSON
- *  result (sent, received, ok, code) feeds the schedule's back-off.
+ *  result (sent, received, ok, code) feeds the schedule's back-off; its
+ *  stderr is kept, and passed on to serve's stderr only if it holds more
+ *  than mm sync's own failure lines (a crash, a sanitizer's report).
  *
  *  Log lines (through the serve log, never a secret):
  *      background sync every 5.0 min with 2 peers and 1 of your devices

@@ -95,6 +95,9 @@ class TestBackground(BackgroundBase):
         # a clean stop leaves no sync running
         self.assertEqual(self.stop_server(gsrv, expect_clean=True), 0)
         self.assertEqual(self.children(self.grace), [])
+        # the children's failure lines stay out of serve's stderr (only a
+        # crash's or a sanitizer's report would be passed on)
+        self.assertEqual(gsrv.stderr, "", gsrv)
 
     def test_unreachable_backs_off_then_delivers(self):
         port = self.asrv.port
@@ -134,6 +137,9 @@ class TestBackground(BackgroundBase):
         self.assert_verify_ok(self.grace)
         self.assertEqual(self.stop_server(gsrv, expect_clean=True), 0)
         self.assertEqual(self.children(self.grace), [])
+        # the children's failure lines stay out of serve's stderr (only a
+        # crash's or a sanitizer's report would be passed on)
+        self.assertEqual(gsrv.stderr, "", gsrv)
 
     def delay(self, line):
         m = DELAY.search(line)
