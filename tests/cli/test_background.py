@@ -154,5 +154,63 @@ class TestBackground(BackgroundBase):
         self.assertIn("--sync-every DUR", r.out)
 
 
+class TestBackgroundOwnDevices(mmtest.SyncTestCase):
+    """Ada's laptop syncs in the background with each of her other devices
+    that announced where it listens: the phone and the tablet, both."""
+
+    def join(self, laptop, name):
+        srv = mmtest.Server([MM_BIN, "--home", laptop, "device", "pair", "--yes",
+                             "--listen", "tcp://127.0.0.1:*"], self.env())
+        self.addCleanup(self.stop_server, srv)
+        code = srv.wait_line(r"^mmp1[a-z2-7]+$")
+        self.assertIsNotNone(code, srv)
+        home = self.path(name)
+        self.ok("--json", "init", "--join", code, "--device", name, home=home)
+        self.assertEqual(srv.proc.wait(30), 0, srv)
+        return home
+
+    def test_each_own_device(self):
+        laptop, _ = self.new_home("Ada", device="laptop", sub="laptop")
+        homes = {name: self.join(laptop, name) for name in ("phone", "tablet")}
+        for name, home in homes.items():
+            srv = self.serve(home)
+            # once by address; from then on the laptop knows where it listens
+            self.ok("sync", "--device", name, "--endpoint", srv.endpoint, home=laptop)
+        lsrv = serve_every(self, laptop)
+        self.assertIsNotNone(lsrv.wait_line(
+            r" background sync every 1\.0 s with 0 peers and 2 of your devices$"), lsrv)
+        # a note on each device reaches the laptop
+        mark = lsrv.mark()
+        for name, home in homes.items():
+            self.add_note(home, "written on the %s" % name)
+        for name in homes:
+            self.assertIsNotNone(lsrv.wait_line(
+                r" background sync with your device %s: sent \d+, received [1-9]\d* entries$"
+                % name, start=mark), lsrv)
+        texts = ["written on the laptop", "written on the phone", "written on the tablet"]
+        self.assertEqual(sorted(n["text"] for n in self.notes(laptop)), texts[1:])
+        # and the laptop's goes to both, with the other device's on the way
+        # (a sync may carry the other device's note first: wait for the next)
+        mark = lsrv.mark()
+        self.add_note(laptop, "written on the laptop")
+        for name, home in homes.items():
+            start = mark
+            for _ in range(3):
+                rx = (r" background sync with your device %s: sent [1-9]\d*, received 0 "
+                      r"entries$" % name)
+                self.assertIsNotNone(lsrv.wait_line(rx, start=start), lsrv)
+                start = next(i for i in range(start, len(lsrv.lines))
+                             if re.search(rx, lsrv.lines[i])) + 1
+                if sorted(n["text"] for n in self.notes(home)) == texts:
+                    break
+            self.assertEqual(sorted(n["text"] for n in self.notes(home)), texts)
+        self.assertEqual(self.stop_server(lsrv, expect_clean=True), 0)
+        self.assertEqual(lsrv.stderr, "", lsrv)
+
+
+def serve_every(case, home, every="1s"):
+    return BackgroundBase.serve_every(case, home, every)
+
+
 if __name__ == "__main__":
     mmtest.main()
