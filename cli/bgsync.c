@@ -137,7 +137,7 @@ static int read_str(reader_t *rd, char *out, size_t cap)
                                              : h >= 'a' && h <= 'f' ? h - 'a' + 10
                                              : h >= 'A' && h <= 'F' ? h - 'A' + 10 : 0);
                 }
-                c = v >= 0x20 && v < 0x7f ? (char) v : '?';
+                c = (char) (v >= 0x20 && v < 0x7f ? v : (unsigned) '?');
                 break;
             }
             default: break;     /* \" \\ \/ */
@@ -157,7 +157,7 @@ static int read_str(reader_t *rd, char *out, size_t cap)
 static int read_value(reader_t *rd, const char *key);
 
 /* The value of key (within an object) is a scalar: keep what we want. */
-static void keep(reader_t *rd, const char *key, const char *tok, size_t len, int is_str,
+static void note_value(reader_t *rd, const char *key, const char *tok, size_t len, int is_str,
                  const char *s)
 {
     result_t *r = rd->r;
@@ -233,7 +233,7 @@ static int read_value(reader_t *rd, const char *key)
     if (*rd->p == '"') {
         if (read_str(rd, s, sizeof s))
             return -1;
-        keep(rd, key, tok, 0, 1, s);
+        note_value(rd, key, tok, 0, 1, s);
         return 0;
     }
     while (rd->p < rd->end && *rd->p != ',' && *rd->p != '}' && *rd->p != ']'
@@ -241,7 +241,7 @@ static int read_value(reader_t *rd, const char *key)
         rd->p++;
     if (rd->p == tok)
         return -1;
-    keep(rd, key, tok, (size_t) (rd->p - tok), 0, NULL);
+    note_value(rd, key, tok, (size_t) (rd->p - tok), 0, NULL);
     return 0;
 }
 

@@ -874,8 +874,8 @@ static int serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
         int efds[MM_SERVE_EXT_FDS], ready[MM_SERVE_EXT_FDS];
         unsigned nefds = 0;
         long wait = (long) tick, ewait = -1;
-        if (ext && ext->prepare) {  /* the extension's descriptors, and when it is due */
-            nefds = ext->prepare(ext->arg, efds, MM_SERVE_EXT_FDS, &ewait);
+        if (sv.ext && sv.ext->prepare) {  /* the extension's descriptors, and when it is due */
+            nefds = sv.ext->prepare(sv.ext->arg, efds, MM_SERVE_EXT_FDS, &ewait);
             if (nefds > MM_SERVE_EXT_FDS)
                 nefds = MM_SERVE_EXT_FDS;
             for (unsigned i = 0; i < nefds; i++)
@@ -896,10 +896,10 @@ static int serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
             on_router(&sv);
         reap(&sv);
         log_closed(&sv, mm_now_ms(), 0);
-        if (ext && ext->run) {
+        if (sv.ext && sv.ext->run) {
             for (unsigned i = 0; i < nefds; i++)
                 ready[i] = (items[3 + i].revents & (ZMQ_POLLIN | ZMQ_POLLERR)) != 0;
-            ext->run(ext->arg, efds, ready, nefds);
+            sv.ext->run(sv.ext->arg, efds, ready, nefds);
         }
         if (hook && hook->tick(hook->arg))
             break;
