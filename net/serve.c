@@ -34,6 +34,10 @@
 #define ROUTING_MAX 256
 #define ENDED_MAX   256             /* connections remembered after their session ended */
 #define ENDED_ID    16              /* routing ids longer than this are not remembered */
+/* An idle loop still wakes this often: a signal that comes between its
+ * check of *stop and its poll does not cut the poll short, and is seen
+ * then at the latest. */
+#define IDLE_WAKE_MS 60000
 
 typedef struct {
     uint8_t       rid[ROUTING_MAX];
@@ -702,6 +706,21 @@ static void log_closed(server_t *sv, uint64_t now, int force)
     sv->closed_log_ms = now;
 }
 
+/* 1 if none of the loop's own timers runs: no session (time limits), no
+ * connection without one (its 10 s), no closings left to report, no hook
+ * ticking.  The loop then sleeps until a socket or the extension wakes it
+ * (IDLE_WAKE_MS at most). */
+static int idle(const server_t *sv)
+{
+    const mm_conntab_stats_t *st = mm_conntab_stats(sv->conns_tab);
+    if (sv->hook)
+        return 0;
+    for (int i = 0; i < MM_SERVE_SESSIONS_MAX; i++)
+        if (sv->conns[i].session)
+            return 0;
+    return st->loose == 0 && st->closed_over + st->closed_quiet == sv->closed_logged;
+}
+
 /* Descriptors: the soft limit raised to the hard one where allowed, so
  * that the cap on loose connections, not the limit, is what a flood meets
  * first.  Returns the limit now. */
@@ -873,7 +892,7 @@ static int serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
             { mm_conntab_socket(sv.conns_tab), 0, ZMQ_POLLIN, 0 } };
         int efds[MM_SERVE_EXT_FDS], ready[MM_SERVE_EXT_FDS];
         unsigned nefds = 0;
-        long wait = (long) tick, ewait = -1;
+        long wait = idle(&sv) ? IDLE_WAKE_MS : (long) tick, ewait = -1;
         if (sv.ext && sv.ext->prepare) {  /* the extension's descriptors, and when it is due */
             nefds = sv.ext->prepare(sv.ext->arg, efds, MM_SERVE_EXT_FDS, &ewait);
             if (nefds > MM_SERVE_EXT_FDS)

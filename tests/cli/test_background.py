@@ -11,6 +11,7 @@ the stores, never through how long something took.
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mmtest  # noqa: E402
@@ -140,6 +141,28 @@ class TestBackground(BackgroundBase):
         # the children's failure lines stay out of serve's stderr (only a
         # crash's or a sanitizer's report would be passed on)
         self.assertEqual(gsrv.stderr, "", gsrv)
+
+    def test_no_wake_up_when_nothing_is_due(self):
+        # once its first syncs are done, a serve whose next sync is an hour
+        # away and that serves no one sleeps: its main thread is not woken
+        # (a tick of the loop would be a voluntary context switch each time)
+        gsrv = self.serve_every(self.grace, "1h")
+        mark = self.asrv.mark()
+        self.assertIsNotNone(self.asrv.wait_line(r" synced with Grace: ", start=mark), self.asrv)
+        self.assertIsNotNone(gsrv.wait_line(r" background sync every 1\.0 h "), gsrv)
+        status = "/proc/%d/status" % gsrv.proc.pid
+
+        def switches():
+            with open(status) as f:
+                return int(next(ln for ln in f if ln.startswith("voluntary_ctxt_switches:"))
+                           .split()[1])
+        time.sleep(1)               # the child's end, read and reaped
+        before = switches()
+        time.sleep(4)
+        after = switches()
+        self.assertLessEqual(after - before, 1, gsrv)
+        self.assert_alive(gsrv)
+        self.assertEqual(self.stop_server(gsrv, expect_clean=True), 0)
 
     def delay(self, line):
         m = DELAY.search(line)
