@@ -216,6 +216,17 @@ static int make_dirs(const char *dir)
     }
 }
 
+/* 1 if mm serve takes the option --name (the command table says). */
+static int serve_takes(const char *name)
+{
+    for (size_t i = 0; i < cli_ncommands; i++)
+        if (!strcmp(cli_commands[i].name, "serve") && cli_commands[i].opts)
+            for (const struct option *o = cli_commands[i].opts; o->name; o++)
+                if (!strcmp(o->name, name))
+                    return 1;
+    return 0;
+}
+
 int cmd_service_install(cli_t *cli, int argc, char **argv)
 {
     const char *every = cli->opt[CLI_OPT_SYNC_EVERY] ? cli->opt[CLI_OPT_SYNC_EVERY]
@@ -231,6 +242,9 @@ int cmd_service_install(cli_t *cli, int argc, char **argv)
     if (cli_duration_ms(every, MM_SCHED_MAX_MS) < MM_SCHED_MIN_MS)
         return cli_usage(cli, "--sync-every '%s' is not a duration like 30s, 5m or 1h "
                          "(from 1s to 7d)", every);
+    /* a unit whose mm serve refuses its command line would only fail later */
+    if (cli->opt[CLI_OPT_DISCOVER] && !serve_takes("discover"))
+        return cli_usage(cli, "--discover: this mm serve has no --discover");
     if ((ex = abs_home(cli, home)) != CLI_EXIT_OK || (ex = unit_dir(cli, dir, sizeof dir))
         != CLI_EXIT_OK)
         return ex;

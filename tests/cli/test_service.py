@@ -57,14 +57,22 @@ class TestService(mmtest.MMTestCase):
         work = self.path("My Work%1")
         os.mkdir(work)
         self.ok("init", "--name", "Ada", home=os.path.join(work, "Ada"))
-        j = self.ok_json("service", "install", "--sync-every", "30s", "--discover",
+        # --discover only once mm serve has it (LAN discovery)
+        discover = "--discover" in self.ok("serve", "--help").out
+        extra = ["--discover"] if discover else []
+        if not discover:
+            r = self.fails(2, "service", "install", "--discover", home=os.path.join(work, "Ada"),
+                           env=env)
+            self.assertIn("this mm serve has no --discover", r.err)
+        j = self.ok_json("service", "install", "--sync-every", "30s", *extra,
                          home=os.path.join(work, "Ada"), env=env)
         self.assertRegex(j["name"], r"^mm-serve-ada-[0-9a-f]{8}\.service$", j)
         unit = os.path.join(xdg, "systemd", "user", j["name"])
         self.assertEqual(j["unit"], unit)
         home = os.path.realpath(os.path.join(work, "Ada"))
         # a blank: the word quoted; a '%': doubled (a systemd specifier)
-        want = '%s --home "%s" serve --sync-every 30s --discover' % (EXE, home.replace("%", "%%"))
+        want = '%s --home "%s" serve --sync-every 30s%s' % (EXE, home.replace("%", "%%"),
+                                                            " --discover" if discover else "")
         self.assertEqual(exec_start(unit), want)
         self.assertEqual(j["exec_start"], want)
         self.assertEqual(j["commands"], ["systemctl --user daemon-reload",
