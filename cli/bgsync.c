@@ -36,6 +36,7 @@ typedef struct {
     uint8_t  id[32];
     char     label[MM_PETNAME_MAX + 16];
     uint64_t started;
+    int      killed;                /* we stopped it: it ran past JOB_MAX_MS */
 } job_t;
 
 struct bgsync {
@@ -350,6 +351,7 @@ static int spawn(bgsync_t *b, job_t *j, const mm_target_t *t, char *errtext, siz
     j->fd[OUT] = po[0];
     j->fd[ERR] = pe[0];
     j->len[OUT] = j->len[ERR] = 0;
+    j->killed = 0;
     j->kind = t->kind;
     memcpy(j->id, t->id, 32);
     target_label(t, j->label, sizeof j->label);
@@ -412,7 +414,7 @@ static void finish(bgsync_t *b, job_t *j)
         ;
     j->buf[OUT][j->len[OUT]] = '\0';    /* a number at the end stops there */
     j->buf[ERR][j->len[ERR]] = '\0';
-    if (stderr_odd(j->buf[ERR]) || WIFSIGNALED(status)) {
+    if (stderr_odd(j->buf[ERR]) || (WIFSIGNALED(status) && !j->killed)) {
         /* on serve's stderr as it is: it may be many lines */
         fprintf(stderr, "mm serve: background sync with %s: the sync process (pid %ld) "
                 "wrote:\n%s\n", j->label, (long) j->pid, j->buf[ERR]);
@@ -424,7 +426,10 @@ static void finish(bgsync_t *b, job_t *j)
         code = r.code;
     } else {
         memset(&r, 0, sizeof r);
-        if (WIFSIGNALED(status))
+        if (j->killed)
+            snprintf(why, sizeof why, "the sync took longer than %d minutes and was stopped",
+                     JOB_MAX_MS / 60000);
+        else if (WIFSIGNALED(status))
             snprintf(why, sizeof why, "the sync process was killed by signal %d",
                      WTERMSIG(status));
         else
@@ -512,8 +517,10 @@ static unsigned on_prepare(void *arg, int *fds, unsigned max, long *timeout_ms)
     for (int i = 0; i < BGSYNC_JOBS; i++) {
         job_t *j = &b->jobs[i];
         if (j->pid) {
-            if (now - j->started > JOB_MAX_MS)
+            if (now - j->started > JOB_MAX_MS && !j->killed) {
                 kill(j->pid, SIGKILL);  /* its output ends: finished in on_run */
+                j->killed = 1;
+            }
             continue;
         }
         if (!mm_sched_take(b->sched, now, &kind, id))
@@ -585,9 +592,10 @@ int bgsync_new(cli_t *cli, uint64_t interval_ms, mm_serve_log_fn log, void *loga
         free(b);
         return rc;
     }
+    for (int i = 0; i < BGSYNC_JOBS; i++)     /* first: destroy closes what is >= 0 */
+        b->jobs[i].fd[OUT] = b->jobs[i].fd[ERR] = -1;
     for (int i = 0; i < BGSYNC_JOBS; i++) {
         job_t *j = &b->jobs[i];
-        j->fd[OUT] = j->fd[ERR] = -1;
         if (!(j->buf[OUT] = malloc(BGSYNC_OUT_MAX + 1))     /* + their NULs */
             || !(j->buf[ERR] = malloc(ERR_MAX + 1))) {
             bgsync_destroy(&b);
