@@ -142,6 +142,29 @@ class TestBackground(BackgroundBase):
         # crash's or a sanitizer's report would be passed on)
         self.assertEqual(gsrv.stderr, "", gsrv)
 
+    def test_serves_while_a_background_sync_waits(self):
+        # Grace's background sync waits on Ada, who is down (10 s of
+        # silence per address); meanwhile Grace's serve answers Ada's own
+        # mm sync, and the waiting child is the same one before and after
+        self.stop_server(self.asrv, expect_clean=True)
+        gsrv = self.serve_every(self.grace, "10s")
+        waiting = None
+        for _ in range(int(mmtest.NET_TIMEOUT * 10)):
+            waiting = self.children(self.grace)
+            if waiting:
+                break
+            time.sleep(0.1)
+        self.assertTrue(waiting, gsrv)
+        self.ok("peer", "set-addr", "grace", gsrv.endpoint, home=self.ada)
+        self.fill(self.ada, "grace", 2)
+        [p] = self.sync(self.ada, "grace")["peers"]
+        self.assertEqual((p["ok"], p["sent"]), (True, 2), p)
+        self.assertEqual(self.children(self.grace), waiting, gsrv)
+        self.assertFalse([ln for ln in gsrv.lines if "unreachable" in ln], gsrv)
+        self.assertEqual(self.ids(self.grace), self.ids(self.ada))
+        self.assertEqual(self.stop_server(gsrv, expect_clean=True), 0)
+        self.assertEqual(self.children(self.grace), [])
+
     def test_no_wake_up_when_nothing_is_due(self):
         # once its first syncs are done, a serve whose next sync is an hour
         # away and that serves no one sleeps: its main thread is not woken
