@@ -110,6 +110,7 @@ int mm_budget_settler(mm_home_t *home, mm_txn_t *txn, uint8_t settler[32])
         mm_cert_t c;
         int revoked = 0;
         if (mm_cert_get(txn, dev, &c, NULL, NULL) == MM_OK && !memcmp(c.identity, me, 32)
+            && !(c.flags & MM_CERT_MAILBOX)     /* a mailbox reads nothing: never settles */
             && mm_revoke_state(txn, dev, me, NULL, &revoked, NULL) == MM_OK && !revoked)
             memcpy(settler, dev, 32);
     }
