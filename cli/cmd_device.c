@@ -88,6 +88,8 @@ typedef struct {
 static int collect(const mm_device_t *d, void *arg)
 {
     devices_t *l = arg;
+    if (d->cert.flags & MM_CERT_MAILBOX)
+        return 0;                   /* 'mm mailbox list' lists those */
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 4;
         mm_device_t *v = realloc(l->v, cap * sizeof *v);

@@ -130,6 +130,8 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
 {
     static char default_listen[] = DEFAULT_LISTEN;
     char *addrs[CLI_OPT_REPEAT_MAX];
+    char mbox[MM_PEER_ENDPOINTS][MM_ENDPOINT_MAX + 1];
+    unsigned nmbox = 0;
     char errtext[512], running[1][MM_ENDPOINT_MAX + 1];
     unsigned nrunning = 0;
     struct sigaction sa;
@@ -148,6 +150,11 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
                              cli->optv[CLI_OPT_LISTEN][i], MM_DEFAULT_PORT);
         addrs[i] = (char *) cli->optv[CLI_OPT_LISTEN][i];
     }
+    /* a mailbox listens where 'mm mailbox init --listen' said */
+    if (n == 0 && mm_home_is_mailbox(cli->home)
+        && mm_home_listen(cli->home, mbox, MM_PEER_ENDPOINTS, &nmbox) == MM_OK)
+        for (unsigned i = 0; i < nmbox; i++)
+            addrs[n++] = mbox[i];
     if (n == 0)
         addrs[n++] = default_listen;
 
