@@ -143,6 +143,7 @@ int cmd_mailbox_init(cli_t *cli, int argc, char **argv);
 int cmd_mailbox_code(cli_t *cli, int argc, char **argv);
 int cmd_mailbox_link(cli_t *cli, int argc, char **argv);
 int cmd_mailbox_list(cli_t *cli, int argc, char **argv);
+int cmd_mailbox_quota(cli_t *cli, int argc, char **argv);
 int cmd_mailbox_unlink(cli_t *cli, int argc, char **argv);
 int cmd_help(cli_t *cli, int argc, char **argv);
 int cmd_version(cli_t *cli, int argc, char **argv);

@@ -44,6 +44,7 @@ const char cmd_mailbox_help[] =
     "    'mm sync PEER' that cannot reach the peer's devices goes through the\n"
     "    peer's mailbox or yours, and 'mm sync' also syncs with your mailbox.\n"
     "\n"
+    "    mm mailbox quota SIZE (on the mailbox) sets what it stores per person.\n"
     "    mm mailbox list shows your mailboxes (on the mailbox: whom it\n"
     "    serves and what it holds for each person); mm mailbox unlink ID\n"
     "    revokes one: your peers stop using it as they hear of it, and the\n"
@@ -274,6 +275,40 @@ int cmd_mailbox_code(cli_t *cli, int argc, char **argv)
     }
     sodium_memzero(text, sizeof text);
     return ex;
+}
+
+/* --- quota ---------------------------------------------------------------- */
+
+int cmd_mailbox_quota(cli_t *cli, int argc, char **argv)
+{
+    mm_txn_t *txn = NULL;
+    uint64_t quota;
+    char q[32];
+    int ex, rc;
+
+    if (argc != 1)
+        return cli_usage(cli, "give the new quota per person, like 500MiB or 2GiB");
+    if (!(quota = parse_size(argv[0])))
+        return cli_usage(cli, "'%s' is not a size like 500MiB or 2GiB", argv[0]);
+    if ((ex = need_mailbox(cli)) != CLI_EXIT_OK)
+        return ex;
+    if ((rc = mm_store_begin(mm_home_store(cli->home), 1, &txn)) == MM_OK
+        && (rc = mm_mailbox_set_quota(txn, quota)) == MM_OK)
+        rc = mm_txn_commit(&txn);
+    mm_txn_abort(&txn);
+    if (rc != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot set the quota");
+    size_text(q, quota);
+    if (cli->json) {
+        json_t j;
+        json_init(&j, stdout);
+        json_obj_begin(&j, NULL);
+        json_uint(&j, "quota", quota);
+        json_obj_end(&j);
+        return json_finish(&j) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    }
+    printf("quota: %s per person (a running mm serve uses it at once)\n", q);
+    return CLI_EXIT_OK;
 }
 
 /* --- link ----------------------------------------------------------------- */

@@ -618,7 +618,7 @@ int mm_home_open(const char *path, mm_home_t **out)
     if (!h->mailbox && cert.version < 2 && (rc = reissue_cert(h, &cert)))
         goto fail;
     if (h->mailbox)
-        mm_store_set_mailbox(h->store, h->quota);   /* blind: it applies nothing */
+        mm_store_set_mailbox(h->store);   /* blind: it applies nothing */
     else
         mm_store_set_home(h->store, h->device, h->identity_pk);
     *out = h;

@@ -345,14 +345,30 @@ int mm_mailbox_usage(mm_txn_t *txn, const uint8_t identity[32], uint64_t *bytes)
     return MM_OK;
 }
 
+int mm_mailbox_quota(mm_txn_t *txn, uint64_t *quota)
+{
+    const uint8_t *v;
+    size_t n;
+    int rc = mm_meta_get(txn, "quota", &v, &n);
+    if (rc)
+        return rc == MM_ENOTFOUND ? MM_EROLE : rc;
+    if (n != 8)
+        return MM_ECORRUPT;
+    *quota = mm_be64_get(v);
+    return MM_OK;
+}
+
 int mm_mailbox_charge(mm_txn_t *txn, const uint8_t identity[32], uint64_t bytes)
 {
-    uint64_t used;
+    uint64_t used, quota;
     uint8_t b[8];
+    /* read in the storing transaction: a quota raised meanwhile counts */
     int rc = mm_mailbox_usage(txn, identity, &used);
+    if (rc == MM_OK)
+        rc = mm_mailbox_quota(txn, &quota);
     if (rc)
         return rc;
-    if (used + bytes < used || used + bytes > txn->store->quota)
+    if (used + bytes < used || used + bytes > quota)
         return MM_EQUOTA;
     mm_be64_put(b, used + bytes);
     MDB_val k = { 32, (void *) identity }, v = { 8, b };
@@ -362,11 +378,12 @@ int mm_mailbox_charge(mm_txn_t *txn, const uint8_t identity[32], uint64_t bytes)
 int mm_mailbox_set_quota(mm_txn_t *txn, uint64_t quota)
 {
     uint8_t b[8];
+    if (!txn->store->blind)
+        return MM_EROLE;
+    if (quota == 0)
+        return MM_EINVAL;
     mm_be64_put(b, quota);
-    int rc = mm_meta_put(txn, "quota", b, 8);
-    if (rc == MM_OK)
-        txn->store->quota = quota;
-    return rc;
+    return mm_meta_put(txn, "quota", b, 8);
 }
 
 int mm_mailbox_unlinked(mm_home_t *home)

@@ -125,7 +125,13 @@ int mm_mailbox_charge(mm_txn_t *txn, const uint8_t identity[32], uint64_t bytes)
 /* Bytes charged to identity so far (0 if none). */
 int mm_mailbox_usage(mm_txn_t *txn, const uint8_t identity[32], uint64_t *bytes) MM_NODISCARD;
 
-/* Set the quota (bytes per person) of a mailbox home.  MM_OK; store errors. */
+/* The quota (bytes per person) of a mailbox's store, meta "quota".  MM_OK;
+ * MM_EROLE (not a mailbox's store); MM_ECORRUPT. */
+int mm_mailbox_quota(mm_txn_t *txn, uint64_t *quota) MM_NODISCARD;
+
+/* Set the quota (write txn); a running mm serve uses it from its next
+ * stored run.  What is stored already stays, whatever the new quota.
+ * MM_OK; MM_EROLE; MM_EINVAL (0); store errors. */
 int mm_mailbox_set_quota(mm_txn_t *txn, uint64_t quota) MM_NODISCARD;
 
 /* 1 if this mailbox's own certificate is revoked (its owner unlinked it). */

@@ -514,10 +514,9 @@ int mm_store_walk(mm_txn_t *txn, MDB_dbi dbi, mm_row_fn fn, void *arg)
     return ret;
 }
 
-void mm_store_set_mailbox(mm_store_t *self, uint64_t quota)
+void mm_store_set_mailbox(mm_store_t *self)
 {
     self->blind = 1;
-    self->quota = quota;
 }
 
 void mm_store_set_home(mm_store_t *self, const struct mm_keypair *device,

@@ -110,9 +110,9 @@ void mm_store_set_home(mm_store_t *self, const struct mm_keypair *device,
  * verified blind (checks 1-7 of PROTOCOL.md 5.1: it holds no scope key),
  * nothing they carry is applied, and each stored entry's bytes are
  * charged to its author's identity (table usage): a run that would take
- * an identity past quota bytes is refused whole (MM_EQUOTA).
+ * an identity past the quota (meta "quota") is refused whole (MM_EQUOTA).
  * mm_home_open calls it for a mailbox home. */
-void mm_store_set_mailbox(mm_store_t *self, uint64_t quota);
+void mm_store_set_mailbox(mm_store_t *self);
 
 /* The store a transaction belongs to. */
 mm_store_t *mm_txn_store(mm_txn_t *txn);

@@ -40,9 +40,8 @@ struct mm_store {
     MDB_dbi blocked;                /* identity (32) -> empty: blocked by a mailbox's owner */
     int     has_v4;
     /* a mailbox's store (mm_store_set_mailbox): entries are verified blind
-     * (checks 1-7) and charged to their author's identity, up to quota */
+     * (checks 1-7) and charged to their author's identity, up to its quota */
     int      blind;
-    uint64_t quota;
     unsigned migrated_from;         /* the format this open migrated from, or 0 */
     /* the home this store is, once mm_store_set_home was called: what the
      * store path needs to apply rekeys and self-scope entries (log.c) */
