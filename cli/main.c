@@ -329,7 +329,7 @@ const cli_cmd_t cli_commands[] = {
     { "log", cmd_log, CLI_NEEDS_HOME, log_opts,
       "list every entry in the store, feed by feed",
       "mm log [--raw] [--json]", cmd_log_help },
-    { "verify", cmd_verify, CLI_NEEDS_HOME, NULL,
+    { "verify", cmd_verify, CLI_NEEDS_HOME | CLI_MAILBOX_OK, NULL,
       "re-check every signature, hash chain and encoding",
       "mm verify [--json]", cmd_verify_help },
     { "help", cmd_help, 0, help_opts,
