@@ -264,6 +264,27 @@ void fz_seeds(const char *dir)
     mm_wire_fork(&w, fb, fl, 2);
     seed(dir, "fork-proof", &w);
 
+    /* the mailbox frames (PROTOCOL.md 14) */
+    uint8_t ids[2][32], members[2][2][32], blocked[1][32];
+    unsigned nm[2] = { 2, 1 };
+    memset(ids, 0x41, sizeof ids);
+    ids[1][0] = 0x42;
+    memset(members, 0x11, sizeof members);
+    memset(blocked, 0x77, sizeof blocked);
+    mm_mailbox_told_t t = { 2, ids, nm, members, 1, blocked };
+    mm_mp_writer_init(&w, buf, sizeof buf);
+    mm_wire_scopes(&w, &t);
+    seed(dir, "scopes", &w);
+    mm_mp_writer_init(&w, buf, sizeof buf);
+    mm_wire_link(&w, mm_keypair_pk(id), "Ada");
+    seed(dir, "link", &w);
+    mm_mp_writer_init(&w, buf, sizeof buf);
+    mm_wire_consent(&w, sig);
+    seed(dir, "consent", &w);
+    mm_mp_writer_init(&w, buf, sizeof buf);
+    mm_wire_certify(&w, cert, certlen, "Ada");
+    seed(dir, "certify", &w);
+
     mm_keypair_destroy(&id);
     mm_keypair_destroy(&dev);
 }
