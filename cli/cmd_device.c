@@ -317,6 +317,9 @@ int cmd_device_settler(cli_t *cli, int argc, char **argv)
         return not_identity(cli, "choosing the settler");
     if (rc == MM_EREVOKED)
         return cli_fail_code(cli, rc, "'%s' is revoked; choose a current device", argv[0]);
+    if (rc == MM_EROLE)
+        return cli_fail_code(cli, rc, "'%s' is a mailbox, which reads nothing; choose a device "
+                             "of yours", argv[0]);
     if (rc)
         return cli_fail_rc(cli, rc, "cannot choose the settler");
     return print_one(cli, argv[0], "settles your budget from now on:");
