@@ -190,6 +190,10 @@ static void sync_hint(char *out, size_t cap, int rc, const char *arg)
         snprintf(out, cap, "ask them whether they blocked or removed you "
                  "(see 'mm peer list' on their side)");
         break;
+    case MM_EQUOTA:
+        snprintf(out, cap, "nothing is lost: the entries go at a later sync, once the "
+                 "mailbox's owner makes room ('mm mailbox quota' on the mailbox)");
+        break;
     case MM_EBUSY:
         /* their mm serve has no session to spare (the text says why), or,
          * rarely, this store had no reader slot: never "another mm" alone */
@@ -324,6 +328,9 @@ void cmd_sync_print(const cli_t *cli, const cmd_sync_result_t *r)
     cmd_peer_name(name, r->name);
     if (r->rc != MM_OK) {
         sync_hint(hint, sizeof hint, r->rc, r->arg);
+        if (r->rc == MM_EREVOKED && strstr(r->error, "mailbox"))
+            snprintf(hint, sizeof hint, "it no longer serves them; sync with their devices "
+                     "when they are online, and you will hear of it");
         cli_set_code(r->rc);
         cli_error(cli, "%s: %s; %s", name, r->error, hint);
         return;
