@@ -9,6 +9,7 @@
 #include "core/engage.h"
 #include "core/device.h"
 #include "core/endpoint.h"
+#include "net/wire.h"
 #include "core/news.h"
 #include "crypto/error.h"
 
@@ -251,14 +252,54 @@ int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
     return rc;
 }
 
+/* One try at telling the mailbox at ep: a session whose DEVICES carries
+ * the revocation.  Our side ends it at the mailbox's HELLO (a revoked
+ * device); the mailbox, once it stored our DEVICES, ends it too, with
+ * MM_EREVOKED: that ERROR is the proof it heard.  The connection is
+ * flushed on close, so that what we sent reaches it either way. */
+static int tell_one(mm_home_t *home, const uint8_t device[32], const char *ep, int timeout_ms,
+                    const uint8_t pk[32], const uint8_t sk[32], char *errtext, size_t errcap)
+{
+    mm_client_t *c = NULL;
+    mm_session_t *s = NULL;
+    mm_msg_t *m = malloc(sizeof *m);
+    uint8_t remote[32];
+    const uint8_t *buf;
+    size_t len;
+    int rc = m ? mm_pk_to_x25519(remote, device) : MM_ENOMEM;
+    if (rc || (rc = mm_client_open(ep, device, pk, sk, &c))) {
+        snprintf(errtext, errcap, "cannot connect to %s", ep);
+        goto out;
+    }
+    if ((rc = mm_session_new(home, 1, remote, mm_home_identity_pk(home), mm_client_send, c, &s))
+        || (rc = mm_session_start(s)))
+        goto out;
+    for (;;) {
+        if ((rc = mm_client_recv(c, timeout_ms, &buf, &len))) {
+            snprintf(errtext, errcap, "no answer from the mailbox at %s", ep);
+            break;
+        }
+        if (mm_wire_decode(buf, len, m) == MM_OK && m->type == MM_MSG_ERROR) {
+            rc = mm_wire_errcode(m->u.error.code, m->u.error.codelen);
+            snprintf(errtext, errcap, "%.*s", (int) m->u.error.textlen, m->u.error.text);
+            break;
+        }
+        if (mm_session_input(s, buf, len) != MM_OK)
+            continue;               /* ours ended (a revoked device): wait for its word */
+    }
+out:
+    mm_session_destroy(&s);
+    mm_client_close(&c, 1);
+    free(m);
+    return rc;
+}
+
 int mm_net_mailbox_tell(mm_home_t *home, const uint8_t device[32], int timeout_ms,
                         char *errtext, size_t errcap)
 {
     mm_txn_t *txn;
     mm_endpoint_t e;
-    mm_sync_stats_t stats;
     uint8_t pk[32], sk[32];
-    int heard = 0;
     snprintf(errtext, errcap, "no address of the mailbox known");
     int rc = mm_store_begin(mm_home_store(home), 0, &txn);
     if (rc)
@@ -266,15 +307,11 @@ int mm_net_mailbox_tell(mm_home_t *home, const uint8_t device[32], int timeout_m
     rc = mm_endpoint_get(txn, device, &e, NULL, NULL);
     mm_txn_abort(&txn);
     if (rc)
-        return rc == MM_ENOTFOUND ? MM_ENOTFOUND : rc;
+        return rc;
     mm_keypair_x25519(mm_home_device(home), pk, sk);
     rc = MM_ENOTFOUND;
-    /* our DEVICES carries the revocation: the mailbox stores it and ends
-     * the session (MM_EREVOKED), or we end it on its HELLO; either way it
-     * heard, which is all this is for */
-    for (unsigned i = 0; i < e.n && !heard; i++)
-        rc = one_endpoint(home, mm_home_identity_pk(home), device, e.endpoints[i], timeout_ms,
-                          pk, sk, &stats, NULL, &heard, errtext, errcap);
+    for (unsigned i = 0; i < e.n && rc != MM_EREVOKED; i++)
+        rc = tell_one(home, device, e.endpoints[i], timeout_ms, pk, sk, errtext, errcap);
     sodium_memzero(sk, sizeof sk);
-    return rc == MM_EREVOKED || rc == MM_OK ? MM_OK : rc;
+    return rc == MM_EREVOKED ? MM_OK : rc == MM_OK ? MM_EPROTO : rc;
 }

@@ -219,8 +219,24 @@ class TestQuota(MailboxBase):
 
 class TestUnlink(MailboxBase):
 
+    def phone(self):
+        """A second device of Ada's, paired from the laptop (it learns the
+        mailbox in the pairing's first sync)."""
+        srv = mmtest.Server([MM_BIN, "--home", self.ada, "device", "pair", "--yes",
+                             "--listen", "tcp://127.0.0.1:*"], self.env(MM_PWHASH="min"))
+        self.addCleanup(self.stop_server, srv)
+        code = srv.wait_line(r"^mmp1[a-z2-7]+$")
+        self.assertIsNotNone(code, srv)
+        home = self.path("phone")
+        r = self.mm("--json", "init", "--join", code, "--device", "phone", home=home)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(srv.proc.wait(30), 0, srv)
+        return home
+
     def test_unlink_stops_its_use(self):
         mb, msrv = self.mailbox(self.ada, "mb-ada")
+        phone = self.phone()
+        self.sync(phone, "--device", "box")     # the phone pushes to the mailbox too
         self.sync(self.ada, "grace")            # Grace knows the mailbox
         self.stop_server(self.gsrv)
         self.ask(self.ada, "grace", QUESTION)
@@ -229,9 +245,14 @@ class TestUnlink(MailboxBase):
         self.assertIn("it was told", r.out, r)
         [box] = self.ok_json("mailbox", "list", home=self.ada)["mailboxes"]
         self.assertEqual(box["state"], "unlinked")
-        self.assertIs(self.ok_json("mailbox", "list", home=mb)["unlinked"], True)
+        self.assertIs(self.ok_json("mailbox", "list", home=mb)["unlinked"], True, msrv)
         r = self.fails(1, "mailbox", "unlink", "box", home=self.ada)
         self.assertIn("unlinked already", r.err)
+        # the phone has not heard: the mailbox, which has, refuses its owner's push
+        j = self.mm("sync", "--device", "box", QUICK, "1", "--json", home=phone)
+        [p] = self.parse_json(j)["peers"]
+        self.assertEqual((p["code"], p["error"]), ("MM_EREVOKED",
+                                                   "this mailbox was unlinked by its owner"), p)
         # Ada no longer pushes to it: Grace's absence is an ordinary failure again
         j = self.mm("sync", "grace", QUICK, "1", "--json", home=self.ada)
         [p] = self.parse_json(j)["peers"]
