@@ -11,6 +11,7 @@
 #include "core/scope.h"
 #include "crypto/encoding.h"
 #include "net/wire.h"
+#include "net/session.h"
 
 #define T0 1767225600000ull         /* 2026-01-01T00:00:00Z */
 
@@ -410,6 +411,157 @@ static void test_mailbox_never_authors(void **state)
     mm_txn_abort(&txn);
 }
 
+/* ---- sessions with a mailbox, in memory ---- */
+
+typedef struct qframe {
+    struct qframe *next;
+    size_t len;
+    uint8_t b[];
+} qframe_t;
+
+typedef struct {
+    qframe_t *head, **tail;
+} queue_t;
+
+static int q_send(void *arg, const void *buf, size_t len)
+{
+    queue_t *q = arg;
+    qframe_t *f = malloc(sizeof *f + len);
+    assert_non_null(f);
+    memcpy(f->b, buf, len);
+    f->len = len;
+    f->next = NULL;
+    *q->tail = f;
+    q->tail = &f->next;
+    return MM_OK;
+}
+
+/* Hand every queued frame of q to s until q is empty; the first error. */
+static int q_deliver(queue_t *q, mm_session_t *s)
+{
+    int rc = MM_OK;
+    qframe_t *f;
+    while ((f = q->head)) {
+        if (!(q->head = f->next))
+            q->tail = &q->head;
+        int r = mm_session_input(s, f->b, f->len);
+        if (rc == MM_OK)
+            rc = r;
+        free(f);
+    }
+    return rc;
+}
+
+/* One session: who (client) calls the box (server), expecting identity.
+ * Returns the first error of either side (MM_OK: both complete). */
+static int box_session(mm_home_t *who, mm_home_t *box, const uint8_t *expect)
+{
+    queue_t to_box = { NULL, NULL }, to_who = { NULL, NULL };
+    mm_session_t *cli, *srv;
+    uint8_t xbox[32], xwho[32];
+    to_box.tail = &to_box.head;
+    to_who.tail = &to_who.head;
+    assert_rc(mm_pk_to_x25519(xbox, mm_keypair_pk(mm_home_device(box))), MM_OK);
+    assert_rc(mm_pk_to_x25519(xwho, mm_keypair_pk(mm_home_device(who))), MM_OK);
+    assert_rc(mm_session_new(who, 1, xbox, expect, q_send, &to_box, &cli), MM_OK);
+    assert_rc(mm_session_new(box, 0, xwho, NULL, q_send, &to_who, &srv), MM_OK);
+    int rc = mm_session_start(cli), a = MM_OK, b = MM_OK;
+    /* both ways until nothing moves: a side that ended ignores the rest */
+    for (int turns = 0; rc == MM_OK && (to_box.head || to_who.head) && turns < 1000; turns++) {
+        int r1 = q_deliver(&to_box, srv), r2 = q_deliver(&to_who, cli);
+        if (a == MM_OK)
+            a = r1;
+        if (b == MM_OK)
+            b = r2;
+    }
+    if (rc == MM_OK)
+        rc = a != MM_OK ? a : b;
+    if (rc == MM_OK && !(mm_session_done(cli) && mm_session_done(srv)))
+        rc = MM_EPROTO;
+    q_deliver(&to_box, srv);        /* frames in flight after an error: freed */
+    q_deliver(&to_who, cli);
+    mm_session_destroy(&cli);
+    mm_session_destroy(&srv);
+    return rc;
+}
+
+static uint64_t head_of(mm_home_t *h, mm_home_t *author, const uint8_t scope[32])
+{
+    mm_txn_t *txn;
+    mm_head_t hd;
+    assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
+    assert_rc(mm_log_head(txn, mm_keypair_pk(mm_home_device(author)), scope, &hd), MM_OK);
+    mm_txn_abort(&txn);
+    return hd.seq;
+}
+
+static void test_sessions_through_the_box(void **state)
+{
+    fx_t *f = *state;
+    mm_txn_t *txn;
+    do_link(f);
+    /* Ada: one entry in the relationship, one private note */
+    assert_rc(mm_store_begin(mm_home_store(f->ada), 1, &txn), MM_OK);
+    assert_rc(mm_log_append(txn, mm_home_device(f->ada), f->sc.id, T0 + 1, BODY, sizeof BODY,
+                            NULL), MM_OK);
+    assert_rc(mm_log_append(txn, mm_home_device(f->ada), mm_home_self_scope(f->ada), T0 + 2,
+                            BODY, sizeof BODY, NULL), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    /* Grace, before Ada told the box of their scope: not served */
+    assert_rc(box_session(f->grace, f->box, mm_home_identity_pk(f->ada)), MM_EREFUSED);
+    /* Ada's session: SCOPES, then her relationship's feeds; never the self scope */
+    assert_rc(box_session(f->ada, f->box, mm_home_identity_pk(f->ada)), MM_OK);
+    assert_int_equal(head_of(f->box, f->ada, f->sc.id), 1);
+    assert_int_equal(head_of(f->box, f->ada, mm_home_self_scope(f->ada)), 0);
+    /* Grace now gets it from the box, and verifies it whole (she has the key) */
+    assert_rc(box_session(f->grace, f->box, mm_home_identity_pk(f->ada)), MM_OK);
+    assert_int_equal(head_of(f->grace, f->ada, f->sc.id), 1);
+    /* a stranger is refused; Ada, once she unlinked it, too */
+    mm_home_t *carl = fx_home(f->dir, "carl", "Carl", NULL, NULL);
+    assert_rc(box_session(carl, f->box, mm_home_identity_pk(f->ada)), MM_EREFUSED);
+    mm_home_close(&carl);
+    assert_rc(mm_mailbox_unlink(f->ada, mm_keypair_pk(mm_home_device(f->box)), T0 + 3), MM_OK);
+    assert_rc(box_session(f->ada, f->box, mm_home_identity_pk(f->ada)), MM_EREVOKED);
+    assert_int_equal(mm_mailbox_unlinked(f->box), 1);
+    assert_rc(box_session(f->grace, f->box, mm_home_identity_pk(f->ada)), MM_EREVOKED);
+}
+
+/* SCOPES comes from the owner's devices only. */
+static void test_scopes_only_from_the_owner(void **state)
+{
+    fx_t *f = *state;
+    mm_session_t *srv;
+    queue_t out = { NULL, NULL };
+    uint8_t x[32], frame[4096];
+    const uint8_t *cert;
+    size_t certlen;
+    mm_txn_t *txn;
+    mm_cert_t c;
+    mm_mp_writer_t w;
+    out.tail = &out.head;
+    do_link(f);
+    assert_rc(box_session(f->ada, f->box, mm_home_identity_pk(f->ada)), MM_OK);
+    assert_rc(mm_pk_to_x25519(x, mm_keypair_pk(mm_home_device(f->grace))), MM_OK);
+    assert_rc(mm_session_new(f->box, 0, x, NULL, q_send, &out, &srv), MM_OK);
+    assert_rc(mm_store_begin(mm_home_store(f->grace), 0, &txn), MM_OK);
+    assert_rc(mm_cert_get(txn, mm_keypair_pk(mm_home_device(f->grace)), &c, &cert, &certlen),
+              MM_OK);
+    mm_mp_writer_init(&w, frame, sizeof frame);
+    mm_wire_hello(&w, cert, certlen, "Grace");
+    mm_txn_abort(&txn);
+    assert_rc(mm_session_input(srv, frame, w.len), MM_OK);
+    mm_mailbox_told_t t = { 0 };
+    mm_mp_writer_init(&w, frame, sizeof frame);
+    mm_wire_scopes(&w, &t);
+    assert_rc(mm_session_input(srv, frame, w.len), MM_EPROTO);
+    mm_session_destroy(&srv);
+    qframe_t *q;
+    while ((q = out.head)) {
+        out.head = q->next;
+        free(q);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -419,6 +571,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_link_and_learn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_blind_store_and_quota, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mailbox_never_authors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sessions_through_the_box, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scopes_only_from_the_owner, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }
