@@ -59,6 +59,7 @@ enum {
     CLI_OPT_FORCE,              /* backup --force */
     CLI_OPT_KEEPOLD,            /* restore --keep-old */
     CLI_OPT_QUOTA,              /* mailbox init --quota SIZE */
+    CLI_OPT_DISCOVER,           /* serve --discover */
     CLI_OPT_MAX
 };
 

@@ -43,6 +43,7 @@ static const struct option log_opts[] = {
 
 static const struct option serve_opts[] = {
     { "listen", required_argument, NULL, CLI_OPT_LISTEN },
+    { "discover", no_argument, NULL, CLI_OPT_DISCOVER },
     { 0 },
 };
 
@@ -188,7 +189,7 @@ const cli_cmd_t cli_commands[] = {
       cmd_accept_help },
     { "serve", cmd_serve, CLI_NEEDS_HOME | CLI_MAILBOX_OK, serve_opts,
       "let your peers and devices sync with you (foreground)",
-      "mm serve [--listen ENDPOINT]... [--json]", cmd_serve_help },
+      "mm serve [--listen ENDPOINT]... [--discover] [--json]", cmd_serve_help },
     { "sync", cmd_sync, CLI_NEEDS_HOME, sync_opts,
       "exchange entries with your peers now",
       "mm sync [PEER]... [--timeout SECONDS] [--json]\n"
