@@ -155,6 +155,7 @@ int cmd_mailbox_init(cli_t *cli, int argc, char **argv)
                              cli->optv[CLI_OPT_LISTEN][i]);
         eps[i] = (char *) cli->optv[CLI_OPT_LISTEN][i];
     }
+    /* cppcheck-suppress redundantInitialization ; without --quota it keeps the default */
     if (cli->opt[CLI_OPT_QUOTA] && !(quota = parse_size(cli->opt[CLI_OPT_QUOTA])))
         return cli_usage(cli, "--quota '%s' is not a size like 500MiB or 1GiB",
                          cli->opt[CLI_OPT_QUOTA]);
@@ -232,6 +233,7 @@ int cmd_mailbox_code(cli_t *cli, int argc, char **argv)
 
     if (argc > 0)
         return cli_usage(cli, "unexpected argument '%s'", argv[0]);
+    /* cppcheck-suppress redundantInitialization ; without --expires ttl keeps it */
     if (cli->opt[CLI_OPT_EXPIRES] && !(ttl = parse_ttl(cli->opt[CLI_OPT_EXPIRES])))
         return cli_usage(cli, "--expires '%s' is not a duration like 30s, 10m or 2h (at most "
                          "24h)", cli->opt[CLI_OPT_EXPIRES]);

@@ -93,7 +93,7 @@ int mm_mailbox_code_new(mm_home_t *home, uint64_t now, uint64_t ttl_ms,
 {
     mm_txn_t *txn = NULL;
     uint8_t pk[32], sk[32], rec[LINK_REC_MAX];
-    size_t pending = 0;
+    size_t npending = 0;
     memset(out, 0, sizeof *out);
     if (!mm_home_is_mailbox(home))
         return MM_EROLE;
@@ -104,8 +104,8 @@ int mm_mailbox_code_new(mm_home_t *home, uint64_t now, uint64_t ttl_ms,
         return rc;
     if (linked(txn))
         rc = MM_EEXIST;             /* a mailbox serves one person */
-    else if ((rc = mm_store_walk(txn, txn->store->links, count_row, &pending)) == MM_OK
-             && pending >= MM_MAILBOX_LINKS_MAX)
+    else if ((rc = mm_store_walk(txn, txn->store->links, count_row, &npending)) == MM_OK
+             && npending >= MM_MAILBOX_LINKS_MAX)
         rc = MM_EBUSY;
     if (rc)
         goto out;
@@ -137,7 +137,7 @@ out:
 /* MM_OK if link_pk's code may be answered at now. */
 static int pending(mm_txn_t *txn, const uint8_t link_pk[32], uint64_t now, char *why, size_t cap)
 {
-    uint64_t expires;
+    uint64_t expires = 0;
     if (linked(txn))
         return refuse(why, cap, MM_EREFUSED, "this mailbox is linked already");
     int rc = link_get(txn, link_pk, &expires);

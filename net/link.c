@@ -109,7 +109,7 @@ int mm_net_serve_link(mm_home_t *home, const uint8_t key[32], const uint8_t *buf
         name_of(name, sizeof name, m->u.certify.name, m->u.certify.namelen);
         char cname[MM_NAME_WIRE_MAX + 1];
         snprintf(cname, sizeof cname, "%.*s", (int) m->u.certify.namelen, m->u.certify.name);
-        if ((rc = mm_cert_decode(m->u.certify.cert, m->u.certify.certlen, &c)))
+        if (mm_cert_decode(m->u.certify.cert, m->u.certify.certlen, &c) != MM_OK)
             refuse(&r, MM_EBADCERT, "CERTIFY: the certificate does not decode");
         else if ((rc = mm_mailbox_accept_cert(home, key, c.identity, m->u.certify.cert,
                                               m->u.certify.certlen, cname, mm_now_ms(), why,
@@ -158,7 +158,7 @@ static int answer(mm_client_t *cl, int timeout_ms, mm_msg_type_t want, mm_msg_t 
                    "expired, or of another mailbox)", ep);
     if (rc)
         return err(errtext, cap, rc, "talking to %s: %s", ep, mm_strerror(rc));
-    if ((rc = mm_wire_decode(buf, len, m)))
+    if (mm_wire_decode(buf, len, m) != MM_OK)
         return err(errtext, cap, MM_EPROTO, "unexpected answer from the mailbox");
     if (m->type == MM_MSG_ERROR)
         return err(errtext, cap, mm_wire_errcode(m->u.error.code, m->u.error.codelen),
@@ -189,7 +189,7 @@ int mm_net_mailbox_link(mm_home_t *home, const mm_mailbox_code_t *code, const ch
                  "'mm mailbox code' on the mailbox");
         goto out;
     }
-    if (!(m = malloc(sizeof *m))) {
+    if (!(m = calloc(1, sizeof *m))) {
         rc = MM_ENOMEM;
         goto out;
     }

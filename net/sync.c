@@ -213,7 +213,7 @@ int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
                 mm_sync_stats_t *stats, mm_news_runs_t *runs, char *errtext, size_t errcap)
 {
     uint8_t pk[32], sk[32];
-    int rc = MM_ENOTFOUND, heard = 0;
+    int rc = MM_ENOTFOUND, heard;
     unsigned d = 0;
     targets_t ts = { p, malloc(TARGETS_MAX * sizeof *ts.t), 0, 0, 0, 0 };
     memset(stats, 0, sizeof *stats);
