@@ -232,6 +232,7 @@ int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
      * by mailbox (14.5): a device of the
      * person that answered has the last word; a mailbox that answered but
      * failed (unlinked, full) is no reason not to try the next one */
+    char devices_said[256] = "";    /* why the person's devices did not serve */
     for (d = 0; d < ts.n; d++) {
         heard = 0;
         for (unsigned i = 0; i < ts.t[d].n; i++) {
@@ -242,6 +243,19 @@ int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
         }
         if (rc == MM_OK || (ts.t[d].via == MM_VIA_DEVICE && (heard || rc == MM_EREFUSED)))
             break;
+        if (ts.t[d].via == MM_VIA_DEVICE && !*devices_said)
+            snprintf(devices_said, sizeof devices_said, "%s", errtext);
+    }
+    /* all failed, the last try a mailbox: say both, not just the mailbox's address */
+    if (rc != MM_OK && d == ts.n && d > 0 && ts.t[d - 1].via != MM_VIA_DEVICE) {
+        char said[512];
+        const char *whose = ts.t[d - 1].via == MM_VIA_OWN_MAILBOX ? "your" : "their";
+        if (rc == MM_ETIMEOUT || rc == MM_ENOTFOUND || rc == MM_EIO)
+            snprintf(said, sizeof said, "%s; nor did %s mailbox answer", *devices_said
+                     ? devices_said : "none of their devices answered", whose);
+        else
+            snprintf(said, sizeof said, "through %s mailbox: %s", whose, errtext);
+        snprintf(errtext, errcap, "%s", said);
     }
     sodium_memzero(sk, sizeof sk);
     if (rc == MM_OK) {              /* bookkeeping: the sync succeeded either way */

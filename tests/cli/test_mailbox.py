@@ -204,7 +204,8 @@ class TestQuota(MailboxBase):
         self.assertEqual(j.rc, 1, j)
         [p] = self.parse_json(j)["peers"]
         self.assertEqual(p["code"], "MM_EQUOTA", p)
-        self.assertIn("full", p["error"], p)
+        self.assertRegex(p["error"], r"^through your mailbox: .*the mailbox is full for this "
+                                     r"person$", p)
         r = self.fails(1, "sync", "grace", QUICK, "1", home=self.ada)
         self.assertIn("mailbox is full", r.err, r)
         # nothing lost on either side: the run was refused whole
@@ -257,6 +258,7 @@ class TestUnlink(MailboxBase):
         j = self.mm("sync", "grace", QUICK, "1", "--json", home=self.ada)
         [p] = self.parse_json(j)["peers"]
         self.assertEqual(p["code"], "MM_ETIMEOUT", p)
+        self.assertNotIn("mailbox", p["error"], p)
         # Grace, who has not heard yet, tries it: the mailbox refuses everyone now
         j = self.mm("sync", "ada", QUICK, "1", "--json", home=self.grace)
         [p] = self.parse_json(j)["peers"]
