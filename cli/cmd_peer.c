@@ -379,8 +379,9 @@ static int device_line(const mm_device_t *d, void *arg)
         cli_time_rel(seen, d->last_seen, dl->now);
     else
         snprintf(seen, sizeof seen, "never");
-    printf("%-12s%s  %.15s  %s  seen %s\n", dl->first ? "devices" : "", name ? name : "?", id,
-           d->revoked ? "revoked" : "current", seen);
+    printf("%-12s%s  %.15s  %s  seen %s%s\n", dl->first ? "devices" : "", name ? name : "?", id,
+           d->revoked ? "revoked" : "current", seen,
+           d->cert.flags & MM_CERT_MAILBOX ? "  mailbox" : "");
     dl->first = 0;
     free(name);
     return 0;

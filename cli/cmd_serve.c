@@ -39,7 +39,10 @@ const char cmd_serve_help[] =
     "    --listen ENDPOINT\n"
     "        Listen on tcp://HOST:PORT (up to 4 times; default\n"
     "        tcp://0.0.0.0:7460, every IPv4 address of this machine).  PORT\n"
-    "        may be '*' for any free port; the one chosen is printed.\n"
+    "        may be '*' for any free port; the one chosen is printed.  On a\n"
+    "        mailbox's home the default is where 'mm mailbox init --listen'\n"
+    "        said; it then serves its owner's relationships, blind (see\n"
+    "        'mm help mailbox').\n"
     "    --discover\n"
     "        Also find your own devices and your peers' devices on the local\n"
     "        network, and let them find this one, with no address typed: every\n"
@@ -170,6 +173,8 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
 {
     static char default_listen[] = DEFAULT_LISTEN;
     char *addrs[CLI_OPT_REPEAT_MAX];
+    char mbox[MM_PEER_ENDPOINTS][MM_ENDPOINT_MAX + 1];
+    unsigned nmbox = 0;
     char errtext[512], running[1][MM_ENDPOINT_MAX + 1];
     unsigned nrunning = 0;
     struct sigaction sa;
@@ -191,6 +196,11 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
                              cli->optv[CLI_OPT_LISTEN][i], MM_DEFAULT_PORT);
         addrs[i] = (char *) cli->optv[CLI_OPT_LISTEN][i];
     }
+    /* a mailbox listens where 'mm mailbox init --listen' said */
+    if (n == 0 && mm_home_is_mailbox(cli->home)
+        && mm_home_listen(cli->home, mbox, MM_PEER_ENDPOINTS, &nmbox) == MM_OK)
+        for (unsigned i = 0; i < nmbox; i++)
+            addrs[n++] = mbox[i];
     if (n == 0)
         addrs[n++] = default_listen;
     if (every && ((every_ms = cli_duration_ms(every, MM_SCHED_MAX_MS)) < MM_SCHED_MIN_MS))

@@ -34,7 +34,11 @@ const char cmd_sync_help[] =
     "\n"
     "    Without PEER, syncs with every peer that has an address and is not\n"
     "    blocked, and with each of your other devices whose mm serve said\n"
-    "    where it listens (a device statement, learnt at any sync).  With one or more PEERs (a petname, or at least 6\n"
+    "    where it listens (a device statement, learnt at any sync), and with\n"
+    "    each of your mailboxes.  When none of a peer's devices answers, the\n"
+    "    peer's mailbox, then yours, stores and forwards (the line then ends\n"
+    "    ', through their mailbox' or ', through your mailbox').\n"
+    "    With one or more PEERs (a petname, or at least 6\n"
     "    characters of an identity code 'mmi...'), syncs with those only.\n"
     "    A peer whose session fails does not stop the others.  To be synced\n"
     "    with by others, run 'mm serve'.\n"
@@ -71,7 +75,8 @@ const char cmd_sync_help[] =
     "        nothing to sync: no peer has an address; set one with 'mm peer set-addr'\n"
     "\n"
     "    --json prints {\"peers\": [{\"name\", \"ok\", \"sent\", \"received\",\n"
-    "    \"bytes_sent\", \"bytes_received\", \"ms\", \"error\", \"code\", \"news\"}]};\n"
+    "    \"bytes_sent\", \"bytes_received\", \"ms\", \"error\", \"code\", \"via\",\n"
+    "    \"news\"}]}; via is device, their-mailbox or own-mailbox (null on failure);\n"
     "    error is null or the reason the session failed, code null or its\n"
     "    MM_E... name (MM_EFORK: a device key was used on two homes); news lists what arrived as\n"
     "    {\"kind\", \"peer\", \"question\", \"time\", \"time_ms\"} (kind: answered,\n"
@@ -185,6 +190,10 @@ static void sync_hint(char *out, size_t cap, int rc, const char *arg)
     case MM_EREFUSED:
         snprintf(out, cap, "ask them whether they blocked or removed you "
                  "(see 'mm peer list' on their side)");
+        break;
+    case MM_EQUOTA:
+        snprintf(out, cap, "nothing is lost: the entries go at a later sync, once the "
+                 "mailbox's owner makes room ('mm mailbox quota' on the mailbox)");
         break;
     case MM_EBUSY:
         /* their mm serve has no session to spare (the text says why), or,
@@ -320,15 +329,20 @@ void cmd_sync_print(const cli_t *cli, const cmd_sync_result_t *r)
     cmd_peer_name(name, r->name);
     if (r->rc != MM_OK) {
         sync_hint(hint, sizeof hint, r->rc, r->arg);
+        if (r->rc == MM_EREVOKED && strstr(r->error, "mailbox"))
+            snprintf(hint, sizeof hint, "it no longer serves them; sync with their devices "
+                     "when they are online, and you will hear of it");
         cli_set_code(r->rc);
         cli_error(cli, "%s: %s; %s", name, r->error, hint);
         return;
     }
     fmt_bytes(size, r->stats.bytes_sent + r->stats.bytes_recv);
-    printf("%s: sent %llu, received %llu entries (%s) in %llu ms\n", name,
+    printf("%s: sent %llu, received %llu entries (%s) in %llu ms%s\n", name,
            (unsigned long long) r->stats.entries_sent,
            (unsigned long long) r->stats.entries_recv, size,
-           (unsigned long long) r->ms);
+           (unsigned long long) r->ms,
+           r->stats.via == MM_VIA_THEIR_MAILBOX ? ", through their mailbox"
+           : r->stats.via == MM_VIA_OWN_MAILBOX ? ", through your mailbox" : "");
     for (size_t i = 0; i < r->news.n; i++)
         news_line(cli, &r->news.v[i]);
     if (r->news.more)
@@ -383,6 +397,9 @@ void cmd_sync_json(const cli_t *cli, json_t *j, const char *key, const cmd_sync_
     json_uint(j, "ms", r->ms);
     json_str(j, "error", r->rc == MM_OK ? NULL : r->error);
     json_str(j, "code", r->rc == MM_OK ? NULL : mm_errname(r->rc));
+    /* store and forward (PROTOCOL.md 14.5): whom the session was with */
+    json_str(j, "via", r->rc != MM_OK ? NULL : r->stats.via == MM_VIA_THEIR_MAILBOX
+             ? "their-mailbox" : r->stats.via == MM_VIA_OWN_MAILBOX ? "own-mailbox" : "device");
     json_arr_begin(j, "news");
     for (size_t i = 0; i < r->news.n; i++)
         news_json(cli, j, &r->news.v[i]);

@@ -138,6 +138,30 @@ static const struct option restore_opts[] = {
     { 0 },
 };
 
+static const struct option mailbox_init_opts[] = {
+    { "listen", required_argument, NULL, CLI_OPT_LISTEN },
+    { "quota",  required_argument, NULL, CLI_OPT_QUOTA },
+    { 0 },
+};
+
+static const struct option mailbox_code_opts[] = {
+    { "expires",  required_argument, NULL, CLI_OPT_EXPIRES },
+    { "endpoint", required_argument, NULL, CLI_OPT_ENDPOINT },
+    { "qr",       no_argument,       NULL, CLI_OPT_QR },
+    { 0 },
+};
+
+static const struct option mailbox_link_opts[] = {
+    { "name",    required_argument, NULL, CLI_OPT_NAME },
+    { "timeout", required_argument, NULL, CLI_OPT_TIMEOUT },
+    { 0 },
+};
+
+static const struct option mailbox_unlink_opts[] = {
+    { "timeout", required_argument, NULL, CLI_OPT_TIMEOUT },
+    { 0 },
+};
+
 static const struct option help_opts[] = {
     { "man", no_argument, NULL, CLI_OPT_MAN },
     { 0 },
@@ -171,7 +195,7 @@ const cli_cmd_t cli_commands[] = {
       "mm accept CODE --name PETNAME [--timeout SECONDS] [--json]\n"
       "mm accept - --name PETNAME [--timeout SECONDS] [--json]",
       cmd_accept_help },
-    { "serve", cmd_serve, CLI_NEEDS_HOME, serve_opts,
+    { "serve", cmd_serve, CLI_NEEDS_HOME | CLI_MAILBOX_OK, serve_opts,
       "let your peers and devices sync with you (foreground)",
       "mm serve [--listen ENDPOINT]... [--sync-every DUR] [--discover] [--json]",
       cmd_serve_help },
@@ -187,6 +211,26 @@ const cli_cmd_t cli_commands[] = {
       "mm sync [PEER]... [--timeout SECONDS] [--json]\n"
       "mm sync --device DEVICE [--endpoint ENDPOINT]... [--timeout SECONDS] [--json]",
       cmd_sync_help },
+    { "mailbox init", cmd_mailbox_init, 0, mailbox_init_opts,
+      "make this machine a blind mailbox for someone's relationships",
+      "mm mailbox init --listen ENDPOINT... [--quota SIZE] [--home DIR] [--json]",
+      cmd_mailbox_help },
+    { "mailbox code", cmd_mailbox_code, CLI_NEEDS_HOME | CLI_MAILBOX_OK, mailbox_code_opts,
+      "print a one-time code that links this mailbox to a person",
+      "mm mailbox code [--expires DUR] [--endpoint ENDPOINT]... [--qr] [--json]",
+      cmd_mailbox_help },
+    { "mailbox link", cmd_mailbox_link, CLI_NEEDS_HOME, mailbox_link_opts,
+      "make a mailbox yours (on the identity device)",
+      "mm mailbox link CODE [--name NAME] [--timeout SECONDS] [--json]", cmd_mailbox_help },
+    { "mailbox list", cmd_mailbox_list, CLI_NEEDS_HOME | CLI_MAILBOX_OK, NULL,
+      "list your mailboxes (on a mailbox: whom it serves)",
+      "mm mailbox list [--json]", cmd_mailbox_help },
+    { "mailbox quota", cmd_mailbox_quota, CLI_NEEDS_HOME | CLI_MAILBOX_OK, NULL,
+      "set how much a mailbox stores per person (on the mailbox)",
+      "mm mailbox quota [--json] SIZE", cmd_mailbox_help },
+    { "mailbox unlink", cmd_mailbox_unlink, CLI_NEEDS_HOME, mailbox_unlink_opts,
+      "stop using a mailbox, and tell your peers (on the identity device)",
+      "mm mailbox unlink [--timeout SECONDS] [--json] ID", cmd_mailbox_help },
     { "device pair", cmd_device_pair, CLI_NEEDS_HOME, device_pair_opts,
       "let another device of yours join your identity",
       "mm device pair [--name DEVNAME] [--expires DUR] [--yes] [--listen ENDPOINT]...\n"
@@ -302,7 +346,7 @@ const cli_cmd_t cli_commands[] = {
     { "log", cmd_log, CLI_NEEDS_HOME, log_opts,
       "list every entry in the store, feed by feed",
       "mm log [--raw] [--json]", cmd_log_help },
-    { "verify", cmd_verify, CLI_NEEDS_HOME, NULL,
+    { "verify", cmd_verify, CLI_NEEDS_HOME | CLI_MAILBOX_OK, NULL,
       "re-check every signature, hash chain and encoding",
       "mm verify [--json]", cmd_verify_help },
     { "config get", cmd_config_get, CLI_NEEDS_HOME, NULL,
@@ -488,6 +532,15 @@ static int dispatch(cli_t *cli, int argc, char **argv)
     if (cli->cmd->flags & CLI_NEEDS_HOME) {
         if ((ex = cli_home_open(cli)) != CLI_EXIT_OK)
             return ex;
+        /* a mailbox has no identity and reads nothing: it serves */
+        if (mm_home_is_mailbox(cli->home) && !(cli->cmd->flags & CLI_MAILBOX_OK)) {
+            cli_set_code(MM_EROLE);
+            ex = cli_fail(cli, "%s is a mailbox: it only serves ('mm serve', 'mm mailbox "
+                          "code', 'mm mailbox list'); run this on a person's home",
+                          mm_home_path(cli->home));
+            mm_home_close(&cli->home);
+            return ex;
+        }
     }
     ex = cli->cmd->run(cli, argc - first, argv + first);
     mm_home_close(&cli->home);

@@ -25,7 +25,8 @@ static int put_fields(mm_mp_writer_t *w, unsigned version, const uint8_t identit
 static int check_fields(const char *name, unsigned flags, size_t *nlen)
 {
     *nlen = strlen(name);
-    return *nlen > MM_DEVNAME_MAX || flags > MM_CERT_FLAGS_MAX ? MM_EINVAL : MM_OK;
+    return *nlen > MM_DEVNAME_MAX || flags > MM_CERT_FLAGS_MAX
+           || (flags & MM_CERT_ROLES) == MM_CERT_ROLES ? MM_EINVAL : MM_OK;
 }
 
 /* What the device signs: the header, the version and the two keys: that
@@ -148,6 +149,9 @@ static int parse(const uint8_t *buf, size_t len, mm_cert_t *out, int check_sig)
             return rc;
         if (flags > MM_CERT_FLAGS_MAX)
             return MM_EMALFORMED;
+        /* a mailbox holds no key of its person: never both roles */
+        if ((flags & MM_CERT_ROLES) == MM_CERT_ROLES)
+            return MM_EBADCERT;
         if ((rc = mm_mp_bin_n(&r, &devsig, MM_SIG_BYTES)))
             return rc;
     }

@@ -281,9 +281,13 @@ int mm_device_revoke(mm_home_t *home, const uint8_t device[32], uint64_t now, mm
     int rc = identity_key(home, &idk);
     if (rc)
         return rc;
+    mm_cert_t c;
     if ((rc = mm_store_begin(mm_home_store(home), 1, &txn)) == MM_OK
         && (rc = mm_revoke_device(txn, idk, device, now, &r)) == MM_OK
-        && (rc = mm_rekey_scopes(txn, mm_home_device(home), device, now, NULL)) == MM_OK) {
+        /* a mailbox never held a key: nothing to rotate away from it */
+        && (mm_cert_get(txn, device, &c, NULL, NULL) == MM_OK && (c.flags & MM_CERT_MAILBOX)
+            ? MM_OK : (rc = mm_rekey_scopes(txn, mm_home_device(home), device, now, NULL)))
+               == MM_OK) {
         if (out) {
             *out = r;
             out->lasts = NULL;      /* points into the map: not past the commit */

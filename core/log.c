@@ -13,6 +13,7 @@
 #include "core/be64.h"
 #include "core/propagate.h"
 #include "core/rekey.h"
+#include "core/mailbox.h"
 
 #define FEED_KEY  64                /* author || scope */
 #define ENTRY_KEY 72                /* author || scope || seq (big-endian) */
@@ -110,6 +111,12 @@ static int on_body(const mm_entry_t *e, const uint8_t *pt, size_t len, void *arg
     return apply(a->txn, a->txn->store->device, a->cert, a->scope, pt, len);
 }
 
+/* A mailbox's store verifies blind: it holds no scope key (PROTOCOL.md 14). */
+static unsigned verify_flags(const mm_txn_t *txn)
+{
+    return txn->store->blind ? MM_VERIFY_BLIND : 0;
+}
+
 static int store(mm_txn_t *txn, const mm_entry_t *e)
 {
     int rc = store_entry(txn, e);
@@ -160,10 +167,12 @@ int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_entry_t *out)
     ctx.on_body = on_body;
     ctx.arg = &a;
     if (rc == MM_OK)
-        rc = mm_entry_check(&e, &ctx, 0);
+        rc = mm_entry_check(&e, &ctx, verify_flags(txn));
     mm_scope_wipe(&scope);
     if (rc == MM_OK)
         rc = store(txn, &e);
+    if (rc == MM_OK && txn->store->blind)
+        rc = mm_mailbox_charge(txn, cert.identity, e.len);
     if (rc == MM_OK && out)
         *out = e;
     return rc;
@@ -177,6 +186,7 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
     mm_scope_t scope;
     int have_cert, have_scope;
     size_t count = 0, fresh;
+    uint64_t bytes = 0;
     int rc = MM_ENOMEM;
     if (stored)
         *stored = 0;
@@ -232,12 +242,17 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
             }
             continue;
         }
-        if ((rc = mm_entry_check_sig(e, &ctx, 0, sigs[i])) || (rc = store_entry(txn, e)))
+        if ((rc = mm_entry_check_sig(e, &ctx, verify_flags(txn), sigs[i]))
+            || (rc = store_entry(txn, e)))
             goto out;
         head.seq = e->seq;
         memcpy(head.id, e->id, MM_HASH_BYTES);
         count++;
+        bytes += e->len;
     }
+    /* a mailbox charges the run to its author's person, whole or not at all */
+    if (count && txn->store->blind && (rc = mm_mailbox_charge(txn, cert.identity, bytes)))
+        goto out;
     /* one head write for the run, at its last entry */
     if (count && (rc = store_head(txn, &ents[n - 1])))
         goto out;
@@ -262,6 +277,8 @@ int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,
     uint8_t *buf = NULL;
     size_t len;
     const uint8_t *author = mm_keypair_pk(device);
+    if (txn->store->blind)
+        return MM_EROLE;            /* a mailbox writes nothing (PROTOCOL.md 14) */
     if (bodylen > MM_BODY_MAX)
         return MM_ETOOBIG;
     if (mm_body_check(body, bodylen))

@@ -51,7 +51,7 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
 
 /* Seal body as the next entry of this device's feed in scope_id and store it
  * (through mm_log_put).  time 0 means now.  id_out may be NULL.
-  * MM_OK; MM_EFORKED (this device key was shown forked, core/fork.h: it
+  * MM_OK; MM_EROLE (a mailbox's store, which never writes); MM_EFORKED (this device key was shown forked, core/fork.h: it
  * writes nothing more, in any scope); MM_ENOTFOUND (unknown scope);
  * MM_ENOCERT (device not certified);
  * MM_EREVOKED (the device is revoked: a revoked home writes nothing);

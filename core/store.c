@@ -89,6 +89,20 @@ static int open_tables(mm_store_t *s, MDB_txn *txn, unsigned flags)
         else if (rc)
             return mm_store_rc(rc);
     }
+    /* format 4 (mailboxes); an older store opened read-only has none */
+    if (own_format() < 4)
+        flags &= ~(unsigned) MDB_CREATE;
+    struct { const char *name; MDB_dbi *dbi; } t4[] = {
+        { "usage", &s->usage }, { "links", &s->links }, { "blocked", &s->blocked },
+    };
+    s->has_v4 = 1;
+    for (unsigned i = 0; i < sizeof t4 / sizeof t4[0]; i++) {
+        rc = mdb_dbi_open(txn, t4[i].name, flags, t4[i].dbi);
+        if (rc == MDB_NOTFOUND)
+            s->has_v4 = 0;
+        else if (rc)
+            return mm_store_rc(rc);
+    }
     return MM_OK;
 }
 
@@ -113,7 +127,8 @@ static int check_format(mm_store_t *s, MDB_txn *txn, int create, unsigned *forma
     *format = *(uint8_t *) v.mv_data;
     if (*format > own_format())
         return MM_EVERSION;
-    if ((*format >= 2 && !s->has_curves) || (*format >= 3 && !s->has_v3))
+    if ((*format >= 2 && !s->has_curves) || (*format >= 3 && !s->has_v3)
+        || (*format >= 4 && !s->has_v4))
         return MM_ECORRUPT;
     return MM_OK;
 }
@@ -297,7 +312,7 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
         free(s);
         return mm_store_rc(rc);
     }
-    mdb_env_set_maxdbs(s->env, 16);
+    mdb_env_set_maxdbs(s->env, 24);
     s->map_max = map_max();
     /* at least the store's size, whatever this says: mdb_env_open sees to it */
     mdb_env_set_mapsize(s->env, MM_STORE_MAP_INITIAL < s->map_max ? MM_STORE_MAP_INITIAL
@@ -497,6 +512,11 @@ int mm_store_walk(mm_txn_t *txn, MDB_dbi dbi, mm_row_fn fn, void *arg)
         ret = mm_store_rc(rc);
     mdb_cursor_close(cur);
     return ret;
+}
+
+void mm_store_set_mailbox(mm_store_t *self)
+{
+    self->blind = 1;
 }
 
 void mm_store_set_home(mm_store_t *self, const struct mm_keypair *device,

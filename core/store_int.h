@@ -4,7 +4,7 @@
  *  (.ci/layers checks).  Included by store.c, which opens the environment,
  *  by each module that keeps a table beside its records -- log.c (entries,
  *  heads), cert.c (certs, curves), scope.c (scopes), meta.c (meta), peer.c
- *  (peers), invite.c (invites), qindex.c (questions), revoke.c (revokes), endpoint.c (endpoints), device.c (seen) -- and by check.c,
+ *  (peers), invite.c (invites), mailbox.c (usage, links, blocked), qindex.c (questions), revoke.c (revokes), endpoint.c (endpoints), device.c (seen) -- and by check.c,
  *  which walks the entries to verify a whole store. */
 #ifndef MM_STORE_INT_H
 #define MM_STORE_INT_H
@@ -34,6 +34,14 @@ struct mm_store {
     MDB_dbi seen;                   /* device (32) -> last complete session (8) */
     MDB_dbi catchup;                /* identity (32) -> empty: still to sync with (catchup.h) */
     int     has_v3;
+    /* format 4 (mailboxes): valid only if has_v4 */
+    MDB_dbi usage;                  /* identity (32) -> bytes stored by its devices (8) */
+    MDB_dbi links;                  /* link key (32) -> pending link record (mailbox.h) */
+    MDB_dbi blocked;                /* identity (32) -> empty: blocked by a mailbox's owner */
+    int     has_v4;
+    /* a mailbox's store (mm_store_set_mailbox): entries are verified blind
+     * (checks 1-7) and charged to their author's identity, up to its quota */
+    int      blind;
     unsigned migrated_from;         /* the format this open migrated from, or 0 */
     /* the home this store is, once mm_store_set_home was called: what the
      * store path needs to apply rekeys and self-scope entries (log.c) */

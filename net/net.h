@@ -18,6 +18,7 @@
 #include "core/invite.h"
 #include "core/pair.h"
 #include "core/news.h"
+#include "core/mailbox.h"
 #include "net/session.h"
 
 /* Limits of mm serve (PROTOCOL.md 8.6, "Limits"). */
@@ -119,6 +120,27 @@ int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
  * MM_EREFUSED (used, withdrawn or foreign code); MM_ETIMEOUT. */
 int mm_net_accept(mm_home_t *home, const mm_invite_code_t *code, const char *petname,
                   int timeout_ms, mm_peer_t *out, char *errtext, size_t errcap) MM_NODISCARD;
+
+/* ---- mailboxes (PROTOCOL.md 14) ---- */
+
+/* `mm mailbox link`: on the identity device, link the mailbox of code to
+ * this identity under name: LINK, the mailbox's consent, CERTIFY with the
+ * mailbox certificate, which is stored here once the mailbox took it.
+ * device_out gets the mailbox's device key.  MM_OK; MM_ENOIDENTITY (not
+ * the identity device); MM_EINVAL (expired code, bad name); MM_EREFUSED
+ * (the mailbox refused: used, expired, linked already); MM_ETIMEOUT;
+ * MM_EBADSIG; store errors.  errtext says which. */
+int mm_net_mailbox_link(mm_home_t *home, const mm_mailbox_code_t *code, const char *name,
+                        int timeout_ms, uint8_t device_out[32], char *errtext,
+                        size_t errcap) MM_NODISCARD;
+
+/* After `mm mailbox unlink`: hand the mailbox device its revocation in a
+ * session (DEVICES), so that it refuses its owner's devices from now on
+ * (it ends the session with MM_EREVOKED, which is the success here).
+ * MM_OK (the mailbox took it); MM_ETIMEOUT / MM_ENOTFOUND (unreachable, or
+ * no address known: peers still stop using it once they hear of it). */
+int mm_net_mailbox_tell(mm_home_t *home, const uint8_t device[32], int timeout_ms,
+                        char *errtext, size_t errcap) MM_NODISCARD;
 
 /* ---- pairing a device (PROTOCOL.md 9.1) ---- */
 

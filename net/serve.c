@@ -27,6 +27,7 @@
 #include "core/revoke.h"
 #include "core/device.h"
 #include "core/endpoint.h"
+#include "core/mailbox.h"
 #include "crypto/encoding.h"
 #include "crypto/idcode.h"
 #include "crypto/error.h"
@@ -229,6 +230,17 @@ static int admit_cert(const mm_cert_t *c, const uint8_t *raw, size_t len, void *
         snprintf(aw->why, aw->whycap, "not one of this person's devices");
         return 0;
     }
+    if (mm_home_is_mailbox(aw->sv->home)) {
+        /* the members of the scopes its owner linked, not blocked (14.4) */
+        int blocked = 0;
+        if (mm_mailbox_member(aw->txn, c->identity, &blocked) != MM_OK)
+            snprintf(aw->why, aw->whycap, "not a member of a scope this mailbox serves");
+        else if (blocked)
+            snprintf(aw->why, aw->whycap, "blocked by this mailbox's owner");
+        else
+            return 1;
+        return 0;
+    }
     if (mm_peer_get(aw->txn, c->identity, &p) != MM_OK)
         snprintf(aw->why, aw->whycap, "not a peer");
     else if (p.blocked)
@@ -251,7 +263,8 @@ static admit_t admit(server_t *sv, const uint8_t key[32], char *why, size_t whyc
     /* the hook's own key (its exchange), or an invite (used or expired:
      * ACCEPT says so in words) */
     if (sv->hook ? sv->hook->owns(sv->hook->arg, key)
-                 : mm_invite_get(txn, key, &inv) == MM_OK) {
+                 : mm_invite_get(txn, key, &inv) == MM_OK
+                   || mm_mailbox_link_pending(sv->home, key, mm_now_ms())) {
         a = ADMIT_INVITE;
     } else {
         /* one index lookup; any of the (rarely two) devices with this key
@@ -397,6 +410,8 @@ static void on_event(void *arg, mm_session_event_t ev, const void *what)
 {
     server_t *sv = arg;
     conn_t *c = sv->current;
+    if (mm_home_is_mailbox(sv->home))
+        return;                     /* blind: it reads nothing, settles nothing */
     if (ev == MM_SESSION_STORED) {
         const mm_session_stored_t *st = what;
         int settle = 0;
@@ -530,8 +545,11 @@ static int new_device_hello(server_t *sv, const uint8_t key[32], const uint8_t *
     mm_peer_t p;
     if (mm_store_begin(mm_home_store(sv->home), 0, &txn) != MM_OK)
         goto out;
+    int blocked = 1;
     if (memcmp(c.identity, mm_home_identity_pk(sv->home), 32) == 0
-        || (mm_peer_get(txn, c.identity, &p) == MM_OK && !p.blocked))
+        || (mm_home_is_mailbox(sv->home)
+            ? mm_mailbox_member(txn, c.identity, &blocked) == MM_OK && !blocked
+            : mm_peer_get(txn, c.identity, &p) == MM_OK && !p.blocked))
         rc = MM_OK;
     else
         snprintf(why, cap, "you are not a peer of this device");
@@ -580,6 +598,13 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
             mm_net_serve_accept(sv->home, key, buf, len, sv->router, rid, ridlen, sv->log,
                                 sv->logarg);
             remember_ended(sv, rid, ridlen);    /* one exchange per invite connection */
+            return;
+        }
+        /* a mailbox's pending link code: LINK, then CERTIFY (PROTOCOL.md 14.3) */
+        if (!sv->hook && mm_mailbox_link_pending(sv->home, key, mm_now_ms())) {
+            if (mm_net_serve_link(sv->home, key, buf, len, sv->router, rid, ridlen, sv->log,
+                                  sv->logarg))
+                remember_ended(sv, rid, ridlen);
             return;
         }
         for (int i = 0; i < MM_SERVE_SESSIONS_MAX && !c; i++)
