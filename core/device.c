@@ -104,13 +104,32 @@ int mm_device_accept(mm_txn_t *txn, const uint8_t me[32], const uint8_t remote[3
             return rc;
         if (!mm_cert_proven(&c))
             return MM_EBADCERT;     /* a relayed certificate proves its device (3.1) */
-        return allowed(txn, me, remote, c.identity) ? mm_cert_put(txn, buf, len, NULL) : MM_OK;
+        if (!allowed(txn, me, remote, c.identity))
+            return MM_OK;
+        rc = mm_cert_put(txn, buf, len, NULL);
+        /* past the cap (3.1): the remote's own person has too many devices,
+         * which only its identity key could make; a third person's relayed
+         * by the remote is not the remote's fault, and is only not stored */
+        if (rc == MM_ETOOMANY && memcmp(c.identity, remote, 32) != 0)
+            return MM_OK;
+        return rc;
     }
     if (kind == MM_DEVICE_REVOKE) {
         mm_revoke_t r;
+        mm_cert_t c;
         if ((rc = mm_revoke_parse(buf, len, &r)))
             return rc;
-        return allowed(txn, me, remote, r.identity) ? mm_revoke_put(txn, buf, len, NULL) : MM_OK;
+        if (!allowed(txn, me, remote, r.identity))
+            return MM_OK;
+        /* only about a device whose certificate names the same identity:
+         * nobody else's statement means anything (3.2), and so one
+         * person's devices bound what its statements take */
+        rc = mm_cert_get(txn, r.device, &c, NULL, NULL);
+        if (rc == MM_ENOTFOUND || (rc == MM_OK && memcmp(c.identity, r.identity, 32) != 0))
+            return MM_OK;
+        if (rc == MM_OK)
+            rc = mm_revoke_put(txn, buf, len, NULL);
+        return rc == MM_ETOOMANY && memcmp(r.identity, remote, 32) != 0 ? MM_OK : rc;
     }
     if (kind == MM_DEVICE_ENDPOINT) {
         mm_endpoint_t e;

@@ -50,6 +50,7 @@ enum {
     MM_EFORKED    = -37,  /* this device's key wrote on two homes (a copied home): writing stops */
     MM_ENOIDENTITY= -38,  /* needs the identity key, which only the identity device holds */
     MM_EPASSPHRASE= -39,  /* wrong passphrase, or a damaged backup */
+    MM_ETOOMANY   = -40,  /* one person has more device certificates than a device keeps */
 };
 
 /* On every function returning an MM_E code: a caller that drops the code
