@@ -58,6 +58,7 @@ enum {
     CLI_OPT_PASSFILE,           /* backup, restore --passphrase-file FILE */
     CLI_OPT_FORCE,              /* backup --force */
     CLI_OPT_KEEPOLD,            /* restore --keep-old */
+    CLI_OPT_PURGE,              /* peer rm --purge */
     CLI_OPT_MAX
 };
 

@@ -444,3 +444,17 @@ int mm_cert_by_curve(mm_txn_t *txn, const uint8_t x25519[32], mm_cert_fn fn, voi
     mdb_cursor_close(cur);
     return ret;
 }
+
+int mm_cert_del(mm_txn_t *txn, const uint8_t device[32])
+{
+    MDB_val k = { MM_PK_BYTES, (void *) device };
+    int rc = mdb_del(txn->txn, txn->store->certs, &k, NULL);
+    if (rc)
+        return mm_store_rc(rc);
+    uint8_t x[32];
+    if (!txn->store->has_curves || mm_pk_to_x25519(x, device) != MM_OK)
+        return MM_OK;               /* no row was written (cert_index) */
+    MDB_val ik = { 32, x }, iv = { 32, (void *) device };
+    rc = mdb_del(txn->txn, txn->store->curves, &ik, &iv);
+    return rc == MDB_NOTFOUND ? MM_OK : mm_store_rc(rc);
+}

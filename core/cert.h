@@ -101,6 +101,11 @@ int mm_cert_proven(const mm_cert_t *c);
  * that device names another identity; MM_ETOOMANY if the device is new and
  * its identity has MM_CERT_PER_IDENTITY certificates stored already. */
 int mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out) MM_NODISCARD;
+/* Delete the certificate of device and its row in the curves index (write
+ * txn): only for mm peer rm --purge, for a device no stored entry needs
+ * (core/purge.h).  MM_OK; MM_ENOTFOUND; MM_EFULL; MM_EIO. */
+int mm_cert_del(mm_txn_t *txn, const uint8_t device[32]) MM_NODISCARD;
+
 /* The admitted certificate of device.  MM_OK, MM_ENOTFOUND, MM_ECORRUPT.
  * raw/rawlen (may be NULL) point into the map until the txn ends. */
 int mm_cert_get(mm_txn_t *txn, const uint8_t device[32], mm_cert_t *out,

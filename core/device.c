@@ -7,6 +7,7 @@
 #include "core/be64.h"
 #include "core/peer.h"
 #include "core/revoke.h"
+#include "core/purge.h"
 #include "crypto/idcode.h"
 #include <strings.h>
 
@@ -90,8 +91,12 @@ static int allowed(mm_txn_t *txn, const uint8_t me[32], const uint8_t remote[32]
                    const uint8_t identity[32])
 {
     mm_peer_t p;
-    return memcmp(remote, me, 32) == 0 || memcmp(identity, remote, 32) == 0
-        || memcmp(identity, me, 32) == 0 || mm_peer_get(txn, identity, &p) == MM_OK;
+    if (memcmp(identity, remote, 32) == 0 || memcmp(identity, me, 32) == 0
+        || mm_peer_get(txn, identity, &p) == MM_OK)
+        return 1;
+    /* from an own device, about anyone (a peer it has told us of in its
+     * self scope, not applied yet) but a person purged here */
+    return memcmp(remote, me, 32) == 0 && !mm_purge_forgotten(txn, identity);
 }
 
 int mm_device_accept(mm_txn_t *txn, const uint8_t me[32], const uint8_t remote[32], int kind,
@@ -370,5 +375,17 @@ int mm_device_reset(mm_home_t *home, uint64_t now, uint8_t old_pk[32], size_t *n
     int rc = mm_home_rotate_device(home, now, on_rotate, &r, old_pk);
     if (rc == MM_OK && nscopes)
         *nscopes = r.nscopes;
+    return rc;
+}
+
+int mm_device_forget(mm_txn_t *txn, const uint8_t device[32])
+{
+    int rc = mm_cert_del(txn, device);
+    if (rc == MM_OK && (rc = mm_revoke_drop(txn, device)) == MM_OK
+        && (rc = mm_endpoint_del(txn, device)) == MM_OK && txn->store->has_v3) {
+        MDB_val k = { 32, (void *) device };
+        rc = mdb_del(txn->txn, txn->store->seen, &k, NULL);
+        rc = rc == MDB_NOTFOUND ? MM_OK : mm_store_rc(rc);
+    }
     return rc;
 }

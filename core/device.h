@@ -129,4 +129,11 @@ int mm_device_seen(mm_txn_t *txn, const uint8_t device[32], uint64_t now) MM_NOD
 /* When a session with device last completed (0: never).  MM_OK; MM_ECORRUPT. */
 int mm_device_last_seen(mm_txn_t *txn, const uint8_t device[32], uint64_t *when) MM_NODISCARD;
 
+/* Forget a device (write txn): its certificate (and curves row), the
+ * revocations and endpoints statement about it, when a session with it
+ * last completed.  Only for mm peer rm --purge, once no stored entry is by
+ * the device (core/purge.h).  MM_OK; MM_ENOTFOUND (no certificate);
+ * MM_EFULL; MM_EIO. */
+int mm_device_forget(mm_txn_t *txn, const uint8_t device[32]) MM_NODISCARD;
+
 #endif

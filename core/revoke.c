@@ -345,3 +345,10 @@ out:
     free(l.v);
     return rc;
 }
+
+int mm_revoke_drop(mm_txn_t *txn, const uint8_t device[32])
+{
+    if (!txn->store->has_v3)
+        return MM_OK;
+    return mm_store_del_prefix(txn, txn->store->revokes, device, 32, NULL);
+}

@@ -101,4 +101,8 @@ int mm_revoke_foreach(mm_txn_t *txn, mm_revoke_fn fn, void *arg) MM_NODISCARD;
 int mm_revoke_device(mm_txn_t *txn, const mm_keypair_t *identity, const uint8_t device[32],
                      uint64_t now, mm_revoke_t *out) MM_NODISCARD;
 
+/* Delete every statement about device (write txn): only for mm peer rm
+ * --purge, with the device's certificate.  MM_OK; MM_EFULL; MM_EIO. */
+int mm_revoke_drop(mm_txn_t *txn, const uint8_t device[32]) MM_NODISCARD;
+
 #endif

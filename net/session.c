@@ -10,6 +10,7 @@
 #include "core/fork.h"
 #include "core/revoke.h"
 #include "core/device.h"
+#include "core/purge.h"
 #include <sodium.h>
 #include "crypto/error.h"
 #include "crypto/idcode.h"
@@ -420,9 +421,16 @@ static int send_run(mm_session_t *s)
     r->n = 0;
     r->bytes = 0;
     r->last = p->last;
+    mm_head_t head;
     int rc = mm_store_begin(s->store, 0, &txn);
-    if (rc)
+    if (rc || (rc = mm_log_head(txn, p->author, p->scope, &head)))
         goto out;
+    if (head.seq < p->next) {
+        /* the feed went since it was planned: a purge applied in this very
+         * session (PROTOCOL.md 5.4); nothing of it is sent */
+        s->iplan++;
+        goto out;
+    }
     if (!cert_sent(s, p->author) && (rc = send_cert(s, txn, p->author)))
         goto out;
     rc = mm_log_walk(txn, p->author, p->scope, p->next, add_to_run, r);
@@ -911,6 +919,10 @@ static int on_cert(mm_session_t *s, const mm_msg_t *m)
     mm_txn_abort(&txn);
     if (same)
         return MM_OK;               /* a CERT we hold is a no-op */
+    /* from an own device, one about a person we do not talk to is one we
+     * purged and it has not yet: ignored (its run is not stored, 5.4) */
+    if (!allowed && !memcmp(s->remote_identity, mm_home_identity_pk(s->home), 32))
+        return MM_OK;
     if (!allowed)
         return fail(s, MM_ESCOPE, "CERT refused: %s", mm_strerror(MM_ESCOPE));
     /* a relayed certificate must prove its device (PROTOCOL.md 3.1) */
@@ -1010,14 +1022,20 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
     if ((rc = mm_store_begin(s->store, 1, &txn)))
         return fail(s, rc, "cannot open the store");
     /* audience: only a member of the scope may hand us its feeds */
+    int skip = 0;
     rc = mm_scope_get(txn, e.scope, &sc);
-    if (rc == MM_ENOTFOUND || (rc == MM_OK && !shared(s, txn, e.scope)))
+    if (rc == MM_ENOTFOUND && mm_purge_scope_gone(txn, e.scope)) {
+        /* a relationship purged here (mm peer rm --purge) that the sender
+         * still holds: acknowledged, not stored (PROTOCOL.md 8.3) */
+        skip = 1;
+        rc = MM_OK;
+    } else if (rc == MM_ENOTFOUND || (rc == MM_OK && !shared(s, txn, e.scope))) {
         rc = MM_ESCOPE;
+    }
     mm_scope_wipe(&sc);
     /* the author's certificate, if it came in a CERT, is stored with its run */
     uint8_t whose[32];
-    int skip = 0;
-    if (rc == MM_OK && (rc = put_held_cert(s, txn, e.author, whose)) == MM_ETOOMANY
+    if (rc == MM_OK && !skip && (rc = put_held_cert(s, txn, e.author, whose)) == MM_ETOOMANY
         && memcmp(whose, s->remote_identity, 32) != 0) {
         /* a third person's device past the cap, relayed: not the
          * sender's fault; the run is acknowledged and not stored (8.6) */
