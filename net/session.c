@@ -905,7 +905,9 @@ static int on_cert(mm_session_t *s, const mm_msg_t *m)
     mm_txn_t *txn;
     if (!s->got_hello)
         return fail(s, MM_EPROTO, "CERT before HELLO");
-    int rc = mm_cert_parse(m->u.cert.cert, m->u.cert.certlen, &c);
+    /* the cheap checks first: a CERT we store already, or hold, costs no
+     * signature check, however often it comes */
+    int rc = mm_cert_decode(m->u.cert.cert, m->u.cert.certlen, &c);
     if (rc)
         return fail(s, rc, "CERT: %s", mm_strerror(rc));
     if ((rc = mm_store_begin(s->store, 0, &txn)))
@@ -919,6 +921,10 @@ static int on_cert(mm_session_t *s, const mm_msg_t *m)
     mm_txn_abort(&txn);
     if (same)
         return MM_OK;               /* a CERT we hold is a no-op */
+    if (held_cert(s, c.device))     /* once per session and author (8.2, step 3) */
+        return fail(s, MM_EPROTO, "a second CERT for one device before its entries");
+    if ((rc = mm_cert_parse(m->u.cert.cert, m->u.cert.certlen, &c)))
+        return fail(s, rc, "CERT: %s", mm_strerror(rc));
     /* from an own device, one about a person we do not talk to is one we
      * purged and it has not yet: ignored (its run is not stored, 5.4) */
     if (!allowed && !memcmp(s->remote_identity, mm_home_identity_pk(s->home), 32))
@@ -929,16 +935,13 @@ static int on_cert(mm_session_t *s, const mm_msg_t *m)
     if (!mm_cert_proven(&c))
         return fail(s, MM_EBADCERT, "CERT without the device's proof (version 1) for a device "
                     "we do not know");
-    held_cert_t *h = held_cert(s, c.device);
-    if (!h) {
-        if (s->nheld_certs == MM_SESSION_CERTS_HELD)
-            return fail(s, MM_ETOOMANY, "more than %d certificates sent ahead of their entries",
-                        MM_SESSION_CERTS_HELD);
-        if (!s->certs_held
-            && !(s->certs_held = malloc(MM_SESSION_CERTS_HELD * sizeof *s->certs_held)))
-            return fail(s, MM_ENOMEM, "out of memory");
-        h = &s->certs_held[s->nheld_certs++];
-    }
+    if (s->nheld_certs == MM_SESSION_CERTS_HELD)
+        return fail(s, MM_ETOOMANY, "more than %d certificates sent ahead of their entries",
+                    MM_SESSION_CERTS_HELD);
+    if (!s->certs_held
+        && !(s->certs_held = malloc(MM_SESSION_CERTS_HELD * sizeof *s->certs_held)))
+        return fail(s, MM_ENOMEM, "out of memory");
+    held_cert_t *h = &s->certs_held[s->nheld_certs++];
     memcpy(h->device, c.device, 32);
     memcpy(h->identity, c.identity, 32);
     memcpy(h->bytes, m->u.cert.cert, m->u.cert.certlen);
