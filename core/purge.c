@@ -18,7 +18,6 @@ typedef struct {
     const uint8_t *identity;
     uint8_t (*devices)[32];
     size_t n, cap;
-    int err;
 } devices_t;
 
 static int collect_device(const mm_cert_t *c, const uint8_t *raw, size_t len, void *arg)
@@ -101,7 +100,7 @@ int mm_purge_relationship(mm_txn_t *txn, const uint8_t identity[32], const uint8
                           mm_purge_t *out)
 {
     mm_purge_t st = { 0, 0, 0 };
-    devices_t d = { identity, NULL, 0, 0, 0 };
+    devices_t d = { identity, NULL, 0, 0 };
     if (!memcmp(identity, txn->store->identity, 32))
         return MM_EINVAL;
     int rc = drop_scope(txn, identity, scope, &st);
