@@ -102,6 +102,23 @@ class TestCertFlood(CertBase):
         self.assertEqual(self.certs_of(self.ada, self.aid), CAP)
         self.assert_verify_ok(self.ada)
 
+    def test_hello_past_the_cap(self):
+        """A real new device of Ada's (made before the flood, never seen by
+        Grace) is refused at its HELLO once the flood filled the cap:
+        MM_ETOOMANY, the cap holds on every path."""
+        phone = self.path("phone")
+        r = self.tool("mm_mkdevice", self.ada, phone, "phone")
+        self.assertEqual(r.rc, 0, r)
+        out = self.rogue("cert-runs", 100)
+        self.assertEqual(out[0], "stored %d" % (CAP - 1), out)
+        r = self.mm("--json", "sync", "grace", "--timeout", "10", home=phone)
+        self.assertEqual(r.rc, 1, r)
+        [p] = self.parse_json(r)["peers"]
+        self.assertEqual(p["code"], "MM_ETOOMANY", r)
+        self.assertEqual(self.certs_of(self.grace, self.aid), CAP)
+        self.assert_verify_ok(self.grace)
+        self.lin_still_syncs()
+
     def test_devices_flood(self):
         """DEVICES about the remote's own person past the cap: MM_ETOOMANY,
         and nothing of that DEVICES is stored (one transaction)."""
