@@ -145,6 +145,8 @@ const char *cli_hint(int rc)
     case MM_EINVAL:   return "check the arguments";
     case MM_ENOTFOUND: return "check the path and try again";
     case MM_EFORKED:  return "this home writes nothing more; see 'mm status' for how to recover";
+    case MM_ETOOMANY: return "a person has at most 64 devices certified here, revoked ones "
+                             "included";
     default:          return "run 'mm verify' to check the store";
     }
 }
