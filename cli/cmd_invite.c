@@ -264,6 +264,7 @@ static int read_code(cli_t *cli, char *arg, char out[MM_INVITE_CODE_MAX + 1])
     int r, ex = CLI_EXIT_OK;
 
     if (strcmp(arg, "-") == 0) {
+        cli_stdin_prompt(cli, "invite code");
         r = cli_read_stdin(&buf, &len, MM_INVITE_CODE_MAX + 64);
         if (r < 0)
             return cli_fail(cli, "cannot read the code from stdin: %s; check "

@@ -38,12 +38,23 @@ const char cmd_serve_help[] =
     "        Listen on tcp://HOST:PORT (up to 4 times; default\n"
     "        tcp://0.0.0.0:7460, every IPv4 address of this machine).  PORT\n"
     "        may be '*' for any free port; the one chosen is printed.\n"
+    "    --discover\n"
+    "        Also find your own devices and your peers' devices on the local\n"
+    "        network, and let them find this one, with no address typed: every\n"
+    "        30 s while it runs, it broadcasts on UDP port 7462 one small\n"
+    "        encrypted beacon per relationship (and one for your devices),\n"
+    "        which only they can read, saying where this device listens; what\n"
+    "        it hears from them replaces where they were known to listen, so\n"
+    "        that 'mm sync' reaches them.  To anyone else the beacons are\n"
+    "        random bytes of one size.  See PROTOCOL.md, section 7.1.\n"
     "\n"
     "OUTPUT\n"
     "    One line per event, each starting with the time (ISO 8601, UTC):\n"
     "        2026-11-27T09:00:00.000Z listening on tcp://0.0.0.0:7460\n"
     "        2026-11-27T09:00:00.000Z reachable at tcp://192.168.1.20:7460\n"
     "        2026-11-27T09:05:12.345Z synced with grace: sent 3, received 5 entries\n"
+    "        2026-11-27T09:06:00.000Z discovered grace's device laptop at\n"
+    "            tcp://192.168.1.7:7460\n"
     "    'reachable at' names each address recorded for invites; the limits\n"
     "    follow; then come syncs, accepted invites, refused connections and,\n"
     "    at most every 10 seconds, how many connections it closed for starting\n"
@@ -57,10 +68,12 @@ const char cmd_serve_help[] =
     "    mm serve\n"
     "    mm serve --listen tcp://192.168.1.20:7460 &\n"
     "    mm serve --listen 'tcp://127.0.0.1:*' > serve.log &\n"
+    "    mm serve --discover\n"
     "\n"
     "EXIT STATUS\n"
     "    0  stopped by SIGINT or SIGTERM\n"
-    "    1  it cannot listen (address in use, not of this machine), another\n"
+    "    1  it cannot listen (address in use, not of this machine; or\n"
+    "       discovery's UDP port), another\n"
     "       mm serve runs for this home, or there is no home\n"
     "    2  the command line is wrong (e.g. an ENDPOINT that is not\n"
     "       tcp://HOST:PORT)\n";
@@ -169,8 +182,9 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
                         "system");
 
     errtext[0] = '\0';
-    rc = mm_serve_run(cli->home, addrs, n, &stop, log_line, cli, errtext,
-                      sizeof errtext);
+    mm_serve_opts_t opts = { .discover = cli->opt[CLI_OPT_DISCOVER] != NULL };
+    rc = mm_serve_run_opts(cli->home, addrs, n, &stop, log_line, cli, &opts, errtext,
+                           sizeof errtext);
     cli_set_code(rc);
     switch (rc) {
     case MM_OK:
@@ -184,6 +198,9 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
                         "tcp://0.0.0.0:%d", *errtext ? errtext
                         : mm_strerror(rc), MM_DEFAULT_PORT);
     case MM_EIO:
+        if (strstr(errtext, "for discovery"))
+            return cli_fail(cli, "%s; stop what uses that UDP port, or serve without "
+                            "--discover", errtext);
         if (strstr(errtext, "in use"))
             return cli_fail(cli, "%s; stop what uses that port, or choose "
                             "another with --listen", errtext);

@@ -53,6 +53,22 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
                  const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
                  char *errtext, size_t errcap) MM_NODISCARD;
 
+/* What mm serve does beyond answering on its endpoints. */
+typedef struct {
+    /* LAN discovery (PROTOCOL.md 7.1): announce this device to its own
+     * devices and its peers on the local networks, and learn where theirs
+     * listen, on UDP port discover_port (0: MM_BEACON_PORT).  Test knob:
+     * MM_DISCOVER_MS (100..86,400,000) replaces the 30 s between rounds. */
+    int      discover;
+    unsigned discover_port;
+} mm_serve_opts_t;
+
+/* mm_serve_run with options (opts may be NULL: none).  Errors as
+ * mm_serve_run; MM_EIO also when discovery cannot bind its UDP port. */
+int mm_serve_run_opts(mm_home_t *home, char *const *listen, size_t nlisten,
+                      const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
+                      const mm_serve_opts_t *opts, char *errtext, size_t errcap) MM_NODISCARD;
+
 /* Endpoints of the mm serve running for the home at path, wildcards
  * replaced by this machine's addresses.  MM_OK; MM_ENOTFOUND (none runs). */
 int mm_serve_endpoints(const char *home_path, char out[][MM_ENDPOINT_MAX + 1],
