@@ -60,7 +60,8 @@ enum {
     CLI_OPT_FORCE,              /* backup --force */
     CLI_OPT_KEEPOLD,            /* restore --keep-old */
     CLI_OPT_PURGE,              /* peer rm --purge */
-    CLI_OPT_DISCOVER,           /* serve --discover */
+    CLI_OPT_DISCOVER,           /* serve, service install --discover */
+    CLI_OPT_SYNC_EVERY,         /* serve, service install --sync-every DUR */
     CLI_OPT_MAX
 };
 
@@ -170,6 +171,8 @@ int cmd_config_get(cli_t *cli, int argc, char **argv);
 int cmd_config_set(cli_t *cli, int argc, char **argv);
 int cmd_config_unset(cli_t *cli, int argc, char **argv);
 int cmd_config_list(cli_t *cli, int argc, char **argv);
+int cmd_service_install(cli_t *cli, int argc, char **argv);
+int cmd_service_uninstall(cli_t *cli, int argc, char **argv);
 /* mm init --join CODE (cmd_pair.c): the home of a new device of an
  * existing identity; devname may be NULL (the host name). */
 int cmd_init_join(cli_t *cli, const char *code, const char *devname);
@@ -187,7 +190,7 @@ extern const char cmd_init_help[], cmd_id_help[], cmd_note_help[],
                   cmd_export_help[], cmd_completion_help[],
                   cmd_backup_help[], cmd_restore_help[],
                   cmd_complete_help[], cmd_device_help[], cmd_device_pair_help[],
-                  cmd_config_help[];
+                  cmd_config_help[], cmd_service_help[];
 
 /* The name / identity / device block of mm id and mm init (cmd_id.c);
  * init adds the "Initialised" line first and drops the home line. */

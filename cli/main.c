@@ -49,8 +49,15 @@ static const struct option log_opts[] = {
 };
 
 static const struct option serve_opts[] = {
-    { "listen", required_argument, NULL, CLI_OPT_LISTEN },
-    { "discover", no_argument, NULL, CLI_OPT_DISCOVER },
+    { "listen",     required_argument, NULL, CLI_OPT_LISTEN },
+    { "sync-every", required_argument, NULL, CLI_OPT_SYNC_EVERY },
+    { "discover",   no_argument,       NULL, CLI_OPT_DISCOVER },
+    { 0 },
+};
+
+static const struct option service_install_opts[] = {
+    { "sync-every", required_argument, NULL, CLI_OPT_SYNC_EVERY },
+    { "discover",   no_argument,       NULL, CLI_OPT_DISCOVER },
     { 0 },
 };
 
@@ -172,7 +179,15 @@ const cli_cmd_t cli_commands[] = {
       cmd_accept_help },
     { "serve", cmd_serve, CLI_NEEDS_HOME, serve_opts,
       "let your peers and devices sync with you (foreground)",
-      "mm serve [--listen ENDPOINT]... [--discover] [--json]", cmd_serve_help },
+      "mm serve [--listen ENDPOINT]... [--sync-every DUR] [--discover] [--json]",
+      cmd_serve_help },
+    { "service install", cmd_service_install, CLI_NEEDS_HOME, service_install_opts,
+      "run mm serve as a systemd user service (writes the unit)",
+      "mm service install [--home DIR] [--sync-every DUR] [--discover] [--json]",
+      cmd_service_help },
+    { "service uninstall", cmd_service_uninstall, 0, NULL,
+      "remove the systemd user unit of mm service install",
+      "mm service uninstall [--home DIR] [--json]", cmd_service_help },
     { "sync", cmd_sync, CLI_NEEDS_HOME, sync_opts,
       "exchange entries with your peers now",
       "mm sync [PEER]... [--timeout SECONDS] [--json]\n"

@@ -430,6 +430,31 @@ int cli_home_open(cli_t *cli)
 
 /* --- time ---------------------------------------------------------------- */
 
+uint64_t cli_duration_ms(const char *s, uint64_t max_ms)
+{
+    unsigned long long n = 0;
+    uint64_t unit;
+    size_t i = 0;
+
+    for (; s[i] >= '0' && s[i] <= '9'; i++) {
+        n = n * 10 + (unsigned) (s[i] - '0');
+        if (n > max_ms)
+            return 0;
+    }
+    if (i == 0 || s[i + 1] != '\0')
+        return 0;
+    switch (s[i]) {
+    case 's': unit = 1000; break;
+    case 'm': unit = 60 * 1000ull; break;
+    case 'h': unit = 3600 * 1000ull; break;
+    case 'd': unit = 86400 * 1000ull; break;
+    default:  return 0;
+    }
+    if (n == 0 || n > max_ms / unit)
+        return 0;
+    return n * unit;
+}
+
 void cli_time_iso(char out[CLI_TIME_MAX], uint64_t ms)
 {
     time_t t = (time_t) (ms / 1000);

@@ -35,6 +35,10 @@
 #define ROUTING_MAX 256
 #define ENDED_MAX   256             /* connections remembered after their session ended */
 #define ENDED_ID    16              /* routing ids longer than this are not remembered */
+/* An idle loop still wakes this often: a signal that comes between its
+ * check of *stop and its poll does not cut the poll short, and is seen
+ * then at the latest. */
+#define IDLE_WAKE_MS 60000
 
 typedef struct {
     uint8_t       rid[ROUTING_MAX];
@@ -68,6 +72,7 @@ typedef struct {
     struct { uint8_t len, id[ENDED_ID]; } ended[ENDED_MAX];
     unsigned   nended;
     const mm_serve_hook_t *hook;    /* mm device pair's listener, or NULL */
+    const mm_serve_ext_t  *ext;     /* work beside serving (net.h), or NULL */
     mm_discover_t *disc;            /* LAN discovery (--discover), or NULL */
 } server_t;
 
@@ -703,6 +708,21 @@ static void log_closed(server_t *sv, uint64_t now, int force)
     sv->closed_log_ms = now;
 }
 
+/* 1 if none of the loop's own timers runs: no session (time limits), no
+ * connection without one (its 10 s), no closings left to report, no hook
+ * ticking.  The loop then sleeps until a socket or the extension wakes it
+ * (IDLE_WAKE_MS at most). */
+static int idle(const server_t *sv)
+{
+    const mm_conntab_stats_t *st = mm_conntab_stats(sv->conns_tab);
+    if (sv->hook)
+        return 0;
+    for (int i = 0; i < MM_SERVE_SESSIONS_MAX; i++)
+        if (sv->conns[i].session)
+            return 0;
+    return st->loose == 0 && st->closed_over + st->closed_quiet == sv->closed_logged;
+}
+
 /* Descriptors: the soft limit raised to the hard one where allowed, so
  * that the cap on loose connections, not the limit, is what a flood meets
  * first.  Returns the limit now. */
@@ -735,15 +755,14 @@ static uint64_t knob_ms(const char *name, uint64_t def)
 
 /* A device of ours or of a peer was heard on the LAN: its statement was
  * newer and is stored now, or it is back after MM_BEACON_ABSENT rounds of
- * silence (on_beacon has logged which).  The hook for background sync:
- * "make that target due now" goes here (identity: whose, our own or a
- * peer's; device: which of its devices, whose stored statement says where
- * it listens).  At most once per round per device. */
+ * silence (on_beacon has logged which).  Background sync (the extension's
+ * discovered hook) makes that target due now (identity: whose, our own or
+ * a peer's; device: which of its devices, whose stored statement says
+ * where it listens).  At most once per round per device. */
 static void discovered(server_t *sv, const uint8_t identity[32], const uint8_t device[32])
 {
-    (void) sv;
-    (void) identity;
-    (void) device;
+    if (sv->ext && sv->ext->discovered)
+        sv->ext->discovered(sv->ext->arg, identity, device);
 }
 
 /* "grace's device laptop" or "your device phone". */
@@ -841,6 +860,7 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
                size_t errcap)
 {
     server_t sv = { .home = home, .log = log, .logarg = arg, .hook = hook,
+                    .ext = opts ? opts->ext : NULL,
                     .idle_ms = knob_ms("MM_SESSION_IDLE_MS", MM_SESSION_IDLE_MS),
                     .max_ms = knob_ms("MM_SESSION_MAX_MS", MM_SESSION_MAX_MS) };
     char eps[MM_PEER_ENDPOINTS][MM_ENDPOINT_MAX + 1], bound[MM_ENDPOINT_MAX + 1];
@@ -950,14 +970,27 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
     if (tick > 1000)
         tick = 1000;
     while (!*stop) {
-        zmq_pollitem_t items[] = { { sv.router, 0, ZMQ_POLLIN, 0 }, { zap, 0, ZMQ_POLLIN, 0 },
-                                   { mm_conntab_socket(sv.conns_tab), 0, ZMQ_POLLIN, 0 },
-                                   { NULL, sv.disc ? mm_discover_fd(sv.disc) : -1,
-                                     ZMQ_POLLIN, 0 } };
-        uint64_t wait = tick;
+        zmq_pollitem_t items[4 + MM_SERVE_EXT_FDS] = {
+            { sv.router, 0, ZMQ_POLLIN, 0 }, { zap, 0, ZMQ_POLLIN, 0 },
+            { mm_conntab_socket(sv.conns_tab), 0, ZMQ_POLLIN, 0 },
+            { NULL, sv.disc ? mm_discover_fd(sv.disc) : -1, ZMQ_POLLIN, 0 } };
+        int base = sv.disc ? 4 : 3;     /* the extension's descriptors come next */
+        int efds[MM_SERVE_EXT_FDS], ready[MM_SERVE_EXT_FDS];
+        unsigned nefds = 0;
+        uint64_t wait = idle(&sv) ? IDLE_WAKE_MS : tick;
+        long ewait = -1;
         if (sv.disc && mm_discover_wait(sv.disc, mm_now_ms()) < wait)
             wait = mm_discover_wait(sv.disc, mm_now_ms());
-        if (zmq_poll(items, sv.disc ? 4 : 3, (long) wait) < 0) {
+        if (sv.ext && sv.ext->prepare) {  /* the extension's descriptors, and when it is due */
+            nefds = sv.ext->prepare(sv.ext->arg, efds, MM_SERVE_EXT_FDS, &ewait);
+            if (nefds > MM_SERVE_EXT_FDS)
+                nefds = MM_SERVE_EXT_FDS;
+            for (unsigned i = 0; i < nefds; i++)
+                items[base + (int) i] = (zmq_pollitem_t) { NULL, efds[i], ZMQ_POLLIN, 0 };
+            if (ewait >= 0 && (uint64_t) ewait < wait)
+                wait = (uint64_t) ewait;
+        }
+        if (zmq_poll(items, base + (int) nefds, (long) wait) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
             break;
@@ -974,6 +1007,11 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
             mm_discover_tick(sv.disc, mm_now_ms());
         reap(&sv);
         log_closed(&sv, mm_now_ms(), 0);
+        if (sv.ext && sv.ext->run) {
+            for (unsigned i = 0; i < nefds; i++)
+                ready[i] = (items[base + (int) i].revents & (ZMQ_POLLIN | ZMQ_POLLERR)) != 0;
+            sv.ext->run(sv.ext->arg, efds, ready, nefds);
+        }
         if (hook && hook->tick(hook->arg))
             break;
     }
