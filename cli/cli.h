@@ -59,6 +59,7 @@ enum {
     CLI_OPT_PASSFILE,           /* backup, restore --passphrase-file FILE */
     CLI_OPT_FORCE,              /* backup --force */
     CLI_OPT_KEEPOLD,            /* restore --keep-old */
+    CLI_OPT_PURGE,              /* peer rm --purge */
     CLI_OPT_DISCOVER,           /* serve, service install --discover */
     CLI_OPT_SYNC_EVERY,         /* serve, service install --sync-every DUR */
     CLI_OPT_QUOTA,              /* mailbox init --quota SIZE */

@@ -37,6 +37,12 @@ static const struct option device_pair_opts[] = {
     { 0 },
 };
 
+static const struct option peer_rm_opts[] = {
+    { "purge", no_argument, NULL, CLI_OPT_PURGE },
+    { "yes",   no_argument, NULL, CLI_OPT_YES },
+    { 0 },
+};
+
 static const struct option log_opts[] = {
     { "raw", no_argument, NULL, CLI_OPT_RAW },
     { 0 },
@@ -253,9 +259,9 @@ const cli_cmd_t cli_commands[] = {
     { "peer unblock", cmd_peer_unblock, CLI_NEEDS_HOME, NULL,
       "sync with a blocked peer again",
       "mm peer unblock [--json] PEER", cmd_peer_help },
-    { "peer rm", cmd_peer_rm, CLI_NEEDS_HOME, NULL,
-      "forget a peer (entries already stored are kept)",
-      "mm peer rm [--json] PEER", cmd_peer_help },
+    { "peer rm", cmd_peer_rm, CLI_NEEDS_HOME, peer_rm_opts,
+      "forget a peer (entries kept; --purge deletes them too)",
+      "mm peer rm [--purge [--yes]] [--json] PEER", cmd_peer_help },
     { "device list", cmd_device_list, CLI_NEEDS_HOME, NULL,
       "list the devices of your identity",
       "mm device list [--json]", cmd_device_help },

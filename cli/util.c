@@ -146,6 +146,8 @@ const char *cli_hint(int rc)
     case MM_EINVAL:   return "check the arguments";
     case MM_ENOTFOUND: return "check the path and try again";
     case MM_EFORKED:  return "this home writes nothing more; see 'mm status' for how to recover";
+    case MM_ETOOMANY: return "a person has at most 64 devices certified here, revoked ones "
+                             "included";
     default:          return "run 'mm verify' to check the store";
     }
 }
@@ -298,15 +300,20 @@ static void path_join(char *out, size_t cap, const char *dir, const char *name)
     snprintf(out, cap, "%.*s/%s", (int) n, dir, name);
 }
 
-/* MM_EPERM from opening a home: find what is too open and say how to fix it. */
+/* MM_EPERM from opening a home: find what is too open and say how to fix it
+ * (core/home.h: key files, the home, the store directory and files). */
 static int home_perm_error(cli_t *cli)
 {
     static const char *const keys[] = { "device.key", "identity.key" };
+    static const char *const store_files[] = { "store/data.mdb", "store/lock.mdb" };
     char file[MM_PATH_MAX + 32];
     struct stat st;
 
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         path_join(file, sizeof file, cli->path, keys[i]);
+        if (lstat(file, &st) == 0 && S_ISLNK(st.st_mode))
+            return cli_fail(cli, "key file %s is a symbolic link, which mm never follows; "
+                            "put the key file itself there (mode 0600)", file);
         if (stat(file, &st) == 0 && (st.st_mode & 077))
             return cli_fail(cli, "key file %s has permissions %04o, too open; "
                             "run 'chmod 600 %s'", file,
@@ -319,6 +326,16 @@ static int home_perm_error(cli_t *cli)
         return cli_fail(cli, "home %s has permissions %04o, too open; run "
                         "'chmod 700 %s'", cli->path,
                         (unsigned) (st.st_mode & 07777), cli->path);
+    path_join(file, sizeof file, cli->path, "store");
+    if (stat(file, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 077))
+        return cli_fail(cli, "store directory %s has permissions %04o, too open; run "
+                        "'chmod 700 %s'", file, (unsigned) (st.st_mode & 07777), file);
+    for (size_t i = 0; i < sizeof store_files / sizeof store_files[0]; i++) {
+        path_join(file, sizeof file, cli->path, store_files[i]);
+        if (stat(file, &st) == 0 && (st.st_mode & 077))
+            return cli_fail(cli, "store file %s has permissions %04o, too open; run "
+                            "'chmod 600 %s'", file, (unsigned) (st.st_mode & 07777), file);
+    }
     return cli_fail(cli, "cannot open the micromentor home at %s: permission "
                     "denied; check that you own it and its files", cli->path);
 }

@@ -39,6 +39,9 @@
 #define MM_CERT_MAILBOX  2u
 #define MM_CERT_ROLES    (MM_CERT_IDENTITY | MM_CERT_MAILBOX)   /* both at once: MM_EBADCERT */
 #define MM_CERT_FLAGS_MAX 127u
+/* Certificates stored for one identity (revoked devices included: their
+ * certificates verify what they wrote), PROTOCOL.md 3.1. */
+#define MM_CERT_PER_IDENTITY 64u
 /* version 1: header, version, 2 keys, created (uint64), name (str8), sig */
 #define MM_CERT_V1_MAX  (1 + 1 + 2*34 + 9 + 2 + MM_DEVNAME_MAX + 66)
 /* version 2: and flags (fixint), devsig */
@@ -102,12 +105,23 @@ int mm_cert_proven(const mm_cert_t *c);
  * (version, created) is kept (a rename is a newer certificate; an older one
  * arriving late changes nothing, and *out then gets the one kept).
  * MM_OK; mm_cert_parse's errors; MM_EEXIST if the stored certificate of
- * that device names another identity. */
+ * that device names another identity; MM_ETOOMANY if the device is new and
+ * its identity has MM_CERT_PER_IDENTITY certificates stored already. */
 int mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out) MM_NODISCARD;
+/* Delete the certificate of device and its row in the curves index (write
+ * txn): only for mm peer rm --purge, for a device no stored entry needs
+ * (core/purge.h).  MM_OK; MM_ENOTFOUND; MM_EFULL; MM_EIO. */
+int mm_cert_del(mm_txn_t *txn, const uint8_t device[32]) MM_NODISCARD;
+
 /* The admitted certificate of device.  MM_OK, MM_ENOTFOUND, MM_ECORRUPT.
  * raw/rawlen (may be NULL) point into the map until the txn ends. */
 int mm_cert_get(mm_txn_t *txn, const uint8_t device[32], mm_cert_t *out,
                 const uint8_t **raw, size_t *rawlen) MM_NODISCARD;
+
+/* How many certificates of identity are stored, counted up to
+ * MM_CERT_PER_IDENTITY (*n stops there).  Walks the certs table: called
+ * only when a new device is stored.  MM_OK; MM_ECORRUPT. */
+int mm_cert_count(mm_txn_t *txn, const uint8_t identity[32], unsigned *n) MM_NODISCARD;
 
 /* Call fn for each admitted certificate (decoded; raw bytes point into the
  * map).  Non-zero from fn stops the walk and is returned. */

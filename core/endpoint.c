@@ -203,3 +203,12 @@ int mm_endpoint_announce(mm_txn_t *txn, const mm_keypair_t *device, uint64_t now
         return rc;
     return MM_OK;
 }
+
+int mm_endpoint_del(mm_txn_t *txn, const uint8_t device[32])
+{
+    if (!txn->store->has_v3)
+        return MM_OK;
+    MDB_val k = { 32, (void *) device };
+    int rc = mdb_del(txn->txn, txn->store->endpoints, &k, NULL);
+    return rc == MDB_NOTFOUND ? MM_OK : mm_store_rc(rc);
+}

@@ -74,4 +74,8 @@ int mm_endpoint_announce(mm_txn_t *txn, const mm_keypair_t *device, uint64_t now
                          const char (*eps)[MM_ENDPOINT_MAX + 1], unsigned n,
                          int *changed) MM_NODISCARD;
 
+/* Delete the statement of device, if any (write txn): only for mm peer rm
+ * --purge, with the device's certificate.  MM_OK; MM_EFULL; MM_EIO. */
+int mm_endpoint_del(mm_txn_t *txn, const uint8_t device[32]) MM_NODISCARD;
+
 #endif

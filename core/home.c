@@ -573,6 +573,38 @@ int mm_home_init_mailbox(const char *path_arg, char *const *listen, unsigned nli
     return finish_tmp(rc, tmp, path, parent);
 }
 
+/* Is path, if it exists, open to group or others (or, with nolink, a
+ * symbolic link)?  MM_EPERM if so: a home holds secrets, and is checked
+ * like its key files (PROTOCOL.md 6). */
+static int too_open(const char *dir, const char *name, int nolink)
+{
+    char p[MM_PATH_MAX];
+    struct stat st;
+    int rc = name ? join(p, sizeof p, dir, name) : MM_OK;
+    if (rc)
+        return rc;
+    if (lstat(name ? p : dir, &st) != 0)
+        return MM_OK;               /* missing: said by whoever needs it */
+    if (S_ISLNK(st.st_mode) && (nolink || stat(name ? p : dir, &st) != 0))
+        return nolink ? MM_EPERM : MM_OK;
+    return st.st_mode & 077 ? MM_EPERM : MM_OK;
+}
+
+/* The modes of the home (0700), its store directory (0700) and files
+ * (0600), and of identity.key (0600, not a link); device.key is checked as
+ * it is read. */
+static int check_modes(const char *path)
+{
+    char store[MM_PATH_MAX];
+    int rc = join(store, sizeof store, path, STORE_DIR);
+    if (rc == MM_OK && (rc = too_open(path, NULL, 0)) == MM_OK
+        && (rc = too_open(path, IDENTITY_KEY, 1)) == MM_OK
+        && (rc = too_open(store, NULL, 0)) == MM_OK
+        && (rc = too_open(store, "data.mdb", 0)) == MM_OK)
+        rc = too_open(store, "lock.mdb", 0);
+    return rc;
+}
+
 int mm_home_open(const char *path, mm_home_t **out)
 {
     char p[MM_PATH_MAX];
@@ -592,16 +624,13 @@ int mm_home_open(const char *path, mm_home_t **out)
     int rc = finish_rotation(path);
     if (rc == MM_OK)
         rc = mm_keyfile_read(p, MM_KEY_DEVICE, &h->device);
+    /* The identity key is loaded only to certify, and may be kept offline;
+     * but if it is here, a secret readable by others is refused at once,
+     * as is a home or store others may read */
+    if (rc == MM_OK)
+        rc = check_modes(path);
     if (rc)
         goto fail;
-    /* The identity key is loaded only to certify, and may be kept offline;
-     * but if it is here, a secret readable by others is refused at once. */
-    if ((rc = join(p, sizeof p, path, IDENTITY_KEY)))
-        goto fail;
-    if (lstat(p, &st) == 0 && (st.st_mode & 077) && !S_ISLNK(st.st_mode)) {
-        rc = MM_EPERM;
-        goto fail;
-    }
     if ((rc = join(p, sizeof p, path, STORE_DIR)) || (rc = mm_store_open(p, 0, &h->store)))
         goto fail;
     if ((rc = mm_store_begin(h->store, 0, &txn)))

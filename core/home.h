@@ -73,8 +73,10 @@ int mm_home_init_joined(const char *path, const mm_keypair_t *device,
                         size_t certlen, mm_home_join_fn fill, void *arg) MM_NODISCARD;
 
 /* Open an existing home: loads the device key and opens the store.  The
- * identity key is not loaded (see mm_home_identity_key) and may be absent,
- * but a present one whose mode lets group or others in gives MM_EPERM.
+ * identity key is not loaded (see mm_home_identity_key) and may be absent.
+ * MM_EPERM if a key file is a symbolic link or lets group or others in,
+ * or the home, its store directory or the store's data.mdb or lock.mdb
+ * does (PROTOCOL.md 6: the home 0700, key and store files 0600).
  * MM_OK; MM_ENOTFOUND (no home there); MM_EPERM; MM_EKEYFILE; MM_ECORRUPT;
  * MM_EVERSION; MM_EIO; MM_ENOMEM. */
 int  mm_home_open(const char *path, mm_home_t **out) MM_NODISCARD;

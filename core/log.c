@@ -480,3 +480,69 @@ uint64_t mm_now_ms(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
+
+/* ---- dropping a whole scope (mm peer rm --purge) ---- */
+
+typedef struct {
+    const uint8_t *scope;
+    uint8_t (*authors)[32];
+    size_t n, cap;
+} drop_t;
+
+static int feed_of_scope(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                         void *arg)
+{
+    drop_t *d = arg;
+    (void) val;
+    (void) vlen;
+    if (klen != FEED_KEY)
+        return MM_ECORRUPT;
+    if (memcmp(key + 32, d->scope, 32) != 0)
+        return 0;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 16;
+        void *p = realloc(d->authors, cap * 32);
+        if (!p)
+            return MM_ENOMEM;
+        d->authors = p;
+        d->cap = cap;
+    }
+    memcpy(d->authors[d->n++], key, 32);
+    return 0;
+}
+
+int mm_log_drop_scope(mm_txn_t *txn, const uint8_t scope[32], uint64_t *nentries)
+{
+    drop_t d = { scope, NULL, 0, 0 };
+    uint64_t total = 0;
+    int rc = mm_store_walk(txn, txn->store->heads, feed_of_scope, &d);
+    for (size_t i = 0; rc == MM_OK && i < d.n; i++) {
+        uint8_t fk[FEED_KEY];
+        size_t n = 0;
+        memcpy(fk, d.authors[i], 32);
+        memcpy(fk + 32, scope, 32);
+        MDB_val k = { FEED_KEY, fk };
+        if ((rc = mm_store_del_prefix(txn, txn->store->entries, fk, FEED_KEY, &n)) == MM_OK)
+            rc = mm_store_rc(mdb_del(txn->txn, txn->store->heads, &k, NULL));
+        total += n;
+    }
+    free(d.authors);
+    if (nentries)
+        *nentries = rc == MM_OK ? total : 0;
+    return rc;
+}
+
+int mm_log_authored(mm_txn_t *txn, const uint8_t author[32], int *any)
+{
+    MDB_cursor *cur;
+    MDB_val k = { 32, (void *) author }, v;
+    *any = 0;
+    int rc = mdb_cursor_open(txn->txn, txn->store->heads, &cur);
+    if (rc)
+        return mm_store_rc(rc);
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (rc == MDB_SUCCESS)
+        *any = k.mv_size == FEED_KEY && memcmp(k.mv_data, author, 32) == 0;
+    mdb_cursor_close(cur);
+    return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? MM_OK : mm_store_rc(rc);
+}

@@ -225,3 +225,9 @@ int mm_scope_foreach(mm_txn_t *txn, mm_scope_fn fn, void *arg)
     mm_scope_wipe(&s);
     return ret;
 }
+
+int mm_scope_del(mm_txn_t *txn, const uint8_t id[32])
+{
+    MDB_val k = { 32, (void *) id };
+    return mm_store_rc(mdb_del(txn->txn, txn->store->scopes, &k, NULL));
+}

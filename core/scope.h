@@ -116,4 +116,8 @@ int mm_scope_foreach(mm_txn_t *txn, mm_scope_fn fn, void *arg) MM_NODISCARD;
  * MM_ECORRUPT; MM_EFULL; MM_EIO. */
 int mm_scope_add_key(mm_txn_t *txn, const uint8_t id[32], const uint8_t key[32]) MM_NODISCARD;
 
+/* Delete the record of scope id (mm peer rm --purge, after its feeds).
+ * MM_OK; MM_ENOTFOUND; MM_EFULL; MM_EIO. */
+int mm_scope_del(mm_txn_t *txn, const uint8_t id[32]) MM_NODISCARD;
+
 #endif

@@ -59,6 +59,19 @@ struct mm_txn {
  * the walk and is returned.  MM_OK; store errors. */
 int mm_store_walk(mm_txn_t *txn, MDB_dbi dbi, mm_row_fn fn, void *arg) MM_NODISCARD;
 
+/* Delete every row of table dbi whose key starts with prefix[0..plen) (all
+ * its duplicates, in a sorted-duplicates table); *n (may be NULL) gets how
+ * many keys.  MM_OK; store errors. */
+int mm_store_del_prefix(mm_txn_t *txn, MDB_dbi dbi, const void *prefix, size_t plen,
+                        size_t *n) MM_NODISCARD;
+
+/* Delete every row of table dbi (not a sorted-duplicates one; keys of at
+ * most 96 bytes) for which match returns 1 (0: keep; negative: stop, and
+ * that error is returned, nothing deleted); *n (may be NULL) gets how many.
+ * MM_OK; MM_ENOMEM; store errors. */
+int mm_store_del_if(mm_txn_t *txn, MDB_dbi dbi, mm_row_fn match, void *arg,
+                    size_t *n) MM_NODISCARD;
+
 /* Translate an LMDB (or errno) code into an MM_E code. */
 int mm_store_rc(int mdb_rc) MM_NODISCARD;
 

@@ -11,6 +11,7 @@
 #include "core/revoke.h"
 #include "core/device.h"
 #include "core/mailbox.h"
+#include "core/purge.h"
 #include <sodium.h>
 #include "crypto/error.h"
 #include "crypto/idcode.h"
@@ -29,6 +30,14 @@ typedef struct {
     uint8_t id[32];
     int     shared;
 } scope_verdict_t;
+
+/* A CERT received and verified, stored only with its author's first run. */
+typedef struct {
+    uint8_t device[32];
+    uint8_t identity[32];
+    size_t  len;
+    uint8_t bytes[MM_CERT_MAX];
+} held_cert_t;
 
 struct mm_session {
     mm_home_t  *home;
@@ -66,6 +75,8 @@ struct mm_session {
     size_t      nplan, iplan, capplan;
     uint8_t   (*certs_sent)[32];
     size_t      ncerts, capcerts;
+    held_cert_t *certs_held;        /* MM_SESSION_CERTS_HELD, allocated at the first CERT */
+    size_t      nheld_certs;
     scope_verdict_t *verdicts;
     size_t      nverdicts, capverdicts;
     int         credit;
@@ -171,6 +182,7 @@ void mm_session_destroy(mm_session_t **self_p)
     free(s->refuse);
     free(s->plan);
     free(s->certs_sent);
+    free(s->certs_held);
     free(s->verdicts);
     free(s->held);
     free(s->frame);
@@ -226,6 +238,8 @@ static int fail(mm_session_t *s, int rc, const char *fmt, ...)
     char text[256];
     va_list ap;
     va_start(ap, fmt);
+    /* va_start is just above: the analyzer loses it on some paths into fail() */
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     if (!s->failed) {
@@ -502,9 +516,16 @@ static int send_run(mm_session_t *s)
     r->n = 0;
     r->bytes = 0;
     r->last = p->last;
+    mm_head_t head;
     int rc = mm_store_begin(s->store, 0, &txn);
-    if (rc)
+    if (rc || (rc = mm_log_head(txn, p->author, p->scope, &head)))
         goto out;
+    if (head.seq < p->next) {
+        /* the feed went since it was planned: a purge applied in this very
+         * session (PROTOCOL.md 5.4); nothing of it is sent */
+        s->iplan++;
+        goto out;
+    }
     if (!cert_sent(s, p->author) && (rc = send_cert(s, txn, p->author)))
         goto out;
     rc = mm_log_walk(txn, p->author, p->scope, p->next, add_to_run, r);
@@ -1016,34 +1037,87 @@ static int cert_allowed(mm_session_t *s, mm_txn_t *txn, const uint8_t identity[3
         || known_person(s, txn, identity, &blocked) == MM_OK;
 }
 
+/* The held certificate of device, or NULL. */
+static held_cert_t *held_cert(mm_session_t *s, const uint8_t device[32])
+{
+    for (size_t i = 0; i < s->nheld_certs; i++)
+        if (memcmp(s->certs_held[i].device, device, 32) == 0)
+            return &s->certs_held[i];
+    return NULL;
+}
+
+/* CERT: verified now, stored with the first run of its author that
+ * follows (PROTOCOL.md 8.2, step 3), so that certificates with no entry to
+ * verify never reach the store. */
 static int on_cert(mm_session_t *s, const mm_msg_t *m)
 {
     mm_cert_t c;
     mm_txn_t *txn;
     if (!s->got_hello)
         return fail(s, MM_EPROTO, "CERT before HELLO");
-    int rc = mm_cert_parse(m->u.cert.cert, m->u.cert.certlen, &c);
+    /* the cheap checks first: a CERT we store already, or hold, costs no
+     * signature check, however often it comes */
+    int rc = mm_cert_decode(m->u.cert.cert, m->u.cert.certlen, &c);
     if (rc)
         return fail(s, rc, "CERT: %s", mm_strerror(rc));
-    if ((rc = mm_store_begin(s->store, 1, &txn)))
+    if ((rc = mm_store_begin(s->store, 0, &txn)))
         return fail(s, rc, "cannot open the store");
-    mm_cert_t held;
+    mm_cert_t stored;
     const uint8_t *raw = NULL;
     size_t rawlen = 0;
-    if (!cert_allowed(s, txn, c.identity))
-        rc = MM_ESCOPE;
-    else if (!mm_cert_proven(&c)
-             && (mm_cert_get(txn, c.device, &held, &raw, &rawlen) != MM_OK
-                 || rawlen != m->u.cert.certlen || memcmp(raw, m->u.cert.cert, rawlen) != 0)) {
-        /* a relayed certificate must prove its device (PROTOCOL.md 3.1);
-         * one we hold already is a no-op either way */
-        mm_txn_abort(&txn);
+    int same = mm_cert_get(txn, c.device, &stored, &raw, &rawlen) == MM_OK
+               && rawlen == m->u.cert.certlen && memcmp(raw, m->u.cert.cert, rawlen) == 0;
+    int allowed = cert_allowed(s, txn, c.identity);
+    mm_txn_abort(&txn);
+    if (same)
+        return MM_OK;               /* a CERT we hold is a no-op */
+    if (held_cert(s, c.device))     /* once per session and author (8.2, step 3) */
+        return fail(s, MM_EPROTO, "a second CERT for one device before its entries");
+    if ((rc = mm_cert_parse(m->u.cert.cert, m->u.cert.certlen, &c)))
+        return fail(s, rc, "CERT: %s", mm_strerror(rc));
+    /* from an own device, one about a person we do not talk to is one we
+     * purged and it has not yet: ignored (its run is not stored, 5.4) */
+    if (!allowed && !memcmp(s->remote_identity, mm_home_identity_pk(s->home), 32))
+        return MM_OK;
+    if (!allowed)
+        return fail(s, MM_ESCOPE, "CERT refused: %s", mm_strerror(MM_ESCOPE));
+    /* a relayed certificate must prove its device (PROTOCOL.md 3.1) */
+    if (!mm_cert_proven(&c))
         return fail(s, MM_EBADCERT, "CERT without the device's proof (version 1) for a device "
                     "we do not know");
-    } else if ((rc = mm_cert_put(txn, m->u.cert.cert, m->u.cert.certlen, NULL)) == MM_OK)
-        rc = mm_txn_commit(&txn);
-    mm_txn_abort(&txn);
-    return rc ? fail(s, rc, "CERT refused: %s", mm_strerror(rc)) : MM_OK;
+    if (s->nheld_certs == MM_SESSION_CERTS_HELD)
+        return fail(s, MM_ETOOMANY, "more than %d certificates sent ahead of their entries",
+                    MM_SESSION_CERTS_HELD);
+    if (!s->certs_held
+        && !(s->certs_held = malloc(MM_SESSION_CERTS_HELD * sizeof *s->certs_held)))
+        return fail(s, MM_ENOMEM, "out of memory");
+    held_cert_t *h = &s->certs_held[s->nheld_certs++];
+    memcpy(h->device, c.device, 32);
+    memcpy(h->identity, c.identity, 32);
+    memcpy(h->bytes, m->u.cert.cert, m->u.cert.certlen);
+    h->len = m->u.cert.certlen;
+    return MM_OK;
+}
+
+/* Store the held certificate of author, if any, in txn (before its run is
+ * verified against it).  MM_OK; mm_cert_put's errors, MM_ETOOMANY among
+ * them (*identity then names whose). */
+static int put_held_cert(mm_session_t *s, mm_txn_t *txn, const uint8_t author[32],
+                         uint8_t identity[32])
+{
+    held_cert_t *h = held_cert(s, author);
+    if (!h)
+        return MM_OK;
+    memcpy(identity, h->identity, 32);
+    return mm_cert_put(txn, h->bytes, h->len, NULL);
+}
+
+/* After the commit that stored it: no longer held. */
+static void drop_held_cert(mm_session_t *s, const uint8_t author[32])
+{
+    held_cert_t *h = held_cert(s, author);
+    if (h)
+        *h = s->certs_held[--s->nheld_certs];
 }
 
 /* a received frame is one run of mm_log_put_run */
@@ -1100,15 +1174,31 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
     if ((rc = mm_store_begin(s->store, 1, &txn)))
         return fail(s, rc, "cannot open the store");
     /* audience: only a member of the scope may hand us its feeds */
+    int skip = 0;
     rc = mm_scope_get(txn, e.scope, &sc);
-    if (rc == MM_ENOTFOUND || (rc == MM_OK && !shared(s, txn, e.scope)))
+    if (rc == MM_ENOTFOUND && mm_purge_scope_gone(txn, e.scope)) {
+        /* a relationship purged here (mm peer rm --purge) that the sender
+         * still holds: acknowledged, not stored (PROTOCOL.md 8.3) */
+        skip = 1;
+        rc = MM_OK;
+    } else if (rc == MM_ENOTFOUND || (rc == MM_OK && !shared(s, txn, e.scope))) {
         rc = MM_ESCOPE;
+    }
     mm_scope_wipe(&sc);
+    /* the author's certificate, if it came in a CERT, is stored with its run */
+    uint8_t whose[32];
+    if (rc == MM_OK && !skip && (rc = put_held_cert(s, txn, e.author, whose)) == MM_ETOOMANY
+        && memcmp(whose, s->remote_identity, 32) != 0) {
+        /* a third person's device past the cap, relayed: not the
+         * sender's fault; the run is acknowledged and not stored (8.6) */
+        skip = 1;
+        rc = MM_OK;
+    }
     int blocked = 0;
-    if (rc == MM_OK && mm_cert_get(txn, e.author, &c, NULL, NULL) == MM_OK
+    if (rc == MM_OK && !skip && mm_cert_get(txn, e.author, &c, NULL, NULL) == MM_OK
         && known_person(s, txn, c.identity, &blocked) == MM_OK && blocked)
         rc = MM_EBLOCKED;
-    if (rc == MM_OK)
+    if (rc == MM_OK && !skip)
         rc = mm_log_put_run(txn, m->u.entries.bufs, m->u.entries.lens, m->u.entries.n, &stored);
     if (rc == MM_EREVOKED) {
         /* A revoked device's entries past its last: the sender stored them
@@ -1119,6 +1209,7 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
         uint64_t keep = 0;
         mm_txn_abort(&txn);
         if ((rc = mm_store_begin(s->store, 1, &txn)) == MM_OK
+            && (rc = put_held_cert(s, txn, e.author, whose)) == MM_OK
             && (rc = mm_cert_get(txn, e.author, &c, NULL, NULL)) == MM_OK
             && (rc = mm_revoke_state(txn, e.author, c.identity, e.scope, &revoked, &keep))
                    == MM_OK) {
@@ -1130,8 +1221,8 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
                 rc = mm_log_put_run(txn, m->u.entries.bufs, m->u.entries.lens, n, &stored);
         }
     }
-    if (rc == MM_OK)
-        rc = mm_txn_commit(&txn);
+    if (rc == MM_OK && (rc = mm_txn_commit(&txn)) == MM_OK && !skip)
+        drop_held_cert(s, e.author);
     mm_txn_abort(&txn);
     if (rc == MM_EFORK)
         return entries_fork(s, m);

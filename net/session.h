@@ -34,6 +34,10 @@
  * feeds at MM_HAVE_MAX a frame (7), so a sender fills every frame but the last. */
 #define MM_HAVE_FRAMES_MAX ((MM_HAVE_TOTAL_MAX + MM_HAVE_MAX - 1) / MM_HAVE_MAX)
 
+/* CERT frames a session holds for runs still to come (PROTOCOL.md 8.2,
+ * step 3): a certificate is stored only with its author's first run. */
+#define MM_SESSION_CERTS_HELD 64
+
 typedef struct mm_session mm_session_t;
 
 /* Send one frame to the remote.  0 on success, an MM_E code on failure. */
