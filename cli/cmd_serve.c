@@ -203,6 +203,12 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
             addrs[n++] = mbox[i];
     if (n == 0)
         addrs[n++] = default_listen;
+    /* a mailbox only serves (PROTOCOL.md 14.1), and holds no key to make
+     * or recognise beacons with (7.1) */
+    if (mm_home_is_mailbox(cli->home) && (every || cli->opt[CLI_OPT_DISCOVER]))
+        return cli_fail_code(cli, MM_EROLE, "a mailbox never syncs on its own and cannot "
+                             "be discovered: serve it without %s",
+                             every ? "--sync-every" : "--discover");
     if (every && ((every_ms = cli_duration_ms(every, MM_SCHED_MAX_MS)) < MM_SCHED_MIN_MS))
         return cli_usage(cli, "--sync-every '%s' is not a duration like 30s, 5m or 1h "
                          "(from 1s to 7d)", every);

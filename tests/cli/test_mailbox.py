@@ -177,6 +177,12 @@ class TestRefusals(MailboxBase):
         mb = self.path("mb")
         ep = "tcp://127.0.0.1:%d" % free_port()
         self.ok("mailbox", "init", "--listen", ep, home=mb)
+        # a mailbox only serves: no background sync, no discovery
+        for opt in (["--sync-every", "5m"], ["--discover"]):
+            r = self.fails(1, "serve", *opt, home=mb)
+            self.assertIn("a mailbox never syncs on its own", r.err)
+            j = self.parse_json(self.mm("serve", "--json", *opt, home=mb))
+            self.assertEqual(j["error"]["code"], "MM_EROLE")
         self.serve(mb, port=int(ep.rsplit(":", 1)[1]))
         code = self.ok_json("mailbox", "code", home=mb)["code"]
         # only the identity device links; a damaged code is refused before anything is sent
