@@ -4,16 +4,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "cli/cli.h"
 #include "cli/cmd_peer.h"
 #include "cli/cmd_sync.h"
 #include "cli/json.h"
+#include "cli/news.h"
 #include "cli/rel.h"
 #include "cli/util.h"
 #include "core/device.h"
+#include "core/fold.h"
 #include "core/news.h"
 #include "core/peer.h"
 #include "core/cert.h"
@@ -234,94 +235,6 @@ static void fmt_bytes(char out[32], uint64_t n)
         snprintf(out, 32, "%.1f GB", (double) n / 1e9);
 }
 
-/* The petname of the peer with identity id, made safe, else the start
- * of their identity code. */
-static void news_peer(const cli_t *cli, const uint8_t id[32], char out[CLI_NAME_SAFE])
-{
-    char code[MM_IDCODE_LEN + 1];
-    mm_txn_t *txn = NULL;
-    mm_peer_t p;
-
-    if (mm_store_begin(mm_home_store(cli->home), 0, &txn) == MM_OK
-        && mm_peer_get(txn, id, &p) == MM_OK) {
-        cmd_peer_name(out, p.petname);
-    } else {
-        mm_idcode_encode(code, MM_IDCODE_IDENTITY, id);
-        snprintf(out, CLI_NAME_SAFE, "%.12s", code);
-    }
-    mm_txn_abort(&txn);
-}
-
-/* One event as a line for people. */
-static void news_line(const cli_t *cli, const mm_news_t *e)
-{
-    char name[CLI_NAME_SAFE], refer[CLI_NAME_SAFE], when[CLI_TIME_MAX];
-    char q[2 * 32 + 1], code[MM_IDCODE_LEN + 1];
-    const char *held_for = "";
-
-    news_peer(cli, e->peer, name);
-    mm_encoding_hex(q, e->qid, 32);
-    q[CLI_SHORT_ID] = '\0';
-    switch (e->kind) {
-    case MM_NEWS_ANSWERED:
-        printf("  %s answered %s\n", name, q);
-        break;
-    case MM_NEWS_CLARIFIED:
-        printf("  %s clarified the answer to %s\n", name, q);
-        break;
-    case MM_NEWS_ASKED_BACK:
-        printf("  %s asked you back on %s\n", name, q);
-        break;
-    case MM_NEWS_DECLINED:
-        if (!e->have_refer) {
-            printf("  %s declined %s\n", name, q);
-            break;
-        }
-        mm_idcode_encode(code, MM_IDCODE_IDENTITY, e->refer);
-        cmd_peer_name(refer, e->refer_name);
-        if (*e->refer_name)
-            printf("  %s declined %s and suggests %s (%s)\n", name, q, refer, code);
-        else
-            printf("  %s declined %s and suggests %s\n", name, q, code);
-        break;
-    case MM_NEWS_RELEASED:
-        printf("  your question %s is open in %s's inbox\n", q, name);
-        break;
-    case MM_NEWS_HELD:
-        if (e->hold == MM_HOLD_ONE) {
-            printf("  your question %s is held: one question at a time\n", q);
-            break;
-        }
-        if (e->hold == MM_HOLD_AWAY)
-            held_for = " while they are away";
-        if (e->ahead == 0)
-            printf("  your question %s is held%s: you are next\n", q, held_for);
-        else
-            printf("  your question %s is held%s: %llu ahead of you\n", q, held_for,
-                   (unsigned long long) e->ahead);
-        break;
-    case MM_NEWS_AWAY:
-        cli_time_date(when, e->until);
-        printf("  %s is away until %s\n", name, when);
-        break;
-    case MM_NEWS_BACK:
-        printf("  %s is back\n", name);
-        break;
-    case MM_NEWS_THANKED:
-        printf("  %s thanked you for your answer to %s\n", name, q);
-        break;
-    case MM_NEWS_REPORTED:
-        printf("  %s reported back on %s\n", name, q);
-        break;
-    case MM_NEWS_ASKED:
-        printf("  %s asked you %s\n", name, q);
-        break;
-    case MM_NEWS_WITHDREW:
-        printf("  %s withdrew %s\n", name, q);
-        break;
-    }
-}
-
 void cmd_sync_print(const cli_t *cli, const cmd_sync_result_t *r)
 {
     char name[CLI_NAME_SAFE], size[32], hint[CLI_NAME_SAFE + 128];
@@ -344,45 +257,9 @@ void cmd_sync_print(const cli_t *cli, const cmd_sync_result_t *r)
            r->stats.via == MM_VIA_THEIR_MAILBOX ? ", through their mailbox"
            : r->stats.via == MM_VIA_OWN_MAILBOX ? ", through your mailbox" : "");
     for (size_t i = 0; i < r->news.n; i++)
-        news_line(cli, &r->news.v[i]);
+        cli_news_line(cli, "  ", &r->news.v[i]);
     if (r->news.more)
         printf("  and %zu more; see 'mm status'\n", r->news.more);
-}
-
-static void news_json(const cli_t *cli, json_t *j, const mm_news_t *e)
-{
-    static const char *const reasons[] = {
-        [MM_HOLD_BUDGET] = "budget", [MM_HOLD_ONE] = "one-at-a-time", [MM_HOLD_AWAY] = "away",
-    };
-    char hex[2 * 32 + 1], when[CLI_TIME_MAX], code[MM_IDCODE_LEN + 1];
-    mm_txn_t *txn = NULL;
-    mm_peer_t p;
-
-    json_obj_begin(j, NULL);
-    json_str(j, "kind", mm_news_kind_name(e->kind));
-    if (mm_store_begin(mm_home_store(cli->home), 0, &txn) == MM_OK
-        && mm_peer_get(txn, e->peer, &p) == MM_OK) {
-        json_str(j, "peer", p.petname);
-    } else {
-        mm_idcode_encode(code, MM_IDCODE_IDENTITY, e->peer);
-        json_str(j, "peer", code);
-    }
-    mm_txn_abort(&txn);
-    mm_encoding_hex(hex, e->qid, 32);
-    json_str(j, "question", e->have_q ? hex : NULL);
-    rel_json_time(j, e->time);
-    if (e->kind == MM_NEWS_HELD) {
-        json_uint(j, "ahead", e->ahead);
-        json_str(j, "reason", reasons[e->hold]);
-    } else if (e->kind == MM_NEWS_AWAY) {
-        cli_time_iso(when, e->until);
-        json_str(j, "until", when);
-    } else if (e->kind == MM_NEWS_DECLINED) {
-        mm_idcode_encode(code, MM_IDCODE_IDENTITY, e->refer);
-        json_str(j, "refer", e->have_refer ? code : NULL);
-        json_str(j, "refer_name", e->have_refer && *e->refer_name ? e->refer_name : NULL);
-    }
-    json_obj_end(j);
 }
 
 void cmd_sync_json(const cli_t *cli, json_t *j, const char *key, const cmd_sync_result_t *r)
@@ -402,7 +279,7 @@ void cmd_sync_json(const cli_t *cli, json_t *j, const char *key, const cmd_sync_
              ? "their-mailbox" : r->stats.via == MM_VIA_OWN_MAILBOX ? "own-mailbox" : "device");
     json_arr_begin(j, "news");
     for (size_t i = 0; i < r->news.n; i++)
-        news_json(cli, j, &r->news.v[i]);
+        cli_news_json(cli, j, &r->news.v[i]);
     json_arr_end(j);
     json_obj_end(j);
 }
@@ -457,7 +334,7 @@ static int own_match(const mm_cert_t *c, const uint8_t *raw, size_t len, void *a
     if (memcmp(c->identity, f->identity, 32) || !memcmp(c->device, f->me, 32))
         return 0;
     mm_idcode_encode(code, MM_IDCODE_DEVICE, c->device);
-    if (strcasecmp(c->name, f->what) != 0 && (n < 6 || strncmp(code, f->what, n) != 0))
+    if (mm_fold_cmp(c->name, f->what) != 0 && (n < 6 || strncmp(code, f->what, n) != 0))
         return 0;
     if (f->found++ == 0) {
         memcpy(f->p->device, c->device, 32);
