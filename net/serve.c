@@ -387,8 +387,12 @@ static void peer_label(server_t *sv, const uint8_t *identity, char *out, size_t 
     mm_txn_t *txn;
     mm_peer_t p;
     char code[MM_IDCODE_LEN + 1];
+    int mailbox = mm_home_is_mailbox(sv->home);
     if (memcmp(identity, mm_home_identity_pk(sv->home), 32) == 0) {
-        snprintf(out, cap, "own device");
+        if (mailbox)                /* its owner's device */
+            snprintf(out, cap, "a device of %s", mm_home_name(sv->home));
+        else
+            snprintf(out, cap, "own device");
         return;
     }
     if (mm_store_begin(mm_home_store(sv->home), 0, &txn) == MM_OK) {
@@ -400,7 +404,10 @@ static void peer_label(server_t *sv, const uint8_t *identity, char *out, size_t 
         }
     }
     mm_idcode_encode(code, MM_IDCODE_IDENTITY, identity);
-    snprintf(out, cap, "%.12s", code);
+    if (mailbox)                    /* it keeps no peer records: a member of its scopes */
+        snprintf(out, cap, "%s's peer %.12s", mm_home_name(sv->home), code);
+    else
+        snprintf(out, cap, "%.12s", code);
 }
 
 /* What the session stored goes to core, which says what it means; when
