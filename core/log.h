@@ -97,7 +97,10 @@ int mm_log_walk(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32]
 typedef void (*mm_fault_fn)(int rc, const char *what, void *arg);
 int mm_log_check(mm_txn_t *txn, mm_fault_fn fn_fault, void *arg, uint64_t *nentries) MM_NODISCARD;
 
-/* Milliseconds since the Unix epoch, UTC: the clock of entry times. */
+/* Milliseconds since the Unix epoch, UTC: the clock of entry times.
+ * A build with MM_TEST_HOOKS (tests only) shifts it by
+ * MM_TEST_CLOCK_OFFSET seconds and by the seconds in the file named by
+ * MM_TEST_CLOCK_FILE (read at each call); other builds ignore both. */
 uint64_t mm_now_ms(void);
 
 #endif
