@@ -493,6 +493,13 @@ static int64_t test_clock_offset_ms(void)
 }
 #endif
 
+uint64_t mm_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
 uint64_t mm_now_ms(void)
 {
     struct timespec ts;

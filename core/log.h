@@ -103,4 +103,9 @@ int mm_log_check(mm_txn_t *txn, mm_fault_fn fn_fault, void *arg, uint64_t *nentr
  * MM_TEST_CLOCK_FILE (read at each call); other builds ignore both. */
 uint64_t mm_now_ms(void);
 
+/* Milliseconds of a monotonic clock (CLOCK_MONOTONIC): for time limits and
+ * timeouts, which a wall clock set back or forward must not cut short or
+ * stretch.  Its epoch means nothing: only differences count. */
+uint64_t mm_mono_ms(void);
+
 #endif

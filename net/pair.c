@@ -149,7 +149,7 @@ static void on_join(void *arg, const uint8_t key[32], const uint8_t *buf, size_t
         return;
     }
     p->used = 1;
-    p->used_at = mm_now_ms();
+    p->used_at = mm_mono_ms();
     if (mm_pk_to_x25519(p->joined_x, j.device))
         memset(p->joined_x, 0, 32);
     p->out->certified = 1;
@@ -188,8 +188,8 @@ static int on_tick(void *arg)
     if (p->out->synced || *p->stop)
         return 1;
     if (!p->used)
-        return now > p->code.expires;
-    return now - p->used_at > MM_SESSION_MAX_MS;
+        return now > p->code.expires;   /* the issuer's wall clock decides expiry */
+    return mm_mono_ms() - p->used_at > MM_SESSION_MAX_MS;
 }
 
 int mm_net_pair_serve(mm_home_t *home, char *const *listen, size_t nlisten, uint64_t ttl_ms,
