@@ -130,7 +130,7 @@ class Kill9Tests(mmtest.SyncTestCase):
             self.assertIn(rc, (0, 1, -signal.SIGKILL),
                           "%s: mm sync exited %r: %r" % (what, rc, err))
             if victim == "serve" and rc == 1:
-                self.assertRegex(err.decode(), r"^mm sync: %s: " % peer_name, what)
+                self.assertRegex(err.decode(), r"(?i)^mm sync: %s: " % peer_name, what)
             got = self.heads(ada).get((self.gfeed, self.scope), (0, ""))[0]
             cut = rc != 0 and got < ENTRIES + 1
             # both stores verify, the dead one's as the kill left it
