@@ -72,13 +72,18 @@ class Kill9Tests(mmtest.SyncTestCase):
         j = self.parse_json(r)
         self.assertEqual((j.get("ok"), j.get("faults")), (True, []), "%s: %r" % (what, j))
 
-    def start_serve(self, home, port, what):
-        ep = "tcp://127.0.0.1:%d" % port
-        for _ in range(20):
+    def start_serve(self, home, port, client, peer_name, what):
+        """mm serve for home on port (another free one, told to the client
+        with set-addr, if a parallel round took it); (Server, port)."""
+        for attempt in range(20):
+            if attempt >= 5:
+                port = mmtest.free_port()
+            self.ok("peer", "set-addr", peer_name, "tcp://127.0.0.1:%d" % port, home=client)
+            ep = "tcp://127.0.0.1:%d" % port
             srv = mmtest.Server([MM_BIN, "--home", home, "serve", "--listen", ep],
                                 self.env(**SERVE_ENV))
             if srv.wait_line(r" reachable at ") is not None:
-                return srv
+                return srv, port
             srv.stop()
             if "cannot listen" not in srv.stderr:
                 break
@@ -101,9 +106,8 @@ class Kill9Tests(mmtest.SyncTestCase):
             subprocess.run(["cp", "-a", "--reflink=auto", src, dst], check=True)
         server_home, client_home = (ada, grace) if push else (grace, ada)
         peer_name = "ada" if push else "grace"
-        port = mmtest.free_port()
-        self.ok("peer", "set-addr", peer_name, "tcp://127.0.0.1:%d" % port, home=client_home)
-        srv = self.start_serve(server_home, port, what)
+        srv, port = self.start_serve(server_home, mmtest.free_port(), client_home, peer_name,
+                                     what)
         try:
             t0 = time.monotonic()
             cli = subprocess.Popen([MM_BIN, "--home", client_home, "sync", peer_name,
@@ -140,7 +144,7 @@ class Kill9Tests(mmtest.SyncTestCase):
                     f.result()
             if not srv.alive():
                 srv.stop()
-                srv = self.start_serve(server_home, port, what)
+                srv, port = self.start_serve(server_home, port, client_home, peer_name, what)
             t1 = time.monotonic()
             r = self.mm("--json", "sync", peer_name, "--timeout", "60", home=client_home)
             self.assertEqual(r.rc, 0, "%s: the clean sync failed\n%r" % (what, r))
