@@ -84,6 +84,9 @@ class TestHook(ClockBase):
         env = self.env(MM_TEST_CLOCK_FILE=self.clock_of(home), MM_TEST_CLOCK_OFFSET="-%d" % H48)
         self.ok("note", "add", "from the past", home=home, env=env)
         skew = entry_time_ms(self, home) - time.time() * 1000
+        with open(MM_BIN, "rb") as f:
+            self.assertEqual(b"MM_TEST_CLOCK_FILE" in f.read(), HOOKS,
+                             "the hook is compiled in exactly when MM_TEST_HOOKS is on")
         if HOOKS:
             self.assertAlmostEqual(skew / DAY_MS, -4, delta=0.1)
         else:
