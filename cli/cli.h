@@ -10,7 +10,8 @@
  *  util.h (messages, options, text and time for the terminal), rel.h (a
  *  relationship loaded for a view, entries as JSON, the reply commands),
  *  cmd_peer.h, cmd_sync.h and cmd_ambition.h (what those groups lend the
- *  others), json.h (the JSON writer).
+ *  others), json.h (the JSON writer), config.h (HOME/config), edit.h (a
+ *  TEXT written in the editor), news.h (engagement events in words).
  */
 #ifndef MM_CLI_H
 #define MM_CLI_H
@@ -58,6 +59,8 @@ enum {
     CLI_OPT_PASSFILE,           /* backup, restore --passphrase-file FILE */
     CLI_OPT_FORCE,              /* backup --force */
     CLI_OPT_KEEPOLD,            /* restore --keep-old */
+    CLI_OPT_DISCOVER,           /* serve, service install --discover */
+    CLI_OPT_SYNC_EVERY,         /* serve, service install --sync-every DUR */
     CLI_OPT_MAX
 };
 
@@ -163,6 +166,12 @@ int cmd_restore(cli_t *cli, int argc, char **argv);
 int cmd_completion(cli_t *cli, int argc, char **argv);
 int cmd_complete(cli_t *cli, int argc, char **argv);
 int cmd_device_pair(cli_t *cli, int argc, char **argv);
+int cmd_config_get(cli_t *cli, int argc, char **argv);
+int cmd_config_set(cli_t *cli, int argc, char **argv);
+int cmd_config_unset(cli_t *cli, int argc, char **argv);
+int cmd_config_list(cli_t *cli, int argc, char **argv);
+int cmd_service_install(cli_t *cli, int argc, char **argv);
+int cmd_service_uninstall(cli_t *cli, int argc, char **argv);
 /* mm init --join CODE (cmd_pair.c): the home of a new device of an
  * existing identity; devname may be NULL (the host name). */
 int cmd_init_join(cli_t *cli, const char *code, const char *devname);
@@ -179,7 +188,8 @@ extern const char cmd_init_help[], cmd_id_help[], cmd_note_help[],
                   cmd_away_help[], cmd_thread_help[], cmd_status_help[],
                   cmd_export_help[], cmd_completion_help[],
                   cmd_backup_help[], cmd_restore_help[],
-                  cmd_complete_help[], cmd_device_help[], cmd_device_pair_help[];
+                  cmd_complete_help[], cmd_device_help[], cmd_device_pair_help[],
+                  cmd_config_help[], cmd_service_help[];
 
 /* The name / identity / device block of mm id and mm init (cmd_id.c);
  * init adds the "Initialised" line first and drops the home line. */

@@ -9,6 +9,7 @@
 #include "cli/cmd_peer.h"
 #include "cli/json.h"
 #include "cli/util.h"
+#include "core/fold.h"
 #include "core/log.h"
 #include "core/peer.h"
 #include "core/propagate.h"
@@ -31,8 +32,12 @@ const char cmd_peer_help[] =
     "    Roles are from your point of view: 'mentor' means they mentor you,\n"
     "    'mentee' means you mentor them.\n"
     "\n"
-    "    PEER is a petname (any case) or the start of an identity code,\n"
-    "    'mmi' and at least 3 more characters.\n"
+    "    PEER is a petname in any case or the start of an identity code,\n"
+    "    'mmi' and at least 3 more characters.  Case is Unicode simple case\n"
+    "    folding (Unicode 14): 'ÉMILE' is 'émile', 'ΣΟΦΊΑ' is 'σοφία', 'ПЁТР'\n"
+    "    is 'пётр'; one letter folds to one letter, so 'ß' is not 'ss', and\n"
+    "    accents typed as separate marks make another name.  Two peers never\n"
+    "    have names that fold the same.\n"
     "\n"
     "    list\n"
     "        One line per peer, by name: NAME ROLE IDENTITY LAST-SYNC\n"
@@ -229,11 +234,11 @@ int cmd_peer_all(cli_t *cli, cmd_peers_t *l)
     return cli_fail_rc(cli, rc, "cannot read the peers");
 }
 
-/* Peers in the order of their petnames, ignoring case. */
+/* Peers in the order of their petnames, folded (fold.h). */
 static int by_name(const void *a, const void *b)
 {
     const mm_peer_t *x = a, *y = b;
-    int c = strcasecmp(x->petname, y->petname);
+    int c = mm_fold_cmp(x->petname, y->petname);
 
     return c ? c : strcmp(x->petname, y->petname);
 }

@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/bgsync.h"
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "cli/util.h"
 #include "core/log.h"
+#include "core/sched.h"
 #include "crypto/error.h"
 #include "net/net.h"
 
@@ -38,17 +40,52 @@ const char cmd_serve_help[] =
     "        Listen on tcp://HOST:PORT (up to 4 times; default\n"
     "        tcp://0.0.0.0:7460, every IPv4 address of this machine).  PORT\n"
     "        may be '*' for any free port; the one chosen is printed.\n"
+    "    --discover\n"
+    "        Also find your own devices and your peers' devices on the local\n"
+    "        network, and let them find this one, with no address typed: every\n"
+    "        30 s while it runs, it broadcasts on UDP port 7462 one small\n"
+    "        encrypted beacon per relationship (and one for your devices),\n"
+    "        which only they can read, saying where this device listens; what\n"
+    "        it hears from them replaces where they were known to listen, so\n"
+    "        that 'mm sync' reaches them.  To anyone else the beacons are\n"
+    "        random bytes of one size.  See PROTOCOL.md, section 7.1.\n"
+    "    --sync-every DUR\n"
+    "        Also sync in the background every DUR (30s, 5m, 1h ...; 1s to 7d)\n"
+    "        with every peer that is not blocked and has an address, and every\n"
+    "        other device of yours that announced one: the targets of a plain\n"
+    "        'mm sync'.  Each sync is a child 'mm sync' process (at most 2 at\n"
+    "        once), so serving goes on meanwhile.  A target that cannot be\n"
+    "        reached is tried again after DUR, 2xDUR, 4xDUR ... up to 12xDUR\n"
+    "        or 1 hour, whichever is less, never less than DUR (each wait\n"
+    "        varied by up to 20%); once it answers, every DUR again.  One that\n"
+    "        --discover hears on the LAN is tried at once.  While no sync is\n"
+    "        due and no one is served, mm serve sleeps (it wakes once a\n"
+    "        minute, and for --discover's rounds).  A 'mm sync' by hand\n"
+    "        meanwhile is fine.\n"
     "\n"
     "OUTPUT\n"
     "    One line per event, each starting with the time (ISO 8601, UTC):\n"
     "        2026-11-27T09:00:00.000Z listening on tcp://0.0.0.0:7460\n"
     "        2026-11-27T09:00:00.000Z reachable at tcp://192.168.1.20:7460\n"
     "        2026-11-27T09:05:12.345Z synced with grace: sent 3, received 5 entries\n"
+    "        2026-11-27T09:06:00.000Z discovered grace's device laptop at\n"
+    "            tcp://192.168.1.7:7460\n"
     "    'reachable at' names each address recorded for invites; the limits\n"
     "    follow; then come syncs, accepted invites, refused connections and,\n"
     "    at most every 10 seconds, how many connections it closed for starting\n"
     "    no session.  Lines are written out at once, so the output can be\n"
     "    piped or followed.\n"
+    "\n"
+    "    With --sync-every, a line for each background sync that moved\n"
+    "    entries, and for each target that becomes unreachable or reachable\n"
+    "    again ('still unreachable' only while the wait grows):\n"
+    "        ... background sync every 5.0 min with 2 peers and 1 of your devices\n"
+    "        ... background sync with grace: sent 0, received 2 entries\n"
+    "        ... background sync: lin unreachable: no answer from\n"
+    "            tcp://10.0.0.7:7460 (MM_ETIMEOUT); next try in 5.2 min\n"
+    "        ... background sync: lin still unreachable after 2 tries; next\n"
+    "            try in 9.6 min\n"
+    "        ... background sync: lin reachable again\n"
     "\n"
     "    --json prints one JSON object per line instead:\n"
     "    {\"time\", \"time_ms\", \"message\"}.\n"
@@ -57,13 +94,16 @@ const char cmd_serve_help[] =
     "    mm serve\n"
     "    mm serve --listen tcp://192.168.1.20:7460 &\n"
     "    mm serve --listen 'tcp://127.0.0.1:*' > serve.log &\n"
+    "    mm serve --discover\n"
+    "    mm serve --sync-every 5m\n"
     "\n"
     "EXIT STATUS\n"
     "    0  stopped by SIGINT or SIGTERM\n"
-    "    1  it cannot listen (address in use, not of this machine), another\n"
+    "    1  it cannot listen (address in use, not of this machine; or\n"
+    "       discovery's UDP port), another\n"
     "       mm serve runs for this home, or there is no home\n"
     "    2  the command line is wrong (e.g. an ENDPOINT that is not\n"
-    "       tcp://HOST:PORT)\n";
+    "       tcp://HOST:PORT, or a DUR that is not one from 1s to 7d)\n";
 
 #define DEFAULT_LISTEN "tcp://0.0.0.0:7460"
 #define LOG_CHARS 1000          /* a log line is cut after this many characters */
@@ -134,6 +174,9 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
     unsigned nrunning = 0;
     struct sigaction sa;
     size_t n = cli->optn[CLI_OPT_LISTEN];
+    const char *every = cli->opt[CLI_OPT_SYNC_EVERY];
+    uint64_t every_ms = 0;
+    bgsync_t *bg = NULL;
     int rc;
 
     if (argc > 0)
@@ -150,6 +193,9 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
     }
     if (n == 0)
         addrs[n++] = default_listen;
+    if (every && ((every_ms = cli_duration_ms(every, MM_SCHED_MAX_MS)) < MM_SCHED_MIN_MS))
+        return cli_usage(cli, "--sync-every '%s' is not a duration like 30s, 5m or 1h "
+                         "(from 1s to 7d)", every);
 
     /* Say so before binding anything: mm serve would print its listening
      * lines first.  (It checks again, under its lock.) */
@@ -168,9 +214,16 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
         return cli_fail(cli, "cannot install the signal handlers; check the "
                         "system");
 
+    /* background sync: children of ours that mm serve's loop watches */
+    if (every_ms && (rc = bgsync_new(cli, every_ms, log_line, cli, &bg)) != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot start the background sync");
+
     errtext[0] = '\0';
-    rc = mm_serve_run(cli->home, addrs, n, &stop, log_line, cli, errtext,
-                      sizeof errtext);
+    mm_serve_opts_t opts = { .discover = cli->opt[CLI_OPT_DISCOVER] != NULL,
+                             .ext = bg ? bgsync_ext(bg) : NULL };
+    rc = mm_serve_run_opts(cli->home, addrs, n, &stop, log_line, cli, &opts, errtext,
+                           sizeof errtext);
+    bgsync_destroy(&bg);
     cli_set_code(rc);
     switch (rc) {
     case MM_OK:
@@ -184,6 +237,9 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
                         "tcp://0.0.0.0:%d", *errtext ? errtext
                         : mm_strerror(rc), MM_DEFAULT_PORT);
     case MM_EIO:
+        if (strstr(errtext, "for discovery"))
+            return cli_fail(cli, "%s; stop what uses that UDP port, or serve without "
+                            "--discover", errtext);
         if (strstr(errtext, "in use"))
             return cli_fail(cli, "%s; stop what uses that port, or choose "
                             "another with --listen", errtext);

@@ -17,6 +17,7 @@
 #include "core/news.h"
 #include "core/peer.h"
 #include "core/cert.h"
+#include "core/target.h"
 #include "crypto/error.h"
 #include "crypto/encoding.h"
 #include "crypto/idcode.h"
@@ -389,74 +390,9 @@ void cmd_sync_json(const cli_t *cli, json_t *j, const char *key, const cmd_sync_
     json_obj_end(j);
 }
 
-/* The peers to sync with. */
-typedef struct {
-    mm_peer_t *v;
-    size_t     n, cap;
-    size_t     blocked;         /* blocked peers that have an address */
-    mm_txn_t  *txn;
-} targets_t;
-
-static int targets_add(targets_t *t, const mm_peer_t *p)
-{
-    mm_peer_t *v;
-
-    for (size_t i = 0; i < t->n; i++)   /* named twice: sync once */
-        if (memcmp(t->v[i].identity, p->identity, 32) == 0)
-            return MM_OK;
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 8;
-        if (!(v = realloc(t->v, cap * sizeof *v)))
-            return MM_ENOMEM;
-        t->v = v;
-        t->cap = cap;
-    }
-    t->v[t->n++] = *p;
-    return MM_OK;
-}
-
-static int on_peer(const mm_peer_t *p, void *arg)
-{
-    targets_t *t = arg;
-
-    /* an address in the record, or one a device of theirs announced */
-    if (p->nendpoints == 0 && !mm_device_announced(t->txn, p->identity))
-        return 0;
-    if (p->blocked) {
-        t->blocked++;
-        return 0;
-    }
-    return targets_add(t, p) == MM_OK ? 0 : MM_ENOMEM;
-}
-
-/* Fill t with the named peers, or every unblocked one with an address.
- * Exit code; prints errors. */
-/* Every other current device of ours that announced where its mm serve
- * listens is a target of a plain mm sync too, under its device name: own
- * devices are replicas, each synced with (not one of them, as for a peer's). */
-typedef struct {
-    cli_t *cli;
-    targets_t *t;
-    int rc;
-} own_t;
-
-static int on_own(const mm_device_t *d, void *arg)
-{
-    own_t *o = arg;
-    mm_peer_t p;
-    if (d->revoked || !d->has_endpoints || d->endpoints.n == 0
-        || !memcmp(d->cert.device, mm_keypair_pk(mm_home_device(o->cli->home)), 32))
-        return 0;
-    memset(&p, 0, sizeof p);
-    memcpy(p.identity, mm_home_identity_pk(o->cli->home), 32);
-    memcpy(p.device, d->cert.device, 32);
-    snprintf(p.petname, sizeof p.petname, "%s", d->cert.name);
-    if ((o->rc = targets_add(o->t, &p)) != MM_OK)
-        return 1;
-    return 0;
-}
-
-static int find_targets(cli_t *cli, int argc, char **argv, targets_t *t)
+/* Fill t with the named peers, or every target (core/target.h).  Exit
+ * code; prints errors. */
+static int find_targets(cli_t *cli, int argc, char **argv, mm_targets_t *t)
 {
     mm_txn_t *txn = NULL;
     mm_peer_t p;
@@ -465,24 +401,17 @@ static int find_targets(cli_t *cli, int argc, char **argv, targets_t *t)
     rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
     if (rc != MM_OK)
         return cli_fail_rc(cli, rc, "cannot read the peers");
-    if (argc == 0) {
-        t->txn = txn;
-        rc = mm_peer_foreach(txn, on_peer, t);
-        own_t o = { cli, t, MM_OK };
-        if (rc == MM_OK)
-            rc = mm_device_foreach(txn, mm_home_identity_pk(cli->home), on_own, &o);
-        if (rc == MM_OK)
-            rc = o.rc;
-        if (rc != MM_OK) {
-            cli_fail_rc(cli, rc, "cannot read the peers");
-            goto out;
-        }
+    if (argc == 0 && (rc = mm_targets_all(txn, mm_home_identity_pk(cli->home),
+                                          mm_keypair_pk(mm_home_device(cli->home)), t))
+                     != MM_OK) {
+        cli_fail_rc(cli, rc, "cannot read the peers");
+        goto out;
     }
     for (int i = 0; i < argc; i++) {
         if ((ex = cmd_peer_find(cli, txn, argv[i], &p)) != CLI_EXIT_OK)
             goto out;
         ex = CLI_EXIT_FAIL;
-        if (targets_add(t, &p) != MM_OK) {
+        if (mm_targets_add(t, MM_TARGET_PEER, &p) != MM_OK) {
             cli_fail_rc(cli, MM_ENOMEM, "cannot read the peers");
             goto out;
         }
@@ -577,7 +506,7 @@ static int sync_own(cli_t *cli, int timeout_ms)
 
 int cmd_sync(cli_t *cli, int argc, char **argv)
 {
-    targets_t t = { 0 };
+    mm_targets_t t = { 0 };
     cmd_sync_result_t *res = NULL;
     int ex, timeout_ms, failed = 0;
     json_t j;
@@ -617,7 +546,7 @@ int cmd_sync(cli_t *cli, int argc, char **argv)
         goto out;
     }
     for (size_t i = 0; i < t.n; i++) {
-        if (cmd_sync_peer(cli, &t.v[i], timeout_ms, &res[i]) != MM_OK)
+        if (cmd_sync_peer(cli, &t.v[i].p, timeout_ms, &res[i]) != MM_OK)
             failed = 1;
         /* Text goes out peer by peer, as each session ends. */
         if (!cli->json || res[i].rc != MM_OK)
@@ -643,6 +572,6 @@ out:
     for (size_t i = 0; res && i < t.n; i++)
         cmd_sync_result_free(&res[i]);
     free(res);
-    free(t.v);
+    mm_targets_free(&t);
     return ex;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/config.h"
 #include "cli/suggest.h"
 #include "cli/util.h"
 #include "crypto/error.h"
@@ -42,7 +43,15 @@ static const struct option log_opts[] = {
 };
 
 static const struct option serve_opts[] = {
-    { "listen", required_argument, NULL, CLI_OPT_LISTEN },
+    { "listen",     required_argument, NULL, CLI_OPT_LISTEN },
+    { "sync-every", required_argument, NULL, CLI_OPT_SYNC_EVERY },
+    { "discover",   no_argument,       NULL, CLI_OPT_DISCOVER },
+    { 0 },
+};
+
+static const struct option service_install_opts[] = {
+    { "sync-every", required_argument, NULL, CLI_OPT_SYNC_EVERY },
+    { "discover",   no_argument,       NULL, CLI_OPT_DISCOVER },
     { 0 },
 };
 
@@ -164,7 +173,15 @@ const cli_cmd_t cli_commands[] = {
       cmd_accept_help },
     { "serve", cmd_serve, CLI_NEEDS_HOME, serve_opts,
       "let your peers and devices sync with you (foreground)",
-      "mm serve [--listen ENDPOINT]... [--json]", cmd_serve_help },
+      "mm serve [--listen ENDPOINT]... [--sync-every DUR] [--discover] [--json]",
+      cmd_serve_help },
+    { "service install", cmd_service_install, CLI_NEEDS_HOME, service_install_opts,
+      "run mm serve as a systemd user service (writes the unit)",
+      "mm service install [--home DIR] [--sync-every DUR] [--discover] [--json]",
+      cmd_service_help },
+    { "service uninstall", cmd_service_uninstall, 0, NULL,
+      "remove the systemd user unit of mm service install",
+      "mm service uninstall [--home DIR] [--json]", cmd_service_help },
     { "sync", cmd_sync, CLI_NEEDS_HOME, sync_opts,
       "exchange entries with your peers now",
       "mm sync [PEER]... [--timeout SECONDS] [--json]\n"
@@ -288,6 +305,18 @@ const cli_cmd_t cli_commands[] = {
     { "verify", cmd_verify, CLI_NEEDS_HOME, NULL,
       "re-check every signature, hash chain and encoding",
       "mm verify [--json]", cmd_verify_help },
+    { "config get", cmd_config_get, CLI_NEEDS_HOME, NULL,
+      "print the value of a key of your config file",
+      "mm config get [--json] listen|sync-timeout|color|editor", cmd_config_help },
+    { "config set", cmd_config_set, CLI_NEEDS_HOME, NULL,
+      "set a key of your config file (listen, sync-timeout, color, editor)",
+      "mm config set [--json] listen|sync-timeout|color|editor VALUE...", cmd_config_help },
+    { "config unset", cmd_config_unset, CLI_NEEDS_HOME, NULL,
+      "remove a key from your config file",
+      "mm config unset [--json] listen|sync-timeout|color|editor", cmd_config_help },
+    { "config list", cmd_config_list, CLI_NEEDS_HOME, NULL,
+      "list the keys set in your config file",
+      "mm config list [--json]", cmd_config_help },
     { "help", cmd_help, 0, help_opts,
       "show the help of a command",
       "mm help [COMMAND]\n"
@@ -414,6 +443,32 @@ int cli_parse_command(cli_t *cli, int *argcp, char ***argvp, int *first)
 }
 
 #ifndef MM_CLI_NO_MAIN      /* tests/fuzz/fuzz_args.c links the parser without these */
+/* HOME/config, strictly, for every command but mm config (which reads it
+ * leniently, to mend it); no home known yet is no config. */
+static int config_load(cli_t *cli)
+{
+    char path[MM_PATH_MAX];
+
+    if (strncmp(cli->cmd->name, "config ", 7) == 0 ||
+        mm_home_resolve(cli->home_flag, path, sizeof path) != MM_OK)
+        return CLI_EXIT_OK;
+    return cli_config_load(cli, path, 1);
+}
+
+/* Colour: config color, else a terminal without NO_COLOR or TERM=dumb;
+ * never with --json. */
+static int color_on(const cli_t *cli)
+{
+    const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+    const char *cfg = cli_config_get("color");
+
+    if (cli->json || (cfg && !strcmp(cfg, "never")))
+        return 0;
+    if (cfg && !strcmp(cfg, "always"))
+        return 1;
+    return isatty(STDOUT_FILENO) && (!nc || !*nc) && !(term && !strcmp(term, "dumb"));
+}
+
 /* Run the command at argv[0]; returns the exit code. */
 static int dispatch(cli_t *cli, int argc, char **argv)
 {
@@ -426,6 +481,10 @@ static int dispatch(cli_t *cli, int argc, char **argv)
         cli_print_help(stdout, group);
         return CLI_EXIT_OK;
     }
+    if ((ex = config_load(cli)) != CLI_EXIT_OK)
+        return ex;
+    cli_config_apply(cli);
+    cli->color = color_on(cli);
     if (cli->cmd->flags & CLI_NEEDS_HOME) {
         if ((ex = cli_home_open(cli)) != CLI_EXIT_OK)
             return ex;
@@ -438,8 +497,6 @@ static int dispatch(cli_t *cli, int argc, char **argv)
 int main(int argc, char **argv)
 {
     cli_t cli;
-    const char *nc = getenv("NO_COLOR");
-    const char *term = getenv("TERM");
     int first = 0, ex;
 
     memset(&cli, 0, sizeof cli);
@@ -455,9 +512,6 @@ int main(int argc, char **argv)
         ex = cmd_version(&cli, 0, NULL);
         goto out;
     }
-    cli.color = isatty(STDOUT_FILENO) && !cli.json && (!nc || !*nc) &&
-                !(term && !strcmp(term, "dumb"));
-
     if (first >= argc) {
         if (cli.help) {
             cli_print_listing(stdout);

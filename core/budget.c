@@ -37,6 +37,37 @@ int mm_budget_away_of(mm_home_t *home, const uint8_t peer[32], uint64_t now, uin
     return rc;
 }
 
+int mm_budget_full_of(mm_home_t *home, const uint8_t peer[32], int *full, uint64_t *ahead)
+{
+    static const char *const types[] = { MM_T_QUEUE, NULL };
+    mm_items_t items = { 0 };
+    mm_txn_t *txn;
+    mm_peer_t p;
+    char state[16], reason[32];
+    *full = 0;
+    *ahead = 0;
+    int rc = mm_store_begin(mm_home_store(home), 0, &txn);
+    if (rc)
+        return rc;
+    if ((rc = mm_peer_get(txn, peer, &p)) == MM_OK
+        && (rc = mm_items_load_txn(txn, p.scope, types, &items)) == MM_ENOTFOUND)
+        rc = MM_OK;                 /* no relationship scope yet: no word */
+    for (size_t i = items.n; rc == MM_OK && i-- > 0;) {     /* the latest of theirs */
+        const mm_item_t *it = &items.v[i];
+        if (memcmp(it->author, peer, 32))
+            continue;
+        mm_item_str(it, "state", state, sizeof state);
+        mm_item_str(it, "reason", reason, sizeof reason);
+        *full = !strcmp(state, "held") && (!reason[0] || !strcmp(reason, "budget"));
+        if (*full && mm_body_uint(it->pt, it->ptlen, "ahead", ahead) != MM_OK)
+            *ahead = 0;
+        break;
+    }
+    mm_items_free(&items);
+    mm_txn_abort(&txn);
+    return rc;
+}
+
 int mm_budget_get_txn(mm_home_t *home, mm_txn_t *txn, mm_capacity_t *out)
 {
     static const char *const types[] = { MM_T_CAPACITY, MM_T_AWAY, NULL };

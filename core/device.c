@@ -1,6 +1,7 @@
 /*  device.c -- the statements about devices a session exchanges, and the
  *  devices of one identity. */
 #include <string.h>
+#include "core/fold.h"
 #include "core/device.h"
 #include "core/rekey.h"
 #include "core/store_int.h"
@@ -222,7 +223,7 @@ static int find_one(const mm_device_t *d, void *arg)
         mm_idcode_encode(code, MM_IDCODE_DEVICE, d->cert.device);
         hit = strncasecmp(code, f->what, f->n) == 0;
     } else {
-        hit = strcasecmp(d->cert.name, f->what) == 0;
+        hit = mm_fold_cmp(d->cert.name, f->what) == 0;
     }
     if (hit && f->matches++ == 0)
         *f->out = *d;

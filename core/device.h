@@ -70,8 +70,8 @@ int mm_device_foreach(mm_txn_t *txn, const uint8_t identity[32], mm_device_fn fn
                       void *arg) MM_NODISCARD;
 
 /* Find one of identity's devices by what a person typed: the start of its
- * device code ("mmd" and at least 3 more characters) or its name (exact,
- * any case).  MM_OK with *out; MM_ENOTFOUND; MM_EAMBIG (more than one
+ * device code ("mmd" and at least 3 more characters) or its name (exact
+ * after Unicode simple case folding, fold.h).  MM_OK with *out; MM_ENOTFOUND; MM_EAMBIG (more than one
  * matches); MM_EINVAL (a code prefix shorter than 6 characters). */
 int mm_device_find(mm_txn_t *txn, const uint8_t identity[32], const char *what,
                    mm_device_t *out) MM_NODISCARD;

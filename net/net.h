@@ -53,6 +53,49 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
                  const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
                  char *errtext, size_t errcap) MM_NODISCARD;
 
+/* ---- work beside serving (mm serve --sync-every) ---- */
+
+#define MM_SERVE_EXT_FDS 8          /* descriptors an extension may have polled */
+
+/* Work mm serve's loop does beside its sessions, in its one thread: the
+ * extension's descriptors are polled with the sockets, and the loop sleeps
+ * no longer than the extension asks.  Any callback may be NULL; none may
+ * block.  Background sync (cli/bgsync.c) is one: it runs each sync in a
+ * child process whose output pipes it has polled here. */
+typedef struct {
+    /* Before each poll: up to max descriptors to watch for input, into fds;
+     * returns their count.  *timeout_ms: the longest the loop may sleep
+     * for the extension (-1: as long as it likes; an idle loop wakes once
+     * a minute anyway). */
+    unsigned (*prepare)(void *arg, int *fds, unsigned max, long *timeout_ms);
+    /* After each poll: ready[i] is 1 if fds[i] has input or hung up. */
+    void (*run)(void *arg, const int *fds, const int *ready, unsigned n);
+    /* LAN discovery heard device, a device of identity (our own or a
+     * peer's), with a newer endpoints statement, or back after a silence:
+     * background sync makes its target due now.  At most once per round
+     * of discovery per device. */
+    void (*discovered)(void *arg, const uint8_t identity[32], const uint8_t device[32]);
+    void *arg;
+} mm_serve_ext_t;
+
+/* What mm serve does beyond answering on its endpoints. */
+typedef struct {
+    /* LAN discovery (PROTOCOL.md 7.1): announce this device to its own
+     * devices and its peers on the local networks, and learn where theirs
+     * listen, on UDP port discover_port (0: MM_BEACON_PORT).  Test knob:
+     * MM_DISCOVER_MS (100..86,400,000) replaces the 30 s between rounds. */
+    int      discover;
+    unsigned discover_port;
+    /* work beside serving, driven by the loop (background sync), or NULL */
+    const mm_serve_ext_t *ext;
+} mm_serve_opts_t;
+
+/* mm_serve_run with options (opts may be NULL: none).  Errors as
+ * mm_serve_run; MM_EIO also when discovery cannot bind its UDP port. */
+int mm_serve_run_opts(mm_home_t *home, char *const *listen, size_t nlisten,
+                      const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
+                      const mm_serve_opts_t *opts, char *errtext, size_t errcap) MM_NODISCARD;
+
 /* Endpoints of the mm serve running for the home at path, wildcards
  * replaced by this machine's addresses.  MM_OK; MM_ENOTFOUND (none runs). */
 int mm_serve_endpoints(const char *home_path, char out[][MM_ENDPOINT_MAX + 1],

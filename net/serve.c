@@ -16,6 +16,7 @@
 #include <zmq.h>
 #include "net/net.h"
 #include "net/conntab.h"
+#include "net/discover.h"
 #include "net/serve_hook.h"
 #include "net/wire.h"
 #include "net/zmqutil.h"
@@ -34,6 +35,10 @@
 #define ROUTING_MAX 256
 #define ENDED_MAX   256             /* connections remembered after their session ended */
 #define ENDED_ID    16              /* routing ids longer than this are not remembered */
+/* An idle loop still wakes this often: a signal that comes between its
+ * check of *stop and its poll does not cut the poll short, and is seen
+ * then at the latest. */
+#define IDLE_WAKE_MS 60000
 
 typedef struct {
     uint8_t       rid[ROUTING_MAX];
@@ -67,6 +72,8 @@ typedef struct {
     struct { uint8_t len, id[ENDED_ID]; } ended[ENDED_MAX];
     unsigned   nended;
     const mm_serve_hook_t *hook;    /* mm device pair's listener, or NULL */
+    const mm_serve_ext_t  *ext;     /* work beside serving (net.h), or NULL */
+    mm_discover_t *disc;            /* LAN discovery (--discover), or NULL */
 } server_t;
 
 static void remember_ended(server_t *sv, const uint8_t *rid, size_t ridlen)
@@ -701,6 +708,21 @@ static void log_closed(server_t *sv, uint64_t now, int force)
     sv->closed_log_ms = now;
 }
 
+/* 1 if none of the loop's own timers runs: no session (time limits), no
+ * connection without one (its 10 s), no closings left to report, no hook
+ * ticking.  The loop then sleeps until a socket or the extension wakes it
+ * (IDLE_WAKE_MS at most). */
+static int idle(const server_t *sv)
+{
+    const mm_conntab_stats_t *st = mm_conntab_stats(sv->conns_tab);
+    if (sv->hook)
+        return 0;
+    for (int i = 0; i < MM_SERVE_SESSIONS_MAX; i++)
+        if (sv->conns[i].session)
+            return 0;
+    return st->loose == 0 && st->closed_over + st->closed_quiet == sv->closed_logged;
+}
+
 /* Descriptors: the soft limit raised to the hard one where allowed, so
  * that the cap on loose connections, not the limit, is what a flood meets
  * first.  Returns the limit now. */
@@ -729,18 +751,116 @@ static uint64_t knob_ms(const char *name, uint64_t def)
     return *end || ms < 100 || ms > 86400000ull ? def : (uint64_t) ms;
 }
 
+/* ---- LAN discovery (PROTOCOL.md 7.1) ---- */
+
+/* A device of ours or of a peer was heard on the LAN: its statement was
+ * newer and is stored now, or it is back after MM_BEACON_ABSENT rounds of
+ * silence (on_beacon has logged which).  Background sync (the extension's
+ * discovered hook) makes that target due now (identity: whose, our own or
+ * a peer's; device: which of its devices, whose stored statement says
+ * where it listens).  At most once per round per device. */
+static void discovered(server_t *sv, const uint8_t identity[32], const uint8_t device[32])
+{
+    if (sv->ext && sv->ext->discovered)
+        sv->ext->discovered(sv->ext->arg, identity, device);
+}
+
+/* "grace's device laptop" or "your device phone". */
+static void device_label(server_t *sv, const mm_beacon_heard_t *h, char *out, size_t cap)
+{
+    char who[MM_PETNAME_MAX + 16], code[MM_IDCODE_LEN + 1];
+    mm_txn_t *txn;
+    mm_cert_t c;
+    static const uint8_t zero[32];
+    int named = 0;
+    if (!memcmp(h->device, zero, 32)) {     /* refused before its statement was read */
+        snprintf(out, cap, "an unknown device");
+        return;
+    }
+    if (mm_store_begin(mm_home_store(sv->home), 0, &txn) == MM_OK) {
+        named = mm_cert_get(txn, h->device, &c, NULL, NULL) == MM_OK;
+        mm_txn_abort(&txn);
+    }
+    if (!named) {
+        mm_idcode_encode(code, MM_IDCODE_DEVICE, h->device);
+        snprintf(out, cap, "device %.12s", code);
+        return;
+    }
+    if (!memcmp(c.identity, mm_home_identity_pk(sv->home), 32)) {
+        snprintf(out, cap, "your device %s", c.name);
+        return;
+    }
+    peer_label(sv, c.identity, who, sizeof who);
+    snprintf(out, cap, "%s's device %s", who, c.name);
+}
+
+static void on_beacon(void *arg, int rc, const mm_beacon_heard_t *h, unsigned long suppressed)
+{
+    server_t *sv = arg;
+    char label[MM_PETNAME_MAX + MM_DEVNAME_MAX + 32], at[2 * MM_ENDPOINT_MAX + 8] = "";
+    device_label(sv, h, label, sizeof label);
+    for (unsigned i = 0; i < h->endpoints.n && i < 2; i++)
+        snprintf(at + strlen(at), sizeof at - strlen(at), "%s%s", i ? ", " : "",
+                 h->endpoints.endpoints[i]);
+    if (rc != MM_OK) {
+        logf_(sv, "ignored a beacon of %s: %s (%s)%s", label, mm_strerror(rc), mm_errname(rc),
+              suppressed ? "; and more since" : "");
+        return;
+    }
+    if (h->stored)
+        logf_(sv, "discovered %s at %s", label, *at ? at : "no endpoint");
+    else if (h->appeared)
+        logf_(sv, "heard %s on the LAN (it announces no newer endpoints than known)", label);
+    if (h->stored || h->appeared)
+        discovered(sv, h->identity, h->device);
+}
+
+static int discover_start(server_t *sv, const mm_serve_opts_t *opts, char *errtext,
+                          size_t errcap)
+{
+    uint64_t every = knob_ms("MM_DISCOVER_MS", MM_BEACON_INTERVAL_MS);
+    unsigned port = opts->discover_port ? opts->discover_port : MM_BEACON_PORT;
+    int rc = mm_discover_new(sv->home, port, every, sv->log, sv->logarg, on_beacon, sv,
+                             &sv->disc, errtext, errcap);
+    if (rc == MM_OK)
+        logf_(sv, "discovering on the LAN: UDP port %u, a round every %llu ms", port,
+              (unsigned long long) every);
+    return rc;
+}
+
+static int run(mm_home_t *home, char *const *listen, size_t nlisten,
+               const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
+               const mm_serve_hook_t *hook, const mm_serve_opts_t *opts, char *errtext,
+               size_t errcap);
+
 int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
                  const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
                  char *errtext, size_t errcap)
 {
-    return mm_serve_run_hook(home, listen, nlisten, stop, log, arg, NULL, errtext, errcap);
+    return run(home, listen, nlisten, stop, log, arg, NULL, NULL, errtext, errcap);
+}
+
+int mm_serve_run_opts(mm_home_t *home, char *const *listen, size_t nlisten,
+                      const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
+                      const mm_serve_opts_t *opts, char *errtext, size_t errcap)
+{
+    return run(home, listen, nlisten, stop, log, arg, NULL, opts, errtext, errcap);
 }
 
 int mm_serve_run_hook(mm_home_t *home, char *const *listen, size_t nlisten,
                       const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
                       const mm_serve_hook_t *hook, char *errtext, size_t errcap)
 {
+    return run(home, listen, nlisten, stop, log, arg, hook, NULL, errtext, errcap);
+}
+
+static int run(mm_home_t *home, char *const *listen, size_t nlisten,
+               const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
+               const mm_serve_hook_t *hook, const mm_serve_opts_t *opts, char *errtext,
+               size_t errcap)
+{
     server_t sv = { .home = home, .log = log, .logarg = arg, .hook = hook,
+                    .ext = opts ? opts->ext : NULL,
                     .idle_ms = knob_ms("MM_SESSION_IDLE_MS", MM_SESSION_IDLE_MS),
                     .max_ms = knob_ms("MM_SESSION_MAX_MS", MM_SESSION_MAX_MS) };
     char eps[MM_PEER_ENDPOINTS][MM_ENDPOINT_MAX + 1], bound[MM_ENDPOINT_MAX + 1];
@@ -842,14 +962,35 @@ int mm_serve_run_hook(mm_home_t *home, char *const *listen, size_t nlisten,
     mm_txn_abort(&txn);
     if (irc)
         logf_(&sv, "cannot record this device's endpoints: %s", mm_strerror(irc));
+    /* after the statement: it is what the beacons carry */
+    if (!hook && opts && opts->discover && (rc = discover_start(&sv, opts, errtext, errcap)))
+        goto out;
     /* wake often enough that a timer fires within an eighth of its time */
     uint64_t tick = sv.idle_ms < sv.max_ms ? sv.idle_ms / 8 : sv.max_ms / 8;
     if (tick > 1000)
         tick = 1000;
     while (!*stop) {
-        zmq_pollitem_t items[] = { { sv.router, 0, ZMQ_POLLIN, 0 }, { zap, 0, ZMQ_POLLIN, 0 },
-                                   { mm_conntab_socket(sv.conns_tab), 0, ZMQ_POLLIN, 0 } };
-        if (zmq_poll(items, 3, (long) tick) < 0) {
+        zmq_pollitem_t items[4 + MM_SERVE_EXT_FDS] = {
+            { sv.router, 0, ZMQ_POLLIN, 0 }, { zap, 0, ZMQ_POLLIN, 0 },
+            { mm_conntab_socket(sv.conns_tab), 0, ZMQ_POLLIN, 0 },
+            { NULL, sv.disc ? mm_discover_fd(sv.disc) : -1, ZMQ_POLLIN, 0 } };
+        int base = sv.disc ? 4 : 3;     /* the extension's descriptors come next */
+        int efds[MM_SERVE_EXT_FDS], ready[MM_SERVE_EXT_FDS];
+        unsigned nefds = 0;
+        uint64_t wait = idle(&sv) ? IDLE_WAKE_MS : tick;
+        long ewait = -1;
+        if (sv.disc && mm_discover_wait(sv.disc, mm_now_ms()) < wait)
+            wait = mm_discover_wait(sv.disc, mm_now_ms());
+        if (sv.ext && sv.ext->prepare) {  /* the extension's descriptors, and when it is due */
+            nefds = sv.ext->prepare(sv.ext->arg, efds, MM_SERVE_EXT_FDS, &ewait);
+            if (nefds > MM_SERVE_EXT_FDS)
+                nefds = MM_SERVE_EXT_FDS;
+            for (unsigned i = 0; i < nefds; i++)
+                items[base + (int) i] = (zmq_pollitem_t) { NULL, efds[i], ZMQ_POLLIN, 0 };
+            if (ewait >= 0 && (uint64_t) ewait < wait)
+                wait = (uint64_t) ewait;
+        }
+        if (zmq_poll(items, base + (int) nefds, (long) wait) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
             break;
@@ -860,8 +1001,17 @@ int mm_serve_run_hook(mm_home_t *home, char *const *listen, size_t nlisten,
             zap_handle(&sv, zap);
         if (items[0].revents & ZMQ_POLLIN)
             on_router(&sv);
+        if (sv.disc && (items[3].revents & ZMQ_POLLIN))
+            mm_discover_input(sv.disc, mm_now_ms());
+        if (sv.disc)
+            mm_discover_tick(sv.disc, mm_now_ms());
         reap(&sv);
         log_closed(&sv, mm_mono_ms(), 0);
+        if (sv.ext && sv.ext->run) {
+            for (unsigned i = 0; i < nefds; i++)
+                ready[i] = (items[base + (int) i].revents & (ZMQ_POLLIN | ZMQ_POLLERR)) != 0;
+            sv.ext->run(sv.ext->arg, efds, ready, nefds);
+        }
         if (hook && hook->tick(hook->arg))
             break;
     }
@@ -872,6 +1022,7 @@ out:
     for (int i = 0; i < MM_SERVE_SESSIONS_MAX; i++)
         mm_session_destroy(&sv.conns[i].session);
     mm_conntab_destroy(&sv.conns_tab);
+    mm_discover_destroy(&sv.disc);
     if (lockfd >= 0) {
         char path[MM_PATH_MAX + 16];
         if (lock_path(path, sizeof path, mm_home_path(home)) == MM_OK)
