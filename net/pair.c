@@ -277,9 +277,14 @@ static int join_one(const char *path, const mm_pair_code_t *code, const mm_keypa
         goto out;
     }
     *answered = 1;
-    /* the person on the identity device has until the code expires */
+    /* the person on the identity device has until the code expires; by
+     * this device's clock, which may be days behind the issuer's: never
+     * longer than a code can last */
     uint64_t now = mm_now_ms();
-    int wait = code->expires > now ? (int) (code->expires - now + 5000) : timeout_ms;
+    uint64_t left = code->expires > now ? code->expires - now : 0;
+    if (left > MM_PAIR_TTL_MAX)
+        left = MM_PAIR_TTL_MAX;
+    int wait = left ? (int) (left + 5000) : timeout_ms;
     if (wait < timeout_ms)
         wait = timeout_ms;
     if ((rc = mm_client_recv(cl, wait, &buf, &len))) {
