@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,11 +475,57 @@ int mm_log_walk(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32]
     return ret;
 }
 
+#ifdef MM_TEST_HOOKS
+/* Test builds only (cmake -DMM_TEST_HOOKS=ON; never Release): the fault
+ * tests give each process a clock of its own without touching the
+ * machine's.  MM_TEST_CLOCK_OFFSET is a signed number of seconds added to
+ * the wall clock; MM_TEST_CLOCK_FILE names a file holding such a number,
+ * read again at every call, so a running mm serve's clock can jump back
+ * or forward.  Anything unreadable counts as 0. */
+static int64_t test_offset_s(const char *text)
+{
+    char *end;
+    if (!text)
+        return 0;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    while (*end == '\n' || *end == ' ')
+        end++;
+    return errno || end == text || *end ? 0 : (int64_t) v;
+}
+
+static int64_t test_clock_offset_ms(void)
+{
+    int64_t s = test_offset_s(getenv("MM_TEST_CLOCK_OFFSET"));
+    const char *path = getenv("MM_TEST_CLOCK_FILE");
+    FILE *f = path ? fopen(path, "r") : NULL;
+    if (f) {
+        char buf[32];
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = 0;
+        s += test_offset_s(buf);
+        fclose(f);
+    }
+    return s * 1000;
+}
+#endif
+
+uint64_t mm_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
 uint64_t mm_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+    uint64_t ms = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+#ifdef MM_TEST_HOOKS
+    ms += (uint64_t) test_clock_offset_ms();     /* wraps as intended for < 0 */
+#endif
+    return ms;
 }
 
 /* ---- dropping a whole scope (mm peer rm --purge) ---- */

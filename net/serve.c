@@ -488,7 +488,7 @@ static void end_conn(server_t *sv, conn_t *c, int rc, const char *why)
         logf_(sv, "session with %s ended: %s (%s)", label, why, mm_errname(rc));
     }
     remember_ended(sv, c->rid, c->ridlen);
-    mm_conntab_release(sv->conns_tab, c->fd, c->ticket, mm_now_ms());
+    mm_conntab_release(sv->conns_tab, c->fd, c->ticket, mm_mono_ms());
     mm_session_destroy(&c->session);
 }
 
@@ -650,7 +650,7 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
         c->ticket = mm_conntab_hold(sv->conns_tab, fd);
         c->settle = 0;
         c->foreign = 0;
-        c->start_ms = c->last_ms = mm_now_ms();
+        c->start_ms = c->last_ms = mm_mono_ms();
         c->progress = 0;
         c->known = 0;
         mm_session_on_event(c->session, on_event, sv);
@@ -661,7 +661,7 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
     /* only a frame that moved the session on restarts its idle timer */
     if (rc == MM_OK && mm_session_progress(c->session) != c->progress) {
         c->progress = mm_session_progress(c->session);
-        c->last_ms = mm_now_ms();
+        c->last_ms = mm_mono_ms();
     }
     if (rc != MM_OK || mm_session_done(c->session))
         end_conn(sv, c, rc, NULL);
@@ -698,7 +698,7 @@ out:
  * which. */
 static void reap(server_t *sv)
 {
-    uint64_t now = mm_now_ms();
+    uint64_t now = mm_mono_ms();    /* limits: a wall clock set back must not cut them */
     char why[160], t[24];
     for (int i = 0; i < MM_SERVE_SESSIONS_MAX; i++) {
         conn_t *c = &sv->conns[i];
@@ -1028,7 +1028,7 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
             break;
         }
         /* connections first: a message's descriptor is then one we know */
-        mm_conntab_update(sv.conns_tab, mm_now_ms());
+        mm_conntab_update(sv.conns_tab, mm_mono_ms());
         if (items[1].revents & ZMQ_POLLIN)
             zap_handle(&sv, zap);
         if (items[0].revents & ZMQ_POLLIN)
@@ -1038,7 +1038,7 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
         if (sv.disc)
             mm_discover_tick(sv.disc, mm_now_ms());
         reap(&sv);
-        log_closed(&sv, mm_now_ms(), 0);
+        log_closed(&sv, mm_mono_ms(), 0);
         if (sv.ext && sv.ext->run) {
             for (unsigned i = 0; i < nefds; i++)
                 ready[i] = (items[base + (int) i].revents & (ZMQ_POLLIN | ZMQ_POLLERR)) != 0;
@@ -1047,7 +1047,7 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
         if (hook && hook->tick(hook->arg))
             break;
     }
-    log_closed(&sv, mm_now_ms(), 1);
+    log_closed(&sv, mm_mono_ms(), 1);
     rc = MM_OK;
 out:
     sodium_memzero(sk, sizeof sk);
