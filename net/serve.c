@@ -1011,8 +1011,8 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
         unsigned nefds = 0;
         uint64_t wait = idle(&sv) ? IDLE_WAKE_MS : tick;
         long ewait = -1;
-        if (sv.disc && mm_discover_wait(sv.disc, mm_now_ms()) < wait)
-            wait = mm_discover_wait(sv.disc, mm_now_ms());
+        if (sv.disc && mm_discover_wait(sv.disc, mm_mono_ms()) < wait)
+            wait = mm_discover_wait(sv.disc, mm_mono_ms());
         if (sv.ext && sv.ext->prepare) {  /* the extension's descriptors, and when it is due */
             nefds = sv.ext->prepare(sv.ext->arg, efds, MM_SERVE_EXT_FDS, &ewait);
             if (nefds > MM_SERVE_EXT_FDS)
@@ -1036,7 +1036,7 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
         if (sv.disc && (items[3].revents & ZMQ_POLLIN))
             mm_discover_input(sv.disc, mm_now_ms());
         if (sv.disc)
-            mm_discover_tick(sv.disc, mm_now_ms());
+            mm_discover_tick(sv.disc, mm_mono_ms(), mm_now_ms());
         reap(&sv);
         log_closed(&sv, mm_mono_ms(), 0);
         if (sv.ext && sv.ext->run) {
