@@ -16,8 +16,18 @@ Baselines from the same machine, same run, so the figures read as ratios:
 Peak RSS: mm serve's VmHWM (from /proc before it is stopped), and mm sync's
 ru_maxrss (wait4 on that one child).  Both include mapped store pages.
 
-Usage: bench_sync.py [--counts 100000,1000000] [--runs 5] [--mm PATH]
+With --incr, Grace then writes 10 more entries and Ada's `mm sync grace`
+that fetches them is counted in instructions by valgrind --tool=callgrind
+(repeatable, unlike time): the incremental sync should cost the same at
+any store size.  Whether a no-op sync wrote to either store is seen from
+data.mdb's modification time (LMDB writes a meta page on each commit).
+
+Usage: bench_sync.py [--counts 100000,1000000] [--size 256] [--runs 5] [--mm PATH]
                      [--fill PATH] [--dir DIR] [--keep] [--perf DIR]
+                     [--no-noop] [--incr] [--json FILE]
+  --size B    bytes of text per entry (mm_fill --size); 60000 is the largest
+  --no-noop   only the bulk sync (no extra feeds, no no-op re-syncs)
+  --json FILE also write the figures of each N to FILE (tests/bench/run)
   --perf DIR  also record the timed sync of each N with `perf record -g`
               (the reader as its child, the server attached by pid) into
               DIR/{sync,serve}-N.data; figures of that run include perf's cost.
@@ -162,6 +172,20 @@ class Bench:
         self.serve_err.close()
         return rc
 
+    def callgrind_sync(self, home, expect):
+        """Instructions of one `mm sync grace` that receives `expect` entries."""
+        out = os.path.join(os.path.dirname(home), "callgrind.out")
+        c = self.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+                      self.mm, "--home", home, "--json", "sync", "grace"]).check()
+        got = json.loads(c.out[c.out.index("{"):])["peers"][0]["received"]
+        if got != expect:
+            raise BenchError("incremental sync received %d entries, not %d" % (got, expect))
+        m = re.search(r"Collected : (\d+)", c.err)
+        if not m:
+            raise BenchError("no instruction count from callgrind: %s" % c.err[-500:])
+        os.unlink(out)
+        return int(m.group(1))
+
     # --- one scenario ----------------------------------------------------
 
     def scenario(self, n, tmp):
@@ -180,7 +204,7 @@ class Bench:
             self.run([self.fill, "--home", a_home, "--peer", "grace",
                       "--count", str(ADA_OWN)]).check()
             f = self.run([self.fill, "--home", g_home, "--peer", ada_id,
-                          "--count", str(n)]).check()
+                          "--count", str(n), "--size", str(a.size)]).check()
             r["fill_s"] = f.wall
 
             # the timed sync: Ada holds none of the N entries
@@ -221,7 +245,10 @@ class Bench:
             r.update(sync_s=s.wall, sync_ms_self=peer["ms"], bytes=peer["bytes_received"],
                      sent=peer["sent"], sync_rss=s.ru_maxrss_kb,
                      sync_cpu=s.ru.ru_utime + s.ru.ru_stime,
-                     serve_cpu=after["cpu"] - before["cpu"], serve_peak=sampler.peak)
+                     serve_cpu=after["cpu"] - before["cpu"], serve_peak=sampler.peak,
+                     serve_hwm=after["VmHWM"])
+            if a.no_noop:
+                return r
 
             # 99 more Grace feeds, one catch-up sync, then no-op re-syncs
             self.run([self.fill, "--home", g_home, "--peer", ada_id, "--devices",
@@ -234,6 +261,7 @@ class Bench:
                                  % (r["catchup"], EXTRA_FEEDS * EXTRA_PER_FEED))
             r["catchup_s"] = c.wall
             noop = []
+            mtimes = store_mtimes(g_home, a_home)
             for _ in range(a.runs):
                 c = self.mm_run(a_home, "--json", "sync", "grace").check()
                 pj = json.loads(c.out)["peers"][0]
@@ -241,6 +269,11 @@ class Bench:
                     raise BenchError("no-op sync moved entries: %r" % pj)
                 noop.append(c.wall)
             r["noop_s"] = statistics.median(noop)
+            r["noop_wrote"] = store_mtimes(g_home, a_home) != mtimes
+            if a.incr:
+                self.run([self.fill, "--home", g_home, "--peer", ada_id,
+                          "--count", "10"]).check()
+                r["incr_instr"] = self.callgrind_sync(a_home, 10)
             st = self.serve_status()
             r["serve_hwm"], r["serve_rss"], r["serve_anon"] = (st["VmHWM"], st["VmRSS"],
                                                                 st.get("RssAnon", 0))
@@ -290,6 +323,10 @@ class Sampler:
         self.t.join()
 
 
+def store_mtimes(*homes):
+    return [os.stat(os.path.join(h, "store", "data.mdb")).st_mtime_ns for h in homes]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -332,6 +369,13 @@ def mb(b):
 
 
 def report(rows):
+    if "noop_s" not in rows[0]:
+        for r in rows:
+            print("N=%d x %d B: %.2f s, %.0f entries/s, %.1f MB/s; peak RSS reader %.1f MB, "
+                  "serve %.1f MB" % (r["n"], r["size"], r["sync_s"], r["n"] / r["sync_s"],
+                                     mb(r["bytes"]) / r["sync_s"], r["sync_rss"] / 1024,
+                                     r["serve_hwm"] / 1024))
+        return
     print()
     print("%-44s" % "N entries" + "".join("%16s" % "{:,}".format(r["n"]) for r in rows))
 
@@ -360,6 +404,9 @@ def report(rows):
     line("  data.mdb Grace / Ada  MB", lambda r: "%.0f / %.0f" % (mb(r["mdb_bytes"]), mb(r["ada_mdb_bytes"])))
     line("ratio: sync / verify (entries/s)", lambda r: "%.2f" % ((r["n"] / r["sync_s"]) / (r["verify_n"] / r["verify_s"])))
     line("ratio: sync MB/s / TCP copy (data.mdb)", lambda r: "%.3f" % ((mb(r["bytes"]) / r["sync_s"]) / (mb(r["mdb_bytes"]) / r["sock_s"])))
+    if "incr_instr" in rows[0]:
+        line("incremental sync of 10 (callgrind)  Minstr", lambda r: "%.2f" % (r["incr_instr"] / 1e6))
+    line("no-op syncs wrote to a store", lambda r: "yes" if r["noop_wrote"] else "no")
     line("load average before / after", lambda r: "%.2f / %.2f" % (r["load"][0][0], r["load"][1][0]))
     print()
     for r in rows:
@@ -380,6 +427,10 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the homes")
     ap.add_argument("--timeout", type=int, default=3600, help="mm sync --timeout")
     ap.add_argument("--perf", default=None, metavar="DIR")
+    ap.add_argument("--size", type=int, default=256, help="bytes of text per entry")
+    ap.add_argument("--no-noop", action="store_true", help="only the bulk sync")
+    ap.add_argument("--incr", action="store_true", help="callgrind an incremental sync of 10")
+    ap.add_argument("--json", default=None, metavar="FILE", help="write the figures to FILE")
     a = ap.parse_args()
     try:
         counts = [int(x.replace("_", "")) for x in a.counts.split(",") if x]
@@ -401,6 +452,7 @@ def main():
         try:
             print("N=%d in %s ..." % (n, tmp), flush=True)
             rows.append(b.scenario(n, tmp))
+            rows[-1]["size"] = a.size
         except BenchError as e:
             print("bench_sync: N=%d: %s" % (n, e), file=sys.stderr)
             return 1
@@ -409,6 +461,9 @@ def main():
             if not a.keep:
                 shutil.rmtree(tmp, ignore_errors=True)
     report(rows)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"cores": os.cpu_count(), "rows": rows}, f)
     return 0
 
 
