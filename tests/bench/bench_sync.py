@@ -24,10 +24,12 @@ data.mdb's modification time (LMDB writes a meta page on each commit).
 
 Usage: bench_sync.py [--counts 100000,1000000] [--size 256] [--runs 5] [--mm PATH]
                      [--fill PATH] [--dir DIR] [--keep] [--perf DIR]
-                     [--no-noop] [--incr] [--json FILE]
+                     [--no-noop] [--incr] [--json FILE] [--session PATH]
   --size B    bytes of text per entry (mm_fill --size); 60000 is the largest
   --no-noop   only the bulk sync (no extra feeds, no no-op re-syncs)
   --json FILE also write the figures of each N to FILE (tests/bench/run)
+  --session P tests/bench/bench_session: the no-op session once more, both
+              homes in one process with no transport (the connection open)
   --perf DIR  also record the timed sync of each N with `perf record -g`
               (the reader as its child, the server attached by pid) into
               DIR/{sync,serve}-N.data; figures of that run include perf's cost.
@@ -294,6 +296,13 @@ class Bench:
         subprocess.run("cat '%s' > /dev/null" % mdb, shell=True, check=True)
         r["cat_s"] = time.monotonic() - t0
         r["sock_s"] = socket_copy(mdb)
+        if a.session:
+            gid = json.loads(self.mm_run(g_home, "--json", "id").check().out)["identity"]
+            x = self.run([a.session, "--client", a_home, "--server", g_home,
+                          "--peer-identity", gid, "--runs", str(max(a.runs, 51))]).check()
+            r["session"] = json.loads(x.out)
+            if r["session"]["entries_moved"]:
+                raise BenchError("an in-process no-op session moved entries: %s" % x.out)
         r["load"] = (load0, os.getloadavg())
         return r
 
@@ -404,6 +413,9 @@ def report(rows):
     line("  data.mdb Grace / Ada  MB", lambda r: "%.0f / %.0f" % (mb(r["mdb_bytes"]), mb(r["ada_mdb_bytes"])))
     line("ratio: sync / verify (entries/s)", lambda r: "%.2f" % ((r["n"] / r["sync_s"]) / (r["verify_n"] / r["verify_s"])))
     line("ratio: sync MB/s / TCP copy (data.mdb)", lambda r: "%.3f" % ((mb(r["bytes"]) / r["sync_s"]) / (mb(r["mdb_bytes"]) / r["sock_s"])))
+    if "session" in rows[0]:
+        line("no-op session, connection open, median  ms",
+             lambda r: "%.3f" % (r["session"]["median_us"] / 1e3))
     if "incr_instr" in rows[0]:
         line("incremental sync of 10 (callgrind)  Minstr", lambda r: "%.2f" % (r["incr_instr"] / 1e6))
     line("no-op syncs wrote to a store", lambda r: "yes" if r["noop_wrote"] else "no")
@@ -431,6 +443,8 @@ def main():
     ap.add_argument("--no-noop", action="store_true", help="only the bulk sync")
     ap.add_argument("--incr", action="store_true", help="callgrind an incremental sync of 10")
     ap.add_argument("--json", default=None, metavar="FILE", help="write the figures to FILE")
+    ap.add_argument("--session", default=None, metavar="PATH",
+                    help="bench_session: time the no-op session with the connection open")
     a = ap.parse_args()
     try:
         counts = [int(x.replace("_", "")) for x in a.counts.split(",") if x]
