@@ -51,7 +51,6 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
-GOAL_RATE = 200000          # entries/s, reader, 1M entries
 GOAL_RSS_KB = 64 * 1024     # each side
 ADA_OWN = 10                # entries Ada writes, so she has a feed to send
 EXTRA_FEEDS = 99            # extra Grace devices for the no-op re-sync
@@ -393,7 +392,7 @@ def report(rows):
     line("fill (mm_fill, 1,000/txn)  s", lambda r: "%.2f" % r["fill_s"])
     line("mm sync, reader empty  s (wall)", lambda r: "%.2f" % r["sync_s"])
     line("  as reported by mm sync  ms", lambda r: "%d" % r["sync_ms_self"])
-    line("  entries/s (wall)   goal >= 200,000", lambda r: "{:,.0f}".format(r["n"] / r["sync_s"]))
+    line("  entries/s (wall)", lambda r: "{:,.0f}".format(r["n"] / r["sync_s"]))
     line("  MB/s of entry bytes (wall)", lambda r: "%.1f" % (mb(r["bytes"]) / r["sync_s"]))
     line("  entry bytes received  MB", lambda r: "%.1f" % mb(r["bytes"]))
     line("  entries sent by the reader (Ada's)", lambda r: "%d" % r["sent"])
@@ -421,11 +420,10 @@ def report(rows):
     line("no-op syncs wrote to a store", lambda r: "yes" if r["noop_wrote"] else "no")
     line("load average before / after", lambda r: "%.2f / %.2f" % (r["load"][0][0], r["load"][1][0]))
     print()
+    # the rate's target is a ratio to the verify rate: tests/bench/run measures both
     for r in rows:
-        ok_rate = r["n"] / r["sync_s"] >= GOAL_RATE
         ok_rss = r["sync_rss"] < GOAL_RSS_KB and r["serve_hwm"] < GOAL_RSS_KB
-        print("N=%d: rate %s, RSS %s" % (r["n"], "meets goal" if ok_rate else "BELOW goal",
-                                          "meets goal" if ok_rss else "ABOVE goal"))
+        print("N=%d: RSS %s" % (r["n"], "meets goal" if ok_rss else "ABOVE goal"))
 
 
 def main():
