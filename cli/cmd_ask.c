@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/cmd_ambition.h"
 #include "cli/cmd_peer.h"
+#include "cli/edit.h"
 #include "cli/json.h"
 #include "cli/rel.h"
 #include "cli/util.h"
@@ -34,7 +35,12 @@ const char cmd_ask_help[] =
     "    withdraw'), or wait.\n"
     "\n"
     "    TEXT is one argument or several words joined by spaces; '-' reads\n"
-    "    it from stdin.  At most 4000 bytes of UTF-8.\n"
+    "    it from stdin.  At most 4000 bytes of UTF-8.  Left out on a\n"
+    "    terminal, your editor opens (config editor, $EDITOR, $VISUAL, vi)\n"
+    "    with the check's rules as '#' comment lines, as git commit does;\n"
+    "    an empty question aborts.  If the check then has advice, the\n"
+    "    editor opens again with the advice as comments: rephrase it, save\n"
+    "    it unchanged to send it as it is, or empty it to abort.\n"
     "\n"
     "OPTIONS\n"
     "    --ambition ID\n"
@@ -49,6 +55,8 @@ const char cmd_ask_help[] =
     "    When the mentor is away (as of your last sync), a note on stderr,\n"
     "    and the question is asked all the same:\n"
     "    mm ask: note: grace is away until 2026-12-10; your question waits until then\n"
+    "    or, when their last word was a question held for their budget:\n"
+    "    mm ask: note: grace's budget was full at their last word (2 ahead); ...\n"
     "\n"
     "    --json prints {\"id\", \"peer\", \"time\", \"time_ms\", \"text\",\n"
     "    \"ambition\", \"state\"}.\n"
@@ -129,7 +137,8 @@ const char cmd_thank_help[] =
     "DESCRIPTION\n"
     "    Thanks close an engagement: they are written once, after an answer,\n"
     "    and free you to ask that mentor again.  Say what the answer changed.\n"
-    "    TEXT is one argument or several words; '-' reads it from stdin.\n"
+    "    TEXT is one argument or several words; '-' reads it from stdin;\n"
+    "    left out on a terminal, your editor opens ('mm help config').\n"
     "\n"
     "OPTIONS\n"
     "    --offer TEXT\n"
@@ -158,7 +167,8 @@ const char cmd_report_help[] =
     "    A report says what happened when you acted on an answer.  It can\n"
     "    follow any answered question, thanked or not, and more than once;\n"
     "    it is also how you reply to a question your mentor asked back.\n"
-    "    TEXT is one argument or several words; '-' reads it from stdin.\n"
+    "    TEXT is one argument or several words; '-' reads it from stdin;\n"
+    "    left out on a terminal, your editor opens ('mm help config').\n"
     "\n"
     "OUTPUT\n"
     "    reported back to grace on 1a2b3c4d5e6f\n"
@@ -222,6 +232,72 @@ static int lint_refusal(cli_t *cli, const char *text)
     return n;
 }
 
+/* The question written in the editor: the lint's rules as comments, then,
+ * if the check has advice (and no --as-is), the text again with the advice
+ * as comments: saved unchanged, it is sent as it is (*asis set).  Exit
+ * code. */
+static int ask_edit(cli_t *cli, const char *name, char **text, size_t *len,
+                    int *asis)
+{
+    mm_lint_finding_t f[MM_LINT_MAX];
+    char c[2048], *again = NULL;
+    size_t o, alen = 0;
+    int ex, n;
+
+    o = (size_t) snprintf(c, sizeof c, "Write your power question to %s above.  Lines "
+                          "starting with '#' are\ndropped; an empty question aborts "
+                          "and nothing is sent.\n\nOne open question, in service of a "
+                          "goal, that a busy person can answer\nin one sitting.  The "
+                          "check ('mm lint') looks for:\n", name);
+    for (size_t i = 0; i < mm_lint_nrules() && o < sizeof c; i++)
+        o += (size_t) snprintf(c + o, sizeof c - o, "  %-12s %s\n", mm_lint_rule_name(i),
+                               mm_lint_rule_doc(i));
+    if ((ex = cli_edit(cli, "question", NULL, 0, c, MM_TEXT_MAX, text, len)) != CLI_EXIT_OK)
+        return ex;
+    if (cli->opt[CLI_OPT_ASIS] || (n = mm_lint(*text, f)) <= 0)
+        return CLI_EXIT_OK;
+    if (n > MM_LINT_MAX)
+        n = MM_LINT_MAX;
+    o = (size_t) snprintf(c, sizeof c, "Not sent yet: the check has advice.\n");
+    for (int i = 0; i < n && o < sizeof c; i++)
+        o += (size_t) snprintf(c + o, sizeof c - o, "  %s: %s\n", f[i].rule, f[i].advice);
+    if (o < sizeof c)
+        snprintf(c + o, sizeof c - o, "Rephrase it above; save it unchanged to send it as "
+                 "it is; empty it to abort.");
+    if ((ex = cli_edit(cli, "question", *text, *len, c, MM_TEXT_MAX, &again, &alen))
+        != CLI_EXIT_OK) {
+        cli_text_free(*text, *len);
+        *text = NULL;
+        *len = 0;
+        return ex;
+    }
+    *asis = alen == *len && !memcmp(again, *text, alen);
+    cli_text_free(*text, *len);
+    *text = again;
+    *len = alen;
+    return CLI_EXIT_OK;
+}
+
+/* The notes said before a question is written to a mentor who is away,
+ * or whose budget was full at their last word; a failure to read them
+ * only costs the note. */
+static void ask_notes(cli_t *cli, const char *name, const mm_peer_t *p)
+{
+    char until[CLI_TIME_MAX];
+    uint64_t away = 0, ahead = 0;
+    int full = 0;
+
+    if (mm_budget_away_of(cli->home, p->identity, mm_now_ms(), &away) == MM_OK && away) {
+        cli_time_date(until, away);
+        cli_error(cli, "note: %s is away until %s; your question waits until then",
+                  name, until);
+    } else if (mm_budget_full_of(cli->home, p->identity, &full, &ahead) == MM_OK && full) {
+        cli_error(cli, "note: %s's budget was full at their last word (%llu ahead); "
+                  "your question may wait in their queue", name,
+                  (unsigned long long) ahead);
+    }
+}
+
 /* Why core refused the question; exit code. */
 static int ask_refused(cli_t *cli, const char *name, const mm_engage_out_t *o,
                        int rc)
@@ -261,14 +337,13 @@ int cmd_ask(cli_t *cli, int argc, char **argv)
     size_t alen = 0, len = 0;
     cmd_ambitions_t a;
     mm_engage_out_t o;
-    char *text = NULL, until[CLI_TIME_MAX];
-    uint64_t away = 0;
+    char *text = NULL;
     mm_peer_t p;
-    int ex, rc;
+    int ex, rc, asis = cli->opt[CLI_OPT_ASIS] != NULL;
     json_t j;
 
     memset(&a, 0, sizeof a);
-    if (argc < 2)
+    if (argc == 0 || (argc == 1 && !cli_edit_possible()))
         return cli_usage(cli, argc ? "missing the question's TEXT" :
                          "give the PEER (your mentor) and the question's TEXT");
     if ((ex = cmd_peer_get(cli, argv[0], &p)) != CLI_EXIT_OK)
@@ -280,11 +355,14 @@ int cmd_ask(cli_t *cli, int argc, char **argv)
         ex = ask_refused(cli, name, &o, MM_EROLE);
         goto out;
     }
-    if ((ex = cli_text_read(cli, argc - 1, argv + 1, "question", &text, &len))
-        != CLI_EXIT_OK)
+    if (argc == 1)
+        ex = ask_edit(cli, name, &text, &len, &asis);
+    else
+        ex = cli_text_read(cli, argc - 1, argv + 1, "question", &text, &len);
+    if (ex != CLI_EXIT_OK)
         goto out;
     ex = CLI_EXIT_FAIL;
-    if (!cli->opt[CLI_OPT_ASIS] && lint_refusal(cli, text) > 0)
+    if (!asis && lint_refusal(cli, text) > 0)
         goto out;
     if (cli->opt[CLI_OPT_AMBITION]) {
         if ((ex = cmd_ambitions_load(cli, &a)) != CLI_EXIT_OK ||
@@ -309,13 +387,8 @@ int cmd_ask(cli_t *cli, int argc, char **argv)
     }
     mm_encoding_hex(hex, o.id, sizeof o.id);
     ex = CLI_EXIT_OK;
-    /* Asked all the same: it waits in their queue (budget.h); a failure
-     * to read the away only costs the note. */
-    if (mm_budget_away_of(cli->home, p.identity, mm_now_ms(), &away) == MM_OK && away) {
-        cli_time_date(until, away);
-        cli_error(cli, "note: %s is away until %s; your question waits until then",
-                  name, until);
-    }
+    /* Asked all the same: it waits in their queue (budget.h). */
+    ask_notes(cli, name, &p);
     if (!cli->json) {
         printf("asked %s: %s%.*s%s\n", name, cli_c(cli, CLI_YELLOW),
                CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET));
@@ -459,7 +532,7 @@ int cmd_thank(cli_t *cli, int argc, char **argv)
     int ex;
 
     /* After the usage check, before the question is looked for. */
-    if (argc >= 2 && offer &&
+    if (argc >= 1 && offer &&
         (ex = cli_text_check(cli, "offer", offer, strlen(offer)))
         != CLI_EXIT_OK)
         return ex;

@@ -319,7 +319,7 @@ int cmd_away(cli_t *cli, int argc, char **argv)
     if (v.date && parse_date(v.date, &v.until) != 0)
         return cli_usage(cli, "'%s' is not a date like 2026-12-10", v.date);
     if (v.date && v.until <= mm_now_ms())
-        return cli_fail(cli, "%s is not in the future; give a later date, or "
+        return cli_fail_code(cli, MM_EINVAL, "%s is not in the future; give a later date, or "
                         "'mm away --off' when you are back", v.date);
     mm_field_t f[1] = { { "until", MM_F_UINT, NULL, 0, v.until } };
     rc = mm_engage_append(cli->home, mm_home_self_scope(cli->home), MM_T_AWAY,

@@ -39,7 +39,12 @@ const char cmd_export_help[] =
     "    \"exported_ms\", \"me\": {\"name\", \"identity\"}, \"scopes\": [{\"scope\",\n"
     "    \"kind\" (\"self\" or \"pair\"), \"peer\", \"peer_identity\", \"entries\":\n"
     "    [{\"id\", \"author\", \"who\", \"type\", \"time\", \"time_ms\", \"body\"}]}]};\n"
-    "    author is the writer's mmi code, body every field but the type.\n"
+    "    author is the writer's mmi code, body every field but the type\n"
+    "    (an ambitions snapshot's near and long as arrays of texts, as in\n"
+    "    'mm ambition share --json').  The Markdown form gives each entry a\n"
+    "    heading (when, who, what) and its words: the text, then what the\n"
+    "    entry says (the question it answers, whom a decline suggests, until\n"
+    "    when an absence lasts, the state of an ambition, a budget).\n"
     "\n"
     "EXAMPLES\n"
     "    mm export > journal.md\n"
@@ -262,9 +267,9 @@ static void export_json(cli_t *cli, const parts_t *p)
     json_finish(&j);
 }
 
-/* The fields of a body as Markdown: text as paragraphs, the rest as a
- * list. */
-static void md_body(const mm_item_t *it)
+/* The fields of a body of a type this mm has no words for, as Markdown:
+ * text as paragraphs, the rest as a list. */
+static void md_generic(const mm_item_t *it)
 {
     char code[MM_IDCODE_LEN + 1], hex[2 * 32 + 1], date[CLI_TIME_MAX];
     const char *text;
@@ -341,6 +346,215 @@ static void md_body(const mm_item_t *it)
     }
 }
 
+/* The first line of an entry's text, for a reference to it, or NULL. */
+static char *md_ref_text(const part_t *x, const uint8_t id[32])
+{
+    for (size_t i = 0; i < x->items.n; i++) {
+        const mm_item_t *it = &x->items.v[i];
+        size_t n;
+        const char *s;
+        if (memcmp(it->id, id, 32) != 0)
+            continue;
+        s = rel_field(it, "text", &n);
+        return n ? cli_fit(s, n, 60) : NULL;
+    }
+    return NULL;
+}
+
+/* "- re: 1a2b3c4d5e6f (first line of it)" for an entry with a ref. */
+static void md_ref(const part_t *x, const mm_item_t *it, const char *label)
+{
+    char hex[2 * 32 + 1];
+    const uint8_t *ref;
+    char *line;
+
+    if (!mm_item_ref(it, "ref", &ref))
+        return;
+    mm_encoding_hex(hex, ref, 32);
+    line = md_ref_text(x, ref);
+    if (line)
+        printf("- %s: %.*s (%s)\n", label, CLI_SHORT_ID, hex, line);
+    else
+        printf("- %s: %.*s\n", label, CLI_SHORT_ID, hex);
+    free(line);
+}
+
+/* "- label: mmi..." for a bin8(32) identity field, or nothing. */
+static void md_ident(const mm_item_t *it, const char *key, const char *label,
+                     const char *prefix)
+{
+    char code[MM_IDCODE_LEN + 1];
+    const uint8_t *b;
+    uint32_t n;
+
+    if (mm_body_bin(it->pt, it->ptlen, key, &b, &n) != MM_OK || n != 32)
+        return;
+    mm_idcode_encode(code, prefix, b);
+    printf("- %s: %s\n", label, code);
+}
+
+/* "- label: text" for a text field, made safe, or nothing. */
+static void md_str(const mm_item_t *it, const char *key, const char *label)
+{
+    size_t n;
+    const char *s = rel_field(it, key, &n);
+
+    if (!n)
+        return;
+    printf("- %s: ", label);
+    cli_print_lines("", s, n);
+}
+
+/* An ambitions snapshot: near and long as nested lists. */
+static void md_lines(const mm_item_t *it, const char *key, const char *label)
+{
+    size_t n;
+    const char *s = rel_field(it, key, &n);
+
+    printf("- %s:%s\n", label, n ? "" : " none");
+    if (n)
+        cli_print_lines("  - ", s, n);
+}
+
+/* One entry of part x as Markdown: its words, then what it says, in the
+ * words of the thread; a type without words as its fields. */
+static void md_body(const part_t *x, const mm_item_t *it)
+{
+    char date[CLI_TIME_MAX], hex[2 * 32 + 1], *line;
+    const char *t = it->type, *s;
+    const uint8_t *b0;
+    uint32_t n0;
+    uint64_t u = 0;
+    size_t n;
+    int v;
+
+    if (!strcmp(t, MM_T_SCOPE) || !strcmp(t, MM_T_PEER) || !strcmp(t, MM_T_PEER_RM) ||
+        !strcmp(t, MM_T_SETTLER) || !strcmp(t, MM_T_REKEY) || !strcmp(t, MM_T_CAPACITY) ||
+        !strcmp(t, MM_T_AWAY) || !strcmp(t, MM_T_AMBITIONS) || !strcmp(t, MM_T_QUEUE) ||
+        !strcmp(t, MM_T_AMBITION_DONE) || !strcmp(t, MM_T_AMBITION_DROP)) {
+        putchar('\n');
+    } else {
+        s = rel_field(it, strcmp(t, MM_T_INVITE) ? "text" : "note", &n);
+        if (n) {
+            putchar('\n');
+            cli_print_lines("", s, n);
+        }
+        if (strcmp(t, MM_T_NOTE) && strcmp(t, MM_T_INVITE) && strcmp(t, MM_T_AMBITION) &&
+            strcmp(t, MM_T_QUESTION) && strcmp(t, MM_T_ANSWER) && strcmp(t, MM_T_ASKBACK) &&
+            strcmp(t, MM_T_THANKS) && strcmp(t, MM_T_REPORT) && strcmp(t, MM_T_WITHDRAW) &&
+            strcmp(t, MM_T_DECLINE)) {
+            md_generic(it);
+            return;
+        }
+        /* a blank line before the list, when there is one */
+        if ((strcmp(t, MM_T_NOTE) || mm_body_bin(it->pt, it->ptlen, "about", &b0, &n0) == MM_OK)
+            && (strcmp(t, MM_T_QUESTION) || (rel_field(it, "ambition", &n), n)))
+            putchar('\n');
+    }
+    if (!strcmp(t, MM_T_NOTE)) {
+        md_ident(it, "about", "about", MM_IDCODE_IDENTITY);
+    } else if (!strcmp(t, MM_T_INVITE)) {
+        s = rel_field(it, "role", &n);
+        printf("- the inviter is the %.*s\n", (int) (n ? n : 4), n ? s : "peer");
+    } else if (!strcmp(t, MM_T_AMBITION)) {
+        s = rel_field(it, "kind", &n);
+        printf("- %s ambition\n", n == 4 && !memcmp(s, "long", 4) ? "long-term" : "near-term");
+    } else if (!strcmp(t, MM_T_AMBITION_DONE)) {
+        md_ref(x, it, "reached");
+    } else if (!strcmp(t, MM_T_AMBITION_DROP)) {
+        md_ref(x, it, "given up");
+    } else if (!strcmp(t, MM_T_AMBITIONS)) {
+        printf("Ambitions shared:\n\n");
+        md_lines(it, "near", "near-term");
+        md_lines(it, "long", "long-term");
+    } else if (!strcmp(t, MM_T_CAPACITY)) {
+        if (mm_body_uint(it->pt, it->ptlen, "n", &u) != MM_OK)
+            u = 0;
+        s = rel_field(it, "per", &n);
+        if (u)
+            printf("Budget: %llu open engagements at a time (per %.*s)\n",
+                   (unsigned long long) u, (int) n, s);
+        else
+            printf("Budget: none (every question goes straight to the inbox)\n");
+    } else if (!strcmp(t, MM_T_AWAY)) {
+        if (mm_body_uint(it->pt, it->ptlen, "until", &u) != MM_OK)
+            u = 0;
+        cli_time_date(date, u);
+        if (u)
+            printf("Away until %s\n", date);
+        else
+            printf("Back\n");
+    } else if (!strcmp(t, MM_T_QUESTION)) {
+        md_str(it, "ambition", "serves");
+    } else if (!strcmp(t, MM_T_QUEUE)) {
+        s = rel_field(it, "state", &n);
+        if (n == 8 && !memcmp(s, "released", 8)) {
+            printf("Released to the inbox\n\n");
+        } else {
+            if (mm_body_uint(it->pt, it->ptlen, "ahead", &u) != MM_OK)
+                u = 0;
+            const char *why = rel_field(it, "reason", &n);
+            printf("Held (%.*s); %llu ahead\n\n", (int) (n ? n : 6), n ? why : "budget",
+                   (unsigned long long) u);
+        }
+        md_ref(x, it, "question");
+    } else if (!strcmp(t, MM_T_THANKS)) {
+        md_str(it, "offer", "offers");
+        md_ref(x, it, "thanks for the answer to");
+    } else if (!strcmp(t, MM_T_DECLINE)) {
+        const uint8_t *b;
+        uint32_t bn;
+        char code[MM_IDCODE_LEN + 1];
+        if (mm_body_bin(it->pt, it->ptlen, "refer", &b, &bn) == MM_OK && bn == 32) {
+            mm_idcode_encode(code, MM_IDCODE_IDENTITY, b);
+            s = rel_field(it, "refer_name", &n);
+            line = cli_line(s, n, MM_PETNAME_MAX);
+            printf("- suggests: %s%s%s%s\n", line && *line ? line : "", line && *line ? " (" : "",
+                   code, line && *line ? ")" : "");
+            free(line);
+        }
+        md_ref(x, it, "declines");
+    } else if (!strcmp(t, MM_T_ANSWER) || !strcmp(t, MM_T_ASKBACK) || !strcmp(t, MM_T_REPORT) ||
+               !strcmp(t, MM_T_WITHDRAW)) {
+        md_ref(x, it, !strcmp(t, MM_T_WITHDRAW) ? "withdraws" : "re");
+    } else if (!strcmp(t, MM_T_SCOPE)) {
+        uint8_t members[2][32];
+        uint32_t nm = 0;
+        const uint8_t *b;
+        uint32_t bn;
+        char code[MM_IDCODE_LEN + 1];
+        if (mm_body_uint(it->pt, it->ptlen, "kind", &u) != MM_OK)
+            u = 0;
+        printf("A %s scope, for your other devices (its keys are not exported)\n\n",
+               u == 1 ? "self" : "relationship");
+        if (mm_body_bin(it->pt, it->ptlen, "id", &b, &bn) == MM_OK && bn == 32) {
+            mm_encoding_hex(hex, b, 32);
+            printf("- scope: %.*s\n", CLI_SHORT_ID, hex);
+        }
+        if (mm_body_ids(it->pt, it->ptlen, "members", members, 2, &nm) == MM_OK)
+            for (uint32_t i = 0; i < nm; i++) {
+                mm_idcode_encode(code, MM_IDCODE_IDENTITY, members[i]);
+                printf("- member: %s\n", code);
+            }
+    } else if (!strcmp(t, MM_T_PEER)) {
+        printf("A peer, for your other devices\n\n");
+        md_str(it, "petname", "petname");
+        md_str(it, "name", "their own name");
+        md_ident(it, "identity", "identity", MM_IDCODE_IDENTITY);
+        md_str(it, "role", "role towards you");
+        if (mm_body_bool(it->pt, it->ptlen, "blocked", &v) == MM_OK && v)
+            printf("- blocked\n");
+    } else if (!strcmp(t, MM_T_PEER_RM)) {
+        printf("A peer removed, for your other devices\n\n");
+        md_ident(it, "identity", "identity", MM_IDCODE_IDENTITY);
+    } else if (!strcmp(t, MM_T_SETTLER)) {
+        printf("The device that settles your budget\n\n");
+        md_ident(it, "device", "device", MM_IDCODE_DEVICE);
+    } else if (!strcmp(t, MM_T_REKEY)) {
+        printf("A new key for this scope, sealed to each current device (not exported)\n");
+    }
+}
+
 static void export_md(cli_t *cli, const parts_t *p)
 {
     char code[MM_IDCODE_LEN + 1], when[CLI_TIME_MAX], hex[2 * 32 + 1];
@@ -378,7 +592,7 @@ static void export_md(cli_t *cli, const parts_t *p)
                    rel_me(cli, it->author) ? "you" : name,
                    type ? type : "?", CLI_SHORT_ID, hex);
             free(type);
-            md_body(it);
+            md_body(x, it);
         }
     }
 }

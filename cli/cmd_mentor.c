@@ -89,7 +89,9 @@ const char cmd_answer_help[] =
     "    engagement, and once a clarification: a second answer is allowed,\n"
     "    a third is not.  A question held beyond your budget cannot be\n"
     "    answered until it is released.  TEXT is one argument or several\n"
-    "    words; '-' reads it from stdin.  At most 4000 bytes.\n"
+    "    words; '-' reads it from stdin.  At most 4000 bytes.  Left out on\n"
+    "    a terminal, your editor opens ('mm help config'); an empty text\n"
+    "    aborts.\n"
     "\n"
     "OUTPUT\n"
     "    answered ada: 1a2b3c4d5e6f\n"
@@ -114,6 +116,7 @@ const char cmd_decline_help[] =
     "DESCRIPTION\n"
     "    Declines the question QID instead of answering it, with a line of\n"
     "    explanation.  A declined question frees its asker to ask you again.\n"
+    "    TEXT left out on a terminal: your editor opens ('mm help config').\n"
     "\n"
     "OPTIONS\n"
     "    --refer PEER\n"
@@ -142,7 +145,8 @@ const char cmd_askback_help[] =
     "    Mentoring goes both ways: on a question you have released (open,\n"
     "    answered or thanked) you may ask one question back.  The mentee\n"
     "    sees it in 'mm status' and replies with 'mm report'.  One per\n"
-    "    engagement.\n"
+    "    engagement.  TEXT left out on a terminal: your editor opens ('mm\n"
+    "    help config').\n"
     "\n"
     "OUTPUT\n"
     "    asked ada back on 1a2b3c4d5e6f\n"
@@ -161,16 +165,17 @@ const char cmd_askback_help[] =
 
 /* --- shared ---------------------------------------------------------------- */
 
-/* "near: A / B; long: C" of a snapshot (or "nothing shared yet"). */
+/* "near: A / B; long: C" of a snapshot (or "nothing shared yet"), wrapped. */
 static void print_on_file(const char *indent, const mm_item_t *it)
 {
     static const char *const kinds[] = { "near", "long" };
+    char buf[2 * MM_TEXT_MAX + 64], hang[32];
     const char *sep = "";
-    size_t n, i, k;
+    size_t n, i, k, o;
     const char *s;
     int any = 0;
 
-    printf("%son file: ", indent);
+    o = (size_t) snprintf(buf, sizeof buf, "on file: ");
     for (size_t x = 0; it && x < 2; x++) {
         s = rel_field(it, kinds[x], &n);
         int first = 1;
@@ -180,32 +185,39 @@ static void print_on_file(const char *indent, const mm_item_t *it)
             if (k == i)
                 continue;
             char *line = cli_line(s + i, k - i, MM_TEXT_MAX);
-            if (first)
-                printf("%s%s: ", sep, kinds[x]);
-            printf("%s%s", first ? "" : " / ", line ? line : "?");
+            if (o < sizeof buf)
+                o += (size_t) snprintf(buf + o, sizeof buf - o, "%s%s%s%s",
+                                       first ? sep : " / ", first ? kinds[x] : "",
+                                       first ? ": " : "", line ? line : "?");
             free(line);
             first = 0;
             any = 1;
             sep = "; ";
         }
     }
-    printf("%s\n", any ? "" : "nothing shared yet");
+    if (!any)
+        snprintf(buf, sizeof buf, "on file: nothing shared yet");
+    snprintf(hang, sizeof hang, "%s    ", indent);
+    cli_print_wrapped(indent, hang, buf, strnlen(buf, sizeof buf));
 }
 
-/* "  label: first line" and the other lines of s indented below it. */
+/* "  label: first line" and the other lines of s indented below it, each
+ * wrapped to the terminal. */
 static void print_labelled(const char *indent, const char *label,
                            const char *s, size_t n)
 {
     const char *nl = memchr(s, '\n', n);
     char *line = cli_line(s, n, MM_TEXT_MAX);
-    char deeper[32];
+    char deeper[32], first[MM_TEXT_MAX * 4 + 64];
+    int len;
 
-    printf("%s%s: %s\n", indent, label, line ? line : "?");
+    snprintf(deeper, sizeof deeper, "%s    ", indent);
+    len = snprintf(first, sizeof first, "%s: %s", label, line ? line : "?");
     free(line);
-    if (nl) {
-        snprintf(deeper, sizeof deeper, "%s    ", indent);
-        cli_print_lines(deeper, nl + 1, n - (size_t) (nl + 1 - s));
-    }
+    cli_print_wrapped(indent, deeper, first,
+                      len < 0 ? 0 : (size_t) len < sizeof first ? (size_t) len : sizeof first - 1);
+    if (nl)
+        cli_print_wrapped(deeper, deeper, nl + 1, n - (size_t) (nl + 1 - s));
 }
 
 /* The question's text and ambition, indented. */
@@ -215,7 +227,7 @@ static void print_question_body(const mm_question_t *q)
     size_t n;
 
     s = rel_field(q->q, "text", &n);
-    cli_print_lines("  ", s, n);
+    cli_print_wrapped("  ", "  ", s, n);
     s = rel_field(q->q, "ambition", &n);
     if (n)
         print_labelled("  ", "serves", s, n);
@@ -680,7 +692,7 @@ int cmd_decline(cli_t *cli, int argc, char **argv)
     int ex;
 
     /* After the usage check, before the question is looked for. */
-    if (argc >= 2 && refer &&
+    if (argc >= 1 && refer &&
         (ex = cmd_peer_get(cli, refer, &to)) != CLI_EXIT_OK)
         return ex;
     return rel_reply(cli, argc, argv, &spec, refer ? to.identity : NULL,

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_peer.h"
+#include "cli/edit.h"
 #include "cli/json.h"
 #include "cli/util.h"
 #include "core/engage.h"
@@ -31,7 +32,12 @@ const char cmd_note_help[] =
     "        '-' goes after '--'.  Prints the note's short id.\n"
     "    add -\n"
     "        Read the note from stdin (at most 60000 bytes of UTF-8); one\n"
-    "        trailing newline is dropped.\n"
+    "        trailing newline is dropped.  On a terminal a one-line prompt\n"
+    "        says so first.\n"
+    "    add\n"
+    "        With no TEXT on a terminal: write the note in your editor\n"
+    "        (config editor, $EDITOR, $VISUAL, vi); lines starting with '#'\n"
+    "        are dropped and an empty note aborts.\n"
     "    add --about PEER TEXT...\n"
     "        A note about one of your peers: still private, shown beside\n"
     "        your relationship by 'mm thread PEER --private' and 'mm export\n"
@@ -106,6 +112,7 @@ static int note_text(cli_t *cli, int argc, char **argv, char **out, size_t *outl
     *out = NULL;
     *outlen = 0;
     if (argc == 1 && strcmp(argv[0], "-") == 0) {
+        cli_stdin_prompt(cli, "note");
         /* One byte more than the limit: the newline we are about to drop. */
         r = cli_read_stdin(&text, &len, MM_NOTE_MAX + 1);
         if (r < 0)
@@ -147,14 +154,21 @@ int cmd_note_add(cli_t *cli, int argc, char **argv)
     int ex, rc;
     json_t j;
 
-    if (argc == 0)
+    if (argc == 0 && !cli_edit_possible())
         return cli_usage(cli, "missing the note's TEXT, or '-' to read it "
                          "from stdin");
     if (about) {
         if ((ex = cmd_peer_get(cli, about, &peer)) != CLI_EXIT_OK)
             return ex;
     }
-    if ((ex = note_text(cli, argc, argv, &text, &len)) != CLI_EXIT_OK)
+    if (argc == 0) {        /* on a terminal: the editor (edit.h) */
+        char c[256];
+        cli_edit_comments(c, sizeof c, "note", NULL);
+        ex = cli_edit(cli, "note", NULL, 0, c, MM_NOTE_MAX, &text, &len);
+    } else {
+        ex = note_text(cli, argc, argv, &text, &len);
+    }
+    if (ex != CLI_EXIT_OK)
         return ex;
     ex = CLI_EXIT_FAIL;
     if (len == 0) {

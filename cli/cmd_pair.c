@@ -373,6 +373,10 @@ int cmd_init_join(cli_t *cli, const char *text, const char *devname)
     if ((ex = cmd_sync_timeout(cli, &timeout_ms)) != CLI_EXIT_OK)
         return ex;
     if (strcmp(text, "-") == 0) {       /* out of the process list and history */
+        if (isatty(STDIN_FILENO)) {     /* one line, ended by Enter */
+            fflush(stdout);
+            fprintf(stderr, "mm init: paste the pairing code, then press Enter:\n");
+        }
         if (!fgets(line, sizeof line, stdin))
             line[0] = '\0';
         line[strcspn(line, "\r\n")] = '\0';

@@ -1,13 +1,11 @@
-/*  cmd_thread.c -- the views over relationships: mm thread (one as a
- *  conversation) and mm status (what waits on whom, across all). */
+/*  cmd_thread.c -- mm thread: one relationship as a conversation (mm
+ *  status, the view across all of them, is cmd_status.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/cmd_ambition.h"
-#include "cli/cmd_backup.h"
 #include "cli/cmd_peer.h"
 #include "cli/json.h"
 #include "cli/rel.h"
@@ -16,6 +14,7 @@
 #include "core/log.h"
 #include "crypto/error.h"
 #include "crypto/encoding.h"
+#include "crypto/idcode.h"
 
 const char cmd_thread_help[] =
     "a relationship as a readable conversation, in time order\n"
@@ -55,63 +54,7 @@ const char cmd_thread_help[] =
     "    1  no such peer, a store error\n"
     "    2  the command line is wrong\n";
 
-const char cmd_status_help[] =
-    "what waits on you and on others, on one screen\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    Across every relationship: questions waiting on you (your inbox,\n"
-    "    if you mentor, and questions your mentors asked you back), your\n"
-    "    questions waiting on others, those held by a mentor's budget or\n"
-    "    absence (and how many are ahead of you), answers you have not\n"
-    "    thanked, reports due (thanked, nothing reported yet), and\n"
-    "    ambitions no question has served for 90 days.  As a mentor, your\n"
-    "    mentees' new questions are first sorted into your budget, as 'mm\n"
-    "    inbox' does.\n"
-    "\n"
-    "OUTPUT\n"
-    "    waiting on others\n"
-    "      1a2b3c4d5e6f  grace  open  2 days ago  What would you weigh...\n"
-    "    held\n"
-    "      5e6f7a8b9c0d  lin  1 day ago  How did you...\n"
-    "        held: lin's budget is full; 2 ahead of you\n"
-    "\n"
-    "    --json prints {\"waiting_on_me\", \"waiting_on_others\", \"held\",\n"
-    "    \"unthanked\", \"reports_due\", \"quiet_ambitions\"}, each a list.\n"
-    "    Questions are objects as in 'mm brief --json' (held ones with\n"
-    "    \"ahead\" and \"away_until\"); waiting_on_me items have \"kind\"\n"
-    "    \"question\" or \"ask-back\" ({\"id\", \"ref\", \"peer\", \"time\",\n"
-    "    \"time_ms\", \"text\"}); quiet ambitions are as in 'mm ambition list\n"
-    "    --json'.  \"device\" is {\"forked\"}, with \"code\" (MM_EFORKED),\n"
-    "    \"valid_through_seq\" and \"text\" when this device's key was also used\n"
-    "    on another home (a copied home): such a home writes nothing more.\n"
-    "\n"
-    "EXAMPLES\n"
-    "    mm sync && mm status\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0  shown\n"
-    "    1  no home, a store error\n"
-    "    2  the command line is wrong\n";
-
-#define LINE_CHARS 60                       /* of a text in status lists */
-#define QUIET_MS   (90ull * 24 * 3600 * 1000) /* an ambition is quiet after */
-
 /* --- entries for people ------------------------------------------------------ */
-
-/* The latest "away" the other member of r wrote: its until, or 0. */
-static uint64_t their_away(const cli_t *cli, const rel_t *r)
-{
-    uint64_t until = 0;
-
-    for (size_t i = 0; i < r->items.n; i++) {
-        const mm_item_t *it = &r->items.v[i];
-        if (strcmp(it->type, MM_T_AWAY) == 0 && !rel_me(cli, it->author)) {
-            if (mm_body_uint(it->pt, it->ptlen, "until", &until) != MM_OK)
-                until = 0;
-        }
-    }
-    return until;
-}
 
 /* "re: 1a2b3c4d5e6f" for an entry that refers to a question. */
 static void print_ref(const mm_item_t *it)
@@ -341,9 +284,19 @@ static void print_body(const thread_view_t *v, const thread_entry_t *e)
     } else if (!strcmp(it->type, MM_T_DECLINE)) {
         s = rel_field(it, "refer_name", &n);
         if (n) {
-            char *line = cli_line(s, n, MM_PETNAME_MAX);
+            char *line = cli_line(s, n, MM_PETNAME_MAX), code[MM_IDCODE_LEN + 1];
+            const uint8_t *rid;
+            uint32_t rn;
             printf("  refers %s to %s", mine ? name : "you", line ? line : "?");
-            print_referral(e->refer == NO_REFER ? NULL : &v->refs[e->refer]);
+            /* the id code, so that a stranger can be told apart */
+            if (mm_body_bin(it->pt, it->ptlen, "refer", &rid, &rn) == MM_OK && rn == 32) {
+                mm_idcode_encode(code, MM_IDCODE_IDENTITY, rid);
+                printf(" (%s)", code);
+            }
+            if (!mine && e->refer == NO_REFER)
+                printf(", not your peer yet: ask them for an invite, then 'mm accept CODE'\n");
+            else
+                print_referral(e->refer == NO_REFER ? NULL : &v->refs[e->refer]);
             free(line);
         }
     } else if (!strcmp(it->type, MM_T_QUEUE)) {
@@ -362,6 +315,8 @@ static void print_body(const thread_view_t *v, const thread_entry_t *e)
         else if (mine)
             printf("  held beyond your budget; %llu ahead of it\n",
                    (unsigned long long) u);
+        else if (u == 0)
+            printf("  held: %s's budget is full; you are next\n", name);
         else
             printf("  held: %s's budget is full; %llu ahead of you\n", name,
                    (unsigned long long) u);
@@ -422,327 +377,5 @@ int cmd_thread(cli_t *cli, int argc, char **argv)
             thread_text(cli, &v);
     }
     thread_free(&v);
-    return ex;
-}
-
-/* --- status -------------------------------------------------------------- */
-
-/* A question of r as one line of a status list, and what to do. */
-static void status_line(cli_t *cli, const rel_t *r, const mm_question_t *q,
-                        const mm_item_t *at, const char *state, uint64_t now)
-{
-    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], when[CLI_TIME_MAX];
-    const char *s;
-    char *line;
-    size_t n;
-
-    mm_encoding_hex(hex, q->q->id, 32);
-    cmd_peer_name(name, r->peer.petname);
-    cli_time_rel(when, at->time, now);
-    s = rel_field(q->q, "text", &n);
-    line = cli_first_line(s, n, LINE_CHARS);
-    printf("  %s%.*s%s  %s  %s  %s  %s\n", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
-           hex, cli_c(cli, CLI_RESET), name, state, when, line ? line : "?");
-    free(line);
-}
-
-/* An ask-back on one of my questions still waits on me until I report
- * after it. */
-static int askback_pending(const rel_t *r, const mm_question_t *q)
-{
-    const uint8_t *ref;
-
-    if (!q->askback || q->state == MM_QS_WITHDRAWN || q->state == MM_QS_DECLINED)
-        return 0;
-    for (size_t i = 0; i < r->items.n; i++) {
-        const mm_item_t *it = &r->items.v[i];
-        if (it > q->askback && !strcmp(it->type, MM_T_REPORT) &&
-            !memcmp(it->author, q->q->author, 32) &&
-            mm_item_ref(it, "ref", &ref) && !memcmp(ref, q->q->id, 32))
-            return 0;
-    }
-    return 1;
-}
-
-/* The time of the latest question of mine that serves ambition text s. */
-static uint64_t last_served(cli_t *cli, const rels_t *all, const char *s,
-                            size_t n)
-{
-    uint64_t last = 0;
-    const char *a;
-    size_t an;
-
-    for (size_t i = 0; i < all->n; i++)
-        for (size_t k = 0; k < all->v[i].nq; k++) {
-            const mm_item_t *q = all->v[i].qs[k].q;
-            if (!rel_me(cli, q->author))
-                continue;
-            a = rel_field(q, "ambition", &an);
-            if (an == n && memcmp(a, s, n) == 0 && q->time > last)
-                last = q->time;
-        }
-    return last;
-}
-
-/* 1 if ambition a went QUIET_MS without a question of mine on it; *last is
- * when the last one was asked (0: never). */
-static int quiet(cli_t *cli, const rels_t *all, const mm_ambition_t *a,
-                 uint64_t now, uint64_t *last)
-{
-    size_t n;
-    const char *s = rel_field(a->it, "text", &n);
-    uint64_t since;
-
-    *last = last_served(cli, all, s, n);
-    since = *last > a->it->time ? *last : a->it->time;
-    return !(a->closed || now - since <= QUIET_MS || since > now);
-}
-
-typedef enum { L_INBOX, L_ASKBACK, L_WAITING, L_HELD, L_UNTHANKED, L_REPORTS,
-               L_N } list_t;
-
-/* Which list q belongs to (L_N: none); ask-backs are counted apart. */
-static list_t which(cli_t *cli, const mm_question_t *q)
-{
-    if (!rel_me(cli, q->q->author))
-        return q->state == MM_QS_OPEN ? L_INBOX : L_N;
-    switch (q->state) {
-    case MM_QS_WAITING: case MM_QS_OPEN: return L_WAITING;
-    case MM_QS_HELD:                     return L_HELD;
-    case MM_QS_ANSWERED:                 return L_UNTHANKED;
-    case MM_QS_THANKED:                  return q->nreports ? L_N : L_REPORTS;
-    default:                             return L_N;
-    }
-}
-
-static void status_json(cli_t *cli, const rels_t *all,
-                        const cmd_ambitions_t *amb, uint64_t now)
-{
-    static const char *const keys[] = { "waiting_on_others", "held",
-                                        "unthanked", "reports_due" };
-    static const list_t lists[] = { L_WAITING, L_HELD, L_UNTHANKED, L_REPORTS };
-    char when[CLI_TIME_MAX];
-    json_t j;
-
-    uint64_t fseq;
-    int forked = cli_forked(cli, &fseq);
-
-    json_init(&j, stdout);
-    json_obj_begin(&j, NULL);
-    if (cmd_backup_status_json(cli, &j) != MM_OK)
-        json_null(&j, "restored");
-    json_obj_begin(&j, "device");
-    json_bool(&j, "forked", forked);
-    if (forked) {
-        char line[512];
-        cli_forked_text(line, sizeof line, fseq);
-        json_str(&j, "code", mm_errname(MM_EFORKED));
-        json_uint(&j, "valid_through_seq", fseq ? fseq - 1 : 0);
-        json_str(&j, "text", line);
-    }
-    json_obj_end(&j);
-    json_arr_begin(&j, "waiting_on_me");
-    for (size_t i = 0; i < all->n; i++)
-        for (size_t k = 0; k < all->v[i].nq; k++) {
-            const rel_t *r = &all->v[i];
-            const mm_question_t *q = &r->qs[k];
-            if (which(cli, q) == L_INBOX) {
-                rel_question_json(cli, &j, NULL, r, q);
-                json_str(&j, "kind", "question");
-                json_obj_end(&j);
-            } else if (rel_me(cli, q->q->author) && askback_pending(r, q)) {
-                const char *s;
-                size_t n;
-                json_obj_begin(&j, NULL);
-                json_str(&j, "kind", "ask-back");
-                json_hex(&j, "id", q->askback->id, 32);
-                json_hex(&j, "ref", q->q->id, 32);
-                json_str(&j, "peer", r->peer.petname);
-                rel_json_time(&j, q->askback->time);
-                s = rel_field(q->askback, "text", &n);
-                json_strn(&j, "text", s, n);
-                json_obj_end(&j);
-            }
-        }
-    json_arr_end(&j);
-    for (size_t l = 0; l < sizeof keys / sizeof keys[0]; l++) {
-        json_arr_begin(&j, keys[l]);
-        for (size_t i = 0; i < all->n; i++)
-            for (size_t k = 0; k < all->v[i].nq; k++) {
-                const rel_t *r = &all->v[i];
-                if (which(cli, &r->qs[k]) != lists[l])
-                    continue;
-                rel_question_json(cli, &j, NULL, r, &r->qs[k]);
-                if (lists[l] == L_HELD) {
-                    uint64_t away = their_away(cli, r);
-                    cli_time_iso(when, away);
-                    json_str(&j, "away_until", away > now ? when : NULL);
-                }
-                json_obj_end(&j);
-            }
-        json_arr_end(&j);
-    }
-    json_arr_begin(&j, "quiet_ambitions");
-    for (size_t i = 0; i < amb->n; i++) {
-        const mm_ambition_t *a = &amb->v[i];
-        uint64_t last;
-        if (!quiet(cli, all, a, now, &last))
-            continue;
-        cmd_ambition_json(&j, NULL, a);
-        cli_time_iso(when, last);
-        json_str(&j, "last_question", last ? when : NULL);
-        json_obj_end(&j);
-    }
-    json_arr_end(&j);
-    json_obj_end(&j);
-    json_finish(&j);
-}
-
-/* A heading, printed before the first line of its section. */
-static void heading(const char **pending)
-{
-    if (*pending) {
-        printf("%s\n", *pending);
-        *pending = NULL;
-    }
-}
-
-static void status_text(cli_t *cli, const rels_t *all,
-                        const cmd_ambitions_t *amb, uint64_t now)
-{
-    static const char *const titles[] = {
-        [L_WAITING] = "waiting on others", [L_HELD] = "held",
-        [L_UNTHANKED] = "answers to thank", [L_REPORTS] = "reports due",
-    };
-    char hex[2 * 32 + 1], name[CLI_NAME_SAFE], when[CLI_TIME_MAX];
-    size_t inbox = 0, held = 0, shown = 0;
-    const char *pending = "waiting on you";
-    uint64_t fseq;
-
-    if (cli_forked(cli, &fseq)) {
-        char line[512];
-        cli_forked_text(line, sizeof line, fseq);
-        printf("this device\n  forked: %s\n", line);
-        shown++;
-    }
-
-    for (size_t i = 0; i < all->n; i++)
-        for (size_t k = 0; k < all->v[i].nq; k++) {
-            const mm_question_t *q = &all->v[i].qs[k];
-            inbox += which(cli, q) == L_INBOX;
-            held += !rel_me(cli, q->q->author) && q->state == MM_QS_HELD;
-        }
-    if (inbox || held) {
-        heading(&pending);
-        printf("  %zu question%s in your inbox", inbox, inbox == 1 ? "" : "s");
-        if (held)
-            printf(", %zu held beyond your budget", held);
-        printf("; see 'mm inbox'\n");
-        shown++;
-    }
-    for (size_t i = 0; i < all->n; i++)
-        for (size_t k = 0; k < all->v[i].nq; k++) {
-            const rel_t *r = &all->v[i];
-            const mm_question_t *q = &r->qs[k];
-            const char *s;
-            size_t n;
-            if (!rel_me(cli, q->q->author) || !askback_pending(r, q))
-                continue;
-            heading(&pending);
-            mm_encoding_hex(hex, q->q->id, 32);
-            cmd_peer_name(name, r->peer.petname);
-            cli_time_rel(when, q->askback->time, now);
-            printf("  %s%.*s%s  %s asked you back, %s:\n", cli_c(cli, CLI_YELLOW),
-                   CLI_SHORT_ID, hex, cli_c(cli, CLI_RESET), name, when);
-            s = rel_field(q->askback, "text", &n);
-            cli_print_lines("    ", s, n);
-            printf("    reply with 'mm report %.*s TEXT'\n", CLI_SHORT_ID, hex);
-            shown++;
-        }
-    for (list_t l = L_WAITING; l <= L_REPORTS; l++) {
-        pending = titles[l];
-        for (size_t i = 0; i < all->n; i++)
-            for (size_t k = 0; k < all->v[i].nq; k++) {
-                const rel_t *r = &all->v[i];
-                const mm_question_t *q = &r->qs[k];
-                const mm_item_t *at = q->q;
-                if (which(cli, q) != l)
-                    continue;
-                heading(&pending);
-                if (l == L_UNTHANKED)
-                    at = q->answers[q->nanswers - 1];
-                else if (l == L_REPORTS)
-                    at = q->thanks;
-                status_line(cli, r, q, at, mm_qstate_name(q->state), now);
-                mm_encoding_hex(hex, q->q->id, 32);
-                cmd_peer_name(name, r->peer.petname);
-                if (l == L_HELD) {
-                    uint64_t away = their_away(cli, r);
-                    if (q->hold == MM_HOLD_ONE) {
-                        printf("    held: one question at a time; it reaches %s once "
-                               "your open one is closed\n", name);
-                    } else if (away > now) {
-                        cli_time_date(when, away);
-                        printf("    held: %s is away until %s; %llu ahead of "
-                               "you\n", name, when,
-                               (unsigned long long) q->ahead);
-                    } else {
-                        printf("    held: %s's budget is full; %llu ahead of "
-                               "you\n", name, (unsigned long long) q->ahead);
-                    }
-                } else if (l == L_UNTHANKED) {
-                    printf("    thank with 'mm thank %.*s TEXT'\n", CLI_SHORT_ID,
-                           hex);
-                } else if (l == L_REPORTS) {
-                    printf("    report what came of it with 'mm report %.*s "
-                           "TEXT'\n", CLI_SHORT_ID, hex);
-                }
-                shown++;
-            }
-    }
-    pending = "quiet ambitions (no question for 90 days)";
-    for (size_t i = 0; i < amb->n; i++) {
-        const mm_ambition_t *a = &amb->v[i];
-        uint64_t last;
-        size_t n;
-        if (!quiet(cli, all, a, now, &last))
-            continue;
-        const char *s = rel_field(a->it, "text", &n);
-        heading(&pending);
-        char *line = cli_first_line(s, n, LINE_CHARS);
-        const char *k = rel_field(a->it, "kind", &n);
-        mm_encoding_hex(hex, a->it->id, 32);
-        printf("  %s%.*s%s  %.*s  %s\n", cli_c(cli, CLI_YELLOW), CLI_SHORT_ID,
-               hex, cli_c(cli, CLI_RESET), (int) (n < 4 ? n : 4), k,
-               line ? line : "?");
-        free(line);
-        shown++;
-    }
-    if (shown == 0)
-        printf("nothing waiting: no open questions, answers to thank or "
-               "reports due\n");
-}
-
-int cmd_status(cli_t *cli, int argc, char **argv)
-{
-    cmd_ambitions_t amb;
-    rels_t all;
-    int ex;
-
-    memset(&amb, 0, sizeof amb);
-    memset(&all, 0, sizeof all);
-    if (argc > 0)
-        return cli_usage(cli, "unexpected argument '%s'", argv[0]);
-    if ((ex = rel_settle(cli)) != CLI_EXIT_OK ||
-        (ex = rel_all(cli, &all)) != CLI_EXIT_OK ||
-        (ex = cmd_ambitions_load(cli, &amb)) != CLI_EXIT_OK)
-        goto out;
-    if (cli->json)
-        status_json(cli, &all, &amb, mm_now_ms());
-    else if ((ex = cmd_backup_status_text(cli)) == CLI_EXIT_OK)
-        status_text(cli, &all, &amb, mm_now_ms());
-out:
-    cmd_ambitions_free(&amb);
-    rel_all_free(&all);
     return ex;
 }

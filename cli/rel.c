@@ -6,11 +6,13 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_peer.h"
+#include "cli/edit.h"
 #include "cli/json.h"
 #include "cli/rel.h"
 #include "cli/util.h"
 #include "core/engage.h"
 #include "core/mp.h"
+#include "core/qindex.h"
 #include "crypto/error.h"
 #include "crypto/encoding.h"
 #include "crypto/idcode.h"
@@ -244,6 +246,8 @@ static void body_value(json_t *j, const char *key, mm_mp_reader_t *r, int depth)
     }
 }
 
+static void lines_json(json_t *j, const char *key, const mm_item_t *it);
+
 void rel_json_body(json_t *j, const mm_item_t *it, const char *const *skip)
 {
     mm_mp_reader_t r;
@@ -260,6 +264,22 @@ void rel_json_body(json_t *j, const mm_item_t *it, const char *const *skip)
             continue;
         }
         if (skipped(k, skip)) {
+            free(k);
+            if (mm_mp_skip(&r) != MM_OK)
+                return;
+            continue;
+        }
+        /* a scope's keys are secrets: never shown, not even decrypted */
+        if (!strcmp(it->type, MM_T_SCOPE) && !strcmp(k, "keys")) {
+            json_str(j, k, "(not exported)");
+            free(k);
+            if (mm_mp_skip(&r) != MM_OK)
+                return;
+            continue;
+        }
+        /* one shape for ambitions everywhere: arrays, as share --json */
+        if (!strcmp(it->type, MM_T_AMBITIONS) && (!strcmp(k, "near") || !strcmp(k, "long"))) {
+            lines_json(j, k, it);
             free(k);
             if (mm_mp_skip(&r) != MM_OK)
                 return;
@@ -462,6 +482,67 @@ static int reply_refused(cli_t *cli, const rel_reply_spec_t *spec,
     }
 }
 
+/* Up to max lines of s[0..n), made safe, each after "  ", onto out. */
+static void quote_lines(char *out, size_t cap, size_t *o, const char *s, size_t n, int max)
+{
+    size_t i = 0;
+
+    while (i < n && max-- > 0 && *o < cap) {
+        const char *nl = memchr(s + i, '\n', n - i);
+        char *line = cli_line(s + i, n - i, MM_TEXT_MAX);
+        *o += (size_t) snprintf(out + *o, cap - *o, "  %s\n", line ? line : "?");
+        free(line);
+        if (!nl)
+            return;
+        i = (size_t) (nl - s) + 1;
+    }
+}
+
+/* The editor's comment lines for a reply to the question prefix: what to
+ * write, then the question and its latest answer, so that the writer sees
+ * what they reply to (a question not found: only the first part). */
+static void reply_comments(cli_t *cli, const char *prefix, const char *what, char *out,
+                           size_t cap)
+{
+    uint8_t qid[32], scope[32];
+    const mm_item_t *q = NULL, *ans = NULL;
+    const uint8_t *ref;
+    mm_items_t items = { 0 };
+    mm_txn_t *txn = NULL;
+    const char *s;
+    size_t o, n;
+    int found;
+
+    cli_edit_comments(out, cap, what, NULL);
+    o = strlen(out);
+    found = mm_store_begin(mm_home_store(cli->home), 0, &txn) == MM_OK &&
+            mm_qindex_find(txn, prefix, qid, scope) == MM_OK;
+    mm_txn_abort(&txn);
+    if (!found || mm_items_load(mm_home_store(cli->home), scope, MM_ITEM_TYPES, &items) != MM_OK)
+        return;
+    for (size_t i = 0; i < items.n; i++) {
+        const mm_item_t *it = &items.v[i];
+        if (!memcmp(it->id, qid, 32))
+            q = it;
+        else if (!strcmp(it->type, MM_T_ANSWER) && mm_item_ref(it, "ref", &ref) &&
+                 !memcmp(ref, qid, 32))
+            ans = it;           /* in time order: the latest */
+    }
+    if (q && o < cap) {
+        o += (size_t) snprintf(out + o, cap - o, "\n\nThe question%s:\n",
+                               rel_me(cli, q->author) ? " you asked" : "");
+        s = rel_field(q, "text", &n);
+        quote_lines(out, cap, &o, s, n, 12);
+    }
+    if (q && ans && o < cap) {
+        o += (size_t) snprintf(out + o, cap - o, "\nThe answer%s:\n",
+                               rel_me(cli, ans->author) ? " you gave" : "");
+        s = rel_field(ans, "text", &n);
+        quote_lines(out, cap, &o, s, n, 12);
+    }
+    mm_items_free(&items);
+}
+
 int rel_reply(cli_t *cli, int argc, char **argv, const rel_reply_spec_t *spec,
               const uint8_t *refer, void *own)
 {
@@ -474,13 +555,19 @@ int rel_reply(cli_t *cli, int argc, char **argv, const rel_reply_spec_t *spec,
 
     memset(&c, 0, sizeof c);
     c.own = own;
-    if (spec->text ? argc < 2 : argc != 1)
+    /* TEXT left out on a terminal: the editor (edit.h) */
+    if (spec->text ? argc < 1 || (argc == 1 && !cli_edit_possible()) : argc != 1)
         return cli_usage(cli, "%s", spec->usage[argc ? 1 : 0]);
     if ((ex = cli_id_prefix(cli, argv[0], "a question", prefix)) != CLI_EXIT_OK)
         return ex;
-    if (spec->text && (ex = cli_text_read(cli, argc - 1, argv + 1, spec->text,
-                                          &text, &len)) != CLI_EXIT_OK)
-        return ex;
+    if (spec->text) {
+        char comments[4096] = "";
+        if (argc == 1)
+            reply_comments(cli, prefix, spec->text, comments, sizeof comments);
+        if ((ex = cli_edit_text(cli, argc - 1, argv + 1, spec->text,
+                                argc == 1 ? comments : NULL, &text, &len)) != CLI_EXIT_OK)
+            return ex;
+    }
     rc = reply_call(cli, spec, prefix, text, len,
                     spec->act == MM_ACT_DECLINE ? refer : NULL, &c.out);
     mm_encoding_hex(c.hex, c.out.qid, 32);

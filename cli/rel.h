@@ -68,8 +68,10 @@ const mm_item_t *rel_on_file(const rel_t *r, const uint8_t who[32]);
 /* "time" (ISO 8601 UTC) and "time_ms" members. */
 void rel_json_time(json_t *j, uint64_t ms);
 /* Every field of it's body but "t" as members of the open object (str
- * as strings, uint as numbers, bin as hex, anything else as JSON too);
- * keys in skip (NULL-terminated, may be NULL) are left out. */
+ * as strings, uint as numbers, bin as hex, anything else as JSON too;
+ * an ambitions snapshot's near and long as arrays of their lines, the
+ * shape of share --json); keys in skip (NULL-terminated, may be NULL) are
+ * left out. */
 void rel_json_body(json_t *j, const mm_item_t *it, const char *const *skip);
 /* {"near": [...], "long": [...]} of a snapshot (NULL: both empty). */
 void rel_on_file_json(json_t *j, const char *key, const mm_item_t *it);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -145,6 +146,8 @@ const char *cli_hint(int rc)
     case MM_EINVAL:   return "check the arguments";
     case MM_ENOTFOUND: return "check the path and try again";
     case MM_EFORKED:  return "this home writes nothing more; see 'mm status' for how to recover";
+    case MM_ETOOMANY: return "a person has at most 64 devices certified here, revoked ones "
+                             "included";
     default:          return "run 'mm verify' to check the store";
     }
 }
@@ -297,15 +300,20 @@ static void path_join(char *out, size_t cap, const char *dir, const char *name)
     snprintf(out, cap, "%.*s/%s", (int) n, dir, name);
 }
 
-/* MM_EPERM from opening a home: find what is too open and say how to fix it. */
+/* MM_EPERM from opening a home: find what is too open and say how to fix it
+ * (core/home.h: key files, the home, the store directory and files). */
 static int home_perm_error(cli_t *cli)
 {
     static const char *const keys[] = { "device.key", "identity.key" };
+    static const char *const store_files[] = { "store/data.mdb", "store/lock.mdb" };
     char file[MM_PATH_MAX + 32];
     struct stat st;
 
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         path_join(file, sizeof file, cli->path, keys[i]);
+        if (lstat(file, &st) == 0 && S_ISLNK(st.st_mode))
+            return cli_fail(cli, "key file %s is a symbolic link, which mm never follows; "
+                            "put the key file itself there (mode 0600)", file);
         if (stat(file, &st) == 0 && (st.st_mode & 077))
             return cli_fail(cli, "key file %s has permissions %04o, too open; "
                             "run 'chmod 600 %s'", file,
@@ -318,6 +326,16 @@ static int home_perm_error(cli_t *cli)
         return cli_fail(cli, "home %s has permissions %04o, too open; run "
                         "'chmod 700 %s'", cli->path,
                         (unsigned) (st.st_mode & 07777), cli->path);
+    path_join(file, sizeof file, cli->path, "store");
+    if (stat(file, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 077))
+        return cli_fail(cli, "store directory %s has permissions %04o, too open; run "
+                        "'chmod 700 %s'", file, (unsigned) (st.st_mode & 07777), file);
+    for (size_t i = 0; i < sizeof store_files / sizeof store_files[0]; i++) {
+        path_join(file, sizeof file, cli->path, store_files[i]);
+        if (stat(file, &st) == 0 && (st.st_mode & 077))
+            return cli_fail(cli, "store file %s has permissions %04o, too open; run "
+                            "'chmod 600 %s'", file, (unsigned) (st.st_mode & 07777), file);
+    }
     return cli_fail(cli, "cannot open the micromentor home at %s: permission "
                     "denied; check that you own it and its files", cli->path);
 }
@@ -411,6 +429,31 @@ int cli_home_open(cli_t *cli)
 }
 
 /* --- time ---------------------------------------------------------------- */
+
+uint64_t cli_duration_ms(const char *s, uint64_t max_ms)
+{
+    unsigned long long n = 0;
+    uint64_t unit;
+    size_t i = 0;
+
+    for (; s[i] >= '0' && s[i] <= '9'; i++) {
+        n = n * 10 + (unsigned) (s[i] - '0');
+        if (n > max_ms)
+            return 0;
+    }
+    if (i == 0 || s[i + 1] != '\0')
+        return 0;
+    switch (s[i]) {
+    case 's': unit = 1000; break;
+    case 'm': unit = 60 * 1000ull; break;
+    case 'h': unit = 3600 * 1000ull; break;
+    case 'd': unit = 86400 * 1000ull; break;
+    default:  return 0;
+    }
+    if (n == 0 || n > max_ms / unit)
+        return 0;
+    return n * unit;
+}
 
 void cli_time_iso(char out[CLI_TIME_MAX], uint64_t ms)
 {
@@ -531,7 +574,7 @@ char *cli_line(const char *str, size_t n, size_t maxchars)
      * a character at most 4. */
     size_t cap = (n < maxchars ? n * 3 : maxchars * 4) + sizeof ellipsis;
     size_t i = 0, o = 0, chars = 0, len;
-    char *out = malloc(cap);
+    char *out = calloc(1, cap);     /* calloc: the analyzer sees every byte set */
 
     if (!out)
         return NULL;
@@ -598,6 +641,172 @@ size_t cli_width(const char *s)
         if (((unsigned char) *s & 0xc0) != 0x80)
             w++;
     return w;
+}
+
+size_t cli_term_cols(void)
+{
+    static size_t cols = (size_t) -1;
+    const char *v = getenv("COLUMNS");
+    struct winsize ws;
+
+    if (cols != (size_t) -1)
+        return cols;
+    cols = 0;
+    if (v && *v) {
+        char *end;
+        unsigned long c = strtoul(v, &end, 10);
+        if (!*end && c >= 20 && c <= 1000)
+            return cols = c;
+    }
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+        ws.ws_col >= 20)
+        cols = ws.ws_col;
+    return cols;
+}
+
+/* Columns of one code point (see cli_cols). */
+static size_t cp_cols(uint32_t cp)
+{
+    static const uint32_t zero[][2] = {
+        { 0x0300, 0x036F }, { 0x0483, 0x0489 }, { 0x0591, 0x05BD }, { 0x0610, 0x061A },
+        { 0x064B, 0x065F }, { 0x0E31, 0x0E31 }, { 0x0E34, 0x0E3A }, { 0x200B, 0x200F },
+        { 0x20D0, 0x20FF }, { 0xFE00, 0xFE0F }, { 0xFE20, 0xFE2F }, { 0xE0100, 0xE01EF },
+    };
+    static const uint32_t wide[][2] = {
+        { 0x1100, 0x115F }, { 0x231A, 0x231B }, { 0x2329, 0x232A }, { 0x23E9, 0x23EC },
+        { 0x25FD, 0x25FE }, { 0x2614, 0x2615 }, { 0x26AA, 0x26AB }, { 0x26BD, 0x26BE },
+        { 0x2705, 0x2705 }, { 0x2728, 0x2728 }, { 0x274C, 0x274C }, { 0x2753, 0x2755 },
+        { 0x2795, 0x2797 }, { 0x2B50, 0x2B50 }, { 0x2E80, 0x303E }, { 0x3041, 0x33FF },
+        { 0x3400, 0x4DBF }, { 0x4E00, 0x9FFF }, { 0xA000, 0xA4CF }, { 0xAC00, 0xD7A3 },
+        { 0xF900, 0xFAFF }, { 0xFE30, 0xFE4F }, { 0xFF00, 0xFF60 }, { 0xFFE0, 0xFFE6 },
+        { 0x1F300, 0x1F64F }, { 0x1F680, 0x1F6FF }, { 0x1F900, 0x1F9FF },
+        { 0x20000, 0x2FFFD }, { 0x30000, 0x3FFFD },
+    };
+    for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
+        if (cp >= zero[i][0] && cp <= zero[i][1])
+            return 0;
+    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
+        if (cp >= wide[i][0] && cp <= wide[i][1])
+            return 2;
+    return 1;
+}
+
+/* The code point of the well-formed sequence s[0..len). */
+static uint32_t cp_of(const unsigned char *s, size_t len)
+{
+    static const unsigned char lead[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+    uint32_t cp = s[0] & lead[len];
+
+    for (size_t i = 1; i < len; i++)
+        cp = (cp << 6) | (s[i] & 0x3f);
+    return cp;
+}
+
+size_t cli_cols(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *) str;
+    size_t i = 0, cols = 0, len;
+
+    while (i < n) {
+        len = cli_utf8_len(s + i, n - i);
+        if (len == 0) {
+            cols++;
+            i++;
+            continue;
+        }
+        cols += cp_cols(cp_of(s + i, len));
+        i += len;
+    }
+    return cols;
+}
+
+/* The length of the character at s[0..n) in a line made by cli_line. */
+static size_t char_len(const char *s, size_t n)
+{
+    size_t len = cli_utf8_len((const unsigned char *) s, n);
+    return len ? len : 1;
+}
+
+/* How many bytes of the safe line s[0..n) fit in cols columns, ending at
+ * a word boundary when there is one (else mid-word): *next is where the
+ * rest starts (blanks skipped). */
+static size_t fit_len(const char *s, size_t n, size_t cols, size_t *next)
+{
+    size_t i = 0, used = 0, brk = 0, len, w;
+
+    while (i < n) {
+        len = char_len(s + i, n - i);
+        w = cli_cols(s + i, len);
+        if (used + w > cols)
+            break;
+        if (s[i] == ' ')
+            brk = i;
+        used += w;
+        i += len;
+    }
+    if (i < n && brk > 0 && s[i] != ' ')
+        i = brk;                    /* back to the last blank: a whole word */
+    if (i == 0 && n > 0)
+        i = char_len(s, n);         /* always move on */
+    *next = i;
+    while (*next < n && s[*next] == ' ')
+        (*next)++;
+    while (i > 0 && s[i - 1] == ' ')
+        i--;
+    return i;
+}
+
+char *cli_fit(const char *s, size_t n, size_t maxcols)
+{
+    static const char ellipsis[] = "\xe2\x80\xa6";
+    char *line = cli_first_line(s, n, MM_TEXT_MAX), *out;
+    size_t len, next, cut;
+
+    if (!line)
+        return NULL;
+    len = strlen(line);
+    if (cli_cols(line, len) <= maxcols || maxcols < 2)
+        return line;
+    cut = fit_len(line, len, maxcols - 1, &next);
+    if (!(out = malloc(cut + sizeof ellipsis))) {
+        free(line);
+        return NULL;
+    }
+    memcpy(out, line, cut);
+    memcpy(out + cut, ellipsis, sizeof ellipsis);
+    free(line);
+    return out;
+}
+
+void cli_print_wrapped(const char *indent, const char *hang, const char *s, size_t n)
+{
+    size_t cols = cli_term_cols(), i = 0, k, next;
+    const char *nl;
+    char *line;
+
+    if (cols == 0) {
+        cli_print_lines(indent, s, n);
+        return;
+    }
+    while (i < n) {
+        line = cli_line(s + i, n - i, MM_TEXT_MAX);
+        const char *pre = indent;
+        size_t len = line ? strlen(line) : 0, at = 0;
+        if (!line || len == 0)
+            printf("%s%s\n", indent, line ? "" : "?");
+        while (line && at < len) {
+            size_t room = cols > cli_width(pre) + 10 ? cols - cli_width(pre) : 10;
+            k = fit_len(line + at, len - at, room, &next);
+            printf("%s%.*s\n", pre, (int) k, line + at);
+            at += next;
+            pre = hang;
+        }
+        free(line);
+        nl = memchr(s + i, '\n', n - i);
+        if (!nl)
+            break;
+        i = (size_t) (nl - s) + 1;
+    }
 }
 
 const char *cli_c(const cli_t *cli, const char *esc)
@@ -686,6 +895,7 @@ int cli_text_check(cli_t *cli, const char *what, const char *s, size_t len)
 {
     size_t i = 0;
 
+    cli_set_code(len > MM_TEXT_MAX ? MM_ETOOBIG : MM_EINVAL);
     if (len > MM_TEXT_MAX)
         return cli_fail(cli, "the %s is %zu bytes, longer than %d; shorten it",
                         what, len, MM_TEXT_MAX);
@@ -699,6 +909,7 @@ int cli_text_check(cli_t *cli, const char *what, const char *s, size_t len)
     if (!mm_utf8_valid(s, len))
         return cli_fail(cli, "the %s is not valid UTF-8; convert it first, "
                         "e.g. with iconv -t UTF-8", what);
+    cli_set_code(0);
     return CLI_EXIT_OK;
 }
 
@@ -708,6 +919,15 @@ void cli_text_free(char *text, size_t len)
         return;
     sodium_memzero(text, len);
     free(text);
+}
+
+void cli_stdin_prompt(const cli_t *cli, const char *what)
+{
+    if (!isatty(STDIN_FILENO))
+        return;
+    fflush(stdout);
+    fprintf(stderr, "mm %s: type the %s, then Ctrl-D on a line of its own:\n",
+            cli && cli->name ? cli->name : "", what);
 }
 
 int cli_text_read(cli_t *cli, int argc, char **argv, const char *what,
@@ -720,6 +940,7 @@ int cli_text_read(cli_t *cli, int argc, char **argv, const char *what,
     *out = NULL;
     *outlen = 0;
     if (argc == 1 && strcmp(argv[0], "-") == 0) {
+        cli_stdin_prompt(cli, what);
         /* One byte more than the limit: the newline dropped below. */
         r = cli_read_stdin(&text, &len, MM_TEXT_MAX + 1);
         if (r < 0)

@@ -94,6 +94,10 @@ int  cli_id_prefix(cli_t *cli, const char *arg, const char *what,
  * ("question").  Exit code; prints errors. */
 int  cli_text_read(cli_t *cli, int argc, char **argv, const char *what,
                    char **text, size_t *len);
+/* On a terminal, before TEXT is read from stdin ("-"): the one-line
+ * prompt "mm CMD: type the WHAT, then Ctrl-D on a line of its own:" on
+ * stderr.  Nothing when stdin is not a terminal. */
+void cli_stdin_prompt(const cli_t *cli, const char *what);
 /* Wipe and free a TEXT (NULL is fine). */
 void cli_text_free(char *text, size_t len);
 /* The same checks on an option's value (--offer TEXT). */
@@ -112,6 +116,10 @@ int cli_read_stdin(char **buf, size_t *len, size_t max);
 /* --- time ---------------------------------------------------------------------- */
 
 #define CLI_TIME_MAX 48
+
+/* "30m" in milliseconds: N then s, m, h or d, at most max_ms; 0 if it is
+ * not one (or zero, or more than max_ms). */
+uint64_t cli_duration_ms(const char *s, uint64_t max_ms);
 
 /* "2026-11-27T08:40:00.123Z" (UTC). */
 void cli_time_iso(char out[CLI_TIME_MAX], uint64_t ms);
@@ -143,6 +151,28 @@ void cli_print_lines(const char *indent, const char *s, size_t n);
 
 /* Display width of s in characters (UTF-8 code points). */
 size_t cli_width(const char *s);
+
+/* The terminal's width in columns for wrapping: $COLUMNS when it is a
+ * number from 20 to 1000, else the width of the terminal on stdout, else 0
+ * (not known: nothing is wrapped). */
+size_t cli_term_cols(void);
+
+/* Columns s[0..n) takes on a terminal: East Asian wide characters and
+ * emoji two, combining marks and zero-width characters none, the rest one
+ * (an approximation of wcwidth that needs no locale). */
+size_t cli_cols(const char *s, size_t n);
+
+/* The first line of s[0..n) (after leading blanks) made safe (cli_line)
+ * and, if it takes more than maxcols columns, cut at the last word
+ * boundary that fits (mid-word only for one word too long) with "…"
+ * appended.  malloc'd, NULL when out of memory. */
+char *cli_fit(const char *s, size_t n, size_t maxcols);
+
+/* Print s[0..n) line by line on stdout as cli_print_lines does, each line
+ * wrapped at word boundaries to the terminal's width (cli_term_cols; not
+ * known: not wrapped): the first output line of each after indent, the
+ * lines it wraps onto after hang. */
+void cli_print_wrapped(const char *indent, const char *hang, const char *s, size_t n);
 
 /* Colour escapes, or "" when colour is off. */
 #define CLI_DIM    "\033[2m"

@@ -37,6 +37,37 @@ int mm_budget_away_of(mm_home_t *home, const uint8_t peer[32], uint64_t now, uin
     return rc;
 }
 
+int mm_budget_full_of(mm_home_t *home, const uint8_t peer[32], int *full, uint64_t *ahead)
+{
+    static const char *const types[] = { MM_T_QUEUE, NULL };
+    mm_items_t items = { 0 };
+    mm_txn_t *txn;
+    mm_peer_t p;
+    char state[16], reason[32];
+    *full = 0;
+    *ahead = 0;
+    int rc = mm_store_begin(mm_home_store(home), 0, &txn);
+    if (rc)
+        return rc;
+    if ((rc = mm_peer_get(txn, peer, &p)) == MM_OK
+        && (rc = mm_items_load_txn(txn, p.scope, types, &items)) == MM_ENOTFOUND)
+        rc = MM_OK;                 /* no relationship scope yet: no word */
+    for (size_t i = items.n; rc == MM_OK && i-- > 0;) {     /* the latest of theirs */
+        const mm_item_t *it = &items.v[i];
+        if (memcmp(it->author, peer, 32))
+            continue;
+        mm_item_str(it, "state", state, sizeof state);
+        mm_item_str(it, "reason", reason, sizeof reason);
+        *full = !strcmp(state, "held") && (!reason[0] || !strcmp(reason, "budget"));
+        if (*full && mm_body_uint(it->pt, it->ptlen, "ahead", ahead) != MM_OK)
+            *ahead = 0;
+        break;
+    }
+    mm_items_free(&items);
+    mm_txn_abort(&txn);
+    return rc;
+}
+
 int mm_budget_get_txn(mm_home_t *home, mm_txn_t *txn, mm_capacity_t *out)
 {
     static const char *const types[] = { MM_T_CAPACITY, MM_T_AWAY, NULL };
@@ -110,6 +141,7 @@ int mm_budget_settler(mm_home_t *home, mm_txn_t *txn, uint8_t settler[32])
         mm_cert_t c;
         int revoked = 0;
         if (mm_cert_get(txn, dev, &c, NULL, NULL) == MM_OK && !memcmp(c.identity, me, 32)
+            && !(c.flags & MM_CERT_MAILBOX)     /* a mailbox reads nothing: never settles */
             && mm_revoke_state(txn, dev, me, NULL, &revoked, NULL) == MM_OK && !revoked)
             memcpy(settler, dev, 32);
     }
@@ -138,14 +170,19 @@ int mm_budget_set_settler(mm_home_t *home, const uint8_t device[32])
     if (mm_home_identity_key(home, &idk) != MM_OK)
         return MM_ENOIDENTITY;
     mm_keypair_destroy(&idk);
+    mm_cert_t c;
     int rc = mm_store_begin(mm_home_store(home), 0, &txn);
     if (rc == MM_OK)
         rc = mm_revoke_state(txn, device, mm_home_identity_pk(home), NULL, &revoked, NULL);
+    int mailbox = rc == MM_OK && mm_cert_get(txn, device, &c, NULL, NULL) == MM_OK
+                  && (c.flags & MM_CERT_MAILBOX);
     mm_txn_abort(&txn);
     if (rc)
         return rc;
     if (revoked)
         return MM_EREVOKED;
+    if (mailbox)
+        return MM_EROLE;            /* a mailbox reads nothing: it cannot settle */
     mm_field_t f[1] = { { "device", MM_F_BIN, device, 32, 0 } };
     return mm_engage_append(home, mm_home_self_scope(home), MM_T_SETTLER, f, 1, NULL);
 }

@@ -40,6 +40,16 @@ int mm_budget_get(mm_home_t *home, mm_capacity_t *out) MM_NODISCARD;
 int mm_budget_away_of(mm_home_t *home, const uint8_t peer[32], uint64_t now,
                       uint64_t *until) MM_NODISCARD;
 
+/* Whether the budget of the mentor with identity peer was full at their
+ * last word on it: the latest "queue" entry they wrote in our
+ * relationship holds a question for their budget (reason "budget" or
+ * none).  *full 1 with *ahead that entry's ahead, else 0 (a release, a
+ * hold for another reason, or no queue entry yet).  What a mentee can
+ * know of a budget that lives in the mentor's own scope.  MM_OK;
+ * MM_ENOTFOUND (no such peer); store errors. */
+int mm_budget_full_of(mm_home_t *home, const uint8_t peer[32], int *full,
+                      uint64_t *ahead) MM_NODISCARD;
+
 typedef struct {
     size_t released;                /* newly released to the inbox */
     size_t held;                    /* queue entries written for held questions */
@@ -61,7 +71,8 @@ int mm_budget_is_settler(mm_home_t *home) MM_NODISCARD;
 
 /* mm device settler: the identity device names the settler (a "settler"
  * body in its self feed).  MM_OK; MM_ENOIDENTITY (not the identity
- * device); MM_EREVOKED (device is revoked); store errors. */
+ * device); MM_EREVOKED (device is revoked); MM_EROLE (device is a mailbox:
+ * it reads nothing); store errors. */
 int mm_budget_set_settler(mm_home_t *home, const uint8_t device[32]) MM_NODISCARD;
 
 /* Settle every mentee's pending questions in one write transaction, so no

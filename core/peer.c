@@ -2,6 +2,7 @@
 #include <string.h>
 #include <strings.h>
 #include <stdlib.h>
+#include "core/fold.h"
 #include "core/peer.h"
 #include "core/store_int.h"
 #include "core/mp.h"
@@ -112,7 +113,7 @@ typedef struct {
 static int same_name(const mm_peer_t *p, void *arg)
 {
     name_check_t *c = arg;
-    if (memcmp(p->identity, c->except, 32) != 0 && strcasecmp(p->petname, c->name) == 0)
+    if (memcmp(p->identity, c->except, 32) != 0 && mm_fold_cmp(p->petname, c->name) == 0)
         c->found = 1;
     return c->found;
 }
@@ -212,7 +213,7 @@ static int match(const mm_peer_t *p, void *arg)
         mm_idcode_encode(code, MM_IDCODE_IDENTITY, p->identity);
         hit = strncasecmp(code, f->what, strlen(f->what)) == 0;
     } else {
-        hit = strcasecmp(p->petname, f->what) == 0;
+        hit = mm_fold_cmp(p->petname, f->what) == 0;
     }
     if (hit) {
         if (f->matches++ == 0)

@@ -56,7 +56,8 @@ int mm_peer_touch(mm_txn_t *txn, const uint8_t identity[32], uint64_t now) MM_NO
 /* Delete the record (the log keeps everything).  MM_OK or MM_ENOTFOUND. */
 int mm_peer_del(mm_txn_t *txn, const uint8_t identity[32]) MM_NODISCARD;
 
-/* Find a peer by petname (exact, case-insensitive) or by a prefix of its
+/* Find a peer by petname (exact after Unicode simple case folding, fold.h;
+ * two peers never share a folded petname) or by a prefix of its
  * identity code ("mmi..." of at least 6 characters).  MM_OK; MM_ENOTFOUND;
  * MM_EAMBIG. */
 int mm_peer_find(mm_txn_t *txn, const char *what, mm_peer_t *p) MM_NODISCARD;

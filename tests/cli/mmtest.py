@@ -234,7 +234,8 @@ class MMTestCase(unittest.TestCase):
         except ValueError as e:
             self.fail("a failure with --json must print one JSON document "
                       "(%s)\n%r" % (e, r))
-        if os.environ.get("MM_JSON_FAIL_LOG") and "error" not in doc:
+        if os.environ.get("MM_JSON_FAIL_LOG") and ("error" not in doc or (
+                isinstance(doc.get("error"), dict) and doc["error"].get("code") is None)):
             with open(os.environ["MM_JSON_FAIL_LOG"], "a") as f:
                 f.write("%r\n" % (r,))
         if "error" not in doc:

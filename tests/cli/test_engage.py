@@ -429,7 +429,7 @@ class TestCapacity(EngageBase):
         self.assertEqual(held.get("ahead"), 0, "position in the queue: %r" % held)
         self.absent(st["waiting_on_others"], qids[cy], "waiting_on_others")
         human = self.ok("status", home=cy).out
-        self.assertRegex(human, r"(?i)held: Grace's budget is full; \d+ ahead of you", human)
+        self.assertRegex(human, r"(?i)held: Grace's budget is full; you are next", human)
         self.sync(bob, "grace")
         self.assertEqual(self.qstate(bob, qids[bob]), "open")
 
