@@ -44,7 +44,8 @@ say() { printf '\n\033[1m# %s\033[0m\n' "$*"; }
 endpoint_of() {
     local log=$1 pid=$2 ep
     for _ in $(seq 300); do
-        ep=$(sed -n 's/^[^ ]* reachable at //p' "$log" | head -n 1)
+        # the server's shell may not have opened its log yet
+        ep=$(sed -n 's/^[^ ]* reachable at //p' "$log" 2>/dev/null | head -n 1 || true)
         if [ -n "$ep" ]; then
             printf '%s\n' "$ep"
             return 0
@@ -61,7 +62,7 @@ endpoint_of() {
 code_of() {
     local log=$1 pid=$2 c
     for _ in $(seq 300); do
-        c=$(grep -m 1 '^mmp1' "$log" || true)
+        c=$(grep -m 1 '^mmp1' "$log" 2>/dev/null || true)
         if [ -n "$c" ]; then
             printf '%s\n' "$c"
             return 0
