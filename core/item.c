@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include "core/item.h"
 #include "core/log.h"
+#include "core/view.h"
 #include "crypto/error.h"
 
 const char *const MM_ITEM_TYPES[] = {
@@ -113,22 +114,69 @@ int mm_item_cmp_time(const void *a, const void *b)
     return memcmp(x->id, y->id, 32);
 }
 
+/* One row of the views index: open the entry it names, if wanted.  The
+ * rows come in (time, id) order, so the items do too. */
+static int load_row(const mm_view_row_t *row, void *arg)
+{
+    load_t *l = arg;
+    mm_items_t *it = l->items;
+    const uint8_t *buf;
+    size_t len;
+    mm_entry_t e;
+    if (!wanted(l, row->type))
+        return 0;
+    if (mm_log_get(l->txn, row->device, row->scope, row->seq, &buf, &len) != MM_OK
+        || mm_entry_parse(buf, len, &e) != MM_OK || memcmp(e.id, row->id, 32) != 0)
+        return l->rc = MM_ECORRUPT;     /* the index names an entry the log does not hold */
+    if (it->n == it->cap) {
+        size_t ncap = it->cap ? 2 * it->cap : 32;
+        mm_item_t *v = realloc(it->v, ncap * sizeof *v);
+        if (!v)
+            return l->rc = MM_ENOMEM;
+        it->v = v;
+        it->cap = ncap;
+    }
+    mm_item_t *x = &it->v[it->n];
+    size_t cap = e.boxlen - MM_TAG_BYTES;
+    if (!(x->pt = malloc(cap ? cap : 1)))
+        return l->rc = MM_ENOMEM;
+    if (mm_entry_open_scope(&e, l->scope, x->pt, cap, &x->ptlen) != MM_OK) {
+        sodium_memzero(x->pt, cap);
+        free(x->pt);
+        return l->rc = MM_ECORRUPT;
+    }
+    memcpy(x->type, row->type, sizeof x->type);
+    memcpy(x->id, e.id, 32);
+    memcpy(x->author, row->identity, 32);
+    memcpy(x->device, e.author, 32);
+    x->seq = row->seq;
+    x->time = e.time;
+    it->n++;
+    return 0;
+}
+
 int mm_items_load_txn(mm_txn_t *txn, const uint8_t scope[32], const char *const *types,
                       mm_items_t *out)
 {
     mm_scope_t sc;
     memset(out, 0, sizeof *out);
-    int rc = mm_scope_get(txn, scope, &sc);
+    int rc = mm_scope_get(txn, scope, &sc), indexed = 0;
     if (rc == MM_OK) {
         load_t l = { .txn = txn, .scope = &sc, .items = out, .types = types };
-        rc = mm_log_feeds(txn, load_feed, &l);
+        /* engagement types only: the rows of the index, not the whole log */
+        if ((indexed = mm_view_covers(txn, sc.kind, types)))
+            rc = mm_view_walk(txn, scope, 0, load_row, &l);
+        else
+            rc = mm_log_feeds(txn, load_feed, &l);
+        if (rc > 0 || l.rc)
+            rc = l.rc;
     }
     mm_scope_wipe(&sc);
     if (rc) {
         mm_items_free(out);
         return rc;
     }
-    if (out->n > 1)
+    if (!indexed && out->n > 1)
         qsort(out->v, out->n, sizeof *out->v, mm_item_cmp_time);
     return MM_OK;
 }

@@ -38,7 +38,11 @@ extern const char *const MM_ITEM_TYPES[];
 /* The entries of scope in txn whose type is in the NULL-terminated list
  * types (NULL: every type), decrypted, ordered by (time, id).  Entries of
  * other types are dropped as they are read, so memory grows with what is
- * kept.  Free with mm_items_free (also on failure).  MM_OK; MM_ENOTFOUND
+ * kept.  When every type of types is indexed (core/view.h) only the
+ * entries the index names are read, so the cost grows with what is kept,
+ * not with the log; otherwise (types NULL, private notes, an older store
+ * opened read-only) every feed of the scope is read.  Free with
+ * mm_items_free (also on failure).  MM_OK; MM_ENOTFOUND
  * (unknown scope); MM_ENOMEM; MM_ECORRUPT (an entry that does not open). */
 int  mm_items_load_txn(mm_txn_t *txn, const uint8_t scope[32], const char *const *types,
                        mm_items_t *out) MM_NODISCARD;

@@ -13,6 +13,7 @@
 #include "core/be64.h"
 #include "core/propagate.h"
 #include "core/rekey.h"
+#include "core/view.h"
 
 #define FEED_KEY  64                /* author || scope */
 #define ENTRY_KEY 72                /* author || scope || seq (big-endian) */
@@ -103,11 +104,13 @@ typedef struct {
     mm_scope_t *scope;
 } apply_t;
 
+/* A received entry's plaintext, as the verifier opened it: index it for
+ * the views (view.h), then apply it. */
 static int on_body(const mm_entry_t *e, const uint8_t *pt, size_t len, void *arg)
 {
     apply_t *a = arg;
-    (void) e;
-    return apply(a->txn, a->txn->store->device, a->cert, a->scope, pt, len);
+    int rc = mm_view_put(a->txn, a->scope, e, a->cert->identity, pt, len);
+    return rc ? rc : apply(a->txn, a->txn->store->device, a->cert, a->scope, pt, len);
 }
 
 static int store(mm_txn_t *txn, const mm_entry_t *e)
@@ -298,7 +301,8 @@ int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,
      * a checked body is taken as given. */
     mm_entry_t e;
     if ((rc = mm_entry_parse(buf, len, &e)) || (rc = mm_entry_check(&e, &ctx, MM_VERIFY_OWN))
-        || (rc = store(txn, &e)) || (rc = apply(txn, device, &cert, &scope, body, bodylen)))
+        || (rc = store(txn, &e)) || (rc = mm_view_put(txn, &scope, &e, cert.identity, body, bodylen))
+        || (rc = apply(txn, device, &cert, &scope, body, bodylen)))
         goto out;
     if (id_out)
         memcpy(id_out, e.id, MM_HASH_BYTES);

@@ -11,7 +11,9 @@
  *  is): a `rekey` listing this device adds the scope's new key
  *  (core/rekey.h); a `scope`, `peer` or `peer-rm` from an own device in the
  *  self scope changes the scope or peer record (core/propagate.h).  The
- *  body is the plaintext the verifier opened, never opened twice.
+ *  body is the plaintext the verifier opened, never opened twice; with it
+ *  each of them also indexes an engagement entry for the views
+ *  (core/view.h), so the index never lags the log.
  */
 #ifndef MM_LOG_H
 #define MM_LOG_H

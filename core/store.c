@@ -8,6 +8,7 @@
 #include "core/store_int.h"
 #include "core/cert.h"
 #include "core/mp.h"
+#include "core/view.h"
 #include <stdio.h>
 #include "crypto/error.h"
 
@@ -49,7 +50,7 @@ int mm_store_rc(int rc)
 static unsigned own_format(void)
 {
     const char *v = getenv(MM_STORE_FORMAT_ENV);
-    if (v && (!strcmp(v, "1") || !strcmp(v, "2")))
+    if (v && (!strcmp(v, "1") || !strcmp(v, "2") || !strcmp(v, "3")))
         return (unsigned) (v[0] - '0');
     return MM_STORE_FORMAT;
 }
@@ -89,6 +90,13 @@ static int open_tables(mm_store_t *s, MDB_txn *txn, unsigned flags)
         else if (rc)
             return mm_store_rc(rc);
     }
+    /* format 4; an older store opened read-only has none */
+    if (own_format() < 4)
+        flags &= ~(unsigned) MDB_CREATE;
+    rc = mdb_dbi_open(txn, "views", flags, &s->views);
+    s->has_views = rc == MDB_SUCCESS;
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+        return mm_store_rc(rc);
     return MM_OK;
 }
 
@@ -113,7 +121,8 @@ static int check_format(mm_store_t *s, MDB_txn *txn, int create, unsigned *forma
     *format = *(uint8_t *) v.mv_data;
     if (*format > own_format())
         return MM_EVERSION;
-    if ((*format >= 2 && !s->has_curves) || (*format >= 3 && !s->has_v3))
+    if ((*format >= 2 && !s->has_curves) || (*format >= 3 && !s->has_v3)
+        || (*format >= 4 && !s->has_views))
         return MM_ECORRUPT;
     return MM_OK;
 }
@@ -127,6 +136,9 @@ static int migrate(mm_store_t *s, MDB_txn *txn, unsigned format)
         rc = mm_cert_reindex(&t, NULL);
     /* 2 -> 3: the device tables, created empty by open_tables; the home
      * re-issues its own certificate as version 2 (home.c) */
+    /* 3 -> 4: the views index, built from the log (view.h) */
+    if (rc == MM_OK && format < 4 && s->has_views)
+        rc = mm_view_rebuild(&t, NULL);
     return rc ? rc : put_format(s, txn, (uint8_t) own_format());
 }
 
@@ -297,7 +309,7 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
         free(s);
         return mm_store_rc(rc);
     }
-    mdb_env_set_maxdbs(s->env, 16);
+    mdb_env_set_maxdbs(s->env, 32);   /* room for tables of later formats */
     s->map_max = map_max();
     /* at least the store's size, whatever this says: mdb_env_open sees to it */
     mdb_env_set_mapsize(s->env, MM_STORE_MAP_INITIAL < s->map_max ? MM_STORE_MAP_INITIAL

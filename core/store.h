@@ -36,7 +36,8 @@
 #include "crypto/error.h"
 #include <stdint.h>
 
-#define MM_STORE_FORMAT 3           /* meta "format"; 2 added "curves", 3 the device tables */
+#define MM_STORE_FORMAT 4           /* meta "format"; 2 added "curves", 3 the device tables,
+                                       4 "views" (core/view.h) */
 
 #define MM_STORE_MAP_INITIAL ((size_t) 64 << 20)
 #define MM_STORE_MAP_MAX     ((size_t) 64 << 30)

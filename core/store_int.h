@@ -4,7 +4,7 @@
  *  (.ci/layers checks).  Included by store.c, which opens the environment,
  *  by each module that keeps a table beside its records -- log.c (entries,
  *  heads), cert.c (certs, curves), scope.c (scopes), meta.c (meta), peer.c
- *  (peers), invite.c (invites), qindex.c (questions), revoke.c (revokes), endpoint.c (endpoints), device.c (seen) -- and by check.c,
+ *  (peers), invite.c (invites), qindex.c (questions), revoke.c (revokes), endpoint.c (endpoints), device.c (seen), view.c (views) -- and by check.c,
  *  which walks the entries to verify a whole store. */
 #ifndef MM_STORE_INT_H
 #define MM_STORE_INT_H
@@ -34,6 +34,10 @@ struct mm_store {
     MDB_dbi seen;                   /* device (32) -> last complete session (8) */
     MDB_dbi catchup;                /* identity (32) -> empty: still to sync with (catchup.h) */
     int     has_v3;
+    /* format 4: valid only if has_views (0: an older store opened
+     * read-only; views read the log instead, item.h) */
+    MDB_dbi views;                  /* the index of engagement items (view.h) */
+    int     has_views;
     unsigned migrated_from;         /* the format this open migrated from, or 0 */
     /* the home this store is, once mm_store_set_home was called: what the
      * store path needs to apply rekeys and self-scope entries (log.c) */
