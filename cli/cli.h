@@ -41,7 +41,7 @@ enum {
     CLI_OPT_TIMEOUT,            /* accept, sync --timeout SECONDS */
     CLI_OPT_NEAR,               /* ambition add --near TEXT */
     CLI_OPT_LONG,               /* ambition add --long TEXT */
-    CLI_OPT_ALL,                /* ambition list --all */
+    CLI_OPT_ALL,                /* ambition list --all, thread --all */
     CLI_OPT_AMBITION,           /* ask --ambition ID */
     CLI_OPT_ASIS,               /* ask --as-is */
     CLI_OPT_OFFER,              /* thank --offer TEXT */
@@ -60,6 +60,7 @@ enum {
     CLI_OPT_FORCE,              /* backup --force */
     CLI_OPT_KEEPOLD,            /* restore --keep-old */
     CLI_OPT_DISCOVER,           /* serve --discover */
+    CLI_OPT_REINDEX,            /* verify --reindex */
     CLI_OPT_MAX
 };
 

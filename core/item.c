@@ -24,6 +24,8 @@ typedef struct {
     uint8_t     dev[32];            /* last author looked up */
     uint8_t     ident[32];
     int         have_dev;
+    size_t      max;                /* keep at most this many (0: no limit) */
+    size_t      total;              /* wanted rows seen */
     int         rc;
 } load_t;
 
@@ -123,8 +125,8 @@ static int load_row(const mm_view_row_t *row, void *arg)
     const uint8_t *buf;
     size_t len;
     mm_entry_t e;
-    if (!wanted(l, row->type))
-        return 0;
+    if (!wanted(l, row->type) || (l->max && l->total++ >= l->max))
+        return 0;                   /* past max: only counted */
     if (mm_log_get(l->txn, row->device, row->scope, row->seq, &buf, &len) != MM_OK
         || mm_entry_parse(buf, len, &e) != MM_OK || memcmp(e.id, row->id, 32) != 0)
         return l->rc = MM_ECORRUPT;     /* the index names an entry the log does not hold */
@@ -191,6 +193,55 @@ int mm_items_load(mm_store_t *store, const uint8_t scope[32], const char *const 
         return rc;
     rc = mm_items_load_txn(txn, scope, types, out);
     mm_txn_abort(&txn);
+    return rc;
+}
+
+/* Drop the first k items. */
+static void drop_first(mm_items_t *items, size_t k)
+{
+    for (size_t i = 0; i < k; i++) {
+        sodium_memzero(items->v[i].pt, items->v[i].ptlen);
+        free(items->v[i].pt);
+    }
+    memmove(items->v, items->v + k, (items->n - k) * sizeof *items->v);
+    items->n -= k;
+}
+
+int mm_items_load_latest(mm_store_t *store, const uint8_t scope[32], const char *const *types,
+                         size_t max, mm_items_t *out, size_t *total)
+{
+    mm_scope_t sc;
+    mm_txn_t *txn;
+    memset(out, 0, sizeof *out);
+    *total = 0;
+    int rc = mm_store_begin(store, 0, &txn);
+    if (rc)
+        return rc;
+    if ((rc = mm_scope_get(txn, scope, &sc)) == MM_OK && max
+        && mm_view_covers(txn, sc.kind, types)) {
+        /* from the latest backwards: the rest of the rows only counted */
+        load_t l = { .txn = txn, .scope = &sc, .items = out, .types = types, .max = max };
+        rc = mm_view_walk(txn, scope, 1, load_row, &l);
+        if (rc > 0 || l.rc)
+            rc = l.rc;
+        *total = l.total;
+        for (size_t i = 0; rc == MM_OK && i < out->n / 2; i++) {
+            mm_item_t t = out->v[i];
+            out->v[i] = out->v[out->n - 1 - i];
+            out->v[out->n - 1 - i] = t;
+        }
+    } else if (rc == MM_OK) {
+        rc = mm_items_load_txn(txn, scope, types, out);
+        *total = out->n;
+        if (rc == MM_OK && max && out->n > max)
+            drop_first(out, out->n - max);
+    }
+    mm_scope_wipe(&sc);
+    mm_txn_abort(&txn);
+    if (rc) {
+        mm_items_free(out);
+        *total = 0;
+    }
     return rc;
 }
 

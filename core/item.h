@@ -49,6 +49,12 @@ int  mm_items_load_txn(mm_txn_t *txn, const uint8_t scope[32], const char *const
 /* The same in a read transaction of its own. */
 int  mm_items_load(mm_store_t *store, const uint8_t scope[32], const char *const *types,
                    mm_items_t *out) MM_NODISCARD;
+/* The latest max items of those mm_items_load would give (max 0: all),
+ * in (time, id) order, and in *total how many there are in all.  With
+ * the index (core/view.h) only those max entries are opened; the other
+ * rows are only counted.  Errors as mm_items_load. */
+int  mm_items_load_latest(mm_store_t *store, const uint8_t scope[32], const char *const *types,
+                          size_t max, mm_items_t *out, size_t *total) MM_NODISCARD;
 void mm_items_free(mm_items_t *items);
 
 /* 1 if it has type t. */
