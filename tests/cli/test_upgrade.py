@@ -30,7 +30,7 @@ class Upgrade(mmtest.MMTestCase):
         self.assertIn(NOTE, r.out, r)
         lines = r.err.strip().split("\n")
         self.assertEqual(len(lines), 1, r)
-        self.assertRegex(lines[0], r"^mm: upgraded the store of .* from format 1 to 3; the old "
+        self.assertRegex(lines[0], r"^mm: upgraded the store of .* from format 1 to 4; the old "
                          r"one is kept as .*/store/format-1\.mdb$", r)
         copy = os.path.join(self.home, "store", "format-1.mdb")
         self.assertEqual(os.stat(copy).st_mode & 0o777, 0o600)
@@ -67,7 +67,7 @@ class UpgradeFormat2(mmtest.MMTestCase):
     def test_format2_home_migrates_and_keeps_everything(self):
         r = self.ok("note", "list", home=self.home)
         self.assertIn(NOTE2, r.out, r)
-        self.assertRegex(r.err.strip(), r"^mm: upgraded the store of .* from format 2 to 3; the "
+        self.assertRegex(r.err.strip(), r"^mm: upgraded the store of .* from format 2 to 4; the "
                          r"old one is kept as .*/store/format-2\.mdb$", r)
         r = self.ok("note", "list", home=self.home)
         self.assertEqual(r.err, "", r)
