@@ -125,6 +125,41 @@ int mm_view_walk(mm_txn_t *txn, const uint8_t scope[32], int reverse, mm_view_fn
     return ret;
 }
 
+int mm_view_forget_scope(mm_txn_t *txn, const uint8_t scope[32], uint64_t *rows)
+{
+    uint8_t start[KEY_LEN];
+    MDB_cursor *cur;
+    MDB_val k, v;
+    uint64_t n = 0;
+    if (rows)
+        *rows = 0;
+    if (!txn->store->has_views)
+        return MM_OK;
+    int rc = mdb_cursor_open(txn->txn, txn->store->views, &cur);
+    if (rc)
+        return mm_store_rc(rc);
+    memcpy(start, scope, 32);
+    memset(start + 32, 0, KEY_LEN - 32);
+    /* seek again after each delete: where a deleting cursor stands is
+     * LMDB's business */
+    for (;;) {
+        k = (MDB_val) { KEY_LEN, start };
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        if (rc || k.mv_size < 32 || memcmp(k.mv_data, scope, 32))
+            break;
+        if ((rc = mdb_cursor_del(cur, 0)))
+            break;
+        n++;
+    }
+    mdb_cursor_close(cur);
+    if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND) {
+        if (rows)
+            *rows = n;
+        return MM_OK;
+    }
+    return mm_store_rc(rc);
+}
+
 /* ---- deriving the rows from the log ---- */
 
 typedef int (*derive_fn)(const uint8_t *key, const uint8_t *val, size_t vlen, void *arg);

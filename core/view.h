@@ -64,6 +64,12 @@ typedef int (*mm_view_fn)(const mm_view_row_t *row, void *arg);
 int mm_view_walk(mm_txn_t *txn, const uint8_t scope[32], int reverse, mm_view_fn fn,
                  void *arg) MM_NODISCARD;
 
+/* Delete every row of scope, in write txn: for a command that deletes the
+ * scope's feeds (the index must not name entries the log no longer
+ * holds).  *rows (may be NULL) gets how many.  MM_OK (also with none, and
+ * in a store without the table); store errors. */
+int mm_view_forget_scope(mm_txn_t *txn, const uint8_t scope[32], uint64_t *rows) MM_NODISCARD;
+
 /* Empty the table and index every stored entry again from the log (each
  * opened under its scope's key), in write txn.  *rows (may be NULL) gets
  * the rows written.  MM_OK; MM_EPERM (a read txn); MM_ENOTFOUND (no

@@ -297,6 +297,23 @@ static void test_view_check_and_rebuild(void **state)
     assert_int_equal(rows, w->indexed);
     assert_rc(mm_txn_commit(&txn), MM_OK);
     assert_int_equal(same_as_scan(s, &w->scope), w->indexed);
+    /* forgetting the scope's rows leaves the others */
+    assert_rc(mm_store_begin(s, 1, &txn), MM_OK);
+    mm_field_t cap = { "n", MM_F_UINT, NULL, 0, 3 };
+    mm_field_t per = { "per", MM_F_STR, "week", 4, 0 };
+    mm_field_t f[2] = { cap, per };
+    assert_rc(mm_item_append(txn, mm_home_device(w->home), mm_home_self_scope(w->home),
+                             MM_T_CAPACITY, f, 2, 0, NULL), MM_OK);
+    assert_rc(mm_view_forget_scope(txn, w->scope.id, &rows), MM_OK);
+    assert_int_equal(rows, w->indexed);
+    mm_items_t left;
+    assert_rc(mm_items_load_txn(txn, w->scope.id, MM_ITEM_TYPES, &left), MM_OK);
+    assert_int_equal(left.n, 0);
+    mm_items_free(&left);
+    assert_rc(mm_items_load_txn(txn, mm_home_self_scope(w->home), MM_ITEM_TYPES, &left), MM_OK);
+    assert_int_equal(left.n, 1);
+    mm_items_free(&left);
+    mm_txn_abort(&txn);
 }
 
 /* A home written as format 3 (no index) is indexed on its first open as

@@ -9,7 +9,7 @@ the mentee's side (who wrote them) and the mentor's (who received them by
 sync).  Views read the index of engagement items (core/view.h), so the
 counts should stay flat; the ratio big/small is printed per command.
 
-    python3 tests/bench/bench_views.py [--mm build/mm] [--small 10000] [--big 1000000]
+    python3 tests/bench/bench_views_cg.py [--mm build/mm] [--small 10000] [--big 1000000]
 """
 import argparse
 import json
