@@ -63,9 +63,8 @@ def callgrind(mm, home, *args):
     return int(m.group(1)), p.stdout
 
 
-def world(mm, fill, root, bulk):
-    """Grace mentors Ada; a real engagement; then bulk entries in their
-    relationship, written by Ada and synced to Grace."""
+def engage(mm, root):
+    """Grace mentors Ada, and they hold a real engagement."""
     grace, ada = os.path.join(root, "grace"), os.path.join(root, "ada")
     run(mm, grace, "init", "--name", "Grace")
     run(mm, ada, "init", "--name", "Ada")
@@ -82,13 +81,23 @@ def world(mm, fill, root, bulk):
             run(mm, ada, "sync", "grace")
             run(mm, ada, "thank", qid[:12], T)
             run(mm, ada, "sync", "grace")
+    finally:
+        srv.terminate()
+        srv.wait()
+    return ada, grace, port
+
+
+def bulk(mm, fill, ada, grace, port, n):
+    """n bulk entries in the relationship, written by Ada, synced to Grace."""
+    srv = serve(mm, grace, port)
+    try:
         t0 = time.time()
-        p = subprocess.run([fill, "--home", ada, "--peer", "grace", "--count", str(bulk)],
+        p = subprocess.run([fill, "--home", ada, "--peer", "grace", "--count", str(n)],
                            capture_output=True, text=True, timeout=3600)
         if p.returncode != 0:
             sys.exit("mm_fill failed: %s" % p.stderr)
         run(mm, ada, "sync", "grace", "--timeout", "3000")
-        print("  %d bulk entries filled and synced in %.0f s" % (bulk, time.time() - t0),
+        print("  %d bulk entries filled and synced in %.0f s" % (n, time.time() - t0),
               flush=True)
     finally:
         srv.terminate()
@@ -97,18 +106,23 @@ def world(mm, fill, root, bulk):
     # nothing new, the same at every size
     for h in (ada, grace):
         run(mm, h, "status")
-    return ada, grace
 
 
-def measure(mm, fill, bulk):
+def measure(mm, fill, sizes):
+    """Both engagements first, then the bulk, then every count: the
+    engagements are then about as old in both (the views print relative
+    times, "7 minutes ago", and a different text is a different count)."""
     root = tempfile.mkdtemp(prefix="bench-views-")
     try:
-        ada, grace = world(mm, fill, root, bulk)
-        out = {}
-        for who, home, peer in (("mentee", ada, "grace"), ("mentor", grace, "ada")):
-            for args in (("status",), ("inbox",), ("thread", peer)):
-                n, text = callgrind(mm, home, *args)
-                out[(who,) + args[:1]] = (n, text)
+        worlds = [engage(mm, os.path.join(root, "w%d" % i)) for i in range(len(sizes))]
+        for (ada, grace, port), n in zip(worlds, sizes):
+            bulk(mm, fill, ada, grace, port, n)
+        out = [{} for _ in sizes]
+        for who, side in (("mentee", 0), ("mentor", 1)):
+            for cmd in ("status", "inbox", "thread"):
+                for i, w in enumerate(worlds):
+                    args = (cmd, "ada" if side else "grace") if cmd == "thread" else (cmd,)
+                    out[i][(who, cmd)] = callgrind(mm, w[side], *args)
         return out
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -123,12 +137,10 @@ def main():
     a = ap.parse_args()
     mm = os.path.abspath(a.mm)
     fill = os.path.join(os.path.dirname(mm), "tests", "tools", "mm_fill")
-    engage = 1 + 4 * ENGAGE_ROUNDS          # the invite's entry too
+    n_engage = 1 + 4 * ENGAGE_ROUNDS        # the invite's entry too
     t0 = time.time()
-    print("relationship of %d entries:" % a.small, flush=True)
-    small = measure(mm, fill, a.small - engage)
-    print("relationship of %d entries:" % a.big, flush=True)
-    big = measure(mm, fill, a.big - engage)
+    print("relationships of %d and %d entries:" % (a.small, a.big), flush=True)
+    small, big = measure(mm, fill, (a.small - n_engage, a.big - n_engage))
     for k in small:
         s, b = small[k][0], big[k][0]
         print("mm %-6s (%s)  %d: %12d instructions   %d: %12d   ratio %.4f"
