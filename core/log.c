@@ -55,6 +55,7 @@ int mm_log_head(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32]
 static int store_entry(mm_txn_t *txn, const mm_entry_t *e)
 {
     uint8_t ek[ENTRY_KEY];
+    txn->stored = 1;
     entry_key(ek, e->author, e->scope, e->seq);
     MDB_val k = { ENTRY_KEY, ek }, v = { e->len, (void *) e->bytes };
     int rc = mdb_put(txn->txn, txn->store->entries, &k, &v, MDB_NOOVERWRITE);

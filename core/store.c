@@ -137,8 +137,8 @@ static int migrate(mm_store_t *s, MDB_txn *txn, unsigned format)
     /* 2 -> 3: the device tables, created empty by open_tables; the home
      * re-issues its own certificate as version 2 (home.c) */
     /* 3 -> 4: the views index, built from the log (view.h) */
-    if (rc == MM_OK && format < 4 && s->has_views)
-        rc = mm_view_rebuild(&t, NULL);
+    if (rc == MM_OK && format < 4 && s->has_views && (rc = mm_view_rebuild(&t, NULL)) == MM_OK)
+        rc = mm_view_mark(&t);
     return rc ? rc : put_format(s, txn, (uint8_t) own_format());
 }
 
@@ -366,6 +366,8 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
         rc = mm_store_rc(rc);
         goto fail;
     }
+    if (!(flags & MM_STORE_RDONLY) && (rc = mm_view_heal(s)))
+        goto fail;
     *out = s;
     return MM_OK;
 fail:
@@ -442,6 +444,7 @@ int mm_store_begin(mm_store_t *self, int write, mm_txn_t **out)
         return MM_ENOMEM;
     t->store = self;
     t->write = write;
+    t->stored = 0;
     int rc = begin(self, write, &t->txn);
     if (rc) {
         free(t);
@@ -471,7 +474,12 @@ int mm_txn_commit(mm_txn_t **txn_p)
     if (!txn_p || !*txn_p)
         return MM_EINVAL;
     mm_txn_t *t = *txn_p;
-    int rc = mdb_txn_commit(t->txn);   /* frees the txn even on failure */
+    int rc = t->stored ? mm_view_mark(t) : MM_OK;
+    if (rc) {
+        mm_txn_abort(txn_p);
+        return rc;
+    }
+    rc = mdb_txn_commit(t->txn);       /* frees the txn even on failure */
     if (rc == MDB_MAP_FULL || rc == MDB_BAD_TXN)
         t->store->grow = 1;
     t->store->ntxn--;

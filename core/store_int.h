@@ -49,6 +49,8 @@ struct mm_txn {
     mm_store_t *store;
     MDB_txn *txn;
     int write;
+    int stored;                     /* an entry was stored: mm_txn_commit records
+                                       that the views index holds it (view.h) */
 };
 
 /* Call fn for every row of table dbi in key order; its non-zero value stops

@@ -262,6 +262,64 @@ int mm_view_rebuild(mm_txn_t *txn, uint64_t *rows)
     return rc;
 }
 
+/* ---- does the index hold every entry stored? ---- */
+
+#define MARK_KEY "indexed"
+
+int mm_view_mark(mm_txn_t *txn)
+{
+    MDB_stat st;
+    uint8_t n[8];
+    if (!txn->store->has_views)
+        return MM_OK;
+    int rc = mdb_stat(txn->txn, txn->store->entries, &st);
+    if (rc)
+        return mm_store_rc(rc);
+    mm_be64_put(n, (uint64_t) st.ms_entries);
+    MDB_val k = { sizeof MARK_KEY - 1, MARK_KEY }, v = { 8, n };
+    return mm_store_rc(mdb_put(txn->txn, txn->store->meta, &k, &v, 0));
+}
+
+/* 1 if meta "indexed" says the index holds every stored entry. */
+static int marked(mm_txn_t *txn, int *yes)
+{
+    MDB_stat st;
+    MDB_val k = { sizeof MARK_KEY - 1, MARK_KEY }, v;
+    int rc = mdb_stat(txn->txn, txn->store->entries, &st);
+    if (rc)
+        return mm_store_rc(rc);
+    rc = mdb_get(txn->txn, txn->store->meta, &k, &v);
+    if (rc == MDB_NOTFOUND)         /* a new store: nothing stored yet */
+        *yes = st.ms_entries == 0;
+    else if (rc)
+        return mm_store_rc(rc);
+    else
+        *yes = v.mv_size == 8 && mm_be64_get(v.mv_data) == (uint64_t) st.ms_entries;
+    return MM_OK;
+}
+
+int mm_view_heal(mm_store_t *store)
+{
+    mm_txn_t *txn;
+    int yes = 1;
+    if (!store->has_views)
+        return MM_OK;
+    int rc = mm_store_begin(store, 0, &txn);
+    if (rc == MM_OK)
+        rc = marked(txn, &yes);
+    mm_txn_abort(&txn);
+    if (rc || yes)
+        return rc;
+    if ((rc = mm_store_begin(store, 1, &txn)))
+        return rc;
+    if ((rc = marked(txn, &yes)) == MM_OK && !yes && (rc = mm_view_rebuild(txn, NULL)) == MM_OK)
+        rc = mm_view_mark(txn);
+    if (rc == MM_OK)
+        rc = mm_txn_commit(&txn);
+    mm_txn_abort(&txn);
+    return rc;
+}
+
 /* ---- checking ---- */
 
 typedef struct {

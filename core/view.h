@@ -76,6 +76,17 @@ int mm_view_forget_scope(mm_txn_t *txn, const uint8_t scope[32], uint64_t *rows)
  * table); MM_ENOMEM; store errors. */
 int mm_view_rebuild(mm_txn_t *txn, uint64_t *rows) MM_NODISCARD;
 
+/* Record in meta "indexed" (8, BE) that the index holds every entry
+ * stored so far: the number of rows of the entries table.  mm_txn_commit
+ * calls it for a transaction that stored an entry.  MM_OK; store errors. */
+int mm_view_mark(mm_txn_t *txn) MM_NODISCARD;
+
+/* At open for writing: if meta "indexed" is not the number of stored
+ * entries, someone stored entries without their rows (an older mm that
+ * had the store open across the migration), so rebuild the index, in a
+ * write transaction of its own.  MM_OK; store errors. */
+int mm_view_heal(mm_store_t *store) MM_NODISCARD;
+
 /* Compare the table with what the log says it must hold: for each row
  * missing, extra or different fn (may be NULL) gets a one-line
  * description.  *rows (may be NULL) gets the rows checked.  MM_OK if they
