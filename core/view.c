@@ -109,9 +109,10 @@ int mm_view_walk(mm_txn_t *txn, const uint8_t scope[32], int reverse, mm_view_fn
     memset(start + 32, reverse ? 0xff : 0, KEY_LEN - 32);
     k = (MDB_val) { KEY_LEN, start };
     rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    if (reverse)
-        rc = rc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_LAST)
-                                : mdb_cursor_get(cur, &k, &v, MDB_PREV);
+    if (reverse && rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    else if (reverse && rc == MDB_SUCCESS && memcmp(k.mv_data, start, KEY_LEN) != 0)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);     /* (a row at start itself is the last) */
     int ret = MM_OK;
     for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &v, reverse ? MDB_PREV : MDB_NEXT)) {
         if (k.mv_size < 32 || memcmp(k.mv_data, scope, 32) != 0)
