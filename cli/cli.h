@@ -59,7 +59,10 @@ enum {
     CLI_OPT_PASSFILE,           /* backup, restore --passphrase-file FILE */
     CLI_OPT_FORCE,              /* backup --force */
     CLI_OPT_KEEPOLD,            /* restore --keep-old */
-    CLI_OPT_DISCOVER,           /* serve --discover */
+    CLI_OPT_PURGE,              /* peer rm --purge */
+    CLI_OPT_DISCOVER,           /* serve, service install --discover */
+    CLI_OPT_SYNC_EVERY,         /* serve, service install --sync-every DUR */
+    CLI_OPT_QUOTA,              /* mailbox init --quota SIZE */
     CLI_OPT_REINDEX,            /* verify --reindex */
     CLI_OPT_MAX
 };
@@ -70,6 +73,8 @@ enum {
 #define CLI_NEEDS_HOME 0x1u     /* main opens the home before run() */
 #define CLI_HIDDEN     0x2u     /* for scripts: not in the listing, manual
                                    or completions (mm __complete) */
+#define CLI_MAILBOX_OK 0x4u     /* also runs on a mailbox's home (mailbox.h);
+                                   any other command there is MM_EROLE */
 
 typedef struct cli cli_t;
 
@@ -139,6 +144,12 @@ int cmd_device_revoke(cli_t *cli, int argc, char **argv);
 int cmd_device_settler(cli_t *cli, int argc, char **argv);
 int cmd_device_reset(cli_t *cli, int argc, char **argv);
 int cmd_sync(cli_t *cli, int argc, char **argv);
+int cmd_mailbox_init(cli_t *cli, int argc, char **argv);
+int cmd_mailbox_code(cli_t *cli, int argc, char **argv);
+int cmd_mailbox_link(cli_t *cli, int argc, char **argv);
+int cmd_mailbox_list(cli_t *cli, int argc, char **argv);
+int cmd_mailbox_quota(cli_t *cli, int argc, char **argv);
+int cmd_mailbox_unlink(cli_t *cli, int argc, char **argv);
 int cmd_help(cli_t *cli, int argc, char **argv);
 int cmd_version(cli_t *cli, int argc, char **argv);
 int cmd_ambition_add(cli_t *cli, int argc, char **argv);
@@ -170,6 +181,8 @@ int cmd_config_get(cli_t *cli, int argc, char **argv);
 int cmd_config_set(cli_t *cli, int argc, char **argv);
 int cmd_config_unset(cli_t *cli, int argc, char **argv);
 int cmd_config_list(cli_t *cli, int argc, char **argv);
+int cmd_service_install(cli_t *cli, int argc, char **argv);
+int cmd_service_uninstall(cli_t *cli, int argc, char **argv);
 /* mm init --join CODE (cmd_pair.c): the home of a new device of an
  * existing identity; devname may be NULL (the host name). */
 int cmd_init_join(cli_t *cli, const char *code, const char *devname);
@@ -187,7 +200,7 @@ extern const char cmd_init_help[], cmd_id_help[], cmd_note_help[],
                   cmd_export_help[], cmd_completion_help[],
                   cmd_backup_help[], cmd_restore_help[],
                   cmd_complete_help[], cmd_device_help[], cmd_device_pair_help[],
-                  cmd_config_help[];
+                  cmd_config_help[], cmd_service_help[], cmd_mailbox_help[];
 
 /* The name / identity / device block of mm id and mm init (cmd_id.c);
  * init adds the "Initialised" line first and drops the home line. */

@@ -88,6 +88,8 @@ typedef struct {
 static int collect(const mm_device_t *d, void *arg)
 {
     devices_t *l = arg;
+    if (d->cert.flags & MM_CERT_MAILBOX)
+        return 0;                   /* 'mm mailbox list' lists those */
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 4;
         mm_device_t *v = realloc(l->v, cap * sizeof *v);
@@ -315,6 +317,9 @@ int cmd_device_settler(cli_t *cli, int argc, char **argv)
         return not_identity(cli, "choosing the settler");
     if (rc == MM_EREVOKED)
         return cli_fail_code(cli, rc, "'%s' is revoked; choose a current device", argv[0]);
+    if (rc == MM_EROLE)
+        return cli_fail_code(cli, rc, "'%s' is a mailbox, which reads nothing; choose a device "
+                             "of yours", argv[0]);
     if (rc)
         return cli_fail_rc(cli, rc, "cannot choose the settler");
     return print_one(cli, argv[0], "settles your budget from now on:");

@@ -111,32 +111,6 @@ const char cmd_accept_help[] =
 
 /* --- invite -------------------------------------------------------------- */
 
-/* "30m" into milliseconds: N then s, m, h or d.  0 if it is not one. */
-static uint64_t parse_duration(const char *s)
-{
-    unsigned long long n = 0;
-    uint64_t unit;
-    size_t i = 0;
-
-    for (; s[i] >= '0' && s[i] <= '9'; i++) {
-        n = n * 10 + (unsigned) (s[i] - '0');
-        if (n > EXPIRES_MAX_MS)
-            return 0;
-    }
-    if (i == 0 || s[i + 1] != '\0')
-        return 0;
-    switch (s[i]) {
-    case 's': unit = 1000; break;
-    case 'm': unit = 60 * 1000ull; break;
-    case 'h': unit = 3600 * 1000ull; break;
-    case 'd': unit = 86400 * 1000ull; break;
-    default:  return 0;
-    }
-    if (n == 0 || n > EXPIRES_MAX_MS / unit)
-        return 0;
-    return n * unit;
-}
-
 /* The endpoints to put into the code: --endpoint, else mm serve's. */
 static int invite_endpoints(cli_t *cli, char eps[][MM_ENDPOINT_MAX + 1],
                             unsigned *n)
@@ -194,7 +168,7 @@ int cmd_invite(cli_t *cli, int argc, char **argv)
         return cli_usage(cli, "--role must be 'mentor' (you mentor them) or "
                          "'mentee' (they mentor you), not '%s'", role);
     /* cppcheck-suppress redundantInitialization ; without --expires ttl keeps it */
-    if (dur && (ttl = parse_duration(dur)) == 0)
+    if (dur && (ttl = cli_duration_ms(dur, EXPIRES_MAX_MS)) == 0)
         return cli_usage(cli, "--expires '%s' is not a duration like 30m, 24h "
                          "or 7d (at most 365d)", dur);
     if ((ex = invite_endpoints(cli, code.endpoints, &code.nendpoints))

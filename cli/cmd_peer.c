@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/cmd_peer.h"
@@ -13,6 +14,7 @@
 #include "core/log.h"
 #include "core/peer.h"
 #include "core/propagate.h"
+#include "core/purge.h"
 #include "core/device.h"
 #include "crypto/error.h"
 #include "crypto/encoding.h"
@@ -62,6 +64,15 @@ const char cmd_peer_help[] =
     "        Forget the peer record.  Every entry already stored, theirs and\n"
     "        yours, is kept: the log is append-only.  Your mm serve refuses\n"
     "        them from then on; a new invite makes them a peer again.\n"
+    "    rm --purge [--yes] PEER\n"
+    "        Also delete the relationship: every entry of the scope you\n"
+    "        share (theirs and yours: questions, answers, everything), the\n"
+    "        scope and its keys, and their devices' certificates that no\n"
+    "        entry left here needs; all in one transaction.  Your other\n"
+    "        devices do the same when they next sync (the self scope tells\n"
+    "        them).  It cannot be undone, except from a backup or from the\n"
+    "        peer, who keeps their copy.  Asks first on a terminal; --yes\n"
+    "        answers yes (needed when not on a terminal).\n"
     "\n"
     "OUTPUT\n"
     "    list:\n"
@@ -70,7 +81,8 @@ const char cmd_peer_help[] =
     "    The other subcommands print one confirming line.\n"
     "\n"
     "    --json: list prints {\"peers\": [...]}; show and the others print one\n"
-    "    peer object (rm: the record as it was):\n"
+    "    peer object (rm: the record as it was; rm --purge:\n"
+    "    {\"peer\": {...}, \"purged\": {\"entries\", \"devices\"}}, what went):\n"
     "    {\"name\", \"their_name\", \"identity\", \"role\", \"device\", \"endpoints\",\n"
     "    \"added\", \"added_ms\", \"last_sync\", \"last_sync_ms\", \"state\", \"scope\"}.\n"
     "    identity and device are mmi / mmd codes; role \"mentor\" or \"mentee\";\n"
@@ -84,11 +96,13 @@ const char cmd_peer_help[] =
     "    mm peer set-addr grace tcp://192.168.1.20:7460 tcp://grace.example.org:7460\n"
     "    mm peer block mmiab3kq2x\n"
     "    mm peer rm grace\n"
+    "    mm peer rm --purge --yes grace\n"
     "\n"
     "EXIT STATUS\n"
     "    0  done (also for a list with no peers, or blocking a blocked peer)\n"
     "    1  failed: no such peer, an ambiguous PEER, the new name is taken,\n"
-    "       no home, a store error\n"
+    "       no home, a store error; rm --purge not confirmed (MM_EINVAL:\n"
+    "       not on a terminal and no --yes, or answered no)\n"
     "    2  the command line is wrong (missing arguments, an invalid name or\n"
     "       endpoint, an identity prefix shorter than 6 characters)\n";
 
@@ -379,8 +393,9 @@ static int device_line(const mm_device_t *d, void *arg)
         cli_time_rel(seen, d->last_seen, dl->now);
     else
         snprintf(seen, sizeof seen, "never");
-    printf("%-12s%s  %.15s  %s  seen %s\n", dl->first ? "devices" : "", name ? name : "?", id,
-           d->revoked ? "revoked" : "current", seen);
+    printf("%-12s%s  %.15s  %s  seen %s%s\n", dl->first ? "devices" : "", name ? name : "?", id,
+           d->revoked ? "revoked" : "current", seen,
+           d->cert.flags & MM_CERT_MAILBOX ? "  mailbox" : "");
     dl->first = 0;
     free(name);
     return 0;
@@ -582,29 +597,86 @@ int cmd_peer_unblock(cli_t *cli, int argc, char **argv)
     return set_blocked(cli, argc, argv, 0);
 }
 
+/* rm --purge: asked on a terminal, unless --yes.  Exit code (OK: go on). */
+static int confirm_purge(cli_t *cli, const char *what)
+{
+    char name[CLI_NAME_SAFE], answer[16];
+    mm_peer_t p;
+    int ex;
+
+    if (cli->opt[CLI_OPT_YES])
+        return CLI_EXIT_OK;
+    if ((ex = cmd_peer_get(cli, what, &p)) != CLI_EXIT_OK)
+        return ex;
+    cmd_peer_name(name, p.petname);
+    if (!isatty(STDIN_FILENO))
+        return cli_fail_code(cli, MM_EINVAL, "mm peer rm --purge deletes every entry you share "
+                             "with '%s'; run it on a terminal to confirm, or give --yes", name);
+    FILE *q = cli->json ? stderr : stdout;
+    fprintf(q, "Delete your relationship with '%s' for good: every entry of it, theirs and "
+            "yours, here and on your other devices? [y/N] ", name);
+    fflush(q);
+    if (fgets(answer, sizeof answer, stdin) && (answer[0] == 'y' || answer[0] == 'Y'))
+        return CLI_EXIT_OK;
+    return cli_fail_code(cli, MM_EINVAL, "nothing deleted: '%s' stays a peer", name);
+}
+
+static void print_purged(const mm_peer_t *p, const mm_purge_t *st)
+{
+    json_t j;
+
+    json_init(&j, stdout);
+    json_obj_begin(&j, NULL);
+    cmd_peer_json(&j, "peer", p);
+    json_obj_begin(&j, "purged");
+    json_uint(&j, "entries", st->entries);
+    json_uint(&j, "devices", st->devices);
+    json_obj_end(&j);
+    json_obj_end(&j);
+    json_finish(&j);
+}
+
 int cmd_peer_rm(cli_t *cli, int argc, char **argv)
 {
     char name[CLI_NAME_SAFE];
     mm_txn_t *txn = NULL;
     mm_peer_t p;
-    int ex, rc;
+    mm_purge_t st = { 0, 0, 0 };
+    int ex, rc, purge = cli->opt[CLI_OPT_PURGE] != NULL;
 
     if (argc != 1)
         return cli_usage(cli, argc ? "give one PEER" : "missing the PEER");
+    if (!purge && cli->opt[CLI_OPT_YES])
+        return cli_usage(cli, "--yes goes with --purge");
+    /* asked before the write transaction, which would hold other writers */
+    if (purge && (ex = confirm_purge(cli, argv[0])) != CLI_EXIT_OK)
+        return ex;
     if ((ex = peer_begin(cli, argv[0], &txn, &p)) != CLI_EXIT_OK)
         return ex;
-    rc = mm_propagate_peer_remove(txn, mm_home_device(cli->home), p.identity, mm_now_ms());
+    if (purge)
+        rc = mm_propagate_peer_purge(txn, mm_home_device(cli->home), p.identity, mm_now_ms(),
+                                     &st);
+    else
+        rc = mm_propagate_peer_remove(txn, mm_home_device(cli->home), p.identity, mm_now_ms());
     if (rc == MM_OK)
         rc = mm_txn_commit(&txn);
     mm_txn_abort(&txn);
     if (rc != MM_OK)
-        return cli_fail_rc(cli, rc, "cannot remove the peer");
+        return cli_fail_rc(cli, rc, purge ? "cannot purge the peer" : "cannot remove the peer");
     if (cli->json) {
-        print_json(&p);
+        if (purge)
+            print_purged(&p, &st);
+        else
+            print_json(&p);
         return CLI_EXIT_OK;
     }
     cmd_peer_name(name, p.petname);
-    printf("removed peer '%s'; every entry already stored is kept (the log is "
-           "append-only)\n", name);
+    if (purge)
+        printf("purged peer '%s': %llu entries and %u of their devices' certificates "
+               "deleted; your other devices do the same when they sync\n", name,
+               (unsigned long long) st.entries, st.devices);
+    else
+        printf("removed peer '%s'; every entry already stored is kept (the log is "
+               "append-only); 'mm peer rm --purge' would delete them\n", name);
     return CLI_EXIT_OK;
 }

@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/bgsync.h"
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "cli/util.h"
 #include "core/log.h"
+#include "core/sched.h"
 #include "crypto/error.h"
 #include "net/net.h"
 
@@ -37,7 +39,10 @@ const char cmd_serve_help[] =
     "    --listen ENDPOINT\n"
     "        Listen on tcp://HOST:PORT (up to 4 times; default\n"
     "        tcp://0.0.0.0:7460, every IPv4 address of this machine).  PORT\n"
-    "        may be '*' for any free port; the one chosen is printed.\n"
+    "        may be '*' for any free port; the one chosen is printed.  On a\n"
+    "        mailbox's home the default is where 'mm mailbox init --listen'\n"
+    "        said; it then serves its owner's relationships, blind (see\n"
+    "        'mm help mailbox').\n"
     "    --discover\n"
     "        Also find your own devices and your peers' devices on the local\n"
     "        network, and let them find this one, with no address typed: every\n"
@@ -47,6 +52,19 @@ const char cmd_serve_help[] =
     "        it hears from them replaces where they were known to listen, so\n"
     "        that 'mm sync' reaches them.  To anyone else the beacons are\n"
     "        random bytes of one size.  See PROTOCOL.md, section 7.1.\n"
+    "    --sync-every DUR\n"
+    "        Also sync in the background every DUR (30s, 5m, 1h ...; 1s to 7d)\n"
+    "        with every peer that is not blocked and has an address, and every\n"
+    "        other device of yours that announced one: the targets of a plain\n"
+    "        'mm sync'.  Each sync is a child 'mm sync' process (at most 2 at\n"
+    "        once), so serving goes on meanwhile.  A target that cannot be\n"
+    "        reached is tried again after DUR, 2xDUR, 4xDUR ... up to 12xDUR\n"
+    "        or 1 hour, whichever is less, never less than DUR (each wait\n"
+    "        varied by up to 20%); once it answers, every DUR again.  One that\n"
+    "        --discover hears on the LAN is tried at once.  While no sync is\n"
+    "        due and no one is served, mm serve sleeps (it wakes once a\n"
+    "        minute, and for --discover's rounds).  A 'mm sync' by hand\n"
+    "        meanwhile is fine.\n"
     "\n"
     "OUTPUT\n"
     "    One line per event, each starting with the time (ISO 8601, UTC):\n"
@@ -61,6 +79,17 @@ const char cmd_serve_help[] =
     "    no session.  Lines are written out at once, so the output can be\n"
     "    piped or followed.\n"
     "\n"
+    "    With --sync-every, a line for each background sync that moved\n"
+    "    entries, and for each target that becomes unreachable or reachable\n"
+    "    again ('still unreachable' only while the wait grows):\n"
+    "        ... background sync every 5.0 min with 2 peers and 1 of your devices\n"
+    "        ... background sync with grace: sent 0, received 2 entries\n"
+    "        ... background sync: lin unreachable: no answer from\n"
+    "            tcp://10.0.0.7:7460 (MM_ETIMEOUT); next try in 5.2 min\n"
+    "        ... background sync: lin still unreachable after 2 tries; next\n"
+    "            try in 9.6 min\n"
+    "        ... background sync: lin reachable again\n"
+    "\n"
     "    --json prints one JSON object per line instead:\n"
     "    {\"time\", \"time_ms\", \"message\"}.\n"
     "\n"
@@ -69,6 +98,7 @@ const char cmd_serve_help[] =
     "    mm serve --listen tcp://192.168.1.20:7460 &\n"
     "    mm serve --listen 'tcp://127.0.0.1:*' > serve.log &\n"
     "    mm serve --discover\n"
+    "    mm serve --sync-every 5m\n"
     "\n"
     "EXIT STATUS\n"
     "    0  stopped by SIGINT or SIGTERM\n"
@@ -76,7 +106,7 @@ const char cmd_serve_help[] =
     "       discovery's UDP port), another\n"
     "       mm serve runs for this home, or there is no home\n"
     "    2  the command line is wrong (e.g. an ENDPOINT that is not\n"
-    "       tcp://HOST:PORT)\n";
+    "       tcp://HOST:PORT, or a DUR that is not one from 1s to 7d)\n";
 
 #define DEFAULT_LISTEN "tcp://0.0.0.0:7460"
 #define LOG_CHARS 1000          /* a log line is cut after this many characters */
@@ -143,10 +173,15 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
 {
     static char default_listen[] = DEFAULT_LISTEN;
     char *addrs[CLI_OPT_REPEAT_MAX];
+    char mbox[MM_PEER_ENDPOINTS][MM_ENDPOINT_MAX + 1];
+    unsigned nmbox = 0;
     char errtext[512], running[1][MM_ENDPOINT_MAX + 1];
     unsigned nrunning = 0;
     struct sigaction sa;
     size_t n = cli->optn[CLI_OPT_LISTEN];
+    const char *every = cli->opt[CLI_OPT_SYNC_EVERY];
+    uint64_t every_ms = 0;
+    bgsync_t *bg = NULL;
     int rc;
 
     if (argc > 0)
@@ -161,8 +196,22 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
                              cli->optv[CLI_OPT_LISTEN][i], MM_DEFAULT_PORT);
         addrs[i] = (char *) cli->optv[CLI_OPT_LISTEN][i];
     }
+    /* a mailbox listens where 'mm mailbox init --listen' said */
+    if (n == 0 && mm_home_is_mailbox(cli->home)
+        && mm_home_listen(cli->home, mbox, MM_PEER_ENDPOINTS, &nmbox) == MM_OK)
+        for (unsigned i = 0; i < nmbox; i++)
+            addrs[n++] = mbox[i];
     if (n == 0)
         addrs[n++] = default_listen;
+    /* a mailbox only serves (PROTOCOL.md 14.1), and holds no key to make
+     * or recognise beacons with (7.1) */
+    if (mm_home_is_mailbox(cli->home) && (every || cli->opt[CLI_OPT_DISCOVER]))
+        return cli_fail_code(cli, MM_EROLE, "a mailbox never syncs on its own and cannot "
+                             "be discovered: serve it without %s",
+                             every ? "--sync-every" : "--discover");
+    if (every && ((every_ms = cli_duration_ms(every, MM_SCHED_MAX_MS)) < MM_SCHED_MIN_MS))
+        return cli_usage(cli, "--sync-every '%s' is not a duration like 30s, 5m or 1h "
+                         "(from 1s to 7d)", every);
 
     /* Say so before binding anything: mm serve would print its listening
      * lines first.  (It checks again, under its lock.) */
@@ -181,10 +230,16 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
         return cli_fail(cli, "cannot install the signal handlers; check the "
                         "system");
 
+    /* background sync: children of ours that mm serve's loop watches */
+    if (every_ms && (rc = bgsync_new(cli, every_ms, log_line, cli, &bg)) != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot start the background sync");
+
     errtext[0] = '\0';
-    mm_serve_opts_t opts = { .discover = cli->opt[CLI_OPT_DISCOVER] != NULL };
+    mm_serve_opts_t opts = { .discover = cli->opt[CLI_OPT_DISCOVER] != NULL,
+                             .ext = bg ? bgsync_ext(bg) : NULL };
     rc = mm_serve_run_opts(cli->home, addrs, n, &stop, log_line, cli, &opts, errtext,
                            sizeof errtext);
+    bgsync_destroy(&bg);
     cli_set_code(rc);
     switch (rc) {
     case MM_OK:

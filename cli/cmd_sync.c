@@ -4,19 +4,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "cli/cli.h"
 #include "cli/cmd_peer.h"
 #include "cli/cmd_sync.h"
 #include "cli/json.h"
+#include "cli/news.h"
 #include "cli/rel.h"
 #include "cli/util.h"
 #include "core/device.h"
+#include "core/fold.h"
 #include "core/news.h"
 #include "core/peer.h"
 #include "core/cert.h"
+#include "core/target.h"
 #include "crypto/error.h"
 #include "crypto/encoding.h"
 #include "crypto/idcode.h"
@@ -33,7 +35,11 @@ const char cmd_sync_help[] =
     "\n"
     "    Without PEER, syncs with every peer that has an address and is not\n"
     "    blocked, and with each of your other devices whose mm serve said\n"
-    "    where it listens (a device statement, learnt at any sync).  With one or more PEERs (a petname, or at least 6\n"
+    "    where it listens (a device statement, learnt at any sync), and with\n"
+    "    each of your mailboxes.  When none of a peer's devices answers, the\n"
+    "    peer's mailbox, then yours, stores and forwards (the line then ends\n"
+    "    ', through their mailbox' or ', through your mailbox').\n"
+    "    With one or more PEERs (a petname, or at least 6\n"
     "    characters of an identity code 'mmi...'), syncs with those only.\n"
     "    A peer whose session fails does not stop the others.  To be synced\n"
     "    with by others, run 'mm serve'.\n"
@@ -70,7 +76,8 @@ const char cmd_sync_help[] =
     "        nothing to sync: no peer has an address; set one with 'mm peer set-addr'\n"
     "\n"
     "    --json prints {\"peers\": [{\"name\", \"ok\", \"sent\", \"received\",\n"
-    "    \"bytes_sent\", \"bytes_received\", \"ms\", \"error\", \"code\", \"news\"}]};\n"
+    "    \"bytes_sent\", \"bytes_received\", \"ms\", \"error\", \"code\", \"via\",\n"
+    "    \"news\"}]}; via is device, their-mailbox or own-mailbox (null on failure);\n"
     "    error is null or the reason the session failed, code null or its\n"
     "    MM_E... name (MM_EFORK: a device key was used on two homes); news lists what arrived as\n"
     "    {\"kind\", \"peer\", \"question\", \"time\", \"time_ms\"} (kind: answered,\n"
@@ -185,6 +192,10 @@ static void sync_hint(char *out, size_t cap, int rc, const char *arg)
         snprintf(out, cap, "ask them whether they blocked or removed you "
                  "(see 'mm peer list' on their side)");
         break;
+    case MM_EQUOTA:
+        snprintf(out, cap, "nothing is lost: the entries go at a later sync, once the "
+                 "mailbox's owner makes room ('mm mailbox quota' on the mailbox)");
+        break;
     case MM_EBUSY:
         /* their mm serve has no session to spare (the text says why), or,
          * rarely, this store had no reader slot: never "another mm" alone */
@@ -224,94 +235,6 @@ static void fmt_bytes(char out[32], uint64_t n)
         snprintf(out, 32, "%.1f GB", (double) n / 1e9);
 }
 
-/* The petname of the peer with identity id, made safe, else the start
- * of their identity code. */
-static void news_peer(const cli_t *cli, const uint8_t id[32], char out[CLI_NAME_SAFE])
-{
-    char code[MM_IDCODE_LEN + 1];
-    mm_txn_t *txn = NULL;
-    mm_peer_t p;
-
-    if (mm_store_begin(mm_home_store(cli->home), 0, &txn) == MM_OK
-        && mm_peer_get(txn, id, &p) == MM_OK) {
-        cmd_peer_name(out, p.petname);
-    } else {
-        mm_idcode_encode(code, MM_IDCODE_IDENTITY, id);
-        snprintf(out, CLI_NAME_SAFE, "%.12s", code);
-    }
-    mm_txn_abort(&txn);
-}
-
-/* One event as a line for people. */
-static void news_line(const cli_t *cli, const mm_news_t *e)
-{
-    char name[CLI_NAME_SAFE], refer[CLI_NAME_SAFE], when[CLI_TIME_MAX];
-    char q[2 * 32 + 1], code[MM_IDCODE_LEN + 1];
-    const char *held_for = "";
-
-    news_peer(cli, e->peer, name);
-    mm_encoding_hex(q, e->qid, 32);
-    q[CLI_SHORT_ID] = '\0';
-    switch (e->kind) {
-    case MM_NEWS_ANSWERED:
-        printf("  %s answered %s\n", name, q);
-        break;
-    case MM_NEWS_CLARIFIED:
-        printf("  %s clarified the answer to %s\n", name, q);
-        break;
-    case MM_NEWS_ASKED_BACK:
-        printf("  %s asked you back on %s\n", name, q);
-        break;
-    case MM_NEWS_DECLINED:
-        if (!e->have_refer) {
-            printf("  %s declined %s\n", name, q);
-            break;
-        }
-        mm_idcode_encode(code, MM_IDCODE_IDENTITY, e->refer);
-        cmd_peer_name(refer, e->refer_name);
-        if (*e->refer_name)
-            printf("  %s declined %s and suggests %s (%s)\n", name, q, refer, code);
-        else
-            printf("  %s declined %s and suggests %s\n", name, q, code);
-        break;
-    case MM_NEWS_RELEASED:
-        printf("  your question %s is open in %s's inbox\n", q, name);
-        break;
-    case MM_NEWS_HELD:
-        if (e->hold == MM_HOLD_ONE) {
-            printf("  your question %s is held: one question at a time\n", q);
-            break;
-        }
-        if (e->hold == MM_HOLD_AWAY)
-            held_for = " while they are away";
-        if (e->ahead == 0)
-            printf("  your question %s is held%s: you are next\n", q, held_for);
-        else
-            printf("  your question %s is held%s: %llu ahead of you\n", q, held_for,
-                   (unsigned long long) e->ahead);
-        break;
-    case MM_NEWS_AWAY:
-        cli_time_date(when, e->until);
-        printf("  %s is away until %s\n", name, when);
-        break;
-    case MM_NEWS_BACK:
-        printf("  %s is back\n", name);
-        break;
-    case MM_NEWS_THANKED:
-        printf("  %s thanked you for your answer to %s\n", name, q);
-        break;
-    case MM_NEWS_REPORTED:
-        printf("  %s reported back on %s\n", name, q);
-        break;
-    case MM_NEWS_ASKED:
-        printf("  %s asked you %s\n", name, q);
-        break;
-    case MM_NEWS_WITHDREW:
-        printf("  %s withdrew %s\n", name, q);
-        break;
-    }
-}
-
 void cmd_sync_print(const cli_t *cli, const cmd_sync_result_t *r)
 {
     char name[CLI_NAME_SAFE], size[32], hint[CLI_NAME_SAFE + 128];
@@ -319,55 +242,24 @@ void cmd_sync_print(const cli_t *cli, const cmd_sync_result_t *r)
     cmd_peer_name(name, r->name);
     if (r->rc != MM_OK) {
         sync_hint(hint, sizeof hint, r->rc, r->arg);
+        if (r->rc == MM_EREVOKED && strstr(r->error, "mailbox"))
+            snprintf(hint, sizeof hint, "it no longer serves them; sync with their devices "
+                     "when they are online, and you will hear of it");
         cli_set_code(r->rc);
         cli_error(cli, "%s: %s; %s", name, r->error, hint);
         return;
     }
     fmt_bytes(size, r->stats.bytes_sent + r->stats.bytes_recv);
-    printf("%s: sent %llu, received %llu entries (%s) in %llu ms\n", name,
+    printf("%s: sent %llu, received %llu entries (%s) in %llu ms%s\n", name,
            (unsigned long long) r->stats.entries_sent,
            (unsigned long long) r->stats.entries_recv, size,
-           (unsigned long long) r->ms);
+           (unsigned long long) r->ms,
+           r->stats.via == MM_VIA_THEIR_MAILBOX ? ", through their mailbox"
+           : r->stats.via == MM_VIA_OWN_MAILBOX ? ", through your mailbox" : "");
     for (size_t i = 0; i < r->news.n; i++)
-        news_line(cli, &r->news.v[i]);
+        cli_news_line(cli, "  ", &r->news.v[i]);
     if (r->news.more)
         printf("  and %zu more; see 'mm status'\n", r->news.more);
-}
-
-static void news_json(const cli_t *cli, json_t *j, const mm_news_t *e)
-{
-    static const char *const reasons[] = {
-        [MM_HOLD_BUDGET] = "budget", [MM_HOLD_ONE] = "one-at-a-time", [MM_HOLD_AWAY] = "away",
-    };
-    char hex[2 * 32 + 1], when[CLI_TIME_MAX], code[MM_IDCODE_LEN + 1];
-    mm_txn_t *txn = NULL;
-    mm_peer_t p;
-
-    json_obj_begin(j, NULL);
-    json_str(j, "kind", mm_news_kind_name(e->kind));
-    if (mm_store_begin(mm_home_store(cli->home), 0, &txn) == MM_OK
-        && mm_peer_get(txn, e->peer, &p) == MM_OK) {
-        json_str(j, "peer", p.petname);
-    } else {
-        mm_idcode_encode(code, MM_IDCODE_IDENTITY, e->peer);
-        json_str(j, "peer", code);
-    }
-    mm_txn_abort(&txn);
-    mm_encoding_hex(hex, e->qid, 32);
-    json_str(j, "question", e->have_q ? hex : NULL);
-    rel_json_time(j, e->time);
-    if (e->kind == MM_NEWS_HELD) {
-        json_uint(j, "ahead", e->ahead);
-        json_str(j, "reason", reasons[e->hold]);
-    } else if (e->kind == MM_NEWS_AWAY) {
-        cli_time_iso(when, e->until);
-        json_str(j, "until", when);
-    } else if (e->kind == MM_NEWS_DECLINED) {
-        mm_idcode_encode(code, MM_IDCODE_IDENTITY, e->refer);
-        json_str(j, "refer", e->have_refer ? code : NULL);
-        json_str(j, "refer_name", e->have_refer && *e->refer_name ? e->refer_name : NULL);
-    }
-    json_obj_end(j);
 }
 
 void cmd_sync_json(const cli_t *cli, json_t *j, const char *key, const cmd_sync_result_t *r)
@@ -382,81 +274,19 @@ void cmd_sync_json(const cli_t *cli, json_t *j, const char *key, const cmd_sync_
     json_uint(j, "ms", r->ms);
     json_str(j, "error", r->rc == MM_OK ? NULL : r->error);
     json_str(j, "code", r->rc == MM_OK ? NULL : mm_errname(r->rc));
+    /* store and forward (PROTOCOL.md 14.5): whom the session was with */
+    json_str(j, "via", r->rc != MM_OK ? NULL : r->stats.via == MM_VIA_THEIR_MAILBOX
+             ? "their-mailbox" : r->stats.via == MM_VIA_OWN_MAILBOX ? "own-mailbox" : "device");
     json_arr_begin(j, "news");
     for (size_t i = 0; i < r->news.n; i++)
-        news_json(cli, j, &r->news.v[i]);
+        cli_news_json(cli, j, &r->news.v[i]);
     json_arr_end(j);
     json_obj_end(j);
 }
 
-/* The peers to sync with. */
-typedef struct {
-    mm_peer_t *v;
-    size_t     n, cap;
-    size_t     blocked;         /* blocked peers that have an address */
-    mm_txn_t  *txn;
-} targets_t;
-
-static int targets_add(targets_t *t, const mm_peer_t *p)
-{
-    mm_peer_t *v;
-
-    for (size_t i = 0; i < t->n; i++)   /* named twice: sync once */
-        if (memcmp(t->v[i].identity, p->identity, 32) == 0)
-            return MM_OK;
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 8;
-        if (!(v = realloc(t->v, cap * sizeof *v)))
-            return MM_ENOMEM;
-        t->v = v;
-        t->cap = cap;
-    }
-    t->v[t->n++] = *p;
-    return MM_OK;
-}
-
-static int on_peer(const mm_peer_t *p, void *arg)
-{
-    targets_t *t = arg;
-
-    /* an address in the record, or one a device of theirs announced */
-    if (p->nendpoints == 0 && !mm_device_announced(t->txn, p->identity))
-        return 0;
-    if (p->blocked) {
-        t->blocked++;
-        return 0;
-    }
-    return targets_add(t, p) == MM_OK ? 0 : MM_ENOMEM;
-}
-
-/* Fill t with the named peers, or every unblocked one with an address.
- * Exit code; prints errors. */
-/* Every other current device of ours that announced where its mm serve
- * listens is a target of a plain mm sync too, under its device name: own
- * devices are replicas, each synced with (not one of them, as for a peer's). */
-typedef struct {
-    cli_t *cli;
-    targets_t *t;
-    int rc;
-} own_t;
-
-static int on_own(const mm_device_t *d, void *arg)
-{
-    own_t *o = arg;
-    mm_peer_t p;
-    if (d->revoked || !d->has_endpoints || d->endpoints.n == 0
-        || !memcmp(d->cert.device, mm_keypair_pk(mm_home_device(o->cli->home)), 32))
-        return 0;
-    memset(&p, 0, sizeof p);
-    memcpy(p.identity, mm_home_identity_pk(o->cli->home), 32);
-    memcpy(p.device, d->cert.device, 32);
-    snprintf(p.petname, sizeof p.petname, "%s", d->cert.name);
-    if ((o->rc = targets_add(o->t, &p)) != MM_OK)
-        return 1;
-    return 0;
-}
-
-static int find_targets(cli_t *cli, int argc, char **argv, targets_t *t)
+/* Fill t with the named peers, or every target (core/target.h).  Exit
+ * code; prints errors. */
+static int find_targets(cli_t *cli, int argc, char **argv, mm_targets_t *t)
 {
     mm_txn_t *txn = NULL;
     mm_peer_t p;
@@ -465,24 +295,17 @@ static int find_targets(cli_t *cli, int argc, char **argv, targets_t *t)
     rc = mm_store_begin(mm_home_store(cli->home), 0, &txn);
     if (rc != MM_OK)
         return cli_fail_rc(cli, rc, "cannot read the peers");
-    if (argc == 0) {
-        t->txn = txn;
-        rc = mm_peer_foreach(txn, on_peer, t);
-        own_t o = { cli, t, MM_OK };
-        if (rc == MM_OK)
-            rc = mm_device_foreach(txn, mm_home_identity_pk(cli->home), on_own, &o);
-        if (rc == MM_OK)
-            rc = o.rc;
-        if (rc != MM_OK) {
-            cli_fail_rc(cli, rc, "cannot read the peers");
-            goto out;
-        }
+    if (argc == 0 && (rc = mm_targets_all(txn, mm_home_identity_pk(cli->home),
+                                          mm_keypair_pk(mm_home_device(cli->home)), t))
+                     != MM_OK) {
+        cli_fail_rc(cli, rc, "cannot read the peers");
+        goto out;
     }
     for (int i = 0; i < argc; i++) {
         if ((ex = cmd_peer_find(cli, txn, argv[i], &p)) != CLI_EXIT_OK)
             goto out;
         ex = CLI_EXIT_FAIL;
-        if (targets_add(t, &p) != MM_OK) {
+        if (mm_targets_add(t, MM_TARGET_PEER, &p) != MM_OK) {
             cli_fail_rc(cli, MM_ENOMEM, "cannot read the peers");
             goto out;
         }
@@ -511,7 +334,7 @@ static int own_match(const mm_cert_t *c, const uint8_t *raw, size_t len, void *a
     if (memcmp(c->identity, f->identity, 32) || !memcmp(c->device, f->me, 32))
         return 0;
     mm_idcode_encode(code, MM_IDCODE_DEVICE, c->device);
-    if (strcasecmp(c->name, f->what) != 0 && (n < 6 || strncmp(code, f->what, n) != 0))
+    if (mm_fold_cmp(c->name, f->what) != 0 && (n < 6 || strncmp(code, f->what, n) != 0))
         return 0;
     if (f->found++ == 0) {
         memcpy(f->p->device, c->device, 32);
@@ -577,7 +400,7 @@ static int sync_own(cli_t *cli, int timeout_ms)
 
 int cmd_sync(cli_t *cli, int argc, char **argv)
 {
-    targets_t t = { 0 };
+    mm_targets_t t = { 0 };
     cmd_sync_result_t *res = NULL;
     int ex, timeout_ms, failed = 0;
     json_t j;
@@ -617,7 +440,7 @@ int cmd_sync(cli_t *cli, int argc, char **argv)
         goto out;
     }
     for (size_t i = 0; i < t.n; i++) {
-        if (cmd_sync_peer(cli, &t.v[i], timeout_ms, &res[i]) != MM_OK)
+        if (cmd_sync_peer(cli, &t.v[i].p, timeout_ms, &res[i]) != MM_OK)
             failed = 1;
         /* Text goes out peer by peer, as each session ends. */
         if (!cli->json || res[i].rc != MM_OK)
@@ -643,6 +466,6 @@ out:
     for (size_t i = 0; res && i < t.n; i++)
         cmd_sync_result_free(&res[i]);
     free(res);
-    free(t.v);
+    mm_targets_free(&t);
     return ex;
 }

@@ -37,14 +37,27 @@ static const struct option device_pair_opts[] = {
     { 0 },
 };
 
+static const struct option peer_rm_opts[] = {
+    { "purge", no_argument, NULL, CLI_OPT_PURGE },
+    { "yes",   no_argument, NULL, CLI_OPT_YES },
+    { 0 },
+};
+
 static const struct option log_opts[] = {
     { "raw", no_argument, NULL, CLI_OPT_RAW },
     { 0 },
 };
 
 static const struct option serve_opts[] = {
-    { "listen", required_argument, NULL, CLI_OPT_LISTEN },
-    { "discover", no_argument, NULL, CLI_OPT_DISCOVER },
+    { "listen",     required_argument, NULL, CLI_OPT_LISTEN },
+    { "sync-every", required_argument, NULL, CLI_OPT_SYNC_EVERY },
+    { "discover",   no_argument,       NULL, CLI_OPT_DISCOVER },
+    { 0 },
+};
+
+static const struct option service_install_opts[] = {
+    { "sync-every", required_argument, NULL, CLI_OPT_SYNC_EVERY },
+    { "discover",   no_argument,       NULL, CLI_OPT_DISCOVER },
     { 0 },
 };
 
@@ -137,6 +150,30 @@ static const struct option restore_opts[] = {
     { 0 },
 };
 
+static const struct option mailbox_init_opts[] = {
+    { "listen", required_argument, NULL, CLI_OPT_LISTEN },
+    { "quota",  required_argument, NULL, CLI_OPT_QUOTA },
+    { 0 },
+};
+
+static const struct option mailbox_code_opts[] = {
+    { "expires",  required_argument, NULL, CLI_OPT_EXPIRES },
+    { "endpoint", required_argument, NULL, CLI_OPT_ENDPOINT },
+    { "qr",       no_argument,       NULL, CLI_OPT_QR },
+    { 0 },
+};
+
+static const struct option mailbox_link_opts[] = {
+    { "name",    required_argument, NULL, CLI_OPT_NAME },
+    { "timeout", required_argument, NULL, CLI_OPT_TIMEOUT },
+    { 0 },
+};
+
+static const struct option mailbox_unlink_opts[] = {
+    { "timeout", required_argument, NULL, CLI_OPT_TIMEOUT },
+    { 0 },
+};
+
 static const struct option help_opts[] = {
     { "man", no_argument, NULL, CLI_OPT_MAN },
     { 0 },
@@ -170,14 +207,42 @@ const cli_cmd_t cli_commands[] = {
       "mm accept CODE --name PETNAME [--timeout SECONDS] [--json]\n"
       "mm accept - --name PETNAME [--timeout SECONDS] [--json]",
       cmd_accept_help },
-    { "serve", cmd_serve, CLI_NEEDS_HOME, serve_opts,
+    { "serve", cmd_serve, CLI_NEEDS_HOME | CLI_MAILBOX_OK, serve_opts,
       "let your peers and devices sync with you (foreground)",
-      "mm serve [--listen ENDPOINT]... [--discover] [--json]", cmd_serve_help },
+      "mm serve [--listen ENDPOINT]... [--sync-every DUR] [--discover] [--json]",
+      cmd_serve_help },
+    { "service install", cmd_service_install, CLI_NEEDS_HOME, service_install_opts,
+      "run mm serve as a systemd user service (writes the unit)",
+      "mm service install [--home DIR] [--sync-every DUR] [--discover] [--json]",
+      cmd_service_help },
+    { "service uninstall", cmd_service_uninstall, 0, NULL,
+      "remove the systemd user unit of mm service install",
+      "mm service uninstall [--home DIR] [--json]", cmd_service_help },
     { "sync", cmd_sync, CLI_NEEDS_HOME, sync_opts,
       "exchange entries with your peers now",
       "mm sync [PEER]... [--timeout SECONDS] [--json]\n"
       "mm sync --device DEVICE [--endpoint ENDPOINT]... [--timeout SECONDS] [--json]",
       cmd_sync_help },
+    { "mailbox init", cmd_mailbox_init, 0, mailbox_init_opts,
+      "make this machine a blind mailbox for someone's relationships",
+      "mm mailbox init --listen ENDPOINT... [--quota SIZE] [--home DIR] [--json]",
+      cmd_mailbox_help },
+    { "mailbox code", cmd_mailbox_code, CLI_NEEDS_HOME | CLI_MAILBOX_OK, mailbox_code_opts,
+      "print a one-time code that links this mailbox to a person",
+      "mm mailbox code [--expires DUR] [--endpoint ENDPOINT]... [--qr] [--json]",
+      cmd_mailbox_help },
+    { "mailbox link", cmd_mailbox_link, CLI_NEEDS_HOME, mailbox_link_opts,
+      "make a mailbox yours (on the identity device)",
+      "mm mailbox link CODE [--name NAME] [--timeout SECONDS] [--json]", cmd_mailbox_help },
+    { "mailbox list", cmd_mailbox_list, CLI_NEEDS_HOME | CLI_MAILBOX_OK, NULL,
+      "list your mailboxes (on a mailbox: whom it serves)",
+      "mm mailbox list [--json]", cmd_mailbox_help },
+    { "mailbox quota", cmd_mailbox_quota, CLI_NEEDS_HOME | CLI_MAILBOX_OK, NULL,
+      "set how much a mailbox stores per person (on the mailbox)",
+      "mm mailbox quota [--json] SIZE", cmd_mailbox_help },
+    { "mailbox unlink", cmd_mailbox_unlink, CLI_NEEDS_HOME, mailbox_unlink_opts,
+      "stop using a mailbox, and tell your peers (on the identity device)",
+      "mm mailbox unlink [--timeout SECONDS] [--json] ID", cmd_mailbox_help },
     { "device pair", cmd_device_pair, CLI_NEEDS_HOME, device_pair_opts,
       "let another device of yours join your identity",
       "mm device pair [--name DEVNAME] [--expires DUR] [--yes] [--listen ENDPOINT]...\n"
@@ -200,9 +265,9 @@ const cli_cmd_t cli_commands[] = {
     { "peer unblock", cmd_peer_unblock, CLI_NEEDS_HOME, NULL,
       "sync with a blocked peer again",
       "mm peer unblock [--json] PEER", cmd_peer_help },
-    { "peer rm", cmd_peer_rm, CLI_NEEDS_HOME, NULL,
-      "forget a peer (entries already stored are kept)",
-      "mm peer rm [--json] PEER", cmd_peer_help },
+    { "peer rm", cmd_peer_rm, CLI_NEEDS_HOME, peer_rm_opts,
+      "forget a peer (entries kept; --purge deletes them too)",
+      "mm peer rm [--purge [--yes]] [--json] PEER", cmd_peer_help },
     { "device list", cmd_device_list, CLI_NEEDS_HOME, NULL,
       "list the devices of your identity",
       "mm device list [--json]", cmd_device_help },
@@ -293,7 +358,7 @@ const cli_cmd_t cli_commands[] = {
     { "log", cmd_log, CLI_NEEDS_HOME, log_opts,
       "list every entry in the store, feed by feed",
       "mm log [--raw] [--json]", cmd_log_help },
-    { "verify", cmd_verify, CLI_NEEDS_HOME, verify_opts,
+    { "verify", cmd_verify, CLI_NEEDS_HOME | CLI_MAILBOX_OK, verify_opts,
       "re-check every signature, hash chain and encoding",
       "mm verify [--reindex] [--json]", cmd_verify_help },
     { "config get", cmd_config_get, CLI_NEEDS_HOME, NULL,
@@ -479,6 +544,15 @@ static int dispatch(cli_t *cli, int argc, char **argv)
     if (cli->cmd->flags & CLI_NEEDS_HOME) {
         if ((ex = cli_home_open(cli)) != CLI_EXIT_OK)
             return ex;
+        /* a mailbox has no identity and reads nothing: it serves */
+        if (mm_home_is_mailbox(cli->home) && !(cli->cmd->flags & CLI_MAILBOX_OK)) {
+            cli_set_code(MM_EROLE);
+            ex = cli_fail(cli, "%s is a mailbox: it only serves ('mm serve', 'mm mailbox "
+                          "code', 'mm mailbox list'); run this on a person's home",
+                          mm_home_path(cli->home));
+            mm_home_close(&cli->home);
+            return ex;
+        }
     }
     ex = cli->cmd->run(cli, argc - first, argv + first);
     mm_home_close(&cli->home);

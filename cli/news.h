@@ -1,10 +1,10 @@
 /*  news.h -- engagement events (core/news.h) in words and as JSON
- *  (news.c), for mm status's "new since you last looked".
+ *  (news.c), for mm sync's lines and mm status's "new since you last
+ *  looked".
  *
  *  The same words as mm sync's lines: "grace answered 1a2b3c4d5e6f",
  *  "grace declined 1a2b... and suggests Kim (mmi...)", "your question ...
- *  is held: you are next".  (cmd_sync.c has its own copy of these two
- *  functions while it is being reworked; they are to become one.)
+ *  is held: you are next".
  */
 #ifndef MM_CLI_NEWS_H
 #define MM_CLI_NEWS_H

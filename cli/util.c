@@ -146,6 +146,8 @@ const char *cli_hint(int rc)
     case MM_EINVAL:   return "check the arguments";
     case MM_ENOTFOUND: return "check the path and try again";
     case MM_EFORKED:  return "this home writes nothing more; see 'mm status' for how to recover";
+    case MM_ETOOMANY: return "a person has at most 64 devices certified here, revoked ones "
+                             "included";
     default:          return "run 'mm verify' to check the store";
     }
 }
@@ -298,15 +300,20 @@ static void path_join(char *out, size_t cap, const char *dir, const char *name)
     snprintf(out, cap, "%.*s/%s", (int) n, dir, name);
 }
 
-/* MM_EPERM from opening a home: find what is too open and say how to fix it. */
+/* MM_EPERM from opening a home: find what is too open and say how to fix it
+ * (core/home.h: key files, the home, the store directory and files). */
 static int home_perm_error(cli_t *cli)
 {
     static const char *const keys[] = { "device.key", "identity.key" };
+    static const char *const store_files[] = { "store/data.mdb", "store/lock.mdb" };
     char file[MM_PATH_MAX + 32];
     struct stat st;
 
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         path_join(file, sizeof file, cli->path, keys[i]);
+        if (lstat(file, &st) == 0 && S_ISLNK(st.st_mode))
+            return cli_fail(cli, "key file %s is a symbolic link, which mm never follows; "
+                            "put the key file itself there (mode 0600)", file);
         if (stat(file, &st) == 0 && (st.st_mode & 077))
             return cli_fail(cli, "key file %s has permissions %04o, too open; "
                             "run 'chmod 600 %s'", file,
@@ -319,6 +326,16 @@ static int home_perm_error(cli_t *cli)
         return cli_fail(cli, "home %s has permissions %04o, too open; run "
                         "'chmod 700 %s'", cli->path,
                         (unsigned) (st.st_mode & 07777), cli->path);
+    path_join(file, sizeof file, cli->path, "store");
+    if (stat(file, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 077))
+        return cli_fail(cli, "store directory %s has permissions %04o, too open; run "
+                        "'chmod 700 %s'", file, (unsigned) (st.st_mode & 07777), file);
+    for (size_t i = 0; i < sizeof store_files / sizeof store_files[0]; i++) {
+        path_join(file, sizeof file, cli->path, store_files[i]);
+        if (stat(file, &st) == 0 && (st.st_mode & 077))
+            return cli_fail(cli, "store file %s has permissions %04o, too open; run "
+                            "'chmod 600 %s'", file, (unsigned) (st.st_mode & 07777), file);
+    }
     return cli_fail(cli, "cannot open the micromentor home at %s: permission "
                     "denied; check that you own it and its files", cli->path);
 }
@@ -412,6 +429,31 @@ int cli_home_open(cli_t *cli)
 }
 
 /* --- time ---------------------------------------------------------------- */
+
+uint64_t cli_duration_ms(const char *s, uint64_t max_ms)
+{
+    unsigned long long n = 0;
+    uint64_t unit;
+    size_t i = 0;
+
+    for (; s[i] >= '0' && s[i] <= '9'; i++) {
+        n = n * 10 + (unsigned) (s[i] - '0');
+        if (n > max_ms)
+            return 0;
+    }
+    if (i == 0 || s[i + 1] != '\0')
+        return 0;
+    switch (s[i]) {
+    case 's': unit = 1000; break;
+    case 'm': unit = 60 * 1000ull; break;
+    case 'h': unit = 3600 * 1000ull; break;
+    case 'd': unit = 86400 * 1000ull; break;
+    default:  return 0;
+    }
+    if (n == 0 || n > max_ms / unit)
+        return 0;
+    return n * unit;
+}
 
 void cli_time_iso(char out[CLI_TIME_MAX], uint64_t ms)
 {

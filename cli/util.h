@@ -117,6 +117,10 @@ int cli_read_stdin(char **buf, size_t *len, size_t max);
 
 #define CLI_TIME_MAX 48
 
+/* "30m" in milliseconds: N then s, m, h or d, at most max_ms; 0 if it is
+ * not one (or zero, or more than max_ms). */
+uint64_t cli_duration_ms(const char *s, uint64_t max_ms);
+
 /* "2026-11-27T08:40:00.123Z" (UTC). */
 void cli_time_iso(char out[CLI_TIME_MAX], uint64_t ms);
 /* "2026-11-27 09:40:00 +0100" (local time). */

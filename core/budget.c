@@ -141,6 +141,7 @@ int mm_budget_settler(mm_home_t *home, mm_txn_t *txn, uint8_t settler[32])
         mm_cert_t c;
         int revoked = 0;
         if (mm_cert_get(txn, dev, &c, NULL, NULL) == MM_OK && !memcmp(c.identity, me, 32)
+            && !(c.flags & MM_CERT_MAILBOX)     /* a mailbox reads nothing: never settles */
             && mm_revoke_state(txn, dev, me, NULL, &revoked, NULL) == MM_OK && !revoked)
             memcpy(settler, dev, 32);
     }
@@ -169,14 +170,19 @@ int mm_budget_set_settler(mm_home_t *home, const uint8_t device[32])
     if (mm_home_identity_key(home, &idk) != MM_OK)
         return MM_ENOIDENTITY;
     mm_keypair_destroy(&idk);
+    mm_cert_t c;
     int rc = mm_store_begin(mm_home_store(home), 0, &txn);
     if (rc == MM_OK)
         rc = mm_revoke_state(txn, device, mm_home_identity_pk(home), NULL, &revoked, NULL);
+    int mailbox = rc == MM_OK && mm_cert_get(txn, device, &c, NULL, NULL) == MM_OK
+                  && (c.flags & MM_CERT_MAILBOX);
     mm_txn_abort(&txn);
     if (rc)
         return rc;
     if (revoked)
         return MM_EREVOKED;
+    if (mailbox)
+        return MM_EROLE;            /* a mailbox reads nothing: it cannot settle */
     mm_field_t f[1] = { { "device", MM_F_BIN, device, 32, 0 } };
     return mm_engage_append(home, mm_home_self_scope(home), MM_T_SETTLER, f, 1, NULL);
 }

@@ -71,7 +71,8 @@ int mm_budget_is_settler(mm_home_t *home) MM_NODISCARD;
 
 /* mm device settler: the identity device names the settler (a "settler"
  * body in its self feed).  MM_OK; MM_ENOIDENTITY (not the identity
- * device); MM_EREVOKED (device is revoked); store errors. */
+ * device); MM_EREVOKED (device is revoked); MM_EROLE (device is a mailbox:
+ * it reads nothing); store errors. */
 int mm_budget_set_settler(mm_home_t *home, const uint8_t device[32]) MM_NODISCARD;
 
 /* Settle every mentee's pending questions in one write transaction, so no

@@ -55,3 +55,12 @@ int mm_catchup_synced(mm_txn_t *txn, const uint8_t own[32], const uint8_t identi
     rc = mdb_del(txn->txn, txn->store->catchup, &k, NULL);
     return rc == MDB_NOTFOUND ? MM_OK : mm_store_rc(rc);
 }
+
+int mm_catchup_del(mm_txn_t *txn, const uint8_t identity[32])
+{
+    if (!txn->store->has_v3)
+        return MM_OK;
+    MDB_val k = { 32, (void *) identity };
+    int rc = mdb_del(txn->txn, txn->store->catchup, &k, NULL);
+    return rc == MDB_NOTFOUND ? MM_OK : mm_store_rc(rc);
+}

@@ -37,4 +37,8 @@ int mm_catchup_pending(mm_txn_t *txn, uint8_t (*out)[32], size_t max, size_t *n)
 int mm_catchup_synced(mm_txn_t *txn, const uint8_t own[32], const uint8_t identity[32],
                       uint64_t now) MM_NODISCARD;
 
+/* Remove identity from the set, synced or not (a purged peer: there is
+ * nothing left to catch up on).  MM_OK; MM_EFULL; MM_EIO. */
+int mm_catchup_del(mm_txn_t *txn, const uint8_t identity[32]) MM_NODISCARD;
+
 #endif

@@ -25,7 +25,8 @@ static int put_fields(mm_mp_writer_t *w, unsigned version, const uint8_t identit
 static int check_fields(const char *name, unsigned flags, size_t *nlen)
 {
     *nlen = strlen(name);
-    return *nlen > MM_DEVNAME_MAX || flags > MM_CERT_FLAGS_MAX ? MM_EINVAL : MM_OK;
+    return *nlen > MM_DEVNAME_MAX || flags > MM_CERT_FLAGS_MAX
+           || (flags & MM_CERT_ROLES) == MM_CERT_ROLES ? MM_EINVAL : MM_OK;
 }
 
 /* What the device signs: the header, the version and the two keys: that
@@ -148,6 +149,9 @@ static int parse(const uint8_t *buf, size_t len, mm_cert_t *out, int check_sig)
             return rc;
         if (flags > MM_CERT_FLAGS_MAX)
             return MM_EMALFORMED;
+        /* a mailbox holds no key of its person: never both roles */
+        if ((flags & MM_CERT_ROLES) == MM_CERT_ROLES)
+            return MM_EBADCERT;
         if ((rc = mm_mp_bin_n(&r, &devsig, MM_SIG_BYTES)))
             return rc;
     }
@@ -200,6 +204,34 @@ int mm_cert_proven(const mm_cert_t *c)
 
 static int cert_index(mm_txn_t *txn, const uint8_t device[32]);     /* below */
 
+/* Both versions start with the array header, the version (a fixint) and
+ * the identity's bin8 header: the identity is at this offset. */
+#define IDENTITY_AT 4
+
+int mm_cert_count(mm_txn_t *txn, const uint8_t identity[32], unsigned *n)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    *n = 0;
+    int rc = mdb_cursor_open(txn->txn, txn->store->certs, &cur);
+    if (rc)
+        return mm_store_rc(rc);
+    /* the stored bytes, not decoded: this walk is as cheap as a walk can be */
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+         rc == MDB_SUCCESS && *n < MM_CERT_PER_IDENTITY;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const uint8_t *b = v.mv_data;
+        if (v.mv_size < IDENTITY_AT + MM_PK_BYTES || b[2] != 0xc4 || b[3] != MM_PK_BYTES) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        if (memcmp(b + IDENTITY_AT, identity, MM_PK_BYTES) == 0)
+            ++*n;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? MM_OK : mm_store_rc(rc);
+}
+
 int mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out)
 {
     mm_cert_t c, old;
@@ -227,6 +259,13 @@ int mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out)
         if ((rc = mdb_put(txn->txn, txn->store->certs, &k, &v, 0)))
             return mm_store_rc(rc);
     } else if (rc == MDB_NOTFOUND) {
+        /* a new device: one person's devices are capped, so that nobody
+         * who holds an identity key can fill the store with "devices" */
+        unsigned n;
+        if ((rc = mm_cert_count(txn, c.identity, &n)))
+            return rc;
+        if (n >= MM_CERT_PER_IDENTITY)
+            return MM_ETOOMANY;
         v.mv_size = len;
         v.mv_data = (void *) buf;
         if ((rc = mdb_put(txn->txn, txn->store->certs, &k, &v, 0)))
@@ -408,4 +447,18 @@ int mm_cert_by_curve(mm_txn_t *txn, const uint8_t x25519[32], mm_cert_fn fn, voi
         ret = rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? ret : mm_store_rc(rc);
     mdb_cursor_close(cur);
     return ret;
+}
+
+int mm_cert_del(mm_txn_t *txn, const uint8_t device[32])
+{
+    MDB_val k = { MM_PK_BYTES, (void *) device };
+    int rc = mdb_del(txn->txn, txn->store->certs, &k, NULL);
+    if (rc)
+        return mm_store_rc(rc);
+    uint8_t x[32];
+    if (!txn->store->has_curves || mm_pk_to_x25519(x, device) != MM_OK)
+        return MM_OK;               /* no row was written (cert_index) */
+    MDB_val ik = { 32, x }, iv = { 32, (void *) device };
+    rc = mdb_del(txn->txn, txn->store->curves, &ik, &iv);
+    return rc == MDB_NOTFOUND ? MM_OK : mm_store_rc(rc);
 }

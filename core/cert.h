@@ -4,7 +4,7 @@
  *  cert = fixarray(8) [ version=2, identity pk (bin 32), device pk (bin 32),
  *                       created (uint, ms since the Unix epoch, UTC),
  *                       device name (str, 0..MM_DEVNAME_MAX bytes),
- *                       flags (uint 0..127; MM_CERT_IDENTITY),
+ *                       flags (uint 0..127; MM_CERT_IDENTITY, MM_CERT_MAILBOX),
  *                       devsig (bin 64), sig (bin 64) ]
  *  devsig = Ed25519 by the DEVICE key over MM_CTX_DEVICE || BLAKE2b-256(the
  *           array header, the version and the two keys): the device's proof
@@ -33,7 +33,15 @@
 #define MM_CERT_VERSION 2
 #define MM_DEVNAME_MAX  64
 #define MM_CERT_IDENTITY 1u         /* flags: the device holds the identity key */
+/* flags: the key is a mailbox's (PROTOCOL.md 14): a node of this person
+ * that stores and forwards its relationships' feeds blind, never writes an
+ * entry, holds no scope key and is never a rekey recipient */
+#define MM_CERT_MAILBOX  2u
+#define MM_CERT_ROLES    (MM_CERT_IDENTITY | MM_CERT_MAILBOX)   /* both at once: MM_EBADCERT */
 #define MM_CERT_FLAGS_MAX 127u
+/* Certificates stored for one identity (revoked devices included: their
+ * certificates verify what they wrote), PROTOCOL.md 3.1. */
+#define MM_CERT_PER_IDENTITY 64u
 /* version 1: header, version, 2 keys, created (uint64), name (str8), sig */
 #define MM_CERT_V1_MAX  (1 + 1 + 2*34 + 9 + 2 + MM_DEVNAME_MAX + 66)
 /* version 2: and flags (fixint), devsig */
@@ -56,7 +64,8 @@ int mm_cert_request(const mm_keypair_t *device, const uint8_t identity_pk[MM_PK_
                     uint8_t devsig[MM_SIG_BYTES]) MM_NODISCARD;
 /* Identity side: a version-2 certificate of device_pk from the device's
  * proof, into out[0..cap).  MM_OK with *outlen set; MM_EINVAL (name longer
- * than MM_DEVNAME_MAX, flags above MM_CERT_FLAGS_MAX); MM_EBADSIG if devsig
+ * than MM_DEVNAME_MAX, flags above MM_CERT_FLAGS_MAX or with both role
+ * bits); MM_EBADSIG if devsig
  * is not device_pk's proof for this identity; MM_ETOOBIG
  * if cap is too small (MM_CERT_MAX always fits). */
 int mm_cert_complete(const mm_keypair_t *identity, const uint8_t device_pk[MM_PK_BYTES],
@@ -77,7 +86,8 @@ int mm_cert_make_v1(const mm_keypair_t *identity, const uint8_t device_pk[MM_PK_
 /* Parse a certificate (version 1 or 2) and check its signatures (both, in
  * version 2: the device's first).  On MM_OK *out is filled.
  * Errors: MM_ETOOBIG (len > MM_CERT_MAX), MM_ETRUNC, MM_ETRAILING,
- * MM_EMALFORMED, MM_ENONCANON, MM_EVERSION, MM_EBADSIG. */
+ * MM_EMALFORMED, MM_ENONCANON, MM_EVERSION, MM_EBADCERT (flags with both
+ * MM_CERT_IDENTITY and MM_CERT_MAILBOX), MM_EBADSIG. */
 int mm_cert_parse(const uint8_t *buf, size_t len, mm_cert_t *out) MM_NODISCARD;
 /* As mm_cert_parse without the signature checks: only for certificates
  * read back from the store, which were checked when they were admitted. */
@@ -95,12 +105,23 @@ int mm_cert_proven(const mm_cert_t *c);
  * (version, created) is kept (a rename is a newer certificate; an older one
  * arriving late changes nothing, and *out then gets the one kept).
  * MM_OK; mm_cert_parse's errors; MM_EEXIST if the stored certificate of
- * that device names another identity. */
+ * that device names another identity; MM_ETOOMANY if the device is new and
+ * its identity has MM_CERT_PER_IDENTITY certificates stored already. */
 int mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out) MM_NODISCARD;
+/* Delete the certificate of device and its row in the curves index (write
+ * txn): only for mm peer rm --purge, for a device no stored entry needs
+ * (core/purge.h).  MM_OK; MM_ENOTFOUND; MM_EFULL; MM_EIO. */
+int mm_cert_del(mm_txn_t *txn, const uint8_t device[32]) MM_NODISCARD;
+
 /* The admitted certificate of device.  MM_OK, MM_ENOTFOUND, MM_ECORRUPT.
  * raw/rawlen (may be NULL) point into the map until the txn ends. */
 int mm_cert_get(mm_txn_t *txn, const uint8_t device[32], mm_cert_t *out,
                 const uint8_t **raw, size_t *rawlen) MM_NODISCARD;
+
+/* How many certificates of identity are stored, counted up to
+ * MM_CERT_PER_IDENTITY (*n stops there).  Walks the certs table: called
+ * only when a new device is stored.  MM_OK; MM_ECORRUPT. */
+int mm_cert_count(mm_txn_t *txn, const uint8_t identity[32], unsigned *n) MM_NODISCARD;
 
 /* Call fn for each admitted certificate (decoded; raw bytes point into the
  * map).  Non-zero from fn stops the walk and is returned. */

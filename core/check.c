@@ -91,7 +91,8 @@ static void check_entry(check_t *c, const uint8_t *key, const uint8_t *buf, size
     mm_verify_ctx_t ctx = { .head = &c->head, .cert = c->cert_state == 1 ? &c->cert : NULL,
                             .scope = have_scope ? &scope : NULL };
     mm_entry_t e;
-    rc = mm_entry_verify(buf, len, &ctx, 0, &e);
+    /* a mailbox holds no key: checks 1-7 (PROTOCOL.md 14) */
+    rc = mm_entry_verify(buf, len, &ctx, c->txn->store->blind ? MM_VERIFY_BLIND : 0, &e);
     mm_scope_wipe(&scope);
     if (rc == MM_OK && (memcmp(e.author, key, 32) || memcmp(e.scope, key + 32, 32)
                         || e.seq != seq))

@@ -8,6 +8,7 @@
 #include "core/be64.h"
 #include "core/peer.h"
 #include "core/revoke.h"
+#include "core/purge.h"
 #include "crypto/idcode.h"
 #include <strings.h>
 
@@ -91,8 +92,12 @@ static int allowed(mm_txn_t *txn, const uint8_t me[32], const uint8_t remote[32]
                    const uint8_t identity[32])
 {
     mm_peer_t p;
-    return memcmp(remote, me, 32) == 0 || memcmp(identity, remote, 32) == 0
-        || memcmp(identity, me, 32) == 0 || mm_peer_get(txn, identity, &p) == MM_OK;
+    if (memcmp(identity, remote, 32) == 0 || memcmp(identity, me, 32) == 0
+        || mm_peer_get(txn, identity, &p) == MM_OK)
+        return 1;
+    /* from an own device, about anyone (a peer it has told us of in its
+     * self scope, not applied yet) but a person purged here */
+    return memcmp(remote, me, 32) == 0 && !mm_purge_forgotten(txn, identity);
 }
 
 int mm_device_accept(mm_txn_t *txn, const uint8_t me[32], const uint8_t remote[32], int kind,
@@ -105,13 +110,32 @@ int mm_device_accept(mm_txn_t *txn, const uint8_t me[32], const uint8_t remote[3
             return rc;
         if (!mm_cert_proven(&c))
             return MM_EBADCERT;     /* a relayed certificate proves its device (3.1) */
-        return allowed(txn, me, remote, c.identity) ? mm_cert_put(txn, buf, len, NULL) : MM_OK;
+        if (!allowed(txn, me, remote, c.identity))
+            return MM_OK;
+        rc = mm_cert_put(txn, buf, len, NULL);
+        /* past the cap (3.1): the remote's own person has too many devices,
+         * which only its identity key could make; a third person's relayed
+         * by the remote is not the remote's fault, and is only not stored */
+        if (rc == MM_ETOOMANY && memcmp(c.identity, remote, 32) != 0)
+            return MM_OK;
+        return rc;
     }
     if (kind == MM_DEVICE_REVOKE) {
         mm_revoke_t r;
+        mm_cert_t c;
         if ((rc = mm_revoke_parse(buf, len, &r)))
             return rc;
-        return allowed(txn, me, remote, r.identity) ? mm_revoke_put(txn, buf, len, NULL) : MM_OK;
+        if (!allowed(txn, me, remote, r.identity))
+            return MM_OK;
+        /* only about a device whose certificate names the same identity:
+         * nobody else's statement means anything (3.2), and so one
+         * person's devices bound what its statements take */
+        rc = mm_cert_get(txn, r.device, &c, NULL, NULL);
+        if (rc == MM_ENOTFOUND || (rc == MM_OK && memcmp(c.identity, r.identity, 32) != 0))
+            return MM_OK;
+        if (rc == MM_OK)
+            rc = mm_revoke_put(txn, buf, len, NULL);
+        return rc == MM_ETOOMANY && memcmp(r.identity, remote, 32) != 0 ? MM_OK : rc;
     }
     if (kind == MM_DEVICE_ENDPOINT) {
         mm_endpoint_t e;
@@ -281,9 +305,13 @@ int mm_device_revoke(mm_home_t *home, const uint8_t device[32], uint64_t now, mm
     int rc = identity_key(home, &idk);
     if (rc)
         return rc;
+    mm_cert_t c;
     if ((rc = mm_store_begin(mm_home_store(home), 1, &txn)) == MM_OK
         && (rc = mm_revoke_device(txn, idk, device, now, &r)) == MM_OK
-        && (rc = mm_rekey_scopes(txn, mm_home_device(home), device, now, NULL)) == MM_OK) {
+        /* a mailbox never held a key: nothing to rotate away from it */
+        && (mm_cert_get(txn, device, &c, NULL, NULL) == MM_OK && (c.flags & MM_CERT_MAILBOX)
+            ? MM_OK : (rc = mm_rekey_scopes(txn, mm_home_device(home), device, now, NULL)))
+               == MM_OK) {
         if (out) {
             *out = r;
             out->lasts = NULL;      /* points into the map: not past the commit */
@@ -352,5 +380,17 @@ int mm_device_reset(mm_home_t *home, uint64_t now, uint8_t old_pk[32], size_t *n
     int rc = mm_home_rotate_device(home, now, on_rotate, &r, old_pk);
     if (rc == MM_OK && nscopes)
         *nscopes = r.nscopes;
+    return rc;
+}
+
+int mm_device_forget(mm_txn_t *txn, const uint8_t device[32])
+{
+    int rc = mm_cert_del(txn, device);
+    if (rc == MM_OK && (rc = mm_revoke_drop(txn, device)) == MM_OK
+        && (rc = mm_endpoint_del(txn, device)) == MM_OK && txn->store->has_v3) {
+        MDB_val k = { 32, (void *) device };
+        rc = mdb_del(txn->txn, txn->store->seen, &k, NULL);
+        rc = rc == MDB_NOTFOUND ? MM_OK : mm_store_rc(rc);
+    }
     return rc;
 }

@@ -50,7 +50,9 @@ int mm_device_collect(mm_txn_t *txn, const uint8_t me[32], const uint8_t remote[
  * caller hands certificates over first.  MM_OK; MM_EBADCERT (a version-1
  * certificate); the parse and signature errors of cert.h, revoke.h and
  * endpoint.h; MM_EEXIST (a certificate naming another identity for a
- * stored device); MM_EFULL; MM_EIO. */
+ * stored device); MM_ETOOMANY (a certificate of a new device of remote's
+ * own identity, which has MM_CERT_PER_IDENTITY stored: one of a third
+ * identity past the cap is not stored, and MM_OK); MM_EFULL; MM_EIO. */
 int mm_device_accept(mm_txn_t *txn, const uint8_t me[32], const uint8_t remote[32], int kind,
                      const uint8_t *buf, size_t len) MM_NODISCARD;
 
@@ -126,5 +128,12 @@ int mm_device_seen(mm_txn_t *txn, const uint8_t device[32], uint64_t now) MM_NOD
 
 /* When a session with device last completed (0: never).  MM_OK; MM_ECORRUPT. */
 int mm_device_last_seen(mm_txn_t *txn, const uint8_t device[32], uint64_t *when) MM_NODISCARD;
+
+/* Forget a device (write txn): its certificate (and curves row), the
+ * revocations and endpoints statement about it, when a session with it
+ * last completed.  Only for mm peer rm --purge, once no stored entry is by
+ * the device (core/purge.h).  MM_OK; MM_ENOTFOUND (no certificate);
+ * MM_EFULL; MM_EIO. */
+int mm_device_forget(mm_txn_t *txn, const uint8_t device[32]) MM_NODISCARD;
 
 #endif

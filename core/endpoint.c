@@ -158,9 +158,26 @@ int mm_endpoint_foreach(mm_txn_t *txn, mm_endpoint_fn fn, void *arg)
     return mm_store_walk(txn, txn->store->endpoints, walk_one, &w);
 }
 
-int mm_endpoint_announce(mm_txn_t *txn, const mm_keypair_t *device, uint64_t now,
-                         const char (*eps)[MM_ENDPOINT_MAX + 1], unsigned n, int *changed)
+/* 1 if ep's host is a loopback address (127.0.0.0/8, ::1, localhost). */
+static int loopback(const char *ep)
 {
+    const char *host = strncmp(ep, "tcp://", 6) == 0 ? ep + 6 : ep;
+    return strncmp(host, "127.", 4) == 0 || strncmp(host, "[::1]", 5) == 0
+           || strncmp(host, "localhost:", 10) == 0;
+}
+
+int mm_endpoint_announce(mm_txn_t *txn, const mm_keypair_t *device, uint64_t now,
+                         const char (*all)[MM_ENDPOINT_MAX + 1], unsigned nall, int *changed)
+{
+    /* a loopback address reaches only this machine: announced only when
+     * there is nothing else, lest a peer elsewhere dial its own port */
+    char eps[MM_PEER_ENDPOINTS][MM_ENDPOINT_MAX + 1];
+    unsigned n = 0, others = 0;
+    for (unsigned i = 0; i < nall; i++)
+        others += !loopback(all[i]);
+    for (unsigned i = 0; i < nall && n < MM_PEER_ENDPOINTS; i++)
+        if (!others || !loopback(all[i]))
+            memcpy(eps[n++], all[i], MM_ENDPOINT_MAX + 1);
     mm_endpoint_t old;
     uint8_t buf[MM_ENDPOINT_STMT_MAX];
     size_t len;
@@ -180,8 +197,18 @@ int mm_endpoint_announce(mm_txn_t *txn, const mm_keypair_t *device, uint64_t now
     } else if (rc != MM_ENOTFOUND) {
         return rc;
     }
-    if ((rc = mm_endpoint_make(device, seq, eps, n, buf, sizeof buf, &len))
+    if ((rc = mm_endpoint_make(device, seq, (const char (*)[MM_ENDPOINT_MAX + 1]) eps, n, buf,
+                               sizeof buf, &len))
         || (rc = mm_endpoint_put(txn, buf, len, changed)))
         return rc;
     return MM_OK;
+}
+
+int mm_endpoint_del(mm_txn_t *txn, const uint8_t device[32])
+{
+    if (!txn->store->has_v3)
+        return MM_OK;
+    MDB_val k = { 32, (void *) device };
+    int rc = mdb_del(txn->txn, txn->store->endpoints, &k, NULL);
+    return rc == MDB_NOTFOUND ? MM_OK : mm_store_rc(rc);
 }

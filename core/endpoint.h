@@ -63,13 +63,19 @@ typedef int (*mm_endpoint_fn)(const mm_endpoint_t *e, const uint8_t *raw, size_t
                               void *arg);
 int mm_endpoint_foreach(mm_txn_t *txn, mm_endpoint_fn fn, void *arg) MM_NODISCARD;
 
-/* This device says where it listens now (write txn): a new statement is
- * signed and stored only if the stored one lists other endpoints; its seq
+/* This device says where it listens now (write txn): loopback endpoints
+ * are left out unless they are all there is (PROTOCOL.md 3.3); a new
+ * statement is signed and stored only if the stored one lists other
+ * endpoints; its seq
  * is the greater of now and the stored seq + 1, so it replaces every older
  * one everywhere.  *changed (may be NULL) is 1 if one was written.
  * MM_OK; mm_endpoint_make's errors; MM_EFULL; MM_EIO. */
 int mm_endpoint_announce(mm_txn_t *txn, const mm_keypair_t *device, uint64_t now,
                          const char (*eps)[MM_ENDPOINT_MAX + 1], unsigned n,
                          int *changed) MM_NODISCARD;
+
+/* Delete the statement of device, if any (write txn): only for mm peer rm
+ * --purge, with the device's certificate.  MM_OK; MM_EFULL; MM_EIO. */
+int mm_endpoint_del(mm_txn_t *txn, const uint8_t device[32]) MM_NODISCARD;
 
 #endif

@@ -79,6 +79,10 @@ typedef struct {
  * sealed itself from a body it checked with mm_body_check (opening it again
  * would prove nothing new).  Its signature is still checked. */
 #define MM_VERIFY_OWN 0x2u
+/* Checks 1-7 only (PROTOCOL.md 5.1): a mailbox's store, which holds no
+ * scope key, stores what it can verify and cannot open (PROTOCOL.md 14);
+ * every reader of the entry later runs all eight. */
+#define MM_VERIFY_BLIND 0x4u
 /* There is no flag to skip a signature, neither of an entry received from
  * anyone nor of one we have just signed: each entry's own signature must
  * verify before it is stored, whatever later entry's chain covers it
@@ -107,7 +111,7 @@ int mm_entry_parse(const uint8_t *buf, size_t len, mm_entry_t *e) MM_NODISCARD;
  * or by mm_entry_check_sig with mm_entry_sig's answer for it).  In order:
  * mm_entry_parse errors; MM_ESCOPE (scope is NULL or not the entry's, or the
  * author's identity is not a member); MM_ENOCERT (no cert); MM_EBADCERT
- * (cert is not for this author); MM_EREVOKED (ctx->revoked and seq above
+ * (cert is not for this author, or is a mailbox's: MM_CERT_MAILBOX); MM_EREVOKED (ctx->revoked and seq above
  * ctx->revoked_last); MM_ESEQDUP (seq <= head); MM_ESEQGAP (seq >
  * head + 1); MM_EPREV (prev is not the head's id, or not nil at seq 1);
  * MM_EBADSIG; MM_EDECRYPT (box opens under none of the scope's keys);

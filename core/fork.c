@@ -198,3 +198,18 @@ int mm_fork_foreach(mm_txn_t *txn, mm_fork_fn fn, void *arg)
         return MM_OK;
     return mm_store_walk(txn, txn->store->forks, walk_one, &w);
 }
+
+static int fork_in_scope(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                         void *arg)
+{
+    (void) val;
+    (void) vlen;
+    return klen == FEED_KEY && memcmp(key + 32, arg, 32) == 0;
+}
+
+int mm_fork_drop_scope(mm_txn_t *txn, const uint8_t scope[32])
+{
+    if (!txn->store->has_v3)
+        return MM_OK;
+    return mm_store_del_if(txn, txn->store->forks, fork_in_scope, (void *) scope, NULL);
+}

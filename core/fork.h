@@ -73,4 +73,8 @@ typedef int (*mm_fork_fn)(const uint8_t author[32], const uint8_t scope[32],
                           const mm_fork_t *fork, void *arg);
 int mm_fork_foreach(mm_txn_t *txn, mm_fork_fn fn, void *arg) MM_NODISCARD;
 
+/* Delete the recorded forks of every feed of scope (write txn; mm peer rm
+ * --purge drops the feeds too).  MM_OK; MM_ENOMEM; MM_EFULL; MM_EIO. */
+int mm_fork_drop_scope(mm_txn_t *txn, const uint8_t scope[32]) MM_NODISCARD;
+
 #endif

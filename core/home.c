@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include "core/home.h"
 #include "core/meta.h"
+#include "core/mailbox.h"
+#include "core/be64.h"
 #include "core/utf8.h"
 #include "crypto/keyfile.h"
 #include "crypto/random.h"
@@ -27,6 +29,8 @@ struct mm_home {
     uint8_t       self_scope[32];
     char          name[MM_NAME_MAX + 1];
     char          devname[MM_DEVNAME_MAX + 1];
+    int           mailbox;          /* meta "role" is a mailbox's (core/mailbox.h) */
+    uint64_t      quota;            /* a mailbox's, bytes per person */
 };
 
 static int errno_rc(int e)
@@ -440,14 +444,173 @@ out:
     return rc;
 }
 
+/* The profile the store holds: identity, self scope, name and this
+ * device's certificate; devpk gets meta "device".  A mailbox home (meta
+ * "role") has none of them until it is linked (core/mailbox.h): then its
+ * identity is its owner's and its certificate the mailbox certificate. */
+static int read_profile(mm_home_t *h, mm_txn_t *txn, uint8_t devpk[32], mm_cert_t *cert)
+{
+    const uint8_t *v;
+    size_t n;
+    int rc = mm_meta_get(txn, "role", &v, &n);
+    h->mailbox = rc == MM_OK && n == 1 && v[0] == MM_MAILBOX_ROLE;
+    if (rc == MM_OK && !h->mailbox)
+        return MM_ECORRUPT;
+    if ((rc = meta_copy(txn, "device", devpk, 32)))
+        return rc;
+    memset(cert, 0, sizeof *cert);
+    if (h->mailbox) {
+        uint8_t q[8];
+        if ((rc = meta_copy(txn, "quota", q, 8)))
+            return rc;
+        h->quota = mm_be64_get(q);
+        snprintf(h->devname, sizeof h->devname, "mailbox");
+        if (mm_meta_get(txn, "identity", &v, &n) == MM_ENOTFOUND) {
+            memset(h->identity_pk, 0, 32);      /* not linked yet */
+            memset(h->self_scope, 0, 32);
+            h->name[0] = '\0';
+            cert->version = 2;
+            return MM_OK;
+        }
+    }
+    if ((rc = meta_copy(txn, "identity", h->identity_pk, 32))
+        || (rc = meta_copy(txn, "self", h->self_scope, 32))
+        || (rc = mm_meta_get(txn, "name", &v, &n)))
+        return rc;
+    if (n > MM_NAME_MAX)
+        return MM_ECORRUPT;
+    memcpy(h->name, v, n);
+    h->name[n] = '\0';
+    if ((rc = mm_cert_get(txn, devpk, cert, NULL, NULL)))
+        return rc;
+    snprintf(h->devname, sizeof h->devname, "%s", cert->name);
+    return MM_OK;
+}
+
+int mm_home_refresh(mm_home_t *self)
+{
+    mm_txn_t *txn;
+    mm_cert_t cert;
+    uint8_t devpk[32];
+    int rc = mm_store_begin(self->store, 0, &txn);
+    if (rc == MM_OK)
+        rc = read_profile(self, txn, devpk, &cert);
+    mm_txn_abort(&txn);
+    return rc;
+}
+
+int mm_home_is_mailbox(const mm_home_t *self) { return self->mailbox; }
+
+int mm_home_listen(mm_home_t *self, char out[][MM_ENDPOINT_MAX + 1], unsigned max,
+                   unsigned *n)
+{
+    mm_txn_t *txn;
+    const uint8_t *v;
+    size_t len;
+    *n = 0;
+    int rc = mm_store_begin(self->store, 0, &txn);
+    if (rc)
+        return rc;
+    if ((rc = mm_meta_get(txn, "listen", &v, &len)) == MM_OK) {
+        size_t i = 0;
+        while (i < len && *n < max) {
+            size_t j = i;
+            while (j < len && v[j] != '\n')
+                j++;
+            if (j - i > 0 && j - i <= MM_ENDPOINT_MAX) {
+                memcpy(out[*n], v + i, j - i);
+                out[(*n)++][j - i] = '\0';
+            }
+            i = j + 1;
+        }
+    }
+    mm_txn_abort(&txn);
+    return rc;
+}
+
+int mm_home_init_mailbox(const char *path_arg, char *const *listen, unsigned nlisten,
+                         uint64_t quota)
+{
+    char path[MM_PATH_MAX], tmp[MM_PATH_MAX], parent[MM_PATH_MAX], p[MM_PATH_MAX];
+    char eps[MM_META_VALUE_MAX];
+    size_t elen = 0;
+    uint8_t role = MM_MAILBOX_ROLE, q[8];
+    mm_store_t *store = NULL;
+    mm_txn_t *txn = NULL;
+    if (nlisten < 1 || nlisten > MM_PEER_ENDPOINTS || quota == 0)
+        return MM_EINVAL;
+    for (unsigned i = 0; i < nlisten; i++) {
+        size_t l = strlen(listen[i]);
+        if (l == 0 || l > MM_ENDPOINT_MAX || strchr(listen[i], '\n'))
+            return MM_EINVAL;
+        memcpy(eps + elen, listen[i], l);
+        elen += l;
+        eps[elen++] = '\n';
+    }
+    mm_keypair_t *device = mm_keypair_new();
+    if (!device)
+        return MM_ENOMEM;
+    mm_be64_put(q, quota);
+    int rc = begin_tmp(path_arg, path, tmp, parent);
+    if (rc) {
+        mm_keypair_destroy(&device);
+        return rc;
+    }
+    /* a device key and a store: no identity, no self scope, no certificate */
+    if ((rc = join(p, sizeof p, tmp, DEVICE_KEY)) == MM_OK
+        && (rc = mm_keyfile_write(p, MM_KEY_DEVICE, device)) == MM_OK
+        && (rc = join(p, sizeof p, tmp, STORE_DIR)) == MM_OK
+        && (rc = mm_store_open(p, MM_STORE_CREATE, &store)) == MM_OK
+        && (rc = mm_store_begin(store, 1, &txn)) == MM_OK
+        && (rc = mm_meta_put(txn, "role", &role, 1)) == MM_OK
+        && (rc = mm_meta_put(txn, "device", mm_keypair_pk(device), 32)) == MM_OK
+        && (rc = mm_meta_put(txn, "quota", q, 8)) == MM_OK
+        && (rc = mm_meta_put(txn, "listen", eps, elen)) == MM_OK)
+        rc = mm_txn_commit(&txn);
+    mm_txn_abort(&txn);
+    mm_store_close(&store);
+    mm_keypair_destroy(&device);
+    return finish_tmp(rc, tmp, path, parent);
+}
+
+/* Is path, if it exists, open to group or others (or, with nolink, a
+ * symbolic link)?  MM_EPERM if so: a home holds secrets, and is checked
+ * like its key files (PROTOCOL.md 6). */
+static int too_open(const char *dir, const char *name, int nolink)
+{
+    char p[MM_PATH_MAX];
+    struct stat st;
+    int rc = name ? join(p, sizeof p, dir, name) : MM_OK;
+    if (rc)
+        return rc;
+    if (lstat(name ? p : dir, &st) != 0)
+        return MM_OK;               /* missing: said by whoever needs it */
+    if (S_ISLNK(st.st_mode) && (nolink || stat(name ? p : dir, &st) != 0))
+        return nolink ? MM_EPERM : MM_OK;
+    return st.st_mode & 077 ? MM_EPERM : MM_OK;
+}
+
+/* The modes of the home (0700), its store directory (0700) and files
+ * (0600), and of identity.key (0600, not a link); device.key is checked as
+ * it is read. */
+static int check_modes(const char *path)
+{
+    char store[MM_PATH_MAX];
+    int rc = join(store, sizeof store, path, STORE_DIR);
+    if (rc == MM_OK && (rc = too_open(path, NULL, 0)) == MM_OK
+        && (rc = too_open(path, IDENTITY_KEY, 1)) == MM_OK
+        && (rc = too_open(store, NULL, 0)) == MM_OK
+        && (rc = too_open(store, "data.mdb", 0)) == MM_OK)
+        rc = too_open(store, "lock.mdb", 0);
+    return rc;
+}
+
 int mm_home_open(const char *path, mm_home_t **out)
 {
     char p[MM_PATH_MAX];
     struct stat st;
     mm_txn_t *txn = NULL;
     uint8_t devpk[32];
-    const uint8_t *v;
-    size_t n;
     *out = NULL;
     if (stat(path, &st) != 0)
         return errno == ENOENT ? MM_ENOTFOUND : errno_rc(errno);
@@ -461,42 +624,32 @@ int mm_home_open(const char *path, mm_home_t **out)
     int rc = finish_rotation(path);
     if (rc == MM_OK)
         rc = mm_keyfile_read(p, MM_KEY_DEVICE, &h->device);
+    /* The identity key is loaded only to certify, and may be kept offline;
+     * but if it is here, a secret readable by others is refused at once,
+     * as is a home or store others may read */
+    if (rc == MM_OK)
+        rc = check_modes(path);
     if (rc)
         goto fail;
-    /* The identity key is loaded only to certify, and may be kept offline;
-     * but if it is here, a secret readable by others is refused at once. */
-    if ((rc = join(p, sizeof p, path, IDENTITY_KEY)))
-        goto fail;
-    if (lstat(p, &st) == 0 && (st.st_mode & 077) && !S_ISLNK(st.st_mode)) {
-        rc = MM_EPERM;
-        goto fail;
-    }
     if ((rc = join(p, sizeof p, path, STORE_DIR)) || (rc = mm_store_open(p, 0, &h->store)))
         goto fail;
-    if ((rc = mm_store_begin(h->store, 0, &txn))
-        || (rc = meta_copy(txn, "identity", h->identity_pk, 32))
-        || (rc = meta_copy(txn, "device", devpk, 32))
-        || (rc = meta_copy(txn, "self", h->self_scope, 32))
-        || (rc = mm_meta_get(txn, "name", &v, &n)))
+    if ((rc = mm_store_begin(h->store, 0, &txn)))
         goto fail;
-    if (n > MM_NAME_MAX) {
-        rc = MM_ECORRUPT;
-        goto fail;
-    }
-    memcpy(h->name, v, n);
     mm_cert_t cert;
-    if ((rc = mm_cert_get(txn, devpk, &cert, NULL, NULL)))
+    if ((rc = read_profile(h, txn, devpk, &cert)))
         goto fail;
-    snprintf(h->devname, sizeof h->devname, "%s", cert.name);
     /* the key file must be the key this store was made for */
     if (memcmp(devpk, mm_keypair_pk(h->device), 32) != 0) {
         rc = MM_EKEYFILE;
         goto fail;
     }
     mm_txn_abort(&txn);
-    if (cert.version < 2 && (rc = reissue_cert(h, &cert)))
+    if (!h->mailbox && cert.version < 2 && (rc = reissue_cert(h, &cert)))
         goto fail;
-    mm_store_set_home(h->store, h->device, h->identity_pk);
+    if (h->mailbox)
+        mm_store_set_mailbox(h->store);   /* blind: it applies nothing */
+    else
+        mm_store_set_home(h->store, h->device, h->identity_pk);
     *out = h;
     return MM_OK;
 fail:

@@ -16,6 +16,7 @@
 #include "crypto/sign.h"
 #include "core/store.h"
 #include "core/log.h"
+#include "core/peer.h"
 
 #define MM_NAME_MAX 64
 #define MM_PATH_MAX 4096
@@ -72,8 +73,10 @@ int mm_home_init_joined(const char *path, const mm_keypair_t *device,
                         size_t certlen, mm_home_join_fn fill, void *arg) MM_NODISCARD;
 
 /* Open an existing home: loads the device key and opens the store.  The
- * identity key is not loaded (see mm_home_identity_key) and may be absent,
- * but a present one whose mode lets group or others in gives MM_EPERM.
+ * identity key is not loaded (see mm_home_identity_key) and may be absent.
+ * MM_EPERM if a key file is a symbolic link or lets group or others in,
+ * or the home, its store directory or the store's data.mdb or lock.mdb
+ * does (PROTOCOL.md 6: the home 0700, key and store files 0600).
  * MM_OK; MM_ENOTFOUND (no home there); MM_EPERM; MM_EKEYFILE; MM_ECORRUPT;
  * MM_EVERSION; MM_EIO; MM_ENOMEM. */
 int  mm_home_open(const char *path, mm_home_t **out) MM_NODISCARD;
@@ -104,6 +107,29 @@ typedef int (*mm_home_rotate_fn)(mm_txn_t *txn, const mm_keypair_t *identity,
                                  void *arg);
 int mm_home_rotate_device(mm_home_t *self, uint64_t now, mm_home_rotate_fn fn, void *arg,
                           uint8_t old_pk[32]) MM_NODISCARD;
+
+/* Create a mailbox home at path (PROTOCOL.md 14), atomically as
+ * mm_home_init: device.key and a store whose meta says role mailbox, the
+ * quota (bytes per person) and the endpoints mm serve listens on when
+ * given none (1..4); no identity, no self scope, no certificate until it
+ * is linked (core/mailbox.h).  MM_OK; MM_EINVAL; MM_EEXIST; MM_EPERM;
+ * MM_EIO; MM_EFULL. */
+int mm_home_init_mailbox(const char *path, char *const *listen, unsigned nlisten,
+                         uint64_t quota) MM_NODISCARD;
+
+/* 1 if this is a mailbox's home (core/mailbox.h).  An unlinked one has an
+ * all-zero identity and self scope, an empty name and no certificate. */
+int mm_home_is_mailbox(const mm_home_t *self);
+
+/* Read the profile (identity, self scope, names) again from the store: a
+ * mailbox that was just linked.  MM_OK; MM_ECORRUPT; store errors. */
+int mm_home_refresh(mm_home_t *self) MM_NODISCARD;
+
+/* The endpoints a mailbox home listens on by default (meta "listen"),
+ * into out[0..max); *n gets how many (0 for any other home).  MM_OK;
+ * store errors. */
+int mm_home_listen(mm_home_t *self, char out[][MM_ENDPOINT_MAX + 1], unsigned max,
+                   unsigned *n) MM_NODISCARD;
 
 /* Load the identity secret key (only commands that certify need it).
  * Caller destroys *out.  Errors as mm_keyfile_read. */

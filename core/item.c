@@ -24,8 +24,8 @@ typedef struct {
     uint8_t     dev[32];            /* last author looked up */
     uint8_t     ident[32];
     int         have_dev;
-    size_t      max;                /* keep at most this many (0: no limit) */
-    size_t      total;              /* wanted rows seen */
+    mm_view_row_t *rows;            /* the index's wanted rows (load_row) */
+    size_t      nrows, caprows;
     int         rc;
 } load_t;
 
@@ -116,36 +116,135 @@ int mm_item_cmp_time(const void *a, const void *b)
     return memcmp(x->id, y->id, 32);
 }
 
-/* One row of the views index: open the entry it names, if wanted.  The
- * rows come in (time, id) order, so the items do too. */
+typedef struct {
+    uint64_t       time;
+    const uint8_t *id;
+    size_t         i;               /* index in the feed-by-feed array */
+} slot_t;
+
+static int cmp_slot(const void *a, const void *b)
+{
+    const slot_t *x = a, *y = b;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    return memcmp(x->id, y->id, 32);
+}
+
+/* What ordering looks at in an item or an index row. */
+typedef struct {
+    uint64_t       time;
+    const uint8_t *id, *device;
+} okey_t;
+
+/* The order of (time, id), except that each device's items keep their
+ * feed order: a clock that jumped back must not make an earlier act "the
+ * latest" (PROTOCOL.md 5.3).  k[0..n) come feed by feed, each in seq
+ * order; the positions the time sort gives a feed are handed to that
+ * feed's items in seq order.  perm[p] gets the index in k of the item at
+ * position p. */
+static int order_perm(const okey_t *k, size_t n, size_t *perm)
+{
+    slot_t *by_time = malloc(n * sizeof *by_time);
+    size_t *start = malloc(n * sizeof *start), *used = calloc(n, sizeof *used);
+    int rc = MM_ENOMEM;
+    if (!by_time || !start || !used)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        by_time[i] = (slot_t) { k[i].time, k[i].id, i };
+        start[i] = i && !memcmp(k[i].device, k[i - 1].device, 32) ? start[i - 1] : i;
+    }
+    qsort(by_time, n, sizeof *by_time, cmp_slot);
+    for (size_t p = 0; p < n; p++) {
+        size_t f = start[by_time[p].i];
+        perm[p] = f + used[f]++;
+    }
+    rc = MM_OK;
+out:
+    free(used);
+    free(start);
+    free(by_time);
+    return rc;
+}
+
+/* Put the items, read feed by feed, in that order. */
+static int order(mm_items_t *items)
+{
+    size_t n = items->n;
+    okey_t *k = malloc(n * sizeof *k);
+    size_t *perm = malloc(n * sizeof *perm);
+    mm_item_t *v = malloc(n * sizeof *v);
+    int rc = MM_ENOMEM;
+    if (k && perm && v) {
+        for (size_t i = 0; i < n; i++)
+            k[i] = (okey_t) { items->v[i].time, items->v[i].id, items->v[i].device };
+        if ((rc = order_perm(k, n, perm)) == MM_OK) {
+            for (size_t p = 0; p < n; p++)
+                v[p] = items->v[perm[p]];
+            memcpy(items->v, v, n * sizeof *v);
+        }
+    }
+    free(v);
+    free(perm);
+    free(k);
+    return rc;
+}
+
+/* ---- from the views index (core/view.h) ---- */
+
+/* Keep a row of the index if its type is wanted: nothing is opened yet. */
 static int load_row(const mm_view_row_t *row, void *arg)
 {
     load_t *l = arg;
+    if (!wanted(l, row->type))
+        return 0;
+    if (l->nrows == l->caprows) {
+        size_t ncap = l->caprows ? 2 * l->caprows : 32;
+        mm_view_row_t *v = realloc(l->rows, ncap * sizeof *v);
+        if (!v)
+            return l->rc = MM_ENOMEM;
+        l->rows = v;
+        l->caprows = ncap;
+    }
+    l->rows[l->nrows++] = *row;
+    return 0;
+}
+
+/* (device, seq): the rows feed by feed, as the log gives them. */
+static int cmp_feed(const void *a, const void *b)
+{
+    const mm_view_row_t *x = a, *y = b;
+    int d = memcmp(x->device, y->device, 32);
+    if (d)
+        return d;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Open the entry row names into the next item. */
+static int open_row(load_t *l, const mm_view_row_t *row)
+{
     mm_items_t *it = l->items;
     const uint8_t *buf;
     size_t len;
     mm_entry_t e;
-    if (!wanted(l, row->type) || (l->max && l->total++ >= l->max))
-        return 0;                   /* past max: only counted */
     if (mm_log_get(l->txn, row->device, row->scope, row->seq, &buf, &len) != MM_OK
         || mm_entry_parse(buf, len, &e) != MM_OK || memcmp(e.id, row->id, 32) != 0)
-        return l->rc = MM_ECORRUPT;     /* the index names an entry the log does not hold */
+        return MM_ECORRUPT;         /* the index names an entry the log does not hold */
     if (it->n == it->cap) {
         size_t ncap = it->cap ? 2 * it->cap : 32;
         mm_item_t *v = realloc(it->v, ncap * sizeof *v);
         if (!v)
-            return l->rc = MM_ENOMEM;
+            return MM_ENOMEM;
         it->v = v;
         it->cap = ncap;
     }
     mm_item_t *x = &it->v[it->n];
     size_t cap = e.boxlen - MM_TAG_BYTES;
     if (!(x->pt = malloc(cap ? cap : 1)))
-        return l->rc = MM_ENOMEM;
+        return MM_ENOMEM;
     if (mm_entry_open_scope(&e, l->scope, x->pt, cap, &x->ptlen) != MM_OK) {
         sodium_memzero(x->pt, cap);
         free(x->pt);
-        return l->rc = MM_ECORRUPT;
+        return MM_ECORRUPT;
     }
     memcpy(x->type, row->type, sizeof x->type);
     memcpy(x->id, e.id, 32);
@@ -154,33 +253,81 @@ static int load_row(const mm_view_row_t *row, void *arg)
     x->seq = row->seq;
     x->time = e.time;
     it->n++;
-    return 0;
+    return MM_OK;
+}
+
+/* The wanted rows of the scope, in the order of order(), and of them the
+ * last max (0: all) opened into l->items, in that order; *total counts
+ * the rows.  Only the entries shown are opened. */
+static int load_indexed(load_t *l, size_t max, size_t *total)
+{
+    int rc = mm_view_walk(l->txn, l->scope->id, 0, load_row, l);
+    if (rc > 0 || l->rc)
+        rc = l->rc;
+    size_t n = l->nrows;
+    *total = n;
+    if (rc || n == 0)
+        return rc;
+    qsort(l->rows, n, sizeof *l->rows, cmp_feed);
+    okey_t *k = malloc(n * sizeof *k);
+    size_t *perm = malloc(n * sizeof *perm);
+    rc = MM_ENOMEM;
+    if (k && perm) {
+        for (size_t i = 0; i < n; i++)
+            k[i] = (okey_t) { l->rows[i].time, l->rows[i].id, l->rows[i].device };
+        rc = order_perm(k, n, perm);
+        for (size_t p = max && n > max ? n - max : 0; rc == MM_OK && p < n; p++)
+            rc = open_row(l, &l->rows[perm[p]]);
+    }
+    free(perm);
+    free(k);
+    return rc;
+}
+
+/* Load into out, from the index when it holds every type wanted, else
+ * from the log; the last max (0: all), *total counting them all. */
+static int load(mm_txn_t *txn, const uint8_t scope[32], const char *const *types, size_t max,
+                mm_items_t *out, size_t *total)
+{
+    mm_scope_t sc;
+    memset(out, 0, sizeof *out);
+    *total = 0;
+    int rc = mm_scope_get(txn, scope, &sc);
+    if (rc == MM_OK) {
+        load_t l = { .txn = txn, .scope = &sc, .items = out, .types = types };
+        if (mm_view_covers(txn, sc.kind, types)) {
+            /* engagement types only: the rows of the index, not the whole log */
+            rc = load_indexed(&l, max, total);
+            free(l.rows);
+        } else {
+            rc = mm_log_feeds(txn, load_feed, &l);
+            if (rc == MM_OK && out->n > 1)
+                rc = order(out);
+            *total = out->n;
+            if (rc == MM_OK && max && out->n > max) {
+                size_t drop = out->n - max;
+                for (size_t i = 0; i < drop; i++) {
+                    sodium_memzero(out->v[i].pt, out->v[i].ptlen);
+                    free(out->v[i].pt);
+                }
+                memmove(out->v, out->v + drop, max * sizeof *out->v);
+                out->n = max;
+            }
+        }
+    }
+    mm_scope_wipe(&sc);
+    if (rc) {
+        mm_items_free(out);
+        *total = 0;
+    }
+    return rc;
 }
 
 int mm_items_load_txn(mm_txn_t *txn, const uint8_t scope[32], const char *const *types,
                       mm_items_t *out)
 {
-    mm_scope_t sc;
-    memset(out, 0, sizeof *out);
-    int rc = mm_scope_get(txn, scope, &sc), indexed = 0;
-    if (rc == MM_OK) {
-        load_t l = { .txn = txn, .scope = &sc, .items = out, .types = types };
-        /* engagement types only: the rows of the index, not the whole log */
-        if ((indexed = mm_view_covers(txn, sc.kind, types)))
-            rc = mm_view_walk(txn, scope, 0, load_row, &l);
-        else
-            rc = mm_log_feeds(txn, load_feed, &l);
-        if (rc > 0 || l.rc)
-            rc = l.rc;
-    }
-    mm_scope_wipe(&sc);
-    if (rc) {
-        mm_items_free(out);
-        return rc;
-    }
-    if (!indexed && out->n > 1)
-        qsort(out->v, out->n, sizeof *out->v, mm_item_cmp_time);
-    return MM_OK;
+    size_t total;
+    return load(txn, scope, types, 0, out, &total);
 }
 
 int mm_items_load(mm_store_t *store, const uint8_t scope[32], const char *const *types,
@@ -196,52 +343,17 @@ int mm_items_load(mm_store_t *store, const uint8_t scope[32], const char *const 
     return rc;
 }
 
-/* Drop the first k items. */
-static void drop_first(mm_items_t *items, size_t k)
-{
-    for (size_t i = 0; i < k; i++) {
-        sodium_memzero(items->v[i].pt, items->v[i].ptlen);
-        free(items->v[i].pt);
-    }
-    memmove(items->v, items->v + k, (items->n - k) * sizeof *items->v);
-    items->n -= k;
-}
-
 int mm_items_load_latest(mm_store_t *store, const uint8_t scope[32], const char *const *types,
                          size_t max, mm_items_t *out, size_t *total)
 {
-    mm_scope_t sc;
     mm_txn_t *txn;
     memset(out, 0, sizeof *out);
     *total = 0;
     int rc = mm_store_begin(store, 0, &txn);
     if (rc)
         return rc;
-    if ((rc = mm_scope_get(txn, scope, &sc)) == MM_OK && max
-        && mm_view_covers(txn, sc.kind, types)) {
-        /* from the latest backwards: the rest of the rows only counted */
-        load_t l = { .txn = txn, .scope = &sc, .items = out, .types = types, .max = max };
-        rc = mm_view_walk(txn, scope, 1, load_row, &l);
-        if (rc > 0 || l.rc)
-            rc = l.rc;
-        *total = l.total;
-        for (size_t i = 0; rc == MM_OK && i < out->n / 2; i++) {
-            mm_item_t t = out->v[i];
-            out->v[i] = out->v[out->n - 1 - i];
-            out->v[out->n - 1 - i] = t;
-        }
-    } else if (rc == MM_OK) {
-        rc = mm_items_load_txn(txn, scope, types, out);
-        *total = out->n;
-        if (rc == MM_OK && max && out->n > max)
-            drop_first(out, out->n - max);
-    }
-    mm_scope_wipe(&sc);
+    rc = load(txn, scope, types, max, out, total);
     mm_txn_abort(&txn);
-    if (rc) {
-        mm_items_free(out);
-        *total = 0;
-    }
     return rc;
 }
 

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "core/be64.h"
 #include "core/propagate.h"
 #include "core/rekey.h"
+#include "core/mailbox.h"
 #include "core/view.h"
 
 #define FEED_KEY  64                /* author || scope */
@@ -114,6 +116,12 @@ static int on_body(const mm_entry_t *e, const uint8_t *pt, size_t len, void *arg
     return rc ? rc : apply(a->txn, a->txn->store->device, a->cert, a->scope, pt, len);
 }
 
+/* A mailbox's store verifies blind: it holds no scope key (PROTOCOL.md 14). */
+static unsigned verify_flags(const mm_txn_t *txn)
+{
+    return txn->store->blind ? MM_VERIFY_BLIND : 0;
+}
+
 static int store(mm_txn_t *txn, const mm_entry_t *e)
 {
     int rc = store_entry(txn, e);
@@ -164,10 +172,12 @@ int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_entry_t *out)
     ctx.on_body = on_body;
     ctx.arg = &a;
     if (rc == MM_OK)
-        rc = mm_entry_check(&e, &ctx, 0);
+        rc = mm_entry_check(&e, &ctx, verify_flags(txn));
     mm_scope_wipe(&scope);
     if (rc == MM_OK)
         rc = store(txn, &e);
+    if (rc == MM_OK && txn->store->blind)
+        rc = mm_mailbox_charge(txn, cert.identity, e.len);
     if (rc == MM_OK && out)
         *out = e;
     return rc;
@@ -181,6 +191,7 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
     mm_scope_t scope;
     int have_cert, have_scope;
     size_t count = 0, fresh;
+    uint64_t bytes = 0;
     int rc = MM_ENOMEM;
     if (stored)
         *stored = 0;
@@ -236,12 +247,17 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
             }
             continue;
         }
-        if ((rc = mm_entry_check_sig(e, &ctx, 0, sigs[i])) || (rc = store_entry(txn, e)))
+        if ((rc = mm_entry_check_sig(e, &ctx, verify_flags(txn), sigs[i]))
+            || (rc = store_entry(txn, e)))
             goto out;
         head.seq = e->seq;
         memcpy(head.id, e->id, MM_HASH_BYTES);
         count++;
+        bytes += e->len;
     }
+    /* a mailbox charges the run to its author's person, whole or not at all */
+    if (count && txn->store->blind && (rc = mm_mailbox_charge(txn, cert.identity, bytes)))
+        goto out;
     /* one head write for the run, at its last entry */
     if (count && (rc = store_head(txn, &ents[n - 1])))
         goto out;
@@ -266,6 +282,8 @@ int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,
     uint8_t *buf = NULL;
     size_t len;
     const uint8_t *author = mm_keypair_pk(device);
+    if (txn->store->blind)
+        return MM_EROLE;            /* a mailbox writes nothing (PROTOCOL.md 14) */
     if (bodylen > MM_BODY_MAX)
         return MM_ETOOBIG;
     if (mm_body_check(body, bodylen))
@@ -462,9 +480,125 @@ int mm_log_walk(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32]
     return ret;
 }
 
+#ifdef MM_TEST_HOOKS
+/* Test builds only (cmake -DMM_TEST_HOOKS=ON; never Release): the fault
+ * tests give each process a clock of its own without touching the
+ * machine's.  MM_TEST_CLOCK_OFFSET is a signed number of seconds added to
+ * the wall clock; MM_TEST_CLOCK_FILE names a file holding such a number,
+ * read again at every call, so a running mm serve's clock can jump back
+ * or forward.  Anything unreadable counts as 0. */
+static int64_t test_offset_s(const char *text)
+{
+    char *end;
+    if (!text)
+        return 0;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    while (*end == '\n' || *end == ' ')
+        end++;
+    return errno || end == text || *end ? 0 : (int64_t) v;
+}
+
+static int64_t test_clock_offset_ms(void)
+{
+    int64_t s = test_offset_s(getenv("MM_TEST_CLOCK_OFFSET"));
+    const char *path = getenv("MM_TEST_CLOCK_FILE");
+    FILE *f = path ? fopen(path, "r") : NULL;
+    if (f) {
+        char buf[32];
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = 0;
+        s += test_offset_s(buf);
+        fclose(f);
+    }
+    return s * 1000;
+}
+#endif
+
+uint64_t mm_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
 uint64_t mm_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+    uint64_t ms = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+#ifdef MM_TEST_HOOKS
+    ms += (uint64_t) test_clock_offset_ms();     /* wraps as intended for < 0 */
+#endif
+    return ms;
+}
+
+/* ---- dropping a whole scope (mm peer rm --purge) ---- */
+
+typedef struct {
+    const uint8_t *scope;
+    uint8_t (*authors)[32];
+    size_t n, cap;
+} drop_t;
+
+static int feed_of_scope(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                         void *arg)
+{
+    drop_t *d = arg;
+    (void) val;
+    (void) vlen;
+    if (klen != FEED_KEY)
+        return MM_ECORRUPT;
+    if (memcmp(key + 32, d->scope, 32) != 0)
+        return 0;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 16;
+        void *p = realloc(d->authors, cap * 32);
+        if (!p)
+            return MM_ENOMEM;
+        d->authors = p;
+        d->cap = cap;
+    }
+    memcpy(d->authors[d->n++], key, 32);
+    return 0;
+}
+
+int mm_log_drop_scope(mm_txn_t *txn, const uint8_t scope[32], uint64_t *nentries)
+{
+    drop_t d = { scope, NULL, 0, 0 };
+    uint64_t total = 0;
+    int rc = mm_store_walk(txn, txn->store->heads, feed_of_scope, &d);
+    for (size_t i = 0; rc == MM_OK && i < d.n; i++) {
+        uint8_t fk[FEED_KEY];
+        size_t n = 0;
+        memcpy(fk, d.authors[i], 32);
+        memcpy(fk + 32, scope, 32);
+        MDB_val k = { FEED_KEY, fk };
+        if ((rc = mm_store_del_prefix(txn, txn->store->entries, fk, FEED_KEY, &n)) == MM_OK)
+            rc = mm_store_rc(mdb_del(txn->txn, txn->store->heads, &k, NULL));
+        total += n;
+    }
+    free(d.authors);
+    /* and their rows in the views index, whose count of entries held is
+     * then the store's again (view.h) */
+    if (rc == MM_OK && (rc = mm_view_forget_scope(txn, scope, NULL)) == MM_OK)
+        rc = mm_view_mark(txn);
+    if (nentries)
+        *nentries = rc == MM_OK ? total : 0;
+    return rc;
+}
+
+int mm_log_authored(mm_txn_t *txn, const uint8_t author[32], int *any)
+{
+    MDB_cursor *cur;
+    MDB_val k = { 32, (void *) author }, v;
+    *any = 0;
+    int rc = mdb_cursor_open(txn->txn, txn->store->heads, &cur);
+    if (rc)
+        return mm_store_rc(rc);
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (rc == MDB_SUCCESS)
+        *any = k.mv_size == FEED_KEY && memcmp(k.mv_data, author, 32) == 0;
+    mdb_cursor_close(cur);
+    return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? MM_OK : mm_store_rc(rc);
 }

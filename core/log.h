@@ -1,6 +1,7 @@
 /*  log.h -- the append-only log: feeds of signed entries in the store.
  *
- *  No function here modifies or deletes a stored entry.  Every entry is
+ *  No function here modifies a stored entry, and only mm_log_drop_scope
+ *  (mm peer rm --purge) deletes any.  Every entry is
  *  stored through mm_log_put, mm_log_put_run or mm_log_append, each of
  *  which runs the one verifier (core/entry.h) against the stored feed head,
  *  certificate and scope, then writes the entry and the new head in the
@@ -53,7 +54,7 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
 
 /* Seal body as the next entry of this device's feed in scope_id and store it
  * (through mm_log_put).  time 0 means now.  id_out may be NULL.
-  * MM_OK; MM_EFORKED (this device key was shown forked, core/fork.h: it
+  * MM_OK; MM_EROLE (a mailbox's store, which never writes); MM_EFORKED (this device key was shown forked, core/fork.h: it
  * writes nothing more, in any scope); MM_ENOTFOUND (unknown scope);
  * MM_ENOCERT (device not certified);
  * MM_EREVOKED (the device is revoked: a revoked home writes nothing);
@@ -99,7 +100,25 @@ int mm_log_walk(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32]
 typedef void (*mm_fault_fn)(int rc, const char *what, void *arg);
 int mm_log_check(mm_txn_t *txn, mm_fault_fn fn_fault, void *arg, uint64_t *nentries) MM_NODISCARD;
 
-/* Milliseconds since the Unix epoch, UTC: the clock of entry times. */
+/* Milliseconds since the Unix epoch, UTC: the clock of entry times.
+ * A build with MM_TEST_HOOKS (tests only) shifts it by
+ * MM_TEST_CLOCK_OFFSET seconds and by the seconds in the file named by
+ * MM_TEST_CLOCK_FILE (read at each call); other builds ignore both. */
 uint64_t mm_now_ms(void);
+
+/* Delete every feed of scope, entries, heads and views rows (write txn): what
+ * mm peer rm --purge does to a relationship's log (PROTOCOL.md 5.4, 6).
+ * *nentries (may be NULL) gets how many entries went.  MM_OK; MM_ECORRUPT;
+ * MM_ENOMEM; MM_EFULL; MM_EIO. */
+int mm_log_drop_scope(mm_txn_t *txn, const uint8_t scope[32], uint64_t *nentries) MM_NODISCARD;
+
+/* *any = 1 if some feed of author (a device) is stored, in any scope: one
+ * lookup.  MM_OK; store errors. */
+int mm_log_authored(mm_txn_t *txn, const uint8_t author[32], int *any) MM_NODISCARD;
+
+/* Milliseconds of a monotonic clock (CLOCK_MONOTONIC): for time limits and
+ * timeouts, which a wall clock set back or forward must not cut short or
+ * stretch.  Its epoch means nothing: only differences count. */
+uint64_t mm_mono_ms(void);
 
 #endif

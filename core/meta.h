@@ -2,7 +2,8 @@
  *
  *  Key a short ASCII name, value up to MM_META_VALUE_MAX bytes.  The names
  *  in use (PROTOCOL.md, "On disk"): "format" (store.c), "identity",
- *  "device", "self", "name" (home.c), "arrivals" (qindex.c), "forked" (fork.c).
+ *  "device", "self", "name" (home.c), "arrivals" (qindex.c), "forked" (fork.c),
+ *  "purged-" + 64 hex digits of an identity (purge.c).
  */
 #ifndef MM_META_H
 #define MM_META_H

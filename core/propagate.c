@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "core/propagate.h"
+#include "core/purge.h"
 #include "core/body.h"
 #include "core/cert.h"
 #include "core/log.h"
@@ -91,17 +92,39 @@ int mm_propagate_peer(mm_txn_t *txn, const mm_keypair_t *device, const uint8_t i
     return rc;
 }
 
-int mm_propagate_peer_rm(mm_txn_t *txn, const mm_keypair_t *device,
-                         const uint8_t identity[32], uint64_t now)
+/* A `peer-rm` body, with `purge` (the relationship scope) if purge is set. */
+static int peer_rm(mm_txn_t *txn, const mm_keypair_t *device, const uint8_t identity[32],
+                   const uint8_t *purge, uint64_t now)
 {
-    uint8_t self[32], body[64];
+    uint8_t self[32], body[128];
     size_t bodylen;
     int rc = self_of(txn, device, self);
     if (rc)
         return rc;
-    mm_field_t f = { "identity", MM_F_BIN, identity, 32, 0 };
-    if ((rc = mm_body_build(body, sizeof body, &bodylen, MM_T_PEER_RM, &f, 1)) == MM_OK)
+    mm_field_t f[] = {
+        { "identity", MM_F_BIN, identity, 32, 0 },
+        { "purge", MM_F_BIN, purge, 32, 0 },
+    };
+    if ((rc = mm_body_build(body, sizeof body, &bodylen, MM_T_PEER_RM, f, purge ? 2 : 1))
+        == MM_OK)
         rc = mm_log_append(txn, device, self, now, body, bodylen, NULL);
+    return rc;
+}
+
+int mm_propagate_peer_rm(mm_txn_t *txn, const mm_keypair_t *device,
+                         const uint8_t identity[32], uint64_t now)
+{
+    return peer_rm(txn, device, identity, NULL, now);
+}
+
+int mm_propagate_peer_purge(mm_txn_t *txn, const mm_keypair_t *device,
+                            const uint8_t identity[32], uint64_t now, mm_purge_t *out)
+{
+    mm_peer_t p;
+    int rc = mm_peer_get(txn, identity, &p);
+    if (rc == MM_OK && (rc = mm_peer_del(txn, identity)) == MM_OK
+        && (rc = mm_purge_relationship(txn, identity, p.scope, out)) == MM_OK)
+        rc = peer_rm(txn, device, identity, p.scope, now);
     return rc;
 }
 
@@ -283,7 +306,16 @@ int mm_propagate_apply(mm_txn_t *txn, const uint8_t home[32], const mm_scope_t *
         if (mm_body_bin(pt, len, "identity", &id, &idlen) || idlen != 32)
             return MM_EBODY;
         int rc = mm_peer_del(txn, id);
-        return rc == MM_ENOTFOUND ? MM_OK : rc;
+        if (rc && rc != MM_ENOTFOUND)
+            return rc;
+        /* purge: the same relationship, forgotten here too; a scope that
+         * is not that person's relationship is skipped (MM_EINVAL) */
+        const uint8_t *rel;
+        uint32_t slen;
+        if (mm_body_bin(pt, len, "purge", &rel, &slen) != MM_OK || slen != 32)
+            return MM_OK;
+        rc = mm_purge_relationship(txn, id, rel, NULL);
+        return rc == MM_EINVAL ? MM_OK : rc;
     }
     return MM_OK;
 }

@@ -16,7 +16,10 @@
  *                                 made unique if another peer has it; this
  *                                 device's last_sync, device and endpoints
  *                                 are kept)
- *    {t:"peer-rm", identity bin32} delete the peer record
+ *    {t:"peer-rm", identity bin32, purge bin32 (optional)}
+ *                                 delete the peer record; with purge (the
+ *                                 relationship scope's id), also purge the
+ *                                 relationship (core/purge.h)
  *
  *  Applied only when the entry is in this home's self scope and its
  *  author's certified identity is this home's identity; anything else is
@@ -32,6 +35,7 @@
 #include "core/store.h"
 #include "core/scope.h"
 #include "core/peer.h"
+#include "core/purge.h"
 
 /* Append a `scope` body describing the stored scope scope_id (its current
  * keys) to device's feed in its self scope.  MM_OK; MM_ENOTFOUND (no such
@@ -60,6 +64,16 @@ int mm_propagate_peer_save(mm_txn_t *txn, const mm_keypair_t *device, const mm_p
  * errors. */
 int mm_propagate_peer_remove(mm_txn_t *txn, const mm_keypair_t *device,
                              const uint8_t identity[32], uint64_t now) MM_NODISCARD;
+
+/* mm peer rm --purge, in txn: delete the peer record of identity, purge
+ * its relationship (core/purge.h: the scope named in the record, its
+ * feeds, the person's certificates no entry needs) and tell own devices
+ * (a `peer-rm` entry with `purge` by device), which do the same.  *out
+ * (may be NULL) gets the counts.  MM_OK; MM_ENOTFOUND (no such peer);
+ * mm_purge_relationship's and mm_log_append's errors. */
+int mm_propagate_peer_purge(mm_txn_t *txn, const mm_keypair_t *device,
+                            const uint8_t identity[32], uint64_t now,
+                            mm_purge_t *out) MM_NODISCARD;
 
 /* 1 if a body of type t[0..n) is one mm_propagate_apply acts on. */
 int mm_propagate_is(const uint8_t *pt, size_t len);

@@ -160,3 +160,15 @@ int mm_qindex_foreach_raw(mm_txn_t *txn, mm_row_fn fn, void *arg)
 {
     return mm_store_walk(txn, txn->store->questions, fn, arg);
 }
+
+static int in_scope(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
+{
+    (void) key;
+    (void) klen;
+    return vlen == VAL_LEN && memcmp(val, arg, 32) == 0;
+}
+
+int mm_qindex_drop_scope(mm_txn_t *txn, const uint8_t scope[32])
+{
+    return mm_store_del_if(txn, txn->store->questions, in_scope, (void *) scope, NULL);
+}

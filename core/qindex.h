@@ -55,4 +55,8 @@ int mm_qindex_matches(mm_txn_t *txn, const char *prefix, mm_qmatch_t *out, size_
  * than one); MM_EINVAL (not hex digits). */
 int mm_qindex_find(mm_txn_t *txn, const char *prefix, uint8_t qid[32], uint8_t scope[32]) MM_NODISCARD;
 
+/* Delete the rows of every question in scope (write txn; mm peer rm
+ * --purge).  MM_OK; MM_ENOMEM; MM_EFULL; MM_EIO. */
+int mm_qindex_drop_scope(mm_txn_t *txn, const uint8_t scope[32]) MM_NODISCARD;
+
 #endif

@@ -37,6 +37,8 @@ static int add_recipient(const mm_cert_t *c, const uint8_t *raw, size_t len, voi
         return 0;
     if (r->exclude && memcmp(c->device, r->exclude, 32) == 0)
         return 0;
+    if (c->flags & MM_CERT_MAILBOX)
+        return 0;                   /* a mailbox holds no key (PROTOCOL.md 14) */
     /* a revoked device never receives a new key */
     int revoked = 0;
     int rc = mm_revoke_state(r->txn, c->device, c->identity, NULL, &revoked, NULL);

@@ -126,6 +126,23 @@ uint64_t mm_revoke_last_of(const mm_revoke_t *r, const uint8_t scope[32])
     return 0;
 }
 
+static int walk_device(mm_txn_t *txn, const uint8_t device[32], mm_revoke_fn fn, void *arg);
+
+typedef struct {
+    const uint8_t *identity;
+    unsigned n;
+} count_t;
+
+/* Statements by the same identity count: another's mean nothing (3.2) and
+ * must not use up the room of the device's own identity. */
+static int count_one(const mm_revoke_t *r, const uint8_t *raw, size_t len, void *arg)
+{
+    count_t *c = arg;
+    (void) raw;
+    (void) len;
+    return memcmp(r->identity, c->identity, 32) == 0 && ++c->n >= MM_REVOKE_PER_DEVICE;
+}
+
 static int stored(mm_txn_t *txn, const uint8_t key[64], mm_revoke_t *out)
 {
     MDB_val k = { 64, (void *) key }, v;
@@ -146,9 +163,20 @@ int mm_revoke_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_revoke_t *ou
         return MM_EVERSION;
     memcpy(key, r.device, 32);
     memcpy(key + 32, r.hash, 32);
-    MDB_val k = { 64, key }, v = { len, (void *) buf };
-    rc = mdb_put(txn->txn, txn->store->revokes, &k, &v, MDB_NOOVERWRITE);
-    if (rc && rc != MDB_KEYEXIST)   /* the same bytes (same hash): already held */
+    MDB_val k = { 64, key }, v;
+    rc = mdb_get(txn->txn, txn->store->revokes, &k, &v);
+    if (rc == MDB_SUCCESS)          /* the same bytes (same hash): already held */
+        return out ? stored(txn, key, out) : MM_OK;
+    if (rc != MDB_NOTFOUND)
+        return mm_store_rc(rc);
+    count_t c = { r.identity, 0 };
+    if ((rc = walk_device(txn, r.device, count_one, &c)) < 0)
+        return rc;
+    if (c.n >= MM_REVOKE_PER_DEVICE)
+        return MM_ETOOMANY;         /* a flood of statements about one device */
+    v.mv_size = len;
+    v.mv_data = (void *) buf;
+    if ((rc = mdb_put(txn->txn, txn->store->revokes, &k, &v, MDB_NOOVERWRITE)))
         return mm_store_rc(rc);
     return out ? stored(txn, key, out) : MM_OK;
 }
@@ -316,4 +344,11 @@ out:
     free(buf);
     free(l.v);
     return rc;
+}
+
+int mm_revoke_drop(mm_txn_t *txn, const uint8_t device[32])
+{
+    if (!txn->store->has_v3)
+        return MM_OK;
+    return mm_store_del_prefix(txn, txn->store->revokes, device, 32, NULL);
 }

@@ -28,6 +28,7 @@
 
 #define MM_REVOKE_VERSION   1
 #define MM_REVOKE_LASTS_MAX 1024
+#define MM_REVOKE_PER_DEVICE 8      /* statements stored about one device (PROTOCOL.md 3.2) */
 /* header, version, 2 keys, created, array32 header, lasts (1 + 34 + 9 each), sig */
 #define MM_REVOKE_MAX (1 + 1 + 2 * 34 + 9 + 5 + MM_REVOKE_LASTS_MAX * 44 + 66)
 
@@ -69,7 +70,8 @@ uint64_t mm_revoke_last_of(const mm_revoke_t *r, const uint8_t scope[32]);
  * the caller's rule (the session's); any verifying statement is stored.
  * MM_OK (*out filled if non-NULL, its lasts pointing into the map until
  * the txn ends); mm_revoke_parse's errors; MM_EVERSION
- * (a store without the format-3 tables); MM_EFULL; MM_EIO. */
+ * (a store without the format-3 tables); MM_ETOOMANY (MM_REVOKE_PER_DEVICE
+ * other statements by that identity about that device are stored); MM_EFULL; MM_EIO. */
 int mm_revoke_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_revoke_t *out) MM_NODISCARD;
 
 /* The verdict on device as certified by identity: *revoked 1 if any stored
@@ -98,5 +100,9 @@ int mm_revoke_foreach(mm_txn_t *txn, mm_revoke_fn fn, void *arg) MM_NODISCARD;
  * MM_ETOOBIG (more than MM_REVOKE_LASTS_MAX feeds); MM_EFULL; MM_EIO. */
 int mm_revoke_device(mm_txn_t *txn, const mm_keypair_t *identity, const uint8_t device[32],
                      uint64_t now, mm_revoke_t *out) MM_NODISCARD;
+
+/* Delete every statement about device (write txn): only for mm peer rm
+ * --purge, with the device's certificate.  MM_OK; MM_EFULL; MM_EIO. */
+int mm_revoke_drop(mm_txn_t *txn, const uint8_t device[32]) MM_NODISCARD;
 
 #endif

@@ -66,7 +66,7 @@ const mm_schema_t MM_SCHEMA[] = {
                             TEXT("name", REQ, 0, MM_PETNAME_MAX),
                             TEXT("petname", REQ, 1, MM_PETNAME_MAX), WORD("role", REQ, ROLES),
                             ID("scope", REQ) } },
-    { MM_T_PEER_RM,       { ID("identity", REQ) } },
+    { MM_T_PEER_RM,       { ID("identity", REQ), ID("purge", OPT) } },
     { MM_T_SETTLER,       { ID("device", REQ) } },
     { .type = NULL },
 };

@@ -52,8 +52,9 @@ int mm_scope_open(const mm_scope_t *s, uint8_t *out, const uint8_t *box, size_t 
 
 int mm_scope_encode(const mm_scope_t *s, uint8_t *out, size_t cap, size_t *outlen)
 {
-    if (s->nmembers < 1 || s->nmembers > MM_SCOPE_MEMBERS_MAX || s->nkeys < 1
-        || s->nkeys > MM_SCOPE_KEYS_MAX)
+    /* a blind scope (a mailbox's) and only it has no key */
+    if (s->nmembers < 1 || s->nmembers > MM_SCOPE_MEMBERS_MAX
+        || (s->nkeys < 1) != (s->kind == MM_SCOPE_BLIND) || s->nkeys > MM_SCOPE_KEYS_MAX)
         return MM_EINVAL;
     mm_mp_writer_t w;
     mm_mp_writer_init(&w, out, cap);
@@ -102,7 +103,7 @@ int mm_scope_decode(const uint8_t *buf, size_t len, mm_scope_t *s)
     } else {
         if ((rc = mm_mp_array(&r, &nk)))
             return rc;
-        if (nk < 1 || nk > MM_SCOPE_KEYS_MAX)
+        if ((nk < 1) != (kind == MM_SCOPE_BLIND) || nk > MM_SCOPE_KEYS_MAX)
             return MM_EMALFORMED;
         for (uint32_t i = 0; i < nk; i++) {
             if ((rc = mm_mp_bin_n(&r, &key, 32)))
@@ -223,4 +224,10 @@ int mm_scope_foreach(mm_txn_t *txn, mm_scope_fn fn, void *arg)
     mdb_cursor_close(cur);
     mm_scope_wipe(&s);
     return ret;
+}
+
+int mm_scope_del(mm_txn_t *txn, const uint8_t id[32])
+{
+    MDB_val k = { 32, (void *) id };
+    return mm_store_rc(mdb_del(txn->txn, txn->store->scopes, &k, NULL));
 }

@@ -29,6 +29,10 @@
 
 #define MM_SCOPE_SELF 1
 #define MM_SCOPE_PAIR 2
+/* A scope a mailbox holds as its owner told it (PROTOCOL.md 14): id and
+ * members, no key (the keys array is empty; no other kind has an empty
+ * one).  Entries of it are stored after checks 1-7 of the verifier. */
+#define MM_SCOPE_BLIND 3
 #define MM_SCOPE_MEMBERS_MAX 2
 #define MM_SCOPE_KEYS_MAX 64
 /* a v2 record with MM_SCOPE_KEYS_MAX keys and two members: 2262 bytes */
@@ -37,7 +41,7 @@
 typedef struct {
     uint8_t  id[32];
     unsigned kind;
-    unsigned nkeys;                             /* 1..MM_SCOPE_KEYS_MAX */
+    unsigned nkeys;                             /* 1..MM_SCOPE_KEYS_MAX; 0: MM_SCOPE_BLIND */
     uint8_t  keys[MM_SCOPE_KEYS_MAX][32];       /* secret; oldest first, newest last */
     unsigned nmembers;
     uint8_t  members[MM_SCOPE_MEMBERS_MAX][32]; /* identity public keys */
@@ -111,5 +115,9 @@ int mm_scope_foreach(mm_txn_t *txn, mm_scope_fn fn, void *arg) MM_NODISCARD;
  * MM_ENOTFOUND; MM_ETOOBIG (the scope has MM_SCOPE_KEYS_MAX keys already);
  * MM_ECORRUPT; MM_EFULL; MM_EIO. */
 int mm_scope_add_key(mm_txn_t *txn, const uint8_t id[32], const uint8_t key[32]) MM_NODISCARD;
+
+/* Delete the record of scope id (mm peer rm --purge, after its feeds).
+ * MM_OK; MM_ENOTFOUND; MM_EFULL; MM_EIO. */
+int mm_scope_del(mm_txn_t *txn, const uint8_t id[32]) MM_NODISCARD;
 
 #endif

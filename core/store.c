@@ -1,8 +1,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/mman.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "core/store_int.h"
@@ -90,9 +92,21 @@ static int open_tables(mm_store_t *s, MDB_txn *txn, unsigned flags)
         else if (rc)
             return mm_store_rc(rc);
     }
-    /* format 4; an older store opened read-only has none */
+    /* format 4 (mailboxes); an older store opened read-only has none */
     if (own_format() < 4)
         flags &= ~(unsigned) MDB_CREATE;
+    struct { const char *name; MDB_dbi *dbi; } t4[] = {
+        { "usage", &s->usage }, { "links", &s->links }, { "blocked", &s->blocked },
+    };
+    s->has_v4 = 1;
+    for (unsigned i = 0; i < sizeof t4 / sizeof t4[0]; i++) {
+        rc = mdb_dbi_open(txn, t4[i].name, flags, t4[i].dbi);
+        if (rc == MDB_NOTFOUND)
+            s->has_v4 = 0;
+        else if (rc)
+            return mm_store_rc(rc);
+    }
+    /* format 4: the views index (view.h) */
     rc = mdb_dbi_open(txn, "views", flags, &s->views);
     s->has_views = rc == MDB_SUCCESS;
     if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
@@ -122,7 +136,7 @@ static int check_format(mm_store_t *s, MDB_txn *txn, int create, unsigned *forma
     if (*format > own_format())
         return MM_EVERSION;
     if ((*format >= 2 && !s->has_curves) || (*format >= 3 && !s->has_v3)
-        || (*format >= 4 && !s->has_views))
+        || (*format >= 4 && !s->has_v4))
         return MM_ECORRUPT;
     return MM_OK;
 }
@@ -335,7 +349,10 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
     rc = open_tables(s, txn, write ? MDB_CREATE : 0);
     if (rc == MM_OK)
         rc = check_format(s, txn, create && write, &format);
-    if ((rc == MM_ENOTFOUND || (rc == MM_OK && format < own_format()))
+    /* (a format-4 store without "views", derived data, gets it here and
+     * mm_view_heal fills it) */
+    if ((rc == MM_ENOTFOUND || (rc == MM_OK && format < own_format())
+         || (rc == MM_OK && format >= 4 && !s->has_views && own_format() >= 4))
         && !(flags & MM_STORE_RDONLY)) {
         /* a store from before a table was added, or of an older format:
          * keep a copy as it is, then add the tables and migrate, all in one
@@ -469,6 +486,20 @@ static int txn_failed(mm_txn_t *t)
     return t->write && mdb_get(t->txn, t->store->meta, &k, &v) == MDB_BAD_TXN;
 }
 
+/* LMDB reports a short write (the disk filled up in the middle of a
+ * commit's pwrite) as EIO, not ENOSPC: call it MM_EFULL when the store's
+ * file system has next to no room left, so the person is told what to do. */
+#define FULL_SLACK ((uint64_t) 1 << 20)
+static int commit_rc(const mm_store_t *s, int rc)
+{
+    struct statvfs vfs;
+    int fd;
+    if (rc == EIO && !mdb_env_get_fd(s->env, &fd) && !fstatvfs(fd, &vfs)
+        && (uint64_t) vfs.f_bavail * vfs.f_frsize < FULL_SLACK)
+        return MM_EFULL;
+    return mm_store_rc(rc);
+}
+
 int mm_txn_commit(mm_txn_t **txn_p)
 {
     if (!txn_p || !*txn_p)
@@ -483,9 +514,10 @@ int mm_txn_commit(mm_txn_t **txn_p)
     if (rc == MDB_MAP_FULL || rc == MDB_BAD_TXN)
         t->store->grow = 1;
     t->store->ntxn--;
+    rc = commit_rc(t->store, rc);
     free(t);
     *txn_p = NULL;
-    return mm_store_rc(rc);
+    return rc;
 }
 
 void mm_txn_abort(mm_txn_t **txn_p)
@@ -517,6 +549,84 @@ int mm_store_walk(mm_txn_t *txn, MDB_dbi dbi, mm_row_fn fn, void *arg)
         ret = mm_store_rc(rc);
     mdb_cursor_close(cur);
     return ret;
+}
+
+void mm_store_set_mailbox(mm_store_t *self)
+{
+    self->blind = 1;
+}
+
+int mm_store_del_prefix(mm_txn_t *txn, MDB_dbi dbi, const void *prefix, size_t plen,
+                        size_t *n)
+{
+    MDB_cursor *cur;
+    size_t count = 0;
+    int rc = mdb_cursor_open(txn->txn, dbi, &cur);
+    if (rc)
+        return mm_store_rc(rc);
+    while (1) {
+        /* look the prefix up again after each delete: simple, and safe
+         * whatever the deletes do to the tree under the cursor */
+        MDB_val k = { plen, (void *) prefix }, v;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        if (rc || k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+            break;
+        if ((rc = mdb_cursor_del(cur, MDB_NODUPDATA)))
+            break;
+        count++;
+    }
+    mdb_cursor_close(cur);
+    if (n)
+        *n = count;
+    return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? MM_OK : mm_store_rc(rc);
+}
+
+typedef struct {
+    mm_row_fn match;
+    void *arg;
+    uint8_t *keys;                  /* each key in a slot of MAX_KEY bytes, then its length */
+    size_t n, cap;
+} del_if_t;
+
+#define DEL_KEY_MAX 96              /* the longest key of the tables this is used on */
+
+static int collect_row(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                       void *arg)
+{
+    del_if_t *d = arg;
+    int hit = d->match(key, klen, val, vlen, d->arg);
+    if (hit <= 0)
+        return hit;
+    if (klen > DEL_KEY_MAX)
+        return MM_EINVAL;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 64;
+        uint8_t *p = realloc(d->keys, cap * (DEL_KEY_MAX + 1));
+        if (!p)
+            return MM_ENOMEM;
+        d->keys = p;
+        d->cap = cap;
+    }
+    uint8_t *slot = d->keys + d->n++ * (DEL_KEY_MAX + 1);
+    memcpy(slot, key, klen);
+    slot[DEL_KEY_MAX] = (uint8_t) klen;
+    return 0;
+}
+
+int mm_store_del_if(mm_txn_t *txn, MDB_dbi dbi, mm_row_fn match, void *arg, size_t *n)
+{
+    del_if_t d = { match, arg, NULL, 0, 0 };
+    /* collect first, delete after: no cursor walks a table it changes */
+    int rc = mm_store_walk(txn, dbi, collect_row, &d);
+    for (size_t i = 0; rc == MM_OK && i < d.n; i++) {
+        uint8_t *slot = d.keys + i * (DEL_KEY_MAX + 1);
+        MDB_val k = { slot[DEL_KEY_MAX], slot };
+        rc = mm_store_rc(mdb_del(txn->txn, dbi, &k, NULL));
+    }
+    free(d.keys);
+    if (n)
+        *n = rc == MM_OK ? d.n : 0;
+    return rc;
 }
 
 void mm_store_set_home(mm_store_t *self, const struct mm_keypair *device,

@@ -16,6 +16,10 @@
  *    revokes  device pk (32) || H(statement) (32)           -> revocation (format 3, revoke.h)
  *    endpoints device pk (32)                               -> endpoints statement (endpoint.h)
  *    seen     device pk (32)                  -> last complete session (8 BE) (device.h)
+ *    usage    identity pk (32)  -> bytes of entries stored (8 BE): a mailbox's
+ *             quota (format 4, mailbox.h)
+ *    links    link key (32)     -> a mailbox's pending link code (mailbox.h)
+ *    blocked  identity pk (32)  -> empty: whom a mailbox's owner blocks (mailbox.h)
  *  Writes are serialised by LMDB (one writer at a time, across processes);
  *  every commit is durable (fsync) before it returns.  Only core/ sees LMDB.
  *  Each table is read and written by the module named beside it, next to
@@ -37,7 +41,7 @@
 #include <stdint.h>
 
 #define MM_STORE_FORMAT 4           /* meta "format"; 2 added "curves", 3 the device tables,
-                                       4 "views" (core/view.h) */
+                                     * 4 the mailbox tables and "views" (core/view.h) */
 
 #define MM_STORE_MAP_INITIAL ((size_t) 64 << 20)
 #define MM_STORE_MAP_MAX     ((size_t) 64 << 30)
@@ -101,6 +105,14 @@ void mm_txn_abort(mm_txn_t **txn_p);
 struct mm_keypair;
 void mm_store_set_home(mm_store_t *self, const struct mm_keypair *device,
                        const uint8_t identity[32]);
+
+/* Make this a mailbox's store (PROTOCOL.md 14): from now on entries are
+ * verified blind (checks 1-7 of PROTOCOL.md 5.1: it holds no scope key),
+ * nothing they carry is applied, and each stored entry's bytes are
+ * charged to its author's identity (table usage): a run that would take
+ * an identity past the quota (meta "quota") is refused whole (MM_EQUOTA).
+ * mm_home_open calls it for a mailbox home. */
+void mm_store_set_mailbox(mm_store_t *self);
 
 /* The store a transaction belongs to. */
 mm_store_t *mm_txn_store(mm_txn_t *txn);

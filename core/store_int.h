@@ -4,7 +4,7 @@
  *  (.ci/layers checks).  Included by store.c, which opens the environment,
  *  by each module that keeps a table beside its records -- log.c (entries,
  *  heads), cert.c (certs, curves), scope.c (scopes), meta.c (meta), peer.c
- *  (peers), invite.c (invites), qindex.c (questions), revoke.c (revokes), endpoint.c (endpoints), device.c (seen), view.c (views) -- and by check.c,
+ *  (peers), invite.c (invites), mailbox.c (usage, links, blocked), qindex.c (questions), revoke.c (revokes), endpoint.c (endpoints), device.c (seen), view.c (views) -- and by check.c,
  *  which walks the entries to verify a whole store. */
 #ifndef MM_STORE_INT_H
 #define MM_STORE_INT_H
@@ -34,10 +34,17 @@ struct mm_store {
     MDB_dbi seen;                   /* device (32) -> last complete session (8) */
     MDB_dbi catchup;                /* identity (32) -> empty: still to sync with (catchup.h) */
     int     has_v3;
-    /* format 4: valid only if has_views (0: an older store opened
-     * read-only; views read the log instead, item.h) */
-    MDB_dbi views;                  /* the index of engagement items (view.h) */
-    int     has_views;
+    /* format 4 (mailboxes): valid only if has_v4 */
+    MDB_dbi usage;                  /* identity (32) -> bytes stored by its devices (8) */
+    MDB_dbi links;                  /* link key (32) -> pending link record (mailbox.h) */
+    MDB_dbi blocked;                /* identity (32) -> empty: blocked by a mailbox's owner */
+    int     has_v4;
+    MDB_dbi views;                  /* format 4: the index of engagement items (view.h) */
+    int     has_views;              /* 0: an older store opened read-only; views read the
+                                       log instead (item.h) */
+    /* a mailbox's store (mm_store_set_mailbox): entries are verified blind
+     * (checks 1-7) and charged to their author's identity, up to its quota */
+    int      blind;
     unsigned migrated_from;         /* the format this open migrated from, or 0 */
     /* the home this store is, once mm_store_set_home was called: what the
      * store path needs to apply rekeys and self-scope entries (log.c) */
@@ -56,6 +63,19 @@ struct mm_txn {
 /* Call fn for every row of table dbi in key order; its non-zero value stops
  * the walk and is returned.  MM_OK; store errors. */
 int mm_store_walk(mm_txn_t *txn, MDB_dbi dbi, mm_row_fn fn, void *arg) MM_NODISCARD;
+
+/* Delete every row of table dbi whose key starts with prefix[0..plen) (all
+ * its duplicates, in a sorted-duplicates table); *n (may be NULL) gets how
+ * many keys.  MM_OK; store errors. */
+int mm_store_del_prefix(mm_txn_t *txn, MDB_dbi dbi, const void *prefix, size_t plen,
+                        size_t *n) MM_NODISCARD;
+
+/* Delete every row of table dbi (not a sorted-duplicates one; keys of at
+ * most 96 bytes) for which match returns 1 (0: keep; negative: stop, and
+ * that error is returned, nothing deleted); *n (may be NULL) gets how many.
+ * MM_OK; MM_ENOMEM; store errors. */
+int mm_store_del_if(mm_txn_t *txn, MDB_dbi dbi, mm_row_fn match, void *arg,
+                    size_t *n) MM_NODISCARD;
 
 /* Translate an LMDB (or errno) code into an MM_E code. */
 int mm_store_rc(int mdb_rc) MM_NODISCARD;

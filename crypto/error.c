@@ -41,6 +41,8 @@ static const struct { int rc; const char *name; const char *text; } errors[] = {
     { MM_EFORKED,    "MM_EFORKED",    "this device key was used on another home (copied home)" },
     { MM_ENOIDENTITY,"MM_ENOIDENTITY","needs the identity key (on the identity device)" },
     { MM_EPASSPHRASE,"MM_EPASSPHRASE","wrong passphrase or damaged backup" },
+    { MM_EQUOTA,     "MM_EQUOTA",     "the mailbox is full for this person" },
+    { MM_ETOOMANY,   "MM_ETOOMANY",   "too many devices for one person" },
 };
 
 static int find(int rc)

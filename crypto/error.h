@@ -50,6 +50,8 @@ enum {
     MM_EFORKED    = -37,  /* this device's key wrote on two homes (a copied home): writing stops */
     MM_ENOIDENTITY= -38,  /* needs the identity key, which only the identity device holds */
     MM_EPASSPHRASE= -39,  /* wrong passphrase, or a damaged backup */
+    MM_EQUOTA     = -40,  /* a mailbox's quota for this person is full */
+    MM_ETOOMANY   = -41,  /* one person has more device certificates than a device keeps */
 };
 
 /* On every function returning an MM_E code: a caller that drops the code

@@ -19,7 +19,7 @@ static int errno_rc(int e)
     case ENOENT: return MM_ENOTFOUND;
     case EACCES: case EPERM: case EROFS: return MM_EPERM;
     case ENOSPC: case EDQUOT: return MM_EFULL;
-    case ELOOP:  return MM_EKEYFILE;     /* a symlink where a key should be */
+    case ELOOP:  return MM_EPERM;        /* a symlink where a key should be: refused, like a mode */
     default:     return MM_EIO;
     }
 }

@@ -22,8 +22,8 @@
 int mm_keyfile_write(const char *path, int kind, const mm_keypair_t *kp) MM_NODISCARD;
 
 /* Load the key pair of the given kind from path into *out.
- * MM_OK; MM_ENOTFOUND if missing; MM_EPERM if unreadable or if its mode
- * allows group/other access; MM_EKEYFILE if it is not a valid key file of
+ * MM_OK; MM_ENOTFOUND if missing; MM_EPERM if unreadable, a symbolic link
+ * (never followed), or if its mode allows group/other access; MM_EKEYFILE if it is not a valid key file of
  * that kind (wrong size, magic, kind, checksum, or pk not derived from seed);
  * MM_ENOMEM. */
 int mm_keyfile_read(const char *path, int kind, mm_keypair_t **out) MM_NODISCARD;

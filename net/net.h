@@ -18,6 +18,7 @@
 #include "core/invite.h"
 #include "core/pair.h"
 #include "core/news.h"
+#include "core/mailbox.h"
 #include "net/session.h"
 
 /* Limits of mm serve (PROTOCOL.md 8.6, "Limits"). */
@@ -53,6 +54,31 @@ int mm_serve_run(mm_home_t *home, char *const *listen, size_t nlisten,
                  const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
                  char *errtext, size_t errcap) MM_NODISCARD;
 
+/* ---- work beside serving (mm serve --sync-every) ---- */
+
+#define MM_SERVE_EXT_FDS 8          /* descriptors an extension may have polled */
+
+/* Work mm serve's loop does beside its sessions, in its one thread: the
+ * extension's descriptors are polled with the sockets, and the loop sleeps
+ * no longer than the extension asks.  Any callback may be NULL; none may
+ * block.  Background sync (cli/bgsync.c) is one: it runs each sync in a
+ * child process whose output pipes it has polled here. */
+typedef struct {
+    /* Before each poll: up to max descriptors to watch for input, into fds;
+     * returns their count.  *timeout_ms: the longest the loop may sleep
+     * for the extension (-1: as long as it likes; an idle loop wakes once
+     * a minute anyway). */
+    unsigned (*prepare)(void *arg, int *fds, unsigned max, long *timeout_ms);
+    /* After each poll: ready[i] is 1 if fds[i] has input or hung up. */
+    void (*run)(void *arg, const int *fds, const int *ready, unsigned n);
+    /* LAN discovery heard device, a device of identity (our own or a
+     * peer's), with a newer endpoints statement, or back after a silence:
+     * background sync makes its target due now.  At most once per round
+     * of discovery per device. */
+    void (*discovered)(void *arg, const uint8_t identity[32], const uint8_t device[32]);
+    void *arg;
+} mm_serve_ext_t;
+
 /* What mm serve does beyond answering on its endpoints. */
 typedef struct {
     /* LAN discovery (PROTOCOL.md 7.1): announce this device to its own
@@ -61,6 +87,8 @@ typedef struct {
      * MM_DISCOVER_MS (100..86,400,000) replaces the 30 s between rounds. */
     int      discover;
     unsigned discover_port;
+    /* work beside serving, driven by the loop (background sync), or NULL */
+    const mm_serve_ext_t *ext;
 } mm_serve_opts_t;
 
 /* mm_serve_run with options (opts may be NULL: none).  Errors as
@@ -92,6 +120,27 @@ int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
  * MM_EREFUSED (used, withdrawn or foreign code); MM_ETIMEOUT. */
 int mm_net_accept(mm_home_t *home, const mm_invite_code_t *code, const char *petname,
                   int timeout_ms, mm_peer_t *out, char *errtext, size_t errcap) MM_NODISCARD;
+
+/* ---- mailboxes (PROTOCOL.md 14) ---- */
+
+/* `mm mailbox link`: on the identity device, link the mailbox of code to
+ * this identity under name: LINK, the mailbox's consent, CERTIFY with the
+ * mailbox certificate, which is stored here once the mailbox took it.
+ * device_out gets the mailbox's device key.  MM_OK; MM_ENOIDENTITY (not
+ * the identity device); MM_EINVAL (expired code, bad name); MM_EREFUSED
+ * (the mailbox refused: used, expired, linked already); MM_ETIMEOUT;
+ * MM_EBADSIG; store errors.  errtext says which. */
+int mm_net_mailbox_link(mm_home_t *home, const mm_mailbox_code_t *code, const char *name,
+                        int timeout_ms, uint8_t device_out[32], char *errtext,
+                        size_t errcap) MM_NODISCARD;
+
+/* After `mm mailbox unlink`: hand the mailbox device its revocation in a
+ * session (DEVICES), so that it refuses its owner's devices from now on
+ * (it ends the session with MM_EREVOKED, which is the success here).
+ * MM_OK (the mailbox took it); MM_ETIMEOUT / MM_ENOTFOUND (unreachable, or
+ * no address known: peers still stop using it once they hear of it). */
+int mm_net_mailbox_tell(mm_home_t *home, const uint8_t device[32], int timeout_ms,
+                        char *errtext, size_t errcap) MM_NODISCARD;
 
 /* ---- pairing a device (PROTOCOL.md 9.1) ---- */
 

@@ -27,6 +27,7 @@
 #include "core/revoke.h"
 #include "core/device.h"
 #include "core/endpoint.h"
+#include "core/mailbox.h"
 #include "crypto/encoding.h"
 #include "crypto/idcode.h"
 #include "crypto/error.h"
@@ -35,6 +36,10 @@
 #define ROUTING_MAX 256
 #define ENDED_MAX   256             /* connections remembered after their session ended */
 #define ENDED_ID    16              /* routing ids longer than this are not remembered */
+/* An idle loop still wakes this often: a signal that comes between its
+ * check of *stop and its poll does not cut the poll short, and is seen
+ * then at the latest. */
+#define IDLE_WAKE_MS 60000
 
 typedef struct {
     uint8_t       rid[ROUTING_MAX];
@@ -68,6 +73,7 @@ typedef struct {
     struct { uint8_t len, id[ENDED_ID]; } ended[ENDED_MAX];
     unsigned   nended;
     const mm_serve_hook_t *hook;    /* mm device pair's listener, or NULL */
+    const mm_serve_ext_t  *ext;     /* work beside serving (net.h), or NULL */
     mm_discover_t *disc;            /* LAN discovery (--discover), or NULL */
 } server_t;
 
@@ -224,6 +230,17 @@ static int admit_cert(const mm_cert_t *c, const uint8_t *raw, size_t len, void *
         snprintf(aw->why, aw->whycap, "not one of this person's devices");
         return 0;
     }
+    if (mm_home_is_mailbox(aw->sv->home)) {
+        /* the members of the scopes its owner linked, not blocked (14.4) */
+        int blocked = 0;
+        if (mm_mailbox_member(aw->txn, c->identity, &blocked) != MM_OK)
+            snprintf(aw->why, aw->whycap, "not a member of a scope this mailbox serves");
+        else if (blocked)
+            snprintf(aw->why, aw->whycap, "blocked by this mailbox's owner");
+        else
+            return 1;
+        return 0;
+    }
     if (mm_peer_get(aw->txn, c->identity, &p) != MM_OK)
         snprintf(aw->why, aw->whycap, "not a peer");
     else if (p.blocked)
@@ -246,7 +263,8 @@ static admit_t admit(server_t *sv, const uint8_t key[32], char *why, size_t whyc
     /* the hook's own key (its exchange), or an invite (used or expired:
      * ACCEPT says so in words) */
     if (sv->hook ? sv->hook->owns(sv->hook->arg, key)
-                 : mm_invite_get(txn, key, &inv) == MM_OK) {
+                 : mm_invite_get(txn, key, &inv) == MM_OK
+                   || mm_mailbox_link_pending(sv->home, key, mm_now_ms())) {
         a = ADMIT_INVITE;
     } else {
         /* one index lookup; any of the (rarely two) devices with this key
@@ -369,8 +387,12 @@ static void peer_label(server_t *sv, const uint8_t *identity, char *out, size_t 
     mm_txn_t *txn;
     mm_peer_t p;
     char code[MM_IDCODE_LEN + 1];
+    int mailbox = mm_home_is_mailbox(sv->home);
     if (memcmp(identity, mm_home_identity_pk(sv->home), 32) == 0) {
-        snprintf(out, cap, "own device");
+        if (mailbox)                /* its owner's device */
+            snprintf(out, cap, "a device of %s", mm_home_name(sv->home));
+        else
+            snprintf(out, cap, "own device");
         return;
     }
     if (mm_store_begin(mm_home_store(sv->home), 0, &txn) == MM_OK) {
@@ -382,7 +404,10 @@ static void peer_label(server_t *sv, const uint8_t *identity, char *out, size_t 
         }
     }
     mm_idcode_encode(code, MM_IDCODE_IDENTITY, identity);
-    snprintf(out, cap, "%.12s", code);
+    if (mailbox)                    /* it keeps no peer records: a member of its scopes */
+        snprintf(out, cap, "%s's peer %.12s", mm_home_name(sv->home), code);
+    else
+        snprintf(out, cap, "%.12s", code);
 }
 
 /* What the session stored goes to core, which says what it means; when
@@ -392,6 +417,8 @@ static void on_event(void *arg, mm_session_event_t ev, const void *what)
 {
     server_t *sv = arg;
     conn_t *c = sv->current;
+    if (mm_home_is_mailbox(sv->home))
+        return;                     /* blind: it reads nothing, settles nothing */
     if (ev == MM_SESSION_STORED) {
         const mm_session_stored_t *st = what;
         int settle = 0;
@@ -461,7 +488,7 @@ static void end_conn(server_t *sv, conn_t *c, int rc, const char *why)
         logf_(sv, "session with %s ended: %s (%s)", label, why, mm_errname(rc));
     }
     remember_ended(sv, c->rid, c->ridlen);
-    mm_conntab_release(sv->conns_tab, c->fd, c->ticket, mm_now_ms());
+    mm_conntab_release(sv->conns_tab, c->fd, c->ticket, mm_mono_ms());
     mm_session_destroy(&c->session);
 }
 
@@ -525,8 +552,11 @@ static int new_device_hello(server_t *sv, const uint8_t key[32], const uint8_t *
     mm_peer_t p;
     if (mm_store_begin(mm_home_store(sv->home), 0, &txn) != MM_OK)
         goto out;
+    int blocked = 1;
     if (memcmp(c.identity, mm_home_identity_pk(sv->home), 32) == 0
-        || (mm_peer_get(txn, c.identity, &p) == MM_OK && !p.blocked))
+        || (mm_home_is_mailbox(sv->home)
+            ? mm_mailbox_member(txn, c.identity, &blocked) == MM_OK && !blocked
+            : mm_peer_get(txn, c.identity, &p) == MM_OK && !p.blocked))
         rc = MM_OK;
     else
         snprintf(why, cap, "you are not a peer of this device");
@@ -577,6 +607,13 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
             remember_ended(sv, rid, ridlen);    /* one exchange per invite connection */
             return;
         }
+        /* a mailbox's pending link code: LINK, then CERTIFY (PROTOCOL.md 14.3) */
+        if (!sv->hook && mm_mailbox_link_pending(sv->home, key, mm_now_ms())) {
+            if (mm_net_serve_link(sv->home, key, buf, len, sv->router, rid, ridlen, sv->log,
+                                  sv->logarg))
+                remember_ended(sv, rid, ridlen);
+            return;
+        }
         for (int i = 0; i < MM_SERVE_SESSIONS_MAX && !c; i++)
             if (!sv->conns[i].session)
                 c = &sv->conns[i];
@@ -613,7 +650,7 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
         c->ticket = mm_conntab_hold(sv->conns_tab, fd);
         c->settle = 0;
         c->foreign = 0;
-        c->start_ms = c->last_ms = mm_now_ms();
+        c->start_ms = c->last_ms = mm_mono_ms();
         c->progress = 0;
         c->known = 0;
         mm_session_on_event(c->session, on_event, sv);
@@ -624,7 +661,7 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
     /* only a frame that moved the session on restarts its idle timer */
     if (rc == MM_OK && mm_session_progress(c->session) != c->progress) {
         c->progress = mm_session_progress(c->session);
-        c->last_ms = mm_now_ms();
+        c->last_ms = mm_mono_ms();
     }
     if (rc != MM_OK || mm_session_done(c->session))
         end_conn(sv, c, rc, NULL);
@@ -661,7 +698,7 @@ out:
  * which. */
 static void reap(server_t *sv)
 {
-    uint64_t now = mm_now_ms();
+    uint64_t now = mm_mono_ms();    /* limits: a wall clock set back must not cut them */
     char why[160], t[24];
     for (int i = 0; i < MM_SERVE_SESSIONS_MAX; i++) {
         conn_t *c = &sv->conns[i];
@@ -703,6 +740,21 @@ static void log_closed(server_t *sv, uint64_t now, int force)
     sv->closed_log_ms = now;
 }
 
+/* 1 if none of the loop's own timers runs: no session (time limits), no
+ * connection without one (its 10 s), no closings left to report, no hook
+ * ticking.  The loop then sleeps until a socket or the extension wakes it
+ * (IDLE_WAKE_MS at most). */
+static int idle(const server_t *sv)
+{
+    const mm_conntab_stats_t *st = mm_conntab_stats(sv->conns_tab);
+    if (sv->hook)
+        return 0;
+    for (int i = 0; i < MM_SERVE_SESSIONS_MAX; i++)
+        if (sv->conns[i].session)
+            return 0;
+    return st->loose == 0 && st->closed_over + st->closed_quiet == sv->closed_logged;
+}
+
 /* Descriptors: the soft limit raised to the hard one where allowed, so
  * that the cap on loose connections, not the limit, is what a flood meets
  * first.  Returns the limit now. */
@@ -735,15 +787,14 @@ static uint64_t knob_ms(const char *name, uint64_t def)
 
 /* A device of ours or of a peer was heard on the LAN: its statement was
  * newer and is stored now, or it is back after MM_BEACON_ABSENT rounds of
- * silence (on_beacon has logged which).  The hook for background sync:
- * "make that target due now" goes here (identity: whose, our own or a
- * peer's; device: which of its devices, whose stored statement says where
- * it listens).  At most once per round per device. */
+ * silence (on_beacon has logged which).  Background sync (the extension's
+ * discovered hook) makes that target due now (identity: whose, our own or
+ * a peer's; device: which of its devices, whose stored statement says
+ * where it listens).  At most once per round per device. */
 static void discovered(server_t *sv, const uint8_t identity[32], const uint8_t device[32])
 {
-    (void) sv;
-    (void) identity;
-    (void) device;
+    if (sv->ext && sv->ext->discovered)
+        sv->ext->discovered(sv->ext->arg, identity, device);
 }
 
 /* "grace's device laptop" or "your device phone". */
@@ -841,6 +892,7 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
                size_t errcap)
 {
     server_t sv = { .home = home, .log = log, .logarg = arg, .hook = hook,
+                    .ext = opts ? opts->ext : NULL,
                     .idle_ms = knob_ms("MM_SESSION_IDLE_MS", MM_SESSION_IDLE_MS),
                     .max_ms = knob_ms("MM_SESSION_MAX_MS", MM_SESSION_MAX_MS) };
     char eps[MM_PEER_ENDPOINTS][MM_ENDPOINT_MAX + 1], bound[MM_ENDPOINT_MAX + 1];
@@ -950,20 +1002,33 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
     if (tick > 1000)
         tick = 1000;
     while (!*stop) {
-        zmq_pollitem_t items[] = { { sv.router, 0, ZMQ_POLLIN, 0 }, { zap, 0, ZMQ_POLLIN, 0 },
-                                   { mm_conntab_socket(sv.conns_tab), 0, ZMQ_POLLIN, 0 },
-                                   { NULL, sv.disc ? mm_discover_fd(sv.disc) : -1,
-                                     ZMQ_POLLIN, 0 } };
-        uint64_t wait = tick;
-        if (sv.disc && mm_discover_wait(sv.disc, mm_now_ms()) < wait)
-            wait = mm_discover_wait(sv.disc, mm_now_ms());
-        if (zmq_poll(items, sv.disc ? 4 : 3, (long) wait) < 0) {
+        zmq_pollitem_t items[4 + MM_SERVE_EXT_FDS] = {
+            { sv.router, 0, ZMQ_POLLIN, 0 }, { zap, 0, ZMQ_POLLIN, 0 },
+            { mm_conntab_socket(sv.conns_tab), 0, ZMQ_POLLIN, 0 },
+            { NULL, sv.disc ? mm_discover_fd(sv.disc) : -1, ZMQ_POLLIN, 0 } };
+        int base = sv.disc ? 4 : 3;     /* the extension's descriptors come next */
+        int efds[MM_SERVE_EXT_FDS], ready[MM_SERVE_EXT_FDS];
+        unsigned nefds = 0;
+        uint64_t wait = idle(&sv) ? IDLE_WAKE_MS : tick;
+        long ewait = -1;
+        if (sv.disc && mm_discover_wait(sv.disc, mm_mono_ms()) < wait)
+            wait = mm_discover_wait(sv.disc, mm_mono_ms());
+        if (sv.ext && sv.ext->prepare) {  /* the extension's descriptors, and when it is due */
+            nefds = sv.ext->prepare(sv.ext->arg, efds, MM_SERVE_EXT_FDS, &ewait);
+            if (nefds > MM_SERVE_EXT_FDS)
+                nefds = MM_SERVE_EXT_FDS;
+            for (unsigned i = 0; i < nefds; i++)
+                items[base + (int) i] = (zmq_pollitem_t) { NULL, efds[i], ZMQ_POLLIN, 0 };
+            if (ewait >= 0 && (uint64_t) ewait < wait)
+                wait = (uint64_t) ewait;
+        }
+        if (zmq_poll(items, base + (int) nefds, (long) wait) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
             break;
         }
         /* connections first: a message's descriptor is then one we know */
-        mm_conntab_update(sv.conns_tab, mm_now_ms());
+        mm_conntab_update(sv.conns_tab, mm_mono_ms());
         if (items[1].revents & ZMQ_POLLIN)
             zap_handle(&sv, zap);
         if (items[0].revents & ZMQ_POLLIN)
@@ -971,13 +1036,18 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
         if (sv.disc && (items[3].revents & ZMQ_POLLIN))
             mm_discover_input(sv.disc, mm_now_ms());
         if (sv.disc)
-            mm_discover_tick(sv.disc, mm_now_ms());
+            mm_discover_tick(sv.disc, mm_mono_ms(), mm_now_ms());
         reap(&sv);
-        log_closed(&sv, mm_now_ms(), 0);
+        log_closed(&sv, mm_mono_ms(), 0);
+        if (sv.ext && sv.ext->run) {
+            for (unsigned i = 0; i < nefds; i++)
+                ready[i] = (items[base + (int) i].revents & (ZMQ_POLLIN | ZMQ_POLLERR)) != 0;
+            sv.ext->run(sv.ext->arg, efds, ready, nefds);
+        }
         if (hook && hook->tick(hook->arg))
             break;
     }
-    log_closed(&sv, mm_now_ms(), 1);
+    log_closed(&sv, mm_mono_ms(), 1);
     rc = MM_OK;
 out:
     sodium_memzero(sk, sizeof sk);

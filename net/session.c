@@ -10,6 +10,8 @@
 #include "core/fork.h"
 #include "core/revoke.h"
 #include "core/device.h"
+#include "core/mailbox.h"
+#include "core/purge.h"
 #include <sodium.h>
 #include "crypto/error.h"
 #include "crypto/idcode.h"
@@ -29,6 +31,14 @@ typedef struct {
     int     shared;
 } scope_verdict_t;
 
+/* A CERT received and verified, stored only with its author's first run. */
+typedef struct {
+    uint8_t device[32];
+    uint8_t identity[32];
+    size_t  len;
+    uint8_t bytes[MM_CERT_MAX];
+} held_cert_t;
+
 struct mm_session {
     mm_home_t  *home;
     mm_store_t *store;
@@ -39,6 +49,9 @@ struct mm_session {
     uint8_t     remote_device[32];      /* the device its HELLO certified */
     int         got_hello;
     int         got_devices;
+    int         got_scopes;
+    int         to_mailbox;         /* the remote is our own mailbox: relationship scopes only */
+    int         mailbox;            /* this home is a mailbox (PROTOCOL.md 14) */
     int         got_have_last;
     int         sent_done, got_done;
     int         replanned;          /* server: planned again after the client's DONE */
@@ -62,6 +75,8 @@ struct mm_session {
     size_t      nplan, iplan, capplan;
     uint8_t   (*certs_sent)[32];
     size_t      ncerts, capcerts;
+    held_cert_t *certs_held;        /* MM_SESSION_CERTS_HELD, allocated at the first CERT */
+    size_t      nheld_certs;
     scope_verdict_t *verdicts;
     size_t      nverdicts, capverdicts;
     int         credit;
@@ -106,8 +121,56 @@ int mm_session_new(mm_home_t *home, int client, const uint8_t remote_key[32],
     s->credit = MM_CREDIT_INITIAL;
     s->send = send;
     s->arg = arg;
+    s->mailbox = mm_home_is_mailbox(home);
     *out = s;
     return MM_OK;
+}
+
+/* ---- who the remote is, for a mailbox (PROTOCOL.md 14) ---- */
+
+/* Is identity one this home syncs with besides itself: a known peer, or,
+ * in a mailbox, a member of a scope its owner linked?  *blocked says
+ * whether it is blocked.  MM_OK; MM_ENOTFOUND; store errors. */
+static int known_person(mm_session_t *s, mm_txn_t *txn, const uint8_t identity[32],
+                        int *blocked)
+{
+    mm_peer_t p;
+    if (s->mailbox)
+        return mm_mailbox_member(txn, identity, blocked);
+    int rc = mm_peer_get(txn, identity, &p);
+    *blocked = rc == MM_OK && p.blocked;
+    return rc;
+}
+
+typedef struct {
+    const uint8_t *identity;
+    int mailbox;
+} curve_walk_t;
+
+static int is_own_mailbox(const mm_cert_t *c, const uint8_t *raw, size_t len, void *arg)
+{
+    curve_walk_t *w = arg;
+    (void) raw;
+    (void) len;
+    if ((c->flags & MM_CERT_MAILBOX) && memcmp(c->identity, w->identity, 32) == 0)
+        w->mailbox = 1;
+    return 0;
+}
+
+/* Client: is the device we called (its CURVE key) our own mailbox?  Known
+ * before its HELLO, since our HELLO, DEVICES and HAVE go out first. */
+static int called_own_mailbox(mm_session_t *s)
+{
+    mm_txn_t *txn;
+    const uint8_t *me = mm_home_identity_pk(s->home);
+    curve_walk_t w = { me, 0 };
+    if (s->mailbox || memcmp(s->expect, me, 32) != 0
+        || mm_store_begin(s->store, 0, &txn) != MM_OK)
+        return 0;
+    if (mm_cert_by_curve(txn, s->remote_key, is_own_mailbox, &w) < 0)
+        w.mailbox = 0;
+    mm_txn_abort(&txn);
+    return w.mailbox;
 }
 
 void mm_session_destroy(mm_session_t **self_p)
@@ -119,6 +182,7 @@ void mm_session_destroy(mm_session_t **self_p)
     free(s->refuse);
     free(s->plan);
     free(s->certs_sent);
+    free(s->certs_held);
     free(s->verdicts);
     free(s->held);
     free(s->frame);
@@ -174,6 +238,8 @@ static int fail(mm_session_t *s, int rc, const char *fmt, ...)
     char text[256];
     va_list ap;
     va_start(ap, fmt);
+    /* va_start is just above: the analyzer loses it on some paths into fail() */
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     if (!s->failed) {
@@ -238,6 +304,35 @@ static int send_devices(mm_session_t *s)
     return rc;
 }
 
+/* SCOPES: what our mailbox may store, right after DEVICES (PROTOCOL.md
+ * 14.2): every relationship scope's id and members, and whom we block. */
+static int send_scopes(mm_session_t *s)
+{
+    mm_txn_t *txn;
+    mm_mailbox_told_t t;
+    uint8_t *buf = NULL;
+    int rc = mm_store_begin(s->store, 0, &txn);
+    if (rc)
+        return rc;
+    rc = mm_mailbox_tell(txn, &t);
+    mm_txn_abort(&txn);
+    if (rc)
+        return rc;
+    /* 16,384 scopes of 104 bytes and 256 blocked fit in a frame */
+    size_t cap = 64 + t.n * 104 + t.nblocked * 34;
+    if (!(buf = malloc(cap))) {
+        mm_mailbox_told_free(&t);
+        return MM_ENOMEM;
+    }
+    mm_mp_writer_t w;
+    mm_mp_writer_init(&w, buf, cap);
+    mm_wire_scopes(&w, &t);
+    rc = send_writer(s, &w);
+    free(buf);
+    mm_mailbox_told_free(&t);
+    return rc;
+}
+
 /* Is scope shared with the remote person?  (Its members include them; with
  * our own device, every scope we hold.)  Cached per scope. */
 static int shared(mm_session_t *s, mm_txn_t *txn, const uint8_t scope[32])
@@ -247,9 +342,12 @@ static int shared(mm_session_t *s, mm_txn_t *txn, const uint8_t scope[32])
             return s->verdicts[i].shared;
     mm_scope_t sc;
     int v = 0;
+    /* to our own mailbox: the relationship scopes, which it may store
+     * blind; never the self scope (PROTOCOL.md 14) */
     if (mm_scope_get(txn, scope, &sc) == MM_OK)
-        v = memcmp(s->remote_identity, mm_home_identity_pk(s->home), 32) == 0
-            || mm_scope_has_member(&sc, s->remote_identity);
+        v = s->to_mailbox ? sc.kind == MM_SCOPE_PAIR
+            : memcmp(s->remote_identity, mm_home_identity_pk(s->home), 32) == 0
+              || mm_scope_has_member(&sc, s->remote_identity);
     mm_scope_wipe(&sc);
     if (grow((void **) &s->verdicts, &s->capverdicts, s->nverdicts + 1, sizeof *s->verdicts))
         return 0;                   /* out of memory: share nothing more */
@@ -316,7 +414,13 @@ static int send_have(mm_session_t *s)
     int rc = mm_store_begin(s->store, 0, &txn);
     if (rc)
         return rc;
-    if ((rc = my_feeds(s, txn, &f)) || (rc = mm_peer_foreach(txn, collect_blocked, &b))) {
+    if (s->mailbox) {               /* whom its owner blocks, as told (SCOPES) */
+        size_t nb = 0;
+        rc = mm_mailbox_blocked(txn, refuse, MM_REFUSE_MAX, &nb);
+        b.n = nb;
+    }
+    if (rc || (rc = my_feeds(s, txn, &f))
+        || (!s->mailbox && (rc = mm_peer_foreach(txn, collect_blocked, &b)))) {
         mm_txn_abort(&txn);
         return rc;
     }
@@ -344,9 +448,12 @@ int mm_session_start(mm_session_t *s)
 {
     /* the client knows whom it called: it can say what it has at once */
     memcpy(s->remote_identity, s->expect, 32);
+    s->to_mailbox = called_own_mailbox(s);
     int rc = send_hello(s);
     if (rc == MM_OK)
         rc = send_devices(s);
+    if (rc == MM_OK && s->to_mailbox)
+        rc = send_scopes(s);
     return rc ? rc : send_have(s);
 }
 
@@ -409,9 +516,16 @@ static int send_run(mm_session_t *s)
     r->n = 0;
     r->bytes = 0;
     r->last = p->last;
+    mm_head_t head;
     int rc = mm_store_begin(s->store, 0, &txn);
-    if (rc)
+    if (rc || (rc = mm_log_head(txn, p->author, p->scope, &head)))
         goto out;
+    if (head.seq < p->next) {
+        /* the feed went since it was planned: a purge applied in this very
+         * session (PROTOCOL.md 5.4); nothing of it is sent */
+        s->iplan++;
+        goto out;
+    }
     if (!cert_sent(s, p->author) && (rc = send_cert(s, txn, p->author)))
         goto out;
     rc = mm_log_walk(txn, p->author, p->scope, p->next, add_to_run, r);
@@ -763,13 +877,26 @@ static int on_hello(mm_session_t *s, const mm_msg_t *m)
         mm_txn_abort(&txn);
         return fail(s, MM_EREVOKED, "this device was revoked by its identity");
     }
+    if (rc == MM_OK && s->mailbox) {
+        /* a mailbox serves once linked, until unlinked, and never another
+         * mailbox (PROTOCOL.md 14.4) */
+        int gone = 0;
+        const uint8_t zero[32] = { 0 };
+        if (!memcmp(me, zero, 32) || (c.flags & MM_CERT_MAILBOX))
+            rc = MM_EREFUSED;
+        else if ((rc = mm_revoke_state(txn, mm_keypair_pk(mm_home_device(s->home)), me, NULL,
+                                       &gone, NULL)) == MM_OK && gone) {
+            mm_txn_abort(&txn);
+            return fail(s, MM_EREVOKED, "this mailbox was unlinked by its owner");
+        }
+    }
     if (rc == MM_OK && s->client) {
         if (memcmp(c.identity, s->expect, 32) != 0)
             rc = MM_EREFUSED;
     } else if (rc == MM_OK && memcmp(c.identity, me, 32) != 0) {
-        mm_peer_t p;
-        rc = mm_peer_get(txn, c.identity, &p);
-        if (rc == MM_ENOTFOUND || (rc == MM_OK && p.blocked))
+        int blocked = 0;
+        rc = known_person(s, txn, c.identity, &blocked);
+        if (rc == MM_ENOTFOUND || (rc == MM_OK && blocked))
             rc = MM_EREFUSED;
     }
     if (rc == MM_OK && (rc = mm_cert_put(txn, m->u.hello.cert, m->u.hello.certlen, NULL)) == MM_OK)
@@ -784,7 +911,14 @@ static int on_hello(mm_session_t *s, const mm_msg_t *m)
     memcpy(s->remote_device, c.device, 32);
     s->got_hello = 1;
     s->progress++;
-    if (!s->client && ((rc = send_hello(s)) || (rc = send_devices(s)) || (rc = send_have(s))))
+    /* the certificate says whether the remote is our own mailbox */
+    int to_mailbox = !s->mailbox && (c.flags & MM_CERT_MAILBOX) && !memcmp(c.identity, me, 32);
+    if (to_mailbox != s->to_mailbox) {
+        s->to_mailbox = to_mailbox;
+        s->nverdicts = 0;           /* what is shared follows from it */
+    }
+    if (!s->client && ((rc = send_hello(s)) || (rc = send_devices(s))
+                       || (s->to_mailbox && (rc = send_scopes(s))) || (rc = send_have(s))))
         return fail(s, rc, "cannot answer HELLO: %s", mm_strerror(rc));
     return MM_OK;
 }
@@ -848,6 +982,11 @@ static int on_devices(mm_session_t *s, mm_msg_t *m)
     int revoked = 0;
     if (rc == MM_OK)
         rc = mm_revoke_state(txn, s->remote_device, s->remote_identity, NULL, &revoked, NULL);
+    /* a mailbox told of its own unlinking serves nobody from now on */
+    int unlinked = 0;
+    if (rc == MM_OK && s->mailbox)
+        rc = mm_revoke_state(txn, mm_keypair_pk(mm_home_device(s->home)), me, NULL, &unlinked,
+                             NULL);
     if (rc) {
         mm_txn_abort(&txn);
         return fail(s, rc, "DEVICES: %s refused: %s", what[l < 3 ? l : 2], mm_strerror(rc));
@@ -856,46 +995,129 @@ static int on_devices(mm_session_t *s, mm_msg_t *m)
         return fail(s, rc, "cannot store the device statements: %s", mm_strerror(rc));
     if (revoked)
         return fail(s, MM_EREVOKED, "this device was revoked by its identity");
+    if (unlinked)
+        return fail(s, MM_EREVOKED, "this mailbox was unlinked by its owner");
     return MM_OK;
+}
+
+/* SCOPES (PROTOCOL.md 14.2): only our owner's device tells a mailbox what
+ * it may store, after DEVICES and before the first HAVE. */
+static int on_scopes(mm_session_t *s, const mm_msg_t *m)
+{
+    mm_txn_t *txn;
+    mm_mailbox_told_t t;
+    mm_cert_t c;
+    const uint8_t *me = mm_home_identity_pk(s->home);
+    if (!s->mailbox || s->got_scopes || s->have_frames || memcmp(s->remote_identity, me, 32))
+        return fail(s, MM_EPROTO, "SCOPES out of order, or not from the mailbox's owner");
+    s->got_scopes = 1;
+    int rc = mm_store_begin(s->store, 1, &txn);
+    if (rc)
+        return fail(s, rc, "cannot open the store");
+    if ((rc = mm_cert_get(txn, s->remote_device, &c, NULL, NULL)) == MM_OK
+        && (c.flags & MM_CERT_MAILBOX))
+        rc = MM_EPROTO;
+    if (rc == MM_OK && (rc = mm_wire_scopes_told(m, &t)) == MM_OK) {
+        rc = mm_mailbox_learn(txn, me, &t, mm_now_ms());
+        mm_mailbox_told_free(&t);
+    }
+    if (rc == MM_OK)
+        rc = mm_txn_commit(&txn);
+    mm_txn_abort(&txn);
+    s->nverdicts = 0;               /* scopes may be new: judge them again */
+    return rc ? fail(s, rc, "SCOPES refused: %s", mm_strerror(rc)) : MM_OK;
 }
 
 /* May the remote hand us a certificate of this identity? */
 static int cert_allowed(mm_session_t *s, mm_txn_t *txn, const uint8_t identity[32])
 {
-    mm_peer_t p;
+    int blocked;
     return memcmp(identity, s->remote_identity, 32) == 0
         || memcmp(identity, mm_home_identity_pk(s->home), 32) == 0
-        || mm_peer_get(txn, identity, &p) == MM_OK;
+        || known_person(s, txn, identity, &blocked) == MM_OK;
 }
 
+/* The held certificate of device, or NULL. */
+static held_cert_t *held_cert(mm_session_t *s, const uint8_t device[32])
+{
+    for (size_t i = 0; i < s->nheld_certs; i++)
+        if (memcmp(s->certs_held[i].device, device, 32) == 0)
+            return &s->certs_held[i];
+    return NULL;
+}
+
+/* CERT: verified now, stored with the first run of its author that
+ * follows (PROTOCOL.md 8.2, step 3), so that certificates with no entry to
+ * verify never reach the store. */
 static int on_cert(mm_session_t *s, const mm_msg_t *m)
 {
     mm_cert_t c;
     mm_txn_t *txn;
     if (!s->got_hello)
         return fail(s, MM_EPROTO, "CERT before HELLO");
-    int rc = mm_cert_parse(m->u.cert.cert, m->u.cert.certlen, &c);
+    /* the cheap checks first: a CERT we store already, or hold, costs no
+     * signature check, however often it comes */
+    int rc = mm_cert_decode(m->u.cert.cert, m->u.cert.certlen, &c);
     if (rc)
         return fail(s, rc, "CERT: %s", mm_strerror(rc));
-    if ((rc = mm_store_begin(s->store, 1, &txn)))
+    if ((rc = mm_store_begin(s->store, 0, &txn)))
         return fail(s, rc, "cannot open the store");
-    mm_cert_t held;
+    mm_cert_t stored;
     const uint8_t *raw = NULL;
     size_t rawlen = 0;
-    if (!cert_allowed(s, txn, c.identity))
-        rc = MM_ESCOPE;
-    else if (!mm_cert_proven(&c)
-             && (mm_cert_get(txn, c.device, &held, &raw, &rawlen) != MM_OK
-                 || rawlen != m->u.cert.certlen || memcmp(raw, m->u.cert.cert, rawlen) != 0)) {
-        /* a relayed certificate must prove its device (PROTOCOL.md 3.1);
-         * one we hold already is a no-op either way */
-        mm_txn_abort(&txn);
+    int same = mm_cert_get(txn, c.device, &stored, &raw, &rawlen) == MM_OK
+               && rawlen == m->u.cert.certlen && memcmp(raw, m->u.cert.cert, rawlen) == 0;
+    int allowed = cert_allowed(s, txn, c.identity);
+    mm_txn_abort(&txn);
+    if (same)
+        return MM_OK;               /* a CERT we hold is a no-op */
+    if (held_cert(s, c.device))     /* once per session and author (8.2, step 3) */
+        return fail(s, MM_EPROTO, "a second CERT for one device before its entries");
+    if ((rc = mm_cert_parse(m->u.cert.cert, m->u.cert.certlen, &c)))
+        return fail(s, rc, "CERT: %s", mm_strerror(rc));
+    /* from an own device, one about a person we do not talk to is one we
+     * purged and it has not yet: ignored (its run is not stored, 5.4) */
+    if (!allowed && !memcmp(s->remote_identity, mm_home_identity_pk(s->home), 32))
+        return MM_OK;
+    if (!allowed)
+        return fail(s, MM_ESCOPE, "CERT refused: %s", mm_strerror(MM_ESCOPE));
+    /* a relayed certificate must prove its device (PROTOCOL.md 3.1) */
+    if (!mm_cert_proven(&c))
         return fail(s, MM_EBADCERT, "CERT without the device's proof (version 1) for a device "
                     "we do not know");
-    } else if ((rc = mm_cert_put(txn, m->u.cert.cert, m->u.cert.certlen, NULL)) == MM_OK)
-        rc = mm_txn_commit(&txn);
-    mm_txn_abort(&txn);
-    return rc ? fail(s, rc, "CERT refused: %s", mm_strerror(rc)) : MM_OK;
+    if (s->nheld_certs == MM_SESSION_CERTS_HELD)
+        return fail(s, MM_ETOOMANY, "more than %d certificates sent ahead of their entries",
+                    MM_SESSION_CERTS_HELD);
+    if (!s->certs_held
+        && !(s->certs_held = malloc(MM_SESSION_CERTS_HELD * sizeof *s->certs_held)))
+        return fail(s, MM_ENOMEM, "out of memory");
+    held_cert_t *h = &s->certs_held[s->nheld_certs++];
+    memcpy(h->device, c.device, 32);
+    memcpy(h->identity, c.identity, 32);
+    memcpy(h->bytes, m->u.cert.cert, m->u.cert.certlen);
+    h->len = m->u.cert.certlen;
+    return MM_OK;
+}
+
+/* Store the held certificate of author, if any, in txn (before its run is
+ * verified against it).  MM_OK; mm_cert_put's errors, MM_ETOOMANY among
+ * them (*identity then names whose). */
+static int put_held_cert(mm_session_t *s, mm_txn_t *txn, const uint8_t author[32],
+                         uint8_t identity[32])
+{
+    held_cert_t *h = held_cert(s, author);
+    if (!h)
+        return MM_OK;
+    memcpy(identity, h->identity, 32);
+    return mm_cert_put(txn, h->bytes, h->len, NULL);
+}
+
+/* After the commit that stored it: no longer held. */
+static void drop_held_cert(mm_session_t *s, const uint8_t author[32])
+{
+    held_cert_t *h = held_cert(s, author);
+    if (h)
+        *h = s->certs_held[--s->nheld_certs];
 }
 
 /* a received frame is one run of mm_log_put_run */
@@ -941,7 +1163,6 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
     mm_entry_t e;
     mm_scope_t sc;
     mm_cert_t c;
-    mm_peer_t p;
     mm_txn_t *txn = NULL;
     size_t stored = 0;
     char what[160] = "";
@@ -953,14 +1174,31 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
     if ((rc = mm_store_begin(s->store, 1, &txn)))
         return fail(s, rc, "cannot open the store");
     /* audience: only a member of the scope may hand us its feeds */
+    int skip = 0;
     rc = mm_scope_get(txn, e.scope, &sc);
-    if (rc == MM_ENOTFOUND || (rc == MM_OK && !shared(s, txn, e.scope)))
+    if (rc == MM_ENOTFOUND && mm_purge_scope_gone(txn, e.scope)) {
+        /* a relationship purged here (mm peer rm --purge) that the sender
+         * still holds: acknowledged, not stored (PROTOCOL.md 8.3) */
+        skip = 1;
+        rc = MM_OK;
+    } else if (rc == MM_ENOTFOUND || (rc == MM_OK && !shared(s, txn, e.scope))) {
         rc = MM_ESCOPE;
+    }
     mm_scope_wipe(&sc);
-    if (rc == MM_OK && mm_cert_get(txn, e.author, &c, NULL, NULL) == MM_OK
-        && mm_peer_get(txn, c.identity, &p) == MM_OK && p.blocked)
+    /* the author's certificate, if it came in a CERT, is stored with its run */
+    uint8_t whose[32];
+    if (rc == MM_OK && !skip && (rc = put_held_cert(s, txn, e.author, whose)) == MM_ETOOMANY
+        && memcmp(whose, s->remote_identity, 32) != 0) {
+        /* a third person's device past the cap, relayed: not the
+         * sender's fault; the run is acknowledged and not stored (8.6) */
+        skip = 1;
+        rc = MM_OK;
+    }
+    int blocked = 0;
+    if (rc == MM_OK && !skip && mm_cert_get(txn, e.author, &c, NULL, NULL) == MM_OK
+        && known_person(s, txn, c.identity, &blocked) == MM_OK && blocked)
         rc = MM_EBLOCKED;
-    if (rc == MM_OK)
+    if (rc == MM_OK && !skip)
         rc = mm_log_put_run(txn, m->u.entries.bufs, m->u.entries.lens, m->u.entries.n, &stored);
     if (rc == MM_EREVOKED) {
         /* A revoked device's entries past its last: the sender stored them
@@ -971,6 +1209,7 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
         uint64_t keep = 0;
         mm_txn_abort(&txn);
         if ((rc = mm_store_begin(s->store, 1, &txn)) == MM_OK
+            && (rc = put_held_cert(s, txn, e.author, whose)) == MM_OK
             && (rc = mm_cert_get(txn, e.author, &c, NULL, NULL)) == MM_OK
             && (rc = mm_revoke_state(txn, e.author, c.identity, e.scope, &revoked, &keep))
                    == MM_OK) {
@@ -982,8 +1221,8 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
                 rc = mm_log_put_run(txn, m->u.entries.bufs, m->u.entries.lens, n, &stored);
         }
     }
-    if (rc == MM_OK)
-        rc = mm_txn_commit(&txn);
+    if (rc == MM_OK && (rc = mm_txn_commit(&txn)) == MM_OK && !skip)
+        drop_held_cert(s, e.author);
     mm_txn_abort(&txn);
     if (rc == MM_EFORK)
         return entries_fork(s, m);
@@ -1115,6 +1354,7 @@ int mm_session_input(mm_session_t *s, const uint8_t *buf, size_t len)
     case MM_MSG_HAVE:    rc = on_have(s, m); break;
     case MM_MSG_CERT:    rc = on_cert(s, m); break;
     case MM_MSG_DEVICES: rc = on_devices(s, m); break;
+    case MM_MSG_SCOPES:  rc = on_scopes(s, m); break;
     case MM_MSG_ENTRIES: rc = on_entries(s, m); break;
     case MM_MSG_FORK:
         rc = s->got_have_last ? on_fork(s, m) : fail(s, MM_EPROTO, "FORK before HAVE");

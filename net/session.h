@@ -34,6 +34,10 @@
  * feeds at MM_HAVE_MAX a frame (7), so a sender fills every frame but the last. */
 #define MM_HAVE_FRAMES_MAX ((MM_HAVE_TOTAL_MAX + MM_HAVE_MAX - 1) / MM_HAVE_MAX)
 
+/* CERT frames a session holds for runs still to come (PROTOCOL.md 8.2,
+ * step 3): a certificate is stored only with its author's first run. */
+#define MM_SESSION_CERTS_HELD 64
+
 typedef struct mm_session mm_session_t;
 
 /* Send one frame to the remote.  0 on success, an MM_E code on failure. */
@@ -43,7 +47,14 @@ typedef struct {
     uint64_t entries_sent, entries_recv;    /* entries, recv = newly stored */
     uint64_t bytes_sent, bytes_recv;        /* entry bytes */
     uint64_t frames_sent, frames_recv;      /* ENTRIES frames */
+    unsigned via;                           /* mm_net_sync: whom it reached (MM_VIA_*) */
 } mm_sync_stats_t;
+
+/* Whom mm_net_sync reached (PROTOCOL.md 14.5): a device of the person, the
+ * person's mailbox, or one's own mailbox (store and forward). */
+#define MM_VIA_DEVICE        0
+#define MM_VIA_THEIR_MAILBOX 1
+#define MM_VIA_OWN_MAILBOX   2
 
 /* What one committed ENTRIES frame stored: entries first..last of the feed
  * (device, scope), written by identity; n newly stored (the run's earlier

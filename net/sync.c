@@ -8,6 +8,8 @@
 #include "core/catchup.h"
 #include "core/engage.h"
 #include "core/device.h"
+#include "core/endpoint.h"
+#include "net/wire.h"
 #include "core/news.h"
 #include "crypto/error.h"
 
@@ -56,6 +58,8 @@ static int touch(mm_home_t *home, const uint8_t identity[32], const uint8_t devi
 
 typedef struct {
     uint8_t  device[32];
+    uint8_t  expect[32];            /* the identity its certificate names */
+    unsigned via;                   /* MM_VIA_*: a device, the peer's mailbox, ours */
     unsigned n;
     char     eps[TARGET_EPS][MM_ENDPOINT_MAX + 1];
 } target_t;
@@ -66,6 +70,7 @@ typedef struct {
     unsigned n;
     int first_revoked;              /* the peer record's device is revoked */
     int own;                        /* p is one of our own devices: that one only */
+    unsigned via;                   /* which mailboxes the walk adds (add_mailbox) */
 } targets_t;
 
 static void add_ep(target_t *t, const char *ep)
@@ -83,6 +88,8 @@ static int add_device(const mm_device_t *d, void *arg)
     int first = memcmp(d->cert.device, ts->p->device, 32) == 0;
     if (ts->own && !first)
         return 0;                   /* one's own devices are each a sync of their own */
+    if (!ts->own && (d->cert.flags & MM_CERT_MAILBOX))
+        return 0;                   /* a peer's mailbox comes after its devices */
     if (d->revoked) {
         ts->first_revoked |= first;
         return 0;
@@ -96,6 +103,26 @@ static int add_device(const mm_device_t *d, void *arg)
         return 0;
     target_t *t = &ts->t[ts->n++];
     memcpy(t->device, d->cert.device, 32);
+    memcpy(t->expect, d->cert.identity, 32);
+    t->via = MM_VIA_DEVICE;
+    t->n = 0;
+    for (unsigned i = 0; i < d->endpoints.n; i++)
+        add_ep(t, d->endpoints.endpoints[i]);
+    return 0;
+}
+
+/* A current mailbox (PROTOCOL.md 14.5) that announced where it listens:
+ * tried when none of the person's devices answered. */
+static int add_mailbox(const mm_device_t *d, void *arg)
+{
+    targets_t *ts = arg;
+    if (!(d->cert.flags & MM_CERT_MAILBOX) || d->revoked || !d->has_endpoints
+        || d->endpoints.n == 0 || ts->n >= TARGETS_MAX)
+        return 0;
+    target_t *t = &ts->t[ts->n++];
+    memcpy(t->device, d->cert.device, 32);
+    memcpy(t->expect, d->cert.identity, 32);
+    t->via = ts->via;
     t->n = 0;
     for (unsigned i = 0; i < d->endpoints.n; i++)
         add_ep(t, d->endpoints.endpoints[i]);
@@ -119,7 +146,18 @@ static int targets_of(mm_home_t *home, const mm_peer_t *p, targets_t *ts)
     int rc = mm_store_begin(mm_home_store(home), 0, &txn);
     if (rc)
         return rc;
+    memcpy(t0->expect, p->identity, 32);
+    t0->via = MM_VIA_DEVICE;
     rc = mm_device_foreach(txn, p->identity, add_device, ts);
+    /* then, for a peer, its mailboxes and ours: store and forward (14.5) */
+    if (rc == MM_OK && !ts->own) {
+        ts->via = MM_VIA_THEIR_MAILBOX;
+        rc = mm_device_foreach(txn, p->identity, add_mailbox, ts);
+    }
+    if (rc == MM_OK && !ts->own) {
+        ts->via = MM_VIA_OWN_MAILBOX;
+        rc = mm_device_foreach(txn, mm_home_identity_pk(home), add_mailbox, ts);
+    }
     mm_txn_abort(&txn);
     if (ts->first_revoked) {        /* drop target 0 */
         memmove(&ts->t[0], &ts->t[1], (ts->n - 1) * sizeof ts->t[0]);
@@ -128,7 +166,7 @@ static int targets_of(mm_home_t *home, const mm_peer_t *p, targets_t *ts)
     return rc;
 }
 
-static int one_endpoint(mm_home_t *home, const mm_peer_t *p, const uint8_t device[32],
+static int one_endpoint(mm_home_t *home, const uint8_t expect[32], const uint8_t device[32],
                         const char *ep, int timeout_ms,
                         const uint8_t pk[32], const uint8_t sk[32], mm_sync_stats_t *stats,
                         mm_news_runs_t *runs, int *heard, char *errtext, size_t errcap)
@@ -144,7 +182,7 @@ static int one_endpoint(mm_home_t *home, const mm_peer_t *p, const uint8_t devic
         snprintf(errtext, errcap, "cannot connect to %s", ep);
         goto out;
     }
-    if ((rc = mm_session_new(home, 1, remote, p->identity, mm_client_send, c, &s))
+    if ((rc = mm_session_new(home, 1, remote, expect, mm_client_send, c, &s))
         || (mm_session_on_event(s, on_event, &ev), rc = mm_session_start(s))) {
         snprintf(errtext, errcap, "cannot start a session: %s", mm_strerror(rc));
         goto out;
@@ -175,9 +213,9 @@ int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
                 mm_sync_stats_t *stats, mm_news_runs_t *runs, char *errtext, size_t errcap)
 {
     uint8_t pk[32], sk[32];
-    int rc = MM_ENOTFOUND, heard = 0;
+    int rc = MM_ENOTFOUND, heard;
     unsigned d = 0;
-    targets_t ts = { p, malloc(TARGETS_MAX * sizeof *ts.t), 0, 0, 0 };
+    targets_t ts = { p, malloc(TARGETS_MAX * sizeof *ts.t), 0, 0, 0, 0 };
     memset(stats, 0, sizeof *stats);
     snprintf(errtext, errcap, "no address known");
     if (!ts.t)
@@ -190,17 +228,104 @@ int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
     rc = MM_ENOTFOUND;
     mm_keypair_x25519(mm_home_device(home), pk, sk);
     /* device by device, address by address, until one answers: only
-     * silence is worth another address or another device */
-    for (d = 0; d < ts.n && !heard && rc != MM_EREFUSED; d++)
+     * silence is worth another address or another device; then mailbox
+     * by mailbox (14.5): a device of the
+     * person that answered has the last word; a mailbox that answered but
+     * failed (unlinked, full) is no reason not to try the next one */
+    char devices_said[256] = "";    /* why the person's devices did not serve */
+    for (d = 0; d < ts.n; d++) {
+        heard = 0;
         for (unsigned i = 0; i < ts.t[d].n; i++) {
-            rc = one_endpoint(home, p, ts.t[d].device, ts.t[d].eps[i], timeout_ms, pk, sk,
-                              stats, runs, &heard, errtext, errcap);
+            rc = one_endpoint(home, ts.t[d].expect, ts.t[d].device, ts.t[d].eps[i], timeout_ms,
+                              pk, sk, stats, runs, &heard, errtext, errcap);
             if (rc == MM_OK || heard || rc == MM_EREFUSED)
                 break;
         }
+        if (rc == MM_OK || (ts.t[d].via == MM_VIA_DEVICE && (heard || rc == MM_EREFUSED)))
+            break;
+        if (ts.t[d].via == MM_VIA_DEVICE && !*devices_said)
+            snprintf(devices_said, sizeof devices_said, "%s", errtext);
+    }
+    /* all failed, the last try a mailbox: say both, not just the mailbox's address */
+    if (rc != MM_OK && d == ts.n && d > 0 && ts.t[d - 1].via != MM_VIA_DEVICE) {
+        char said[512];
+        const char *whose = ts.t[d - 1].via == MM_VIA_OWN_MAILBOX ? "your" : "their";
+        if (rc == MM_ETIMEOUT || rc == MM_ENOTFOUND || rc == MM_EIO)
+            snprintf(said, sizeof said, "%s; nor did %s mailbox answer", *devices_said
+                     ? devices_said : "none of their devices answered", whose);
+        else
+            snprintf(said, sizeof said, "through %s mailbox: %s", whose, errtext);
+        snprintf(errtext, errcap, "%s", said);
+    }
     sodium_memzero(sk, sizeof sk);
-    if (rc == MM_OK)                /* bookkeeping: the sync succeeded either way */
-        (void) touch(home, p->identity, ts.t[d - 1].device);
+    if (rc == MM_OK) {              /* bookkeeping: the sync succeeded either way */
+        stats->via = ts.t[d].via;
+        (void) touch(home, ts.t[d].expect, ts.t[d].device);
+    }
     free(ts.t);
     return rc;
+}
+
+/* One try at telling the mailbox at ep: a session whose DEVICES carries
+ * the revocation.  Our side ends it at the mailbox's HELLO (a revoked
+ * device); the mailbox, once it stored our DEVICES, ends it too, with
+ * MM_EREVOKED: that ERROR is the proof it heard.  The connection is
+ * flushed on close, so that what we sent reaches it either way. */
+static int tell_one(mm_home_t *home, const uint8_t device[32], const char *ep, int timeout_ms,
+                    const uint8_t pk[32], const uint8_t sk[32], char *errtext, size_t errcap)
+{
+    mm_client_t *c = NULL;
+    mm_session_t *s = NULL;
+    mm_msg_t *m = malloc(sizeof *m);
+    uint8_t remote[32];
+    const uint8_t *buf;
+    size_t len;
+    int rc = m ? mm_pk_to_x25519(remote, device) : MM_ENOMEM;
+    if (rc || (rc = mm_client_open(ep, device, pk, sk, &c))) {
+        snprintf(errtext, errcap, "cannot connect to %s", ep);
+        goto out;
+    }
+    if ((rc = mm_session_new(home, 1, remote, mm_home_identity_pk(home), mm_client_send, c, &s))
+        || (rc = mm_session_start(s)))
+        goto out;
+    for (;;) {
+        if ((rc = mm_client_recv(c, timeout_ms, &buf, &len))) {
+            snprintf(errtext, errcap, "no answer from the mailbox at %s", ep);
+            break;
+        }
+        if (mm_wire_decode(buf, len, m) == MM_OK && m->type == MM_MSG_ERROR) {
+            rc = mm_wire_errcode(m->u.error.code, m->u.error.codelen);
+            snprintf(errtext, errcap, "%.*s", (int) m->u.error.textlen, m->u.error.text);
+            break;
+        }
+        if (mm_session_input(s, buf, len) != MM_OK)
+            continue;               /* ours ended (a revoked device): wait for its word */
+    }
+out:
+    mm_session_destroy(&s);
+    mm_client_close(&c, 1);
+    free(m);
+    return rc;
+}
+
+int mm_net_mailbox_tell(mm_home_t *home, const uint8_t device[32], int timeout_ms,
+                        char *errtext, size_t errcap)
+{
+    mm_txn_t *txn;
+    mm_endpoint_t e;
+    uint8_t pk[32], sk[32];
+    snprintf(errtext, errcap, "no address of the mailbox known");
+    int rc = mm_store_begin(mm_home_store(home), 0, &txn);
+    if (rc)
+        return rc;
+    rc = mm_endpoint_get(txn, device, &e, NULL, NULL);
+    mm_txn_abort(&txn);
+    if (rc)
+        return rc;
+    mm_keypair_x25519(mm_home_device(home), pk, sk);
+    rc = MM_ENOTFOUND;
+    for (unsigned i = 0; i < e.n && rc != MM_EREVOKED; i++)
+        rc = tell_one(home, device, e.endpoints[i], timeout_ms, pk, sk, errtext, errcap);
+    sodium_memzero(sk, sizeof sk);
+    return rc == MM_EREVOKED ? MM_OK : rc == MM_OK ? MM_EPROTO : rc;
 }

@@ -1,9 +1,11 @@
+#include <stdlib.h>
 #include <string.h>
 #include "net/wire.h"
 #include "core/cert.h"
 #include "core/entry.h"
 #include "core/endpoint.h"
 #include "core/revoke.h"
+#include "core/mailbox.h"
 #include "crypto/error.h"
 
 static const struct { mm_msg_type_t type; const char *name; uint32_t fields; } types[] = {
@@ -12,7 +14,9 @@ static const struct { mm_msg_type_t type; const char *name; uint32_t fields; } t
     { MM_MSG_ACK, "ack", 2 },         { MM_MSG_DONE, "done", 1 },
     { MM_MSG_ERROR, "error", 3 },     { MM_MSG_ACCEPT, "accept", 4 },
     { MM_MSG_WELCOME, "welcome", 6 }, { MM_MSG_FORK, "fork", 2 },
-    { MM_MSG_DEVICES, "devices", 4 },
+    { MM_MSG_DEVICES, "devices", 4 }, { MM_MSG_SCOPES, "scopes", 3 },
+    { MM_MSG_LINK, "link", 3 },       { MM_MSG_CONSENT, "consent", 2 },
+    { MM_MSG_CERTIFY, "certify", 3 },
 };
 
 static const uint32_t devices_max[3] = {
@@ -133,6 +137,81 @@ int mm_wire_devices_next(mm_msg_t *m, int list, const uint8_t **p, uint32_t *len
     return 1;
 }
 
+/* SCOPES: [scope bin8(32), members array (1..2) of bin8(32)]..., then
+ * blocked identities; checked whole here, re-read by mm_wire_scopes_told. */
+static int decode_scopes(mm_mp_reader_t *r, mm_msg_t *m)
+{
+    uint32_t n, k, nm;
+    const uint8_t *b;
+    int rc = mm_mp_array(r, &n);
+    if (rc)
+        return rc;
+    if (n > MM_MAILBOX_SCOPES_MAX)
+        return MM_ETOOBIG;
+    m->u.scopes.n = n;
+    m->u.scopes.pos = r->p;
+    for (uint32_t i = 0; i < n; i++) {
+        if ((rc = mm_mp_array(r, &k)))
+            return rc;
+        if (k != 2)
+            return MM_EMALFORMED;
+        if ((rc = mm_mp_bin_n(r, &b, 32)) || (rc = mm_mp_array(r, &nm)))
+            return rc;
+        if (nm < 1 || nm > 2)
+            return MM_EMALFORMED;
+        for (uint32_t j = 0; j < nm; j++)
+            if ((rc = mm_mp_bin_n(r, &b, 32)))
+                return rc;
+    }
+    if ((rc = mm_mp_array(r, &n)))
+        return rc;
+    if (n > MM_MAILBOX_BLOCKED_MAX)
+        return MM_ETOOBIG;
+    m->u.scopes.nblocked = n;
+    m->u.scopes.blocked = r->p;
+    for (uint32_t i = 0; i < n; i++)
+        if ((rc = mm_mp_bin_n(r, &b, 32)))
+            return rc;
+    return MM_OK;
+}
+
+int mm_wire_scopes_told(const mm_msg_t *m, mm_mailbox_told_t *t)
+{
+    mm_mp_reader_t r;
+    uint32_t k, nm;
+    const uint8_t *b;
+    memset(t, 0, sizeof *t);
+    size_t n = m->u.scopes.n ? m->u.scopes.n : 1, nb = m->u.scopes.nblocked ? m->u.scopes.nblocked : 1;
+    t->id = calloc(n, sizeof *t->id);
+    t->nmembers = calloc(n, sizeof *t->nmembers);
+    t->members = calloc(n, sizeof *t->members);
+    t->blocked = calloc(nb, sizeof *t->blocked);
+    if (!t->id || !t->nmembers || !t->members || !t->blocked) {
+        mm_mailbox_told_free(t);
+        return MM_ENOMEM;
+    }
+    /* validated by mm_wire_decode: every read below succeeds */
+    mm_mp_reader_init(&r, m->u.scopes.pos, (size_t) (m->u.scopes.blocked - m->u.scopes.pos));
+    for (uint32_t i = 0; i < m->u.scopes.n; i++) {
+        if (mm_mp_array(&r, &k) || mm_mp_bin_n(&r, &b, 32) || mm_mp_array(&r, &nm))
+            break;
+        memcpy(t->id[i], b, 32);
+        t->nmembers[i] = nm;
+        for (uint32_t j = 0; j < nm && j < 2; j++)
+            if (mm_mp_bin_n(&r, &b, 32) == MM_OK)
+                memcpy(t->members[i][j], b, 32);
+        t->n = i + 1;
+    }
+    mm_mp_reader_init(&r, m->u.scopes.blocked, (size_t) m->u.scopes.nblocked * 34);
+    for (uint32_t i = 0; i < m->u.scopes.nblocked; i++) {
+        if (mm_mp_bin_n(&r, &b, 32))
+            break;
+        memcpy(t->blocked[i], b, 32);
+        t->nblocked = i + 1;
+    }
+    return MM_OK;
+}
+
 int mm_wire_decode(const uint8_t *buf, size_t len, mm_msg_t *m)
 {
     mm_mp_reader_t r;
@@ -195,6 +274,24 @@ int mm_wire_decode(const uint8_t *buf, size_t len, mm_msg_t *m)
         break;
     case MM_MSG_DEVICES:
         if ((rc = decode_devices(&r, m)))
+            return rc;
+        break;
+    case MM_MSG_SCOPES:
+        if ((rc = decode_scopes(&r, m)))
+            return rc;
+        break;
+    case MM_MSG_LINK:
+        if ((rc = mm_mp_bin_n(&r, &m->u.link.identity, 32))
+            || (rc = str_max(&r, &m->u.link.name, &m->u.link.namelen, MM_NAME_WIRE_MAX)))
+            return rc;
+        break;
+    case MM_MSG_CONSENT:
+        if ((rc = mm_mp_bin_n(&r, &m->u.consent.devsig, 64)))
+            return rc;
+        break;
+    case MM_MSG_CERTIFY:
+        if ((rc = bin_max(&r, &m->u.certify.cert, &m->u.certify.certlen, MM_CERT_MAX))
+            || (rc = str_max(&r, &m->u.certify.name, &m->u.certify.namelen, MM_NAME_WIRE_MAX)))
             return rc;
         break;
     case MM_MSG_ERROR:
@@ -342,6 +439,42 @@ void mm_wire_fork(mm_mp_writer_t *w, const uint8_t *const *bufs, const size_t *l
     mm_mp_put_array(w, n);
     for (uint32_t i = 0; i < n; i++)
         mm_mp_put_bin(w, bufs[i], lens[i]);
+}
+
+void mm_wire_scopes(mm_mp_writer_t *w, const mm_mailbox_told_t *t)
+{
+    begin(w, MM_MSG_SCOPES, 3);
+    mm_mp_put_array(w, (uint32_t) t->n);
+    for (size_t i = 0; i < t->n; i++) {
+        mm_mp_put_array(w, 2);
+        mm_mp_put_bin(w, t->id[i], 32);
+        mm_mp_put_array(w, t->nmembers[i]);
+        for (unsigned j = 0; j < t->nmembers[i]; j++)
+            mm_mp_put_bin(w, t->members[i][j], 32);
+    }
+    mm_mp_put_array(w, (uint32_t) t->nblocked);
+    for (size_t i = 0; i < t->nblocked; i++)
+        mm_mp_put_bin(w, t->blocked[i], 32);
+}
+
+void mm_wire_link(mm_mp_writer_t *w, const uint8_t identity[32], const char *name)
+{
+    begin(w, MM_MSG_LINK, 3);
+    mm_mp_put_bin(w, identity, 32);
+    mm_mp_put_cstr(w, name);
+}
+
+void mm_wire_consent(mm_mp_writer_t *w, const uint8_t devsig[64])
+{
+    begin(w, MM_MSG_CONSENT, 2);
+    mm_mp_put_bin(w, devsig, 64);
+}
+
+void mm_wire_certify(mm_mp_writer_t *w, const uint8_t *cert, size_t certlen, const char *name)
+{
+    begin(w, MM_MSG_CERTIFY, 3);
+    mm_mp_put_bin(w, cert, certlen);
+    mm_mp_put_cstr(w, name);
 }
 
 void mm_wire_devices_begin(mm_mp_writer_t *w)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "core/mp.h"
 #include "core/device.h"
+#include "core/mailbox.h"
 
 #define MM_PROTO_VERSION   2
 #define MM_FRAME_MAX       (4u << 20)   /* also ZMQ_MAXMSGSIZE */
@@ -34,6 +35,7 @@
 typedef enum {
     MM_MSG_HELLO = 1, MM_MSG_HAVE, MM_MSG_CERT, MM_MSG_ENTRIES, MM_MSG_ACK,
     MM_MSG_DONE, MM_MSG_ERROR, MM_MSG_ACCEPT, MM_MSG_WELCOME, MM_MSG_FORK, MM_MSG_DEVICES,
+    MM_MSG_SCOPES, MM_MSG_LINK, MM_MSG_CONSENT, MM_MSG_CERTIFY, /* mailboxes (PROTOCOL.md 14) */
 } mm_msg_type_t;
 
 /* The three lists of a DEVICES message. */
@@ -67,6 +69,11 @@ typedef struct {
         struct { uint32_t n; const uint8_t *bufs[MM_FORK_ENTRIES_MAX];
                  size_t lens[MM_FORK_ENTRIES_MAX]; } fork;
         struct { uint32_t n[3]; const uint8_t *pos[3], *end[3]; } devices; /* re-read */
+        struct { uint32_t n; const uint8_t *pos; uint32_t nblocked;
+                 const uint8_t *blocked; } scopes;                  /* re-read */
+        struct { const uint8_t *identity; const char *name; uint32_t namelen; } link;
+        struct { const uint8_t *devsig; } consent;
+        struct { const uint8_t *cert; uint32_t certlen; const char *name; uint32_t namelen; } certify;
     } u;
     const uint8_t *have_pos;        /* for mm_wire_have_next */
     const uint8_t *have_end;
@@ -88,7 +95,20 @@ const uint8_t *mm_wire_refuse(const mm_msg_t *m, uint32_t i);
  * *len pointing into the frame, or 0 at the end of the list. */
 int mm_wire_devices_next(mm_msg_t *m, int list, const uint8_t **p, uint32_t *len) MM_NODISCARD;
 
+/* The scopes and blocked identities of a decoded SCOPES, copied into *t
+ * (which the caller frees with mm_mailbox_told_free).  MM_OK; MM_ENOMEM. */
+int mm_wire_scopes_told(const mm_msg_t *m, mm_mailbox_told_t *t) MM_NODISCARD;
+
 /* Encoders write into w (see mp.h); check mm_mp_writer_status once. */
+/* SCOPES (an owner's device to its mailbox, PROTOCOL.md 14):
+ * ["scopes", [[scope, [member...]]...], [blocked identity...]] */
+void mm_wire_scopes(mm_mp_writer_t *w, const mm_mailbox_told_t *t);
+/* LINK ["link", identity, name] and CONSENT ["consent", devsig]: the link
+ * exchange (PROTOCOL.md 14.3). */
+void mm_wire_link(mm_mp_writer_t *w, const uint8_t identity[32], const char *name);
+void mm_wire_consent(mm_mp_writer_t *w, const uint8_t devsig[64]);
+/* CERTIFY ["certify", cert, owner's name]: the link exchange's second frame. */
+void mm_wire_certify(mm_mp_writer_t *w, const uint8_t *cert, size_t certlen, const char *name);
 void mm_wire_hello(mm_mp_writer_t *w, const uint8_t *cert, size_t certlen, const char *name);
 void mm_wire_have_begin(mm_mp_writer_t *w, int last, uint32_t n);
 void mm_wire_have_feed(mm_mp_writer_t *w, const mm_have_t *h);

@@ -16,4 +16,12 @@ void mm_net_serve_accept(mm_home_t *home, const uint8_t key[32], const uint8_t *
                          size_t len, void *router, const uint8_t *rid, size_t ridlen,
                          mm_serve_log_fn log, void *logarg);
 
+/* Server side of a mailbox's link exchange (PROTOCOL.md 14.3): one LINK or
+ * CERTIFY frame from the holder of a pending link key `key`; answers
+ * CONSENT, DONE or ERROR through router to rid.  1 if the exchange on
+ * this connection is over (DONE or ERROR sent), 0 if CERTIFY may follow. */
+int mm_net_serve_link(mm_home_t *home, const uint8_t key[32], const uint8_t *buf, size_t len,
+                      void *router, const uint8_t *rid, size_t ridlen, mm_serve_log_fn log,
+                      void *logarg);
+
 #endif

@@ -348,6 +348,31 @@ class Discover(mmtest.SyncTestCase):
         self.assertEqual(self.peer(ada, "grace")["endpoints"], [])
         self.assertEqual(self.sync_code("ada", ada, "grace"), {"grace": "ok"})
 
+    def test_discovery_makes_background_sync_due_now(self):
+        # Grace syncs in the background once an hour; Ada is down, so her
+        # next try is an hour away.  Ada comes back on a port nobody knows:
+        # Grace's discovery hears her, and the sync happens at once
+        for n in ("ada", "grace"):
+            self.lan.add(n)
+        ada, _ = self.new_home("Ada", "laptop", sub="ada")
+        grace, _ = self.new_home("Grace", "glaptop", sub="grace")
+        self.befriend("ada", ada, "grace", grace)
+        scope = self.peer(grace, "ada")["scope"]
+        s_grace = self.serve_in("grace", grace, 7460, "--discover", "--sync-every", "1h")
+        self.expect(s_grace, r" background sync: ada unreachable: .*; next try in "
+                             r"((4[89]|5\d)\.\d min|1\.[0-2] h)$")
+        self.fill(ada, "grace", 3)
+        at = s_grace.mark()
+        self.serve_in("ada", ada, 7481, "--discover")
+        self.expect(s_grace, r"discovered ada's device laptop at tcp://10\.199\.%d\.2:7481"
+                    % NET, at)
+        self.expect(s_grace, r" background sync: ada reachable again$", at)
+        self.expect(s_grace, r" background sync with ada: sent 0, received 3 entries$", at)
+        self.assertEqual(sorted(e["id"] for e in self.scope_entries(grace, scope)),
+                         sorted(e["id"] for e in self.scope_entries(ada, scope)))
+        self.assertEqual(self.stop_server(s_grace, expect_clean=True), 0)
+        self.assertEqual(s_grace.stderr, "", s_grace)
+
 
 if __name__ == "__main__":
     why = root_ok()

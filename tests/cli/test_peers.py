@@ -366,5 +366,117 @@ class TestPeerCommands(PeersBase):
         self.assert_alive(self.srv)
 
 
+class TestPurge(PeersBase):
+    """mm peer rm --purge: the relationship's scope, feeds and the peer's
+    certificates no entry needs go, in one transaction, here and on the
+    person's other devices; other relationships are untouched."""
+
+    def setUp(self):
+        super().setUp()
+        self.scope = self.pair(self.grace, self.ada, "grace")
+        self.lin, _ = self.new_home("Lin", sub="lin")
+        self.lid = self.ident(self.lin)
+        self.lscope = self.pair(self.grace, self.lin, "grace")
+        # Grace's second device, paired (it shares her self scope)
+        pair = mmtest.Server([mmtest.MM_BIN, "--home", self.grace, "device", "pair", "--yes",
+                              "--listen", "tcp://127.0.0.1:*"], self.env())
+        self.addCleanup(self.stop_server, pair)
+        code = pair.wait_line(r"^mmp1[a-z2-7]+$")
+        self.assertIsNotNone(code, pair)
+        self.tablet = self.path("tablet")
+        # once it returns, the tablet holds a full copy (its first sync
+        # completed); the listener's own exit is test_pair.py's business
+        self.ok("init", "--join", code, "--device", "tablet", home=self.tablet)
+        self.fill(self.ada, "grace", 4)
+        self.sync(self.ada, "grace")
+        self.fill(self.lin, "grace", 2)
+        self.sync(self.lin, "grace")
+        self.own_sync()
+        self.assertEqual(len(self.scope_entries(self.tablet, self.scope)), 5)
+
+    def own_sync(self):
+        r = self.mm("--json", "sync", "--timeout", "10", "--device", "laptop", "--endpoint",
+                    self.srv.endpoint, home=self.tablet)
+        self.assertEqual(r.rc, 0, r)
+        [p] = self.parse_json(r)["peers"]
+        self.assertIs(p["ok"], True, r)
+        return p
+
+    def inspect(self, home):
+        r = self.tool("mm_inspect", home)
+        self.assertEqual(r.rc, 0, r)
+        certs, scopes = {}, {}
+        for line in r.out.splitlines():
+            w = line.split()
+            if w[0] == "certs":
+                certs[w[1]] = int(w[2])
+            elif w[0] == "scope":
+                scopes[w[1]] = int(w[3])
+        return certs, scopes
+
+    def assert_purged(self, home, lin_entries=3):
+        certs, scopes = self.inspect(home)
+        self.assertNotIn(self.aid["identity"], certs, "Ada's certificates stayed")
+        self.assertNotIn(self.scope, scopes, "the relationship's scope or feeds stayed")
+        self.assertEqual(certs.get(self.lid["identity"]), 1)
+        self.assertEqual(scopes.get(self.lscope), lin_entries)  # the invite entry, Lin's
+        self.assertEqual(self.scope_entries(home, self.scope), [])
+        self.assertNotIn("ada", [p["name"].lower() for p in self.peers(home)])
+        self.assert_verify_ok(home)
+
+    def test_purge_needs_confirmation(self):
+        before = self.inspect(self.grace)
+        r = self.mm("--json", "peer", "rm", "--purge", "ada", home=self.grace)  # no terminal
+        self.assertEqual(r.rc, 1, r)
+        self.assert_one_line_error(r)
+        self.assertEqual(self.parse_json(r)["error"]["code"], "MM_EINVAL", r)
+        self.assertIn("--yes", r.err, r)
+        self.assertEqual(self.inspect(self.grace), before)
+        self.assertEqual(len(self.peers(self.grace)), 2)
+        self.fails(2, "peer", "rm", "--yes", "ada", home=self.grace)     # --yes alone
+
+    def test_purge_here_then_on_own_device(self):
+        _, scopes = self.inspect(self.grace)
+        own = len(self.log(self.grace)) - scopes[self.scope] - scopes[self.lscope]
+        j = self.ok_json("peer", "rm", "--purge", "--yes", "ada", home=self.grace)
+        self.assertEqual(j["peer"]["identity"], self.aid["identity"], j)
+        self.assertEqual(j["purged"], {"entries": 5, "devices": 1}, j)
+        self.assert_purged(self.grace)
+        # one `peer-rm` entry more in Grace's self scope tells the tablet
+        self.assertEqual(len(self.log(self.grace)), own + 1 + 3)
+        # the tablet still holds it all, offers it, and learns of the purge in
+        # the same session, which completes: nothing comes back to Grace
+        self.assertEqual(len(self.scope_entries(self.tablet, self.scope)), 5)
+        self.own_sync()
+        self.assert_purged(self.tablet)
+        self.assert_purged(self.grace)
+        p = self.own_sync()
+        self.assertEqual((p["sent"], p["received"]), (0, 0), p)
+        # Ada is refused now; Lin syncs as before
+        self.fill(self.ada, "grace", 1)
+        r = self.ada_sync_fails()
+        self.assertIn("not a peer", r.err, r)     # her certificates went: a stranger's key
+        self.fill(self.lin, "grace", 1)
+        j = self.sync(self.lin, "grace")
+        self.assertEqual(j["peers"][0]["sent"], 1, j)
+        self.assert_purged(self.grace, lin_entries=4)
+        # a new invite makes Ada a peer again, in a new relationship
+        self.ok("peer", "rm", "grace", home=self.ada)
+        scope2 = self.pair(self.grace, self.ada, "grace2")
+        self.assertNotEqual(scope2, self.scope)
+        certs, _ = self.inspect(self.grace)
+        self.assertEqual(certs.get(self.aid["identity"]), 1)
+
+    def test_plain_rm_keeps_what_purge_deletes(self):
+        before_certs, before_scopes = self.inspect(self.grace)
+        r = self.ok("peer", "rm", "ada", home=self.grace)
+        self.assertIn("--purge", r.out, r)
+        certs, scopes = self.inspect(self.grace)
+        self.assertEqual(certs, before_certs)
+        self.assertEqual(scopes[self.scope], before_scopes[self.scope])
+        # purge after rm: the peer record is gone, so there is no PEER to name
+        self.fails(1, "peer", "rm", "--purge", "--yes", "ada", home=self.grace)
+
+
 if __name__ == "__main__":
     mmtest.main()

@@ -52,7 +52,7 @@ QUESTION2 = "What helped you most when you first led a team of five?"
 
 
 class UpgradeFormat2(mmtest.MMTestCase):
-    """Format 2 (mm before devices: certificates of version 1) opens, migrates to 3
+    """Format 2 (mm before devices: certificates of version 1) opens, migrates to 4
     once, and the home's own certificate is re-issued in version 2."""
 
     def setUp(self):

@@ -116,6 +116,30 @@ static int encode(mm_mp_writer_t *w, mm_msg_t *m)
             FZ_ASSERT(m->u.fork.lens[i] <= MM_ENTRY_MAX);
         mm_wire_fork(w, m->u.fork.bufs, m->u.fork.lens, m->u.fork.n);
         return 1;
+    case MM_MSG_SCOPES: {
+        mm_mailbox_told_t t;
+        FZ_ASSERT(m->u.scopes.n <= MM_MAILBOX_SCOPES_MAX
+                  && m->u.scopes.nblocked <= MM_MAILBOX_BLOCKED_MAX);
+        if (mm_wire_scopes_told(m, &t) != MM_OK)
+            return 0;
+        FZ_ASSERT(t.n == m->u.scopes.n && t.nblocked == m->u.scopes.nblocked);
+        mm_wire_scopes(w, &t);
+        mm_mailbox_told_free(&t);
+        return 1;
+    }
+    case MM_MSG_LINK:
+        if (!cstr(name, sizeof name, m->u.link.name, m->u.link.namelen))
+            return 0;
+        mm_wire_link(w, m->u.link.identity, name);
+        return 1;
+    case MM_MSG_CONSENT:
+        mm_wire_consent(w, m->u.consent.devsig);
+        return 1;
+    case MM_MSG_CERTIFY:
+        if (!cstr(name, sizeof name, m->u.certify.name, m->u.certify.namelen))
+            return 0;
+        mm_wire_certify(w, m->u.certify.cert, m->u.certify.certlen, name);
+        return 1;
     }
     FZ_ASSERT(!"a decoded message has a type");
     return 0;
@@ -239,6 +263,27 @@ void fz_seeds(const char *dir)
     mm_mp_writer_init(&w, buf, sizeof buf);
     mm_wire_fork(&w, fb, fl, 2);
     seed(dir, "fork-proof", &w);
+
+    /* the mailbox frames (PROTOCOL.md 14) */
+    uint8_t ids[2][32], members[2][2][32], blocked[1][32];
+    unsigned nm[2] = { 2, 1 };
+    memset(ids, 0x41, sizeof ids);
+    ids[1][0] = 0x42;
+    memset(members, 0x11, sizeof members);
+    memset(blocked, 0x77, sizeof blocked);
+    mm_mailbox_told_t t = { 2, ids, nm, members, 1, blocked };
+    mm_mp_writer_init(&w, buf, sizeof buf);
+    mm_wire_scopes(&w, &t);
+    seed(dir, "scopes", &w);
+    mm_mp_writer_init(&w, buf, sizeof buf);
+    mm_wire_link(&w, mm_keypair_pk(id), "Ada");
+    seed(dir, "link", &w);
+    mm_mp_writer_init(&w, buf, sizeof buf);
+    mm_wire_consent(&w, sig);
+    seed(dir, "consent", &w);
+    mm_mp_writer_init(&w, buf, sizeof buf);
+    mm_wire_certify(&w, cert, certlen, "Ada");
+    seed(dir, "certify", &w);
 
     mm_keypair_destroy(&id);
     mm_keypair_destroy(&dev);

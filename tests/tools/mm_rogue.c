@@ -1,7 +1,7 @@
 /*  mm_rogue.c -- a misbehaving peer, for the integration tests.
  *
  *  mm_rogue --home DIR --peer PEER --send KIND [--endpoint EP] [--timeout MS]
- *           [--routing-id ID]
+ *           [--routing-id ID] [--count N]
  *      Connect to PEER the way mm sync does (CURVE, this home's device key,
  *      the peer's device as server key; with --routing-id, under that ZeroMQ
  *      routing id instead of the one the peer's ROUTER would pick), send one
@@ -30,6 +30,21 @@
  *                                 peer's ENTRIES frames --every MS after it came:
  *                                 a slow reader that makes progress; prints the
  *                                 peer's ERROR, or "done" at its DONE
+ *            cert-flood           a valid HELLO and last HAVE, then --count CERT
+ *                                 frames, each of a fresh device certified by
+ *                                 this home's identity key (version 2), and no
+ *                                 entry; then DONE: prints the peer's ERROR,
+ *                                 or "done" at its DONE
+ *            cert-runs            the same, but each CERT is followed by an
+ *                                 ENTRIES frame of one valid entry of that
+ *                                 device (seq 1 in the relationship scope),
+ *                                 each sent once the last is acknowledged;
+ *                                 prints "stored K" (the runs acknowledged),
+ *                                 then the peer's ERROR or "done"
+ *            devices-flood        a valid HELLO, then one DEVICES listing
+ *                                 --count (<= 512) fresh devices' certificates,
+ *                                 then last HAVE and DONE: prints the peer's
+ *                                 ERROR, or "done"
  *      Exit 0 if the handshake succeeded (we could talk), 1 if not or on a
  *      local failure (said on stderr).
  *
@@ -60,6 +75,8 @@
 #include <sodium.h>
 #include <zmq.h>
 #include "core/body.h"
+#include "core/cert.h"
+#include "core/device.h"
 #include "core/entry.h"
 #include "core/home.h"
 #include "core/log.h"
@@ -482,6 +499,174 @@ static void slow_ack(link_t *l, mm_home_t *home, uint64_t deadline, int every_ms
     }
 }
 
+/* ---- floods of certificates ---- */
+
+/* A version-2 certificate of a fresh device by this home's identity key,
+ * into cert; the device's key pair into *dev (the caller destroys it). */
+static int fresh_cert(const mm_keypair_t *idk, uint32_t i, mm_keypair_t **dev, uint8_t *cert,
+                      size_t *len)
+{
+    char name[16];
+    snprintf(name, sizeof name, "flood-%u", (unsigned) i);
+    if (!(*dev = mm_keypair_new()))
+        return MM_ENOMEM;
+    return mm_cert_make(idk, *dev, mm_now_ms(), name, 0, cert, MM_CERT_MAX, len);
+}
+
+/* One entry, seq 1 of dev's feed in scope. */
+static int first_entry(mm_home_t *home, const mm_keypair_t *dev, const uint8_t scope_id[32],
+                       uint8_t *out, size_t *outlen)
+{
+    static const char text[] = "a device of a flood";
+    uint8_t body[64];
+    mm_mp_writer_t w;
+    mm_txn_t *txn = NULL;
+    mm_scope_t sc;
+    mm_head_t head = { 0, { 0 } };
+    memset(&sc, 0, sizeof sc);
+    mm_mp_writer_init(&w, body, sizeof body);
+    mm_mp_put_map(&w, 2);
+    mm_mp_put_cstr(&w, "t");
+    mm_mp_put_cstr(&w, MM_T_NOTE);
+    mm_mp_put_cstr(&w, "text");
+    mm_mp_put_cstr(&w, text);
+    int rc = mm_mp_writer_status(&w);
+    if (rc == MM_OK && (rc = mm_store_begin(mm_home_store(home), 0, &txn)) == MM_OK
+        && (rc = mm_scope_get(txn, scope_id, &sc)) == MM_OK)
+        rc = mm_entry_seal(dev, &sc, &head, mm_now_ms(), NULL, body, w.len, out, FORGED_CAP,
+                           outlen);
+    mm_scope_wipe(&sc);
+    mm_txn_abort(&txn);
+    return rc;
+}
+
+/* Read frames until ERROR (1), the peer's DONE (0, or 1 with want_ack
+ * set) or, with want_ack, an ACK (2); ENTRIES are acknowledged as they
+ * come.  -1: the connection's fate.  What ended it goes into verdict. */
+static int next_answer(link_t *l, uint64_t deadline, mm_msg_t *m, int want_ack,
+                       char *verdict, size_t cap)
+{
+    uint8_t frame[64];
+    mm_mp_writer_t w;
+    while (1) {
+        ev_t ev = link_wait(l, deadline);
+        if (ev == EV_READY)
+            continue;
+        if (ev != EV_FRAME) {
+            snprintf(verdict, cap, "%s", ev_word(ev));
+            return -1;
+        }
+        if (mm_wire_decode(zmq_msg_data(&l->msg), zmq_msg_size(&l->msg), m))
+            continue;
+        if (m->type == MM_MSG_ERROR) {
+            format_error(m, verdict, cap);
+            return 1;
+        }
+        if (m->type == MM_MSG_DONE) {
+            snprintf(verdict, cap, "done");
+            return want_ack ? 1 : 0;
+        }
+        if (m->type == MM_MSG_ACK && want_ack)
+            return 2;
+        if (m->type == MM_MSG_ENTRIES) {
+            mm_mp_writer_init(&w, frame, sizeof frame);
+            mm_wire_ack(&w, 1);
+            if (link_send(l, w.buf, w.len))
+                return -1;
+        }
+    }
+}
+
+static int send_done(link_t *l)
+{
+    uint8_t frame[16];
+    mm_mp_writer_t w;
+    mm_mp_writer_init(&w, frame, sizeof frame);
+    mm_wire_done(&w);
+    return link_send(l, w.buf, w.len);
+}
+
+/* cert-flood (runs 0), cert-runs (runs 1) or devices-flood (devices 1). */
+static int run_flood(link_t *l, mm_home_t *home, const mm_peer_t *p, uint64_t deadline,
+                     mm_msg_t *m, uint32_t count, int runs, int devices)
+{
+    static uint8_t frame[SMALL_FRAME + MM_DEVICE_CERTS_MAX * MM_CERT_MAX];
+    static uint8_t certs[MM_DEVICE_CERTS_MAX][MM_CERT_MAX];
+    size_t lens[MM_DEVICE_CERTS_MAX];
+    mm_keypair_t *idk = NULL, *dev = NULL;
+    mm_mp_writer_t w;
+    uint32_t stored = 0;
+    char verdict[1100];
+    int rc = mm_home_identity_key(home, &idk);
+    if (rc) {
+        fprintf(stderr, "mm_rogue: a flood needs this home's identity key: %s\n",
+                mm_strerror(rc));
+        return -1;
+    }
+    if (send_hello(l, home, frame))
+        goto fail;
+    if (devices) {
+        mm_mp_writer_init(&w, frame, sizeof frame);
+        mm_wire_devices_begin(&w);
+        for (uint32_t i = 0; i < count; i++) {
+            if ((rc = fresh_cert(idk, i, &dev, certs[i], &lens[i])))
+                goto fail;
+            mm_keypair_destroy(&dev);
+        }
+        mm_wire_devices_list(&w, count);
+        for (uint32_t i = 0; i < count; i++)
+            mm_wire_devices_add(&w, certs[i], lens[i]);
+        mm_wire_devices_list(&w, 0);
+        mm_wire_devices_list(&w, 0);
+        if (mm_mp_writer_status(&w) || link_send(l, w.buf, w.len))
+            goto fail;
+    }
+    if (send_have(l, frame, 1, 0))
+        goto fail;
+    for (uint32_t i = 0; !devices && i < count; i++) {
+        uint8_t entry[FORGED_CAP];
+        size_t elen;
+        if ((rc = fresh_cert(idk, i, &dev, certs[0], &lens[0])))
+            goto fail;
+        mm_mp_writer_init(&w, frame, sizeof frame);
+        mm_wire_cert(&w, certs[0], lens[0]);
+        if (mm_mp_writer_status(&w) || link_send(l, w.buf, w.len))
+            goto fail;
+        if (runs) {
+            if ((rc = first_entry(home, dev, p->scope, entry, &elen)))
+                goto fail;
+            mm_mp_writer_init(&w, frame, sizeof frame);
+            mm_wire_entries_begin(&w, 1);
+            mm_wire_entries_add(&w, entry, elen);
+            if (mm_mp_writer_status(&w) || link_send(l, w.buf, w.len))
+                goto fail;
+            int a = next_answer(l, deadline, m, 1, verdict, sizeof verdict);
+            if (a != 2) {
+                mm_keypair_destroy(&dev);
+                mm_keypair_destroy(&idk);
+                printf("stored %u\n%s\n", (unsigned) stored, verdict);
+                return 1;
+            }
+            stored++;
+        }
+        mm_keypair_destroy(&dev);
+    }
+    if (runs)
+        printf("stored %u\n", (unsigned) stored);
+    mm_keypair_destroy(&idk);
+    if (send_done(l))
+        return -1;
+    next_answer(l, deadline, m, 0, verdict, sizeof verdict);
+    printf("%s\n", verdict);
+    return 0;
+fail:
+    if (rc)
+        fprintf(stderr, "mm_rogue: cannot build the flood: %s\n", mm_strerror(rc));
+    mm_keypair_destroy(&dev);
+    mm_keypair_destroy(&idk);
+    return -1;
+}
+
 /* ---- holding sessions open ---- */
 
 #define HOLD_MAX 256
@@ -489,6 +674,7 @@ static void slow_ack(link_t *l, mm_home_t *home, uint64_t deadline, int every_ms
 typedef struct {
     int    sessions, every_ms;      /* --sessions, --every */
     uint32_t feeds;                 /* --feeds */
+    uint32_t count;                 /* --count */
 } hold_opts_t;
 
 typedef struct {
@@ -663,6 +849,13 @@ static int run_send(const char *home_path, const char *who, const char *kind,
         slow_ack(&l, home, deadline, o->every_ms, m);
         goto out;
     }
+    if (!strcmp(kind, "cert-flood") || !strcmp(kind, "cert-runs")
+        || !strcmp(kind, "devices-flood")) {
+        rc = run_flood(&l, home, &p, deadline, m, o->count, !strcmp(kind, "cert-runs"),
+                       !strcmp(kind, "devices-flood"));
+        ex = rc < 0 ? 1 : 0;
+        goto out;
+    }
     int run = !strcmp(kind, "hello-then-badentry") ? 1
             : !strcmp(kind, "hello-then-badrun") ? 2 : 0;
     if (run) {
@@ -734,9 +927,10 @@ static int usage(void)
     fprintf(stderr,
             "usage: mm_rogue --home DIR --peer PEER --send KIND [--endpoint EP] [--timeout MS]\n"
             "                [--routing-id ID] [--sessions N] [--every MS] [--feeds K]\n"
+            "                [--count N]\n"
             "       mm_rogue --curve-random ENDPOINT SERVER_DEVICE_CODE [--timeout MS]\n"
             "KIND: garbage, bigcount, oversize, stray, hello-then-badentry, hello-then-badrun,\n"
-            "      slow-ack, hold\n");
+            "      slow-ack, hold, cert-flood, cert-runs, devices-flood [--count N]\n");
     return 2;
 }
 
@@ -745,7 +939,7 @@ int main(int argc, char **argv)
     const char *home = NULL, *peer = NULL, *kind = NULL, *endpoint = NULL;
     const char *crandom_ep = NULL, *crandom_dev = NULL;
     int timeout_ms = TIMEOUT_DEFAULT_MS;
-    hold_opts_t o = { 1, 1000, 0 };
+    hold_opts_t o = { 1, 1000, 0, 100 };
     for (int i = 1; i < argc; i += 2) {     /* options all take a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
@@ -760,7 +954,13 @@ int main(int argc, char **argv)
             endpoint = v;
         else if (!strcmp(a, "--routing-id"))
             routing_id = v;
-        else if (!strcmp(a, "--timeout") || !strcmp(a, "--sessions") || !strcmp(a, "--every")
+        else if (!strcmp(a, "--count")) {
+            char *end;
+            long t = strtol(v, &end, 10);
+            if (*end || t < 1 || t > 100000)
+                return usage();
+            o.count = (uint32_t) t;
+        } else if (!strcmp(a, "--timeout") || !strcmp(a, "--sessions") || !strcmp(a, "--every")
                  || !strcmp(a, "--feeds")) {
             char *end;
             long t = strtol(v, &end, 10);
@@ -790,7 +990,10 @@ int main(int argc, char **argv)
     if (!home || !peer || !kind
         || (strcmp(kind, "garbage") && strcmp(kind, "bigcount") && strcmp(kind, "oversize")
             && strcmp(kind, "stray") && strcmp(kind, "slow-ack") && strcmp(kind, "hold")
-            && strcmp(kind, "hello-then-badentry") && strcmp(kind, "hello-then-badrun"))
+            && strcmp(kind, "hello-then-badentry") && strcmp(kind, "hello-then-badrun")
+            && strcmp(kind, "cert-flood") && strcmp(kind, "cert-runs")
+            && strcmp(kind, "devices-flood"))
+        || (!strcmp(kind, "devices-flood") && o.count > MM_DEVICE_CERTS_MAX)
         || o.sessions > HOLD_MAX || o.feeds > 64 || (routing_id && o.sessions != 1))
         return usage();
     return run_send(home, peer, kind, endpoint, timeout_ms, &o);

@@ -717,6 +717,7 @@ static void test_by_curve_many(void **state)
 {
     fx_store_t fs;
     many_t *m = malloc(MANY * sizeof *m);
+    mm_keypair_t *who = NULL;
     assert_non_null(m);
     for (uint32_t i = 0; i < MANY; i++) {
         uint8_t seed[MM_SEED_BYTES] = { 0xee };
@@ -725,9 +726,16 @@ static void test_by_curve_many(void **state)
         assert_non_null(d);
         memcpy(m[i].pk, mm_keypair_pk(d), 32);
         mm_keypair_destroy(&d);
-        assert_rc(mm_cert_make_v1(stranger, m[i].pk, i, "d", m[i].cert, sizeof m[i].cert,
+        if (i % MM_CERT_PER_IDENTITY == 0) {    /* as many identities as the cap needs */
+            uint8_t iseed[MM_SEED_BYTES] = { 0xef };
+            memcpy(iseed + 1, &i, sizeof i);
+            mm_keypair_destroy(&who);
+            assert_non_null(who = mm_keypair_new_from_seed(iseed));
+        }
+        assert_rc(mm_cert_make_v1(who, m[i].pk, i, "d", m[i].cert, sizeof m[i].cert,
                                &m[i].len), MM_OK);
     }
+    mm_keypair_destroy(&who);
 
     fx_store_new(&fs);
     put_many(fs.store, m);
@@ -746,6 +754,55 @@ static void test_by_curve_many(void **state)
     free(m);
 }
 
+/* One identity's certificates are capped (PROTOCOL.md 3.1): the 65th new
+ * device is MM_ETOOMANY and nothing of it is stored; a newer certificate
+ * of a device already stored (a rename) still replaces the older, and
+ * another identity is not held back by the first's count. */
+static void test_cap_per_identity(void **state)
+{
+    fx_store_t fs;
+    uint8_t pk[MM_CERT_PER_IDENTITY + 1][32];
+    (void) state;
+    fx_store_new(&fs);
+    for (uint32_t i = 0; i <= MM_CERT_PER_IDENTITY; i++) {
+        uint8_t seed[MM_SEED_BYTES] = { 0xcc };
+        memcpy(seed + 1, &i, sizeof i);
+        mm_keypair_t *d = mm_keypair_new_from_seed(seed);
+        assert_non_null(d);
+        memcpy(pk[i], mm_keypair_pk(d), 32);
+        mm_keypair_destroy(&d);
+    }
+    for (uint32_t i = 0; i < MM_CERT_PER_IDENTITY; i++)
+        put_cert(fs.store, stranger, pk[i]);
+    assert_rc(put_cert_rc(fs.store, stranger, pk[MM_CERT_PER_IDENTITY]), MM_ETOOMANY);
+
+    mm_txn_t *txn;
+    mm_cert_t got;
+    unsigned n;
+    assert_rc(mm_store_begin(fs.store, 0, &txn), MM_OK);
+    assert_rc(mm_cert_get(txn, pk[MM_CERT_PER_IDENTITY], &got, NULL, NULL), MM_ENOTFOUND);
+    assert_rc(mm_cert_count(txn, mm_keypair_pk(stranger), &n), MM_OK);
+    assert_int_equal(n, MM_CERT_PER_IDENTITY);
+    assert_rc(mm_cert_count(txn, mm_keypair_pk(identity), &n), MM_OK);
+    assert_int_equal(n, 0);
+    mm_txn_abort(&txn);
+    seen_certs_t seen;
+    assert_rc(by_curve(fs.store, pk[MM_CERT_PER_IDENTITY], &seen), MM_ENOTFOUND);
+
+    /* a rename of a stored device is no new device */
+    uint8_t buf[MM_CERT_MAX];
+    size_t len;
+    assert_rc(mm_cert_make_v1(stranger, pk[0], 1800000000000ull, "renamed", buf, sizeof buf,
+                              &len), MM_OK);
+    assert_rc(mm_store_begin(fs.store, 1, &txn), MM_OK);
+    assert_rc(mm_cert_put(txn, buf, len, &got), MM_OK);
+    assert_string_equal(got.name, "renamed");
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    /* and another person has room of its own */
+    put_cert(fs.store, identity, pk[MM_CERT_PER_IDENTITY]);
+    assert_int_equal(fx_store_done(&fs), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -760,6 +817,7 @@ int main(void)
         cmocka_unit_test(test_format_1_migrates),
         cmocka_unit_test(test_reindex_repairs),
         cmocka_unit_test(test_by_curve_many),
+        cmocka_unit_test(test_cap_per_identity),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

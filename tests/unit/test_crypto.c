@@ -385,6 +385,9 @@ static void test_keyfile_no_overwrite(void **state)
     assert_int_equal(lstat(target, &st), -1);           /* not created */
     fx_write_file(target, "precious", 8, 0600);
     assert_rc(mm_keyfile_write(link, MM_KEY_IDENTITY, other), MM_EEXIST);
+    mm_keypair_t *through = NULL;
+    assert_rc(mm_keyfile_read(link, MM_KEY_IDENTITY, &through), MM_EPERM);  /* not "corrupted" */
+    assert_null(through);
     assert_int_equal(fx_read_file(target, &after), 8);
     assert_memory_equal(after, "precious", 8);
     free(after);

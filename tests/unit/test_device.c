@@ -88,16 +88,29 @@ static void test_endpoints(void **state)
     assert_false(replaced);
     assert_rc(mm_endpoint_get(txn, mm_keypair_pk(dev1), &e, NULL, NULL), MM_OK);
     assert_int_equal(e.seq, 5);
-    /* announcing the same endpoints writes nothing; others, a greater seq */
+    /* announcing leaves loopback out beside another address (so the
+     * stored statement, which lists one, is replaced, by a greater seq) */
     assert_rc(mm_endpoint_announce(txn, dev1, 3, (const char (*)[MM_ENDPOINT_MAX + 1]) eps, 2,
-                                   &changed), MM_OK);
-    assert_false(changed);
-    assert_rc(mm_endpoint_announce(txn, dev1, 3, (const char (*)[MM_ENDPOINT_MAX + 1]) eps, 1,
                                    &changed), MM_OK);
     assert_true(changed);
     assert_rc(mm_endpoint_get(txn, mm_keypair_pk(dev1), &e, NULL, NULL), MM_OK);
     assert_int_equal(e.seq, 6);
     assert_int_equal(e.n, 1);
+    assert_string_equal(e.endpoints[0], eps[0]);
+    /* the same endpoints again write nothing, whether loopback is given or not */
+    assert_rc(mm_endpoint_announce(txn, dev1, 3, (const char (*)[MM_ENDPOINT_MAX + 1]) eps, 2,
+                                   &changed), MM_OK);
+    assert_false(changed);
+    assert_rc(mm_endpoint_announce(txn, dev1, 3, (const char (*)[MM_ENDPOINT_MAX + 1]) eps, 1,
+                                   &changed), MM_OK);
+    assert_false(changed);
+    /* loopback alone is announced */
+    assert_rc(mm_endpoint_announce(txn, dev1, 3, (const char (*)[MM_ENDPOINT_MAX + 1]) eps + 1,
+                                   1, &changed), MM_OK);
+    assert_true(changed);
+    assert_rc(mm_endpoint_get(txn, mm_keypair_pk(dev1), &e, NULL, NULL), MM_OK);
+    assert_int_equal(e.seq, 7);
+    assert_string_equal(e.endpoints[0], "tcp://127.0.0.1:7460");
     assert_rc(mm_txn_commit(&txn), MM_OK);
 }
 

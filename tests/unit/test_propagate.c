@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/peer.h"
 #include "core/propagate.h"
+#include "core/purge.h"
 #include "core/rekey.h"
 #include "crypto/random.h"
 #include "net/session.h"
@@ -516,6 +517,71 @@ static void test_session_orders_by_key(void **state)
     mm_keypair_destroy(&d3);
 }
 
+/* What h holds of the relationship r with who: 1 if anything (scope
+ * record, an entry of who's device there, who's certificate, the peer). */
+static int holds_any(mm_home_t *h, mm_home_t *who, const uint8_t r[32])
+{
+    mm_txn_t *txn;
+    mm_scope_t s;
+    mm_cert_t c;
+    mm_peer_t p;
+    mm_head_t head;
+    const uint8_t *dev = mm_keypair_pk(mm_home_device(who));
+    assert_rc(mm_store_begin(mm_home_store(h), 0, &txn), MM_OK);
+    int scope = mm_scope_get(txn, r, &s) == MM_OK;
+    if (scope)
+        mm_scope_wipe(&s);
+    assert_rc(mm_log_head(txn, dev, r, &head), MM_OK);
+    int cert = mm_cert_get(txn, dev, &c, NULL, NULL) == MM_OK;
+    int peer = mm_peer_get(txn, mm_home_identity_pk(who), &p) == MM_OK;
+    int marked = mm_purge_scope_gone(txn, r) && mm_purge_forgotten(txn, mm_home_identity_pk(who));
+    mm_txn_abort(&txn);
+    assert_int_equal(scope || head.seq || cert || peer, !marked);
+    return scope || head.seq || cert || peer;
+}
+
+/* mm peer rm --purge on the laptop: the scope, its feeds and Grace's
+ * certificate go there in one transaction; the phone does the same when it
+ * stores the laptop's `peer-rm`; Lin's relationship is untouched; a purge
+ * never touches another person's scope, nor this person's. */
+static void test_purge_reaches_the_phone(void **state)
+{
+    world_t *w = *state;
+    uint8_t r[32], rl[32];
+    mm_txn_t *txn;
+    mm_purge_t st;
+    befriend(w->grace, w->a1, 5, "grace", r);
+    befriend(w->lin, w->a1, 6, "lin", rl);
+    note_in(w->grace, r, "from Grace");
+    assert_rc(fx_carry(w->grace, w->a1, r), MM_OK);
+    fx_give_cert(w->a2, w->grace);
+    fx_give_cert(w->a2, w->lin);
+    assert_rc(fx_carry(w->a1, w->a2, w->self), MM_OK);
+    assert_rc(fx_carry(w->a1, w->a2, r), MM_OK);
+    assert_true(holds_any(w->a2, w->grace, r));
+
+    assert_rc(mm_store_begin(mm_home_store(w->a1), 1, &txn), MM_OK);
+    /* never another person's scope, nor one's own identity */
+    assert_rc(mm_purge_relationship(txn, mm_home_identity_pk(w->grace), rl, NULL), MM_EINVAL);
+    assert_rc(mm_purge_relationship(txn, mm_home_identity_pk(w->a1), r, NULL), MM_EINVAL);
+    assert_rc(mm_propagate_peer_purge(txn, w->d1, mm_home_identity_pk(w->grace), T0 + 30, &st),
+              MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    assert_int_equal(st.scope, 1);
+    assert_int_equal(st.entries, 2);            /* the invite entry and the note */
+    assert_int_equal(st.devices, 1);
+    assert_false(holds_any(w->a1, w->grace, r));
+    assert_true(holds_any(w->a1, w->lin, rl));
+
+    /* the phone, from the laptop's self feed */
+    assert_true(holds_any(w->a2, w->grace, r));
+    assert_rc(fx_carry(w->a1, w->a2, w->self), MM_OK);
+    assert_false(holds_any(w->a2, w->grace, r));
+    assert_true(holds_any(w->a2, w->lin, rl));
+    /* Grace keeps her copy */
+    assert_true(holds_any(w->grace, w->grace, r));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -526,6 +592,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rekey_keys_in_self, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_session_carries_new_scope, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_orders_by_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_purge_reaches_the_phone, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }

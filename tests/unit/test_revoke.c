@@ -357,6 +357,32 @@ static void test_converges(void **state)
     side_done(&d);
 }
 
+/* At most MM_REVOKE_PER_DEVICE statements by one identity about one device
+ * (PROTOCOL.md 3.2): the next different one is MM_ETOOMANY; the same bytes
+ * again are a no-op; another identity's statements do not use that room. */
+static void test_cap_per_device(void **state)
+{
+    (void) state;
+    side_t a;
+    uint8_t r[MM_REVOKE_MAX];
+    size_t len;
+    side_new(&a);
+    for (unsigned i = 0; i < MM_REVOKE_PER_DEVICE; i++) {
+        len = revocation(stranger, T0 + i, NULL, 0, r);     /* means nothing, and costs nothing */
+        store_revocation(&a, r, len);
+    }
+    for (unsigned i = 0; i < MM_REVOKE_PER_DEVICE; i++) {
+        len = revocation(idk, T0 + i, a.self.id, i, r);
+        store_revocation(&a, r, len);
+    }
+    store_revocation(&a, r, len);                           /* held: a no-op */
+    len = revocation(idk, T0 + 100, a.self.id, 0, r);
+    mm_txn_t *txn = begin(&a, 1);
+    assert_rc(mm_revoke_put(txn, r, len, NULL), MM_ETOOMANY);
+    mm_txn_abort(&txn);
+    side_done(&a);
+}
+
 int main(int argc, char **argv)
 {
     if (mm_crypto_init() != MM_OK)
@@ -379,6 +405,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_parse_and_forgeries),
         cmocka_unit_test_setup_teardown(test_revoke_device, setup, teardown),
         cmocka_unit_test_setup_teardown(test_converges, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cap_per_device, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -949,6 +949,68 @@ static void test_devices_frame(void **state)
     mm_keypair_destroy(&ik);
 }
 
+/* Certificates of Ada's person that Grace stores. */
+static unsigned certs_of_ada(world_t *w)
+{
+    mm_txn_t *txn;
+    unsigned n;
+    assert_rc(mm_store_begin(mm_home_store(w->grace), 0, &txn), MM_OK);
+    assert_rc(mm_cert_count(txn, mm_home_identity_pk(w->ada), &n), MM_OK);
+    mm_txn_abort(&txn);
+    return n;
+}
+
+/* CERT (PROTOCOL.md 8.2, step 3): held for the session, never stored
+ * without a run of its device; at most MM_SESSION_CERTS_HELD held
+ * (MM_ETOOMANY past it); a second CERT of a device held is MM_EPROTO; one
+ * Grace stores already is a no-op, however often it comes. */
+static void test_certs_held(void **state)
+{
+    world_t *w = *state;
+    static uint8_t c[MM_SESSION_CERTS_HELD + 1][MM_CERT_MAX], buf[MM_CERT_MAX + 64];
+    size_t clen[MM_SESSION_CERTS_HELD + 1];
+    mm_keypair_t *ik;
+    assert_rc(mm_home_identity_key(w->ada, &ik), MM_OK);
+    for (unsigned i = 0; i <= MM_SESSION_CERTS_HELD; i++) {
+        mm_keypair_t *d = fx_keypair((uint8_t) (0x90 + i));
+        assert_rc(mm_cert_make(ik, d, 5 + i, "flood", 0, c[i], MM_CERT_MAX, &clen[i]), MM_OK);
+        mm_keypair_destroy(&d);
+    }
+    mm_keypair_destroy(&ik);
+    mm_mp_writer_t wr;
+#define CERT_FRAME(i) (mm_mp_writer_init(&wr, buf, sizeof buf), \
+                       mm_wire_cert(&wr, c[i], clen[i]), wr.len)
+    assert_int_equal(certs_of_ada(w), 1);
+    mm_session_t *s = server(w, w->ada, 1);
+    for (unsigned i = 0; i < MM_SESSION_CERTS_HELD; i++)
+        assert_rc(mm_session_input(s, buf, CERT_FRAME(i)), MM_OK);
+    assert_int_equal(w->to_ada.n, 0);
+    assert_int_equal(certs_of_ada(w), 1);           /* held, not stored */
+    expect_error(w, s, buf, CERT_FRAME(MM_SESSION_CERTS_HELD), MM_ETOOMANY);
+    assert_int_equal(certs_of_ada(w), 1);           /* and dropped with the session */
+
+    s = server(w, w->ada, 1);
+    assert_rc(mm_session_input(s, buf, CERT_FRAME(0)), MM_OK);
+    expect_error(w, s, buf, CERT_FRAME(0), MM_EPROTO);
+
+    /* Ada's own certificate, which Grace stores: a no-op each time */
+    s = server(w, w->ada, 1);
+    mm_txn_t *txn;
+    const uint8_t *raw;
+    size_t rawlen;
+    mm_cert_t own;
+    assert_rc(mm_store_begin(mm_home_store(w->ada), 0, &txn), MM_OK);
+    assert_rc(mm_cert_get(txn, dev(w->ada), &own, &raw, &rawlen), MM_OK);
+    mm_mp_writer_init(&wr, buf, sizeof buf);
+    mm_wire_cert(&wr, raw, rawlen);
+    mm_txn_abort(&txn);
+    for (int i = 0; i < 3; i++)
+        assert_rc(mm_session_input(s, buf, wr.len), MM_OK);
+    assert_int_equal(w->to_ada.n, 0);
+    mm_session_destroy(&s);
+#undef CERT_FRAME
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -967,6 +1029,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fork_in_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hello_revoked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_devices_frame, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_certs_held, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fx_setup_crypto, NULL);
 }
