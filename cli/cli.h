@@ -41,7 +41,7 @@ enum {
     CLI_OPT_TIMEOUT,            /* accept, sync --timeout SECONDS */
     CLI_OPT_NEAR,               /* ambition add --near TEXT */
     CLI_OPT_LONG,               /* ambition add --long TEXT */
-    CLI_OPT_ALL,                /* ambition list --all */
+    CLI_OPT_ALL,                /* ambition list --all, thread --all */
     CLI_OPT_AMBITION,           /* ask --ambition ID */
     CLI_OPT_ASIS,               /* ask --as-is */
     CLI_OPT_OFFER,              /* thank --offer TEXT */
@@ -63,6 +63,7 @@ enum {
     CLI_OPT_DISCOVER,           /* serve, service install --discover */
     CLI_OPT_SYNC_EVERY,         /* serve, service install --sync-every DUR */
     CLI_OPT_QUOTA,              /* mailbox init --quota SIZE */
+    CLI_OPT_REINDEX,            /* verify --reindex */
     CLI_OPT_MAX
 };
 

@@ -24,9 +24,14 @@ const char cmd_thread_help[] =
     "    the invite's note, ambitions shared, questions, answers, thanks and\n"
     "    offers, reports, declines and referrals, questions asked back,\n"
     "    withdrawals, and short status lines for the mentor's queue and\n"
-    "    absences.  Each is a block: WHO WHEN KIND, then the text.\n"
+    "    absences.  Each is a block: WHO WHEN KIND, then the text.  Only\n"
+    "    the latest 50 are shown, after a line that counts the earlier ones;\n"
+    "    --all shows them all.\n"
     "\n"
     "OPTIONS\n"
+    "    --all\n"
+    "        Show every entry, not only the latest 50.\n"
+    "\n"
     "    --private\n"
     "        Also show your private notes about PEER (mm note add --about\n"
     "        PEER), in time order.  Without it they never appear.\n"
@@ -40,7 +45,8 @@ const char cmd_thread_help[] =
     "      Start from the failing cases your users report.\n"
     "      re: 1a2b3c4d5e6f\n"
     "\n"
-    "    --json prints {\"peer\", \"entries\": [{\"id\", \"who\" (\"me\" or \"them\"),\n"
+    "    --json prints {\"peer\", \"earlier\" (entries not shown), \"entries\":\n"
+    "    [{\"id\", \"who\" (\"me\" or \"them\"),\n"
     "    \"type\", \"time\", \"time_ms\", \"text\", ...}]} with every field of each\n"
     "    entry's body (ref as hex, refer and about as mmi codes); text is\n"
     "    null for entries without one.\n"
@@ -48,6 +54,7 @@ const char cmd_thread_help[] =
     "EXAMPLES\n"
     "    mm thread grace\n"
     "    mm thread grace --private\n"
+    "    mm thread grace --all\n"
     "\n"
     "EXIT STATUS\n"
     "    0  shown\n"
@@ -71,6 +78,7 @@ static void print_ref(const mm_item_t *it)
 /* --- thread -------------------------------------------------------------- */
 
 #define NO_REFER SIZE_MAX
+#define THREAD_SHOWN 50         /* entries shown without --all */
 
 /* One entry of the thread. */
 typedef struct {
@@ -87,6 +95,7 @@ typedef struct {
     thread_entry_t *v;          /* the relationship's entries and my notes
                                  * about the peer, in (time, id) order */
     size_t          n;
+    size_t          earlier;    /* entries older than v[0], not shown */
     mm_peer_t      *refs;       /* the peers declines refer me to */
     size_t          nrefs, caprefs;
     uint64_t        now;
@@ -160,24 +169,56 @@ static int find_referrals(cli_t *cli, thread_view_t *v)
     return MM_OK;
 }
 
+/* The relationship's latest THREAD_SHOWN entries (all of them with all):
+ * the thread shows no more, so no more are opened.  *total counts them
+ * all.  Exit code; prints errors. */
+static int thread_items(cli_t *cli, const char *what, int all, rel_t *r, size_t *total)
+{
+    char name[CLI_NAME_SAFE];
+    int ex, rc;
+
+    memset(r, 0, sizeof *r);
+    *total = 0;
+    if ((ex = cmd_peer_get(cli, what, &r->peer)) != CLI_EXIT_OK)
+        return ex;
+    rc = mm_items_load_latest(mm_home_store(cli->home), r->peer.scope, MM_ITEM_TYPES,
+                              all ? 0 : THREAD_SHOWN, &r->items, total);
+    if (rc == MM_OK || rc == MM_ENOTFOUND)  /* no scope with them (yet): nothing shared */
+        return CLI_EXIT_OK;
+    cmd_peer_name(name, r->peer.petname);
+    return cli_fail(cli, "cannot read what you share with '%s': %s; %s", name,
+                    mm_strerror(rc), cli_hint(rc));
+}
+
 /* Load the relationship with the peer named what and, with priv, my notes
- * about them.  Exit code; prints errors.  Free v with thread_free, also on
- * failure. */
-static int thread_build(cli_t *cli, const char *what, int priv,
+ * about them; without all keep the latest THREAD_SHOWN.  Exit code; prints
+ * errors.  Free v with thread_free, also on failure. */
+static int thread_build(cli_t *cli, const char *what, int priv, int all,
                         thread_view_t *v)
 {
+    size_t total, notes = 0;
     int ex, rc;
 
     memset(v, 0, sizeof *v);
     v->now = mm_now_ms();
-    if ((ex = rel_get(cli, what, &v->r)) != CLI_EXIT_OK)
+    if ((ex = thread_items(cli, what, all, &v->r, &total)) != CLI_EXIT_OK)
         return ex;
     if (priv && (rc = mm_items_load(mm_home_store(cli->home),
                                     mm_home_self_scope(cli->home), NULL,
                                     &v->self)) != MM_OK)
         return cli_fail_rc(cli, rc, "cannot read your private notes");
-    if ((rc = merge(cli, v, priv ? &v->self : NULL)) != MM_OK ||
-        (rc = find_referrals(cli, v)) != MM_OK)
+    if ((rc = merge(cli, v, priv ? &v->self : NULL)) != MM_OK)
+        return cli_fail_rc(cli, rc, "cannot show the thread");
+    /* the latest of both: within the latest THREAD_SHOWN of each */
+    notes = v->n - v->r.items.n;
+    v->earlier = total + notes - v->n;
+    if (!all && v->n > THREAD_SHOWN) {
+        size_t drop = v->n - THREAD_SHOWN;
+        memmove(v->v, v->v + drop, THREAD_SHOWN * sizeof *v->v);
+        v->n = THREAD_SHOWN;
+        v->earlier += drop;
+    }
+    if ((rc = find_referrals(cli, v)) != MM_OK)
         return cli_fail_rc(cli, rc, "cannot show the thread");
     return CLI_EXIT_OK;
 }
@@ -202,6 +243,7 @@ static void thread_json(const thread_view_t *v)
     json_init(&j, stdout);
     json_obj_begin(&j, NULL);
     json_str(&j, "peer", v->r.peer.petname);
+    json_uint(&j, "earlier", v->earlier);
     json_arr_begin(&j, "entries");
     for (size_t i = 0; i < v->n; i++) {
         const mm_item_t *it = v->v[i].it;
@@ -342,6 +384,12 @@ static void thread_text(const cli_t *cli, const thread_view_t *v)
         printf("nothing with %s yet\n", name);
         return;
     }
+    if (v->earlier) {
+        char arg[CLI_NAME_SAFE];
+        cmd_peer_arg(arg, &v->r.peer);
+        printf("(%zu earlier entr%s not shown: mm thread %s --all)\n\n", v->earlier,
+               v->earlier == 1 ? "y" : "ies", arg);
+    }
     wwho = cli_width(name) > 3 ? cli_width(name) : 3;
     for (size_t i = 0; i < v->n; i++) {
         cli_time_rel(when, v->v[i].it->time, v->now);
@@ -369,7 +417,8 @@ int cmd_thread(cli_t *cli, int argc, char **argv)
 
     if (argc != 1)
         return cli_usage(cli, argc ? "give one PEER" : "missing the PEER");
-    ex = thread_build(cli, argv[0], cli->opt[CLI_OPT_PRIVATE] != NULL, &v);
+    ex = thread_build(cli, argv[0], cli->opt[CLI_OPT_PRIVATE] != NULL,
+                      cli->opt[CLI_OPT_ALL] != NULL, &v);
     if (ex == CLI_EXIT_OK) {
         if (cli->json)
             thread_json(&v);

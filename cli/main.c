@@ -122,6 +122,12 @@ static const struct option away_opts[] = {
 
 static const struct option thread_opts[] = {
     { "private", no_argument, NULL, CLI_OPT_PRIVATE },
+    { "all",     no_argument, NULL, CLI_OPT_ALL },
+    { 0 },
+};
+
+static const struct option verify_opts[] = {
+    { "reindex", no_argument, NULL, CLI_OPT_REINDEX },
     { 0 },
 };
 
@@ -334,7 +340,7 @@ const cli_cmd_t cli_commands[] = {
       "mm away --off [--json]", cmd_away_help },
     { "thread", cmd_thread, CLI_NEEDS_HOME, thread_opts,
       "a relationship as a conversation, in time order",
-      "mm thread PEER [--private] [--json]", cmd_thread_help },
+      "mm thread PEER [--all] [--private] [--json]", cmd_thread_help },
     { "status", cmd_status, CLI_NEEDS_HOME, NULL,
       "what waits on you and on others, on one screen",
       "mm status [--json]", cmd_status_help },
@@ -352,9 +358,9 @@ const cli_cmd_t cli_commands[] = {
     { "log", cmd_log, CLI_NEEDS_HOME, log_opts,
       "list every entry in the store, feed by feed",
       "mm log [--raw] [--json]", cmd_log_help },
-    { "verify", cmd_verify, CLI_NEEDS_HOME | CLI_MAILBOX_OK, NULL,
+    { "verify", cmd_verify, CLI_NEEDS_HOME | CLI_MAILBOX_OK, verify_opts,
       "re-check every signature, hash chain and encoding",
-      "mm verify [--json]", cmd_verify_help },
+      "mm verify [--reindex] [--json]", cmd_verify_help },
     { "config get", cmd_config_get, CLI_NEEDS_HOME, NULL,
       "print the value of a key of your config file",
       "mm config get [--json] listen|sync-timeout|color|editor", cmd_config_help },

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/qindex.h"
 #include "core/utf8.h"
+#include "core/view.h"
 #include "crypto/error.h"
 
 #define PREFIX_MIN 4                /* hex digits of a question id people type */
@@ -355,9 +356,12 @@ int mm_engage_append(mm_home_t *home, const uint8_t scope[32], const char *type,
 typedef struct {
     mm_txn_t         *txn;
     const mm_scope_t *scope;
-    uint64_t          last;
+    const uint8_t    *device;
+    uint64_t          first, last;
     int               from_mentee;
     int               settle;
+    struct recv_q { uint64_t seq; uint8_t id[32]; } *qs;   /* recv_row's questions */
+    size_t            nq, capq;
     int               rc;
 } recv_t;
 
@@ -381,6 +385,37 @@ static int recv_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
     return r->rc;
 }
 
+/* The same from a row of the views index: its type says it all. */
+static int recv_row(const mm_view_row_t *row, void *arg)
+{
+    recv_t *r = arg;
+    if (memcmp(row->device, r->device, 32) || row->seq < r->first || row->seq > r->last)
+        return 0;
+    int q = !strcmp(row->type, MM_T_QUESTION);
+    if (q && r->nq == r->capq) {
+        size_t cap = r->capq ? 2 * r->capq : 8;
+        struct recv_q *nv = realloc(r->qs, cap * sizeof *nv);
+        if (!nv)
+            return r->rc = MM_ENOMEM;
+        r->qs = nv;
+        r->capq = cap;
+    }
+    if (q) {                        /* indexed below, in feed order */
+        r->qs[r->nq].seq = row->seq;
+        memcpy(r->qs[r->nq++].id, row->id, 32);
+    }
+    if (r->from_mentee && (q || !strcmp(row->type, MM_T_WITHDRAW)
+                           || !strcmp(row->type, MM_T_THANKS)))
+        r->settle = 1;
+    return r->rc;
+}
+
+static int by_seq(const void *a, const void *b)
+{
+    const struct recv_q *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 int mm_engage_received(mm_home_t *home, const uint8_t scope[32], const uint8_t device[32],
                        uint64_t first, uint64_t last, int *settle)
 {
@@ -399,10 +434,22 @@ int mm_engage_received(mm_home_t *home, const uint8_t scope[32], const uint8_t d
     memcpy(sc.id, scope, 32);
     if ((rc = mm_cert_get(txn, device, &c, NULL, NULL)))
         goto out;
-    recv_t r = { .txn = txn, .scope = &sc, .last = last };
+    recv_t r = { .txn = txn, .scope = &sc, .device = device, .first = first, .last = last };
     r.from_mentee = mm_peer_get(txn, c.identity, &p) == MM_OK && p.role == MM_ROLE_MENTEE
                  && !memcmp(p.scope, scope, 32);
-    rc = mm_log_walk(txn, device, scope, first, recv_entry, &r);
+    /* with the index, the run's engagement rows only: no bulk entry opened */
+    if (mm_view_covers(txn, MM_SCOPE_PAIR, QTYPES)) {
+        rc = mm_view_walk(txn, scope, 0, recv_row, &r);
+        if (rc > 0 || r.rc)
+            rc = r.rc;
+        /* arrival numbers in the order the asker wrote them, as the log gives */
+        if (r.nq > 1)
+            qsort(r.qs, r.nq, sizeof *r.qs, by_seq);
+        for (size_t i = 0; rc == MM_OK && i < r.nq; i++)
+            rc = mm_qindex_put(txn, r.qs[i].id, scope, NULL);
+        free(r.qs);
+    } else
+        rc = mm_log_walk(txn, device, scope, first, recv_entry, &r);
     if (rc > 0 || r.rc)
         rc = r.rc;
     if (rc == MM_OK && (rc = mm_txn_commit(&txn)) == MM_OK)

@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include "core/item.h"
 #include "core/log.h"
+#include "core/view.h"
 #include "crypto/error.h"
 
 const char *const MM_ITEM_TYPES[] = {
@@ -23,6 +24,8 @@ typedef struct {
     uint8_t     dev[32];            /* last author looked up */
     uint8_t     ident[32];
     int         have_dev;
+    mm_view_row_t *rows;            /* the index's wanted rows (load_row) */
+    size_t      nrows, caprows;
     int         rc;
 } load_t;
 
@@ -127,60 +130,204 @@ static int cmp_slot(const void *a, const void *b)
     return memcmp(x->id, y->id, 32);
 }
 
-/* Order the items by (time, id), except that each device's items keep
- * their feed order: a clock that jumped back must not make an earlier act
- * "the latest" (PROTOCOL.md 5.3).  The items arrive feed by feed, each in
- * seq order; the positions the time sort gives a feed are handed to that
- * feed's items in seq order. */
-static int order(mm_items_t *items)
+/* What ordering looks at in an item or an index row. */
+typedef struct {
+    uint64_t       time;
+    const uint8_t *id, *device;
+} okey_t;
+
+/* The order of (time, id), except that each device's items keep their
+ * feed order: a clock that jumped back must not make an earlier act "the
+ * latest" (PROTOCOL.md 5.3).  k[0..n) come feed by feed, each in seq
+ * order; the positions the time sort gives a feed are handed to that
+ * feed's items in seq order.  perm[p] gets the index in k of the item at
+ * position p. */
+static int order_perm(const okey_t *k, size_t n, size_t *perm)
 {
-    size_t n = items->n;
     slot_t *by_time = malloc(n * sizeof *by_time);
     size_t *start = malloc(n * sizeof *start), *used = calloc(n, sizeof *used);
-    mm_item_t *v = malloc(n * sizeof *v);
     int rc = MM_ENOMEM;
-    if (!by_time || !start || !used || !v)
+    if (!by_time || !start || !used)
         goto out;
     for (size_t i = 0; i < n; i++) {
-        by_time[i] = (slot_t) { items->v[i].time, items->v[i].id, i };
-        start[i] = i && !memcmp(items->v[i].device, items->v[i - 1].device, 32)
-                   ? start[i - 1] : i;
+        by_time[i] = (slot_t) { k[i].time, k[i].id, i };
+        start[i] = i && !memcmp(k[i].device, k[i - 1].device, 32) ? start[i - 1] : i;
     }
     qsort(by_time, n, sizeof *by_time, cmp_slot);
     for (size_t p = 0; p < n; p++) {
         size_t f = start[by_time[p].i];
-        v[p] = items->v[f + used[f]++];
+        perm[p] = f + used[f]++;
     }
-    memcpy(items->v, v, n * sizeof *v);
     rc = MM_OK;
 out:
-    free(v);
     free(used);
     free(start);
     free(by_time);
     return rc;
 }
 
-int mm_items_load_txn(mm_txn_t *txn, const uint8_t scope[32], const char *const *types,
-                      mm_items_t *out)
+/* Put the items, read feed by feed, in that order. */
+static int order(mm_items_t *items)
+{
+    size_t n = items->n;
+    okey_t *k = malloc(n * sizeof *k);
+    size_t *perm = malloc(n * sizeof *perm);
+    mm_item_t *v = malloc(n * sizeof *v);
+    int rc = MM_ENOMEM;
+    if (k && perm && v) {
+        for (size_t i = 0; i < n; i++)
+            k[i] = (okey_t) { items->v[i].time, items->v[i].id, items->v[i].device };
+        if ((rc = order_perm(k, n, perm)) == MM_OK) {
+            for (size_t p = 0; p < n; p++)
+                v[p] = items->v[perm[p]];
+            memcpy(items->v, v, n * sizeof *v);
+        }
+    }
+    free(v);
+    free(perm);
+    free(k);
+    return rc;
+}
+
+/* ---- from the views index (core/view.h) ---- */
+
+/* Keep a row of the index if its type is wanted: nothing is opened yet. */
+static int load_row(const mm_view_row_t *row, void *arg)
+{
+    load_t *l = arg;
+    if (!wanted(l, row->type))
+        return 0;
+    if (l->nrows == l->caprows) {
+        size_t ncap = l->caprows ? 2 * l->caprows : 32;
+        mm_view_row_t *v = realloc(l->rows, ncap * sizeof *v);
+        if (!v)
+            return l->rc = MM_ENOMEM;
+        l->rows = v;
+        l->caprows = ncap;
+    }
+    l->rows[l->nrows++] = *row;
+    return 0;
+}
+
+/* (device, seq): the rows feed by feed, as the log gives them. */
+static int cmp_feed(const void *a, const void *b)
+{
+    const mm_view_row_t *x = a, *y = b;
+    int d = memcmp(x->device, y->device, 32);
+    if (d)
+        return d;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Open the entry row names into the next item. */
+static int open_row(load_t *l, const mm_view_row_t *row)
+{
+    mm_items_t *it = l->items;
+    const uint8_t *buf;
+    size_t len;
+    mm_entry_t e;
+    if (mm_log_get(l->txn, row->device, row->scope, row->seq, &buf, &len) != MM_OK
+        || mm_entry_parse(buf, len, &e) != MM_OK || memcmp(e.id, row->id, 32) != 0)
+        return MM_ECORRUPT;         /* the index names an entry the log does not hold */
+    if (it->n == it->cap) {
+        size_t ncap = it->cap ? 2 * it->cap : 32;
+        mm_item_t *v = realloc(it->v, ncap * sizeof *v);
+        if (!v)
+            return MM_ENOMEM;
+        it->v = v;
+        it->cap = ncap;
+    }
+    mm_item_t *x = &it->v[it->n];
+    size_t cap = e.boxlen - MM_TAG_BYTES;
+    if (!(x->pt = malloc(cap ? cap : 1)))
+        return MM_ENOMEM;
+    if (mm_entry_open_scope(&e, l->scope, x->pt, cap, &x->ptlen) != MM_OK) {
+        sodium_memzero(x->pt, cap);
+        free(x->pt);
+        return MM_ECORRUPT;
+    }
+    memcpy(x->type, row->type, sizeof x->type);
+    memcpy(x->id, e.id, 32);
+    memcpy(x->author, row->identity, 32);
+    memcpy(x->device, e.author, 32);
+    x->seq = row->seq;
+    x->time = e.time;
+    it->n++;
+    return MM_OK;
+}
+
+/* The wanted rows of the scope, in the order of order(), and of them the
+ * last max (0: all) opened into l->items, in that order; *total counts
+ * the rows.  Only the entries shown are opened. */
+static int load_indexed(load_t *l, size_t max, size_t *total)
+{
+    int rc = mm_view_walk(l->txn, l->scope->id, 0, load_row, l);
+    if (rc > 0 || l->rc)
+        rc = l->rc;
+    size_t n = l->nrows;
+    *total = n;
+    if (rc || n == 0)
+        return rc;
+    qsort(l->rows, n, sizeof *l->rows, cmp_feed);
+    okey_t *k = malloc(n * sizeof *k);
+    size_t *perm = malloc(n * sizeof *perm);
+    rc = MM_ENOMEM;
+    if (k && perm) {
+        for (size_t i = 0; i < n; i++)
+            k[i] = (okey_t) { l->rows[i].time, l->rows[i].id, l->rows[i].device };
+        rc = order_perm(k, n, perm);
+        for (size_t p = max && n > max ? n - max : 0; rc == MM_OK && p < n; p++)
+            rc = open_row(l, &l->rows[perm[p]]);
+    }
+    free(perm);
+    free(k);
+    return rc;
+}
+
+/* Load into out, from the index when it holds every type wanted, else
+ * from the log; the last max (0: all), *total counting them all. */
+static int load(mm_txn_t *txn, const uint8_t scope[32], const char *const *types, size_t max,
+                mm_items_t *out, size_t *total)
 {
     mm_scope_t sc;
     memset(out, 0, sizeof *out);
+    *total = 0;
     int rc = mm_scope_get(txn, scope, &sc);
     if (rc == MM_OK) {
         load_t l = { .txn = txn, .scope = &sc, .items = out, .types = types };
-        rc = mm_log_feeds(txn, load_feed, &l);
+        if (mm_view_covers(txn, sc.kind, types)) {
+            /* engagement types only: the rows of the index, not the whole log */
+            rc = load_indexed(&l, max, total);
+            free(l.rows);
+        } else {
+            rc = mm_log_feeds(txn, load_feed, &l);
+            if (rc == MM_OK && out->n > 1)
+                rc = order(out);
+            *total = out->n;
+            if (rc == MM_OK && max && out->n > max) {
+                size_t drop = out->n - max;
+                for (size_t i = 0; i < drop; i++) {
+                    sodium_memzero(out->v[i].pt, out->v[i].ptlen);
+                    free(out->v[i].pt);
+                }
+                memmove(out->v, out->v + drop, max * sizeof *out->v);
+                out->n = max;
+            }
+        }
     }
     mm_scope_wipe(&sc);
     if (rc) {
         mm_items_free(out);
-        return rc;
+        *total = 0;
     }
-    if (out->n > 1 && (rc = order(out)) != MM_OK) {
-        mm_items_free(out);
-        return rc;
-    }
-    return MM_OK;
+    return rc;
+}
+
+int mm_items_load_txn(mm_txn_t *txn, const uint8_t scope[32], const char *const *types,
+                      mm_items_t *out)
+{
+    size_t total;
+    return load(txn, scope, types, 0, out, &total);
 }
 
 int mm_items_load(mm_store_t *store, const uint8_t scope[32], const char *const *types,
@@ -192,6 +339,20 @@ int mm_items_load(mm_store_t *store, const uint8_t scope[32], const char *const 
     if (rc)
         return rc;
     rc = mm_items_load_txn(txn, scope, types, out);
+    mm_txn_abort(&txn);
+    return rc;
+}
+
+int mm_items_load_latest(mm_store_t *store, const uint8_t scope[32], const char *const *types,
+                         size_t max, mm_items_t *out, size_t *total)
+{
+    mm_txn_t *txn;
+    memset(out, 0, sizeof *out);
+    *total = 0;
+    int rc = mm_store_begin(store, 0, &txn);
+    if (rc)
+        return rc;
+    rc = load(txn, scope, types, max, out, total);
     mm_txn_abort(&txn);
     return rc;
 }

@@ -40,13 +40,23 @@ extern const char *const MM_ITEM_TYPES[];
  * each device's entries stay in feed (seq) order whatever their times
  * (PROTOCOL.md 5.3: "latest" never follows a clock that jumped back).  Entries of
  * other types are dropped as they are read, so memory grows with what is
- * kept.  Free with mm_items_free (also on failure).  MM_OK; MM_ENOTFOUND
+ * kept.  When every type of types is indexed (core/view.h) only the
+ * entries the index names are read, so the cost grows with what is kept,
+ * not with the log; otherwise (types NULL, private notes, an older store
+ * opened read-only) every feed of the scope is read.  Free with
+ * mm_items_free (also on failure).  MM_OK; MM_ENOTFOUND
  * (unknown scope); MM_ENOMEM; MM_ECORRUPT (an entry that does not open). */
 int  mm_items_load_txn(mm_txn_t *txn, const uint8_t scope[32], const char *const *types,
                        mm_items_t *out) MM_NODISCARD;
 /* The same in a read transaction of its own. */
 int  mm_items_load(mm_store_t *store, const uint8_t scope[32], const char *const *types,
                    mm_items_t *out) MM_NODISCARD;
+/* The latest max items of those mm_items_load would give (max 0: all),
+ * in (time, id) order, and in *total how many there are in all.  With
+ * the index (core/view.h) only those max entries are opened; the other
+ * rows are only counted.  Errors as mm_items_load. */
+int  mm_items_load_latest(mm_store_t *store, const uint8_t scope[32], const char *const *types,
+                          size_t max, mm_items_t *out, size_t *total) MM_NODISCARD;
 void mm_items_free(mm_items_t *items);
 
 /* 1 if it has type t. */

@@ -15,6 +15,7 @@
 #include "core/propagate.h"
 #include "core/rekey.h"
 #include "core/mailbox.h"
+#include "core/view.h"
 
 #define FEED_KEY  64                /* author || scope */
 #define ENTRY_KEY 72                /* author || scope || seq (big-endian) */
@@ -56,6 +57,7 @@ int mm_log_head(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32]
 static int store_entry(mm_txn_t *txn, const mm_entry_t *e)
 {
     uint8_t ek[ENTRY_KEY];
+    txn->stored = 1;
     entry_key(ek, e->author, e->scope, e->seq);
     MDB_val k = { ENTRY_KEY, ek }, v = { e->len, (void *) e->bytes };
     int rc = mdb_put(txn->txn, txn->store->entries, &k, &v, MDB_NOOVERWRITE);
@@ -105,11 +107,13 @@ typedef struct {
     mm_scope_t *scope;
 } apply_t;
 
+/* A received entry's plaintext, as the verifier opened it: index it for
+ * the views (view.h), then apply it. */
 static int on_body(const mm_entry_t *e, const uint8_t *pt, size_t len, void *arg)
 {
     apply_t *a = arg;
-    (void) e;
-    return apply(a->txn, a->txn->store->device, a->cert, a->scope, pt, len);
+    int rc = mm_view_put(a->txn, a->scope, e, a->cert->identity, pt, len);
+    return rc ? rc : apply(a->txn, a->txn->store->device, a->cert, a->scope, pt, len);
 }
 
 /* A mailbox's store verifies blind: it holds no scope key (PROTOCOL.md 14). */
@@ -320,7 +324,8 @@ int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,
      * a checked body is taken as given. */
     mm_entry_t e;
     if ((rc = mm_entry_parse(buf, len, &e)) || (rc = mm_entry_check(&e, &ctx, MM_VERIFY_OWN))
-        || (rc = store(txn, &e)) || (rc = apply(txn, device, &cert, &scope, body, bodylen)))
+        || (rc = store(txn, &e)) || (rc = mm_view_put(txn, &scope, &e, cert.identity, body, bodylen))
+        || (rc = apply(txn, device, &cert, &scope, body, bodylen)))
         goto out;
     if (id_out)
         memcpy(id_out, e.id, MM_HASH_BYTES);
@@ -578,6 +583,10 @@ int mm_log_drop_scope(mm_txn_t *txn, const uint8_t scope[32], uint64_t *nentries
         total += n;
     }
     free(d.authors);
+    /* and their rows in the views index, whose count of entries held is
+     * then the store's again (view.h) */
+    if (rc == MM_OK && (rc = mm_view_forget_scope(txn, scope, NULL)) == MM_OK)
+        rc = mm_view_mark(txn);
     if (nentries)
         *nentries = rc == MM_OK ? total : 0;
     return rc;

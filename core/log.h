@@ -12,7 +12,9 @@
  *  is): a `rekey` listing this device adds the scope's new key
  *  (core/rekey.h); a `scope`, `peer` or `peer-rm` from an own device in the
  *  self scope changes the scope or peer record (core/propagate.h).  The
- *  body is the plaintext the verifier opened, never opened twice.
+ *  body is the plaintext the verifier opened, never opened twice; with it
+ *  each of them also indexes an engagement entry for the views
+ *  (core/view.h), so the index never lags the log.
  */
 #ifndef MM_LOG_H
 #define MM_LOG_H
@@ -104,7 +106,7 @@ int mm_log_check(mm_txn_t *txn, mm_fault_fn fn_fault, void *arg, uint64_t *nentr
  * MM_TEST_CLOCK_FILE (read at each call); other builds ignore both. */
 uint64_t mm_now_ms(void);
 
-/* Delete every feed of scope, entries and heads (write txn): what
+/* Delete every feed of scope, entries, heads and views rows (write txn): what
  * mm peer rm --purge does to a relationship's log (PROTOCOL.md 5.4, 6).
  * *nentries (may be NULL) gets how many entries went.  MM_OK; MM_ECORRUPT;
  * MM_ENOMEM; MM_EFULL; MM_EIO. */

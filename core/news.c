@@ -11,6 +11,8 @@
 #include "core/qindex.h"
 #include "core/scope.h"
 #include "core/utf8.h"
+#include "core/item.h"
+#include "core/view.h"
 
 void mm_news_runs_add(mm_news_runs_t *runs, const uint8_t scope[32], const uint8_t device[32],
                       uint64_t first, uint64_t last)
@@ -76,7 +78,8 @@ typedef struct {
     mm_txn_t         *txn;
     const mm_scope_t *scope;
     const mm_peer_t  *peer;             /* the author, my peer in this scope */
-    uint64_t          last;
+    const uint8_t    *device;           /* the run's feed (for walk_row) */
+    uint64_t          first, last;
     uint64_t          walked, walked_bytes;
     mm_news_list_t   *out;
     int               rc;
@@ -225,6 +228,19 @@ static int walk_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
     return w->rc;
 }
 
+/* A row of the views index: an entry of the run's feed within it? */
+static int walk_row(const mm_view_row_t *row, void *arg)
+{
+    walk_t *w = arg;
+    const uint8_t *buf;
+    size_t len;
+    if (memcmp(row->device, w->device, 32) || row->seq < w->first || row->seq > w->last)
+        return 0;
+    if (mm_log_get(w->txn, row->device, row->scope, row->seq, &buf, &len) != MM_OK)
+        return w->rc = MM_ECORRUPT;     /* the index names an entry the log does not hold */
+    return walk_entry(buf, len, row->seq, w);
+}
+
 static int read_run(mm_home_t *home, mm_txn_t *txn, const mm_news_run_t *run,
                     mm_news_list_t *out)
 {
@@ -252,8 +268,14 @@ static int read_run(mm_home_t *home, mm_txn_t *txn, const mm_news_run_t *run,
         rc = rc == MM_OK || rc == MM_ENOTFOUND ? MM_OK : rc;
         goto out;
     }
-    walk_t w = { .txn = txn, .scope = &sc, .peer = &p, .last = run->last, .out = out };
-    rc = mm_log_walk(txn, run->device, run->scope, run->first, walk_entry, &w);
+    walk_t w = { .txn = txn, .scope = &sc, .peer = &p, .device = run->device,
+                 .first = run->first, .last = run->last, .out = out };
+    /* Every kind of news is an engagement entry: with the index, read
+     * only those of the scope, not a run of bulk entries. */
+    if (mm_view_covers(txn, MM_SCOPE_PAIR, MM_ITEM_TYPES))
+        rc = mm_view_walk(txn, run->scope, 0, walk_row, &w);
+    else
+        rc = mm_log_walk(txn, run->device, run->scope, run->first, walk_entry, &w);
     if (rc > 0 || w.rc)
         rc = w.rc;
 out:

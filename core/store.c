@@ -10,6 +10,7 @@
 #include "core/store_int.h"
 #include "core/cert.h"
 #include "core/mp.h"
+#include "core/view.h"
 #include <stdio.h>
 #include "crypto/error.h"
 
@@ -51,7 +52,7 @@ int mm_store_rc(int rc)
 static unsigned own_format(void)
 {
     const char *v = getenv(MM_STORE_FORMAT_ENV);
-    if (v && (!strcmp(v, "1") || !strcmp(v, "2")))
+    if (v && (!strcmp(v, "1") || !strcmp(v, "2") || !strcmp(v, "3")))
         return (unsigned) (v[0] - '0');
     return MM_STORE_FORMAT;
 }
@@ -105,6 +106,11 @@ static int open_tables(mm_store_t *s, MDB_txn *txn, unsigned flags)
         else if (rc)
             return mm_store_rc(rc);
     }
+    /* format 4: the views index (view.h) */
+    rc = mdb_dbi_open(txn, "views", flags, &s->views);
+    s->has_views = rc == MDB_SUCCESS;
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+        return mm_store_rc(rc);
     return MM_OK;
 }
 
@@ -144,6 +150,9 @@ static int migrate(mm_store_t *s, MDB_txn *txn, unsigned format)
         rc = mm_cert_reindex(&t, NULL);
     /* 2 -> 3: the device tables, created empty by open_tables; the home
      * re-issues its own certificate as version 2 (home.c) */
+    /* 3 -> 4: the views index, built from the log (view.h) */
+    if (rc == MM_OK && format < 4 && s->has_views && (rc = mm_view_rebuild(&t, NULL)) == MM_OK)
+        rc = mm_view_mark(&t);
     return rc ? rc : put_format(s, txn, (uint8_t) own_format());
 }
 
@@ -314,7 +323,7 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
         free(s);
         return mm_store_rc(rc);
     }
-    mdb_env_set_maxdbs(s->env, 24);
+    mdb_env_set_maxdbs(s->env, 32);   /* room for tables of later formats */
     s->map_max = map_max();
     /* at least the store's size, whatever this says: mdb_env_open sees to it */
     mdb_env_set_mapsize(s->env, MM_STORE_MAP_INITIAL < s->map_max ? MM_STORE_MAP_INITIAL
@@ -340,7 +349,10 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
     rc = open_tables(s, txn, write ? MDB_CREATE : 0);
     if (rc == MM_OK)
         rc = check_format(s, txn, create && write, &format);
-    if ((rc == MM_ENOTFOUND || (rc == MM_OK && format < own_format()))
+    /* (a format-4 store without "views", derived data, gets it here and
+     * mm_view_heal fills it) */
+    if ((rc == MM_ENOTFOUND || (rc == MM_OK && format < own_format())
+         || (rc == MM_OK && format >= 4 && !s->has_views && own_format() >= 4))
         && !(flags & MM_STORE_RDONLY)) {
         /* a store from before a table was added, or of an older format:
          * keep a copy as it is, then add the tables and migrate, all in one
@@ -371,6 +383,8 @@ int mm_store_open(const char *dir, unsigned flags, mm_store_t **out)
         rc = mm_store_rc(rc);
         goto fail;
     }
+    if (!(flags & MM_STORE_RDONLY) && (rc = mm_view_heal(s)))
+        goto fail;
     *out = s;
     return MM_OK;
 fail:
@@ -447,6 +461,7 @@ int mm_store_begin(mm_store_t *self, int write, mm_txn_t **out)
         return MM_ENOMEM;
     t->store = self;
     t->write = write;
+    t->stored = 0;
     int rc = begin(self, write, &t->txn);
     if (rc) {
         free(t);
@@ -490,7 +505,12 @@ int mm_txn_commit(mm_txn_t **txn_p)
     if (!txn_p || !*txn_p)
         return MM_EINVAL;
     mm_txn_t *t = *txn_p;
-    int rc = mdb_txn_commit(t->txn);   /* frees the txn even on failure */
+    int rc = t->stored ? mm_view_mark(t) : MM_OK;
+    if (rc) {
+        mm_txn_abort(txn_p);
+        return rc;
+    }
+    rc = mdb_txn_commit(t->txn);       /* frees the txn even on failure */
     if (rc == MDB_MAP_FULL || rc == MDB_BAD_TXN)
         t->store->grow = 1;
     t->store->ntxn--;

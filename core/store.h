@@ -41,7 +41,7 @@
 #include <stdint.h>
 
 #define MM_STORE_FORMAT 4           /* meta "format"; 2 added "curves", 3 the device tables,
-                                     * 4 the mailbox tables */
+                                     * 4 the mailbox tables and "views" (core/view.h) */
 
 #define MM_STORE_MAP_INITIAL ((size_t) 64 << 20)
 #define MM_STORE_MAP_MAX     ((size_t) 64 << 30)

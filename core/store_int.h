@@ -4,7 +4,7 @@
  *  (.ci/layers checks).  Included by store.c, which opens the environment,
  *  by each module that keeps a table beside its records -- log.c (entries,
  *  heads), cert.c (certs, curves), scope.c (scopes), meta.c (meta), peer.c
- *  (peers), invite.c (invites), mailbox.c (usage, links, blocked), qindex.c (questions), revoke.c (revokes), endpoint.c (endpoints), device.c (seen) -- and by check.c,
+ *  (peers), invite.c (invites), mailbox.c (usage, links, blocked), qindex.c (questions), revoke.c (revokes), endpoint.c (endpoints), device.c (seen), view.c (views) -- and by check.c,
  *  which walks the entries to verify a whole store. */
 #ifndef MM_STORE_INT_H
 #define MM_STORE_INT_H
@@ -39,6 +39,9 @@ struct mm_store {
     MDB_dbi links;                  /* link key (32) -> pending link record (mailbox.h) */
     MDB_dbi blocked;                /* identity (32) -> empty: blocked by a mailbox's owner */
     int     has_v4;
+    MDB_dbi views;                  /* format 4: the index of engagement items (view.h) */
+    int     has_views;              /* 0: an older store opened read-only; views read the
+                                       log instead (item.h) */
     /* a mailbox's store (mm_store_set_mailbox): entries are verified blind
      * (checks 1-7) and charged to their author's identity, up to its quota */
     int      blind;
@@ -53,6 +56,8 @@ struct mm_txn {
     mm_store_t *store;
     MDB_txn *txn;
     int write;
+    int stored;                     /* an entry was stored: mm_txn_commit records
+                                       that the views index holds it (view.h) */
 };
 
 /* Call fn for every row of table dbi in key order; its non-zero value stops
