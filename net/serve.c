@@ -459,19 +459,11 @@ static void end_conn(server_t *sv, conn_t *c, int rc, const char *why)
     if (rc == MM_OK) {
         logf_(sv, "synced with %s: sent %llu, received %llu entries", label,
               (unsigned long long) st->entries_sent, (unsigned long long) st->entries_recv);
-        mm_txn_t *txn;
-        if (who && mm_store_begin(mm_home_store(sv->home), 1, &txn) == MM_OK) {
-            uint64_t now = mm_now_ms();
-            int trc = mm_catchup_synced(txn, mm_home_identity_pk(sv->home), who, now);
-            if (trc == MM_ENOTFOUND)
-                trc = MM_OK;        /* neither a peer nor ours: nothing to record */
-            const uint8_t *dev = mm_session_remote_device(c->session);
-            if (trc == MM_OK && dev)
-                trc = mm_device_seen(txn, dev, now);
-            if (trc != MM_OK || mm_txn_commit(&txn) != MM_OK)
-                logf_(sv, "could not record the time of the sync with %s", label);
-            mm_txn_abort(&txn);
-        }
+        /* core decides whether a session that moved nothing records anything */
+        if (who && mm_catchup_record(mm_home_store(sv->home), mm_home_identity_pk(sv->home), who,
+                                     mm_session_remote_device(c->session), mm_now_ms(),
+                                     st->entries_sent + st->entries_recv > 0) != MM_OK)
+            logf_(sv, "could not record the time of the sync with %s", label);
         if (sv->hook && who && !memcmp(who, mm_home_identity_pk(sv->home), 32))
             sv->hook->synced(sv->hook->arg, c->key);
     } else {
