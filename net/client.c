@@ -29,12 +29,19 @@ struct mm_client {
 int mm_client_open(const char *endpoint, const uint8_t server_device[32],
                    const uint8_t pk[32], const uint8_t sk[32], mm_client_t **out)
 {
-    static int seq;
-    char monep[64];
     uint8_t server_x[32];
     *out = NULL;
     if (mm_pk_to_x25519(server_x, server_device))
         return MM_EINVAL;
+    return mm_client_open_x(endpoint, server_x, pk, sk, out);
+}
+
+int mm_client_open_x(const char *endpoint, const uint8_t server_x[32],
+                     const uint8_t pk[32], const uint8_t sk[32], mm_client_t **out)
+{
+    static int seq;
+    char monep[64];
+    *out = NULL;
     mm_client_t *c = calloc(1, sizeof *c);
     if (!c || !(c->ctx = zmq_ctx_new())) {
         free(c);

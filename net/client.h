@@ -13,6 +13,12 @@ typedef struct mm_client mm_client_t;
  * MM_OK, MM_ENOMEM, MM_EINVAL (bad key or endpoint), MM_EIO. */
 int  mm_client_open(const char *endpoint, const uint8_t server_device[32],
                     const uint8_t pk[32], const uint8_t sk[32], mm_client_t **out) MM_NODISCARD;
+/* As mm_client_open with the server's key in its X25519 form, for a
+ * caller that has it already (the conversion checks the point: it costs
+ * as much as a signature check).  MM_OK, MM_ENOMEM, MM_EINVAL, MM_EIO. */
+int  mm_client_open_x(const char *endpoint, const uint8_t server_x[32],
+                      const uint8_t pk[32], const uint8_t sk[32],
+                      mm_client_t **out) MM_NODISCARD;
 /* Close; with flush, wait (up to 2 s) for frames not yet delivered, as
  * after a session's last ACK and DONE; without, drop them at once, as
  * after a failure, so an unreachable peer costs no extra wait. */
