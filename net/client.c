@@ -104,6 +104,27 @@ int mm_client_send(void *self, const void *buf, size_t len)
     return zmq_send(c->sock, buf, len, 0) == (int) len ? MM_OK : MM_EIO;
 }
 
+static void free_frame(void *data, void *hint)
+{
+    (void) hint;
+    free(data);
+}
+
+int mm_client_take(void *self, void *buf, size_t len)
+{
+    mm_client_t *c = self;
+    zmq_msg_t m;
+    if (zmq_msg_init_data(&m, buf, len, free_frame, NULL) != 0) {
+        free(buf);
+        return MM_ENOMEM;
+    }
+    if (zmq_msg_send(&m, c->sock, 0) != (int) len) {
+        zmq_msg_close(&m);          /* frees buf */
+        return MM_EIO;
+    }
+    return MM_OK;
+}
+
 /* A monitor event: 2-byte event number, 4-byte value, then the endpoint. */
 static int monitor_event(mm_client_t *c)
 {

@@ -26,6 +26,10 @@ void mm_client_close(mm_client_t **self_p, int flush);
 
 /* Send one frame: MM_OK or MM_EIO. */
 int  mm_client_send(void *self, const void *buf, size_t len) MM_NODISCARD;
+/* Send one frame without copying it: buf (from malloc) is ZeroMQ's from
+ * now on, freed once sent or on failure (mm_session_take_fn).  MM_OK;
+ * MM_ENOMEM; MM_EIO. */
+int  mm_client_take(void *self, void *buf, size_t len) MM_NODISCARD;
 
 /* Wait up to timeout_ms for one frame; *buf is valid until the next call.
  * MM_OK; MM_ETIMEOUT; MM_EREFUSED (the server's authentication refused us);

@@ -85,6 +85,7 @@ struct mm_session {
     mm_sync_stats_t stats;
     uint8_t    *frame;
     mm_session_send_fn send;
+    mm_session_take_fn take;        /* NULL: frames are copied by send */
     void       *arg;
 };
 
@@ -196,6 +197,11 @@ void mm_session_on_event(mm_session_t *self, mm_session_event_fn fn, void *arg)
     self->event_arg = arg;
 }
 
+void mm_session_on_take(mm_session_t *self, mm_session_take_fn fn)
+{
+    self->take = fn;
+}
+
 void mm_session_on_hello(mm_session_t *self, mm_session_hello_fn fn, void *arg)
 {
     self->on_hello = fn;
@@ -228,6 +234,20 @@ static int send_writer(mm_session_t *s, mm_mp_writer_t *w)
 {
     int rc = mm_mp_writer_status(w);
     return rc ? rc : s->send(s->arg, w->buf, w->len);
+}
+
+/* An ENTRIES frame written into s->frame: handed to the transport, which
+ * takes the buffer (no copy of the entry bytes), when it can; s->frame is
+ * then a fresh one (malloc reuses the one freed before: same size). */
+static int send_frame(mm_session_t *s, mm_mp_writer_t *w)
+{
+    int rc = mm_mp_writer_status(w);
+    uint8_t *next;
+    if (rc || !s->take || w->buf != s->frame || !(next = malloc(FRAME_CAP)))
+        return rc ? rc : send_writer(s, w);
+    uint8_t *full = s->frame;
+    s->frame = next;
+    return s->take(s->arg, full, w->len);
 }
 
 /* Tell the remote why we end the session, and end it. */
@@ -540,7 +560,7 @@ static int send_run(mm_session_t *s)
     mm_wire_entries_begin(&w, r->n);
     for (uint32_t i = 0; i < r->n; i++)
         mm_wire_entries_add(&w, r->bufs[i], r->lens[i]);
-    if ((rc = send_writer(s, &w)))
+    if ((rc = send_frame(s, &w)))
         goto out;
     s->credit--;
     s->stats.frames_sent++;

@@ -178,7 +178,8 @@ static int one_endpoint(mm_home_t *home, const uint8_t expect[32], const uint8_t
         goto out;
     }
     if ((rc = mm_session_new(home, 1, remote, expect, mm_client_send, c, &s))
-        || (mm_session_on_event(s, on_event, &ev), rc = mm_session_start(s))) {
+        || (mm_session_on_event(s, on_event, &ev), mm_session_on_take(s, mm_client_take),
+            rc = mm_session_start(s))) {
         snprintf(errtext, errcap, "cannot start a session: %s", mm_strerror(rc));
         goto out;
     }
