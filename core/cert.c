@@ -415,6 +415,15 @@ int mm_cert_reindex(mm_txn_t *txn, size_t *added)
     return ret;
 }
 
+static int stop_at_one(const mm_cert_t *c, const uint8_t *raw, size_t len, void *arg)
+{
+    (void) c;
+    (void) raw;
+    (void) len;
+    (void) arg;
+    return 1;
+}
+
 typedef struct {
     const uint8_t *x;
     mm_cert_fn fn;
@@ -430,6 +439,14 @@ static int scan_one(const mm_cert_t *c, const uint8_t *raw, size_t len, void *ar
         return 0;
     f->found = 1;
     return f->fn(c, raw, len, f->arg);
+}
+
+int mm_cert_curve_held(mm_txn_t *txn, const uint8_t x25519[32])
+{
+    if (!txn->store->has_curves)
+        return mm_cert_by_curve(txn, x25519, stop_at_one, NULL) == 1;
+    MDB_val k = { 32, (void *) x25519 }, v;
+    return mdb_get(txn->txn, txn->store->curves, &k, &v) == MDB_SUCCESS;
 }
 
 int mm_cert_curve_is(mm_txn_t *txn, const uint8_t x25519[32], const uint8_t device[32])

@@ -137,6 +137,12 @@ int mm_cert_count(mm_txn_t *txn, const uint8_t identity[32], unsigned *n) MM_NOD
 typedef int (*mm_cert_fn)(const mm_cert_t *c, const uint8_t *raw, size_t len, void *arg);
 int mm_cert_foreach(mm_txn_t *txn, mm_cert_fn fn, void *arg) MM_NODISCARD;
 
+/* 1 if a certificate is stored whose device key has X25519 form x25519:
+ * one lookup in the curves index, which mm_cert_by_curve reads with the
+ * check that each row agrees with its certificate (a point conversion per
+ * row); this only asks whether there is one.  0 otherwise. */
+int mm_cert_curve_held(mm_txn_t *txn, const uint8_t x25519[32]);
+
 /* 1 if x25519 is the X25519 form of the Ed25519 key device: looked up in
  * the curves index when device is stored (the index row was computed when
  * its certificate was), else computed (mm_pk_to_x25519, which costs about

@@ -593,6 +593,8 @@ static void test_check_held(void **state)
     assert_rc(mm_pk_to_x25519(xs, mm_keypair_pk(stranger)), MM_OK);
     assert_int_equal(mm_cert_curve_is(txn, x, mm_keypair_pk(device)), 1);
     assert_int_equal(mm_cert_curve_is(txn, xs, mm_keypair_pk(device)), 0);
+    assert_int_equal(mm_cert_curve_held(txn, x), 1);
+    assert_int_equal(mm_cert_curve_held(txn, xs), 0);
     /* not stored: computed */
     assert_int_equal(mm_cert_curve_is(txn, xs, mm_keypair_pk(stranger)), 1);
     assert_int_equal(mm_cert_curve_is(txn, x, mm_keypair_pk(stranger)), 0);
