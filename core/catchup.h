@@ -37,6 +37,25 @@ int mm_catchup_pending(mm_txn_t *txn, uint8_t (*out)[32], size_t max, size_t *n)
 int mm_catchup_synced(mm_txn_t *txn, const uint8_t own[32], const uint8_t identity[32],
                       uint64_t now) MM_NODISCARD;
 
+/* How stale a peer's last_sync and a device's seen may grow before a
+ * session that moved nothing records them (PROTOCOL.md 6); the variable
+ * MM_CATCHUP_RECORD_ENV (ms, read at each call, at most this) lowers it
+ * for tests. */
+#define MM_CATCHUP_RECORD_MS  ((uint64_t) 10 * 60 * 1000)
+#define MM_CATCHUP_RECORD_ENV "MM_SYNC_RECORD_MS"
+
+/* What a completed sync session with identity (via its device, NULL if
+ * unknown) records, in a transaction of its own: mm_catchup_synced and
+ * mm_device_seen at now.  A session that moved nothing (moved 0: no entry
+ * sent or stored) writes them only when that is news: identity is still to
+ * be caught up with, or the stored last_sync or seen is missing or
+ * MM_CATCHUP_RECORD_MS old; otherwise it writes nothing at all, so that a
+ * no-op sync makes no durable write (one fsync less on each side).  An
+ * identity that is neither a peer nor own has only its device's seen
+ * recorded.  MM_OK; MM_ECORRUPT; MM_EBUSY; MM_EFULL; MM_EIO. */
+int mm_catchup_record(mm_store_t *store, const uint8_t own[32], const uint8_t identity[32],
+                      const uint8_t *device, uint64_t now, int moved) MM_NODISCARD;
+
 /* Remove identity from the set, synced or not (a purged peer: there is
  * nothing left to catch up on).  MM_OK; MM_EFULL; MM_EIO. */
 int mm_catchup_del(mm_txn_t *txn, const uint8_t identity[32]) MM_NODISCARD;

@@ -232,17 +232,36 @@ int mm_cert_count(mm_txn_t *txn, const uint8_t identity[32], unsigned *n)
     return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? MM_OK : mm_store_rc(rc);
 }
 
+int mm_cert_check(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out, int *held)
+{
+    int rc = mm_cert_decode(buf, len, out);
+    *held = 0;
+    if (rc)
+        return rc;
+    MDB_val k = { MM_PK_BYTES, out->device }, v;
+    rc = mdb_get(txn->txn, txn->store->certs, &k, &v);
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+        return mm_store_rc(rc);
+    /* the very bytes we stored were verified when stored (3.1) */
+    if (rc == MDB_SUCCESS && v.mv_size == len && memcmp(v.mv_data, buf, len) == 0) {
+        *held = 1;
+        return MM_OK;
+    }
+    return mm_cert_parse(buf, len, out);
+}
+
 int mm_cert_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out)
 {
     mm_cert_t c, old;
-    int rc = mm_cert_parse(buf, len, &c);
+    int held;
+    int rc = mm_cert_check(txn, buf, len, &c, &held);
     if (rc)
         return rc;
+    if (held)
+        goto done;
     MDB_val k = { MM_PK_BYTES, c.device }, v;
     rc = mdb_get(txn->txn, txn->store->certs, &k, &v);
     if (rc == MDB_SUCCESS) {
-        if (v.mv_size == len && memcmp(v.mv_data, buf, len) == 0)
-            goto done;
         if (mm_cert_decode(v.mv_data, v.mv_size, &old) != MM_OK)
             return MM_ECORRUPT;
         if (memcmp(old.identity, c.identity, MM_PK_BYTES) != 0)
@@ -396,6 +415,15 @@ int mm_cert_reindex(mm_txn_t *txn, size_t *added)
     return ret;
 }
 
+static int stop_at_one(const mm_cert_t *c, const uint8_t *raw, size_t len, void *arg)
+{
+    (void) c;
+    (void) raw;
+    (void) len;
+    (void) arg;
+    return 1;
+}
+
 typedef struct {
     const uint8_t *x;
     mm_cert_fn fn;
@@ -411,6 +439,30 @@ static int scan_one(const mm_cert_t *c, const uint8_t *raw, size_t len, void *ar
         return 0;
     f->found = 1;
     return f->fn(c, raw, len, f->arg);
+}
+
+int mm_cert_curve_held(mm_txn_t *txn, const uint8_t x25519[32])
+{
+    if (!txn->store->has_curves)
+        return mm_cert_by_curve(txn, x25519, stop_at_one, NULL) == 1;
+    MDB_val k = { 32, (void *) x25519 }, v;
+    return mdb_get(txn->txn, txn->store->curves, &k, &v) == MDB_SUCCESS;
+}
+
+int mm_cert_curve_is(mm_txn_t *txn, const uint8_t x25519[32], const uint8_t device[32])
+{
+    uint8_t x[32];
+    if (txn->store->has_curves) {
+        MDB_cursor *cur;
+        MDB_val k = { 32, (void *) x25519 }, v = { 32, (void *) device };
+        if (mdb_cursor_open(txn->txn, txn->store->curves, &cur) == MDB_SUCCESS) {
+            int rc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH);
+            mdb_cursor_close(cur);
+            if (rc == MDB_SUCCESS)
+                return 1;       /* computed from the device key when it was stored */
+        }
+    }
+    return mm_pk_to_x25519(x, device) == MM_OK && memcmp(x, x25519, 32) == 0;
 }
 
 int mm_cert_by_curve(mm_txn_t *txn, const uint8_t x25519[32], mm_cert_fn fn, void *arg)

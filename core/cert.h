@@ -93,6 +93,15 @@ int mm_cert_parse(const uint8_t *buf, size_t len, mm_cert_t *out) MM_NODISCARD;
  * read back from the store, which were checked when they were admitted. */
 int mm_cert_decode(const uint8_t *buf, size_t len, mm_cert_t *out) MM_NODISCARD;
 
+/* As mm_cert_parse, but the signatures are not checked again when txn's
+ * store holds these very bytes as the certificate of the device they name:
+ * they were verified when they were stored (PROTOCOL.md 3.1), so a peer's
+ * certificate that comes in every HELLO and DEVICES costs no signature
+ * check after the first.  *held is 1 if so, else 0.  MM_OK; mm_cert_parse's
+ * errors; MM_EIO. */
+int mm_cert_check(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_cert_t *out,
+                  int *held) MM_NODISCARD;
+
 /* 1 if the certificate itself proves that the device holds its key
  * (version 2): only such a certificate may be relayed for another device
  * (CERT frames, device statements).  A version-1 one is admitted only
@@ -127,6 +136,18 @@ int mm_cert_count(mm_txn_t *txn, const uint8_t identity[32], unsigned *n) MM_NOD
  * map).  Non-zero from fn stops the walk and is returned. */
 typedef int (*mm_cert_fn)(const mm_cert_t *c, const uint8_t *raw, size_t len, void *arg);
 int mm_cert_foreach(mm_txn_t *txn, mm_cert_fn fn, void *arg) MM_NODISCARD;
+
+/* 1 if a certificate is stored whose device key has X25519 form x25519:
+ * one lookup in the curves index, which mm_cert_by_curve reads with the
+ * check that each row agrees with its certificate (a point conversion per
+ * row); this only asks whether there is one.  0 otherwise. */
+int mm_cert_curve_held(mm_txn_t *txn, const uint8_t x25519[32]);
+
+/* 1 if x25519 is the X25519 form of the Ed25519 key device: looked up in
+ * the curves index when device is stored (the index row was computed when
+ * its certificate was), else computed (mm_pk_to_x25519, which costs about
+ * as much as a signature check).  0 otherwise. */
+int mm_cert_curve_is(mm_txn_t *txn, const uint8_t x25519[32], const uint8_t device[32]);
 
 /* Call fn for each admitted certificate whose device key has X25519 form
  * x25519 (the key a CURVE client proved), in device key order: one lookup

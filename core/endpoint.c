@@ -110,17 +110,42 @@ int mm_endpoint_get(mm_txn_t *txn, const uint8_t device[32], mm_endpoint_t *out,
     return MM_OK;
 }
 
+int mm_endpoint_check(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_endpoint_t *out,
+                      int *held)
+{
+    MDB_val k = { 32, NULL }, v;
+    int rc = parse(buf, len, out, 0);
+    *held = 0;
+    if (rc)
+        return rc;
+    if (txn->store->has_v3) {
+        k.mv_data = out->device;
+        rc = mdb_get(txn->txn, txn->store->endpoints, &k, &v);
+        if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+            return mm_store_rc(rc);
+        /* the very bytes we stored were verified when stored */
+        if (rc == MDB_SUCCESS && v.mv_size == len && memcmp(v.mv_data, buf, len) == 0) {
+            *held = 1;
+            return MM_OK;
+        }
+    }
+    return parse(buf, len, out, 1);
+}
+
 int mm_endpoint_put(mm_txn_t *txn, const uint8_t *buf, size_t len, int *replaced)
 {
     mm_endpoint_t e, old;
+    int held;
     memset(&old, 0, sizeof old);
     if (replaced)
         *replaced = 0;
-    int rc = mm_endpoint_parse(buf, len, &e);
-    if (rc)
+    if (!txn->store->has_v3) {    /* a bad statement is still said to be bad */
+        int prc = mm_endpoint_parse(buf, len, &e);
+        return prc ? prc : MM_EVERSION;
+    }
+    int rc = mm_endpoint_check(txn, buf, len, &e, &held);
+    if (rc || held)
         return rc;
-    if (!txn->store->has_v3)
-        return MM_EVERSION;
     rc = mm_endpoint_get(txn, e.device, &old, NULL, NULL);
     if (rc == MM_OK && old.seq >= e.seq)
         return MM_OK;               /* only a greater seq replaces: order-free */

@@ -46,6 +46,13 @@ int mm_endpoint_make(const mm_keypair_t *device, uint64_t seq,
  * MM_EBADSIG. */
 int mm_endpoint_parse(const uint8_t *buf, size_t len, mm_endpoint_t *out) MM_NODISCARD;
 
+/* As mm_endpoint_parse, but the signature is not checked again when txn's
+ * store holds these very bytes as the statement of the device they name
+ * (it was verified when stored).  *held is 1 if so, else 0.  MM_OK;
+ * mm_endpoint_parse's errors; MM_EIO. */
+int mm_endpoint_check(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_endpoint_t *out,
+                      int *held) MM_NODISCARD;
+
 /* Verify and store a statement unless the one stored for its device has
  * a seq at least as great.  *replaced (may be NULL) is 1 if it was
  * stored.  MM_OK; mm_endpoint_parse's errors; MM_EVERSION (a store without

@@ -152,23 +152,46 @@ static int stored(mm_txn_t *txn, const uint8_t key[64], mm_revoke_t *out)
     return parse(v.mv_data, v.mv_size, out, 0) ? MM_ECORRUPT : MM_OK;
 }
 
+int mm_revoke_check(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_revoke_t *out,
+                    int *held)
+{
+    uint8_t key[64];
+    int rc = parse(buf, len, out, 0);
+    *held = 0;
+    if (rc)
+        return rc;
+    if (txn->store->has_v3) {
+        memcpy(key, out->device, 32);
+        memcpy(key + 32, out->hash, 32);
+        MDB_val k = { 64, key }, v;
+        rc = mdb_get(txn->txn, txn->store->revokes, &k, &v);
+        if (rc == MDB_SUCCESS) {    /* the same bytes (same hash), verified when stored */
+            *held = 1;
+            return MM_OK;
+        }
+        if (rc != MDB_NOTFOUND)
+            return mm_store_rc(rc);
+    }
+    return parse(buf, len, out, 1);
+}
+
 int mm_revoke_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_revoke_t *out)
 {
     mm_revoke_t r;
     uint8_t key[64];
-    int rc = mm_revoke_parse(buf, len, &r);
+    int held;
+    if (!txn->store->has_v3) {    /* a bad statement is still said to be bad */
+        int prc = mm_revoke_parse(buf, len, &r);
+        return prc ? prc : MM_EVERSION;
+    }
+    int rc = mm_revoke_check(txn, buf, len, &r, &held);
     if (rc)
         return rc;
-    if (!txn->store->has_v3)
-        return MM_EVERSION;
     memcpy(key, r.device, 32);
     memcpy(key + 32, r.hash, 32);
     MDB_val k = { 64, key }, v;
-    rc = mdb_get(txn->txn, txn->store->revokes, &k, &v);
-    if (rc == MDB_SUCCESS)          /* the same bytes (same hash): already held */
+    if (held)
         return out ? stored(txn, key, out) : MM_OK;
-    if (rc != MDB_NOTFOUND)
-        return mm_store_rc(rc);
     count_t c = { r.identity, 0 };
     if ((rc = walk_device(txn, r.device, count_one, &c)) < 0)
         return rc;

@@ -66,6 +66,12 @@ int mm_revoke_parse(const uint8_t *buf, size_t len, mm_revoke_t *out) MM_NODISCA
 /* The last valid seq r gives for scope: 0 if r does not list it. */
 uint64_t mm_revoke_last_of(const mm_revoke_t *r, const uint8_t scope[32]);
 
+/* As mm_revoke_parse, but the signature is not checked again when txn's
+ * store holds these very bytes (it was verified when stored).  *held is 1
+ * if so, else 0.  MM_OK; mm_revoke_parse's errors; MM_EIO. */
+int mm_revoke_check(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_revoke_t *out,
+                    int *held) MM_NODISCARD;
+
 /* Verify and store a statement (a no-op if held).  Who may hand one over is
  * the caller's rule (the session's); any verifying statement is stored.
  * MM_OK (*out filled if non-NULL, its lasts pointing into the map until

@@ -29,12 +29,19 @@ struct mm_client {
 int mm_client_open(const char *endpoint, const uint8_t server_device[32],
                    const uint8_t pk[32], const uint8_t sk[32], mm_client_t **out)
 {
-    static int seq;
-    char monep[64];
     uint8_t server_x[32];
     *out = NULL;
     if (mm_pk_to_x25519(server_x, server_device))
         return MM_EINVAL;
+    return mm_client_open_x(endpoint, server_x, pk, sk, out);
+}
+
+int mm_client_open_x(const char *endpoint, const uint8_t server_x[32],
+                     const uint8_t pk[32], const uint8_t sk[32], mm_client_t **out)
+{
+    static int seq;
+    char monep[64];
+    *out = NULL;
     mm_client_t *c = calloc(1, sizeof *c);
     if (!c || !(c->ctx = zmq_ctx_new())) {
         free(c);
@@ -95,6 +102,27 @@ int mm_client_send(void *self, const void *buf, size_t len)
 {
     mm_client_t *c = self;
     return zmq_send(c->sock, buf, len, 0) == (int) len ? MM_OK : MM_EIO;
+}
+
+static void free_frame(void *data, void *hint)
+{
+    (void) hint;
+    free(data);
+}
+
+int mm_client_take(void *self, void *buf, size_t len)
+{
+    mm_client_t *c = self;
+    zmq_msg_t m;
+    if (zmq_msg_init_data(&m, buf, len, free_frame, NULL) != 0) {
+        free(buf);
+        return MM_ENOMEM;
+    }
+    if (zmq_msg_send(&m, c->sock, 0) != (int) len) {
+        zmq_msg_close(&m);          /* frees buf */
+        return MM_EIO;
+    }
+    return MM_OK;
 }
 
 /* A monitor event: 2-byte event number, 4-byte value, then the endpoint. */

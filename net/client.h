@@ -13,6 +13,12 @@ typedef struct mm_client mm_client_t;
  * MM_OK, MM_ENOMEM, MM_EINVAL (bad key or endpoint), MM_EIO. */
 int  mm_client_open(const char *endpoint, const uint8_t server_device[32],
                     const uint8_t pk[32], const uint8_t sk[32], mm_client_t **out) MM_NODISCARD;
+/* As mm_client_open with the server's key in its X25519 form, for a
+ * caller that has it already (the conversion checks the point: it costs
+ * as much as a signature check).  MM_OK, MM_ENOMEM, MM_EINVAL, MM_EIO. */
+int  mm_client_open_x(const char *endpoint, const uint8_t server_x[32],
+                      const uint8_t pk[32], const uint8_t sk[32],
+                      mm_client_t **out) MM_NODISCARD;
 /* Close; with flush, wait (up to 2 s) for frames not yet delivered, as
  * after a session's last ACK and DONE; without, drop them at once, as
  * after a failure, so an unreachable peer costs no extra wait. */
@@ -20,6 +26,10 @@ void mm_client_close(mm_client_t **self_p, int flush);
 
 /* Send one frame: MM_OK or MM_EIO. */
 int  mm_client_send(void *self, const void *buf, size_t len) MM_NODISCARD;
+/* Send one frame without copying it: buf (from malloc) is ZeroMQ's from
+ * now on, freed once sent or on failure (mm_session_take_fn).  MM_OK;
+ * MM_ENOMEM; MM_EIO. */
+int  mm_client_take(void *self, void *buf, size_t len) MM_NODISCARD;
 
 /* Wait up to timeout_ms for one frame; *buf is valid until the next call.
  * MM_OK; MM_ETIMEOUT; MM_EREFUSED (the server's authentication refused us);

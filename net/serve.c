@@ -356,6 +356,31 @@ static int send_to(void *arg, const void *buf, size_t len)
     return MM_OK;
 }
 
+static void free_frame(void *data, void *hint)
+{
+    (void) hint;
+    free(data);
+}
+
+/* As send_to, the frame's buffer taken by ZeroMQ rather than copied
+ * (mm_session_take_fn): an ENTRIES frame of up to 2 MiB. */
+static int take_to(void *arg, void *buf, size_t len)
+{
+    server_t *sv = arg;
+    conn_t *c = sv->current;
+    zmq_msg_t m;
+    if (zmq_msg_init_data(&m, buf, len, free_frame, NULL) != 0) {
+        free(buf);
+        return MM_ENOMEM;
+    }
+    if (zmq_send(sv->router, c->rid, c->ridlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+        || zmq_msg_send(&m, sv->router, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&m);          /* frees buf */
+        return MM_EIO;
+    }
+    return MM_OK;
+}
+
 static void send_raw(server_t *sv, const uint8_t *rid, size_t ridlen, mm_mp_writer_t *w)
 {
     if (mm_mp_writer_status(w))
@@ -466,19 +491,11 @@ static void end_conn(server_t *sv, conn_t *c, int rc, const char *why)
     if (rc == MM_OK) {
         logf_(sv, "synced with %s: sent %llu, received %llu entries", label,
               (unsigned long long) st->entries_sent, (unsigned long long) st->entries_recv);
-        mm_txn_t *txn;
-        if (who && mm_store_begin(mm_home_store(sv->home), 1, &txn) == MM_OK) {
-            uint64_t now = mm_now_ms();
-            int trc = mm_catchup_synced(txn, mm_home_identity_pk(sv->home), who, now);
-            if (trc == MM_ENOTFOUND)
-                trc = MM_OK;        /* neither a peer nor ours: nothing to record */
-            const uint8_t *dev = mm_session_remote_device(c->session);
-            if (trc == MM_OK && dev)
-                trc = mm_device_seen(txn, dev, now);
-            if (trc != MM_OK || mm_txn_commit(&txn) != MM_OK)
-                logf_(sv, "could not record the time of the sync with %s", label);
-            mm_txn_abort(&txn);
-        }
+        /* core decides whether a session that moved nothing records anything */
+        if (who && mm_catchup_record(mm_home_store(sv->home), mm_home_identity_pk(sv->home), who,
+                                     mm_session_remote_device(c->session), mm_now_ms(),
+                                     st->entries_sent + st->entries_recv > 0) != MM_OK)
+            logf_(sv, "could not record the time of the sync with %s", label);
         if (sv->hook && who && !memcmp(who, mm_home_identity_pk(sv->home), 32))
             sv->hook->synced(sv->hook->arg, c->key);
     } else {
@@ -515,15 +532,6 @@ static int hello_gate(void *arg, const uint8_t identity[32], char *why, size_t c
 }
 
 /* 1 if we hold a certificate of a device with X25519 key `key`. */
-static int cert_held(const mm_cert_t *c, const uint8_t *raw, size_t len, void *arg)
-{
-    (void) c;
-    (void) raw;
-    (void) len;
-    (void) arg;
-    return 1;
-}
-
 /* The first frame of a connection whose key we held no certificate for:
  * it must be a HELLO whose version-2 certificate certifies that very key
  * for this person or a known, unblocked peer (PROTOCOL.md 7, 8.6).  MM_OK
@@ -625,7 +633,7 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
         /* a key without a certificate: its first frame proves it or nothing */
         int held = 0;
         if (mm_store_begin(mm_home_store(sv->home), 0, &txn) == MM_OK) {
-            held = mm_cert_by_curve(txn, key, cert_held, NULL) == 1;
+            held = mm_cert_curve_held(txn, key);    /* ZAP checked its rows */
             mm_txn_abort(&txn);
         }
         if (!held) {
@@ -645,6 +653,7 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
             send_error(sv, rid, ridlen, MM_ENOMEM, "out of memory");
             return;
         }
+        mm_session_on_take(c->session, take_to);
         memcpy(c->key, key, 32);
         c->fd = fd;
         c->ticket = mm_conntab_hold(sv->conns_tab, fd);

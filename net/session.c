@@ -85,6 +85,7 @@ struct mm_session {
     mm_sync_stats_t stats;
     uint8_t    *frame;
     mm_session_send_fn send;
+    mm_session_take_fn take;        /* NULL: frames are copied by send */
     void       *arg;
 };
 
@@ -196,6 +197,11 @@ void mm_session_on_event(mm_session_t *self, mm_session_event_fn fn, void *arg)
     self->event_arg = arg;
 }
 
+void mm_session_on_take(mm_session_t *self, mm_session_take_fn fn)
+{
+    self->take = fn;
+}
+
 void mm_session_on_hello(mm_session_t *self, mm_session_hello_fn fn, void *arg)
 {
     self->on_hello = fn;
@@ -228,6 +234,20 @@ static int send_writer(mm_session_t *s, mm_mp_writer_t *w)
 {
     int rc = mm_mp_writer_status(w);
     return rc ? rc : s->send(s->arg, w->buf, w->len);
+}
+
+/* An ENTRIES frame written into s->frame: handed to the transport, which
+ * takes the buffer (no copy of the entry bytes), when it can; s->frame is
+ * then a fresh one (malloc reuses the one freed before: same size). */
+static int send_frame(mm_session_t *s, mm_mp_writer_t *w)
+{
+    int rc = mm_mp_writer_status(w);
+    uint8_t *next;
+    if (rc || !s->take || w->buf != s->frame || !(next = malloc(FRAME_CAP)))
+        return rc ? rc : send_writer(s, w);
+    uint8_t *full = s->frame;
+    s->frame = next;
+    return s->take(s->arg, full, w->len);
 }
 
 /* Tell the remote why we end the session, and end it. */
@@ -540,7 +560,7 @@ static int send_run(mm_session_t *s)
     mm_wire_entries_begin(&w, r->n);
     for (uint32_t i = 0; i < r->n; i++)
         mm_wire_entries_add(&w, r->bufs[i], r->lens[i]);
-    if ((rc = send_writer(s, &w)))
+    if ((rc = send_frame(s, &w)))
         goto out;
     s->credit--;
     s->stats.frames_sent++;
@@ -723,38 +743,45 @@ static int send_fork(mm_session_t *s, const uint8_t *const *bufs, const size_t *
     return rc;
 }
 
+/* The last seq of author's feed in scope its revocations accept
+ * (UINT64_MAX: not revoked). */
+static int accepted_last(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32],
+                         uint64_t *last)
+{
+    mm_cert_t c;
+    int revoked = 0;
+    *last = UINT64_MAX;
+    int rc = mm_cert_get(txn, author, &c, NULL, NULL);
+    if (rc == MM_ENOTFOUND)
+        return MM_OK;
+    if (rc == MM_OK)
+        rc = mm_revoke_state(txn, author, c.identity, scope, &revoked, last);
+    if (rc == MM_OK && !revoked)
+        *last = UINT64_MAX;
+    return rc;
+}
+
 /* A feed both list (PROTOCOL.md 8.7): if we hold a proof that it forked,
  * hand it on; if our entry at the remote's seq is not the one whose id it
  * sent, challenge it with ours.  Either way the feed is held back (*hold).
- * Only the side holding the longer (or an equal) feed can compare. */
+ * Only the side holding the longer (or an equal) feed can compare.
+ * A revoked author's feed is settled by its revocation: only positions up
+ * to the last it accepts still matter, so a fork past them (the copied
+ * home reset, the copy revoked) is no longer news for anyone.  The common
+ * case, equal heads, costs one lookup: the head's id is in the heads row. */
 static int check_feed(mm_session_t *s, mm_txn_t *txn, const mm_have_t *mine,
                       const mm_have_t *theirs, int *hold)
 {
     mm_fork_t fk;
-    const uint8_t *buf;
-    size_t len;
+    const uint8_t *buf = NULL;
+    size_t len = 0;
     uint8_t id[32];
-    mm_cert_t c;
-    int revoked = 0;
-    uint64_t last = UINT64_MAX;
+    uint64_t last;
     *hold = 0;
-    /* A revoked author's feed is settled by its revocation (PROTOCOL.md
-     * 8.7): only positions up to the last it accepts still matter, so a
-     * fork past them (the copied home reset, the copy revoked) is no
-     * longer news for anyone. */
-    int rc = mm_cert_get(txn, mine->author, &c, NULL, NULL);
-    if (rc == MM_OK)
-        rc = mm_revoke_state(txn, mine->author, c.identity, mine->scope, &revoked, &last);
-    else if (rc == MM_ENOTFOUND)
-        rc = MM_OK;
-    if (rc)
-        return rc;
-    if (!revoked)
-        last = UINT64_MAX;
-    rc = mm_fork_get(txn, mine->author, mine->scope, &fk);
-    if (rc == MM_OK && fk.seq > last)
-        return MM_OK;
+    int rc = mm_fork_get(txn, mine->author, mine->scope, &fk);
     if (rc == MM_OK) {
+        if ((rc = accepted_last(txn, mine->author, mine->scope, &last)) || fk.seq > last)
+            return rc;
         const uint8_t *bufs[2] = { fk.a, fk.b };
         size_t lens[2] = { fk.alen, fk.blen };
         *hold = 1;
@@ -762,13 +789,21 @@ static int check_feed(mm_session_t *s, mm_txn_t *txn, const mm_have_t *mine,
     }
     if (rc != MM_ENOTFOUND)
         return rc;
-    if (theirs->seq == 0 || theirs->seq > mine->seq || theirs->seq > last)
+    if (theirs->seq == 0 || theirs->seq > mine->seq)
         return MM_OK;
-    if ((rc = mm_log_get(txn, mine->author, mine->scope, theirs->seq, &buf, &len)))
-        return rc == MM_ENOTFOUND ? MM_ECORRUPT : rc;    /* below our head: stored */
-    mm_hash(id, buf, len);
+    if (theirs->seq == mine->seq) {
+        memcpy(id, mine->head, 32);
+    } else {
+        if ((rc = mm_log_get(txn, mine->author, mine->scope, theirs->seq, &buf, &len)))
+            return rc == MM_ENOTFOUND ? MM_ECORRUPT : rc;    /* below our head: stored */
+        mm_hash(id, buf, len);
+    }
     if (memcmp(id, theirs->head, 32) == 0)
         return MM_OK;
+    if ((rc = accepted_last(txn, mine->author, mine->scope, &last)) || theirs->seq > last)
+        return rc;
+    if (!buf && (rc = mm_log_get(txn, mine->author, mine->scope, theirs->seq, &buf, &len)))
+        return rc == MM_ENOTFOUND ? MM_ECORRUPT : rc;
     *hold = 1;
     return send_fork(s, &buf, &len, 1);
 }
@@ -821,6 +856,8 @@ static int make_plan(mm_session_t *s)
         }
         uint64_t from = theirs ? theirs->seq + 1 : 1;
         mm_have_t upto = f.v[i];
+        if (from > upto.seq)
+            continue;               /* nothing new (the cap below only lowers seq) */
         if ((rc = revoked_cap(txn, &upto)))
             break;
         if (from > upto.seq || refused(s, txn, f.v[i].author)
@@ -850,17 +887,24 @@ static int make_plan(mm_session_t *s)
 static int on_hello(mm_session_t *s, const mm_msg_t *m)
 {
     mm_cert_t c;
-    uint8_t x[32];
     mm_txn_t *txn;
     if (s->got_hello)
         return fail(s, MM_EPROTO, "second HELLO");
     if (m->u.hello.version != MM_PROTO_VERSION)
         return fail(s, MM_EVERSION, "protocol version %llu is not supported (we speak %d)",
                     (unsigned long long) m->u.hello.version, MM_PROTO_VERSION);
-    int rc = mm_cert_parse(m->u.hello.cert, m->u.hello.certlen, &c);
+    /* the certificate we stored last time, byte for byte, was verified
+     * then (PROTOCOL.md 3.1): only a new one costs its signature checks */
+    int held = 0;
+    int rc = mm_store_begin(s->store, 0, &txn);
+    if (rc)
+        return fail(s, rc, "cannot open the store");
+    rc = mm_cert_check(txn, m->u.hello.cert, m->u.hello.certlen, &c, &held);
+    int keyed = rc == MM_OK && mm_cert_curve_is(txn, s->remote_key, c.device);
+    mm_txn_abort(&txn);
     if (rc)
         return fail(s, rc, "HELLO certificate: %s", mm_strerror(rc));
-    if (mm_pk_to_x25519(x, c.device) || memcmp(x, s->remote_key, 32) != 0)
+    if (!keyed)
         return fail(s, MM_EBADCERT, "HELLO certificate is not for the key you connected with");
     if (s->on_hello) {
         char why[sizeof s->errtext] = "";
@@ -868,7 +912,8 @@ static int on_hello(mm_session_t *s, const mm_msg_t *m)
             return fail(s, rc, "%s", *why ? why : mm_strerror(rc));
     }
     const uint8_t *me = mm_home_identity_pk(s->home);
-    if ((rc = mm_store_begin(s->store, 1, &txn)))
+    /* a held certificate leaves nothing to write: a read transaction */
+    if ((rc = mm_store_begin(s->store, !held, &txn)))
         return fail(s, rc, "cannot open the store");
     int revoked = 0;
     /* a revoked device is refused by name, whoever it belongs to */
@@ -899,7 +944,8 @@ static int on_hello(mm_session_t *s, const mm_msg_t *m)
         if (rc == MM_ENOTFOUND || (rc == MM_OK && blocked))
             rc = MM_EREFUSED;
     }
-    if (rc == MM_OK && (rc = mm_cert_put(txn, m->u.hello.cert, m->u.hello.certlen, NULL)) == MM_OK)
+    if (rc == MM_OK && !held
+        && (rc = mm_cert_put(txn, m->u.hello.cert, m->u.hello.certlen, NULL)) == MM_OK)
         rc = mm_txn_commit(&txn);
     mm_txn_abort(&txn);
     if (rc == MM_EREFUSED)

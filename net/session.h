@@ -100,6 +100,16 @@ void mm_session_destroy(mm_session_t **self_p);
 /* Be told of what the session stores (fn may be NULL). */
 void mm_session_on_event(mm_session_t *self, mm_session_event_fn fn, void *arg);
 
+/* A transport that can take a frame's buffer instead of copying it
+ * (ZeroMQ's zmq_msg_init_data): take(arg, buf, len) owns buf, which came
+ * from malloc, whatever it returns, and frees it with free() once sent.
+ * It returns what the send function would.  The session hands it its
+ * ENTRIES frames (up to MM_RUN_BYTES of entry bytes each), so that they
+ * are not copied once more on their way out; other frames are small and
+ * go through send.  fn may be NULL (every frame through send). */
+typedef int (*mm_session_take_fn)(void *arg, void *buf, size_t len);
+void mm_session_on_take(mm_session_t *self, mm_session_take_fn fn);
+
 /* Asked once the remote's HELLO certificate verified and certifies its key,
  * before the session stores anything or answers: MM_OK lets the session go
  * on; any other code ends it with an ERROR of that code and text `why`

@@ -37,18 +37,13 @@ static void on_event(void *arg, mm_session_event_t ev, const void *what)
 }
 
 /* Record when we last synced with identity, and with which device (and that
- * a restored home has caught up with it, core/catchup.h). */
-static int touch(mm_home_t *home, const uint8_t identity[32], const uint8_t device[32])
+ * a restored home has caught up with it, core/catchup.h): core decides
+ * whether a sync that moved nothing has anything to write. */
+static int touch(mm_home_t *home, const uint8_t identity[32], const uint8_t device[32],
+                 const mm_sync_stats_t *st)
 {
-    mm_txn_t *txn;
-    uint64_t now = mm_now_ms();
-    int rc = mm_store_begin(mm_home_store(home), 1, &txn);
-    if (rc == MM_OK)
-        rc = mm_catchup_synced(txn, mm_home_identity_pk(home), identity, now);
-    if (rc == MM_OK && (rc = mm_device_seen(txn, device, now)) == MM_OK)
-        rc = mm_txn_commit(&txn);
-    mm_txn_abort(&txn);
-    return rc;
+    return mm_catchup_record(mm_home_store(home), mm_home_identity_pk(home), identity, device,
+                             mm_now_ms(), st->entries_sent + st->entries_recv > 0);
 }
 
 /* ---- which devices to call, in which order ---- */
@@ -178,12 +173,13 @@ static int one_endpoint(mm_home_t *home, const uint8_t expect[32], const uint8_t
     const uint8_t *buf;
     size_t len;
     int rc = mm_pk_to_x25519(remote, device);
-    if (rc || (rc = mm_client_open(ep, device, pk, sk, &c))) {
+    if (rc || (rc = mm_client_open_x(ep, remote, pk, sk, &c))) {
         snprintf(errtext, errcap, "cannot connect to %s", ep);
         goto out;
     }
     if ((rc = mm_session_new(home, 1, remote, expect, mm_client_send, c, &s))
-        || (mm_session_on_event(s, on_event, &ev), rc = mm_session_start(s))) {
+        || (mm_session_on_event(s, on_event, &ev), mm_session_on_take(s, mm_client_take),
+            rc = mm_session_start(s))) {
         snprintf(errtext, errcap, "cannot start a session: %s", mm_strerror(rc));
         goto out;
     }
@@ -260,7 +256,7 @@ int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
     sodium_memzero(sk, sizeof sk);
     if (rc == MM_OK) {              /* bookkeeping: the sync succeeded either way */
         stats->via = ts.t[d].via;
-        (void) touch(home, ts.t[d].expect, ts.t[d].device);
+        (void) touch(home, ts.t[d].expect, ts.t[d].device, stats);
     }
     free(ts.t);
     return rc;

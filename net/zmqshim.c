@@ -7,6 +7,14 @@
  *  definitions of the libzmq functions net/ uses load it with dlopen on
  *  first call and forward to it.  If it cannot be loaded, every call fails
  *  with ENOSYS and zmq_strerror says why.
+ *
+ *  RTLD_LAZY, not RTLD_NOW: with RTLD_NOW the loader binds every function
+ *  slot of libzmq and of the libraries it pulls in (some 3,000, most of
+ *  them libstdc++'s and Kerberos's) before the first call, and that was
+ *  half the instructions of a whole no-op `mm sync`.  Lazily it binds the
+ *  twenty-odd functions net/ calls, when first called.  What is left of
+ *  the load (about 3.8 M instructions) is libstdc++'s data relocations
+ *  (vtables, typeinfo: some 3,300), which no binding mode defers.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -21,7 +29,7 @@ static int failed;
 static void *sym(const char *name)
 {
     if (!lib && !failed) {
-        lib = dlopen(LIBZMQ, RTLD_NOW | RTLD_LOCAL);
+        lib = dlopen(LIBZMQ, RTLD_LAZY | RTLD_LOCAL);
         failed = lib == NULL;
     }
     return lib ? dlsym(lib, name) : NULL;

@@ -506,7 +506,7 @@ static void slow_ack(link_t *l, mm_home_t *home, uint64_t deadline, int every_ms
 static int fresh_cert(const mm_keypair_t *idk, uint32_t i, mm_keypair_t **dev, uint8_t *cert,
                       size_t *len)
 {
-    char name[16];
+    char name[24];                  /* "flood-" and any uint32 */
     snprintf(name, sizeof name, "flood-%u", (unsigned) i);
     if (!(*dev = mm_keypair_new()))
         return MM_ENOMEM;

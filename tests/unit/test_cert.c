@@ -551,6 +551,57 @@ static void test_by_curve(void **state)
     assert_int_equal(fx_store_done(&fs), 0);
 }
 
+/* A certificate stored byte for byte is not verified again (PROTOCOL.md
+ * 3.1); any other bytes are, and the curves index answers whose X25519
+ * form a stored device key has. */
+static void test_check_held(void **state)
+{
+    fx_store_t fs;
+    mm_txn_t *txn;
+    mm_cert_t c;
+    uint8_t buf[MM_CERT_MAX], x[32], xs[32];
+    int held = 7;
+    size_t len = make_default(buf);
+    fx_store_new(&fs);
+    assert_rc(mm_store_begin(fs.store, 0, &txn), MM_OK);
+    assert_rc(mm_cert_check(txn, buf, len, &c, &held), MM_OK);
+    assert_int_equal(held, 0);                      /* not stored yet: verified */
+    buf[len - 1] ^= 0x01;
+    assert_rc(mm_cert_check(txn, buf, len, &c, &held), MM_EBADSIG);
+    buf[len - 1] ^= 0x01;
+    mm_txn_abort(&txn);
+
+    assert_rc(mm_store_begin(fs.store, 1, &txn), MM_OK);
+    assert_rc(mm_cert_put(txn, buf, len, NULL), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    assert_rc(mm_store_begin(fs.store, 0, &txn), MM_OK);
+    assert_rc(mm_cert_check(txn, buf, len, &c, &held), MM_OK);
+    assert_int_equal(held, 1);
+    assert_memory_equal(c.identity, mm_keypair_pk(identity), 32);
+    assert_memory_equal(c.device, mm_keypair_pk(device), 32);
+    assert_string_equal(c.name, "laptop");
+    /* other bytes for the same device are checked: a bad signature is bad */
+    buf[len - 1] ^= 0x01;
+    held = 7;
+    assert_rc(mm_cert_check(txn, buf, len, &c, &held), MM_EBADSIG);
+    assert_int_equal(held, 0);
+    buf[len - 1] ^= 0x01;
+    /* a shape error is found before any lookup */
+    assert_rc(mm_cert_check(txn, buf, len - 1, &c, &held), MM_ETRUNC);
+
+    assert_rc(mm_pk_to_x25519(x, mm_keypair_pk(device)), MM_OK);
+    assert_rc(mm_pk_to_x25519(xs, mm_keypair_pk(stranger)), MM_OK);
+    assert_int_equal(mm_cert_curve_is(txn, x, mm_keypair_pk(device)), 1);
+    assert_int_equal(mm_cert_curve_is(txn, xs, mm_keypair_pk(device)), 0);
+    assert_int_equal(mm_cert_curve_held(txn, x), 1);
+    assert_int_equal(mm_cert_curve_held(txn, xs), 0);
+    /* not stored: computed */
+    assert_int_equal(mm_cert_curve_is(txn, xs, mm_keypair_pk(stranger)), 1);
+    assert_int_equal(mm_cert_curve_is(txn, x, mm_keypair_pk(stranger)), 0);
+    mm_txn_abort(&txn);
+    assert_int_equal(fx_store_done(&fs), 0);
+}
+
 static void test_format_1_migrates(void **state)
 {
     fx_store_t fs, other;
@@ -814,6 +865,7 @@ int main(void)
         cmocka_unit_test(test_version_and_shape),
         cmocka_unit_test(test_decode_without_sig),
         cmocka_unit_test(test_by_curve),
+        cmocka_unit_test(test_check_held),
         cmocka_unit_test(test_format_1_migrates),
         cmocka_unit_test(test_reindex_repairs),
         cmocka_unit_test(test_by_curve_many),

@@ -104,6 +104,17 @@ static void test_seed_determinism(void **state)
     assert_memory_not_equal(mm_keypair_pk(r1), mm_keypair_pk(r2), MM_PK_BYTES);
     assert_memory_not_equal(mm_keypair_seed(r1), mm_keypair_seed(r2), MM_SEED_BYTES);
 
+    /* our X25519 public key (sk * base) is the X25519 form of our Ed25519
+     * key, as a peer computes it from our certificate */
+    const mm_keypair_t *kps[3] = { a, c, r1 };
+    for (int i = 0; i < 3; i++) {
+        uint8_t xpk[32], xsk[32], conv[32];
+        mm_keypair_x25519(kps[i], xpk, xsk);
+        assert_rc(mm_pk_to_x25519(conv, mm_keypair_pk(kps[i])), MM_OK);
+        assert_memory_equal(xpk, conv, 32);
+        sodium_memzero(xsk, sizeof xsk);
+    }
+
     mm_keypair_destroy(&a);
     mm_keypair_destroy(&b);
     mm_keypair_destroy(&c);
