@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "core/fold.h"
+#include "core/utf8.h"
 #include "core/fold_table.h"
 
 uint32_t mm_fold_cp(uint32_t cp)
@@ -35,33 +36,13 @@ static uint32_t next(const unsigned char **sp)
 {
     const unsigned char *s = *sp;
     uint32_t cp;
-    size_t len, i;
-
-    if (s[0] < 0x80) {
+    size_t len = mm_utf8_decode(s, 4, &cp);   /* a NUL ends the string first */
+    if (len == 0) {
         *sp = s + 1;
-        return s[0];
+        return 0x80000000u | s[0];
     }
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        len = 2, cp = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        len = 3, cp = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        len = 4, cp = s[0] & 0x07;
-    else
-        goto bad;
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            goto bad;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff
-        || (cp >= 0xd800 && cp <= 0xdfff))
-        goto bad;
     *sp = s + len;
     return cp;
-bad:
-    *sp = s + 1;
-    return 0x80000000u | s[0];
 }
 
 int mm_fold_cmp(const char *a, const char *b)
