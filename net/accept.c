@@ -29,10 +29,8 @@ typedef struct {
 
 static void reply(reply_t *r, mm_mp_writer_t *w)
 {
-    if (mm_mp_writer_status(w))
-        return;
-    zmq_send(r->router, r->rid, r->ridlen, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_send(r->router, w->buf, w->len, ZMQ_DONTWAIT);
+    if (mm_mp_writer_status(w) == MM_OK)
+        mm_zmq_reply(r->router, r->rid, r->ridlen, w->buf, w->len);
 }
 
 static void refuse(reply_t *r, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -55,32 +53,11 @@ static void refuse(reply_t *r, int rc, const char *fmt, ...)
     }
 }
 
-/* Send a frame holding a secret.  zmq_send would leave a copy in a buffer
- * libzmq frees unwiped; given a buffer of ours, libzmq sends from it and
- * hands it back to wipe_free once the frame is encoded. */
-static void wipe_free(void *data, void *hint)
-{
-    sodium_memzero(data, (size_t) (uintptr_t) hint);
-    free(data);
-}
-
+/* A frame holding a secret (the scope key of WELCOME): wiped once sent. */
 static void reply_secret(reply_t *r, mm_mp_writer_t *w)
 {
-    zmq_msg_t msg;
-    uint8_t *copy;
-    if (mm_mp_writer_status(w) || !(copy = malloc(w->len)))
-        return;
-    memcpy(copy, w->buf, w->len);
-    /* the hint carries the length to wipe_free */
-    /* NOLINTBEGIN(performance-no-int-to-ptr) */
-    if (zmq_msg_init_data(&msg, copy, w->len, wipe_free, (void *) (uintptr_t) w->len)) {
-        wipe_free(copy, (void *) (uintptr_t) w->len);
-        /* NOLINTEND(performance-no-int-to-ptr) */
-        return;
-    }
-    if (zmq_send(r->router, r->rid, r->ridlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
-        || zmq_msg_send(&msg, r->router, ZMQ_DONTWAIT) < 0)
-        zmq_msg_close(&msg);        /* not sent: still ours, wiped here */
+    if (mm_mp_writer_status(w) == MM_OK)
+        mm_zmq_reply_secret(r->router, r->rid, r->ridlen, w->buf, w->len);
 }
 
 void mm_net_serve_accept(mm_home_t *home, const uint8_t key[32], const uint8_t *buf,

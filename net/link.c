@@ -39,10 +39,8 @@ typedef struct {
 
 static void reply(reply_t *r, mm_mp_writer_t *w)
 {
-    if (mm_mp_writer_status(w))
-        return;
-    zmq_send(r->router, r->rid, r->ridlen, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_send(r->router, w->buf, w->len, ZMQ_DONTWAIT);
+    if (mm_mp_writer_status(w) == MM_OK)
+        mm_zmq_reply(r->router, r->rid, r->ridlen, w->buf, w->len);
 }
 
 static void logline(reply_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -19,33 +19,6 @@
 
 #define JOIN_TIMEOUT_MS 10000       /* to reach the pairing device at one endpoint */
 
-/* ---- sending a frame that holds a secret ---- */
-
-static void wipe_free(void *data, void *hint)
-{
-    sodium_memzero(data, (size_t) (uintptr_t) hint);
-    free(data);
-}
-
-void mm_serve_reply_secret(void *router, const uint8_t *rid, size_t ridlen, const uint8_t *buf,
-                           size_t len)
-{
-    zmq_msg_t msg;
-    uint8_t *copy = malloc(len);
-    if (!copy)
-        return;
-    memcpy(copy, buf, len);
-    /* NOLINTBEGIN(performance-no-int-to-ptr) */
-    if (zmq_msg_init_data(&msg, copy, len, wipe_free, (void *) (uintptr_t) len)) {
-        wipe_free(copy, (void *) (uintptr_t) len);
-        /* NOLINTEND(performance-no-int-to-ptr) */
-        return;
-    }
-    if (zmq_send(router, rid, ridlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
-        || zmq_msg_send(&msg, router, ZMQ_DONTWAIT) < 0)
-        zmq_msg_close(&msg);        /* not sent: still ours, wiped here */
-}
-
 /* ---- the identity device ---- */
 
 typedef struct {
@@ -155,7 +128,7 @@ static void on_join(void *arg, const uint8_t key[32], const uint8_t *buf, size_t
     p->out->certified = 1;
     snprintf(p->out->name, sizeof p->out->name, "%s", j.name);
     snprintf(p->out->fingerprint, sizeof p->out->fingerprint, "%s", fp);
-    mm_serve_reply_secret(router, rid, ridlen, frame, flen);
+    mm_zmq_reply_secret(router, rid, ridlen, frame, flen);
     mm_pair_paired_free(&frame, flen);
     plog(p, "certified device '%s' (%s); waiting for its first sync", j.name, fp);
     if (p->ev->certified)

@@ -35,9 +35,5 @@ int mm_serve_run_hook(mm_home_t *home, char *const *listen, size_t nlisten,
                       const volatile sig_atomic_t *stop, mm_serve_log_fn log, void *arg,
                       const mm_serve_hook_t *hook, char *errtext, size_t errcap) MM_NODISCARD;
 
-/* Send one frame on router to rid, from a buffer handed over to libzmq and
- * wiped when sent (the frame holds a secret).  buf is copied. */
-void mm_serve_reply_secret(void *router, const uint8_t *rid, size_t ridlen, const uint8_t *buf,
-                           size_t len);
 
 #endif

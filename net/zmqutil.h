@@ -10,6 +10,17 @@
 /* Options every mm socket gets: frame size limit, linger, no IPv6 surprises. */
 int mm_zmq_common(void *sock) MM_NODISCARD;
 
+/* Send one frame buf[0..len) on router to rid, without blocking (a peer
+ * that does not read loses it, as any reply of serve's). */
+void mm_zmq_reply(void *router, const uint8_t *rid, size_t ridlen, const uint8_t *buf,
+                  size_t len);
+
+/* mm_zmq_reply for a frame that holds a secret: zmq_send would leave a
+ * copy in a buffer libzmq frees unwiped; this hands libzmq a copy of ours,
+ * wiped when the frame is sent (or is not). */
+void mm_zmq_reply_secret(void *router, const uint8_t *rid, size_t ridlen, const uint8_t *buf,
+                         size_t len);
+
 /* Server side of an invite: one ACCEPT frame from the holder of invite
  * key `key`; answers WELCOME or ERROR through router to rid. */
 void mm_net_serve_accept(mm_home_t *home, const uint8_t key[32], const uint8_t *buf,
