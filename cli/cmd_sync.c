@@ -327,6 +327,19 @@ out:
 #define SYNC_PARALLEL 8             /* sessions at once */
 #define PROGRESS_MS   1000          /* a sync shows progress once it runs this long */
 
+/* PROGRESS_MS, or the test knob MM_PROGRESS_MS (0 to 60,000), so that a
+ * test sees the progress line without depending on how fast this machine
+ * syncs.  Not for use. */
+static uint64_t progress_ms(void)
+{
+    const char *v = getenv("MM_PROGRESS_MS");
+    char *end;
+    if (!v || *v < '0' || *v > '9')
+        return PROGRESS_MS;
+    unsigned long n = strtoul(v, &end, 10);
+    return *end || n > 60000 ? PROGRESS_MS : n;
+}
+
 typedef struct {
     cli_t             *cli;
     const mm_target_t *t;           /* the targets, in the order of the output */
@@ -336,7 +349,7 @@ typedef struct {
     cmd_sync_result_t *res;         /* one per target */
     size_t             printed;     /* targets printed so far */
     int                failed, quiet, verbose, progress, drawn;
-    uint64_t           t0;
+    uint64_t           t0, after;   /* start; the progress line's delay */
 } many_out_t;
 
 /* Fill r with what job did: as cmd_sync_peer does. */
@@ -393,7 +406,7 @@ static void on_tick(void *arg, const mm_net_job_t *jobs, size_t n)
     char line[512], names[256] = "", size[32], rate[32], name[CLI_NAME_SAFE];
     size_t running = 0, done = 0, len = 0;
     struct winsize ws;
-    if (!o->progress || now - o->t0 < PROGRESS_MS)
+    if (!o->progress || now - o->t0 < o->after)
         return;
     for (size_t i = 0; i < n; i++) {
         const mm_sync_stats_t *s = jobs[i].state == MM_JOB_DONE ? &jobs[i].stats
@@ -414,7 +427,7 @@ static void on_tick(void *arg, const mm_net_job_t *jobs, size_t n)
     if (running > 2)
         snprintf(names + len, sizeof names - len, " and %zu more", running - 2);
     fmt_bytes(size, bytes);
-    fmt_bytes(rate, bytes * 1000 / (now - o->t0));
+    fmt_bytes(rate, bytes * 1000 / (now > o->t0 ? now - o->t0 : 1));
     int w = snprintf(line, sizeof line, "syncing %s: %llu entries, %s, %s/s", names,
                      (unsigned long long) entries, size, rate);
     if (n > 1 && w > 0 && (size_t) w < sizeof line)
@@ -464,7 +477,8 @@ static int sync_all(cli_t *cli, const mm_target_t *t, size_t nt, int timeout_ms,
 {
     many_out_t o = { .cli = cli, .t = t, .nt = nt, .res = res,
                      .quiet = cli->opt[CLI_OPT_QUIET] != NULL,
-                     .verbose = cli->opt[CLI_OPT_VERBOSE] != NULL, .t0 = mono_ms() };
+                     .verbose = cli->opt[CLI_OPT_VERBOSE] != NULL, .t0 = mono_ms(),
+                     .after = progress_ms() };
     mm_net_many_ev_t ev = { on_done, on_tick, on_tried, &o };
     mm_net_job_t *jobs = calloc(nt ? nt : 1, sizeof *jobs);
     size_t nj = 0;
