@@ -217,8 +217,7 @@ const cli_cmd_t cli_commands[] = {
     { "sync", cmd_sync, CLI_NEEDS_HOME, sync_opts,
       "exchange entries with your peers now",
       "mm sync [PEER]... [--timeout SECONDS] [--quiet | --verbose] [--json]\n"
-      "mm sync --device DEVICE [--endpoint ENDPOINT]... [--timeout SECONDS] [--quiet | "
-      "--verbose] [--json]",
+      "mm sync --device DEVICE [--endpoint ENDPOINT]... [--timeout SECONDS] [--json]",
       cmd_sync_help },
     { "mailbox init", cmd_mailbox_init, 0, mailbox_init_opts,
       "make this machine a blind mailbox for someone's relationships",
