@@ -31,7 +31,7 @@ struct mm_client {
 int mm_client_open(const char *endpoint, const uint8_t server_device[32],
                    const uint8_t pk[32], const uint8_t sk[32], mm_client_t **out)
 {
-    static int seq;
+    static _Atomic int seq;         /* several threads may connect at once (net/many.c) */
     char monep[64];
     uint8_t server_x[32];
     *out = NULL;
