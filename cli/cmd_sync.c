@@ -358,9 +358,6 @@ static uint64_t progress_ms(void)
 
 typedef struct {
     cli_t             *cli;
-    const mm_target_t *t;           /* the targets, in the order of the output */
-    size_t             nt;
-    size_t            *job_of;      /* target index -> job index, or SIZE_MAX (blocked) */
     size_t            *target_of;   /* job index -> target index */
     cmd_sync_result_t *res;         /* one per target */
     size_t             printed;     /* targets printed so far */
@@ -491,7 +488,7 @@ static void on_tried(void *arg, const mm_net_job_t *job, const uint8_t device[32
 static int sync_all(cli_t *cli, const mm_target_t *t, size_t nt, int timeout_ms,
                     cmd_sync_result_t *res)
 {
-    many_out_t o = { .cli = cli, .t = t, .nt = nt, .res = res,
+    many_out_t o = { .cli = cli, .res = res,
                      .quiet = cli->opt[CLI_OPT_QUIET] != NULL,
                      .verbose = cli->opt[CLI_OPT_VERBOSE] != NULL, .t0 = mono_ms(),
                      .after = progress_ms() };

@@ -110,10 +110,14 @@ int mm_serve_endpoints(const char *home_path, char out[][MM_ENDPOINT_MAX + 1],
                        unsigned max, unsigned *n) MM_NODISCARD;
 
 /* One sync session with peer p (or with one's own device when p->identity
- * is one's own), trying its endpoints in order.  On success updates the
- * peer's last_sync.  MM_OK with *stats; MM_ETIMEOUT (unreachable or
- * silent); MM_EREFUSED (its device refused us); a session error (errtext
- * says more).  runs (may be NULL) gets every run the session stored, also
+ * is one's own), trying its devices and endpoints in the order of
+ * PROTOCOL.md 3.4 (each try but the last has 3 s to complete its
+ * handshake) and a full server again while it says when to come back
+ * (8.6), within timeout_ms.  On success updates the peer's last_sync.
+ * MM_OK with *stats; MM_ETIMEOUT (unreachable or silent); MM_ENOLISTEN
+ * (the last address tried refused the connection: nothing listens);
+ * MM_EREFUSED (its device refused us); MM_EBUSY (still full at the
+ * deadline); a session error (errtext says more).  runs (may be NULL) gets every run the session stored, also
  * when it fails later, uninterpreted: mm_news_of says what they mean; the
  * caller frees it (mm_news_runs_free). */
 int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
