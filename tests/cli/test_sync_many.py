@@ -109,6 +109,41 @@ class Many(mmtest.SyncTestCase):
         self.assertRegex(f.err, r"mm sync: grace: %s \(device mmd[a-z0-9]+\): MM_ETIMEOUT: "
                          % re.escape(bad))
 
+    def test_silent_address_costs_only_the_connect_deadline(self):
+        """One's own laptop at two addresses: a silent listener (accepts,
+        never speaks) given first with --endpoint, then the one its mm serve
+        announced.  The silent one is left after its handshake deadline
+        (3 s), not after the --timeout of an hour, and the sync completes at
+        the next."""
+        env = self.env(MM_PWHASH="min")
+        laptop, _ = self.new_home("Ada", device="laptop", sub="laptop")
+        pairing = mmtest.Server([MM_BIN, "--home", laptop, "device", "pair", "--yes",
+                                 "--listen", "tcp://127.0.0.1:*"], env)
+        self.addCleanup(self.stop_server, pairing)
+        code = pairing.wait_line(r"^mmp1[a-z2-7]+$")
+        self.assertIsNotNone(code, pairing)
+        phone = self.path("phone")
+        r = self.mm("--json", "init", "--join", code, "--device", "phone", home=phone, env=env)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(pairing.proc.wait(30), 0, pairing)
+        srv = self.serve(laptop)
+        self.ok("sync", "--device", "laptop", "--endpoint", srv.endpoint, home=phone)
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        self.addCleanup(silent.close)
+        bad = "tcp://127.0.0.1:%d" % silent.getsockname()[1]
+        self.add_note(laptop, "written on the laptop")
+        r = self.ok("sync", "--device", "laptop", "--endpoint", bad, "--timeout", "3600",
+                    "--verbose", home=phone)
+        self.assertRegex(r.out, r"^laptop: sent 0, received 1 entries", r)
+        tried = [ln for ln in r.err.splitlines() if ln.startswith("mm sync: laptop: tcp://")]
+        self.assertEqual(len(tried), 2, r)
+        self.assertRegex(tried[0], r"^mm sync: laptop: %s \(device mmd[a-z0-9]+\): "
+                         r"MM_ETIMEOUT: no answer from " % re.escape(bad))
+        self.assertTrue(tried[1].startswith("mm sync: laptop: %s " % srv.endpoint), r)
+        self.assertTrue(tried[1].endswith(": synced"), r)
+
     def test_progress_line_on_a_tty(self):
         """On a TTY, a sync that runs past the delay (MM_PROGRESS_MS=0 here,
         so that the test does not depend on the machine's speed; the sync
