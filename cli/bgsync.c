@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "cli/bgsync.h"
+#include "core/log.h"               /* mm_mono_ms: the schedule's clock, which does not jump */
 #include "core/sched.h"
 #include "core/target.h"
 #include "crypto/idcode.h"
@@ -52,14 +53,6 @@ struct bgsync {
     void           *logarg;
     mm_serve_ext_t  ext;
 };
-
-/* Milliseconds on a clock that does not jump: the schedule's time. */
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
 
 static void logf_(bgsync_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(bgsync_t *b, const char *fmt, ...)
@@ -355,7 +348,7 @@ static int spawn(bgsync_t *b, job_t *j, const mm_target_t *t, char *errtext, siz
     j->kind = t->kind;
     memcpy(j->id, t->id, 32);
     target_label(t, j->label, sizeof j->label);
-    j->started = mono_ms();
+    j->started = mm_mono_ms();
     return MM_OK;
 }
 
@@ -366,7 +359,7 @@ static void report(bgsync_t *b, int kind, const uint8_t id[32], const char *labe
 {
     mm_sched_result_t sr;
     char delay[32];
-    if (mm_sched_done(b->sched, kind, id, ok, mono_ms(), &sr) != MM_OK)
+    if (mm_sched_done(b->sched, kind, id, ok, mm_mono_ms(), &sr) != MM_OK)
         return;
     fmt_delay(delay, sr.delay_ms);
     if (ok) {
@@ -503,7 +496,7 @@ static void relist(bgsync_t *b, uint64_t now)
 static unsigned on_prepare(void *arg, int *fds, unsigned max, long *timeout_ms)
 {
     bgsync_t *b = arg;
-    uint64_t now = mono_ms();
+    uint64_t now = mm_mono_ms();
     char why[256];
     uint8_t id[32];
     int kind;
@@ -571,7 +564,7 @@ void bgsync_discovered(void *arg, const uint8_t identity[32], const uint8_t devi
      * Not a target yet (no address known before): list again at once, and
      * a new target is due at once. */
     if (mm_sched_due_now(b->sched, own ? MM_TARGET_OWN : MM_TARGET_PEER,
-                         own ? device : identity, mono_ms()) != MM_OK)
+                         own ? device : identity, mm_mono_ms()) != MM_OK)
         b->list_at = 0;
 }
 

@@ -18,6 +18,7 @@
 #include "crypto/encoding.h"
 #include "crypto/error.h"
 #include "crypto/hash.h"
+#include "unit_template.h"     /* unit_template[]: cli/mm-serve.service.in */
 
 const char cmd_service_help[] =
     "run mm serve as a systemd user service (optional)\n"
@@ -72,6 +73,34 @@ const char cmd_service_help[] =
 #define UNIT_MARK     "# Written by 'mm service install'"
 #define UNIT_MAX      8192
 #define DEFAULT_EVERY "5m"
+
+/* The unit: our mark, then cli/mm-serve.service.in (embedded at build, the
+ * file cmake --install also installs) with @HOME@ and @EXEC@ filled in.
+ * The length it needs, as snprintf (cap too small: out is cut). */
+static int fill_template(char *out, size_t cap, const char *home, const char *exec)
+{
+    size_t n = 0;
+    int need = snprintf(out, cap, UNIT_MARK "; remove it with 'mm service uninstall'.\n");
+    if (need < 0)
+        return need;
+    n = (size_t) need;
+    for (const char *t = unit_template; *t;) {
+        const char *put = NULL;
+        size_t skip = 1;
+        if (strncmp(t, "@HOME@", 6) == 0)
+            put = home, skip = 6;
+        else if (strncmp(t, "@EXEC@", 6) == 0)
+            put = exec, skip = 6;
+        size_t len = put ? strlen(put) : 1;
+        if (n + len < cap)
+            memcpy(out + n, put ? put : t, len);
+        n += len;
+        t += skip;
+    }
+    if (cap)
+        out[n < cap ? n : cap - 1] = '\0';
+    return n > INT_MAX ? -1 : (int) n;
+}
 
 /* HOME's directory for user units, into out.  CLI_EXIT_OK or fails. */
 static int unit_dir(cli_t *cli, char *out, size_t cap)
@@ -267,24 +296,7 @@ int cmd_service_install(cli_t *cli, int argc, char **argv)
                         "move it");
     unit_name(cli, home, name, sizeof name);
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    n = snprintf(unit, sizeof unit,
-                 UNIT_MARK "; remove it with 'mm service uninstall'.\n"
-                 "[Unit]\n"
-                 "Description=micromentor: mm serve for %s\n"
-                 "Documentation=man:mm(1)\n"
-                 "Wants=network-online.target\n"
-                 "After=network-online.target\n"
-                 "\n"
-                 "[Service]\n"
-                 "Type=simple\n"
-                 "ExecStart=%s\n"
-                 "Restart=on-failure\n"
-                 "RestartSec=30\n"
-                 "UMask=0077\n"
-                 "NoNewPrivileges=yes\n"
-                 "\n"
-                 "[Install]\n"
-                 "WantedBy=default.target\n", desc, exec);
+    n = fill_template(unit, sizeof unit, desc, exec);
     if (n < 0 || (size_t) n >= sizeof unit)
         return cli_fail(cli, "the unit would be too long; use a shorter home path");
     if (make_dirs(dir) != 0 || write_file(path, unit) != 0) {

@@ -113,6 +113,54 @@ int mm_item_cmp_time(const void *a, const void *b)
     return memcmp(x->id, y->id, 32);
 }
 
+typedef struct {
+    uint64_t       time;
+    const uint8_t *id;
+    size_t         i;               /* index in the feed-by-feed array */
+} slot_t;
+
+static int cmp_slot(const void *a, const void *b)
+{
+    const slot_t *x = a, *y = b;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    return memcmp(x->id, y->id, 32);
+}
+
+/* Order the items by (time, id), except that each device's items keep
+ * their feed order: a clock that jumped back must not make an earlier act
+ * "the latest" (PROTOCOL.md 5.3).  The items arrive feed by feed, each in
+ * seq order; the positions the time sort gives a feed are handed to that
+ * feed's items in seq order. */
+static int order(mm_items_t *items)
+{
+    size_t n = items->n;
+    slot_t *by_time = malloc(n * sizeof *by_time);
+    size_t *start = malloc(n * sizeof *start), *used = calloc(n, sizeof *used);
+    mm_item_t *v = malloc(n * sizeof *v);
+    int rc = MM_ENOMEM;
+    if (!by_time || !start || !used || !v)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        by_time[i] = (slot_t) { items->v[i].time, items->v[i].id, i };
+        start[i] = i && !memcmp(items->v[i].device, items->v[i - 1].device, 32)
+                   ? start[i - 1] : i;
+    }
+    qsort(by_time, n, sizeof *by_time, cmp_slot);
+    for (size_t p = 0; p < n; p++) {
+        size_t f = start[by_time[p].i];
+        v[p] = items->v[f + used[f]++];
+    }
+    memcpy(items->v, v, n * sizeof *v);
+    rc = MM_OK;
+out:
+    free(v);
+    free(used);
+    free(start);
+    free(by_time);
+    return rc;
+}
+
 int mm_items_load_txn(mm_txn_t *txn, const uint8_t scope[32], const char *const *types,
                       mm_items_t *out)
 {
@@ -128,8 +176,10 @@ int mm_items_load_txn(mm_txn_t *txn, const uint8_t scope[32], const char *const 
         mm_items_free(out);
         return rc;
     }
-    if (out->n > 1)
-        qsort(out->v, out->n, sizeof *out->v, mm_item_cmp_time);
+    if (out->n > 1 && (rc = order(out)) != MM_OK) {
+        mm_items_free(out);
+        return rc;
+    }
     return MM_OK;
 }
 

@@ -36,7 +36,9 @@ typedef struct {
 extern const char *const MM_ITEM_TYPES[];
 
 /* The entries of scope in txn whose type is in the NULL-terminated list
- * types (NULL: every type), decrypted, ordered by (time, id).  Entries of
+ * types (NULL: every type), decrypted, ordered by (time, id) except that
+ * each device's entries stay in feed (seq) order whatever their times
+ * (PROTOCOL.md 5.3: "latest" never follows a clock that jumped back).  Entries of
  * other types are dropped as they are read, so memory grows with what is
  * kept.  Free with mm_items_free (also on failure).  MM_OK; MM_ENOTFOUND
  * (unknown scope); MM_ENOMEM; MM_ECORRUPT (an entry that does not open). */

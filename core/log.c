@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,7 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
     int have_cert, have_scope;
     size_t count = 0, fresh;
     uint64_t bytes = 0;
+    mm_vpool_call_t call = { NULL, NULL, 0, NULL };
     int rc = MM_ENOMEM;
     if (stored)
         *stored = 0;
@@ -215,17 +217,18 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
     if (rc)
         goto out;
     /* Entries from `fresh` on lie above the head and would be stored: every
-     * one of their signatures is checked, all at once on the verifier pool,
-     * before anything is stored.  (Those below are compared byte for byte
-     * with what is stored, which was checked when it was stored.) */
+     * one of their signatures is checked on the verifier pool, which starts
+     * on them all now.  (Those below are compared byte for byte with what is
+     * stored, which was checked when it was stored.) */
     fresh = 0;
     if (head.seq >= ents[0].seq)    /* the run is consecutive: those come first */
         fresh = head.seq - ents[0].seq < n ? (size_t) (head.seq - ents[0].seq) + 1 : n;
-    rc = fresh < n ? mm_vpool_verify(NULL, ents + fresh, n - fresh, sigs + fresh) : MM_OK;
-    if (rc && rc != MM_EBADSIG)     /* a bad signature is reported in order, below */
+    if (fresh < n && (rc = mm_vpool_begin(NULL, ents + fresh, n - fresh, sigs + fresh, &call)))
         goto out;
-    /* then the rest of the verifier, entry by entry in order, each against
-     * the head its predecessor made: the first fault found is the answer */
+    /* Meanwhile the rest of the verifier, entry by entry in order, each
+     * against the head its predecessor made, taking each entry's signature
+     * result before it is stored (checking it here if no worker has begun
+     * it): the first fault found, in order, is the answer. */
     apply_t a = { txn, &cert, &scope };
     ctx.on_body = on_body;
     ctx.arg = &a;
@@ -242,7 +245,8 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
             }
             continue;
         }
-        if ((rc = mm_entry_check_sig(e, &ctx, verify_flags(txn), sigs[i]))
+        int sig = mm_vpool_take(&call, i - fresh);
+        if ((rc = mm_entry_check_sig(e, &ctx, verify_flags(txn), sig))
             || (rc = store_entry(txn, e)))
             goto out;
         head.seq = e->seq;
@@ -259,6 +263,7 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
     if (stored)
         *stored = count;
 out:
+    mm_vpool_end(&call);            /* no worker reads ents or writes sigs after this */
     mm_scope_wipe(&scope);
     free(sigs);
     free(ents);
@@ -474,11 +479,57 @@ int mm_log_walk(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32]
     return ret;
 }
 
+#ifdef MM_TEST_HOOKS
+/* Test builds only (cmake -DMM_TEST_HOOKS=ON; never Release): the fault
+ * tests give each process a clock of its own without touching the
+ * machine's.  MM_TEST_CLOCK_OFFSET is a signed number of seconds added to
+ * the wall clock; MM_TEST_CLOCK_FILE names a file holding such a number,
+ * read again at every call, so a running mm serve's clock can jump back
+ * or forward.  Anything unreadable counts as 0. */
+static int64_t test_offset_s(const char *text)
+{
+    char *end;
+    if (!text)
+        return 0;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    while (*end == '\n' || *end == ' ')
+        end++;
+    return errno || end == text || *end ? 0 : (int64_t) v;
+}
+
+static int64_t test_clock_offset_ms(void)
+{
+    int64_t s = test_offset_s(getenv("MM_TEST_CLOCK_OFFSET"));
+    const char *path = getenv("MM_TEST_CLOCK_FILE");
+    FILE *f = path ? fopen(path, "r") : NULL;
+    if (f) {
+        char buf[32];
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = 0;
+        s += test_offset_s(buf);
+        fclose(f);
+    }
+    return s * 1000;
+}
+#endif
+
+uint64_t mm_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
 uint64_t mm_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+    uint64_t ms = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+#ifdef MM_TEST_HOOKS
+    ms += (uint64_t) test_clock_offset_ms();     /* wraps as intended for < 0 */
+#endif
+    return ms;
 }
 
 /* ---- dropping a whole scope (mm peer rm --purge) ---- */

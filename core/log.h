@@ -98,7 +98,10 @@ int mm_log_walk(mm_txn_t *txn, const uint8_t author[32], const uint8_t scope[32]
 typedef void (*mm_fault_fn)(int rc, const char *what, void *arg);
 int mm_log_check(mm_txn_t *txn, mm_fault_fn fn_fault, void *arg, uint64_t *nentries) MM_NODISCARD;
 
-/* Milliseconds since the Unix epoch, UTC: the clock of entry times. */
+/* Milliseconds since the Unix epoch, UTC: the clock of entry times.
+ * A build with MM_TEST_HOOKS (tests only) shifts it by
+ * MM_TEST_CLOCK_OFFSET seconds and by the seconds in the file named by
+ * MM_TEST_CLOCK_FILE (read at each call); other builds ignore both. */
 uint64_t mm_now_ms(void);
 
 /* Delete every feed of scope, entries and heads (write txn): what
@@ -110,5 +113,10 @@ int mm_log_drop_scope(mm_txn_t *txn, const uint8_t scope[32], uint64_t *nentries
 /* *any = 1 if some feed of author (a device) is stored, in any scope: one
  * lookup.  MM_OK; store errors. */
 int mm_log_authored(mm_txn_t *txn, const uint8_t author[32], int *any) MM_NODISCARD;
+
+/* Milliseconds of a monotonic clock (CLOCK_MONOTONIC): for time limits and
+ * timeouts, which a wall clock set back or forward must not cut short or
+ * stretch.  Its epoch means nothing: only differences count. */
+uint64_t mm_mono_ms(void);
 
 #endif

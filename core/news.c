@@ -69,11 +69,15 @@ const char *mm_news_kind_name(mm_news_kind_t k)
 
 /* ---- reading one run ---- */
 
+#define TRIM_EVERY       4096       /* entries read between dropping mapped pages */
+#define TRIM_EVERY_BYTES (8u << 20) /* ... or bytes of them, whichever comes first */
+
 typedef struct {
     mm_txn_t         *txn;
     const mm_scope_t *scope;
     const mm_peer_t  *peer;             /* the author, my peer in this scope */
     uint64_t          last;
+    uint64_t          walked, walked_bytes;
     mm_news_list_t   *out;
     int               rc;
 } walk_t;
@@ -195,6 +199,12 @@ static int walk_entry(const uint8_t *buf, size_t len, uint64_t seq, void *arg)
     size_t n;
     if (seq > w->last)
         return 1;
+    /* a bulk sync's runs are long: their pages must not fill memory (core/item.c) */
+    w->walked_bytes += len;
+    if (++w->walked % TRIM_EVERY == 0 || w->walked_bytes >= TRIM_EVERY_BYTES) {
+        mm_store_trim(mm_txn_store(w->txn));
+        w->walked_bytes = 0;
+    }
     if (mm_entry_parse(buf, len, &e) || e.boxlen - MM_TAG_BYTES > sizeof pt
         || mm_entry_open_scope(&e, w->scope, pt, sizeof pt, &n) || mm_body_check(pt, n))
         return w->rc = MM_ECORRUPT;         /* it was verified when stored */

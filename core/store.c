@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/mman.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "core/store_int.h"
@@ -470,6 +471,20 @@ static int txn_failed(mm_txn_t *t)
     return t->write && mdb_get(t->txn, t->store->meta, &k, &v) == MDB_BAD_TXN;
 }
 
+/* LMDB reports a short write (the disk filled up in the middle of a
+ * commit's pwrite) as EIO, not ENOSPC: call it MM_EFULL when the store's
+ * file system has next to no room left, so the person is told what to do. */
+#define FULL_SLACK ((uint64_t) 1 << 20)
+static int commit_rc(const mm_store_t *s, int rc)
+{
+    struct statvfs vfs;
+    int fd;
+    if (rc == EIO && !mdb_env_get_fd(s->env, &fd) && !fstatvfs(fd, &vfs)
+        && (uint64_t) vfs.f_bavail * vfs.f_frsize < FULL_SLACK)
+        return MM_EFULL;
+    return mm_store_rc(rc);
+}
+
 int mm_txn_commit(mm_txn_t **txn_p)
 {
     if (!txn_p || !*txn_p)
@@ -479,9 +494,10 @@ int mm_txn_commit(mm_txn_t **txn_p)
     if (rc == MDB_MAP_FULL || rc == MDB_BAD_TXN)
         t->store->grow = 1;
     t->store->ntxn--;
+    rc = commit_rc(t->store, rc);
     free(t);
     *txn_p = NULL;
-    return mm_store_rc(rc);
+    return rc;
 }
 
 void mm_txn_abort(mm_txn_t **txn_p)

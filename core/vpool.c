@@ -1,16 +1,18 @@
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "core/vpool.h"
 #include "crypto/error.h"
 
 /* One call's work.  Written by the caller under the lock before the
- * generation moves on; read-only for everyone until the call returns. */
+ * generation moves on; read-only for everyone until the call ends. */
 typedef struct {
     const mm_entry_t *entries;
     size_t n;
     int *rcs;
+    size_t batch;                   /* entries a lane claims at once */
 } job_t;
 
 typedef struct {
@@ -23,6 +25,7 @@ struct mm_vpool {
     pthread_mutex_t lock;           /* guards what follows */
     pthread_cond_t  go;             /* gen moved on, or stop */
     pthread_cond_t  done;           /* pending reached 0 */
+    pthread_cond_t  progress;       /* a batch was verified: the caller may wait for one */
     unsigned long   gen;            /* calls handed to the workers so far */
     unsigned        pending;        /* workers still on the current call */
     int             stop;
@@ -31,14 +34,27 @@ struct mm_vpool {
     unsigned        nthreads;       /* workers running: lanes - 1 once made */
     pthread_t       threads[MM_VPOOL_LANES_MAX - 1];
     worker_t        workers[MM_VPOOL_LANES_MAX - 1];
+    /* the running call: lanes claim batches from the front, in order, so
+     * that the caller can take results in order while the rest is checked */
+    atomic_size_t   next;           /* first entry no lane has claimed */
+    atomic_uchar    ready[MM_VPOOL_MAX];   /* rcs[i] is written */
+    int             waiting;        /* the caller waits on progress (under lock) */
 };
 
-/* Lane `lane` of `lanes`: every lanes-th entry from `lane` on, so entries
- * of different sizes spread evenly and each lane writes its own slots. */
-static void run_lane(const job_t *j, unsigned lane, unsigned lanes)
+/* Claim the next batch of the current call and verify it; 0 when nothing
+ * is left to claim.  Each entry's result slot is written by the lane that
+ * claimed it, then marked ready (release: the caller reads rcs after). */
+static int claim_batch(mm_vpool_t *p, const job_t *j)
 {
-    for (size_t i = lane; i < j->n; i += lanes)
+    size_t from = atomic_fetch_add(&p->next, j->batch);
+    if (from >= j->n)
+        return 0;
+    size_t to = from + j->batch < j->n ? from + j->batch : j->n;
+    for (size_t i = from; i < to; i++) {
         j->rcs[i] = mm_entry_sig(&j->entries[i]);
+        atomic_store_explicit(&p->ready[i], 1, memory_order_release);
+    }
+    return 1;
 }
 
 static void *worker_main(void *arg)
@@ -55,7 +71,12 @@ static void *worker_main(void *arg)
         seen = p->gen;
         job_t job = p->job;
         pthread_mutex_unlock(&p->lock);
-        run_lane(&job, w->lane, p->lanes);
+        while (claim_batch(p, &job)) {
+            pthread_mutex_lock(&p->lock);
+            if (p->waiting)
+                pthread_cond_signal(&p->progress);
+            pthread_mutex_unlock(&p->lock);
+        }
         pthread_mutex_lock(&p->lock);
         if (--p->pending == 0)
             pthread_cond_signal(&p->done);
@@ -98,7 +119,8 @@ int mm_vpool_new(unsigned lanes, mm_vpool_t **out)
     /* made counts the primitives initialised, for the ladder at out */
     if (pthread_mutex_init(&p->turn, NULL) || (made++, pthread_mutex_init(&p->lock, NULL))
         || (made++, pthread_cond_init(&p->go, NULL))
-        || (made++, pthread_cond_init(&p->done, NULL)))
+        || (made++, pthread_cond_init(&p->done, NULL))
+        || (made++, pthread_cond_init(&p->progress, NULL)))
         goto out;
     made++;
     /* Workers inherit the creator's signal mask: block what is sent to the
@@ -128,6 +150,8 @@ out:
         *out = p;
         return MM_OK;
     }
+    if (made >= 5)
+        pthread_cond_destroy(&p->progress);
     if (made >= 4)
         pthread_cond_destroy(&p->done);
     if (made >= 3)
@@ -146,6 +170,7 @@ void mm_vpool_destroy(mm_vpool_t **self_p)
         return;
     mm_vpool_t *p = *self_p;
     stop_workers(p);
+    pthread_cond_destroy(&p->progress);
     pthread_cond_destroy(&p->done);
     pthread_cond_destroy(&p->go);
     pthread_mutex_destroy(&p->lock);
@@ -211,31 +236,83 @@ void mm_vpool_shared_destroy(void)
 
 /* ---- verifying ----------------------------------------------------------- */
 
-int mm_vpool_verify(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *rcs)
+/* Entries a lane claims at once: small enough that the caller, taking
+ * results in order, soon finds the next one verified, and that lanes end
+ * a call together; large enough that claims and wake-ups cost nothing. */
+static size_t batch_of(size_t n, unsigned lanes)
 {
+    size_t b = n / ((size_t) lanes * 8);
+    return b < 1 ? 1 : b > MM_VPOOL_BATCH ? MM_VPOOL_BATCH : b;
+}
+
+int mm_vpool_begin(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *rcs,
+                   mm_vpool_call_t *call)
+{
+    call->pool = NULL;
+    call->entries = entries;
+    call->n = n;
+    call->rcs = rcs;
     if (n > MM_VPOOL_MAX)
         return MM_ETOOBIG;
-    job_t job = { entries, n, rcs };
     mm_vpool_t *p = n < 2 ? NULL : self ? self : shared_pool();
-    if (!p || p->nthreads == 0) {
-        run_lane(&job, 0, 1);
-    } else {
-        pthread_mutex_lock(&p->turn);
-        pthread_mutex_lock(&p->lock);
-        p->job = job;
-        p->pending = p->nthreads;
-        p->gen++;
-        pthread_cond_broadcast(&p->go);
-        pthread_mutex_unlock(&p->lock);
-        run_lane(&job, 0, p->lanes);
-        pthread_mutex_lock(&p->lock);
-        while (p->pending)
-            pthread_cond_wait(&p->done, &p->lock);
-        pthread_mutex_unlock(&p->lock);
-        pthread_mutex_unlock(&p->turn);
-    }
+    if (!p || p->nthreads == 0)
+        return MM_OK;               /* mm_vpool_take checks each on the caller's thread */
+    pthread_mutex_lock(&p->turn);
     for (size_t i = 0; i < n; i++)
-        if (rcs[i] != MM_OK)
-            return MM_EBADSIG;
+        atomic_store_explicit(&p->ready[i], 0, memory_order_relaxed);
+    atomic_store(&p->next, 0);
+    pthread_mutex_lock(&p->lock);
+    p->job = (job_t) { entries, n, rcs, batch_of(n, p->lanes) };
+    p->pending = p->nthreads;
+    p->gen++;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->lock);
+    call->pool = p;
     return MM_OK;
+}
+
+int mm_vpool_take(mm_vpool_call_t *call, size_t i)
+{
+    mm_vpool_t *p = call->pool;
+    if (!p)
+        return call->rcs[i] = mm_entry_sig(&call->entries[i]);
+    while (!atomic_load_explicit(&p->ready[i], memory_order_acquire)) {
+        if (claim_batch(p, &p->job))
+            continue;               /* helped: perhaps with entry i itself */
+        /* every batch is claimed: a worker is on entry i; wait for it */
+        pthread_mutex_lock(&p->lock);
+        p->waiting = 1;
+        while (!atomic_load_explicit(&p->ready[i], memory_order_acquire))
+            pthread_cond_wait(&p->progress, &p->lock);
+        p->waiting = 0;
+        pthread_mutex_unlock(&p->lock);
+    }
+    return call->rcs[i];
+}
+
+void mm_vpool_end(mm_vpool_call_t *call)
+{
+    mm_vpool_t *p = call->pool;
+    if (!p)
+        return;
+    /* what no lane has claimed yet is not wanted any more */
+    atomic_store(&p->next, call->n);
+    pthread_mutex_lock(&p->lock);
+    while (p->pending)
+        pthread_cond_wait(&p->done, &p->lock);
+    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&p->turn);
+    call->pool = NULL;
+}
+
+int mm_vpool_verify(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *rcs)
+{
+    mm_vpool_call_t call;
+    int rc = mm_vpool_begin(self, entries, n, rcs, &call), bad = 0;
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        bad |= mm_vpool_take(&call, i) != MM_OK;
+    mm_vpool_end(&call);
+    return bad ? MM_EBADSIG : MM_OK;
 }

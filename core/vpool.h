@@ -8,9 +8,14 @@
  *  of the verifier stays with the caller, in order (mm_entry_check_sig).
  *
  *  A pool of L lanes is the calling thread and L - 1 worker threads, made
- *  once and parked between calls.  Lane k checks entries k, k + L, k + 2L
- *  ... and writes only their result slots; the entries are read-only while
- *  a call runs, and nothing else is shared but the pool's own lock.
+ *  once and parked between calls.  Lanes claim batches of entries from the
+ *  front of the call, in order (an atomic counter), and each writes only
+ *  the result slots of what it claimed; the entries are read-only while a
+ *  call runs.  A caller can take the results in order while the rest are
+ *  being checked (mm_vpool_begin / take / end), so its own in-order work
+ *  on entry i (the rest of the verifier, the store) overlaps with the
+ *  workers' checks of entries i+1...; when it runs ahead it verifies the
+ *  next unclaimed batch itself, so no core waits for another.
  *  Workers block every asynchronous signal, so SIGINT and SIGTERM still
  *  reach the thread that waits for them.  A pool does not survive fork():
  *  in a child, make a new one (the shared pool does so by itself).
@@ -24,8 +29,17 @@
 
 #define MM_VPOOL_MAX        4096    /* entries per call: one received run */
 #define MM_VPOOL_LANES_MAX  16      /* threads per pool, the caller's included */
+#define MM_VPOOL_BATCH      16      /* at most this many entries claimed at once by a lane */
 
 typedef struct mm_vpool mm_vpool_t;
+
+/* One call in progress (mm_vpool_begin .. mm_vpool_end); the caller's. */
+typedef struct {
+    mm_vpool_t       *pool;         /* NULL: checked on the caller's thread in take */
+    const mm_entry_t *entries;
+    size_t            n;
+    int              *rcs;
+} mm_vpool_call_t;
 
 /* A pool of `lanes` lanes; 0 means one per core online
  * (sysconf(_SC_NPROCESSORS_ONLN)).  Either way at most MM_VPOOL_LANES_MAX;
@@ -50,6 +64,23 @@ unsigned mm_vpool_lanes(const mm_vpool_t *self);
  * checked on the calling thread alone.  Every signature is checked on every
  * path.  Calls on one pool from several threads take turns. */
 int mm_vpool_verify(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *rcs) MM_NODISCARD;
+
+/* The same as a call in three steps, so the caller can use each result as
+ * soon as it is known.  mm_vpool_begin hands entries[0, n) to the workers
+ * (self NULL: the shared pool, as above) and returns at once: MM_OK, or
+ * MM_ETOOBIG if n > MM_VPOOL_MAX (nothing started; do not call take, end
+ * is harmless).  mm_vpool_take(call, i) returns mm_entry_sig(&entries[i])
+ * (MM_OK or MM_EBADSIG, also stored in rcs[i]), checking it on the calling
+ * thread if no worker has started it; i < n, any order (in order is what
+ * it is made for).  mm_vpool_end waits until no worker touches entries or
+ * rcs, drops what no lane started, and lets the next call on the pool
+ * begin: call it exactly once after a successful begin, on every path,
+ * before entries or rcs change.  Between begin and end the calling thread
+ * must not begin another call on the same pool. */
+int mm_vpool_begin(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *rcs,
+                   mm_vpool_call_t *call) MM_NODISCARD;
+int mm_vpool_take(mm_vpool_call_t *call, size_t i) MM_NODISCARD;
+void mm_vpool_end(mm_vpool_call_t *call);
 
 /* Destroy the shared pool now (the next mm_vpool_verify(NULL, ...) makes a
  * new one).  No call on it may be running. */

@@ -166,10 +166,10 @@ int mm_client_recv(mm_client_t *c, int timeout_ms, const uint8_t **buf, size_t *
 
 int mm_client_handshake(mm_client_t *c, int timeout_ms)
 {
-    uint64_t deadline = mm_now_ms() + (uint64_t) timeout_ms;
+    uint64_t deadline = mm_mono_ms() + (uint64_t) timeout_ms;
     zmq_pollitem_t item = { c->mon, 0, ZMQ_POLLIN, 0 };
     while (!c->ready) {
-        uint64_t now = mm_now_ms();
+        uint64_t now = mm_mono_ms();
         if (now >= deadline)
             return MM_ETIMEOUT;
         int n = zmq_poll(&item, 1, (long) (deadline - now));

@@ -109,9 +109,9 @@ int mm_discover_fd(const mm_discover_t *d)
     return d->fd;
 }
 
-uint64_t mm_discover_wait(const mm_discover_t *d, uint64_t now)
+uint64_t mm_discover_wait(const mm_discover_t *d, uint64_t mono)
 {
-    return d->next_ms > now ? d->next_ms - now : 0;
+    return d->next_ms > mono ? d->next_ms - mono : 0;
 }
 
 /* The IPv4 broadcast addresses of the interfaces that are up and have one
@@ -138,14 +138,14 @@ static unsigned broadcasts(struct in_addr *out, unsigned max)
     return n;
 }
 
-void mm_discover_tick(mm_discover_t *d, uint64_t now)
+void mm_discover_tick(mm_discover_t *d, uint64_t mono, uint64_t now)
 {
     struct in_addr bc[IFACES_MAX];
     unsigned n = 0, nb;
     unsigned long lost = 0;
-    if (now < d->next_ms)
+    if (mono < d->next_ms)
         return;
-    d->next_ms = now + d->interval_ms;
+    d->next_ms = mono + d->interval_ms;
     d->refusal_told = 0;
     int rc = mm_beacon_rx_load(d->rx, d->home, d->interval_ms);
     if (rc == MM_OK)

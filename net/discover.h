@@ -33,12 +33,14 @@ void mm_discover_destroy(mm_discover_t **d);
 /* The descriptor to poll for input. */
 int mm_discover_fd(const mm_discover_t *d);
 
-/* Milliseconds from now to the next round (0: due). */
-uint64_t mm_discover_wait(const mm_discover_t *d, uint64_t now);
+/* Milliseconds from mono (mm_mono_ms) to the next round (0: due). */
+uint64_t mm_discover_wait(const mm_discover_t *d, uint64_t mono);
 
-/* Send a round if one is due: the keys are reloaded first (a new peer, a
- * block, a rekey count from the next round on). */
-void mm_discover_tick(mm_discover_t *d, uint64_t now);
+/* Send a round if one is due at mono (mm_mono_ms: rounds keep their pace
+ * whatever the wall clock does), its beacons dated now (the wall clock,
+ * which receivers check them against): the keys are reloaded first (a new
+ * peer, a block, a rekey count from the next round on). */
+void mm_discover_tick(mm_discover_t *d, uint64_t mono, uint64_t now);
 
 /* Read what arrived (at most a bounded number of datagrams per call; the
  * rest waits for the next poll). */

@@ -149,7 +149,7 @@ static void on_join(void *arg, const uint8_t key[32], const uint8_t *buf, size_t
         return;
     }
     p->used = 1;
-    p->used_at = mm_now_ms();
+    p->used_at = mm_mono_ms();
     if (mm_pk_to_x25519(p->joined_x, j.device))
         memset(p->joined_x, 0, 32);
     p->out->certified = 1;
@@ -188,8 +188,8 @@ static int on_tick(void *arg)
     if (p->out->synced || *p->stop)
         return 1;
     if (!p->used)
-        return now > p->code.expires;
-    return now - p->used_at > MM_SESSION_MAX_MS;
+        return now > p->code.expires;   /* the issuer's wall clock decides expiry */
+    return mm_mono_ms() - p->used_at > MM_SESSION_MAX_MS;
 }
 
 int mm_net_pair_serve(mm_home_t *home, char *const *listen, size_t nlisten, uint64_t ttl_ms,
@@ -277,9 +277,14 @@ static int join_one(const char *path, const mm_pair_code_t *code, const mm_keypa
         goto out;
     }
     *answered = 1;
-    /* the person on the identity device has until the code expires */
+    /* the person on the identity device has until the code expires; by
+     * this device's clock, which may be days behind the issuer's: never
+     * longer than a code can last */
     uint64_t now = mm_now_ms();
-    int wait = code->expires > now ? (int) (code->expires - now + 5000) : timeout_ms;
+    uint64_t left = code->expires > now ? code->expires - now : 0;
+    if (left > MM_PAIR_TTL_MAX)
+        left = MM_PAIR_TTL_MAX;
+    int wait = left ? (int) (left + 5000) : timeout_ms;
     if (wait < timeout_ms)
         wait = timeout_ms;
     if ((rc = mm_client_recv(cl, wait, &buf, &len))) {

@@ -388,8 +388,12 @@ static void peer_label(server_t *sv, const uint8_t *identity, char *out, size_t 
     mm_txn_t *txn;
     mm_peer_t p;
     char code[MM_IDCODE_LEN + 1];
+    int mailbox = mm_home_is_mailbox(sv->home);
     if (memcmp(identity, mm_home_identity_pk(sv->home), 32) == 0) {
-        snprintf(out, cap, "own device");
+        if (mailbox)                /* its owner's device */
+            snprintf(out, cap, "a device of %s", mm_home_name(sv->home));
+        else
+            snprintf(out, cap, "own device");
         return;
     }
     if (mm_store_begin(mm_home_store(sv->home), 0, &txn) == MM_OK) {
@@ -401,7 +405,10 @@ static void peer_label(server_t *sv, const uint8_t *identity, char *out, size_t 
         }
     }
     mm_idcode_encode(code, MM_IDCODE_IDENTITY, identity);
-    snprintf(out, cap, "%.12s", code);
+    if (mailbox)                    /* it keeps no peer records: a member of its scopes */
+        snprintf(out, cap, "%s's peer %.12s", mm_home_name(sv->home), code);
+    else
+        snprintf(out, cap, "%.12s", code);
 }
 
 /* What the session stored goes to core, which says what it means; when
@@ -482,7 +489,7 @@ static void end_conn(server_t *sv, conn_t *c, int rc, const char *why)
         logf_(sv, "session with %s ended: %s (%s)", label, why, mm_errname(rc));
     }
     remember_ended(sv, c->rid, c->ridlen);
-    mm_conntab_release(sv->conns_tab, c->fd, c->ticket, mm_now_ms());
+    mm_conntab_release(sv->conns_tab, c->fd, c->ticket, mm_mono_ms());
     mm_session_destroy(&c->session);
 }
 
@@ -648,7 +655,7 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
         c->ticket = mm_conntab_hold(sv->conns_tab, fd);
         c->settle = 0;
         c->foreign = 0;
-        c->start_ms = c->last_ms = mm_now_ms();
+        c->start_ms = c->last_ms = mm_mono_ms();
         c->progress = 0;
         c->known = 0;
         mm_session_on_event(c->session, on_event, sv);
@@ -659,7 +666,7 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
     /* only a frame that moved the session on restarts its idle timer */
     if (rc == MM_OK && mm_session_progress(c->session) != c->progress) {
         c->progress = mm_session_progress(c->session);
-        c->last_ms = mm_now_ms();
+        c->last_ms = mm_mono_ms();
     }
     if (rc != MM_OK || mm_session_done(c->session))
         end_conn(sv, c, rc, NULL);
@@ -696,7 +703,7 @@ out:
  * which. */
 static void reap(server_t *sv)
 {
-    uint64_t now = mm_now_ms();
+    uint64_t now = mm_mono_ms();    /* limits: a wall clock set back must not cut them */
     char why[160], t[24];
     for (int i = 0; i < MM_SERVE_SESSIONS_MAX; i++) {
         conn_t *c = &sv->conns[i];
@@ -1021,8 +1028,8 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
         unsigned nefds = 0;
         uint64_t wait = idle(&sv) ? IDLE_WAKE_MS : tick;
         long ewait = -1;
-        if (sv.disc && mm_discover_wait(sv.disc, mm_now_ms()) < wait)
-            wait = mm_discover_wait(sv.disc, mm_now_ms());
+        if (sv.disc && mm_discover_wait(sv.disc, mm_mono_ms()) < wait)
+            wait = mm_discover_wait(sv.disc, mm_mono_ms());
         if (sv.ext && sv.ext->prepare) {  /* the extension's descriptors, and when it is due */
             nefds = sv.ext->prepare(sv.ext->arg, efds, MM_SERVE_EXT_FDS, &ewait);
             if (nefds > MM_SERVE_EXT_FDS)
@@ -1038,7 +1045,7 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
             break;
         }
         /* connections first: a message's descriptor is then one we know */
-        mm_conntab_update(sv.conns_tab, mm_now_ms());
+        mm_conntab_update(sv.conns_tab, mm_mono_ms());
         if (items[1].revents & ZMQ_POLLIN)
             zap_handle(&sv, zap);
         if (items[0].revents & ZMQ_POLLIN)
@@ -1046,9 +1053,9 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
         if (sv.disc && (items[3].revents & ZMQ_POLLIN))
             mm_discover_input(sv.disc, mm_now_ms());
         if (sv.disc)
-            mm_discover_tick(sv.disc, mm_now_ms());
+            mm_discover_tick(sv.disc, mm_mono_ms(), mm_now_ms());
         reap(&sv);
-        log_closed(&sv, mm_now_ms(), 0);
+        log_closed(&sv, mm_mono_ms(), 0);
         if (sv.ext && sv.ext->run) {
             for (unsigned i = 0; i < nefds; i++)
                 ready[i] = (items[base + (int) i].revents & (ZMQ_POLLIN | ZMQ_POLLERR)) != 0;
@@ -1057,7 +1064,7 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
         if (hook && hook->tick(hook->arg))
             break;
     }
-    log_closed(&sv, mm_now_ms(), 1);
+    log_closed(&sv, mm_mono_ms(), 1);
     rc = MM_OK;
 out:
     sodium_memzero(sk, sizeof sk);

@@ -5,8 +5,11 @@
 # question; Grace answers from her inbox and asks one back; Ada thanks her,
 # offers help back and reports what happened.  Ada also pairs her phone: it
 # gets a full copy, writes a note offline that reaches the laptop, and gets
-# Grace's answer through the laptop.  Everyone syncs over loopback, reads the
-# thread and verifies every entry.  Ada's notes never leave her own devices.
+# Grace's answer through the laptop.  Then Ada lends an always-on box to her
+# relationships as a blind mailbox, and the two, never online at the same
+# time, go through a second question and answer by way of it.  Everyone
+# syncs over loopback, reads the thread and verifies every entry.  Ada's
+# notes never leave her own devices; the mailbox holds nothing it can read.
 # Usage: tests/demo.sh [PATH/TO/mm]
 set -euo pipefail
 MM=${1:-build/mm}
@@ -15,13 +18,15 @@ DEMO=$(mktemp -d /tmp/mm-demo-XXXXXX)
 ADA=$DEMO/ada
 PHONE=$DEMO/ada-phone
 GRACE=$DEMO/grace
+BOX=$DEMO/box
 GRACE_PID=
 ADA_PID=
 PAIR_PID=
+BOX_PID=
 
 # On any exit: stop the servers still running, then remove the homes.
 cleanup() {
-    for pid in $PAIR_PID $GRACE_PID $ADA_PID; do
+    for pid in $PAIR_PID $GRACE_PID $ADA_PID $BOX_PID; do
         kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
@@ -39,7 +44,8 @@ say() { printf '\n\033[1m# %s\033[0m\n' "$*"; }
 endpoint_of() {
     local log=$1 pid=$2 ep
     for _ in $(seq 300); do
-        ep=$(sed -n 's/^[^ ]* reachable at //p' "$log" | head -n 1)
+        # the server's shell may not have opened its log yet
+        ep=$(sed -n 's/^[^ ]* reachable at //p' "$log" 2>/dev/null | head -n 1 || true)
         if [ -n "$ep" ]; then
             printf '%s\n' "$ep"
             return 0
@@ -56,7 +62,7 @@ endpoint_of() {
 code_of() {
     local log=$1 pid=$2 c
     for _ in $(seq 300); do
-        c=$(grep -m 1 '^mmp1' "$log" || true)
+        c=$(grep -m 1 '^mmp1' "$log" 2>/dev/null || true)
         if [ -n "$c" ]; then
             printf '%s\n' "$c"
             return 0
@@ -231,14 +237,55 @@ step "$MM" verify
 step "$MM" --home "$PHONE" verify
 step "$MM" --home "$GRACE" verify
 
-say "Stop both servers"
+say "Ada lends an always-on box to her relationships: a blind mailbox with a key of its own and no identity"
+box_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+step "$MM" --home "$BOX" mailbox init --listen "tcp://127.0.0.1:$box_port" --quota 64MiB
+printf '\n\033[1m$ %s &\033[0m\n' "$MM --home $BOX serve"
+"$MM" --home "$BOX" serve > "$DEMO/box-serve.log" 2>&1 &
+BOX_PID=$!
+endpoint_of "$DEMO/box-serve.log" "$BOX_PID" > /dev/null
+box_code=$("$MM" --home "$BOX" mailbox code --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["code"])')
+printf '\n\033[1m$ %s\033[0m\n%s\n' "$MM --home $BOX mailbox code" "$box_code"
+say "On her laptop (the identity device) Ada links it; Grace hears of it at her next sync"
+step "$MM" mailbox link "$box_code" --name box
+step "$MM" mailbox list
+step "$MM" --home "$GRACE" sync Ada
+step "$MM" --home "$GRACE" peer show Ada
+
+say "Now neither laptop serves: Ada and Grace are never online at the same time"
 stop_serve Ada "$ADA_PID"
 ADA_PID=
 stop_serve Grace "$GRACE_PID"
 GRACE_PID=
+say "Ada asks her next question on the train; Grace is unreachable, so it waits in Ada's mailbox"
+step "$MM" ask Grace "Looking back at your first year as a lead, what do you wish you had asked for sooner?"
+step "$MM" sync Grace --timeout 2
+say "That evening Grace syncs: Ada is offline, her mailbox is not"
+step "$MM" --home "$GRACE" sync Ada --timeout 2
+step "$MM" --home "$GRACE" inbox
+qid2=$("$MM" --home "$GRACE" inbox --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["inbox"][0]["id"][:12])')
+step "$MM" --home "$GRACE" answer "$qid2" "A clear budget for my own learning, and a peer group of other new leads."
+step "$MM" --home "$GRACE" sync Ada --timeout 2
+say "The next morning Ada syncs: Grace's answer waited in the mailbox"
+step "$MM" sync --timeout 2
+step "$MM" thread Grace
+say "The mailbox stored every entry it forwarded, and can read none of them"
+step "$MM" --home "$BOX" mailbox list
+if grep -rqa -e "what do you wish you had asked for sooner" -e "peer group of other new leads" "$BOX"; then
+    printf 'demo: the mailbox holds plaintext of a body\n' >&2
+    exit 1
+fi
+printf 'checked: no byte of the question or the answer is readable in the mailbox'"'"'s files\n'
+step "$MM" --home "$BOX" verify
+
+say "Stop the mailbox"
+stop_serve box "$BOX_PID"
+BOX_PID=
 printf '\n--- Grace'"'"'s mm serve output ---\n'
 cat "$DEMO/grace-serve.log"
 printf '\n--- Ada'"'"'s mm serve output ---\n'
 cat "$DEMO/ada-serve.log"
+printf '\n--- the mailbox'"'"'s mm serve output ---\n'
+cat "$DEMO/box-serve.log"
 
-printf '\ndemo ok: private notes and ambitions, an invite, one whole engagement (ask, answer, ask-back, thanks with an offer, report) synced over loopback, a paired phone with a full copy that syncs with the laptop, every log verified (homes were in %s)\n' "$DEMO"
+printf '\ndemo ok: private notes and ambitions, an invite, one whole engagement (ask, answer, ask-back, thanks with an offer, report) synced over loopback, a paired phone with a full copy that syncs with the laptop, a second question and answer through a blind mailbox while the two were never online together, every log verified (homes were in %s)\n' "$DEMO"

@@ -16,8 +16,20 @@ Baselines from the same machine, same run, so the figures read as ratios:
 Peak RSS: mm serve's VmHWM (from /proc before it is stopped), and mm sync's
 ru_maxrss (wait4 on that one child).  Both include mapped store pages.
 
-Usage: bench_sync.py [--counts 100000,1000000] [--runs 5] [--mm PATH]
+With --incr, Grace then writes 10 more entries and Ada's `mm sync grace`
+that fetches them is counted in instructions by valgrind --tool=callgrind
+(repeatable, unlike time): the incremental sync should cost the same at
+any store size.  Whether a no-op sync wrote to either store is seen from
+data.mdb's modification time (LMDB writes a meta page on each commit).
+
+Usage: bench_sync.py [--counts 100000,1000000] [--size 256] [--runs 5] [--mm PATH]
                      [--fill PATH] [--dir DIR] [--keep] [--perf DIR]
+                     [--no-noop] [--incr] [--json FILE] [--session PATH]
+  --size B    bytes of text per entry (mm_fill --size); 60000 is the largest
+  --no-noop   only the bulk sync (no extra feeds, no no-op re-syncs)
+  --json FILE also write the figures of each N to FILE (tests/bench/run)
+  --session P tests/bench/bench_session: the no-op session once more, both
+              homes in one process with no transport (the connection open)
   --perf DIR  also record the timed sync of each N with `perf record -g`
               (the reader as its child, the server attached by pid) into
               DIR/{sync,serve}-N.data; figures of that run include perf's cost.
@@ -39,7 +51,6 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
-GOAL_RATE = 200000          # entries/s, reader, 1M entries
 GOAL_RSS_KB = 64 * 1024     # each side
 ADA_OWN = 10                # entries Ada writes, so she has a feed to send
 EXTRA_FEEDS = 99            # extra Grace devices for the no-op re-sync
@@ -162,6 +173,20 @@ class Bench:
         self.serve_err.close()
         return rc
 
+    def callgrind_sync(self, home, expect):
+        """Instructions of one `mm sync grace` that receives `expect` entries."""
+        out = os.path.join(os.path.dirname(home), "callgrind.out")
+        c = self.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+                      self.mm, "--home", home, "--json", "sync", "grace"]).check()
+        got = json.loads(c.out[c.out.index("{"):])["peers"][0]["received"]
+        if got != expect:
+            raise BenchError("incremental sync received %d entries, not %d" % (got, expect))
+        m = re.search(r"Collected : (\d+)", c.err)
+        if not m:
+            raise BenchError("no instruction count from callgrind: %s" % c.err[-500:])
+        os.unlink(out)
+        return int(m.group(1))
+
     # --- one scenario ----------------------------------------------------
 
     def scenario(self, n, tmp):
@@ -180,7 +205,7 @@ class Bench:
             self.run([self.fill, "--home", a_home, "--peer", "grace",
                       "--count", str(ADA_OWN)]).check()
             f = self.run([self.fill, "--home", g_home, "--peer", ada_id,
-                          "--count", str(n)]).check()
+                          "--count", str(n), "--size", str(a.size)]).check()
             r["fill_s"] = f.wall
 
             # the timed sync: Ada holds none of the N entries
@@ -221,7 +246,10 @@ class Bench:
             r.update(sync_s=s.wall, sync_ms_self=peer["ms"], bytes=peer["bytes_received"],
                      sent=peer["sent"], sync_rss=s.ru_maxrss_kb,
                      sync_cpu=s.ru.ru_utime + s.ru.ru_stime,
-                     serve_cpu=after["cpu"] - before["cpu"], serve_peak=sampler.peak)
+                     serve_cpu=after["cpu"] - before["cpu"], serve_peak=sampler.peak,
+                     serve_hwm=after["VmHWM"])
+            if a.no_noop:
+                return r
 
             # 99 more Grace feeds, one catch-up sync, then no-op re-syncs
             self.run([self.fill, "--home", g_home, "--peer", ada_id, "--devices",
@@ -234,6 +262,7 @@ class Bench:
                                  % (r["catchup"], EXTRA_FEEDS * EXTRA_PER_FEED))
             r["catchup_s"] = c.wall
             noop = []
+            mtimes = store_mtimes(g_home, a_home)
             for _ in range(a.runs):
                 c = self.mm_run(a_home, "--json", "sync", "grace").check()
                 pj = json.loads(c.out)["peers"][0]
@@ -241,6 +270,11 @@ class Bench:
                     raise BenchError("no-op sync moved entries: %r" % pj)
                 noop.append(c.wall)
             r["noop_s"] = statistics.median(noop)
+            r["noop_wrote"] = store_mtimes(g_home, a_home) != mtimes
+            if a.incr:
+                self.run([self.fill, "--home", g_home, "--peer", ada_id,
+                          "--count", "10"]).check()
+                r["incr_instr"] = self.callgrind_sync(a_home, 10)
             st = self.serve_status()
             r["serve_hwm"], r["serve_rss"], r["serve_anon"] = (st["VmHWM"], st["VmRSS"],
                                                                 st.get("RssAnon", 0))
@@ -261,6 +295,13 @@ class Bench:
         subprocess.run("cat '%s' > /dev/null" % mdb, shell=True, check=True)
         r["cat_s"] = time.monotonic() - t0
         r["sock_s"] = socket_copy(mdb)
+        if a.session:
+            gid = json.loads(self.mm_run(g_home, "--json", "id").check().out)["identity"]
+            x = self.run([a.session, "--client", a_home, "--server", g_home,
+                          "--peer-identity", gid, "--runs", str(max(a.runs, 51))]).check()
+            r["session"] = json.loads(x.out)
+            if r["session"]["entries_moved"]:
+                raise BenchError("an in-process no-op session moved entries: %s" % x.out)
         r["load"] = (load0, os.getloadavg())
         return r
 
@@ -288,6 +329,10 @@ class Sampler:
     def stop(self):
         self.done.set()
         self.t.join()
+
+
+def store_mtimes(*homes):
+    return [os.stat(os.path.join(h, "store", "data.mdb")).st_mtime_ns for h in homes]
 
 
 def free_port():
@@ -332,6 +377,13 @@ def mb(b):
 
 
 def report(rows):
+    if "noop_s" not in rows[0]:
+        for r in rows:
+            print("N=%d x %d B: %.2f s, %.0f entries/s, %.1f MB/s; peak RSS reader %.1f MB, "
+                  "serve %.1f MB" % (r["n"], r["size"], r["sync_s"], r["n"] / r["sync_s"],
+                                     mb(r["bytes"]) / r["sync_s"], r["sync_rss"] / 1024,
+                                     r["serve_hwm"] / 1024))
+        return
     print()
     print("%-44s" % "N entries" + "".join("%16s" % "{:,}".format(r["n"]) for r in rows))
 
@@ -340,7 +392,7 @@ def report(rows):
     line("fill (mm_fill, 1,000/txn)  s", lambda r: "%.2f" % r["fill_s"])
     line("mm sync, reader empty  s (wall)", lambda r: "%.2f" % r["sync_s"])
     line("  as reported by mm sync  ms", lambda r: "%d" % r["sync_ms_self"])
-    line("  entries/s (wall)   goal >= 200,000", lambda r: "{:,.0f}".format(r["n"] / r["sync_s"]))
+    line("  entries/s (wall)", lambda r: "{:,.0f}".format(r["n"] / r["sync_s"]))
     line("  MB/s of entry bytes (wall)", lambda r: "%.1f" % (mb(r["bytes"]) / r["sync_s"]))
     line("  entry bytes received  MB", lambda r: "%.1f" % mb(r["bytes"]))
     line("  entries sent by the reader (Ada's)", lambda r: "%d" % r["sent"])
@@ -360,13 +412,18 @@ def report(rows):
     line("  data.mdb Grace / Ada  MB", lambda r: "%.0f / %.0f" % (mb(r["mdb_bytes"]), mb(r["ada_mdb_bytes"])))
     line("ratio: sync / verify (entries/s)", lambda r: "%.2f" % ((r["n"] / r["sync_s"]) / (r["verify_n"] / r["verify_s"])))
     line("ratio: sync MB/s / TCP copy (data.mdb)", lambda r: "%.3f" % ((mb(r["bytes"]) / r["sync_s"]) / (mb(r["mdb_bytes"]) / r["sock_s"])))
+    if "session" in rows[0]:
+        line("no-op session, connection open, median  ms",
+             lambda r: "%.3f" % (r["session"]["median_us"] / 1e3))
+    if "incr_instr" in rows[0]:
+        line("incremental sync of 10 (callgrind)  Minstr", lambda r: "%.2f" % (r["incr_instr"] / 1e6))
+    line("no-op syncs wrote to a store", lambda r: "yes" if r["noop_wrote"] else "no")
     line("load average before / after", lambda r: "%.2f / %.2f" % (r["load"][0][0], r["load"][1][0]))
     print()
+    # the rate's target is a ratio to the verify rate: tests/bench/run measures both
     for r in rows:
-        ok_rate = r["n"] / r["sync_s"] >= GOAL_RATE
         ok_rss = r["sync_rss"] < GOAL_RSS_KB and r["serve_hwm"] < GOAL_RSS_KB
-        print("N=%d: rate %s, RSS %s" % (r["n"], "meets goal" if ok_rate else "BELOW goal",
-                                          "meets goal" if ok_rss else "ABOVE goal"))
+        print("N=%d: RSS %s" % (r["n"], "meets goal" if ok_rss else "ABOVE goal"))
 
 
 def main():
@@ -380,6 +437,12 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the homes")
     ap.add_argument("--timeout", type=int, default=3600, help="mm sync --timeout")
     ap.add_argument("--perf", default=None, metavar="DIR")
+    ap.add_argument("--size", type=int, default=256, help="bytes of text per entry")
+    ap.add_argument("--no-noop", action="store_true", help="only the bulk sync")
+    ap.add_argument("--incr", action="store_true", help="callgrind an incremental sync of 10")
+    ap.add_argument("--json", default=None, metavar="FILE", help="write the figures to FILE")
+    ap.add_argument("--session", default=None, metavar="PATH",
+                    help="bench_session: time the no-op session with the connection open")
     a = ap.parse_args()
     try:
         counts = [int(x.replace("_", "")) for x in a.counts.split(",") if x]
@@ -401,6 +464,7 @@ def main():
         try:
             print("N=%d in %s ..." % (n, tmp), flush=True)
             rows.append(b.scenario(n, tmp))
+            rows[-1]["size"] = a.size
         except BenchError as e:
             print("bench_sync: N=%d: %s" % (n, e), file=sys.stderr)
             return 1
@@ -409,6 +473,9 @@ def main():
             if not a.keep:
                 shutil.rmtree(tmp, ignore_errors=True)
     report(rows)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"cores": os.cpu_count(), "rows": rows}, f)
     return 0
 
 

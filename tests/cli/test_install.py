@@ -116,6 +116,31 @@ class TestInstall(InstallCase):
             self.assertEqual(rc, 0, err)
             self.assertEqual(text, want, "%s differs from mm %s" % (rel, " ".join(args)))
 
+    def test_systemd_user_unit_runs_the_installed_mm(self):
+        """The unit in the tree (cli/mm-serve.service.in) is installed for the
+        default home, its ExecStart the installed mm; mm service install
+        writes the same text for one home."""
+        prefix = self.install()
+        unit = os.path.join(prefix, "share/systemd/user/mm-serve.service")
+        with open(unit) as f:
+            text = f.read()
+        mm = os.path.join(prefix, "bin", "mm")
+        self.assertIn('\nExecStart="%s" serve --sync-every 5m\n' % mm, text)
+        self.assertIn("\nDescription=micromentor: mm serve for the default home\n", text)
+        self.assertNotIn("@", text)
+        cfg = self.path("xdg")
+        env = dict(os.environ, XDG_CONFIG_HOME=cfg, MM_HOME=self.path("h"))
+        subprocess.run([mm, "init", "--name", "Ada"], env=env, check=True, capture_output=True)
+        subprocess.run([mm, "service", "install"], env=env, check=True, capture_output=True)
+        [name] = os.listdir(os.path.join(cfg, "systemd", "user"))
+        with open(os.path.join(cfg, "systemd", "user", name)) as f:
+            mine = f.read()
+        # the same template: every line but the mark, Description and ExecStart
+        def body(t):
+            return [ln for ln in t.splitlines()
+                    if not ln.startswith(("# Written by", "Description=", "ExecStart="))]
+        self.assertEqual(body(mine), body(text))
+
     def test_manual_renders_without_warnings(self):
         prefix = self.install()
         page = os.path.join(prefix, FILES["man"])

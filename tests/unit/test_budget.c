@@ -115,6 +115,45 @@ static int settle(world_t *w, size_t *released)
     return rc;
 }
 
+/* Grace's clock jumps back between two queue entries: her later "released"
+ * carries a time before her earlier "held", and still wins, because one
+ * device's entries keep their feed order (PROTOCOL.md 5.3). */
+static void test_latest_follows_the_feed_not_the_clock(void **state)
+{
+    world_t *w = *state;
+    uint8_t q[1400], r[1400], qid[32], rid[32];
+    size_t nq;
+    mm_field_t fq[] = { { "text", TEXT("What helped you most when you first led a team?") } };
+    store(w, q, ada_seal(w, MM_T_QUESTION, fq, 1, 5000, q, qid));
+    mm_field_t held[] = { { "ref", MM_F_BIN, qid, 32, 0 }, { "state", TEXT("held") },
+                          { "ahead", MM_F_UINT, NULL, 0, 0 }, { "reason", TEXT("budget") } };
+    mm_field_t released[] = { { "ref", MM_F_BIN, qid, 32, 0 }, { "state", TEXT("released") } };
+    mm_txn_t *txn;
+    assert_rc(mm_store_begin(mm_home_store(w->home), 1, &txn), MM_OK);
+    assert_rc(mm_item_append(txn, mm_home_device(w->home), w->scope.id, MM_T_QUEUE, held, 4,
+                             9000, NULL), MM_OK);
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    assert_int_equal(state_of(w, qid, &nq), MM_QS_HELD);
+    assert_rc(mm_store_begin(mm_home_store(w->home), 1, &txn), MM_OK);
+    assert_rc(mm_item_append(txn, mm_home_device(w->home), w->scope.id, MM_T_QUEUE, released,
+                             2, 2000, NULL), MM_OK);             /* the clock jumped back */
+    assert_rc(mm_txn_commit(&txn), MM_OK);
+    assert_int_equal(state_of(w, qid, &nq), MM_QS_OPEN);
+    /* Ada's report, dated 4000, is before her question (5000) by time too */
+    mm_field_t fr[] = { { "ref", MM_F_BIN, qid, 32, 0 }, { "text", TEXT("Noted.") } };
+    store(w, r, ada_seal(w, MM_T_REPORT, fr, 2, 4000, r, rid));
+    mm_items_t items;
+    assert_rc(mm_items_load(mm_home_store(w->home), w->scope.id, NULL, &items), MM_OK);
+    assert_int_equal(items.n, 4);
+    /* by time the places are 2000 (Grace), 4000 (Ada), 5000 (Ada), 9000
+     * (Grace); each feed fills its places in seq order */
+    assert_true(mm_item_is(&items.v[0], MM_T_QUEUE) && items.v[0].time == 9000);
+    assert_true(mm_item_is(&items.v[1], MM_T_QUESTION));
+    assert_true(mm_item_is(&items.v[2], MM_T_REPORT));
+    assert_true(mm_item_is(&items.v[3], MM_T_QUEUE) && items.v[3].time == 2000);
+    mm_items_free(&items);
+}
+
 static void test_state_is_independent_of_arrival_order(void **state)
 {
     world_t *w = *state;
@@ -286,6 +325,8 @@ static void test_budget_holds_and_releases(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_latest_follows_the_feed_not_the_clock, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_state_is_independent_of_arrival_order, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_only_the_right_side_acts, setup, teardown),

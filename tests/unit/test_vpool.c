@@ -1,6 +1,7 @@
 /*  test_vpool.c -- the verifier pool (core/vpool.h): every signature of a
  *  batch checked, each result in its own slot, whatever the lane count;
- *  the shared pool across destroy and fork; signals stay off the workers. */
+ *  the shared pool across destroy and fork; results taken in order while
+ *  the rest are checked; signals stay off the workers. */
 #include "fixture.h"
 
 #include <pthread.h>
@@ -161,6 +162,62 @@ static void test_shared_and_limits(void **state)
     assert_rc(mm_vpool_verify(NULL, many, MM_VPOOL_MAX, rcs), MM_OK);
 }
 
+/* begin / take / end: results taken in order while the workers go on, a
+ * caller that stops early (end drops what no lane started, and the next
+ * call finds nothing of it), and a call of one entry (no pool at all). */
+static void take_in_order(mm_vpool_t *p)
+{
+    int rcs[N];
+    mm_vpool_call_t call;
+    flip_sig(40);
+    for (int stop = 1; stop <= N; stop += 24) {
+        for (int i = 0; i < N; i++)
+            rcs[i] = 12345;
+        assert_rc(mm_vpool_begin(p, ents, N, rcs, &call), MM_OK);
+        for (int i = 0; i < stop; i++) {
+            assert_rc(mm_vpool_take(&call, (size_t) i), i == 40 ? MM_EBADSIG : MM_OK);
+            assert_rc(rcs[i], i == 40 ? MM_EBADSIG : MM_OK);
+        }
+        mm_vpool_end(&call);
+        assert_null(call.pool);
+        /* whatever a lane did check is right; the rest is untouched */
+        for (int i = stop; i < N; i++)
+            assert_true(rcs[i] == 12345 || rcs[i] == (i == 40 ? MM_EBADSIG : MM_OK));
+        mm_vpool_end(&call);        /* harmless once ended */
+    }
+    flip_sig(40);
+    expect(p, N, NULL, 0);
+    /* taken out of order: the last first */
+    assert_rc(mm_vpool_begin(p, ents, N, rcs, &call), MM_OK);
+    for (int i = N - 1; i >= 0; i--)
+        assert_rc(mm_vpool_take(&call, (size_t) i), MM_OK);
+    mm_vpool_end(&call);
+    /* one entry: checked on the caller's thread */
+    flip_sig(0);
+    assert_rc(mm_vpool_begin(p, ents, 1, rcs, &call), MM_OK);
+    assert_null(call.pool);
+    assert_rc(mm_vpool_take(&call, 0), MM_EBADSIG);
+    mm_vpool_end(&call);
+    flip_sig(0);
+    /* too many: refused, nothing started */
+    static mm_entry_t many[MM_VPOOL_MAX + 1];
+    assert_rc(mm_vpool_begin(p, many, MM_VPOOL_MAX + 1, rcs, &call), MM_ETOOBIG);
+    assert_null(call.pool);
+    mm_vpool_end(&call);
+}
+
+static void test_take_in_order(void **state)
+{
+    static const unsigned counts[] = { 1, 2, 3, 7 };
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        mm_vpool_t *p = NULL;
+        assert_rc(mm_vpool_new(counts[c], &p), MM_OK);
+        take_in_order(p);
+        mm_vpool_destroy(&p);
+    }
+    take_in_order(NULL);
+}
+
 /* A child forked after the shared pool has threads makes its own. */
 static void test_fork(void **state)
 {
@@ -232,6 +289,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lanes),
         cmocka_unit_test(test_shared_and_limits),
+        cmocka_unit_test(test_take_in_order),
         cmocka_unit_test(test_fork),
         cmocka_unit_test(test_signals_stay_off_workers),
     };
