@@ -138,10 +138,10 @@ int mm_client_recv(mm_client_t *c, int timeout_ms, const uint8_t **buf, size_t *
 {
     /* a deadline, not a wait per wake-up: monitor events (a reconnect
      * every 100 ms after the server went away) must not restart it */
-    uint64_t deadline = mm_now_ms() + (uint64_t) timeout_ms;
+    uint64_t deadline = mm_mono_ms() + (uint64_t) timeout_ms;
     zmq_pollitem_t items[] = { { c->sock, 0, ZMQ_POLLIN, 0 }, { c->mon, 0, ZMQ_POLLIN, 0 } };
     while (1) {
-        uint64_t now = mm_now_ms();
+        uint64_t now = mm_mono_ms();
         int n = now >= deadline ? 0 : zmq_poll(items, 2, (long) (deadline - now));
         if (n < 0)
             return MM_EIO;
