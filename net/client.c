@@ -52,6 +52,7 @@ int mm_client_open(const char *endpoint, const uint8_t server_device[32],
     snprintf(monep, sizeof monep, "inproc://mm-monitor-%d", seq++);
     if (zmq_socket_monitor(c->sock, monep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED
                            | ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_RETRIED
+                           | ZMQ_EVENT_DISCONNECTED
                            | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                            | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
                            | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0
@@ -125,6 +126,10 @@ static int monitor_event(mm_client_t *c)
      * end: before any connection was made, that is nobody listening */
     if (event == ZMQ_EVENT_CONNECT_RETRIED && !c->connected && c->fail_fast)
         return MM_ENOLISTEN;
+    /* an authenticated connection gone: what was in flight is lost, and
+     * libzmq's reconnection would leave us waiting for answers to it */
+    if (event == ZMQ_EVENT_DISCONNECTED && c->ready && c->fail_fast)
+        return MM_EIO;
     if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
         return MM_EREFUSED;
     if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)

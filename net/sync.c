@@ -59,6 +59,7 @@ static int touch(mm_home_t *home, const uint8_t identity[32], const uint8_t devi
 #define CONNECT_MS  3000            /* to complete a handshake, unless it is the last try */
 #define RETRY_CAP_MS 5000           /* the longest wait between tries at a full server */
 #define RETRY_MAX   32              /* tries at one full server, at most */
+#define RETRY_LOST_MS 500           /* before a new session after a lost connection */
 #define TARGET_EPS  (2 * MM_PEER_ENDPOINTS)
 
 typedef struct {
@@ -211,8 +212,8 @@ static unsigned retry_after(const char *text)
 static int one_endpoint(mm_home_t *home, const uint8_t expect[32], const uint8_t device[32],
                         const char *ep, int connect_ms, int timeout_ms,
                         const uint8_t pk[32], const uint8_t sk[32], mm_sync_stats_t *stats,
-                        mm_news_runs_t *runs, int *heard, const mm_net_ctl_t *ctl,
-                        char *errtext, size_t errcap)
+                        mm_news_runs_t *runs, int *heard, int *lost,
+                        const mm_net_ctl_t *ctl, char *errtext, size_t errcap)
 {
     events_t ev = { home, runs };
     mm_client_t *c = NULL;
@@ -228,6 +229,7 @@ static int one_endpoint(mm_home_t *home, const uint8_t expect[32], const uint8_t
     mm_client_fail_fast(c);
     if ((rc = mm_client_handshake(c, connect_ms)))
         goto failed;
+    *lost = 1;                      /* from here on, an MM_EIO of the client is a loss */
     lock(ctl);
     if ((rc = mm_session_new(home, 1, remote, expect, mm_client_send, c, &s))
         || (mm_session_on_event(s, on_event, &ev), rc = mm_session_start(s))) {
@@ -239,9 +241,11 @@ static int one_endpoint(mm_home_t *home, const uint8_t expect[32], const uint8_t
     while (!mm_session_done(s)) {
         if ((rc = mm_client_recv(c, timeout_ms, &buf, &len)))
             goto failed;
+        *lost = 0;                  /* a frame: an MM_EIO now would be ours */
         *heard = 1;
         lock(ctl);
         rc = mm_session_input(s, buf, len);
+        *lost = rc == MM_OK;
         if (ctl && ctl->live)
             *ctl->live = *mm_session_stats(s);
         unlock(ctl);
@@ -256,6 +260,7 @@ static int one_endpoint(mm_home_t *home, const uint8_t expect[32], const uint8_t
 failed:
     snprintf(errtext, errcap, rc == MM_ETIMEOUT ? "no answer from %s"
              : rc == MM_ENOLISTEN ? "nothing listens at %s (connection refused)"
+             : rc == MM_EIO ? "the connection to %s was lost"
              : rc == MM_EREFUSED ? "%s refused this device (not its peer, blocked, or this device is revoked)"
              : "handshake with %s failed (not an mm peer, or not the expected device)",
              ep);
@@ -285,9 +290,13 @@ static int endpoint_retrying(mm_home_t *home, const target_t *t, const char *ep,
                              const mm_net_ctl_t *ctl, char *errtext, size_t errcap)
 {
     for (unsigned attempt = 0;; attempt++) {
+        int lost = 0;
         int rc = one_endpoint(home, t->expect, t->device, ep, connect_ms, timeout_ms, pk, sk,
-                              stats, runs, heard, ctl, errtext, errcap);
-        unsigned wait = rc == MM_EBUSY ? retry_after(errtext) : 0;
+                              stats, runs, heard, &lost, ctl, errtext, errcap);
+        /* a full server says when; a lost connection is tried again too
+         * (a new session: what was committed stays, the rest comes again) */
+        unsigned wait = rc == MM_EBUSY ? retry_after(errtext)
+                        : rc == MM_EIO && lost ? RETRY_LOST_MS : 0;
         if (wait == 0 || attempt >= RETRY_MAX)
             return rc;
         uint64_t w = (uint64_t) wait << (attempt < 4 ? attempt : 4);
@@ -298,7 +307,7 @@ static int endpoint_retrying(mm_home_t *home, const target_t *t, const char *ep,
             return rc;
         if (ctl && ctl->tried) {
             lock(ctl);
-            ctl->tried(ctl->arg, t->device, t->via, ep, MM_EBUSY, errtext, (unsigned) w);
+            ctl->tried(ctl->arg, t->device, t->via, ep, rc, errtext, (unsigned) w);
             unlock(ctl);
         }
         struct timespec ts = { (time_t) (w / 1000), (long) (w % 1000) * 1000000L };
