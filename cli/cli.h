@@ -64,6 +64,8 @@ enum {
     CLI_OPT_SYNC_EVERY,         /* serve, service install --sync-every DUR */
     CLI_OPT_QUOTA,              /* mailbox init --quota SIZE */
     CLI_OPT_REINDEX,            /* verify --reindex */
+    CLI_OPT_QUIET,              /* sync --quiet */
+    CLI_OPT_VERBOSE,            /* sync --verbose */
     CLI_OPT_MAX
 };
 

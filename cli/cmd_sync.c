@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
 
 #include "cli/cli.h"
 #include "cli/cmd_peer.h"
@@ -41,8 +43,15 @@ const char cmd_sync_help[] =
     "    ', through their mailbox' or ', through your mailbox').\n"
     "    With one or more PEERs (a petname, or at least 6\n"
     "    characters of an identity code 'mmi...'), syncs with those only.\n"
-    "    A peer whose session fails does not stop the others.  To be synced\n"
-    "    with by others, run 'mm serve'.\n"
+    "    A peer whose session fails does not stop the others.  Up to 8\n"
+    "    sessions run at once; their results are printed in the same order\n"
+    "    every time.  To be synced with by others, run 'mm serve'.\n"
+    "\n"
+    "    Of a peer's addresses, those its devices announced come before the\n"
+    "    one of 'mm peer set-addr'; an address that does not complete a\n"
+    "    handshake within 3 s, or where nothing listens, is left for the\n"
+    "    next.  A peer's mm serve that is full says when to come back: mm\n"
+    "    sync tries again, with a growing random wait, within --timeout.\n"
     "\n"
     "OPTIONS\n"
     "    --timeout SECONDS\n"
@@ -54,6 +63,11 @@ const char cmd_sync_help[] =
     "        serve announced, or at ENDPOINT (tcp://HOST:PORT, up to 4)\n"
     "        first.  DEVICE is its name or the start of its device code\n"
     "        'mmd...'.\n"
+    "    --quiet\n"
+    "        Print only what failed.\n"
+    "    --verbose\n"
+    "        Also say, on stderr, each address of each device tried and why\n"
+    "        it failed.\n"
     "\n"
     "OUTPUT\n"
     "    One line per peer:\n"
@@ -71,6 +85,9 @@ const char cmd_sync_help[] =
     "    and likewise for a clarification, a return, thanks, a report and a\n"
     "    withdrawal.  After 100 such lines, the rest are counted:\n"
     "          and 5 more; see 'mm status'\n"
+    "    On a terminal, a sync that takes longer than a second shows a\n"
+    "    line on stderr, redrawn in place and erased at the end:\n"
+    "        syncing grace, lin: 120400 entries, 31.2 MB, 10.4 MB/s (1 of 3 done)\n"
     "    A failed peer is a line on stderr,\n"
     "    'mm sync: grace: why; what to do'.  With no peer to sync with:\n"
     "        nothing to sync: no peer has an address; set one with 'mm peer set-addr'\n"
@@ -90,6 +107,7 @@ const char cmd_sync_help[] =
     "    mm sync\n"
     "    mm sync grace\n"
     "    mm sync grace lin --timeout 30\n"
+    "    mm sync --quiet\n"
     "    mm sync mmiab3kq2x\n"
     "\n"
     "EXIT STATUS\n"
@@ -192,6 +210,10 @@ static void sync_hint(char *out, size_t cap, int rc, const char *arg)
         snprintf(out, cap, "ask them whether they blocked or removed you "
                  "(see 'mm peer list' on their side)");
         break;
+    case MM_ENOLISTEN:
+        snprintf(out, cap, "their mm serve is not running there: ask them to start it, or "
+                 "check the address with 'mm peer show %s'", arg);
+        break;
     case MM_EQUOTA:
         snprintf(out, cap, "nothing is lost: the entries go at a later sync, once the "
                  "mailbox's owner makes room ('mm mailbox quota' on the mailbox)");
@@ -199,7 +221,7 @@ static void sync_hint(char *out, size_t cap, int rc, const char *arg)
     case MM_EBUSY:
         /* their mm serve has no session to spare (the text says why), or,
          * rarely, this store had no reader slot: never "another mm" alone */
-        snprintf(out, cap, "try again in a minute");
+        snprintf(out, cap, "try again later, or give a longer --timeout");
         break;
     case MM_EPROTO:
     case MM_EINVAL:
@@ -316,6 +338,202 @@ out:
     return ex;
 }
 
+/* --- several at once, with a progress line ---------------------------------- */
+
+#define SYNC_PARALLEL 8             /* sessions at once */
+#define PROGRESS_MS   1000          /* a sync shows progress once it runs this long */
+
+/* PROGRESS_MS, or the test knob MM_PROGRESS_MS (0 to 60,000), so that a
+ * test sees the progress line without depending on how fast this machine
+ * syncs.  Not for use. */
+static uint64_t progress_ms(void)
+{
+    const char *v = getenv("MM_PROGRESS_MS");
+    char *end;
+    if (!v || *v < '0' || *v > '9')
+        return PROGRESS_MS;
+    unsigned long n = strtoul(v, &end, 10);
+    return *end || n > 60000 ? PROGRESS_MS : n;
+}
+
+typedef struct {
+    cli_t             *cli;
+    size_t            *target_of;   /* job index -> target index */
+    cmd_sync_result_t *res;         /* one per target */
+    size_t             printed;     /* targets printed so far */
+    int                failed, quiet, verbose, progress, drawn;
+    uint64_t           t0, after;   /* start; the progress line's delay */
+} many_out_t;
+
+/* Fill r with what job did: as cmd_sync_peer does. */
+static void job_result(cli_t *cli, cmd_sync_result_t *r, mm_net_job_t *job)
+{
+    r->rc = job->rc;
+    r->stats = job->stats;
+    r->ms = job->ms;
+    if (r->rc != MM_OK)
+        set_error(r, *job->errtext ? job->errtext : mm_strerror(r->rc));
+    else if (mm_news_of(cli->home, job->runs.v, job->runs.n, &r->news) != MM_OK)
+        mm_news_free(&r->news);
+    mm_news_runs_free(&job->runs);
+}
+
+static void progress_clear(many_out_t *o)
+{
+    if (o->drawn) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+        o->drawn = 0;
+    }
+}
+
+/* Print every target up to (not including) end, in order. */
+static void print_upto(many_out_t *o, size_t end)
+{
+    for (; o->printed < end; o->printed++) {
+        cmd_sync_result_t *r = &o->res[o->printed];
+        if (r->rc != MM_OK)
+            o->failed = 1;
+        if ((!o->cli->json && !o->quiet) || r->rc != MM_OK) {
+            progress_clear(o);
+            cmd_sync_print(o->cli, r);
+            fflush(stdout);
+        }
+    }
+}
+
+static void on_done(void *arg, mm_net_job_t *jobs, size_t i)
+{
+    many_out_t *o = arg;
+    size_t ti = o->target_of[i];
+    job_result(o->cli, &o->res[ti], &jobs[i]);
+    print_upto(o, ti + 1);
+}
+
+/* "syncing grace, lin and 2 more: 12345 entries, 3.2 MB, 1.1 MB/s" on
+ * stderr, in place, cut to the terminal's width. */
+static void on_tick(void *arg, const mm_net_job_t *jobs, size_t n)
+{
+    many_out_t *o = arg;
+    uint64_t now = mono_ms(), entries = 0, bytes = 0;
+    char line[512], names[256] = "", size[32], rate[32], name[CLI_NAME_SAFE];
+    size_t running = 0, done = 0, len = 0;
+    struct winsize ws;
+    if (!o->progress || now - o->t0 < o->after)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        const mm_sync_stats_t *s = jobs[i].state == MM_JOB_DONE ? &jobs[i].stats
+                                   : &jobs[i].live;
+        entries += s->entries_sent + s->entries_recv;
+        bytes += s->bytes_sent + s->bytes_recv;
+        done += jobs[i].state == MM_JOB_DONE;
+        if (jobs[i].state != MM_JOB_RUNNING)
+            continue;
+        if (running++ < 2) {
+            cmd_peer_name(name, jobs[i].p->petname);
+            len += (size_t) snprintf(names + len, sizeof names - len, "%s%s",
+                                     running > 1 ? ", " : "", name);
+            if (len >= sizeof names)
+                len = sizeof names - 1;
+        }
+    }
+    if (running > 2)
+        snprintf(names + len, sizeof names - len, " and %zu more", running - 2);
+    fmt_bytes(size, bytes);
+    fmt_bytes(rate, bytes * 1000 / (now > o->t0 ? now - o->t0 : 1));
+    int w = snprintf(line, sizeof line, "syncing %s: %llu entries, %s, %s/s", names,
+                     (unsigned long long) entries, size, rate);
+    if (n > 1 && w > 0 && (size_t) w < sizeof line)
+        snprintf(line + w, sizeof line - (size_t) w, " (%zu of %zu done)", done, n);
+    /* never wider than the terminal: a wrapped line cannot be redrawn */
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1
+        && strlen(line) >= ws.ws_col)
+        line[ws.ws_col - 1] = '\0';
+    fprintf(stderr, "\r%s\033[K", line);
+    fflush(stderr);
+    o->drawn = 1;
+}
+
+/* --verbose: one line on stderr per address tried. */
+static void on_tried(void *arg, const mm_net_job_t *job, const uint8_t device[32], unsigned via,
+                     const char *ep, int rc, const char *errtext, unsigned retry_ms)
+{
+    many_out_t *o = arg;
+    char name[CLI_NAME_SAFE], code[MM_IDCODE_LEN + 1];
+    char *why = cli_line(errtext, strlen(errtext), 200);
+    if (!o->verbose) {
+        free(why);
+        return;
+    }
+    progress_clear(o);
+    cmd_peer_name(name, job->p->petname);
+    mm_idcode_encode(code, MM_IDCODE_DEVICE, device);
+    code[13] = '\0';
+    fprintf(stderr, "mm sync: %s: %s (%s %s): ", name, ep,
+            via == MM_VIA_THEIR_MAILBOX ? "their mailbox" : via == MM_VIA_OWN_MAILBOX
+            ? "your mailbox" : "device", code);
+    if (retry_ms)
+        fprintf(stderr, "%s: %s; trying again in %u ms\n", mm_errname(rc),
+                why ? why : errtext, retry_ms);
+    else if (rc == MM_OK)
+        fprintf(stderr, "synced\n");
+    else
+        fprintf(stderr, "%s: %s\n", mm_errname(rc), why ? why : errtext);
+    free(why);
+}
+
+/* Sync with every target of t (PEER records), SYNC_PARALLEL at once, and
+ * print each result in t's order as soon as it and all before it are done.
+ * res: one per target, filled.  1 if any failed. */
+static int sync_all(cli_t *cli, const mm_target_t *t, size_t nt, int timeout_ms,
+                    cmd_sync_result_t *res)
+{
+    many_out_t o = { .cli = cli, .res = res,
+                     .quiet = cli->opt[CLI_OPT_QUIET] != NULL,
+                     .verbose = cli->opt[CLI_OPT_VERBOSE] != NULL, .t0 = mono_ms(),
+                     .after = progress_ms() };
+    mm_net_many_ev_t ev = { on_done, on_tick, on_tried, &o };
+    mm_net_job_t *jobs = calloc(nt ? nt : 1, sizeof *jobs);
+    size_t nj = 0;
+    o.target_of = calloc(nt ? nt : 1, sizeof *o.target_of);
+    o.progress = !o.quiet && isatty(STDERR_FILENO);
+    if (!jobs || !o.target_of) {
+        free(jobs);
+        free(o.target_of);
+        for (size_t i = 0; i < nt; i++) {
+            memset(&res[i], 0, sizeof res[i]);
+            snprintf(res[i].name, sizeof res[i].name, "%s", t[i].p.petname);
+            cmd_peer_arg(res[i].arg, &t[i].p);
+            res[i].rc = MM_ENOMEM;
+            set_error(&res[i], mm_strerror(MM_ENOMEM));
+        }
+        o.printed = 0;
+        print_upto(&o, nt);
+        return 1;
+    }
+    for (size_t i = 0; i < nt; i++) {
+        memset(&res[i], 0, sizeof res[i]);
+        snprintf(res[i].name, sizeof res[i].name, "%s", t[i].p.petname);
+        cmd_peer_arg(res[i].arg, &t[i].p);
+        if (t[i].p.blocked) {       /* a named peer that is blocked: never called */
+            res[i].rc = MM_EBLOCKED;
+            set_error(&res[i], "blocked");
+            continue;
+        }
+        jobs[nj].p = &t[i].p;
+        o.target_of[nj++] = i;
+    }
+    if (mm_net_sync_many(cli->home, jobs, nj, SYNC_PARALLEL, timeout_ms, &ev) != MM_OK)
+        o.failed = 1;
+    print_upto(&o, nt);             /* blocked ones after the last job */
+    progress_clear(&o);
+    for (size_t i = 0; i < nj; i++)
+        mm_news_runs_free(&jobs[i].runs);
+    free(jobs);
+    free(o.target_of);
+    return o.failed;
+}
+
 /* --- one's own device (mm sync --device) ----------------------------------- */
 
 typedef struct {
@@ -382,9 +600,9 @@ static int sync_own(cli_t *cli, int timeout_ms)
         return cli_fail(cli, "no other device of yours is named '%s'; give its name or "
                         "device code", what);
     }
-    rc = cmd_sync_peer(cli, &p, timeout_ms, &r);
-    if (!cli->json || r.rc != MM_OK)
-        cmd_sync_print(cli, &r);
+    mm_target_t one = { .kind = MM_TARGET_OWN, .p = p };
+    memcpy(one.id, p.device, 32);
+    rc = sync_all(cli, &one, 1, timeout_ms, &r) ? MM_EIO : MM_OK;
     if (cli->json) {
         json_init(&j, stdout);
         json_obj_begin(&j, NULL);
@@ -407,6 +625,8 @@ int cmd_sync(cli_t *cli, int argc, char **argv)
 
     if ((ex = cmd_sync_timeout(cli, &timeout_ms)) != CLI_EXIT_OK)
         return ex;
+    if (cli->opt[CLI_OPT_QUIET] && cli->opt[CLI_OPT_VERBOSE])
+        return cli_usage(cli, "--quiet and --verbose exclude each other");
     if (cli->opt[CLI_OPT_OWN]) {
         if (argc > 0)
             return cli_usage(cli, "--device syncs with one of your devices; no PEER with it");
@@ -425,6 +645,8 @@ int cmd_sync(cli_t *cli, int argc, char **argv)
             json_arr_end(&j);
             json_obj_end(&j);
             json_finish(&j);
+        } else if (cli->opt[CLI_OPT_QUIET]) {
+            ;                       /* nothing failed */
         } else if (t.blocked) {
             printf("nothing to sync: every peer with an address is blocked; "
                    "see 'mm peer list'\n");
@@ -439,14 +661,9 @@ int cmd_sync(cli_t *cli, int argc, char **argv)
         cli_fail_rc(cli, MM_ENOMEM, "cannot sync");
         goto out;
     }
-    for (size_t i = 0; i < t.n; i++) {
-        if (cmd_sync_peer(cli, &t.v[i].p, timeout_ms, &res[i]) != MM_OK)
-            failed = 1;
-        /* Text goes out peer by peer, as each session ends. */
-        if (!cli->json || res[i].rc != MM_OK)
-            cmd_sync_print(cli, &res[i]);
-        fflush(stdout);
-    }
+    /* several at once; text goes out in the order of t, each line as
+     * soon as its session and those before it ended */
+    failed = sync_all(cli, t.v, t.n, timeout_ms, res);
     if (cli->json) {
         json_init(&j, stdout);
         json_obj_begin(&j, NULL);

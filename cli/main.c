@@ -79,6 +79,8 @@ static const struct option sync_opts[] = {
     { "timeout",  required_argument, NULL, CLI_OPT_TIMEOUT },
     { "device",   required_argument, NULL, CLI_OPT_OWN },
     { "endpoint", required_argument, NULL, CLI_OPT_ENDPOINT },
+    { "quiet",    no_argument,       NULL, CLI_OPT_QUIET },
+    { "verbose",  no_argument,       NULL, CLI_OPT_VERBOSE },
     { 0 },
 };
 
@@ -220,7 +222,7 @@ const cli_cmd_t cli_commands[] = {
       "mm service uninstall [--home DIR] [--json]", cmd_service_help },
     { "sync", cmd_sync, CLI_NEEDS_HOME, sync_opts,
       "exchange entries with your peers now",
-      "mm sync [PEER]... [--timeout SECONDS] [--json]\n"
+      "mm sync [PEER]... [--timeout SECONDS] [--quiet | --verbose] [--json]\n"
       "mm sync --device DEVICE [--endpoint ENDPOINT]... [--timeout SECONDS] [--json]",
       cmd_sync_help },
     { "mailbox init", cmd_mailbox_init, 0, mailbox_init_opts,

@@ -43,6 +43,7 @@ static const struct { int rc; const char *name; const char *text; } errors[] = {
     { MM_EPASSPHRASE,"MM_EPASSPHRASE","wrong passphrase or damaged backup" },
     { MM_EQUOTA,     "MM_EQUOTA",     "the mailbox is full for this person" },
     { MM_ETOOMANY,   "MM_ETOOMANY",   "too many devices for one person" },
+    { MM_ENOLISTEN,  "MM_ENOLISTEN",  "nothing listens at that address" },
 };
 
 static int find(int rc)

@@ -52,6 +52,7 @@ enum {
     MM_EPASSPHRASE= -39,  /* wrong passphrase, or a damaged backup */
     MM_EQUOTA     = -40,  /* a mailbox's quota for this person is full */
     MM_ETOOMANY   = -41,  /* one person has more device certificates than a device keeps */
+    MM_ENOLISTEN  = -42,  /* nothing listens at that address: the connection was refused */
 };
 
 /* On every function returning an MM_E code: a caller that drops the code

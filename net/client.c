@@ -18,6 +18,8 @@ struct mm_client {
     int have_msg;
     int drops;                      /* handshakes cut off by the server */
     int ready;                      /* a handshake succeeded */
+    int connected;                  /* a TCP connection was made */
+    int fail_fast;                  /* mm_client_fail_fast: a refused connect ends it */
 };
 
 /* A server under a flood of connections closes the ones that have not
@@ -39,7 +41,7 @@ int mm_client_open(const char *endpoint, const uint8_t server_device[32],
 int mm_client_open_x(const char *endpoint, const uint8_t server_x[32],
                      const uint8_t pk[32], const uint8_t sk[32], mm_client_t **out)
 {
-    static int seq;
+    static _Atomic int seq;         /* several threads may connect at once (net/many.c) */
     char monep[64];
     *out = NULL;
     mm_client_t *c = calloc(1, sizeof *c);
@@ -56,6 +58,8 @@ int mm_client_open_x(const char *endpoint, const uint8_t server_x[32],
         goto fail;
     snprintf(monep, sizeof monep, "inproc://mm-monitor-%d", seq++);
     if (zmq_socket_monitor(c->sock, monep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                           | ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_RETRIED
+                           | ZMQ_EVENT_DISCONNECTED
                            | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                            | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
                            | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0
@@ -144,6 +148,16 @@ static int monitor_event(mm_client_t *c)
     }
     if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
         c->ready = 1;
+    if (event == ZMQ_EVENT_CONNECTED)
+        c->connected = 1;
+    /* libzmq retries a connect that failed (refused, no route) without
+     * end: before any connection was made, that is nobody listening */
+    if (event == ZMQ_EVENT_CONNECT_RETRIED && !c->connected && c->fail_fast)
+        return MM_ENOLISTEN;
+    /* an authenticated connection gone: what was in flight is lost, and
+     * libzmq's reconnection would leave us waiting for answers to it */
+    if (event == ZMQ_EVENT_DISCONNECTED && c->ready && c->fail_fast)
+        return MM_EIO;
     if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
         return MM_EREFUSED;
     if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
@@ -155,10 +169,13 @@ static int monitor_event(mm_client_t *c)
 
 int mm_client_recv(mm_client_t *c, int timeout_ms, const uint8_t **buf, size_t *len)
 {
-    uint64_t deadline = (uint64_t) timeout_ms;
+    /* a deadline, not a wait per wake-up: monitor events (a reconnect
+     * every 100 ms after the server went away) must not restart it */
+    uint64_t deadline = mm_mono_ms() + (uint64_t) timeout_ms;
     zmq_pollitem_t items[] = { { c->sock, 0, ZMQ_POLLIN, 0 }, { c->mon, 0, ZMQ_POLLIN, 0 } };
     while (1) {
-        int n = zmq_poll(items, 2, (long) deadline);
+        uint64_t now = mm_mono_ms();
+        int n = now >= deadline ? 0 : zmq_poll(items, 2, (long) (deadline - now));
         if (n < 0)
             return MM_EIO;
         if (n == 0)
@@ -198,6 +215,11 @@ int mm_client_handshake(mm_client_t *c, int timeout_ms)
         }
     }
     return MM_OK;
+}
+
+void mm_client_fail_fast(mm_client_t *c)
+{
+    c->fail_fast = 1;
 }
 
 void mm_client_wipe(mm_client_t *c)

@@ -42,6 +42,13 @@ int  mm_client_recv(mm_client_t *self, int timeout_ms, const uint8_t **buf, size
  * complete it: another key); MM_EREFUSED; MM_EPROTO. */
 int  mm_client_handshake(mm_client_t *self, int timeout_ms) MM_NODISCARD;
 
+/* From now on, a connection refused before any was made (nobody listens
+ * at the endpoint, or no route to it) ends mm_client_recv and
+ * mm_client_handshake with MM_ENOLISTEN at once, instead of the retries of
+ * libzmq running into the timeout; and the loss of the connection after
+ * its handshake ends them with MM_EIO. */
+void mm_client_fail_fast(mm_client_t *self);
+
 /* Wipe the frame last received (it held a secret).  Accepts NULL. */
 void mm_client_wipe(mm_client_t *self);
 

@@ -31,12 +31,19 @@
 #define MM_LOOSE_MS           10000  /* a connection without a session is closed after this */
 #define MM_FD_RESERVE         (MM_SERVE_SESSIONS_MAX + 64)  /* descriptors kept for the rest */
 #define MM_DEFAULT_PORT       7460
+/* What an MM_EBUSY ERROR tells the client to wait before it comes back
+ * (its text ends "retry after N ms", PROTOCOL.md 8.6): the server is full,
+ * or the peer holds its share of sessions. */
+#define MM_RETRY_FULL_MS      500
+#define MM_RETRY_PEER_MS      1000
 
 /* Test knobs: mm serve reads MM_SESSION_IDLE_MS and MM_SESSION_MAX_MS from
  * its environment, a number of milliseconds from 100 to 86,400,000 that
  * replaces the default of the same name (anything else is ignored), so
  * that tests see the timers fire without waiting minutes.  Not for use:
- * the defaults are the protocol's. */
+ * the defaults are the protocol's.  Likewise MM_SERVE_SESSIONS, from 1 to
+ * MM_SERVE_SESSIONS_MAX, lowers the number of sessions at once, so that a
+ * test meets the cap with a few clients. */
 
 /* Lines mm serve reports (connections, syncs, refusals), for the caller
  * to print; never secrets. */
@@ -103,15 +110,67 @@ int mm_serve_endpoints(const char *home_path, char out[][MM_ENDPOINT_MAX + 1],
                        unsigned max, unsigned *n) MM_NODISCARD;
 
 /* One sync session with peer p (or with one's own device when p->identity
- * is one's own), trying its endpoints in order.  On success updates the
- * peer's last_sync.  MM_OK with *stats; MM_ETIMEOUT (unreachable or
- * silent); MM_EREFUSED (its device refused us); a session error (errtext
- * says more).  runs (may be NULL) gets every run the session stored, also
+ * is one's own), trying its devices and endpoints in the order of
+ * PROTOCOL.md 3.4 (each try but the last has 3 s to complete its
+ * handshake) and a full server again while it says when to come back
+ * (8.6), within timeout_ms.  On success updates the peer's last_sync.
+ * MM_OK with *stats; MM_ETIMEOUT (unreachable or silent); MM_ENOLISTEN
+ * (the last address tried refused the connection: nothing listens);
+ * MM_EREFUSED (its device refused us); MM_EBUSY (still full at the
+ * deadline); a session error (errtext says more).  runs (may be NULL) gets every run the session stored, also
  * when it fails later, uninterpreted: mm_news_of says what they mean; the
  * caller frees it (mm_news_runs_free). */
 int mm_net_sync(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
                 mm_sync_stats_t *stats, mm_news_runs_t *runs, char *errtext,
                 size_t errcap) MM_NODISCARD;
+
+/* ---- several syncs at once (many.c) ---- */
+
+/* Called after each try at one address of one device (device, via MM_VIA_*,
+ * ep), with its result rc and errtext; with retry_ms > 0, before waiting
+ * that long to try a full server again (rc MM_EBUSY). */
+typedef void (*mm_net_tried_fn)(void *arg, const uint8_t device[32], unsigned via,
+                                const char *ep, int rc, const char *errtext,
+                                unsigned retry_ms);
+
+#define MM_JOB_WAITING 0
+#define MM_JOB_RUNNING 1
+#define MM_JOB_DONE    2
+
+/* One sync of mm_net_sync_many: p is given; the rest is filled. */
+typedef struct {
+    const mm_peer_t *p;
+    int              state;         /* MM_JOB_... */
+    int              rc;            /* once done: mm_net_sync's result */
+    mm_sync_stats_t  stats;         /* once done, as mm_net_sync's */
+    mm_sync_stats_t  live;          /* while running: the session's so far */
+    mm_news_runs_t   runs;          /* as mm_net_sync's; the caller frees it */
+    uint64_t         ms;            /* how long it took */
+    char             errtext[512];
+} mm_net_job_t;
+
+/* What mm_net_sync_many tells its caller.  Every callback is called with
+ * the store to itself (no sync touches it meanwhile), so it may read the
+ * store; none may block long.  Each may be NULL. */
+typedef struct {
+    /* jobs[i] is done, and so is every job before it: called once per job,
+     * in the order of jobs, on the calling thread */
+    void (*done)(void *arg, mm_net_job_t *jobs, size_t i);
+    /* about every 100 ms while some job runs, on the calling thread */
+    void (*tick)(void *arg, const mm_net_job_t *jobs, size_t n);
+    /* each try of an address (mm_net_tried_fn), on the job's thread */
+    void (*tried)(void *arg, const mm_net_job_t *job, const uint8_t device[32], unsigned via,
+                  const char *ep, int rc, const char *errtext, unsigned retry_ms);
+    void *arg;
+} mm_net_many_ev_t;
+
+/* mm_net_sync with each of jobs[0..n-1]'s peers, up to parallel (1..64) at
+ * once, each on a thread and a ZeroMQ context of its own; the threads take
+ * turns at the store (one at a time: sessions overlap their waits for the
+ * network, not their writes).  Returns once every job is done: MM_OK
+ * (each job has its own rc); MM_EINVAL (parallel out of range). */
+int mm_net_sync_many(mm_home_t *home, mm_net_job_t *jobs, size_t n, unsigned parallel,
+                     int timeout_ms, const mm_net_many_ev_t *ev) MM_NODISCARD;
 
 /* Accept an invite: connect with the invite's key, present our device,
  * and on WELCOME store the peer (named petname), its certificate and our

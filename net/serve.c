@@ -65,6 +65,7 @@ typedef struct {
     conn_t     conns[MM_SERVE_SESSIONS_MAX];
     conn_t    *current;             /* whose frame is being sent */
     uint64_t   idle_ms, max_ms;     /* MM_SESSION_IDLE_MS, MM_SESSION_MAX_MS or the knobs */
+    int        sessions_max;        /* MM_SERVE_SESSIONS_MAX or the MM_SERVE_SESSIONS knob */
     mm_conntab_t *conns_tab;        /* every connection, and which have a session */
     uint64_t   closed_logged, closed_log_ms;
     /* Connections whose one session (or invite exchange) is over: their
@@ -527,7 +528,7 @@ static int hello_gate(void *arg, const uint8_t identity[32], char *why, size_t c
     if (n < MM_SESSIONS_PER_PEER)
         return MM_OK;
     snprintf(why, cap, "you already have %d sessions open with this device, the most one "
-             "peer may hold; let them end first", n);
+             "peer may hold; retry after %d ms", n, MM_RETRY_PEER_MS);
     return MM_EBUSY;
 }
 
@@ -622,12 +623,16 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
                 remember_ended(sv, rid, ridlen);
             return;
         }
-        for (int i = 0; i < MM_SERVE_SESSIONS_MAX && !c; i++)
+        for (int i = 0; i < sv->sessions_max && !c; i++)
             if (!sv->conns[i].session)
                 c = &sv->conns[i];
         if (!c || ridlen > ROUTING_MAX) {
-            send_error(sv, rid, ridlen, MM_EBUSY, "this device is serving as many sessions as "
-                       "it can at once; try again in a minute");
+            /* full: the client comes back when a session has likely ended
+             * (PROTOCOL.md 8.6), with a back-off and jitter of its own */
+            char why[128];
+            snprintf(why, sizeof why, "this device is serving as many sessions as it can at "
+                     "once; retry after %d ms", MM_RETRY_FULL_MS);
+            send_error(sv, rid, ridlen, MM_EBUSY, why);
             return;
         }
         /* a key without a certificate: its first frame proves it or nothing */
@@ -792,6 +797,17 @@ static uint64_t knob_ms(const char *name, uint64_t def)
     return *end || ms < 100 || ms > 86400000ull ? def : (uint64_t) ms;
 }
 
+/* The test knob MM_SERVE_SESSIONS (net.h): fewer sessions at once. */
+static int knob_sessions(void)
+{
+    const char *v = getenv("MM_SERVE_SESSIONS");
+    char *end;
+    if (!v || *v < '0' || *v > '9')
+        return MM_SERVE_SESSIONS_MAX;
+    unsigned long n = strtoul(v, &end, 10);
+    return *end || n < 1 || n > MM_SERVE_SESSIONS_MAX ? MM_SERVE_SESSIONS_MAX : (int) n;
+}
+
 /* ---- LAN discovery (PROTOCOL.md 7.1) ---- */
 
 /* A device of ours or of a peer was heard on the LAN: its statement was
@@ -903,7 +919,8 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
     server_t sv = { .home = home, .log = log, .logarg = arg, .hook = hook,
                     .ext = opts ? opts->ext : NULL,
                     .idle_ms = knob_ms("MM_SESSION_IDLE_MS", MM_SESSION_IDLE_MS),
-                    .max_ms = knob_ms("MM_SESSION_MAX_MS", MM_SESSION_MAX_MS) };
+                    .max_ms = knob_ms("MM_SESSION_MAX_MS", MM_SESSION_MAX_MS),
+                    .sessions_max = knob_sessions() };
     char eps[MM_PEER_ENDPOINTS][MM_ENDPOINT_MAX + 1], bound[MM_ENDPOINT_MAX + 1];
     unsigned neps = 0;
     uint8_t pk[32], sk[32];
@@ -973,7 +990,7 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
     fmt_secs(tidle, sv.idle_ms);
     fmt_secs(tmax, sv.max_ms);
     logf_(&sv, "serving at most %d sessions, %d per peer; a session ends after %s without "
-          "progress or %s in all", MM_SERVE_SESSIONS_MAX, MM_SESSIONS_PER_PEER, tidle, tmax);
+          "progress or %s in all", sv.sessions_max, MM_SESSIONS_PER_PEER, tidle, tmax);
     logf_(&sv, "keeping at most %d connections without a session, each for %d s "
           "(descriptor limit %d)", loose_max, MM_LOOSE_MS / 1000, fd_limit);
     /* admission finds devices through the curves index: complete it, in

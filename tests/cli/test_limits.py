@@ -177,12 +177,17 @@ class TestPeerShare(LimitsBase):
             first = p.stdout.readline().decode()
             self.assertEqual(first, "holding 4 of 70\n", p.stderr.read1(4096) if not first else "")
             # Ada's own mm sync is her fifth session: refused, and told why
-            r = self.fails(1, "sync", "grace", home=self.ada)
+            # (and when to come back: with a --timeout shorter than the hold,
+            # her retries, PROTOCOL.md 8.6, run out before it ends)
+            r = self.fails(1, "sync", "grace", "--timeout", "1", home=self.ada)
             self.assertRegex(r.err, r"^mm sync: grace: you already have 4 sessions open with "
                              r"this device, the most one peer may hold; .*try again", r)
             self.assertNotIn("another mm", r.err, r)
-            j = self.parse_json(self.mm("--json", "sync", "grace", home=self.ada))
+            self.assertIn("; retry after 1000 ms", r.err, r)
+            j = self.parse_json(self.mm("--json", "sync", "grace", "--timeout", "1",
+                                        home=self.ada))
             self.assertIn("4 sessions", j["peers"][0]["error"], j)
+            self.assertEqual(j["peers"][0]["code"], "MM_EBUSY", j)
             # meanwhile Lin syncs as before
             during = self.noop_sync(self.lin)
             self.fill(self.lin, "grace", 2)
