@@ -17,6 +17,7 @@
 #include "cli/util.h"
 #include "core/device.h"
 #include "core/fold.h"
+#include "core/log.h"                /* mm_mono_ms */
 #include "core/news.h"
 #include "core/peer.h"
 #include "core/cert.h"
@@ -137,15 +138,6 @@ int cmd_sync_timeout(cli_t *cli, int *ms)
     return CLI_EXIT_OK;
 }
 
-/* Milliseconds on a clock that does not jump, for durations. */
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
 /* why, made safe for a terminal (it may hold a peer's own words). */
 static void set_error(cmd_sync_result_t *r, const char *why)
 {
@@ -173,9 +165,9 @@ int cmd_sync_peer(cli_t *cli, const mm_peer_t *p, int timeout_ms,
     /* no address in the record: the devices of the peer may have announced
      * theirs (mm_net_sync says "no address known" if none did) */
     err[0] = '\0';
-    t0 = mono_ms();
+    t0 = mm_mono_ms();
     r->rc = mm_net_sync(cli->home, p, timeout_ms, &r->stats, &runs, err, sizeof err);
-    r->ms = mono_ms() - t0;
+    r->ms = mm_mono_ms() - t0;
     if (r->rc != MM_OK)
         set_error(r, *err ? err : mm_strerror(r->rc));
     /* What arrived is stored either way; saying what it means is extra,
@@ -415,7 +407,7 @@ static void on_done(void *arg, mm_net_job_t *jobs, size_t i)
 static void on_tick(void *arg, const mm_net_job_t *jobs, size_t n)
 {
     many_out_t *o = arg;
-    uint64_t now = mono_ms(), entries = 0, bytes = 0;
+    uint64_t now = mm_mono_ms(), entries = 0, bytes = 0;
     char line[512], names[256] = "", size[32], rate[32], name[CLI_NAME_SAFE];
     size_t running = 0, done = 0, len = 0;
     struct winsize ws;
@@ -490,7 +482,7 @@ static int sync_all(cli_t *cli, const mm_target_t *t, size_t nt, int timeout_ms,
 {
     many_out_t o = { .cli = cli, .res = res,
                      .quiet = cli->opt[CLI_OPT_QUIET] != NULL,
-                     .verbose = cli->opt[CLI_OPT_VERBOSE] != NULL, .t0 = mono_ms(),
+                     .verbose = cli->opt[CLI_OPT_VERBOSE] != NULL, .t0 = mm_mono_ms(),
                      .after = progress_ms() };
     mm_net_many_ev_t ev = { on_done, on_tick, on_tried, &o };
     mm_net_job_t *jobs = calloc(nt ? nt : 1, sizeof *jobs);

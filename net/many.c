@@ -40,13 +40,6 @@ typedef struct {
     mm_net_job_t *job;
 } tried_t;
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
 static void on_tried(void *arg, const uint8_t device[32], unsigned via, const char *ep, int rc,
                      const char *errtext, unsigned retry_ms)
 {
@@ -67,11 +60,11 @@ static void *work(void *arg)
         char errtext[sizeof job->errtext];
         job->state = MM_JOB_RUNNING;
         pthread_mutex_unlock(&m->lock);
-        uint64_t t0 = mono_ms();
+        uint64_t t0 = mm_mono_ms();
         int rc = mm_net_sync_ctl(m->home, job->p, m->timeout_ms, &stats, &job->runs, &ctl,
                                  errtext, sizeof errtext);
         pthread_mutex_lock(&m->lock);
-        job->ms = mono_ms() - t0;
+        job->ms = mm_mono_ms() - t0;
         job->rc = rc;
         job->stats = stats;
         memcpy(job->errtext, errtext, sizeof errtext);

@@ -7,6 +7,7 @@
 #include "net/net.h"
 #include "net/client.h"
 #include "net/syncctl.h"
+#include "core/log.h"
 #include "core/catchup.h"
 #include "core/engage.h"
 #include "core/device.h"
@@ -268,13 +269,6 @@ out:
     return rc;
 }
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
 /* One endpoint, and again while its server is full and says when to come
  * back (MM_EBUSY, PROTOCOL.md 8.6): after its wait doubled at each try
  * (up to RETRY_CAP_MS), times a random factor from 1/2 to 3/2, so that the
@@ -299,7 +293,7 @@ static int endpoint_retrying(mm_home_t *home, const target_t *t, const char *ep,
         if (w > RETRY_CAP_MS)
             w = RETRY_CAP_MS;
         w = w / 2 + randombytes_uniform((uint32_t) w + 1);
-        if (mono_ms() + w >= deadline)
+        if (mm_mono_ms() + w >= deadline)
             return rc;
         if (ctl && ctl->tried) {
             lock(ctl);
@@ -326,7 +320,7 @@ int mm_net_sync_ctl(mm_home_t *home, const mm_peer_t *p, int timeout_ms,
     uint8_t pk[32], sk[32];
     int rc = MM_ENOTFOUND, heard;
     unsigned d = 0;
-    uint64_t deadline = mono_ms() + (uint64_t) timeout_ms;
+    uint64_t deadline = mm_mono_ms() + (uint64_t) timeout_ms;
     targets_t ts = { p, malloc(TARGETS_MAX * sizeof *ts.t), 0, 0, 0, 0 };
     memset(stats, 0, sizeof *stats);
     snprintf(errtext, errcap, "no address known");
