@@ -180,15 +180,23 @@ class Kill9Tests(mmtest.SyncTestCase):
         with concurrent.futures.ThreadPoolExecutor(JOBS) as ex:
             results = list(ex.map(self.one_round, range(ROUNDS), seeds))
         cut = [r for r in results if r["cut"]]
+        # on a loaded machine the kills of a few rounds may all land after
+        # their sync: run more rounds (each checked in full), at most three
+        # times as many again, until half as many as asked have cut one
+        need = (ROUNDS + 1) // 2
+        while len(cut) < need and len(results) < 4 * ROUNDS:
+            r = self.one_round(len(results), rng.getrandbits(32))
+            results.append(r)
+            cut += [r] if r["cut"] else []
         total = time.monotonic() - t0
         by = {v: sum(1 for r in results if r["victim"] == v) for v in ("serve", "sync", "both")}
         print("\nkill9: %d rounds passed (seed %d, %d entries, %d at a time): %d cut mid-sync, "
               "victims %r; fill %.1f s, rounds %.1f s (%.1f s per round)"
               % (len(results), SEED, ENTRIES, JOBS, len(cut), by, self.fill_s, total,
                  total / max(1, len(results))), file=sys.stderr)
-        self.assertEqual(len(results), ROUNDS)
+        self.assertGreaterEqual(len(results), ROUNDS)
         # a test whose kills all land after the sync proves nothing
-        self.assertGreaterEqual(len(cut), (ROUNDS + 1) // 2,
+        self.assertGreaterEqual(len(cut), need,
                                 "most kills should cut a sync: %r" % results)
 
 
