@@ -42,7 +42,7 @@ static double now_s(void)
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-static void die(const char *what, int rc)
+static void __attribute__((noreturn)) die(const char *what, int rc)
 {
     fprintf(stderr, "bench_append: %s: %s\n", what, mm_strerror(rc));
     exit(1);
@@ -136,7 +136,7 @@ static double bench_put_run(mm_home_t *h, int n)
     }
     double t = now_s();
     for (int i = 0; i < n; i += MM_LOG_RUN_MAX) {
-        size_t k = (size_t) (n - i < MM_LOG_RUN_MAX ? n - i : MM_LOG_RUN_MAX), got;
+        size_t k = (size_t) (n - i < MM_LOG_RUN_MAX ? n - i : MM_LOG_RUN_MAX), got = 0;
         mm_txn_t *txn;
         int rc = mm_store_begin(mm_home_store(h), 1, &txn);
         if (rc || (rc = mm_log_put_run(txn, bufs + i, lens + i, k, &got))
