@@ -1,4 +1,5 @@
-# Writes IN (the systemd unit template) as a C string for cli/cmd_service.c,
+# Writes IN (the systemd unit template) as a C string to OUT for cli/cmd_service.c
+# (included by CMakeLists.txt at configure time),
 # so the unit mm service install writes and the one cmake --install puts in
 # place are one text.
 file(READ ${IN} hex HEX)
