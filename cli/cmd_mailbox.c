@@ -99,29 +99,6 @@ static uint64_t parse_size(const char *s)
     return 0;
 }
 
-static uint64_t parse_ttl(const char *s)
-{
-    unsigned long long n = 0;
-    uint64_t unit;
-    size_t i = 0;
-    for (; s[i] >= '0' && s[i] <= '9'; i++) {
-        n = n * 10 + (unsigned) (s[i] - '0');
-        if (n > MM_MAILBOX_LINK_TTL_MAX)
-            return 0;
-    }
-    if (i == 0 || s[i] == '\0' || s[i + 1] != '\0')
-        return 0;
-    switch (s[i]) {
-    case 's': unit = 1000; break;
-    case 'm': unit = 60 * 1000ull; break;
-    case 'h': unit = 3600 * 1000ull; break;
-    default:  return 0;
-    }
-    if (n == 0 || n > MM_MAILBOX_LINK_TTL_MAX / unit)
-        return 0;
-    return n * unit;
-}
-
 static void size_text(char out[32], uint64_t n)
 {
     if (n >= (1ull << 30) && n % (1ull << 30) == 0)
@@ -234,7 +211,7 @@ int cmd_mailbox_code(cli_t *cli, int argc, char **argv)
     if (argc > 0)
         return cli_usage(cli, "unexpected argument '%s'", argv[0]);
     /* cppcheck-suppress redundantInitialization ; without --expires ttl keeps it */
-    if (cli->opt[CLI_OPT_EXPIRES] && !(ttl = parse_ttl(cli->opt[CLI_OPT_EXPIRES])))
+    if (cli->opt[CLI_OPT_EXPIRES] && !(ttl = cli_duration_ms(cli->opt[CLI_OPT_EXPIRES], MM_MAILBOX_LINK_TTL_MAX)))
         return cli_usage(cli, "--expires '%s' is not a duration like 30s, 10m or 2h (at most "
                          "24h)", cli->opt[CLI_OPT_EXPIRES]);
     if ((ex = need_mailbox(cli)) != CLI_EXIT_OK || (ex = code_endpoints(cli, eps, &n)))

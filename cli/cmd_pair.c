@@ -90,31 +90,6 @@ static void on_signal(int sig)
     stop = 1;
 }
 
-/* "10m" into milliseconds: N then s, m or h.  0 if it is not one. */
-static uint64_t parse_ttl(const char *s)
-{
-    unsigned long long n = 0;
-    uint64_t unit;
-    size_t i = 0;
-
-    for (; s[i] >= '0' && s[i] <= '9'; i++) {
-        n = n * 10 + (unsigned) (s[i] - '0');
-        if (n > MM_PAIR_TTL_MAX)
-            return 0;
-    }
-    if (i == 0 || s[i] == '\0' || s[i + 1] != '\0')
-        return 0;
-    switch (s[i]) {
-    case 's': unit = 1000; break;
-    case 'm': unit = 60 * 1000ull; break;
-    case 'h': unit = 3600 * 1000ull; break;
-    default:  return 0;
-    }
-    if (n == 0 || n > MM_PAIR_TTL_MAX / unit)
-        return 0;
-    return n * unit;
-}
-
 typedef struct {
     cli_t *cli;
     int    yes;
@@ -239,7 +214,7 @@ int cmd_device_pair(cli_t *cli, int argc, char **argv)
     if (argc > 0)
         return cli_usage(cli, "unexpected argument '%s'", argv[0]);
     /* cppcheck-suppress redundantInitialization ; without --expires ttl keeps it */
-    if (dur && (ttl = parse_ttl(dur)) == 0)
+    if (dur && (ttl = cli_duration_ms(dur, MM_PAIR_TTL_MAX)) == 0)
         return cli_usage(cli, "--expires '%s' is not a duration like 90s, 10m or 2h "
                          "(at most 24h)", dur);
     if (want && (!*want || strlen(want) > MM_DEVNAME_MAX
