@@ -5,9 +5,10 @@ For each N (default 100,000 and 1,000,000), in fresh homes Grace and Ada:
 Grace runs `mm serve` on 127.0.0.1, invites Ada, Ada accepts; Ada writes a
 few entries of her own and Grace fills N (tests/tools/mm_fill); then Ada's
 `mm sync grace` is timed while her store holds none of those N entries.
-Then Grace adds 99 more device feeds (mm_fill --devices 99), Ada syncs once
-more, and the no-op re-sync (nothing changed, 100 Grace feeds + Ada's) is
-timed as the median of --runs runs.
+Then 99 more device feeds are added (63 Grace devices, 36 Ada devices: a
+person holds at most 64 certificates), Ada syncs once more, and the no-op
+re-sync (nothing changed, 64 Grace feeds + 37 Ada feeds) is timed as the
+median of --runs runs.
 
 Baselines from the same machine, same run, so the figures read as ratios:
   - Grace's `mm verify` of her own store (the full local verifier, entries/s);
@@ -53,7 +54,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 GOAL_RSS_KB = 64 * 1024     # each side
 ADA_OWN = 10                # entries Ada writes, so she has a feed to send
-EXTRA_FEEDS = 99            # extra Grace devices for the no-op re-sync
+# extra device feeds for the no-op re-sync: a person holds at most 64
+# certificates (PROTOCOL.md 3.1), so the 99 extra feeds are split: 63 more
+# Grace devices (64 Grace feeds) and 36 more Ada devices (37 Ada feeds)
+EXTRA_GRACE = 63
+EXTRA_ADA = 36
+EXTRA_FEEDS = EXTRA_GRACE + EXTRA_ADA
 EXTRA_PER_FEED = 100
 
 
@@ -251,15 +257,22 @@ class Bench:
             if a.no_noop:
                 return r
 
-            # 99 more Grace feeds, one catch-up sync, then no-op re-syncs
+            # 99 more feeds (63 Grace, 36 Ada devices), one catch-up sync,
+            # then no-op re-syncs
             self.run([self.fill, "--home", g_home, "--peer", ada_id, "--devices",
-                      str(EXTRA_FEEDS), "--count",
-                      str(EXTRA_FEEDS * EXTRA_PER_FEED)]).check()
+                      str(EXTRA_GRACE), "--count",
+                      str(EXTRA_GRACE * EXTRA_PER_FEED)]).check()
+            self.run([self.fill, "--home", a_home, "--peer", "grace", "--devices",
+                      str(EXTRA_ADA), "--count",
+                      str(EXTRA_ADA * EXTRA_PER_FEED)]).check()
             c = self.mm_run(a_home, "--json", "sync", "grace").check()
-            r["catchup"] = json.loads(c.out)["peers"][0]["received"]
-            if r["catchup"] != EXTRA_FEEDS * EXTRA_PER_FEED:
-                raise BenchError("catch-up sync received %d entries, not %d"
-                                 % (r["catchup"], EXTRA_FEEDS * EXTRA_PER_FEED))
+            pj = json.loads(c.out)["peers"][0]
+            r["catchup"] = pj["received"] + pj["sent"]
+            if (pj["received"], pj["sent"]) != (EXTRA_GRACE * EXTRA_PER_FEED,
+                                                EXTRA_ADA * EXTRA_PER_FEED):
+                raise BenchError("catch-up sync received %d and sent %d entries, not %d and %d"
+                                 % (pj["received"], pj["sent"], EXTRA_GRACE * EXTRA_PER_FEED,
+                                    EXTRA_ADA * EXTRA_PER_FEED))
             r["catchup_s"] = c.wall
             noop = []
             mtimes = store_mtimes(g_home, a_home)
