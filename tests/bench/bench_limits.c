@@ -16,11 +16,20 @@
  *                          ZeroMQ CURVE MESSAGE costs) of 2 MiB, one core
  *    crypto60k_mbs         the receiver's crypto limit for 60,000-byte entries:
  *                          cores / (1/curve + 1/aead + 1/blake2b), MB/s
+ *    crypto60k_shared_mbs  the same with the sender's CURVE seal on the same
+ *                          cores (sender and receiver share this machine):
+ *                          cores / (2/curve + 1/aead + 1/blake2b), MB/s
  *    lmdb_append           LMDB puts/s of 400-byte values under ascending
  *                          72-byte keys, 1,000 per durable transaction
  *    zmq_curve_mbs         MB/s of 2 MiB messages PUSHed to a PULL socket
  *                          over tcp://127.0.0.1 with CURVE, one process
- *  Usage: bench_limits [--seconds S]   (each measurement runs ~S, default 1)
+ *    disk_sync_mbs         MB/s of durable 2 MiB writes (pwrite + fdatasync
+ *                          each) to a file in --dir: the least the disk costs
+ *                          a receiver that commits each 2 MiB ENTRIES frame
+ *                          before its ACK (PROTOCOL.md 8.2)
+ *  Usage: bench_limits [--seconds S] [--dir DIR]
+ *  (each measurement runs ~S, default 1; the LMDB and disk files go in DIR,
+ *  default /tmp: give the file system the stores of the run are on)
  *
  *  The only file under tests/bench/ that sees LMDB and ZeroMQ: it measures
  *  them alone, outside mm (.ci/layers names it).
@@ -30,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <lmdb.h>
@@ -45,6 +55,7 @@
 #define THREADS_MAX 64
 
 static double seconds = 1.0;
+static const char *dir = "/tmp";
 
 static double now_s(void)
 {
@@ -196,8 +207,9 @@ static int lmdb_ok(int rc, const char *what)
 
 static double lmdb_append(void)
 {
-    char dir[] = "/tmp/mm-bench-lmdb-XXXXXX", path[64];
-    if (!mkdtemp(dir))
+    char tmp[4096], path[4200];
+    snprintf(tmp, sizeof tmp, "%s/mm-bench-lmdb-XXXXXX", dir);
+    if (!mkdtemp(tmp))
         die("mkdtemp");
     MDB_env *env;
     MDB_dbi dbi;
@@ -206,7 +218,7 @@ static double lmdb_append(void)
     randombytes_buf(val, sizeof val);
     lmdb_ok(mdb_env_create(&env), "env");
     lmdb_ok(mdb_env_set_mapsize(env, (size_t) 4 << 30), "mapsize");
-    lmdb_ok(mdb_env_open(env, dir, 0, 0600), "open");
+    lmdb_ok(mdb_env_open(env, tmp, 0, 0600), "open");
     unsigned long n = 0;
     double t0 = now_s(), t = t0;
     while (t < t0 + seconds) {
@@ -223,12 +235,41 @@ static double lmdb_append(void)
         t = now_s();
     }
     mdb_env_close(env);
-    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    snprintf(path, sizeof path, "%s/data.mdb", tmp);
     unlink(path);
-    snprintf(path, sizeof path, "%s/lock.mdb", dir);
+    snprintf(path, sizeof path, "%s/lock.mdb", tmp);
     unlink(path);
-    rmdir(dir);
+    rmdir(tmp);
     return (double) n / (t - t0);
+}
+
+/* ---- the disk: durable writes of one frame's size ------------------------ */
+
+static double disk_sync_mbs(void)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/mm-bench-disk-XXXXXX", dir);
+    int fd = mkstemp(path);
+    if (fd < 0)
+        die("mkstemp");
+    unlink(path);
+    unsigned char *buf = malloc(CURVE_MSG);
+    if (!buf)
+        die("out of memory");
+    randombytes_buf(buf, CURVE_MSG);
+    /* a fresh file, appended to: what a growing data.mdb gets */
+    unsigned long n = 0;
+    double t0 = now_s(), t = t0;
+    while (t < t0 + seconds || n < 16) {
+        if (pwrite(fd, buf, CURVE_MSG, (off_t) n * CURVE_MSG) != (ssize_t) CURVE_MSG
+            || fdatasync(fd) != 0)
+            die("write to --dir");
+        n++;
+        t = now_s();
+    }
+    free(buf);
+    close(fd);
+    return (double) n * CURVE_MSG / (t - t0) / 1e6;
 }
 
 /* ---- ZeroMQ CURVE over loopback ------------------------------------------ */
@@ -308,8 +349,10 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+            dir = argv[++i];
         else {
-            fprintf(stderr, "usage: bench_limits [--seconds S]\n");
+            fprintf(stderr, "usage: bench_limits [--seconds S] [--dir DIR]\n");
             return 2;
         }
     }
@@ -322,17 +365,19 @@ int main(int argc, char **argv)
     double v1 = sig_rate(1, 1, &v1c), va = sig_rate(1, cores, &vac);
     double b = blake2b_mbs(), a = aead_mbs(), c = curve_mbs();
     double crypto60k = cores / (1 / c + 1 / a + 1 / b);
+    double shared60k = cores / (2 / c + 1 / a + 1 / b);
     double l = lmdb_append();
     double z = zmq_curve_mbs();
+    double d = disk_sync_mbs();
     double load[3] = { 0 };
     if (getloadavg(load, 3) < 1)
         load[0] = -1;
     printf("{\"cores\": %d, \"sign_1\": %.0f, \"sign_all\": %.0f, \"verify_1\": %.0f, "
            "\"verify_all\": %.0f, \"sign_cpu\": %.0f, \"verify_cpu\": %.0f, "
            "\"load1\": %.2f, \"blake2b_mbs\": %.1f, \"aead_mbs\": %.1f, "
-           "\"curve_mbs\": %.1f, \"crypto60k_mbs\": %.1f, \"lmdb_append\": %.0f, "
-           "\"zmq_curve_mbs\": %.1f}\n",
+           "\"curve_mbs\": %.1f, \"crypto60k_mbs\": %.1f, \"crypto60k_shared_mbs\": %.1f, "
+           "\"lmdb_append\": %.0f, \"zmq_curve_mbs\": %.1f, \"disk_sync_mbs\": %.1f}\n",
            cores, s1, sa, v1, va, sac > s1c ? sac : s1c, vac > v1c ? vac : v1c, load[0], b, a, c,
-           crypto60k, l, z);
+           crypto60k, shared60k, l, z, d);
     return 0;
 }
