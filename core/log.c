@@ -192,7 +192,7 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
     int have_cert, have_scope;
     size_t count = 0, fresh;
     uint64_t bytes = 0;
-    mm_vpool_call_t call = { NULL, NULL, 0, NULL };
+    mm_vpool_call_t call = { NULL, NULL, 0, NULL, 0 };
     int rc = MM_ENOMEM;
     if (stored)
         *stored = 0;
@@ -205,9 +205,11 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
     int *sigs = malloc(n * sizeof *sigs);
     if (!ents || !sigs)
         goto out;
-    /* the run's shape: every entry parses, one feed, consecutive */
+    /* the run's shape: every entry parses, one feed, consecutive (no hash
+     * yet: the pool computes the ids with the signatures' digests, and an
+     * entry already held needs neither) */
     for (size_t i = 0; i < n; i++) {
-        if ((rc = mm_entry_parse(bufs[i], lens[i], &ents[i])))
+        if ((rc = mm_entry_parse_shape(bufs[i], lens[i], &ents[i])))
             goto out;
         if (memcmp(ents[i].author, ents[0].author, 32) || memcmp(ents[i].scope, ents[0].scope, 32)
             || ents[i].seq != ents[0].seq + i) {
@@ -221,18 +223,22 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
     if (rc)
         goto out;
     /* Entries from `fresh` on lie above the head and would be stored: every
-     * one of their signatures is checked on the verifier pool, which starts
-     * on them all now.  (Those below are compared byte for byte with what is
-     * stored, which was checked when it was stored.) */
+     * one of them is hashed (digest and id, one pass) and its signature
+     * checked on the verifier pool, which starts on them all now.  (Those
+     * below are compared byte for byte with what is stored, which was
+     * checked when it was stored, and are never hashed.) */
     fresh = 0;
     if (head.seq >= ents[0].seq)    /* the run is consecutive: those come first */
         fresh = head.seq - ents[0].seq < n ? (size_t) (head.seq - ents[0].seq) + 1 : n;
-    if (fresh < n && (rc = mm_vpool_begin(NULL, ents + fresh, n - fresh, sigs + fresh, &call)))
+    if (fresh < n
+        && (rc = mm_vpool_begin_hash(NULL, ents + fresh, n - fresh, sigs + fresh, &call)))
         goto out;
     /* Meanwhile the rest of the verifier, entry by entry in order, each
      * against the head its predecessor made, taking each entry's signature
      * result before it is stored (checking it here if no worker has begun
-     * it): the first fault found, in order, is the answer. */
+     * it): the first fault found, in order, is the answer.  An entry's id
+     * and digest are read only once take has returned for it (the prev
+     * check of the next entry uses the id the pool computed). */
     apply_t a = { txn, &cert, &scope };
     ctx.on_body = on_body;
     ctx.arg = &a;

@@ -36,9 +36,10 @@ typedef struct mm_vpool mm_vpool_t;
 /* One call in progress (mm_vpool_begin .. mm_vpool_end); the caller's. */
 typedef struct {
     mm_vpool_t       *pool;         /* NULL: checked on the caller's thread in take */
-    const mm_entry_t *entries;
+    mm_entry_t       *entries;      /* written only by a call of mm_vpool_begin_hash */
     size_t            n;
     int              *rcs;
+    int               hash;         /* mm_vpool_begin_hash's call */
 } mm_vpool_call_t;
 
 /* A pool of `lanes` lanes; 0 means one per core online
@@ -80,6 +81,18 @@ int mm_vpool_verify(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *
 int mm_vpool_begin(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *rcs,
                    mm_vpool_call_t *call) MM_NODISCARD;
 int mm_vpool_take(mm_vpool_call_t *call, size_t i) MM_NODISCARD;
+
+/* mm_vpool_begin for entries parsed by mm_entry_parse_shape: each entry's
+ * job is mm_entry_hash_sig, so its digest and id are computed on the pool
+ * too, once (the one BLAKE2b pass over a 60 kB entry is most of the
+ * cost of a big one).  mm_vpool_take(call, i) returns that job's answer,
+ * and once it has returned entries[i].id and .digest are set and may be
+ * read (acquire ordering: the lane that wrote them released them).  Until
+ * end, the caller must not read entries[i].id or .digest for an i it has
+ * not taken, nor touch the entries otherwise than reading their other
+ * fields. */
+int mm_vpool_begin_hash(mm_vpool_t *self, mm_entry_t *entries, size_t n, int *rcs,
+                        mm_vpool_call_t *call) MM_NODISCARD;
 void mm_vpool_end(mm_vpool_call_t *call);
 
 /* Destroy the shared pool now (the next mm_vpool_verify(NULL, ...) makes a
