@@ -252,6 +252,36 @@ static size_t batch_of(size_t n, unsigned lanes)
     return b < 1 ? 1 : b > MM_VPOOL_BATCH ? MM_VPOOL_BATCH : b;
 }
 
+/* The pools whose turn this thread holds (a call of its own open on
+ * each).  A thread that begins a second call on one of them would wait
+ * for itself: that call runs on its own thread instead. */
+#define OPEN_MAX 2
+static _Thread_local const mm_vpool_t *open_here[OPEN_MAX];
+
+static int hold_turn(mm_vpool_t *p)
+{
+    int slot = -1;
+    for (int i = 0; i < OPEN_MAX; i++) {
+        if (open_here[i] == p)
+            return 0;
+        if (!open_here[i] && slot < 0)
+            slot = i;
+    }
+    if (slot < 0)
+        return 0;
+    pthread_mutex_lock(&p->turn);
+    open_here[slot] = p;
+    return 1;
+}
+
+static void drop_turn(mm_vpool_t *p)
+{
+    for (int i = 0; i < OPEN_MAX; i++)
+        if (open_here[i] == p)
+            open_here[i] = NULL;
+    pthread_mutex_unlock(&p->turn);
+}
+
 static int begin(mm_vpool_t *self, mm_entry_t *entries, size_t n, int *rcs, int hash,
                  mm_vpool_call_t *call)
 {
@@ -263,9 +293,8 @@ static int begin(mm_vpool_t *self, mm_entry_t *entries, size_t n, int *rcs, int 
     if (n > MM_VPOOL_MAX)
         return MM_ETOOBIG;
     mm_vpool_t *p = n < 2 ? NULL : self ? self : shared_pool();
-    if (!p || p->nthreads == 0)
+    if (!p || p->nthreads == 0 || !hold_turn(p))
         return MM_OK;               /* mm_vpool_take checks each on the caller's thread */
-    pthread_mutex_lock(&p->turn);
     for (size_t i = 0; i < n; i++)
         atomic_store_explicit(&p->ready[i], 0, memory_order_relaxed);
     atomic_store(&p->next, 0);
@@ -323,7 +352,7 @@ void mm_vpool_end(mm_vpool_call_t *call)
     while (p->pending)
         pthread_cond_wait(&p->done, &p->lock);
     pthread_mutex_unlock(&p->lock);
-    pthread_mutex_unlock(&p->turn);
+    drop_turn(p);
     call->pool = NULL;
 }
 

@@ -76,8 +76,11 @@ int mm_vpool_verify(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *
  * it is made for).  mm_vpool_end waits until no worker touches entries or
  * rcs, drops what no lane started, and lets the next call on the pool
  * begin: call it exactly once after a successful begin, on every path,
- * before entries or rcs change.  Between begin and end the calling thread
- * must not begin another call on the same pool. */
+ * before entries or rcs change.  A thread may begin a second call on a
+ * pool while one of its own is open there (a run checked while the next
+ * run's call runs ahead, core/log.h mm_log_pre_start): the pool serves one
+ * call at a time, so that second call is checked on the calling thread
+ * alone, in take, and never waits for the thread itself. */
 int mm_vpool_begin(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *rcs,
                    mm_vpool_call_t *call) MM_NODISCARD;
 int mm_vpool_take(mm_vpool_call_t *call, size_t i) MM_NODISCARD;
