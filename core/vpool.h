@@ -4,8 +4,10 @@
  *  A received run is up to MM_VPOOL_MAX entries, each of whose Ed25519
  *  signatures must verify (PROTOCOL.md 5.1, 8.3).  The pool runs the
  *  verifier's signature step, mm_entry_sig, on entries its caller has
- *  parsed, in parallel, and reports one result per entry; every other step
- *  of the verifier stays with the caller, in order (mm_entry_check_sig).
+ *  parsed (or, from mm_vpool_begin_hash, the entries' hashes first:
+ *  mm_entry_hash_sig, for a caller that parsed only their structure), in
+ *  parallel, and reports one result per entry; every other step of the
+ *  verifier stays with the caller, in order (mm_entry_check_sig).
  *
  *  A pool of L lanes is the calling thread and L - 1 worker threads, made
  *  once and parked between calls.  Lanes claim batches of entries from the
