@@ -252,33 +252,20 @@ static size_t batch_of(size_t n, unsigned lanes)
     return b < 1 ? 1 : b > MM_VPOOL_BATCH ? MM_VPOOL_BATCH : b;
 }
 
-/* The pools whose turn this thread holds (a call of its own open on
- * each).  A thread that begins a second call on one of them would wait
- * for itself: that call runs on its own thread instead. */
-#define OPEN_MAX 2
-static _Thread_local const mm_vpool_t *open_here[OPEN_MAX];
-
+/* The pool serves one call at a time.  A call that finds it busy does not
+ * wait: it is checked on its caller's thread alone (in take).  Waiting
+ * could deadlock: a thread may hold a call open while it waits for
+ * something else (a session's lookahead, core/log.h mm_log_pre_start, is
+ * open while its thread waits for the next frame and then for the lock of
+ * the store that other syncs of net/many.c hold), or begin a second call
+ * itself while one is open. */
 static int hold_turn(mm_vpool_t *p)
 {
-    int slot = -1;
-    for (int i = 0; i < OPEN_MAX; i++) {
-        if (open_here[i] == p)
-            return 0;
-        if (!open_here[i] && slot < 0)
-            slot = i;
-    }
-    if (slot < 0)
-        return 0;
-    pthread_mutex_lock(&p->turn);
-    open_here[slot] = p;
-    return 1;
+    return pthread_mutex_trylock(&p->turn) == 0;
 }
 
 static void drop_turn(mm_vpool_t *p)
 {
-    for (int i = 0; i < OPEN_MAX; i++)
-        if (open_here[i] == p)
-            open_here[i] = NULL;
     pthread_mutex_unlock(&p->turn);
 }
 

@@ -65,7 +65,8 @@ unsigned mm_vpool_lanes(const mm_vpool_t *self);
  * pool, one lane per core, made on first use and destroyed at exit (or by
  * mm_vpool_shared_destroy); if it cannot be made, the signatures are
  * checked on the calling thread alone.  Every signature is checked on every
- * path.  Calls on one pool from several threads take turns. */
+ * path.  A call that finds the pool busy with another is checked on the
+ * calling thread alone (see mm_vpool_begin). */
 int mm_vpool_verify(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *rcs) MM_NODISCARD;
 
 /* The same as a call in three steps, so the caller can use each result as
@@ -78,11 +79,11 @@ int mm_vpool_verify(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *
  * it is made for).  mm_vpool_end waits until no worker touches entries or
  * rcs, drops what no lane started, and lets the next call on the pool
  * begin: call it exactly once after a successful begin, on every path,
- * before entries or rcs change.  A thread may begin a second call on a
- * pool while one of its own is open there (a run checked while the next
- * run's call runs ahead, core/log.h mm_log_pre_start): the pool serves one
- * call at a time, so that second call is checked on the calling thread
- * alone, in take, and never waits for the thread itself. */
+ * before entries or rcs change.  The pool serves one call at a time: a
+ * call begun while another is open on the pool (another thread's, or the
+ * caller's own: a run checked while the next run's call runs ahead,
+ * core/log.h mm_log_pre_start) never waits for it, and is checked on the
+ * calling thread alone, in take. */
 int mm_vpool_begin(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *rcs,
                    mm_vpool_call_t *call) MM_NODISCARD;
 int mm_vpool_take(mm_vpool_call_t *call, size_t i) MM_NODISCARD;

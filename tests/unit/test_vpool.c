@@ -279,6 +279,60 @@ static void test_hash_in_order(void **state)
     hash_in_order(NULL);
 }
 
+/* A call begun while another is open on the pool never waits for it: the
+ * caller's own second call, and another thread's, are checked on their
+ * own threads (pool NULL), with every answer right. */
+typedef struct {
+    mm_vpool_t *p;
+    int rc, ran_alone;
+} busy_t;
+
+static void *busy_other(void *arg)
+{
+    busy_t *b = arg;
+    int rcs[N];
+    mm_vpool_call_t call;
+    b->rc = mm_vpool_begin(b->p, ents, N, rcs, &call);
+    b->ran_alone = call.pool == NULL;
+    for (size_t i = 0; b->rc == MM_OK && i < N; i++)
+        if (mm_vpool_take(&call, i) != (i == 9 ? MM_EBADSIG : MM_OK))
+            b->rc = MM_EINVAL;
+    mm_vpool_end(&call);
+    return NULL;
+}
+
+static void test_busy_does_not_wait(void **state)
+{
+    mm_vpool_t *p = NULL;
+    assert_rc(mm_vpool_new(2, &p), MM_OK);
+    int rcs1[N], rcs2[N];
+    mm_vpool_call_t one, two;
+    flip_sig(9);
+    assert_rc(mm_vpool_begin(p, ents, N, rcs1, &one), MM_OK);
+    assert_non_null(one.pool);
+    assert_rc(mm_vpool_begin(p, ents, N, rcs2, &two), MM_OK);
+    assert_null(two.pool);                  /* the caller's own: not waited for */
+    for (size_t i = 0; i < N; i++)
+        assert_rc(mm_vpool_take(&two, i), i == 9 ? MM_EBADSIG : MM_OK);
+    mm_vpool_end(&two);
+    busy_t b = { p, -1, 0 };
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, busy_other, &b), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_rc(b.rc, MM_OK);
+    assert_true(b.ran_alone);               /* another thread's: not waited for either */
+    for (size_t i = 0; i < N; i++)
+        assert_rc(mm_vpool_take(&one, i), i == 9 ? MM_EBADSIG : MM_OK);
+    mm_vpool_end(&one);
+    /* once ended, the next call has the pool again */
+    assert_rc(mm_vpool_begin(p, ents, N, rcs1, &one), MM_OK);
+    assert_non_null(one.pool);
+    mm_vpool_end(&one);
+    flip_sig(9);
+    expect(p, N, NULL, 0);
+    mm_vpool_destroy(&p);
+}
+
 /* A child forked after the shared pool has threads makes its own. */
 static void test_fork(void **state)
 {
@@ -352,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_shared_and_limits),
         cmocka_unit_test(test_take_in_order),
         cmocka_unit_test(test_hash_in_order),
+        cmocka_unit_test(test_busy_does_not_wait),
         cmocka_unit_test(test_fork),
         cmocka_unit_test(test_signals_stay_off_workers),
     };
