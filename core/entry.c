@@ -54,7 +54,7 @@ int mm_entry_seal(const mm_keypair_t *device, const mm_scope_t *scope,
     return rc;
 }
 
-int mm_entry_parse(const uint8_t *buf, size_t len, mm_entry_t *e)
+int mm_entry_parse_shape(const uint8_t *buf, size_t len, mm_entry_t *e)
 {
     mm_mp_reader_t r;
     uint32_t n;
@@ -101,8 +101,29 @@ int mm_entry_parse(const uint8_t *buf, size_t len, mm_entry_t *e)
         return MM_ETRAILING;
     e->bytes = buf;
     e->len = len;
-    mm_hash(e->id, buf, len);
+    memset(e->id, 0, sizeof e->id);
+    memset(e->digest, 0, sizeof e->digest);
     return MM_OK;
+}
+
+void mm_entry_hash(mm_entry_t *e)
+{
+    crypto_generichash_state st, sig;
+    crypto_generichash_init(&st, NULL, 0, MM_HASH_BYTES);
+    crypto_generichash_update(&st, e->bytes, e->signedlen);
+    sig = st;                       /* a plain struct: the state so far, copied */
+    crypto_generichash_final(&sig, e->digest, MM_HASH_BYTES);
+    crypto_generichash_update(&st, e->bytes + e->signedlen, e->len - e->signedlen);
+    crypto_generichash_final(&st, e->id, MM_HASH_BYTES);
+    sodium_memzero(&sig, sizeof sig);
+}
+
+int mm_entry_parse(const uint8_t *buf, size_t len, mm_entry_t *e)
+{
+    int rc = mm_entry_parse_shape(buf, len, e);
+    if (rc == MM_OK)
+        mm_entry_hash(e);
+    return rc;
 }
 
 int mm_entry_open(const mm_entry_t *e, const uint8_t key[MM_KEY_BYTES],
@@ -164,9 +185,13 @@ int mm_entry_verify(const uint8_t *buf, size_t len, const mm_verify_ctx_t *ctx,
 
 int mm_entry_sig(const mm_entry_t *e)
 {
-    uint8_t digest[MM_HASH_BYTES];
-    mm_hash(digest, e->bytes, e->signedlen);
-    return mm_verify_digest(e->author, MM_CTX_ENTRY, digest, e->sig);
+    return mm_verify_digest(e->author, MM_CTX_ENTRY, e->digest, e->sig);
+}
+
+int mm_entry_hash_sig(mm_entry_t *e)
+{
+    mm_entry_hash(e);
+    return mm_entry_sig(e);
 }
 
 /* Steps 2..7 of the verifier.  sig_rc is mm_entry_sig's answer for e when

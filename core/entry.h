@@ -45,6 +45,7 @@ typedef struct {
     const uint8_t *bytes;           /* the whole entry, as signed */
     size_t   len;
     uint8_t  id[MM_HASH_BYTES];     /* BLAKE2b-256(bytes) */
+    uint8_t  digest[MM_HASH_BYTES]; /* BLAKE2b-256(bytes[0, signedlen)): what sig signs */
     const uint8_t *author;          /* 32 */
     const uint8_t *scope;           /* 32 */
     uint64_t seq;
@@ -102,9 +103,22 @@ int mm_entry_seal(const mm_keypair_t *device, const mm_scope_t *scope,
                   uint8_t *out, size_t cap, size_t *outlen) MM_NODISCARD;
 
 /* Parse the structure only: canonical encoding, types, sizes, version.
- * Fills *e (and e->id).  Errors: MM_ETOOBIG, MM_ETRUNC, MM_ETRAILING,
+ * Fills *e, e->id and e->digest included (mm_entry_parse_shape, then
+ * mm_entry_hash).  Errors: MM_ETOOBIG, MM_ETRUNC, MM_ETRAILING,
  * MM_EMALFORMED, MM_ENONCANON, MM_EVERSION. */
 int mm_entry_parse(const uint8_t *buf, size_t len, mm_entry_t *e) MM_NODISCARD;
+
+/* mm_entry_parse without hashing: the same checks and errors, and *e
+ * filled except e->id and e->digest (zeroed), which mm_entry_hash fills
+ * later, perhaps on another thread (core/vpool.h does, for a received
+ * run: the caller then parses only the structure). */
+int mm_entry_parse_shape(const uint8_t *buf, size_t len, mm_entry_t *e) MM_NODISCARD;
+
+/* Fill e->digest and e->id of an entry parsed by mm_entry_parse_shape, in
+ * one pass of BLAKE2b over its bytes: the signed part is hashed, a copy of
+ * that state gives the digest, and the original goes on over the signature
+ * field for the id.  The same values as two hashes of their own. */
+void mm_entry_hash(mm_entry_t *e);
 
 /* THE verifier.  Every path that stores an entry, local or received, goes
  * through it, every entry with its own signature checked (by mm_entry_check,
@@ -127,11 +141,18 @@ int mm_entry_verify(const uint8_t *buf, size_t len, const mm_verify_ctx_t *ctx,
 int mm_entry_check(const mm_entry_t *e, const mm_verify_ctx_t *ctx, unsigned flags) MM_NODISCARD;
 
 /* The verifier's signature step alone (step MM_EBADSIG above): the
- * author's Ed25519 signature over MM_CTX_ENTRY || BLAKE2b-256(the bytes
- * before field 8) of a parsed entry.  MM_OK or MM_EBADSIG.  Reads only e
- * and the bytes it points to, so any number of threads may run it at once
- * (core/vpool.h does, on the entries of a received run). */
+ * author's Ed25519 signature over MM_CTX_ENTRY || e->digest (BLAKE2b-256
+ * of the bytes before field 8) of an entry parsed by mm_entry_parse (or
+ * hashed by mm_entry_hash).  MM_OK or MM_EBADSIG.  Reads only e, so any
+ * number of threads may run it at once (core/vpool.h does, on the
+ * entries of a received run). */
 int mm_entry_sig(const mm_entry_t *e) MM_NODISCARD;
+
+/* mm_entry_hash(e), then mm_entry_sig(e): the context-free part of the
+ * verifier for an entry parsed by mm_entry_parse_shape.  Writes only
+ * e->digest and e->id, so threads may run it at once on distinct entries
+ * (the verifier pool does, on a received run). */
+int mm_entry_hash_sig(mm_entry_t *e) MM_NODISCARD;
 
 /* mm_entry_check for a caller that has already run the signature step on
  * this very e: sig_rc is what mm_entry_sig(e) returned, and stands in that

@@ -183,17 +183,114 @@ int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_entry_t *out)
     return rc;
 }
 
-int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens, size_t n,
-                   size_t *stored)
+/* What a run's entries are checked with before its context is known: the
+ * structure (every entry parses, one feed, consecutive: shape_rc, the
+ * first such fault in order) and the signatures' pool call, begun at entry
+ * `from`.  One of mm_log_put_run, or made ahead by mm_log_pre_start. */
+struct mm_log_pre {
+    mm_entry_t     *ents;
+    int            *sigs;
+    size_t          n;
+    int             shape_rc;
+    size_t          from;           /* the call covers ents[from, n) */
+    mm_vpool_call_t call;
+};
+
+static void pre_free(mm_log_pre_t *p)
+{
+    mm_vpool_end(&p->call);         /* no worker reads ents or writes sigs after this */
+    free(p->sigs);
+    free(p->ents);
+}
+
+/* The run's shape: every entry parses, one feed, consecutive (no hash yet:
+ * the pool computes the ids with the signatures' digests, and an entry
+ * already held needs neither). */
+static int shape(mm_log_pre_t *p, const uint8_t *const *bufs, const size_t *lens, size_t n)
+{
+    mm_entry_t *ents = p->ents;
+    for (size_t i = 0; i < n; i++) {
+        int rc = mm_entry_parse_shape(bufs[i], lens[i], &ents[i]);
+        if (rc)
+            return rc;
+        if (memcmp(ents[i].author, ents[0].author, 32) || memcmp(ents[i].scope, ents[0].scope, 32)
+            || ents[i].seq != ents[0].seq + i)
+            return MM_EPROTO;
+    }
+    return MM_OK;
+}
+
+static int pre_alloc(mm_log_pre_t *p, size_t n)
+{
+    memset(p, 0, sizeof *p);
+    p->n = n;
+    p->ents = malloc(n * sizeof *p->ents);
+    p->sigs = malloc(n * sizeof *p->sigs);
+    return p->ents && p->sigs ? MM_OK : MM_ENOMEM;
+}
+
+int mm_log_pre_start(const uint8_t *const *bufs, const size_t *lens, size_t n,
+                     mm_log_pre_t **out)
+{
+    *out = NULL;
+    if (n == 0 || n > MM_LOG_RUN_MAX)
+        return MM_OK;               /* nothing to start: mm_log_put_run answers */
+    mm_log_pre_t *p = malloc(sizeof *p);
+    if (!p)
+        return MM_ENOMEM;
+    int rc = pre_alloc(p, n);
+    if (rc == MM_OK) {
+        p->shape_rc = shape(p, bufs, lens, n);
+        /* every entry, the head unknown yet: those that turn out to be held
+         * already are hashed for nothing, and never looked at */
+        if (p->shape_rc == MM_OK)
+            rc = mm_vpool_begin_hash(NULL, p->ents, n, p->sigs, &p->call);
+    }
+    if (rc) {
+        pre_free(p);
+        free(p);
+        return rc;
+    }
+    *out = p;
+    return MM_OK;
+}
+
+void mm_log_pre_end(mm_log_pre_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    pre_free(*self_p);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+/* pre was made from these very bytes (the same buffers, not a copy). */
+static int pre_matches(const mm_log_pre_t *p, const uint8_t *const *bufs, const size_t *lens,
+                       size_t n)
+{
+    if (p->n != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (p->ents[i].bytes != bufs[i] || p->ents[i].len != lens[i])
+            return 0;
+    return 1;
+}
+
+int mm_log_put_run_pre(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens, size_t n,
+                       mm_log_pre_t **pre_p, size_t *stored)
 {
     mm_head_t head;
     mm_cert_t cert;
     mm_scope_t scope;
+    mm_log_pre_t own, *pre = pre_p ? *pre_p : NULL;
     int have_cert, have_scope;
     size_t count = 0, fresh;
     uint64_t bytes = 0;
-    mm_vpool_call_t call = { NULL, NULL, 0, NULL };
-    int rc = MM_ENOMEM;
+    int rc;
+    if (pre_p)
+        *pre_p = NULL;              /* ours from here on, whatever happens */
+    if (pre && (n == 0 || n > MM_LOG_RUN_MAX || !pre_matches(pre, bufs, lens, n)))
+        mm_log_pre_end(&pre);       /* not of this run: checked afresh */
     if (stored)
         *stored = 0;
     if (n == 0)
@@ -201,38 +298,42 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
     if (n > MM_LOG_RUN_MAX)
         return MM_ETOOBIG;
     memset(&scope, 0, sizeof scope);
-    mm_entry_t *ents = malloc(n * sizeof *ents);
-    int *sigs = malloc(n * sizeof *sigs);
-    if (!ents || !sigs)
-        goto out;
-    /* the run's shape: every entry parses, one feed, consecutive */
-    for (size_t i = 0; i < n; i++) {
-        if ((rc = mm_entry_parse(bufs[i], lens[i], &ents[i])))
+    if (!pre) {
+        pre = &own;
+        if ((rc = pre_alloc(pre, n)))
             goto out;
-        if (memcmp(ents[i].author, ents[0].author, 32) || memcmp(ents[i].scope, ents[0].scope, 32)
-            || ents[i].seq != ents[0].seq + i) {
-            rc = MM_EPROTO;
-            goto out;
-        }
+        pre->shape_rc = shape(pre, bufs, lens, n);
+        pre->from = n;              /* no call yet: it starts at fresh, below */
     }
+    mm_entry_t *ents = pre->ents;
+    int *sigs = pre->sigs;
+    if ((rc = pre->shape_rc))
+        goto out;
     mm_verify_ctx_t ctx;
     rc = context(txn, ents[0].author, ents[0].scope, &head, &cert, &have_cert, &scope,
                  &have_scope, &ctx);
     if (rc)
         goto out;
     /* Entries from `fresh` on lie above the head and would be stored: every
-     * one of their signatures is checked on the verifier pool, which starts
-     * on them all now.  (Those below are compared byte for byte with what is
-     * stored, which was checked when it was stored.) */
+     * one of them is hashed (digest and id, one pass) and its signature
+     * checked on the verifier pool, which starts on them all now (unless
+     * mm_log_pre_start started on the whole run already).  Those below are
+     * compared byte for byte with what is stored, which was checked when it
+     * was stored, and need no hash. */
     fresh = 0;
     if (head.seq >= ents[0].seq)    /* the run is consecutive: those come first */
         fresh = head.seq - ents[0].seq < n ? (size_t) (head.seq - ents[0].seq) + 1 : n;
-    if (fresh < n && (rc = mm_vpool_begin(NULL, ents + fresh, n - fresh, sigs + fresh, &call)))
-        goto out;
+    if (pre == &own && fresh < n) {
+        if ((rc = mm_vpool_begin_hash(NULL, ents + fresh, n - fresh, sigs + fresh, &pre->call)))
+            goto out;
+        pre->from = fresh;
+    }
     /* Meanwhile the rest of the verifier, entry by entry in order, each
      * against the head its predecessor made, taking each entry's signature
      * result before it is stored (checking it here if no worker has begun
-     * it): the first fault found, in order, is the answer. */
+     * it): the first fault found, in order, is the answer.  An entry's id
+     * and digest are read only once take has returned for it (the prev
+     * check of the next entry uses the id the pool computed). */
     apply_t a = { txn, &cert, &scope };
     ctx.on_body = on_body;
     ctx.arg = &a;
@@ -249,7 +350,7 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
             }
             continue;
         }
-        int sig = mm_vpool_take(&call, i - fresh);
+        int sig = mm_vpool_take(&pre->call, i - pre->from);
         if ((rc = mm_entry_check_sig(e, &ctx, verify_flags(txn), sig))
             || (rc = store_entry(txn, e)))
             goto out;
@@ -267,11 +368,18 @@ int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens
     if (stored)
         *stored = count;
 out:
-    mm_vpool_end(&call);            /* no worker reads ents or writes sigs after this */
     mm_scope_wipe(&scope);
-    free(sigs);
-    free(ents);
+    if (pre == &own)
+        pre_free(pre);
+    else
+        mm_log_pre_end(&pre);
     return rc;
+}
+
+int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens, size_t n,
+                   size_t *stored)
+{
+    return mm_log_put_run_pre(txn, bufs, lens, n, NULL, stored);
 }
 
 int mm_log_append(mm_txn_t *txn, const mm_keypair_t *device,

@@ -52,6 +52,35 @@ int mm_log_put(mm_txn_t *txn, const uint8_t *buf, size_t len, mm_entry_t *e) MM_
 int mm_log_put_run(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens, size_t n,
                    size_t *stored) MM_NODISCARD;
 
+/* A run's context-free checks begun ahead: its structure, and every
+ * entry's hashes and signature on the verifier pool, before the store
+ * holds what the run is checked against (the caller is still committing
+ * the run before it: PROTOCOL.md 8.3).  Nothing is read from any store and
+ * nothing is decided: mm_log_put_run_pre gives that run the very answer
+ * mm_log_put_run would, in the same order; an entry at or below the head
+ * is hashed for nothing.  bufs[i] must stay valid and unchanged until the
+ * pre ends.  While a pre is open on this thread, its pool call holds the
+ * shared pool: a run checked meanwhile on this thread is checked on the
+ * calling thread alone (core/vpool.h), so take one at a time.  MM_OK with
+ * *out (NULL if n is 0 or past MM_LOG_RUN_MAX: nothing to begin; a shape
+ * fault is kept for the answer); MM_ENOMEM. */
+typedef struct mm_log_pre mm_log_pre_t;
+int mm_log_pre_start(const uint8_t *const *bufs, const size_t *lens, size_t n,
+                     mm_log_pre_t **out) MM_NODISCARD;
+
+/* End a pre that will not be used (its run is never checked: the session
+ * failed first): waits until no worker touches its entries, frees it, sets
+ * *self_p = NULL.  Accepts NULL and *self_p == NULL. */
+void mm_log_pre_end(mm_log_pre_t **self_p);
+
+/* mm_log_put_run, with the run's pre (*pre_p, may be NULL) if one was
+ * started: its results are used when it was made from these very bufs and
+ * lens (else it is ended and the run checked afresh).  Takes the pre over
+ * whatever happens: *pre_p is NULL on return.  Same answers as
+ * mm_log_put_run. */
+int mm_log_put_run_pre(mm_txn_t *txn, const uint8_t *const *bufs, const size_t *lens, size_t n,
+                       mm_log_pre_t **pre_p, size_t *stored) MM_NODISCARD;
+
 /* Seal body as the next entry of this device's feed in scope_id and store it
  * (through mm_log_put).  time 0 means now.  id_out may be NULL.
   * MM_OK; MM_EROLE (a mailbox's store, which never writes); MM_EFORKED (this device key was shown forked, core/fork.h: it

@@ -9,11 +9,18 @@
 /* One call's work.  Written by the caller under the lock before the
  * generation moves on; read-only for everyone until the call ends. */
 typedef struct {
-    const mm_entry_t *entries;
+    mm_entry_t *entries;            /* written only under hash, each by its lane */
     size_t n;
     int *rcs;
     size_t batch;                   /* entries a lane claims at once */
+    int hash;                       /* mm_entry_hash_sig, not mm_entry_sig */
 } job_t;
+
+/* One entry's job: the signature alone, or the hashes first. */
+static int job_one(mm_entry_t *e, int hash)
+{
+    return hash ? mm_entry_hash_sig(e) : mm_entry_sig(e);
+}
 
 typedef struct {
     mm_vpool_t *pool;
@@ -51,7 +58,7 @@ static int claim_batch(mm_vpool_t *p, const job_t *j)
         return 0;
     size_t to = from + j->batch < j->n ? from + j->batch : j->n;
     for (size_t i = from; i < to; i++) {
-        j->rcs[i] = mm_entry_sig(&j->entries[i]);
+        j->rcs[i] = job_one(&j->entries[i], j->hash);
         atomic_store_explicit(&p->ready[i], 1, memory_order_release);
     }
     return 1;
@@ -245,24 +252,41 @@ static size_t batch_of(size_t n, unsigned lanes)
     return b < 1 ? 1 : b > MM_VPOOL_BATCH ? MM_VPOOL_BATCH : b;
 }
 
-int mm_vpool_begin(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *rcs,
-                   mm_vpool_call_t *call)
+/* The pool serves one call at a time.  A call that finds it busy does not
+ * wait: it is checked on its caller's thread alone (in take).  Waiting
+ * could deadlock: a thread may hold a call open while it waits for
+ * something else (a session's lookahead, core/log.h mm_log_pre_start, is
+ * open while its thread waits for the next frame and then for the lock of
+ * the store that other syncs of net/many.c hold), or begin a second call
+ * itself while one is open. */
+static int hold_turn(mm_vpool_t *p)
+{
+    return pthread_mutex_trylock(&p->turn) == 0;
+}
+
+static void drop_turn(mm_vpool_t *p)
+{
+    pthread_mutex_unlock(&p->turn);
+}
+
+static int begin(mm_vpool_t *self, mm_entry_t *entries, size_t n, int *rcs, int hash,
+                 mm_vpool_call_t *call)
 {
     call->pool = NULL;
     call->entries = entries;
     call->n = n;
     call->rcs = rcs;
+    call->hash = hash;
     if (n > MM_VPOOL_MAX)
         return MM_ETOOBIG;
     mm_vpool_t *p = n < 2 ? NULL : self ? self : shared_pool();
-    if (!p || p->nthreads == 0)
+    if (!p || p->nthreads == 0 || !hold_turn(p))
         return MM_OK;               /* mm_vpool_take checks each on the caller's thread */
-    pthread_mutex_lock(&p->turn);
     for (size_t i = 0; i < n; i++)
         atomic_store_explicit(&p->ready[i], 0, memory_order_relaxed);
     atomic_store(&p->next, 0);
     pthread_mutex_lock(&p->lock);
-    p->job = (job_t) { entries, n, rcs, batch_of(n, p->lanes) };
+    p->job = (job_t) { entries, n, rcs, batch_of(n, p->lanes), hash };
     p->pending = p->nthreads;
     p->gen++;
     pthread_cond_broadcast(&p->go);
@@ -271,11 +295,25 @@ int mm_vpool_begin(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *r
     return MM_OK;
 }
 
+/* Without hash, entries is only read: the const is cast away to share
+ * job_t with mm_vpool_begin_hash, never to write through it. */
+int mm_vpool_begin(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *rcs,
+                   mm_vpool_call_t *call)
+{
+    return begin(self, (mm_entry_t *) entries, n, rcs, 0, call);
+}
+
+int mm_vpool_begin_hash(mm_vpool_t *self, mm_entry_t *entries, size_t n, int *rcs,
+                        mm_vpool_call_t *call)
+{
+    return begin(self, entries, n, rcs, 1, call);
+}
+
 int mm_vpool_take(mm_vpool_call_t *call, size_t i)
 {
     mm_vpool_t *p = call->pool;
     if (!p)
-        return call->rcs[i] = mm_entry_sig(&call->entries[i]);
+        return call->rcs[i] = job_one(&call->entries[i], call->hash);
     while (!atomic_load_explicit(&p->ready[i], memory_order_acquire)) {
         if (claim_batch(p, &p->job))
             continue;               /* helped: perhaps with entry i itself */
@@ -301,7 +339,7 @@ void mm_vpool_end(mm_vpool_call_t *call)
     while (p->pending)
         pthread_cond_wait(&p->done, &p->lock);
     pthread_mutex_unlock(&p->lock);
-    pthread_mutex_unlock(&p->turn);
+    drop_turn(p);
     call->pool = NULL;
 }
 

@@ -4,8 +4,10 @@
  *  A received run is up to MM_VPOOL_MAX entries, each of whose Ed25519
  *  signatures must verify (PROTOCOL.md 5.1, 8.3).  The pool runs the
  *  verifier's signature step, mm_entry_sig, on entries its caller has
- *  parsed, in parallel, and reports one result per entry; every other step
- *  of the verifier stays with the caller, in order (mm_entry_check_sig).
+ *  parsed (or, from mm_vpool_begin_hash, the entries' hashes first:
+ *  mm_entry_hash_sig, for a caller that parsed only their structure), in
+ *  parallel, and reports one result per entry; every other step of the
+ *  verifier stays with the caller, in order (mm_entry_check_sig).
  *
  *  A pool of L lanes is the calling thread and L - 1 worker threads, made
  *  once and parked between calls.  Lanes claim batches of entries from the
@@ -36,9 +38,10 @@ typedef struct mm_vpool mm_vpool_t;
 /* One call in progress (mm_vpool_begin .. mm_vpool_end); the caller's. */
 typedef struct {
     mm_vpool_t       *pool;         /* NULL: checked on the caller's thread in take */
-    const mm_entry_t *entries;
+    mm_entry_t       *entries;      /* written only by a call of mm_vpool_begin_hash */
     size_t            n;
     int              *rcs;
+    int               hash;         /* mm_vpool_begin_hash's call */
 } mm_vpool_call_t;
 
 /* A pool of `lanes` lanes; 0 means one per core online
@@ -62,7 +65,8 @@ unsigned mm_vpool_lanes(const mm_vpool_t *self);
  * pool, one lane per core, made on first use and destroyed at exit (or by
  * mm_vpool_shared_destroy); if it cannot be made, the signatures are
  * checked on the calling thread alone.  Every signature is checked on every
- * path.  Calls on one pool from several threads take turns. */
+ * path.  A call that finds the pool busy with another is checked on the
+ * calling thread alone (see mm_vpool_begin). */
 int mm_vpool_verify(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *rcs) MM_NODISCARD;
 
 /* The same as a call in three steps, so the caller can use each result as
@@ -75,11 +79,26 @@ int mm_vpool_verify(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *
  * it is made for).  mm_vpool_end waits until no worker touches entries or
  * rcs, drops what no lane started, and lets the next call on the pool
  * begin: call it exactly once after a successful begin, on every path,
- * before entries or rcs change.  Between begin and end the calling thread
- * must not begin another call on the same pool. */
+ * before entries or rcs change.  The pool serves one call at a time: a
+ * call begun while another is open on the pool (another thread's, or the
+ * caller's own: a run checked while the next run's call runs ahead,
+ * core/log.h mm_log_pre_start) never waits for it, and is checked on the
+ * calling thread alone, in take. */
 int mm_vpool_begin(mm_vpool_t *self, const mm_entry_t *entries, size_t n, int *rcs,
                    mm_vpool_call_t *call) MM_NODISCARD;
 int mm_vpool_take(mm_vpool_call_t *call, size_t i) MM_NODISCARD;
+
+/* mm_vpool_begin for entries parsed by mm_entry_parse_shape: each entry's
+ * job is mm_entry_hash_sig, so its digest and id are computed on the pool
+ * too, once (the one BLAKE2b pass over a 60 kB entry is most of the
+ * cost of a big one).  mm_vpool_take(call, i) returns that job's answer,
+ * and once it has returned entries[i].id and .digest are set and may be
+ * read (acquire ordering: the lane that wrote them released them).  Until
+ * end, the caller must not read entries[i].id or .digest for an i it has
+ * not taken, nor touch the entries otherwise than reading their other
+ * fields. */
+int mm_vpool_begin_hash(mm_vpool_t *self, mm_entry_t *entries, size_t n, int *rcs,
+                        mm_vpool_call_t *call) MM_NODISCARD;
 void mm_vpool_end(mm_vpool_call_t *call);
 
 /* Destroy the shared pool now (the next mm_vpool_verify(NULL, ...) makes a

@@ -14,8 +14,10 @@ struct mm_client {
     void *ctx;
     void *sock;
     void *mon;
-    zmq_msg_t msg;
+    zmq_msg_t msgs[2];              /* the frame returned last, and one read ahead */
+    int cur;                        /* msgs[cur] is the frame returned last */
     int have_msg;
+    int peeked;                     /* msgs[!cur] holds a frame (mm_client_peek) */
     int drops;                      /* handshakes cut off by the server */
     int ready;                      /* a handshake succeeded */
     int connected;                  /* a TCP connection was made */
@@ -69,7 +71,8 @@ int mm_client_open_x(const char *endpoint, const uint8_t server_x[32],
         rc = MM_EINVAL;
         goto fail;
     }
-    zmq_msg_init(&c->msg);
+    zmq_msg_init(&c->msgs[0]);
+    zmq_msg_init(&c->msgs[1]);
     c->have_msg = 1;
     *out = c;
     return MM_OK;
@@ -92,8 +95,10 @@ void mm_client_close(mm_client_t **self_p, int flush)
         int zero = 0;
         zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof zero);
     }
-    if (c->have_msg)
-        zmq_msg_close(&c->msg);
+    if (c->have_msg) {
+        zmq_msg_close(&c->msgs[0]);
+        zmq_msg_close(&c->msgs[1]);
+    }
     zmq_socket_monitor(c->sock, NULL, 0);
     zmq_close(c->mon);
     zmq_close(c->sock);
@@ -173,6 +178,15 @@ int mm_client_recv(mm_client_t *c, int timeout_ms, const uint8_t **buf, size_t *
      * every 100 ms after the server went away) must not restart it */
     uint64_t deadline = mm_mono_ms() + (uint64_t) timeout_ms;
     zmq_pollitem_t items[] = { { c->sock, 0, ZMQ_POLLIN, 0 }, { c->mon, 0, ZMQ_POLLIN, 0 } };
+    if (c->peeked) {                /* read ahead by mm_client_peek: that one first */
+        c->peeked = 0;
+        c->cur ^= 1;
+        if (zmq_msg_more(&c->msgs[c->cur]))
+            return MM_EPROTO;
+        *buf = zmq_msg_data(&c->msgs[c->cur]);
+        *len = zmq_msg_size(&c->msgs[c->cur]);
+        return MM_OK;
+    }
     while (1) {
         uint64_t now = mm_mono_ms();
         int n = now >= deadline ? 0 : zmq_poll(items, 2, (long) (deadline - now));
@@ -186,15 +200,31 @@ int mm_client_recv(mm_client_t *c, int timeout_ms, const uint8_t **buf, size_t *
                 return rc;
         }
         if (items[0].revents & ZMQ_POLLIN) {
-            if (zmq_msg_recv(&c->msg, c->sock, 0) < 0)
+            zmq_msg_t *m = &c->msgs[c->cur];
+            if (zmq_msg_recv(m, c->sock, 0) < 0)
                 return MM_EIO;
-            if (zmq_msg_more(&c->msg))
+            if (zmq_msg_more(m))
                 return MM_EPROTO;   /* mm speaks single-frame messages */
-            *buf = zmq_msg_data(&c->msg);
-            *len = zmq_msg_size(&c->msg);
+            *buf = zmq_msg_data(m);
+            *len = zmq_msg_size(m);
             return MM_OK;
         }
     }
+}
+
+int mm_client_peek(mm_client_t *c, const uint8_t **buf, size_t *len)
+{
+    if (!c->peeked) {
+        if (zmq_msg_recv(&c->msgs[!c->cur], c->sock, ZMQ_DONTWAIT) < 0)
+            return MM_ENOTFOUND;    /* nothing queued (or a fault the next recv meets) */
+        c->peeked = 1;
+    }
+    zmq_msg_t *m = &c->msgs[!c->cur];
+    if (zmq_msg_more(m))
+        return MM_ENOTFOUND;        /* mm_client_recv refuses it */
+    *buf = zmq_msg_data(m);
+    *len = zmq_msg_size(m);
+    return MM_OK;
 }
 
 int mm_client_handshake(mm_client_t *c, int timeout_ms)
@@ -224,6 +254,7 @@ void mm_client_fail_fast(mm_client_t *c)
 
 void mm_client_wipe(mm_client_t *c)
 {
-    if (c && c->have_msg && zmq_msg_size(&c->msg))
-        sodium_memzero(zmq_msg_data(&c->msg), zmq_msg_size(&c->msg));
+    for (int i = 0; c && c->have_msg && i < 2; i++)   /* a frame read ahead too */
+        if (zmq_msg_size(&c->msgs[i]))
+            sodium_memzero(zmq_msg_data(&c->msgs[i]), zmq_msg_size(&c->msgs[i]));
 }

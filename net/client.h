@@ -36,6 +36,13 @@ int  mm_client_take(void *self, void *buf, size_t len) MM_NODISCARD;
  * MM_EPROTO (handshake failed: not an mm server, or the wrong key). */
 int  mm_client_recv(mm_client_t *self, int timeout_ms, const uint8_t **buf, size_t *len) MM_NODISCARD;
 
+/* Without waiting, the frame after the one mm_client_recv last returned,
+ * if one is queued already: *buf is valid until the mm_client_recv after
+ * next (which returns this frame), so both frames can be read at once.
+ * MM_OK; MM_ENOTFOUND (none queued: the next mm_client_recv waits as
+ * usual).  At most one frame is read ahead. */
+int  mm_client_peek(mm_client_t *self, const uint8_t **buf, size_t *len) MM_NODISCARD;
+
 /* Wait up to timeout_ms for the CURVE handshake to complete (the server
  * proved its key and its ZAP handler admitted ours), without reading a
  * frame.  MM_OK; MM_ETIMEOUT (nothing there, or a server that cannot

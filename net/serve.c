@@ -76,6 +76,8 @@ typedef struct {
     const mm_serve_hook_t *hook;    /* mm device pair's listener, or NULL */
     const mm_serve_ext_t  *ext;     /* work beside serving (net.h), or NULL */
     mm_discover_t *disc;            /* LAN discovery (--discover), or NULL */
+    const uint8_t *next_buf;        /* on_router: the frame queued behind this one, */
+    size_t     next_len;            /* of the same connection (mm_session_next) */
 } server_t;
 
 static void remember_ended(server_t *sv, const uint8_t *rid, size_t ridlen)
@@ -671,6 +673,8 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
         mm_session_on_hello(c->session, hello_gate, sv);
     }
     sv->current = c;
+    if (sv->next_buf)
+        mm_session_next(c->session, sv->next_buf, sv->next_len);
     int rc = mm_session_input(c->session, buf, len);
     /* only a frame that moved the session on restarts its idle timer */
     if (rc == MM_OK && mm_session_progress(c->session) != c->progress) {
@@ -681,16 +685,16 @@ static void on_frame(server_t *sv, const uint8_t *rid, size_t ridlen, zmq_msg_t 
         end_conn(sv, c, rc, NULL);
 }
 
-static void on_router(server_t *sv)
+/* Read one message from the router without waiting: 1 with a single-frame
+ * message in rid and msg; 0 if none is queued; -1 if it was multipart
+ * (refused with an ERROR, nothing left of it). */
+static int recv_one(server_t *sv, zmq_msg_t *rid, zmq_msg_t *msg)
 {
-    zmq_msg_t rid, msg;
-    zmq_msg_init(&rid);
-    zmq_msg_init(&msg);
-    if (zmq_msg_recv(&rid, sv->router, ZMQ_DONTWAIT) < 0)
-        goto out;
-    if (!zmq_msg_more(&rid) || zmq_msg_recv(&msg, sv->router, 0) < 0)
-        goto out;
-    if (zmq_msg_more(&msg)) {       /* we speak single-frame messages only */
+    if (zmq_msg_recv(rid, sv->router, ZMQ_DONTWAIT) < 0)
+        return 0;
+    if (!zmq_msg_more(rid) || zmq_msg_recv(msg, sv->router, 0) < 0)
+        return -1;
+    if (zmq_msg_more(msg)) {        /* we speak single-frame messages only */
         int more = 1;
         while (more) {
             zmq_msg_t extra;
@@ -699,13 +703,47 @@ static void on_router(server_t *sv)
             more = zmq_msg_more(&extra);
             zmq_msg_close(&extra);
         }
-        send_error(sv, zmq_msg_data(&rid), zmq_msg_size(&rid), MM_EPROTO, "multipart message");
-        goto out;
+        send_error(sv, zmq_msg_data(rid), zmq_msg_size(rid), MM_EPROTO, "multipart message");
+        return -1;
     }
-    on_frame(sv, zmq_msg_data(&rid), zmq_msg_size(&rid), &msg, zmq_msg_get(&msg, ZMQ_SRCFD));
-out:
-    zmq_msg_close(&rid);
-    zmq_msg_close(&msg);
+    return 1;
+}
+
+/* Messages handled in one go, each with the one queued behind it read
+ * ahead: the other sockets (ZAP, discovery) wait no longer than that. */
+#define ROUTER_BURST 4
+
+static void on_router(server_t *sv)
+{
+    zmq_msg_t rid[2], msg[2];
+    int cur = 0;
+    for (int i = 0; i < 2; i++) {
+        zmq_msg_init(&rid[i]);
+        zmq_msg_init(&msg[i]);
+    }
+    int got = recv_one(sv, &rid[cur], &msg[cur]);
+    for (int burst = 1; got == 1; burst++) {
+        /* One frame of lookahead, of the same connection: its run's checks
+         * begin on the pool while this one commits (mm_session_next).  It
+         * is handled right after this one, whatever happens to the session. */
+        int next = burst < ROUTER_BURST ? recv_one(sv, &rid[!cur], &msg[!cur]) : 0;
+        sv->next_buf = NULL;
+        if (next == 1 && zmq_msg_size(&rid[!cur]) == zmq_msg_size(&rid[cur])
+            && memcmp(zmq_msg_data(&rid[!cur]), zmq_msg_data(&rid[cur]),
+                      zmq_msg_size(&rid[cur])) == 0) {
+            sv->next_buf = zmq_msg_data(&msg[!cur]);
+            sv->next_len = zmq_msg_size(&msg[!cur]);
+        }
+        on_frame(sv, zmq_msg_data(&rid[cur]), zmq_msg_size(&rid[cur]), &msg[cur],
+                 zmq_msg_get(&msg[cur], ZMQ_SRCFD));
+        sv->next_buf = NULL;
+        got = next;
+        cur = !cur;
+    }
+    for (int i = 0; i < 2; i++) {
+        zmq_msg_close(&rid[i]);
+        zmq_msg_close(&msg[i]);
+    }
 }
 
 /* Sessions past a time limit (PROTOCOL.md 8.6) end with an ERROR that says

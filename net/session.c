@@ -87,6 +87,14 @@ struct mm_session {
     mm_session_send_fn send;
     mm_session_take_fn take;        /* NULL: frames are copied by send */
     void       *arg;
+    /* lookahead (mm_session_next): the frame queued after the one being
+     * handled, and the context-free checks of its run begun on the pool
+     * while this one commits (PROTOCOL.md 8.3) */
+    const uint8_t *next_buf;        /* valid during one mm_session_input */
+    size_t      next_len;
+    mm_log_pre_t *pre;              /* begun on next_buf's run, for the next input */
+    const uint8_t *pre_frame;       /* the frame pre was begun on */
+    mm_log_pre_t *pre_cur;          /* the pre of the frame being handled */
 };
 
 static int grow(void **v, size_t *cap, size_t need, size_t size)
@@ -179,6 +187,8 @@ void mm_session_destroy(mm_session_t **self_p)
     if (!self_p || !*self_p)
         return;
     mm_session_t *s = *self_p;
+    mm_log_pre_end(&s->pre);        /* no worker reads a frame after this */
+    mm_log_pre_end(&s->pre_cur);
     free(s->rhave);
     free(s->refuse);
     free(s->plan);
@@ -262,6 +272,7 @@ static int fail(mm_session_t *s, int rc, const char *fmt, ...)
     // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    mm_log_pre_end(&s->pre);        /* the next frame is never checked now */
     if (!s->failed) {
         mm_mp_writer_t w;
         mm_mp_writer_init(&w, s->frame, FRAME_CAP);
@@ -1204,6 +1215,25 @@ static int entries_fork(mm_session_t *s, const mm_msg_t *m)
     return fork_fail(s, &e);
 }
 
+/* If the frame queued after this one is an ENTRIES frame, begin its run's
+ * context-free checks (structure, hashes, signatures) on the verifier pool
+ * now, while the caller commits this run durably: the pool works while the
+ * calling thread waits on the disk.  Only checks that need no store are
+ * begun; what they find is the answer of that frame's own mm_session_input,
+ * in order, and nothing of it is stored before then.  Without memory for
+ * it, nothing is begun. */
+static void look_ahead(mm_session_t *s)
+{
+    if (!s->next_buf || s->pre)
+        return;
+    mm_msg_t *m = malloc(sizeof *m);
+    if (m && mm_wire_decode(s->next_buf, s->next_len, m) == MM_OK && m->type == MM_MSG_ENTRIES
+        && mm_log_pre_start(m->u.entries.bufs, m->u.entries.lens, m->u.entries.n, &s->pre)
+               == MM_OK && s->pre)
+        s->pre_frame = s->next_buf;
+    free(m);
+}
+
 static int on_entries(mm_session_t *s, const mm_msg_t *m)
 {
     mm_entry_t e;
@@ -1214,7 +1244,9 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
     char what[160] = "";
     if (!s->got_hello || s->got_done)
         return fail(s, MM_EPROTO, "ENTRIES out of order");
-    int rc = mm_entry_parse(m->u.entries.bufs[0], m->u.entries.lens[0], &e);
+    /* its feed is all this needs of the first entry: no hash (the run's
+     * are computed once, on the verifier pool, by mm_log_put_run) */
+    int rc = mm_entry_parse_shape(m->u.entries.bufs[0], m->u.entries.lens[0], &e);
     if (rc)
         return fail(s, rc, "entry: %s", mm_strerror(rc));
     if ((rc = mm_store_begin(s->store, 1, &txn)))
@@ -1245,7 +1277,9 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
         && known_person(s, txn, c.identity, &blocked) == MM_OK && blocked)
         rc = MM_EBLOCKED;
     if (rc == MM_OK && !skip)
-        rc = mm_log_put_run(txn, m->u.entries.bufs, m->u.entries.lens, m->u.entries.n, &stored);
+        rc = mm_log_put_run_pre(txn, m->u.entries.bufs, m->u.entries.lens, m->u.entries.n,
+                                &s->pre_cur, &stored);
+    mm_log_pre_end(&s->pre_cur);    /* a run skipped, or refused before it was checked */
     if (rc == MM_EREVOKED) {
         /* A revoked device's entries past its last: the sender stored them
          * before it heard of the revocation.  They are never stored here,
@@ -1267,6 +1301,8 @@ static int on_entries(mm_session_t *s, const mm_msg_t *m)
                 rc = mm_log_put_run(txn, m->u.entries.bufs, m->u.entries.lens, n, &stored);
         }
     }
+    if (rc == MM_OK)
+        look_ahead(s);              /* the next run's checks go on while this one commits */
     if (rc == MM_OK && (rc = mm_txn_commit(&txn)) == MM_OK && !skip)
         drop_held_cert(s, e.author);
     mm_txn_abort(&txn);
@@ -1382,10 +1418,20 @@ int mm_session_input(mm_session_t *s, const uint8_t *buf, size_t len)
 {
     mm_msg_t *m;
     int rc;
-    if (s->failed)
+    /* what was begun ahead is this frame's, or no frame's */
+    if (s->pre && s->pre_frame == buf)
+        s->pre_cur = s->pre, s->pre = NULL;
+    mm_log_pre_end(&s->pre);
+    if (s->failed) {
+        mm_log_pre_end(&s->pre_cur);
+        s->next_buf = NULL;
         return s->failed;
-    if (!(m = malloc(sizeof *m)))   /* ~16 KiB: not on the stack */
+    }
+    if (!(m = malloc(sizeof *m))) { /* ~16 KiB: not on the stack */
+        mm_log_pre_end(&s->pre_cur);
+        s->next_buf = NULL;
         return fail(s, MM_ENOMEM, "out of memory");
+    }
     rc = mm_wire_decode(buf, len, m);
     if (rc) {
         rc = fail(s, rc, "malformed frame: %s", mm_strerror(rc));
@@ -1440,6 +1486,14 @@ int mm_session_input(mm_session_t *s, const uint8_t *buf, size_t len)
     if (rc == MM_OK)
         rc = pump(s);
 out:
+    mm_log_pre_end(&s->pre_cur);
+    s->next_buf = NULL;             /* a hint for this input only */
     free(m);
     return rc;
+}
+
+void mm_session_next(mm_session_t *s, const uint8_t *buf, size_t len)
+{
+    s->next_buf = buf;
+    s->next_len = len;
 }

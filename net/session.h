@@ -127,6 +127,18 @@ int  mm_session_start(mm_session_t *self) MM_NODISCARD;
  * ERROR with it) or the one the remote sent (see mm_session_error_text). */
 int  mm_session_input(mm_session_t *self, const uint8_t *buf, size_t len) MM_NODISCARD;
 
+/* Tell the session which frame the next mm_session_input will hand it: a
+ * receive loop that found one more frame queued (read without waiting)
+ * says so before the input of the current one, so that if the current
+ * frame is an ENTRIES run the session can begin the next run's
+ * context-free checks (structure, hashes, signatures, on the verifier
+ * pool) while it commits the current one (PROTOCOL.md 8.3).  A hint for
+ * the one mm_session_input that follows: buf must stay valid and unchanged
+ * until the input of that next frame returns (the loop holds at most this
+ * one frame ahead), and that next input must be given the same buf.  What
+ * was begun is ended, never used, if it is not (or the session fails). */
+void mm_session_next(mm_session_t *self, const uint8_t *buf, size_t len);
+
 /* How many frames so far moved the session forward: HELLO; a HAVE that
  * lists a feed or is the last; an ENTRIES frame that stored an entry not
  * held before; ACK; DONE.  A CERT, an empty non-last HAVE or a run already

@@ -241,6 +241,12 @@ static int one_endpoint(mm_home_t *home, const uint8_t expect[32], const uint8_t
         *lost = 0;                  /* a frame: an MM_EIO now would be ours */
         *heard = 1;
         lock(ctl);
+        /* one frame of lookahead: a run queued behind this one is checked
+         * on the pool while this one commits (mm_session_next) */
+        const uint8_t *nbuf;
+        size_t nlen;
+        if (mm_client_peek(c, &nbuf, &nlen) == MM_OK)
+            mm_session_next(s, nbuf, nlen);
         rc = mm_session_input(s, buf, len);
         *lost = rc == MM_OK;
         if (ctl && ctl->live)

@@ -727,6 +727,54 @@ static void test_sig_step(void **state)
     ent_free(&e2);
 }
 
+/* One BLAKE2b pass gives both hashes: the digest the signature signs and
+ * the id, each as a hash of its own would; parsing the structure alone
+ * hashes nothing. */
+static void test_one_pass_hash(void **state)
+{
+    ent_t e1, e2;
+    seal(&e1, device, &scope, &head0, body, bodylen);
+    mm_head_t head1 = { 1, { 0 } };
+    memcpy(head1.id, e1.id, 32);
+    seal(&e2, device, &scope, &head1, body, bodylen);
+    const ent_t *all[] = { &e1, &e2 };
+    static const uint8_t zero[32];
+    for (int k = 0; k < 2; k++) {
+        mm_entry_t full, sh;
+        uint8_t id[32], digest[32];
+        assert_rc(mm_entry_parse(all[k]->b, all[k]->len, &full), MM_OK);
+        assert_rc(mm_entry_parse_shape(all[k]->b, all[k]->len, &sh), MM_OK);
+        assert_memory_equal(sh.id, zero, 32);
+        assert_memory_equal(sh.digest, zero, 32);
+        assert_int_equal(sh.signedlen, full.signedlen);
+        assert_int_equal(sh.seq, full.seq);
+        mm_hash(id, all[k]->b, all[k]->len);
+        mm_hash(digest, all[k]->b, full.signedlen);
+        assert_memory_equal(full.id, id, 32);
+        assert_memory_equal(full.digest, digest, 32);
+        assert_memory_equal(full.id, all[k]->id, 32);
+        assert_rc(mm_entry_hash_sig(&sh), MM_OK);
+        assert_memory_equal(sh.id, id, 32);
+        assert_memory_equal(sh.digest, digest, 32);
+    }
+    /* the same errors as mm_entry_parse */
+    mm_entry_t sh;
+    assert_rc(mm_entry_parse_shape(e1.b, e1.len - 1, &sh), MM_ETRUNC);
+    /* a spoilt signature: the digest is the same, the step fails */
+    e1.b[e1.len - 1] ^= 0x01;
+    assert_rc(mm_entry_parse_shape(e1.b, e1.len, &sh), MM_OK);
+    assert_rc(mm_entry_hash_sig(&sh), MM_EBADSIG);
+    e1.b[e1.len - 1] ^= 0x01;
+    /* a spoilt signed byte: another digest, the step fails */
+    assert_rc(mm_entry_parse_shape(e1.b, e1.len, &sh), MM_OK);
+    e1.b[sh.adlen - 1] ^= 0x01;
+    assert_rc(mm_entry_hash_sig(&sh), MM_EBADSIG);
+    e1.b[sh.adlen - 1] ^= 0x01;
+    assert_rc(mm_entry_hash_sig(&sh), MM_OK);
+    ent_free(&e1);
+    ent_free(&e2);
+}
+
 static void test_flip_every_byte(void **state)
 {
     ent_t e1, e2;
@@ -1232,6 +1280,7 @@ int main(void)
         cmocka_unit_test(test_no_flag_skips_sig),
         cmocka_unit_test(test_check_and_own),
         cmocka_unit_test(test_sig_step),
+        cmocka_unit_test(test_one_pass_hash),
         cmocka_unit_test(test_flip_every_byte),
         cmocka_unit_test(test_scope_record),
         cmocka_unit_test(test_body_check),

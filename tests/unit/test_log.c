@@ -869,6 +869,113 @@ static void test_run_long_forged_in_middle(void **state)
     run_free(&r);
 }
 
+/* r[0..n) with its checks begun ahead (mm_log_pre_start, as a session does
+ * for the frame queued behind the one it commits), in a transaction of its
+ * own begun only after the pre, committed only on MM_OK. */
+static int put_run_ahead(mm_store_t *st, const run_t *r, size_t n, size_t *stored)
+{
+    mm_log_pre_t *pre = NULL;
+    assert_rc(mm_log_pre_start(r->p, r->len, n, &pre), MM_OK);
+    assert_non_null(pre);
+    mm_txn_t *txn = begin(st, 1);
+    int rc = mm_log_put_run_pre(txn, r->p, r->len, n, &pre, stored);
+    assert_null(pre);               /* taken over, whatever the answer */
+    if (rc == MM_OK)
+        assert_rc(mm_txn_commit(&txn), MM_OK);
+    mm_txn_abort(&txn);
+    return rc;
+}
+
+/* A run checked ahead gets the very answers of one checked in place: a
+ * broken signature deep inside is MM_EBADSIG and nothing of the run is
+ * stored; the stored part of a resent run is skipped; a pre ended unused,
+ * or given to another run, leaves the pool clean; a run checked while a
+ * pre is open on the same thread does not wait for it; a shape fault is
+ * kept for the answer, in order. */
+static void test_run_checked_ahead(void **state)
+{
+    home_state_t *s = *state;
+    const mm_keypair_t *dev = mm_home_device(s->home);
+    const uint8_t *self = mm_home_self_scope(s->home);
+    mm_store_t *st = mm_home_store(s->home);
+    mm_head_t head0 = { 0, { 0 } };
+    mm_scope_t sc;
+    mm_txn_t *txn = begin(st, 0);
+    assert_rc(mm_scope_get(txn, self, &sc), MM_OK);
+    mm_txn_abort(&txn);
+
+    run_t r;
+    run_alloc(&r, LONG_RUN);
+    run_seal(&r, 0, LONG_RUN, dev, &sc, &head0);
+    run_break(&r, BROKEN, LONG_RUN, dev, &sc, &head0);
+    size_t stored = 99;
+    assert_rc(put_run_ahead(st, &r, LONG_RUN, &stored), MM_EBADSIG);
+    assert_int_equal(stored, 0);
+    expect_feed(st, dev_pk(s), self, 0, &r, 0, LONG_RUN, 0);
+    /* the last entry broken: still nothing of the run */
+    run_t t;
+    run_alloc(&t, 8);
+    run_seal(&t, 0, 8, dev, &sc, &head0);
+    run_break(&t, 7, 8, dev, &sc, &head0);
+    assert_rc(put_run_ahead(st, &t, 8, &stored), MM_EBADSIG);
+    expect_feed(st, dev_pk(s), self, 0, &t, 0, 8, 0);
+
+    /* begun and ended unused (the frame before it failed): nothing is left
+     * of it, the next run is checked as ever */
+    mm_log_pre_t *pre = NULL;
+    assert_rc(mm_log_pre_start(r.p, r.len, LONG_RUN, &pre), MM_OK);
+    mm_log_pre_end(&pre);
+    assert_null(pre);
+    mm_log_pre_end(&pre);           /* harmless */
+    assert_rc(put_run(st, &r, LONG_RUN, &stored), MM_EBADSIG);
+
+    /* the good entries before the broken one, checked ahead */
+    assert_rc(put_run_ahead(st, &r, BROKEN, &stored), MM_OK);
+    assert_int_equal(stored, BROKEN);
+    expect_feed(st, dev_pk(s), self, BROKEN, &r, 0, BROKEN, 1);
+
+    /* a pre open while another run is checked on this thread: that run is
+     * checked on the calling thread alone, with its own answer, and the pre
+     * is still right for its own run afterwards */
+    run_seal(&r, BROKEN, LONG_RUN, dev, &sc, &head0);
+    assert_rc(mm_log_pre_start(r.p, r.len, LONG_RUN, &pre), MM_OK);
+    assert_rc(put_run(st, &r, BROKEN + 2, &stored), MM_OK);
+    assert_int_equal(stored, 2);
+    /* given to another run (fewer entries): ended, that run checked afresh */
+    txn = begin(st, 1);
+    assert_rc(mm_log_put_run_pre(txn, r.p, r.len, BROKEN + 3, &pre, &stored), MM_OK);
+    assert_null(pre);
+    assert_int_equal(stored, 1);
+    mm_txn_abort(&txn);
+    /* the honest run resent whole, checked ahead: the stored part skipped */
+    assert_rc(put_run_ahead(st, &r, LONG_RUN, &stored), MM_OK);
+    assert_int_equal(stored, LONG_RUN - BROKEN - 2);
+    expect_feed(st, dev_pk(s), self, LONG_RUN, &r, 0, LONG_RUN, 1);
+    assert_rc(put_run_ahead(st, &r, LONG_RUN, &stored), MM_OK);
+    assert_int_equal(stored, 0);
+
+    /* shape faults, kept for the answer: a truncated entry, a gap */
+    run_t u;
+    run_alloc(&u, 3);
+    txn = begin(st, 0);
+    mm_head_t h = head_of(txn, dev_pk(s), self);
+    mm_txn_abort(&txn);
+    run_seal(&u, 0, 3, dev, &sc, &h);
+    u.len[1]--;
+    assert_rc(put_run_ahead(st, &u, 3, &stored), MM_ETRUNC);
+    assert_rc(put_run(st, &u, 3, &stored), MM_ETRUNC);
+    u.len[1]++;
+    u.p[1] = u.b[2];
+    u.len[1] = u.len[2];
+    assert_rc(put_run_ahead(st, &u, 2, &stored), MM_EPROTO);
+    u.p[1] = u.b[1];
+    expect_feed(st, dev_pk(s), self, LONG_RUN, &r, 0, LONG_RUN, 1);
+    mm_scope_wipe(&sc);
+    run_free(&u);
+    run_free(&t);
+    run_free(&r);
+}
+
 static void test_abort_leaves_nothing(void **state)
 {
     home_state_t *s = *state;
@@ -1168,6 +1275,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_put_other_device, home_setup, home_teardown),
         cmocka_unit_test_setup_teardown(test_run_first_of_two_forged, home_setup,
                                         home_teardown),
+        cmocka_unit_test_setup_teardown(test_run_checked_ahead, home_setup, home_teardown),
         cmocka_unit_test_setup_teardown(test_run_long_forged_in_middle, home_setup,
                                         home_teardown),
         cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, home_setup, home_teardown),

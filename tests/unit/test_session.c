@@ -788,6 +788,69 @@ static void test_fork_in_entries(void **state)
     mm_home_close(&ada2);
 }
 
+/* ---- lookahead: the next run checked while this one commits ---- */
+
+#define AHEAD_N 6                   /* Ada's entries: frames of seq 1-3 and 4-6 */
+
+/* An ENTRIES frame of Ada's seq from..to (as Grace would receive it) into
+ * out, with entry `spoil` (0: none) changed at byte `at` from its end. */
+static size_t ahead_frame(world_t *w, uint8_t *out, size_t cap, uint64_t from, uint64_t to,
+                          uint64_t spoil, size_t at)
+{
+    static uint8_t b[AHEAD_N][1024];
+    mm_mp_writer_t wr;
+    mm_mp_writer_init(&wr, out, cap);
+    mm_wire_entries_begin(&wr, (uint32_t) (to - from + 1));
+    for (uint64_t q = from; q <= to; q++) {
+        size_t len = entry_at(w->ada, dev(w->ada), w->scope, q, b[q - 1]);
+        if (q == spoil)
+            b[q - 1][len - at] ^= 0x01;
+        mm_wire_entries_add(&wr, b[q - 1], len);
+    }
+    assert_rc(mm_mp_writer_status(&wr), MM_OK);
+    return wr.len;
+}
+
+/* Grace's server session told of frame B (mm_session_next) while it
+ * handles frame A, then handed B (or fb2, the same bytes elsewhere): the
+ * answers and what is stored are those without any lookahead.  A bad
+ * signature (or a spoilt signed byte) in B is MM_EBADSIG for B, A stored
+ * and nothing of B; one in A fails A, and what was begun on B is ended
+ * (no worker touches B after; ASan builds check it), nothing stored. */
+static void test_lookahead(void **state)
+{
+    world_t *w = *state;
+    static uint8_t fa[8192], fb[8192], fb2[8192];
+    static const struct { uint64_t spoil; size_t at; int rc_a, rc_b; uint64_t head; int other; }
+        cases[] = {
+            { 2, 1, MM_EBADSIG, MM_EBADSIG, 0, 0 },     /* A fails: the session ends */
+            { 5, 1, MM_OK, MM_EBADSIG, 3, 0 },          /* B's entry 5: its signature */
+            { 4, 70, MM_OK, MM_EBADSIG, 3, 0 },         /* B's entry 4: a signed byte */
+            { 6, 1, MM_OK, MM_EBADSIG, 3, 1 },          /* B handed at another address */
+            { 0, 0, MM_OK, MM_OK, AHEAD_N, 1 },
+            { 0, 0, MM_OK, MM_OK, AHEAD_N, 0 },         /* both held already: skipped */
+        };
+    for (int i = 0; i < AHEAD_N; i++)
+        note(w->ada, w->scope, "ahead");
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        size_t na = ahead_frame(w, fa, sizeof fa, 1, 3,
+                                cases[k].spoil <= 3 ? cases[k].spoil : 0, cases[k].at);
+        size_t nb = ahead_frame(w, fb, sizeof fb, 4, AHEAD_N,
+                                cases[k].spoil > 3 ? cases[k].spoil : 0, cases[k].at);
+        memcpy(fb2, fb, nb);
+        mm_session_t *s = server(w, w->ada, 1);
+        size_t n = FRAME(MM_MSG_HAVE, NULL);
+        assert_rc(mm_session_input(s, fbuf, n), MM_OK);
+        mm_session_next(s, fb, nb);
+        assert_rc(mm_session_input(s, fa, na), cases[k].rc_a);
+        /* handed elsewhere (same bytes): what was begun on fb is ended */
+        assert_rc(mm_session_input(s, cases[k].other ? fb2 : fb, nb), cases[k].rc_b);
+        assert_int_equal(head(w->grace, dev(w->ada), w->scope), cases[k].head);
+        mm_session_destroy(&s);
+        chan_drain(&w->to_ada);
+    }
+}
+
 /* A frame for Grace's server session from Ada. */
 static size_t have_claim(uint8_t *out, size_t cap, const uint8_t *author, const uint8_t *scope,
                          uint64_t seq, const uint8_t headid[32])
@@ -1027,6 +1090,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fork_direct, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork_record_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork_in_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lookahead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hello_revoked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_devices_frame, setup, teardown),
         cmocka_unit_test_setup_teardown(test_certs_held, setup, teardown),

@@ -218,6 +218,121 @@ static void test_take_in_order(void **state)
     take_in_order(NULL);
 }
 
+/* mm_vpool_begin_hash: entries parsed by structure only get their id and
+ * digest on the pool, each read once take returned; a bad signature or a
+ * spoilt signed byte (whose digest then differs) is MM_EBADSIG at its own
+ * slot; a caller that stops at the first failure ends the call cleanly and
+ * the pool's next call is right. */
+static void hash_in_order(mm_vpool_t *p)
+{
+    static mm_entry_t sh[N];
+    int rcs[N];
+    mm_vpool_call_t call;
+    for (int bad = -1; bad < N; bad += 32) {
+        for (int spoil = 0; spoil < 2; spoil++) {
+            size_t at = 0;
+            if (bad >= 0) {
+                at = spoil ? ents[bad].adlen - 1 : ents[bad].len - 1;
+                bufs[bad][at] ^= 0x01;
+            }
+            for (int i = 0; i < N; i++) {
+                assert_rc(mm_entry_parse_shape(bufs[i], ents[i].len, &sh[i]), MM_OK);
+                rcs[i] = 12345;
+            }
+            assert_rc(mm_vpool_begin_hash(p, sh, N, rcs, &call), MM_OK);
+            int i;
+            for (i = 0; i < N; i++) {
+                int rc = mm_vpool_take(&call, (size_t) i);
+                assert_rc(rc, i == bad ? MM_EBADSIG : MM_OK);
+                if (rc)
+                    break;              /* as mm_log_put_run: the first fault ends it */
+                assert_memory_equal(sh[i].id, ents[i].id, 32);
+                assert_memory_equal(sh[i].digest, ents[i].digest, 32);
+            }
+            mm_vpool_end(&call);
+            assert_null(call.pool);
+            if (bad >= 0)
+                bufs[bad][at] ^= 0x01;
+            if (bad < 0)
+                break;
+        }
+    }
+    expect(p, N, NULL, 0);          /* nothing of the ended calls is left */
+    /* one entry: hashed and checked on the caller's thread */
+    assert_rc(mm_entry_parse_shape(bufs[0], ents[0].len, &sh[0]), MM_OK);
+    assert_rc(mm_vpool_begin_hash(p, sh, 1, rcs, &call), MM_OK);
+    assert_null(call.pool);
+    assert_rc(mm_vpool_take(&call, 0), MM_OK);
+    assert_memory_equal(sh[0].id, ents[0].id, 32);
+    mm_vpool_end(&call);
+}
+
+static void test_hash_in_order(void **state)
+{
+    static const unsigned counts[] = { 1, 2, 3, 7 };
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        mm_vpool_t *p = NULL;
+        assert_rc(mm_vpool_new(counts[c], &p), MM_OK);
+        hash_in_order(p);
+        mm_vpool_destroy(&p);
+    }
+    hash_in_order(NULL);
+}
+
+/* A call begun while another is open on the pool never waits for it: the
+ * caller's own second call, and another thread's, are checked on their
+ * own threads (pool NULL), with every answer right. */
+typedef struct {
+    mm_vpool_t *p;
+    int rc, ran_alone;
+} busy_t;
+
+static void *busy_other(void *arg)
+{
+    busy_t *b = arg;
+    int rcs[N];
+    mm_vpool_call_t call;
+    b->rc = mm_vpool_begin(b->p, ents, N, rcs, &call);
+    b->ran_alone = call.pool == NULL;
+    for (size_t i = 0; b->rc == MM_OK && i < N; i++)
+        if (mm_vpool_take(&call, i) != (i == 9 ? MM_EBADSIG : MM_OK))
+            b->rc = MM_EINVAL;
+    mm_vpool_end(&call);
+    return NULL;
+}
+
+static void test_busy_does_not_wait(void **state)
+{
+    mm_vpool_t *p = NULL;
+    assert_rc(mm_vpool_new(2, &p), MM_OK);
+    int rcs1[N], rcs2[N];
+    mm_vpool_call_t one, two;
+    flip_sig(9);
+    assert_rc(mm_vpool_begin(p, ents, N, rcs1, &one), MM_OK);
+    assert_non_null(one.pool);
+    assert_rc(mm_vpool_begin(p, ents, N, rcs2, &two), MM_OK);
+    assert_null(two.pool);                  /* the caller's own: not waited for */
+    for (size_t i = 0; i < N; i++)
+        assert_rc(mm_vpool_take(&two, i), i == 9 ? MM_EBADSIG : MM_OK);
+    mm_vpool_end(&two);
+    busy_t b = { p, -1, 0 };
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, busy_other, &b), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_rc(b.rc, MM_OK);
+    assert_true(b.ran_alone);               /* another thread's: not waited for either */
+    for (size_t i = 0; i < N; i++)
+        assert_rc(mm_vpool_take(&one, i), i == 9 ? MM_EBADSIG : MM_OK);
+    mm_vpool_end(&one);
+    /* once ended, the next call has the pool again */
+    assert_rc(mm_vpool_begin(p, ents, N, rcs1, &one), MM_OK);
+    assert_non_null(one.pool);
+    mm_vpool_end(&one);
+    flip_sig(9);
+    expect(p, N, NULL, 0);
+    mm_vpool_destroy(&p);
+}
+
 /* A child forked after the shared pool has threads makes its own. */
 static void test_fork(void **state)
 {
@@ -290,6 +405,8 @@ int main(void)
         cmocka_unit_test(test_lanes),
         cmocka_unit_test(test_shared_and_limits),
         cmocka_unit_test(test_take_in_order),
+        cmocka_unit_test(test_hash_in_order),
+        cmocka_unit_test(test_busy_does_not_wait),
         cmocka_unit_test(test_fork),
         cmocka_unit_test(test_signals_stay_off_workers),
     };
