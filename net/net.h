@@ -109,6 +109,20 @@ int mm_serve_run_opts(mm_home_t *home, char *const *listen, size_t nlisten,
 int mm_serve_endpoints(const char *home_path, char out[][MM_ENDPOINT_MAX + 1],
                        unsigned max, unsigned *n) MM_NODISCARD;
 
+/* Start loading libzmq, and making the ZeroMQ context the first
+ * connection will use, on a thread of its own, so that the 2 ms or so
+ * this takes (some fifteen shared libraries and their relocations, and
+ * OpenPGM's initialisation, which looks its protocol up through NSS)
+ * overlaps what the caller does before it connects (opening the store,
+ * choosing the devices to call).  For a command that is about to use the
+ * network; harmless if it does not, or if the thread cannot start.  The
+ * first connection waits for it; mm_net_warm_end after the last one. */
+void mm_net_warm(void);
+
+/* Wait for mm_net_warm's thread and drop the context it made if no
+ * connection took it.  Idempotent; a no-op without mm_net_warm. */
+void mm_net_warm_end(void);
+
 /* One sync session with peer p (or with one's own device when p->identity
  * is one's own), trying its devices and endpoints in the order of
  * PROTOCOL.md 3.4 (each try but the last has 3 s to complete its
