@@ -24,6 +24,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <string.h>
 #include <zmq.h>
@@ -134,6 +135,12 @@ static void warm_join(void)
 void *mm_zmq_ctx_new(void)
 {
     pthread_mutex_lock(&warm_lock);
+    /* While the thread still loads libzmq, this one would only wait: it
+     * makes the lookup pgm_init makes first (about 0.25 ms: NSS reads
+     * nsswitch.conf and tries its modules, once per process), so that the
+     * thread finds it done. */
+    if (warm_running)
+        (void) getprotobyname("pgm");
     warm_join();
     void *ctx = warm_ctx;
     warm_ctx = NULL;
