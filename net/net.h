@@ -181,8 +181,10 @@ typedef struct {
 /* mm_net_sync with each of jobs[0..n-1]'s peers, up to parallel (1..64) at
  * once, each on a thread and a ZeroMQ context of its own; the threads take
  * turns at the store (one at a time: sessions overlap their waits for the
- * network, not their writes).  Returns once every job is done: MM_OK
- * (each job has its own rc); MM_EINVAL (parallel out of range). */
+ * network, not their writes).  One job and no tick: on the calling
+ * thread (nothing to overlap, nothing to draw meanwhile).  Returns once
+ * every job is done: MM_OK (each job has its own rc); MM_EINVAL (parallel
+ * out of range). */
 int mm_net_sync_many(mm_home_t *home, mm_net_job_t *jobs, size_t n, unsigned parallel,
                      int timeout_ms, const mm_net_many_ev_t *ev) MM_NODISCARD;
 
