@@ -96,6 +96,12 @@ typedef struct {
     unsigned discover_port;
     /* work beside serving, driven by the loop (background sync), or NULL */
     const mm_serve_ext_t *ext;
+    /* a descriptor that becomes readable when *stop is set (the read end
+     * of a signal handler's self-pipe), polled with the sockets and
+     * drained by the loop; 0 (or negative): none.  Without one, a signal
+     * that lands between the loop's test of *stop and its poll is seen
+     * only when the poll times out, up to a minute later. */
+    int wake_fd;
 } mm_serve_opts_t;
 
 /* mm_serve_run with options (opts may be NULL: none).  Errors as
