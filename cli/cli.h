@@ -77,6 +77,8 @@ enum {
                                    or completions (mm __complete) */
 #define CLI_MAILBOX_OK 0x4u     /* also runs on a mailbox's home (mailbox.h);
                                    any other command there is MM_EROLE */
+#define CLI_NET_SOON   0x8u     /* connects right away: main starts loading
+                                   libzmq (mm_net_warm) before opening the home */
 
 typedef struct cli cli_t;
 

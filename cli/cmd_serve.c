@@ -1,8 +1,11 @@
 /*  cmd_serve.c -- mm serve: answer sync sessions and invites until stopped. */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/bgsync.h"
 #include "cli/cli.h"
@@ -112,11 +115,34 @@ const char cmd_serve_help[] =
 #define LOG_CHARS 1000          /* a log line is cut after this many characters */
 
 static volatile sig_atomic_t stop;
+static int wake[2] = { -1, -1 };   /* self-pipe: the handler wakes the poll */
 
 static void on_signal(int sig)
 {
+    int e = errno;
     (void) sig;
     stop = 1;
+    if (wake[1] >= 0)
+        (void) !write(wake[1], "", 1);  /* full: a wake-up is pending anyway */
+    errno = e;
+}
+
+/* The self-pipe, both ends non-blocking and not inherited (bgsync's
+ * children): 1 if made. */
+static int wake_open(void)
+{
+    if (wake[0] >= 0)
+        return 1;
+    if (pipe(wake) != 0)
+        return 0;
+    for (int i = 0; i < 2; i++)
+        if (fcntl(wake[i], F_SETFL, O_NONBLOCK) != 0 || fcntl(wake[i], F_SETFD, FD_CLOEXEC) != 0) {
+            close(wake[0]);
+            close(wake[1]);
+            wake[0] = wake[1] = -1;
+            return 0;
+        }
+    return 1;
 }
 
 /* Print one line mm serve reports, with the time first; at once, since
@@ -221,7 +247,11 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
                         "stop it first, or let it serve",
                         mm_home_path(cli->home), running[0]);
 
-    /* No SA_RESTART: the signal must cut the poll short. */
+    /* No SA_RESTART: the signal must cut the poll short.  And the
+     * self-pipe: a signal between the loop's test of stop and its poll
+     * would otherwise wait for the poll's timeout (up to a minute). */
+    if (!wake_open())
+        return cli_fail(cli, "cannot make a pipe; check the system's limit on open files");
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
@@ -236,7 +266,7 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
 
     errtext[0] = '\0';
     mm_serve_opts_t opts = { .discover = cli->opt[CLI_OPT_DISCOVER] != NULL,
-                             .ext = bg ? bgsync_ext(bg) : NULL };
+                             .ext = bg ? bgsync_ext(bg) : NULL, .wake_fd = wake[0] };
     rc = mm_serve_run_opts(cli->home, addrs, n, &stop, log_line, cli, &opts, errtext,
                            sizeof errtext);
     bgsync_destroy(&bg);

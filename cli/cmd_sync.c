@@ -484,11 +484,12 @@ static int sync_all(cli_t *cli, const mm_target_t *t, size_t nt, int timeout_ms,
                      .quiet = cli->opt[CLI_OPT_QUIET] != NULL,
                      .verbose = cli->opt[CLI_OPT_VERBOSE] != NULL, .t0 = mm_mono_ms(),
                      .after = progress_ms() };
-    mm_net_many_ev_t ev = { on_done, on_tick, on_tried, &o };
+    mm_net_many_ev_t ev = { on_done, NULL, on_tried, &o };
     mm_net_job_t *jobs = calloc(nt ? nt : 1, sizeof *jobs);
     size_t nj = 0;
     o.target_of = calloc(nt ? nt : 1, sizeof *o.target_of);
     o.progress = !o.quiet && isatty(STDERR_FILENO);
+    ev.tick = o.progress ? on_tick : NULL;      /* else it draws nothing */
     if (!jobs || !o.target_of) {
         free(jobs);
         free(o.target_of);

@@ -19,6 +19,7 @@
 #include "cli/util.h"
 #include "crypto/error.h"
 #include "crypto/sign.h"
+#include "net/net.h"
 
 static const struct option init_opts[] = {
     { "name",    required_argument, NULL, CLI_OPT_NAME },
@@ -220,7 +221,7 @@ const cli_cmd_t cli_commands[] = {
     { "service uninstall", cmd_service_uninstall, 0, NULL,
       "remove the systemd user unit of mm service install",
       "mm service uninstall [--home DIR] [--json]", cmd_service_help },
-    { "sync", cmd_sync, CLI_NEEDS_HOME, sync_opts,
+    { "sync", cmd_sync, CLI_NEEDS_HOME | CLI_NET_SOON, sync_opts,
       "exchange entries with your peers now",
       "mm sync [PEER]... [--timeout SECONDS] [--quiet | --verbose] [--json]\n"
       "mm sync --device DEVICE [--endpoint ENDPOINT]... [--timeout SECONDS] [--json]",
@@ -527,18 +528,10 @@ static int color_on(const cli_t *cli)
     return isatty(STDOUT_FILENO) && (!nc || !*nc) && !(term && !strcmp(term, "dumb"));
 }
 
-/* Run the command at argv[0]; returns the exit code. */
-static int dispatch(cli_t *cli, int argc, char **argv)
+/* The parsed command, from its configuration on. */
+static int dispatch_run(cli_t *cli, int argc, char **argv, int first)
 {
-    const char *group = argv[0];
-    int first = 0, ex;
-
-    if ((ex = cli_parse_command(cli, &argc, &argv, &first)) != CLI_EXIT_OK)
-        return ex;
-    if (cli->help) {
-        cli_print_help(stdout, group);
-        return CLI_EXIT_OK;
-    }
+    int ex;
     if ((ex = config_load(cli)) != CLI_EXIT_OK)
         return ex;
     cli_config_apply(cli);
@@ -558,6 +551,25 @@ static int dispatch(cli_t *cli, int argc, char **argv)
     }
     ex = cli->cmd->run(cli, argc - first, argv + first);
     mm_home_close(&cli->home);
+    return ex;
+}
+
+/* Run the command at argv[0]; returns the exit code. */
+static int dispatch(cli_t *cli, int argc, char **argv)
+{
+    const char *group = argv[0];
+    int first = 0, ex;
+
+    if ((ex = cli_parse_command(cli, &argc, &argv, &first)) != CLI_EXIT_OK)
+        return ex;
+    if (cli->help) {
+        cli_print_help(stdout, group);
+        return CLI_EXIT_OK;
+    }
+    if (cli->cmd->flags & CLI_NET_SOON)
+        mm_net_warm();              /* overlaps the config and the store's opening */
+    ex = dispatch_run(cli, argc, argv, first);
+    mm_net_warm_end();
     return ex;
 }
 

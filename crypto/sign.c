@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <string.h>
 #include <sodium.h>
 #include "crypto/sign.h"
@@ -72,9 +73,39 @@ int mm_verify_digest(const uint8_t pk[MM_PK_BYTES], const char *ctx,
     return crypto_sign_verify_detached(sig, msg, sizeof msg, pk) == 0 ? MM_OK : MM_EBADSIG;
 }
 
+/* The conversions made, by Ed25519 key: converting (and checking the
+ * point, a scalar multiplication) costs some 570,000 instructions, and mm
+ * serve converts the key of every device it admits at each connection
+ * (the curves index is checked against the certificate it names).  The
+ * result is a function of the key alone, so a key met again gets the very
+ * answer libsodium gave; only keys that converted are kept.  Public keys
+ * only: nothing here is secret. */
+#define X25519_MEMO 64
+static struct {
+    uint8_t ed[MM_PK_BYTES], x[32];
+    int set;
+} x25519_memo[X25519_MEMO];
+static pthread_mutex_t x25519_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int mm_pk_to_x25519(uint8_t x[32], const uint8_t ed[MM_PK_BYTES])
 {
-    return crypto_sign_ed25519_pk_to_curve25519(x, ed) == 0 ? MM_OK : MM_EINVAL;
+    unsigned slot = (unsigned) (ed[0] ^ ed[31]) % X25519_MEMO;
+    int hit;
+    pthread_mutex_lock(&x25519_lock);
+    hit = x25519_memo[slot].set && memcmp(x25519_memo[slot].ed, ed, MM_PK_BYTES) == 0;
+    if (hit)
+        memcpy(x, x25519_memo[slot].x, 32);
+    pthread_mutex_unlock(&x25519_lock);
+    if (hit)
+        return MM_OK;
+    if (crypto_sign_ed25519_pk_to_curve25519(x, ed) != 0)
+        return MM_EINVAL;
+    pthread_mutex_lock(&x25519_lock);
+    memcpy(x25519_memo[slot].ed, ed, MM_PK_BYTES);
+    memcpy(x25519_memo[slot].x, x, 32);
+    x25519_memo[slot].set = 1;
+    pthread_mutex_unlock(&x25519_lock);
+    return MM_OK;
 }
 
 void mm_keypair_x25519(const mm_keypair_t *self, uint8_t pk[32], uint8_t sk[32])

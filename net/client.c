@@ -47,7 +47,7 @@ int mm_client_open_x(const char *endpoint, const uint8_t server_x[32],
     char monep[64];
     *out = NULL;
     mm_client_t *c = calloc(1, sizeof *c);
-    if (!c || !(c->ctx = zmq_ctx_new())) {
+    if (!c || !(c->ctx = mm_zmq_ctx_new())) {
         free(c);
         return MM_ENOMEM;
     }

@@ -119,7 +119,9 @@ int mm_net_sync_many(mm_home_t *home, mm_net_job_t *jobs, size_t n, unsigned par
         return MM_ENOMEM;
     if (have)
         pthread_condattr_destroy(&ca);
-    for (; nth < parallel && nth < n; nth++)
+    /* a thread of its own only if the caller does something meanwhile:
+     * otherwise it would cost a thread's start and a wake-up for nothing */
+    for (; nth < parallel && nth < n && (n > 1 || m.ev->tick); nth++)
         if (pthread_create(&th[nth], NULL, work, &m) != 0)
             break;
     if (nth == 0 && n > 0)

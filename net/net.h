@@ -96,6 +96,12 @@ typedef struct {
     unsigned discover_port;
     /* work beside serving, driven by the loop (background sync), or NULL */
     const mm_serve_ext_t *ext;
+    /* a descriptor that becomes readable when *stop is set (the read end
+     * of a signal handler's self-pipe), polled with the sockets and
+     * drained by the loop; 0 (or negative): none.  Without one, a signal
+     * that lands between the loop's test of *stop and its poll is seen
+     * only when the poll times out, up to a minute later. */
+    int wake_fd;
 } mm_serve_opts_t;
 
 /* mm_serve_run with options (opts may be NULL: none).  Errors as
@@ -108,6 +114,20 @@ int mm_serve_run_opts(mm_home_t *home, char *const *listen, size_t nlisten,
  * replaced by this machine's addresses.  MM_OK; MM_ENOTFOUND (none runs). */
 int mm_serve_endpoints(const char *home_path, char out[][MM_ENDPOINT_MAX + 1],
                        unsigned max, unsigned *n) MM_NODISCARD;
+
+/* Start loading libzmq, and making the ZeroMQ context the first
+ * connection will use, on a thread of its own, so that the 2 ms or so
+ * this takes (some fifteen shared libraries and their relocations, and
+ * OpenPGM's initialisation, which looks its protocol up through NSS)
+ * overlaps what the caller does before it connects (opening the store,
+ * choosing the devices to call).  For a command that is about to use the
+ * network; harmless if it does not, or if the thread cannot start.  The
+ * first connection waits for it; mm_net_warm_end after the last one. */
+void mm_net_warm(void);
+
+/* Wait for mm_net_warm's thread and drop the context it made if no
+ * connection took it.  Idempotent; a no-op without mm_net_warm. */
+void mm_net_warm_end(void);
 
 /* One sync session with peer p (or with one's own device when p->identity
  * is one's own), trying its devices and endpoints in the order of
@@ -167,8 +187,10 @@ typedef struct {
 /* mm_net_sync with each of jobs[0..n-1]'s peers, up to parallel (1..64) at
  * once, each on a thread and a ZeroMQ context of its own; the threads take
  * turns at the store (one at a time: sessions overlap their waits for the
- * network, not their writes).  Returns once every job is done: MM_OK
- * (each job has its own rc); MM_EINVAL (parallel out of range). */
+ * network, not their writes).  One job and no tick: on the calling
+ * thread (nothing to overlap, nothing to draw meanwhile).  Returns once
+ * every job is done: MM_OK (each job has its own rc); MM_EINVAL (parallel
+ * out of range). */
 int mm_net_sync_many(mm_home_t *home, mm_net_job_t *jobs, size_t n, unsigned parallel,
                      int timeout_ms, const mm_net_many_ev_t *ev) MM_NODISCARD;
 

@@ -75,6 +75,7 @@ typedef struct {
     unsigned   nended;
     const mm_serve_hook_t *hook;    /* mm device pair's listener, or NULL */
     const mm_serve_ext_t  *ext;     /* work beside serving (net.h), or NULL */
+    int                    wake_fd; /* mm_serve_opts_t's, or -1 */
     mm_discover_t *disc;            /* LAN discovery (--discover), or NULL */
     const uint8_t *next_buf;        /* on_router: the frame queued behind this one, */
     size_t     next_len;            /* of the same connection (mm_session_next) */
@@ -956,6 +957,7 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
 {
     server_t sv = { .home = home, .log = log, .logarg = arg, .hook = hook,
                     .ext = opts ? opts->ext : NULL,
+                    .wake_fd = opts && opts->wake_fd > 0 ? opts->wake_fd : -1,
                     .idle_ms = knob_ms("MM_SESSION_IDLE_MS", MM_SESSION_IDLE_MS),
                     .max_ms = knob_ms("MM_SESSION_MAX_MS", MM_SESSION_MAX_MS),
                     .sessions_max = knob_sessions() };
@@ -1066,11 +1068,16 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
     if (tick > 1000)
         tick = 1000;
     while (!*stop) {
-        zmq_pollitem_t items[4 + MM_SERVE_EXT_FDS] = {
+        zmq_pollitem_t items[5 + MM_SERVE_EXT_FDS] = {
             { sv.router, 0, ZMQ_POLLIN, 0 }, { zap, 0, ZMQ_POLLIN, 0 },
             { mm_conntab_socket(sv.conns_tab), 0, ZMQ_POLLIN, 0 },
             { NULL, sv.disc ? mm_discover_fd(sv.disc) : -1, ZMQ_POLLIN, 0 } };
-        int base = sv.disc ? 4 : 3;     /* the extension's descriptors come next */
+        int base = sv.disc ? 4 : 3, wake = -1;
+        if (sv.wake_fd >= 0) {          /* a stop signal also wakes the poll */
+            wake = base++;
+            items[wake] = (zmq_pollitem_t) { NULL, sv.wake_fd, ZMQ_POLLIN, 0 };
+        }
+        /* the extension's descriptors come next */
         int efds[MM_SERVE_EXT_FDS], ready[MM_SERVE_EXT_FDS];
         unsigned nefds = 0;
         uint64_t wait = idle(&sv) ? IDLE_WAKE_MS : tick;
@@ -1090,6 +1097,11 @@ static int run(mm_home_t *home, char *const *listen, size_t nlisten,
             if (zmq_errno() == EINTR)
                 continue;
             break;
+        }
+        if (wake >= 0 && (items[wake].revents & ZMQ_POLLIN)) {
+            char drain[16];
+            while (read(sv.wake_fd, drain, sizeof drain) > 0)
+                ;                       /* non-blocking: *stop says the rest */
         }
         /* connections first: a message's descriptor is then one we know */
         mm_conntab_update(sv.conns_tab, mm_mono_ms());

@@ -223,9 +223,11 @@ static int one_endpoint(mm_home_t *home, const uint8_t expect[32], const uint8_t
         goto out;
     }
     mm_client_fail_fast(c);
-    if ((rc = mm_client_handshake(c, connect_ms)))
-        goto failed;
-    *lost = 1;                      /* from here on, an MM_EIO of the client is a loss */
+    /* HELLO, DEVICES and HAVE are made while libzmq connects and does the
+     * CURVE handshake on its I/O thread, and wait in the socket's queue:
+     * libzmq sends no application frame before that handshake succeeds,
+     * so they go out as soon as it does, and only to the expected key.  A
+     * failed handshake drops them (linger 0 on close). */
     lock(ctl);
     if ((rc = mm_session_new(home, 1, remote, expect, mm_client_send, c, &s))
         || (mm_session_on_event(s, on_event, &ev), mm_session_on_take(s, mm_client_take),
@@ -235,6 +237,9 @@ static int one_endpoint(mm_home_t *home, const uint8_t expect[32], const uint8_t
         goto out;
     }
     unlock(ctl);
+    if ((rc = mm_client_handshake(c, connect_ms)))
+        goto failed;
+    *lost = 1;                      /* from here on, an MM_EIO of the client is a loss */
     while (!mm_session_done(s)) {
         if ((rc = mm_client_recv(c, timeout_ms, &buf, &len)))
             goto failed;

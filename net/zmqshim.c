@@ -15,11 +15,21 @@
  *  twenty-odd functions net/ calls, when first called.  What is left of
  *  the load (about 3.8 M instructions) is libstdc++'s data relocations
  *  (vtables, typeinfo: some 3,300), which no binding mode defers.
+ *
+ *  A command about to connect (mm sync) calls mm_net_warm first: the load,
+ *  and the first zmq_ctx_new (which runs OpenPGM's pgm_init, and that looks
+ *  "pgm" up in /etc/protocols through NSS), then run on a thread of their
+ *  own while the command opens its store, and the first connection takes
+ *  that context (mm_zmq_ctx_new) instead of making one.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
 #include <string.h>
 #include <zmq.h>
+#include "net/net.h"
+#include "net/zmqutil.h"
 
 #define LIBZMQ "libzmq.so.5"
 
@@ -89,4 +99,61 @@ const char *zmq_strerror(int e)
     if (!fn && !(fn = (const char *(*)(int)) sym("zmq_strerror")))
         return strerror(e);
     return fn(e);
+}
+
+/* ---- the warm-up thread (net.h) ---- */
+
+static pthread_mutex_t warm_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t warm_thread;
+static int warm_running;            /* warm_thread is to be joined */
+static void *warm_ctx;              /* made by it, not yet taken */
+
+static void *warm_main(void *arg)
+{
+    (void) arg;
+    warm_ctx = zmq_ctx_new();       /* loads libzmq (sym), then pgm_init */
+    return NULL;
+}
+
+void mm_net_warm(void)
+{
+    pthread_mutex_lock(&warm_lock);
+    if (!warm_running && !warm_ctx && !lib && !failed)
+        warm_running = pthread_create(&warm_thread, NULL, warm_main, NULL) == 0;
+    pthread_mutex_unlock(&warm_lock);
+}
+
+/* Under warm_lock: the thread's work is done, and seen by this one. */
+static void warm_join(void)
+{
+    if (warm_running) {
+        pthread_join(warm_thread, NULL);
+        warm_running = 0;
+    }
+}
+
+void *mm_zmq_ctx_new(void)
+{
+    pthread_mutex_lock(&warm_lock);
+    /* While the thread still loads libzmq, this one would only wait: it
+     * makes the lookup pgm_init makes first (about 0.25 ms: NSS reads
+     * nsswitch.conf and tries its modules, once per process), so that the
+     * thread finds it done. */
+    if (warm_running)
+        (void) getprotobyname("pgm");
+    warm_join();
+    void *ctx = warm_ctx;
+    warm_ctx = NULL;
+    pthread_mutex_unlock(&warm_lock);
+    return ctx ? ctx : zmq_ctx_new();
+}
+
+void mm_net_warm_end(void)
+{
+    pthread_mutex_lock(&warm_lock);
+    warm_join();
+    if (warm_ctx)
+        zmq_ctx_term(warm_ctx);
+    warm_ctx = NULL;
+    pthread_mutex_unlock(&warm_lock);
 }

@@ -7,6 +7,10 @@
 #include <stdint.h>
 #include "net/net.h"
 
+/* A new ZeroMQ context: the one mm_net_warm made, if it made one and no
+ * connection took it yet (waiting for its thread), else zmq_ctx_new's. */
+void *mm_zmq_ctx_new(void);
+
 /* Options every mm socket gets: frame size limit, linger, no IPv6 surprises. */
 int mm_zmq_common(void *sock) MM_NODISCARD;
 

@@ -122,6 +122,36 @@ static void test_seed_determinism(void **state)
     mm_keypair_destroy(&r2);
 }
 
+/* mm_pk_to_x25519 keeps the conversions it made: a key met again, or one
+ * whose slot another key took meanwhile, converts exactly as libsodium
+ * converts it, and a key that is not a valid point fails every time. */
+static void test_x25519_memo(void **state)
+{
+    (void) state;
+    enum { N = 300 };               /* several times the memo's slots */
+    static uint8_t ed[N][MM_PK_BYTES], want[N][32];
+    uint8_t sk[crypto_sign_SECRETKEYBYTES], x[32];
+    for (int i = 0; i < N; i++) {
+        crypto_sign_keypair(ed[i], sk);
+        assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(want[i], ed[i]), 0);
+    }
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < N; i++) {
+            int k = round == 1 ? N - 1 - i : i;
+            memset(x, 0, sizeof x);
+            assert_rc(mm_pk_to_x25519(x, ed[k]), MM_OK);
+            assert_memory_equal(x, want[k], 32);
+        }
+    /* encodings libsodium refuses: y = 1 (the identity, small order), y = 2 */
+    uint8_t bad[2][MM_PK_BYTES] = { { 2 }, { 1 } };
+    for (int j = 0; j < 2; j++)
+        assert_int_not_equal(crypto_sign_ed25519_pk_to_curve25519(x, bad[j]), 0);
+    for (int round = 0; round < 2; round++)
+        for (int j = 0; j < 2; j++)
+            assert_rc(mm_pk_to_x25519(x, bad[j]), MM_EINVAL);
+    sodium_memzero(sk, sizeof sk);
+}
+
 static void test_hash(void **state)
 {
     uint8_t h[32], h2[32], ref[32];
@@ -487,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_sign_verify_context),
         cmocka_unit_test(test_flipped_bits_bad_sig),
         cmocka_unit_test(test_seed_determinism),
+        cmocka_unit_test(test_x25519_memo),
         cmocka_unit_test(test_hash),
         cmocka_unit_test(test_aead),
         cmocka_unit_test(test_idcode),
