@@ -28,6 +28,16 @@
  *                          a receiver that commits each 2 MiB ENTRIES frame
  *                          before its ACK (PROTOCOL.md 8.2)
  *  Usage: bench_limits [--seconds S] [--dir DIR]
+ *  The floor of a whole ZeroMQ CURVE client process, timed by
+ *  bench_sync.py next to the no-op `mm sync` with the same harness:
+ *    bench_limits --floor-server    a CURVE ROUTER on 127.0.0.1 that echoes;
+ *                                   prints "ENDPOINT SERVER_PK", serves until
+ *                                   its stdin closes
+ *    bench_limits --floor-client ENDPOINT SERVER_PK
+ *                                   loads libzmq (linked), connects a CURVE
+ *                                   DEALER, completes the handshake, has one
+ *                                   message echoed, closes and exits: what any
+ *                                   ZeroMQ CURVE client pays before its work
  *  (each measurement runs ~S, default 1; the LMDB and disk files go in DIR,
  *  default /tmp: give the file system the stores of the run are on)
  *
@@ -243,6 +253,69 @@ static double lmdb_append(void)
     return (double) n / (t - t0);
 }
 
+/* ---- a whole ZeroMQ CURVE client process --------------------------------- */
+
+/* The client: load (linked), connect, handshake, one echo, close, exit. */
+static int floor_client(const char *endpoint, const char *server_pk)
+{
+    char pk[41], sk[41], buf[8];
+    void *ctx = zmq_ctx_new();
+    void *s = ctx ? zmq_socket(ctx, ZMQ_DEALER) : NULL;
+    int zero = 0;
+    if (!s || zmq_curve_keypair(pk, sk)
+        || zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server_pk, 40)
+        || zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pk, 40)
+        || zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sk, 40)
+        || zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) || zmq_connect(s, endpoint)
+        || zmq_send(s, "ping", 4, 0) != 4 || zmq_recv(s, buf, sizeof buf, 0) != 4)
+        return 1;
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    return 0;
+}
+
+/* The server for those clients: a CURVE ROUTER on 127.0.0.1 that echoes
+ * every message.  Prints "ENDPOINT SERVER_PK" and serves until its stdin
+ * reaches end of file (the harness closes it). */
+static int floor_server(void)
+{
+    char pk[41], sk[41], endpoint[64];
+    void *ctx = zmq_ctx_new();
+    void *r = ctx ? zmq_socket(ctx, ZMQ_ROUTER) : NULL;
+    int one = 1;
+    size_t elen = sizeof endpoint;
+    if (!r || zmq_curve_keypair(pk, sk) || zmq_setsockopt(r, ZMQ_CURVE_SERVER, &one, sizeof one)
+        || zmq_setsockopt(r, ZMQ_CURVE_SECRETKEY, sk, 40) || zmq_bind(r, "tcp://127.0.0.1:*")
+        || zmq_getsockopt(r, ZMQ_LAST_ENDPOINT, endpoint, &elen))
+        die("floor: server socket");
+    printf("%s %s\n", endpoint, pk);
+    fflush(stdout);
+    zmq_pollitem_t it[2] = { { r, 0, ZMQ_POLLIN, 0 }, { NULL, 0, ZMQ_POLLIN, 0 } };
+    for (;;) {
+        if (zmq_poll(it, 2, -1) < 0)
+            continue;
+        if (it[1].revents) {
+            char c;
+            if (read(0, &c, 1) <= 0)
+                break;
+        }
+        if (!(it[0].revents & ZMQ_POLLIN))
+            continue;
+        zmq_msg_t id, m;
+        zmq_msg_init(&id);
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&id, r, 0) >= 0 && zmq_msg_recv(&m, r, 0) >= 0) {
+            zmq_msg_send(&id, r, ZMQ_SNDMORE);
+            zmq_msg_send(&m, r, 0);
+        }
+        zmq_msg_close(&id);
+        zmq_msg_close(&m);
+    }
+    zmq_close(r);
+    zmq_ctx_term(ctx);
+    return 0;
+}
+
 /* ---- the disk: durable writes of one frame's size ------------------------ */
 
 static double disk_sync_mbs(void)
@@ -351,6 +424,10 @@ int main(int argc, char **argv)
             seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
             dir = argv[++i];
+        else if (!strcmp(argv[i], "--floor-client") && i + 2 < argc)
+            return floor_client(argv[i + 1], argv[i + 2]);
+        else if (!strcmp(argv[i], "--floor-server"))
+            return floor_server();
         else {
             fprintf(stderr, "usage: bench_limits [--seconds S] [--dir DIR]\n");
             return 2;

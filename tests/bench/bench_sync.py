@@ -196,6 +196,16 @@ class Bench:
         os.unlink(out)
         return int(m.group(1))
 
+    def floor_start(self):
+        """bench_limits --floor-server: (process, [endpoint, server key])."""
+        p = subprocess.Popen([self.args.floor, "--floor-server"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+        words = p.stdout.readline().split()
+        if len(words) != 2:
+            p.kill()
+            raise BenchError("bench_limits --floor-server printed %r" % words)
+        return p, words
+
     # --- one scenario ----------------------------------------------------
 
     def scenario(self, n, tmp):
@@ -277,15 +287,25 @@ class Bench:
                                  % (pj["received"], pj["sent"], EXTRA_GRACE * EXTRA_PER_FEED,
                                     EXTRA_ADA * EXTRA_PER_FEED))
             r["catchup_s"] = c.wall
-            noop = []
+            noop, floor = [], []
             mtimes = store_mtimes(g_home, a_home)
-            for _ in range(a.runs):
-                c = self.mm_run(a_home, "--json", "sync", "grace").check()
-                pj = json.loads(c.out)["peers"][0]
-                if pj["received"] or pj["sent"]:
-                    raise BenchError("no-op sync moved entries: %r" % pj)
-                noop.append(c.wall)
+            fl = self.floor_start() if a.floor else None
+            try:
+                for _ in range(a.runs):
+                    c = self.mm_run(a_home, "--json", "sync", "grace").check()
+                    pj = json.loads(c.out)["peers"][0]
+                    if pj["received"] or pj["sent"]:
+                        raise BenchError("no-op sync moved entries: %r" % pj)
+                    noop.append(c.wall)
+                    if fl:          # the same harness, turn about with mm
+                        floor.append(self.run([a.floor, "--floor-client"] + fl[1]).check().wall)
+            finally:
+                if fl:
+                    fl[0].stdin.close()
+                    fl[0].wait(timeout=20)
             r["noop_s"] = statistics.median(noop)
+            if floor:
+                r["noop_floor_s"] = statistics.median(floor)
             r["noop_wrote"] = store_mtimes(g_home, a_home) != mtimes
             if a.incr:
                 self.run([self.fill, "--home", g_home, "--peer", ada_id,
@@ -422,6 +442,9 @@ def report(rows):
     line("  serve RssAnon at end  MB", lambda r: "%.1f" % (r["serve_anon"] / 1024))
     line("catch-up sync (+9,900, 99 new feeds)  s", lambda r: "%.3f" % r["catchup_s"])
     line("no-op re-sync, 100+1 feeds, median  ms", lambda r: "%.1f" % (1e3 * r["noop_s"]))
+    if "noop_floor_s" in rows[0]:
+        line("  a ZeroMQ CURVE client process, median  ms",
+             lambda r: "%.1f" % (1e3 * r["noop_floor_s"]))
     line("baseline: mm verify (Grace)  entries/s", lambda r: "{:,.0f}".format(r["verify_n"] / r["verify_s"]))
     line("baseline: cat data.mdb (cached)  MB/s", lambda r: "%.0f" % (mb(r["mdb_bytes"]) / r["cat_s"]))
     line("baseline: loopback TCP copy  MB/s", lambda r: "%.0f" % (mb(r["mdb_bytes"]) / r["sock_s"]))
@@ -457,6 +480,9 @@ def main():
     ap.add_argument("--no-noop", action="store_true", help="only the bulk sync")
     ap.add_argument("--incr", action="store_true", help="callgrind an incremental sync of 10")
     ap.add_argument("--json", default=None, metavar="FILE", help="write the figures to FILE")
+    ap.add_argument("--floor", default=None, metavar="PATH",
+                    help="bench_limits: time a bare ZeroMQ CURVE client process (load, "
+                    "handshake, one echo, exit) next to each no-op mm sync")
     ap.add_argument("--session", default=None, metavar="PATH",
                     help="bench_session: time the no-op session with the connection open")
     a = ap.parse_args()
