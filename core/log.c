@@ -264,11 +264,14 @@ void mm_log_pre_end(mm_log_pre_t **self_p)
     *self_p = NULL;
 }
 
-/* pre was made from these very bytes (the same buffers, not a copy). */
+/* pre was made from these very bytes (the same buffers, not a copy).  A
+ * pre whose shape check failed is never taken: the entries after the fault
+ * were not parsed, so there is nothing to compare, and checking the run
+ * afresh gives the same first fault (the shape depends on the bytes alone). */
 static int pre_matches(const mm_log_pre_t *p, const uint8_t *const *bufs, const size_t *lens,
                        size_t n)
 {
-    if (p->n != n)
+    if (p->n != n || p->shape_rc != MM_OK)
         return 0;
     for (size_t i = 0; i < n; i++)
         if (p->ents[i].bytes != bufs[i] || p->ents[i].len != lens[i])
